@@ -1,0 +1,133 @@
+// Package llm holds the provider-neutral shape of a call to a language model:
+// the request, the response with its token usage, and the typed errors that
+// tell the queue whether to retry, snooze or give up. Provider adapters live
+// in sub-packages (anthropic, openai, sim).
+package llm
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Message is one turn of a conversation.
+type Message struct {
+	Role    string `json:"role"` // "user" or "assistant"
+	Content string `json:"content"`
+}
+
+// Request is one model call.
+type Request struct {
+	Model     string
+	System    string
+	Messages  []Message
+	MaxTokens int
+}
+
+// Usage counts the tokens a call consumed.
+type Usage struct {
+	InputTokens      int64 `json:"input"`
+	OutputTokens     int64 `json:"output"`
+	CacheWriteTokens int64 `json:"cache_write,omitempty"`
+	CacheReadTokens  int64 `json:"cache_read,omitempty"`
+}
+
+// Add returns the sum of u and v.
+func (u Usage) Add(v Usage) Usage {
+	return Usage{
+		InputTokens:      u.InputTokens + v.InputTokens,
+		OutputTokens:     u.OutputTokens + v.OutputTokens,
+		CacheWriteTokens: u.CacheWriteTokens + v.CacheWriteTokens,
+		CacheReadTokens:  u.CacheReadTokens + v.CacheReadTokens,
+	}
+}
+
+// RateLimits is what a provider said about its limits in response headers
+// (anthropic-ratelimit-*). Zero fields are unknown.
+type RateLimits struct {
+	RequestsLimit         int64
+	RequestsRemaining     int64
+	InputTokensLimit      int64
+	InputTokensRemaining  int64
+	OutputTokensLimit     int64
+	OutputTokensRemaining int64
+	Reset                 time.Time
+}
+
+// Response is a model's answer.
+type Response struct {
+	Provider   string
+	Model      string
+	Text       string
+	StopReason string
+	Usage      Usage
+	RequestID  string
+	RateLimits *RateLimits
+}
+
+// Class tells the queue what to do with a failed call.
+type Class int
+
+// The error classes.
+const (
+	// Transient errors (5xx, 529 overloaded, timeouts, connection resets) are
+	// retried with exponential backoff and jitter.
+	Transient Class = iota
+	// RateLimited errors (429) wait RetryAfter and try again without
+	// counting as a failed attempt.
+	RateLimited
+	// Permanent errors (400, 401, 402, 403, 404, 413) fail the job at once.
+	Permanent
+)
+
+func (c Class) String() string {
+	switch c {
+	case Transient:
+		return "transient"
+	case RateLimited:
+		return "rate_limited"
+	case Permanent:
+		return "permanent"
+	}
+	return fmt.Sprintf("Class(%d)", int(c))
+}
+
+// Error is a failed model call, classified.
+type Error struct {
+	Provider   string
+	Class      Class
+	Status     int    // HTTP status, 0 when there was none
+	Type       string // provider's error type, e.g. "overloaded_error"
+	Message    string // provider's message, safe to show to the job's owner
+	RetryAfter time.Duration
+	Err        error // underlying cause, if any
+}
+
+func (e *Error) Error() string {
+	s := e.Provider
+	if e.Status != 0 {
+		s += fmt.Sprintf(" %d", e.Status)
+	}
+	if e.Type != "" {
+		s += " " + e.Type
+	}
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// ClassOf returns the class of err: the class of an *Error in its chain, or
+// Transient for any other error.
+func ClassOf(err error) Class {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Class
+	}
+	return Transient
+}

@@ -1,0 +1,125 @@
+// Package netcfg is netsmith's domain: devices, intents, platforms, job kinds
+// and job states. It does no I/O and imports no other netsmith package.
+package netcfg
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Platform is a device operating-system family.
+type Platform string
+
+// The platforms netsmith generates configs for.
+const (
+	CiscoIOS     Platform = "cisco_ios"
+	CiscoXE      Platform = "cisco_xe"
+	CiscoNXOS    Platform = "cisco_nxos"
+	AristaEOS    Platform = "arista_eos"
+	JuniperJunos Platform = "juniper_junos"
+)
+
+// Platforms lists every known platform in a stable order.
+var Platforms = []Platform{CiscoIOS, CiscoXE, CiscoNXOS, AristaEOS, JuniperJunos}
+
+// ParsePlatform returns the platform named s (case-insensitive) or an error
+// that lists the known ones.
+func ParsePlatform(s string) (Platform, error) {
+	p := Platform(strings.ToLower(strings.TrimSpace(s)))
+	if slices.Contains(Platforms, p) {
+		return p, nil
+	}
+	names := make([]string, len(Platforms))
+	for i, p := range Platforms {
+		names[i] = string(p)
+	}
+	return "", fmt.Errorf("unknown platform %q (known: %s)", s, strings.Join(names, ", "))
+}
+
+// Device is one network device with its per-device facts.
+type Device struct {
+	Hostname  string         `json:"hostname"`
+	Role      string         `json:"role,omitempty"`
+	Platform  Platform       `json:"platform"`
+	OSVersion string         `json:"os_version,omitempty"`
+	Site      string         `json:"site,omitempty"`
+	Vars      map[string]any `json:"vars,omitempty"`
+}
+
+// Intent is what many devices share: the role, platform and version they run,
+// the requirements text and group constants. It never holds per-device values.
+type Intent struct {
+	Role         string         `json:"role"`
+	Platform     Platform       `json:"platform"`
+	OSVersion    string         `json:"os_version,omitempty"`
+	Requirements string         `json:"requirements"`
+	Constants    map[string]any `json:"constants,omitempty"`
+}
+
+// JobKind names what a job does.
+type JobKind string
+
+// The job kinds.
+const (
+	KindGenerate JobKind = "generate" // intent + device -> config
+	KindAnalyze  JobKind = "analyze"  // config -> findings
+)
+
+// ParseJobKind returns the kind named s or an error.
+func ParseJobKind(s string) (JobKind, error) {
+	switch k := JobKind(s); k {
+	case KindGenerate, KindAnalyze:
+		return k, nil
+	}
+	return "", fmt.Errorf("unknown kind %q (known: generate, analyze)", s)
+}
+
+// JobState is where a job is in its life.
+type JobState string
+
+// The job states of DESIGN.md §2.
+const (
+	StateQueued    JobState = "queued"
+	StateRunning   JobState = "running"
+	StateRetrying  JobState = "retrying"
+	StateSucceeded JobState = "succeeded"
+	StateFailed    JobState = "failed"
+	StateCanceled  JobState = "canceled"
+	StateExpired   JobState = "expired"
+)
+
+// Final reports whether no further transition can happen from s.
+func (s JobState) Final() bool {
+	switch s {
+	case StateSucceeded, StateFailed, StateCanceled, StateExpired:
+		return true
+	}
+	return false
+}
+
+// FinalStates lists the states a job ends in.
+var FinalStates = []JobState{StateSucceeded, StateFailed, StateCanceled, StateExpired}
+
+// ValidateHostname checks that s can be a host name and a file name: letters,
+// digits, '-', '.', '_'; at most 253 characters; no leading dot or "..".
+func ValidateHostname(s string) error {
+	switch {
+	case s == "":
+		return fmt.Errorf("hostname is empty")
+	case len(s) > 253:
+		return fmt.Errorf("hostname %.20q… is longer than 253 characters", s)
+	case s[0] == '.' || s[0] == '-':
+		return fmt.Errorf("hostname %q must not start with %q", s, s[0])
+	case strings.Contains(s, ".."):
+		return fmt.Errorf("hostname %q must not contain \"..\"", s)
+	}
+	for _, r := range s {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
+			r == '-' || r == '.' || r == '_'
+		if !ok {
+			return fmt.Errorf("hostname %q has invalid character %q (allowed: letters, digits, '-', '.', '_')", s, r)
+		}
+	}
+	return nil
+}
