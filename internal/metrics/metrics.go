@@ -1,0 +1,95 @@
+// Package metrics defines netsmith's Prometheus metrics (DESIGN.md §6). One
+// registry is built in run and passed to New; nothing registers globally.
+// Labels are bounded: never a hostname or a job id.
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Metrics holds every collector netsmith updates.
+type Metrics struct {
+	JobsTotal         *prometheus.CounterVec   // kind, status
+	JobDuration       *prometheus.HistogramVec // kind; submit to completion
+	WorkersBusy       prometheus.Gauge
+	LLMRequests       *prometheus.CounterVec // provider, model, outcome
+	LLMTokens         *prometheus.CounterVec // provider, model, type
+	CostUSD           *prometheus.CounterVec // department
+	CacheRequests     *prometheus.CounterVec // result
+	UpstreamThrottled *prometheus.CounterVec // provider, reason
+	HTTPRequests      *prometheus.CounterVec // route, code
+	HTTPDuration      *prometheus.HistogramVec
+	LintFindings      *prometheus.CounterVec // rule, severity
+}
+
+// New creates the collectors and registers them, with the Go and process
+// collectors, on reg.
+func New(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		JobsTotal: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "netsmith_jobs_total", Help: "Jobs that reached a final state, by kind and status.",
+		}, []string{"kind", "status"}),
+		JobDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "netsmith_job_duration_seconds",
+			Help:    "Time from submission to success, by kind.",
+			Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900},
+		}, []string{"kind"}),
+		WorkersBusy: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "netsmith_workers_busy", Help: "Workers running a job in this process.",
+		}),
+		LLMRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "netsmith_llm_requests_total", Help: "Upstream model calls by outcome.",
+		}, []string{"provider", "model", "outcome"}),
+		LLMTokens: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "netsmith_llm_tokens_total", Help: "Tokens used upstream, by type (input, output, cache_read, cache_write).",
+		}, []string{"provider", "model", "type"}),
+		CostUSD: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "netsmith_cost_usd_total", Help: "Money spent upstream, by department.",
+		}, []string{"department"}),
+		CacheRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "netsmith_cache_requests_total", Help: "Template cache lookups by result (hit, miss, coalesced, fallback).",
+		}, []string{"result"}),
+		UpstreamThrottled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "netsmith_upstream_throttled_total", Help: "Calls held back or refused by upstream limits.",
+		}, []string{"provider", "reason"}),
+		HTTPRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "netsmith_http_requests_total", Help: "HTTP requests by route pattern and status code.",
+		}, []string{"route", "code"}),
+		HTTPDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "netsmith_http_request_duration_seconds",
+			Help:    "HTTP request latency by route pattern.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
+		}, []string{"route"}),
+		LintFindings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "netsmith_lint_findings_total", Help: "Lint findings in generated configs, by rule and severity.",
+		}, []string{"rule", "severity"}),
+	}
+	reg.MustRegister(m.JobsTotal, m.JobDuration, m.WorkersBusy, m.LLMRequests, m.LLMTokens, m.CostUSD,
+		m.CacheRequests, m.UpstreamThrottled, m.HTTPRequests, m.HTTPDuration, m.LintFindings,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// DepthFunc reports queue depth by state.
+type DepthFunc func() map[string]float64
+
+// RegisterQueueDepth adds netsmith_queue_depth{state}, read by f at scrape.
+func RegisterQueueDepth(reg prometheus.Registerer, f DepthFunc) {
+	reg.MustRegister(&depthCollector{f: f, desc: prometheus.NewDesc(
+		"netsmith_queue_depth", "Jobs not yet final, by state (queued, running, retrying).",
+		[]string{"state"}, nil)})
+}
+
+type depthCollector struct {
+	f    DepthFunc
+	desc *prometheus.Desc
+}
+
+func (c *depthCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *depthCollector) Collect(ch chan<- prometheus.Metric) {
+	for state, n := range c.f() {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, n, state)
+	}
+}

@@ -1,0 +1,391 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+
+	"netsmith/internal/netcfg"
+	"netsmith/internal/store"
+)
+
+// jobArgs is the River payload of a netsmith job: only our row's id. The
+// request itself lives in netsmith_job.
+type jobArgs struct {
+	JobID string `json:"job_id"`
+}
+
+func (jobArgs) Kind() string { return "netsmith_job" }
+
+// maintainArgs is the periodic leader job that expires overdue jobs and
+// reconciles orphans.
+type maintainArgs struct{}
+
+func (maintainArgs) Kind() string { return "netsmith_maintain" }
+
+// riverEngine is the engine for one River driver.
+type riverEngine[TDriver riverdriver.Driver[TTx], TTx any] struct {
+	q        *Queue
+	client   *river.Client[TTx]
+	pool     store.Conn
+	begin    func(ctx context.Context) (TTx, error)
+	commit   func(ctx context.Context, tx TTx) error
+	rollback func(ctx context.Context, tx TTx) error
+	wrap     func(tx TTx) store.Conn
+	lock     func(ctx context.Context, fn func() error) error // serializes migrations across processes
+	closeFn  func()
+	started  bool
+}
+
+func newRiverEngine[TDriver riverdriver.Driver[TTx], TTx any](q *Queue, driver TDriver, e *riverEngine[TDriver, TTx]) (*riverEngine[TDriver, TTx], error) {
+	cfg := &q.cfg
+	e.q = q
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &jobWorker[TDriver, TTx]{e: e})
+	river.AddWorker(workers, &maintainWorker[TDriver, TTx]{e: e})
+	rc := &river.Config{
+		JobTimeout:           cfg.JobTimeout,
+		RescueStuckJobsAfter: cfg.RescueAfter,
+		MaxAttempts:          cfg.MaxAttempts,
+		RetryPolicy:          &backoff{base: cfg.RetryBase, max: cfg.RetryMax},
+		FetchPollInterval:    cfg.PollInterval,
+		FetchCooldown:        min(cfg.PollInterval, 20*time.Millisecond),
+		Workers:              workers,
+		Logger:               cfg.Logger.With("component", "river"),
+		// Our table is the record; River's finished rows are only kept a day.
+		CompletedJobRetentionPeriod: 24 * time.Hour,
+	}
+	if cfg.Workers > 0 {
+		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
+		rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(
+			river.PeriodicInterval(cfg.MaintainInterval),
+			func() (river.JobArgs, *river.InsertOpts) {
+				return maintainArgs{}, &river.InsertOpts{MaxAttempts: 1}
+			},
+			&river.PeriodicJobOpts{RunOnStart: true, ID: "netsmith_maintain"},
+		)}
+	}
+	client, err := river.NewClient(driver, rc)
+	if err != nil {
+		return nil, fmt.Errorf("river client: %w", err)
+	}
+	e.client = client
+	return e, nil
+}
+
+func (e *riverEngine[TDriver, TTx]) conn() store.Conn { return e.pool }
+
+func (e *riverEngine[TDriver, TTx]) inTx(ctx context.Context, fn func(tx TTx) error) error {
+	tx, err := e.begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = e.rollback(ctx, tx)
+		return err
+	}
+	if err := e.commit(ctx, tx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func (e *riverEngine[TDriver, TTx]) enqueue(ctx context.Context, j *store.Job) (*store.Job, error) {
+	var existing *store.Job
+	err := e.inTx(ctx, func(tx TTx) error {
+		c := e.wrap(tx)
+		prev, err := store.InsertJob(ctx, c, j)
+		if prev != nil || err != nil {
+			existing = prev
+			return errDuplicate{err}
+		}
+		res, err := e.client.InsertTx(ctx, tx, jobArgs{JobID: j.ID}, &river.InsertOpts{MaxAttempts: j.MaxAttempts})
+		if err != nil {
+			return fmt.Errorf("insert queue row: %w", err)
+		}
+		j.RiverJobID = res.Job.ID
+		return store.SetRiverJobID(ctx, c, j.ID, res.Job.ID)
+	})
+	var dup errDuplicate
+	if errors.As(err, &dup) {
+		return existing, dup.err
+	}
+	return nil, err
+}
+
+// errDuplicate rolls back an enqueue that found an existing job.
+type errDuplicate struct{ err error }
+
+func (e errDuplicate) Error() string { return "duplicate" }
+
+func (e *riverEngine[TDriver, TTx]) cancel(ctx context.Context, j *store.Job, state netcfg.JobState, reason string) (bool, error) {
+	var changed bool
+	err := e.inTx(ctx, func(tx TTx) error {
+		ok, err := store.MarkState(ctx, e.wrap(tx), j.ID, state, reason, e.q.cfg.Clock())
+		if err != nil || !ok {
+			return err
+		}
+		changed = true
+		if j.RiverJobID == 0 {
+			return nil
+		}
+		if _, err := e.client.JobCancelTx(ctx, tx, j.RiverJobID); err != nil && !errors.Is(err, river.ErrNotFound) {
+			return fmt.Errorf("cancel queue row %d: %w", j.RiverJobID, err)
+		}
+		return nil
+	})
+	return changed, err
+}
+
+func (e *riverEngine[TDriver, TTx]) migrate(ctx context.Context) ([]string, error) {
+	var applied []string
+	err := e.lock(ctx, func() error {
+		var err error
+		applied, err = e.migrateRiver(ctx)
+		if err != nil {
+			return err
+		}
+		return e.inTx(ctx, func(tx TTx) error {
+			ours, err := store.Migrate(ctx, e.wrap(tx))
+			applied = append(applied, ours...)
+			return err
+		})
+	})
+	return applied, err
+}
+
+func (e *riverEngine[TDriver, TTx]) migrateRiver(ctx context.Context) ([]string, error) {
+	m, err := rivermigrate.New(e.client.Driver(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("river migrator: %w", err)
+	}
+	res, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return nil, fmt.Errorf("river migrate: %w", err)
+	}
+	var names []string
+	for _, v := range res.Versions {
+		names = append(names, fmt.Sprintf("river_%03d_%s", v.Version, v.Name))
+	}
+	return names, nil
+}
+
+func (e *riverEngine[TDriver, TTx]) start(ctx context.Context) error {
+	if e.q.cfg.Workers == 0 {
+		return nil // insert-only: River has nothing to run here
+	}
+	if err := e.client.Start(ctx); err != nil {
+		return fmt.Errorf("start river: %w", err)
+	}
+	e.started = true
+	return nil
+}
+
+func (e *riverEngine[TDriver, TTx]) stop(ctx context.Context) error {
+	if !e.started {
+		return nil
+	}
+	err := e.client.Stop(ctx)
+	if err == nil {
+		return nil
+	}
+	// Soft stop ran out: cancel the jobs still running; River records them
+	// as retryable, so they run again elsewhere or after restart.
+	hard, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	return errors.Join(err, e.client.StopAndCancel(hard))
+}
+
+func (e *riverEngine[TDriver, TTx]) close() { e.closeFn() }
+
+// jobWorker runs netsmith jobs for River.
+type jobWorker[TDriver riverdriver.Driver[TTx], TTx any] struct {
+	river.WorkerDefaults[jobArgs]
+	e *riverEngine[TDriver, TTx]
+}
+
+func (w *jobWorker[TDriver, TTx]) Timeout(*river.Job[jobArgs]) time.Duration {
+	return w.e.q.cfg.JobTimeout
+}
+
+func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArgs]) error {
+	e, q := w.e, w.e.q
+	cfg := &q.cfg
+	j, err := store.GetJob(ctx, e.pool, rj.Args.JobID)
+	if errors.Is(err, store.ErrNotFound) {
+		return river.JobCancel(fmt.Errorf("job %s has no row", rj.Args.JobID))
+	}
+	if err != nil {
+		return err
+	}
+	if j.State.Final() {
+		return river.JobCancel(fmt.Errorf("job %s is already %s", j.ID, j.State))
+	}
+	now := cfg.Clock()
+	if !j.ExpiresAt.IsZero() && j.StartedAt.IsZero() && now.After(j.ExpiresAt) {
+		q.finish(ctx, j, netcfg.StateExpired, "expired: not started before "+j.ExpiresAt.Format(time.RFC3339))
+		return river.JobCancel(errors.New("expired before start"))
+	}
+	ok, err := store.MarkRunning(ctx, e.pool, j.ID, rj.Attempt, now)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return river.JobCancel(fmt.Errorf("job %s ended while queued", j.ID))
+	}
+	j.Attempts, j.State = rj.Attempt, netcfg.StateRunning
+	q.watch.notify(j.ID)
+
+	m := cfg.Metrics
+	if m != nil {
+		m.WorkersBusy.Inc()
+		defer m.WorkersBusy.Dec()
+	}
+	started := time.Now()
+	res, werr := cfg.Work(ctx, j)
+	if werr == nil {
+		if res.Duration == 0 {
+			res.Duration = time.Since(started)
+		}
+		// Record the result even if the job's context ended meanwhile.
+		dbctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		err := e.inTx(dbctx, func(tx TTx) error {
+			if _, err := store.Complete(dbctx, e.wrap(tx), j.ID, res, cfg.Clock()); err != nil {
+				return err
+			}
+			_, err := river.JobCompleteTx[TDriver](dbctx, tx, rj)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("complete job %s: %w", j.ID, err)
+		}
+		q.watch.notify(j.ID)
+		q.countFinal(j.Kind, netcfg.StateSucceeded)
+		if m != nil {
+			m.JobDuration.WithLabelValues(string(j.Kind)).Observe(time.Since(j.CreatedAt).Seconds())
+		}
+		return nil
+	}
+
+	var perm *PermanentError
+	var snooze *SnoozeError
+	switch {
+	case errors.As(werr, &perm):
+		q.finish(ctx, j, netcfg.StateFailed, werr.Error())
+		return river.JobCancel(werr)
+	case errors.As(werr, &snooze):
+		q.mark(ctx, j, netcfg.StateRetrying, werr.Error())
+		return river.JobSnooze(snooze.After)
+	case rj.Attempt >= rj.MaxAttempts:
+		q.finish(ctx, j, netcfg.StateFailed, fmt.Sprintf("gave up after %d attempts: %v", rj.Attempt, werr))
+		return werr
+	default:
+		q.mark(ctx, j, netcfg.StateRetrying, werr.Error())
+		return werr
+	}
+}
+
+// mark records a non-final state change made by a worker.
+func (q *Queue) mark(ctx context.Context, j *store.Job, s netcfg.JobState, msg string) {
+	dbctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	ok, err := store.MarkState(dbctx, q.eng.conn(), j.ID, s, msg, q.cfg.Clock())
+	if err != nil {
+		q.cfg.Logger.WarnContext(ctx, "record job state", "job_id", j.ID, "state", s, slog.Any("error", err))
+		return
+	}
+	if ok {
+		q.watch.notify(j.ID)
+	}
+}
+
+// finish records a final state change made by a worker and counts it.
+func (q *Queue) finish(ctx context.Context, j *store.Job, s netcfg.JobState, msg string) {
+	dbctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	ok, err := store.MarkState(dbctx, q.eng.conn(), j.ID, s, msg, q.cfg.Clock())
+	if err != nil {
+		q.cfg.Logger.WarnContext(ctx, "record job state", "job_id", j.ID, "state", s, slog.Any("error", err))
+		return
+	}
+	if ok {
+		q.watch.notify(j.ID)
+		q.countFinal(j.Kind, s)
+	}
+}
+
+// maintainWorker expires overdue jobs and reconciles orphans, on the leader.
+type maintainWorker[TDriver riverdriver.Driver[TTx], TTx any] struct {
+	river.WorkerDefaults[maintainArgs]
+	e *riverEngine[TDriver, TTx]
+}
+
+func (w *maintainWorker[TDriver, TTx]) Work(ctx context.Context, _ *river.Job[maintainArgs]) error {
+	e, q := w.e, w.e.q
+	now := q.cfg.Clock()
+	overdue, err := store.Overdue(ctx, e.pool, now, 1000)
+	if err != nil {
+		return err
+	}
+	for _, j := range overdue {
+		ok, err := e.cancel(ctx, j, netcfg.StateExpired, "expired: not started before "+j.ExpiresAt.Format(time.RFC3339))
+		if err != nil {
+			return err
+		}
+		if ok {
+			q.watch.notify(j.ID)
+			q.countFinal(j.Kind, netcfg.StateExpired)
+		}
+	}
+	orphans, err := store.Orphans(ctx, e.pool, now.Add(-q.cfg.MaintainInterval), 1000)
+	if err != nil {
+		return err
+	}
+	for _, j := range orphans {
+		state, msg := netcfg.StateFailed, "the queue lost this job"
+		rj, err := e.client.JobGet(ctx, j.RiverJobID)
+		switch {
+		case errors.Is(err, river.ErrNotFound):
+		case err != nil:
+			return err
+		case rj.State == rivertype.JobStateCancelled:
+			state, msg = netcfg.StateCanceled, "canceled"
+		case rj.State == rivertype.JobStateDiscarded:
+			msg = fmt.Sprintf("gave up after %d attempts", rj.Attempt)
+			if n := len(rj.Errors); n > 0 {
+				msg += ": " + rj.Errors[n-1].Error
+			}
+		case rj.State == rivertype.JobStateCompleted:
+			msg = "the queue completed this job without a result"
+		}
+		q.cfg.Logger.WarnContext(ctx, "reconcile orphaned job", "job_id", j.ID, "state", state, "reason", msg)
+		q.finish(ctx, j, state, msg)
+	}
+	return nil
+}
+
+// backoff is exponential backoff with full jitter: attempt n waits a random
+// time in [d/2, d] with d = base·2^(n-1), capped at max.
+type backoff struct{ base, max time.Duration }
+
+func (b *backoff) NextRetry(job *rivertype.JobRow) time.Time {
+	return time.Now().Add(b.delay(job.Attempt, rand.Float64()))
+}
+
+func (b *backoff) delay(attempt int, r float64) time.Duration {
+	d := b.base
+	for i := 1; i < attempt && d < b.max; i++ {
+		d *= 2
+	}
+	d = min(d, b.max)
+	return d/2 + time.Duration(r*float64(d/2))
+}

@@ -1,0 +1,305 @@
+// Package queue is netsmith's durable job queue: River on an embedded SQLite
+// file or on PostgreSQL, chosen by the database URL, with netsmith's own job
+// rows (package store) written in the same transactions as River's.
+//
+// What River lacks and this package adds on top: queue-depth backpressure,
+// expire-if-not-started, and reconciliation of our job rows with River's
+// (a job River discarded after a rescue is marked failed here).
+//
+// The two databases differ only in their River driver and transaction type;
+// engine[TDriver, TTx] is written once over both.
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"netsmith/internal/metrics"
+	"netsmith/internal/netcfg"
+	"netsmith/internal/store"
+)
+
+// WorkFunc runs one job outside any transaction and returns its result. The
+// error's class decides what happens next: a *PermanentError fails the job at
+// once; a *SnoozeError waits and tries again without counting an attempt; any
+// other error retries with backoff until MaxAttempts.
+type WorkFunc func(ctx context.Context, j *store.Job) (*store.Result, error)
+
+// PermanentError fails a job at once, with Msg stored as its error.
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// SnoozeError puts a job back for After without counting a failed attempt
+// (an upstream rate limit).
+type SnoozeError struct {
+	After time.Duration
+	Err   error
+}
+
+func (e *SnoozeError) Error() string { return fmt.Sprintf("snooze %s: %v", e.After, e.Err) }
+func (e *SnoozeError) Unwrap() error { return e.Err }
+
+// Config configures a Queue.
+type Config struct {
+	// Workers is how many jobs this process runs at once; 0 makes an
+	// insert-only queue (the api role).
+	Workers int
+	// Work runs a job; required when Workers > 0.
+	Work WorkFunc
+	// MaxAttempts is how many times a job is tried before it fails.
+	MaxAttempts int
+	// JobTimeout bounds one attempt.
+	JobTimeout time.Duration
+	// RescueAfter is how long a job may stay running before it is presumed
+	// lost with its process and is run again; must exceed JobTimeout.
+	RescueAfter time.Duration
+	// RetryBase and RetryMax shape the exponential backoff with jitter.
+	RetryBase, RetryMax time.Duration
+	// PollInterval is how often workers look for jobs when no notification
+	// arrives (and how often the SQLite listener polls).
+	PollInterval time.Duration
+	// MaintainInterval is how often the leader expires overdue jobs and
+	// reconciles orphans.
+	MaintainInterval time.Duration
+	// MaxConns bounds the PostgreSQL pool.
+	MaxConns int
+	// DepthTTL is how long a queue-depth reading is reused.
+	DepthTTL time.Duration
+	// Clock returns the current time; time.Now when nil.
+	Clock func() time.Time
+
+	Logger  *slog.Logger
+	Metrics *metrics.Metrics
+}
+
+func (c *Config) setDefaults() {
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 5
+	}
+	if c.JobTimeout <= 0 {
+		c.JobTimeout = 3 * time.Minute
+	}
+	if c.RescueAfter <= c.JobTimeout {
+		c.RescueAfter = c.JobTimeout + c.JobTimeout/5 + 10*time.Second
+	}
+	if c.RetryBase <= 0 {
+		c.RetryBase = time.Second
+	}
+	if c.RetryMax <= 0 {
+		c.RetryMax = 5 * time.Minute
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = time.Second
+	}
+	if c.MaintainInterval <= 0 {
+		c.MaintainInterval = 10 * time.Second
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = 20
+	}
+	if c.DepthTTL <= 0 {
+		c.DepthTTL = 500 * time.Millisecond
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// engine is the part that differs between the SQLite and PostgreSQL drivers.
+type engine interface {
+	conn() store.Conn
+	// enqueue inserts j and its River row in one transaction.
+	enqueue(ctx context.Context, j *store.Job) (existing *store.Job, err error)
+	// cancel cancels the River row and marks j canceled, in one transaction.
+	cancel(ctx context.Context, j *store.Job, state netcfg.JobState, reason string) (bool, error)
+	migrate(ctx context.Context) ([]string, error)
+	start(ctx context.Context) error
+	stop(ctx context.Context) error
+	close()
+}
+
+// Queue is the job queue.
+type Queue struct {
+	cfg     Config
+	eng     engine
+	dialect string
+	watch   *watchers
+
+	depthMu sync.Mutex
+	depthAt time.Time
+	depth   map[netcfg.JobState]int64
+}
+
+// Open connects to the database named by url (sqlite://PATH or
+// postgres://…) and returns a Queue. It does not migrate; call Migrate.
+func Open(ctx context.Context, url string, cfg Config) (*Queue, error) {
+	cfg.setDefaults()
+	q := &Queue{cfg: cfg, watch: newWatchers()}
+	var err error
+	switch {
+	case isSQLite(url):
+		q.dialect = "sqlite"
+		q.eng, err = openSQLite(ctx, url, q)
+	case isPostgres(url):
+		q.dialect = "postgres"
+		q.eng, err = openPostgres(ctx, url, q)
+	default:
+		return nil, fmt.Errorf("database url %q: scheme must be sqlite:// or postgres://", redactURL(url))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// Dialect is "sqlite" or "postgres".
+func (q *Queue) Dialect() string { return q.dialect }
+
+// Conn returns a pooled connection for reads and single statements.
+func (q *Queue) Conn() store.Conn { return q.eng.conn() }
+
+// Migrate brings River's schema and netsmith's tables up to date.
+func (q *Queue) Migrate(ctx context.Context) ([]string, error) { return q.eng.migrate(ctx) }
+
+// Start starts the workers (if any) and River's maintenance; it returns at
+// once. Stop ends them.
+func (q *Queue) Start(ctx context.Context) error { return q.eng.start(ctx) }
+
+// Stop stops fetching new jobs and waits for running ones to finish until
+// ctx is done; then it cancels them, and River returns them to the queue.
+func (q *Queue) Stop(ctx context.Context) error { return q.eng.stop(ctx) }
+
+// Close releases the database.
+func (q *Queue) Close() { q.eng.close() }
+
+// Ping checks the database is reachable.
+func (q *Queue) Ping(ctx context.Context) error {
+	var one int
+	return q.eng.conn().QueryRow(ctx, `SELECT 1`).Scan(&one)
+}
+
+// ErrQueueFull is returned by Enqueue when the queue is deeper than allowed.
+var ErrQueueFull = errors.New("queue is full")
+
+// Enqueue stores j as queued and puts it on the queue, in one transaction.
+// When j's idempotency key was used before, it returns the earlier job and
+// duplicate=true (or store.ErrConflict if the request differs).
+func (q *Queue) Enqueue(ctx context.Context, j *store.Job) (got *store.Job, duplicate bool, err error) {
+	if j.MaxAttempts == 0 {
+		j.MaxAttempts = q.cfg.MaxAttempts
+	}
+	if j.CreatedAt.IsZero() {
+		j.CreatedAt = q.cfg.Clock()
+	}
+	existing, err := q.eng.enqueue(ctx, j)
+	if existing != nil {
+		return existing, true, err
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	j.State = netcfg.StateQueued
+	j.UpdatedAt = j.CreatedAt
+	q.bumpDepth(1)
+	return j, false, nil
+}
+
+// Get returns a job with its result, or store.ErrNotFound.
+func (q *Queue) Get(ctx context.Context, id string) (*store.Job, error) {
+	return store.GetJob(ctx, q.eng.conn(), id)
+}
+
+// Cancel cancels a job that has not finished. It reports false when the job
+// was already final.
+func (q *Queue) Cancel(ctx context.Context, j *store.Job) (bool, error) {
+	ok, err := q.eng.cancel(ctx, j, netcfg.StateCanceled, "canceled by request")
+	if ok {
+		q.watch.notify(j.ID)
+		q.countFinal(j.Kind, netcfg.StateCanceled)
+	}
+	return ok, err
+}
+
+// Depth returns the number of jobs per non-final state, read at most
+// DepthTTL ago.
+func (q *Queue) Depth(ctx context.Context) (map[netcfg.JobState]int64, error) {
+	q.depthMu.Lock()
+	defer q.depthMu.Unlock()
+	now := time.Now()
+	if q.depth != nil && now.Sub(q.depthAt) < q.cfg.DepthTTL {
+		return q.depth, nil
+	}
+	d, err := store.CountByState(ctx, q.eng.conn())
+	if err != nil {
+		return nil, err
+	}
+	q.depth, q.depthAt = d, now
+	return d, nil
+}
+
+// bumpDepth counts a job this process just enqueued into the cached
+// reading, so a burst of submissions between readings still meets the limit.
+func (q *Queue) bumpDepth(n int64) {
+	q.depthMu.Lock()
+	if q.depth != nil {
+		q.depth[netcfg.StateQueued] += n
+	}
+	q.depthMu.Unlock()
+}
+
+// Watch returns a channel that receives a value whenever this process
+// changes job id's state, and a function to stop watching. Other processes'
+// changes are not seen here; callers poll as well.
+func (q *Queue) Watch(id string) (<-chan struct{}, func()) { return q.watch.add(id) }
+
+func (q *Queue) countFinal(kind netcfg.JobKind, s netcfg.JobState) {
+	if q.cfg.Metrics != nil {
+		q.cfg.Metrics.JobsTotal.WithLabelValues(string(kind), string(s)).Inc()
+	}
+}
+
+// watchers fans out local job-change signals.
+type watchers struct {
+	mu   sync.Mutex
+	byID map[string]map[chan struct{}]struct{}
+}
+
+func newWatchers() *watchers { return &watchers{byID: map[string]map[chan struct{}]struct{}{}} }
+
+func (w *watchers) add(id string) (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	w.mu.Lock()
+	if w.byID[id] == nil {
+		w.byID[id] = map[chan struct{}]struct{}{}
+	}
+	w.byID[id][ch] = struct{}{}
+	w.mu.Unlock()
+	return ch, func() {
+		w.mu.Lock()
+		delete(w.byID[id], ch)
+		if len(w.byID[id]) == 0 {
+			delete(w.byID, id)
+		}
+		w.mu.Unlock()
+	}
+}
+
+func (w *watchers) notify(id string) {
+	w.mu.Lock()
+	for ch := range w.byID[id] {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+	w.mu.Unlock()
+}

@@ -1,0 +1,378 @@
+// Package queuetest is the conformance suite every database behind package
+// queue must pass: SQLite and PostgreSQL run the same tests, as River's own
+// drivers do.
+package queuetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"netsmith/internal/netcfg"
+	"netsmith/internal/queue"
+	"netsmith/internal/store"
+)
+
+// Harness is one open queue under test and the work function's controls.
+type Harness struct {
+	Q *queue.Queue
+	// Calls counts Work calls per job id.
+	Calls sync.Map // string -> *atomic.Int32
+	// Behave decides what Work does for a job on a given call (1-based).
+	Behave func(ctx context.Context, j *store.Job, call int) (*store.Result, error)
+}
+
+// Open opens a started queue with workers on url and closes it at the end of
+// the test. cfg's Work is replaced by the harness's.
+func Open(t testing.TB, url string, cfg queue.Config) *Harness {
+	t.Helper()
+	h := &Harness{}
+	cfg.Work = func(ctx context.Context, j *store.Job) (*store.Result, error) {
+		v, _ := h.Calls.LoadOrStore(j.ID, new(atomic.Int32))
+		n := int(v.(*atomic.Int32).Add(1))
+		if h.Behave != nil {
+			return h.Behave(ctx, j, n)
+		}
+		return okResult(), nil
+	}
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = 50 * time.Millisecond
+	}
+	if cfg.RetryBase == 0 {
+		cfg.RetryBase, cfg.RetryMax = 10*time.Millisecond, 50*time.Millisecond
+	}
+	if cfg.MaintainInterval == 0 {
+		cfg.MaintainInterval = 200 * time.Millisecond
+	}
+	ctx := context.Background()
+	q, err := queue.Open(ctx, url, cfg)
+	if err != nil {
+		t.Fatalf("open queue: %v", err)
+	}
+	if _, err := q.Migrate(ctx); err != nil {
+		q.Close()
+		t.Fatalf("migrate: %v", err)
+	}
+	if err := q.Start(ctx); err != nil {
+		q.Close()
+		t.Fatalf("start: %v", err)
+	}
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := q.Stop(sctx); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+		q.Close()
+	})
+	h.Q = q
+	return h
+}
+
+// CallsOf returns how many times Work ran for job id.
+func (h *Harness) CallsOf(id string) int {
+	v, ok := h.Calls.Load(id)
+	if !ok {
+		return 0
+	}
+	return int(v.(*atomic.Int32).Load())
+}
+
+func okResult() *store.Result {
+	return &store.Result{Body: []byte(`{"config":"hostname x\n"}`), Provider: "test", Model: "m", InputTokens: 10, OutputTokens: 20}
+}
+
+var seq atomic.Int64
+
+// NewJob returns a job to enqueue with a unique id.
+func NewJob(idemKey string, body string) *store.Job {
+	return &store.Job{
+		ID:             fmt.Sprintf("job-%d-%d", time.Now().UnixNano(), seq.Add(1)),
+		Kind:           netcfg.KindGenerate,
+		IdempotencyKey: idemKey,
+		RequestHash:    body,
+		Request:        []byte(`{"body":"` + body + `"}`),
+	}
+}
+
+// WaitState polls until job id is in a final state and returns it.
+func WaitState(t testing.TB, q *queue.Queue, id string, timeout time.Duration) *store.Job {
+	t.Helper()
+	deadline := time.After(timeout)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		j, err := q.Get(context.Background(), id)
+		if err != nil {
+			t.Fatalf("get %s: %v", id, err)
+		}
+		if j.State.Final() {
+			return j
+		}
+		select {
+		case <-deadline:
+			t.Fatalf("job %s still %s after %s (attempts %d, error %q)", id, j.State, timeout, j.Attempts, j.Error)
+		case <-tick.C:
+		}
+	}
+}
+
+// Run runs the suite against databases made by newURL.
+func Run(t *testing.T, newURL func(testing.TB) string) {
+	tests := []struct {
+		name string
+		f    func(t *testing.T, url string)
+	}{
+		{"CompletesWithResult", testCompletes},
+		{"Idempotency", testIdempotency},
+		{"PermanentFailsAtOnce", testPermanent},
+		{"TransientRetriesThenSucceeds", testTransient},
+		{"GivesUpAfterMaxAttempts", testGivesUp},
+		{"SnoozeDoesNotExhaustAttempts", testSnooze},
+		{"ExpiresIfNotStarted", testExpires},
+		{"CancelQueued", testCancelQueued},
+		{"CancelRunning", testCancelRunning},
+		{"TimeoutRetries", testTimeout},
+		{"DepthCounts", testDepth},
+		{"ManyJobsEachOnce", testMany},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.f(t, newURL(t))
+		})
+	}
+}
+
+func enqueue(t testing.TB, q *queue.Queue, j *store.Job) *store.Job {
+	t.Helper()
+	got, dup, err := q.Enqueue(context.Background(), j)
+	if err != nil || dup {
+		t.Fatalf("Enqueue = %v, duplicate %v", err, dup)
+	}
+	return got
+}
+
+func testCompletes(t *testing.T, url string) {
+	h := Open(t, url, queue.Config{Workers: 2})
+	j := enqueue(t, h.Q, NewJob("", "a"))
+	got := WaitState(t, h.Q, j.ID, 20*time.Second)
+	if got.State != netcfg.StateSucceeded || got.Attempts != 1 || got.Result == nil {
+		t.Fatalf("job = %s attempts %d result %v, want succeeded after 1 attempt with a result", got.State, got.Attempts, got.Result)
+	}
+	if string(got.Result.Body) != `{"config":"hostname x\n"}` || got.Result.InputTokens != 10 || got.Result.OutputTokens != 20 {
+		t.Errorf("result = %+v", got.Result)
+	}
+	if got.StartedAt.IsZero() || got.FinishedAt.Before(got.StartedAt) {
+		t.Errorf("timestamps started %v finished %v", got.StartedAt, got.FinishedAt)
+	}
+}
+
+func testIdempotency(t *testing.T, url string) {
+	h := Open(t, url, queue.Config{Workers: 1})
+	ctx := context.Background()
+	first := enqueue(t, h.Q, NewJob("key-1", "same"))
+	again, dup, err := h.Q.Enqueue(ctx, NewJob("key-1", "same"))
+	if err != nil || !dup || again.ID != first.ID {
+		t.Fatalf("same key, same body: id %v dup %v err %v; want %s, true, nil", again, dup, err, first.ID)
+	}
+	_, dup, err = h.Q.Enqueue(ctx, NewJob("key-1", "different"))
+	if !errors.Is(err, store.ErrConflict) || !dup {
+		t.Fatalf("same key, other body: dup %v err %v; want ErrConflict", dup, err)
+	}
+	// Concurrent submissions of one key make one job.
+	var wg sync.WaitGroup
+	ids := make([]string, 20)
+	errs := make([]error, 20)
+	for i := range ids {
+		wg.Go(func() {
+			j, _, err := h.Q.Enqueue(ctx, NewJob("key-2", "x"))
+			errs[i] = err
+			if j != nil {
+				ids[i] = j.ID
+			}
+		})
+	}
+	wg.Wait()
+	for i := range ids {
+		if errs[i] != nil || ids[i] != ids[0] {
+			t.Fatalf("concurrent enqueue %d: id %q err %v; want %q", i, ids[i], errs[i], ids[0])
+		}
+	}
+	WaitState(t, h.Q, ids[0], 20*time.Second)
+	if n := h.CallsOf(ids[0]); n != 1 {
+		t.Errorf("key-2 job ran %d times, want 1", n)
+	}
+}
+
+func testPermanent(t *testing.T, url string) {
+	h := Open(t, url, queue.Config{Workers: 1, MaxAttempts: 5})
+	h.Behave = func(context.Context, *store.Job, int) (*store.Result, error) {
+		return nil, &queue.PermanentError{Err: errors.New("upstream 400 invalid_request_error: prompt is too long")}
+	}
+	j := enqueue(t, h.Q, NewJob("", "p"))
+	got := WaitState(t, h.Q, j.ID, 20*time.Second)
+	if got.State != netcfg.StateFailed || h.CallsOf(j.ID) != 1 {
+		t.Fatalf("state %s after %d calls, want failed after 1", got.State, h.CallsOf(j.ID))
+	}
+	if got.Error != "upstream 400 invalid_request_error: prompt is too long" {
+		t.Errorf("error = %q, want the upstream's message", got.Error)
+	}
+}
+
+func testTransient(t *testing.T, url string) {
+	h := Open(t, url, queue.Config{Workers: 1, MaxAttempts: 5})
+	h.Behave = func(_ context.Context, _ *store.Job, call int) (*store.Result, error) {
+		if call < 3 {
+			return nil, errors.New("upstream 529 overloaded_error")
+		}
+		return okResult(), nil
+	}
+	j := enqueue(t, h.Q, NewJob("", "t"))
+	got := WaitState(t, h.Q, j.ID, 30*time.Second)
+	if got.State != netcfg.StateSucceeded || got.Attempts != 3 || h.CallsOf(j.ID) != 3 {
+		t.Fatalf("state %s attempts %d calls %d, want succeeded at attempt 3", got.State, got.Attempts, h.CallsOf(j.ID))
+	}
+}
+
+func testGivesUp(t *testing.T, url string) {
+	h := Open(t, url, queue.Config{Workers: 1, MaxAttempts: 3})
+	h.Behave = func(context.Context, *store.Job, int) (*store.Result, error) {
+		return nil, errors.New("connection reset")
+	}
+	j := enqueue(t, h.Q, NewJob("", "g"))
+	got := WaitState(t, h.Q, j.ID, 30*time.Second)
+	if got.State != netcfg.StateFailed || h.CallsOf(j.ID) != 3 {
+		t.Fatalf("state %s after %d calls, want failed after 3", got.State, h.CallsOf(j.ID))
+	}
+	if want := "gave up after 3 attempts: connection reset"; got.Error != want {
+		t.Errorf("error = %q, want %q", got.Error, want)
+	}
+}
+
+func testSnooze(t *testing.T, url string) {
+	h := Open(t, url, queue.Config{Workers: 1, MaxAttempts: 2})
+	h.Behave = func(_ context.Context, _ *store.Job, call int) (*store.Result, error) {
+		if call <= 3 {
+			return nil, &queue.SnoozeError{After: 50 * time.Millisecond, Err: errors.New("429 rate_limit_error")}
+		}
+		return okResult(), nil
+	}
+	j := enqueue(t, h.Q, NewJob("", "s"))
+	got := WaitState(t, h.Q, j.ID, 30*time.Second)
+	if got.State != netcfg.StateSucceeded || h.CallsOf(j.ID) != 4 {
+		t.Fatalf("state %s (%q) after %d calls, want succeeded after 3 snoozes with max 2 attempts", got.State, got.Error, h.CallsOf(j.ID))
+	}
+}
+
+func testExpires(t *testing.T, url string) {
+	h := Open(t, url, queue.Config{Workers: 1})
+	j := NewJob("", "e")
+	j.CreatedAt = time.Now().Add(-time.Minute)
+	j.ExpiresAt = time.Now().Add(-time.Second)
+	enqueue(t, h.Q, j)
+	got := WaitState(t, h.Q, j.ID, 20*time.Second)
+	if got.State != netcfg.StateExpired || h.CallsOf(j.ID) != 0 {
+		t.Fatalf("state %s after %d calls, want expired without running", got.State, h.CallsOf(j.ID))
+	}
+}
+
+func testCancelQueued(t *testing.T, url string) {
+	// No workers: the job waits until canceled.
+	h := Open(t, url, queue.Config{Workers: 0})
+	j := enqueue(t, h.Q, NewJob("", "c"))
+	ok, err := h.Q.Cancel(context.Background(), j)
+	if err != nil || !ok {
+		t.Fatalf("Cancel = %v, %v", ok, err)
+	}
+	got, err := h.Q.Get(context.Background(), j.ID)
+	if err != nil || got.State != netcfg.StateCanceled {
+		t.Fatalf("state %v err %v, want canceled", got.State, err)
+	}
+	if ok, err := h.Q.Cancel(context.Background(), got); ok || err != nil {
+		t.Errorf("second Cancel = %v, %v; want false, nil", ok, err)
+	}
+}
+
+func testCancelRunning(t *testing.T, url string) {
+	h := Open(t, url, queue.Config{Workers: 1})
+	started := make(chan struct{})
+	ended := make(chan error, 1)
+	h.Behave = func(ctx context.Context, _ *store.Job, _ int) (*store.Result, error) {
+		close(started)
+		<-ctx.Done()
+		ended <- ctx.Err()
+		return nil, ctx.Err()
+	}
+	j := enqueue(t, h.Q, NewJob("", "cr"))
+	select {
+	case <-started:
+	case <-time.After(20 * time.Second):
+		t.Fatal("job never started")
+	}
+	cur, _ := h.Q.Get(context.Background(), j.ID)
+	if ok, err := h.Q.Cancel(context.Background(), cur); !ok || err != nil {
+		t.Fatalf("Cancel = %v, %v", ok, err)
+	}
+	select {
+	case <-ended:
+	case <-time.After(20 * time.Second):
+		t.Fatal("running job's context was not canceled")
+	}
+	got := WaitState(t, h.Q, j.ID, 5*time.Second)
+	if got.State != netcfg.StateCanceled || h.CallsOf(j.ID) != 1 {
+		t.Fatalf("state %s calls %d, want canceled after 1", got.State, h.CallsOf(j.ID))
+	}
+}
+
+func testTimeout(t *testing.T, url string) {
+	h := Open(t, url, queue.Config{Workers: 1, JobTimeout: 200 * time.Millisecond, MaxAttempts: 3})
+	h.Behave = func(ctx context.Context, _ *store.Job, call int) (*store.Result, error) {
+		if call == 1 {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		return okResult(), nil
+	}
+	j := enqueue(t, h.Q, NewJob("", "to"))
+	got := WaitState(t, h.Q, j.ID, 30*time.Second)
+	if got.State != netcfg.StateSucceeded || got.Attempts != 2 {
+		t.Fatalf("state %s attempts %d, want succeeded at attempt 2 after a timeout", got.State, got.Attempts)
+	}
+}
+
+func testDepth(t *testing.T, url string) {
+	h := Open(t, url, queue.Config{Workers: 0, DepthTTL: time.Nanosecond})
+	for i := range 7 {
+		enqueue(t, h.Q, NewJob("", fmt.Sprint("d", i)))
+	}
+	d, err := h.Q.Depth(context.Background())
+	if err != nil || d[netcfg.StateQueued] != 7 {
+		t.Fatalf("Depth = %v, %v; want 7 queued", d, err)
+	}
+}
+
+func testMany(t *testing.T, url string) {
+	h := Open(t, url, queue.Config{Workers: 20})
+	const n = 200
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = enqueue(t, h.Q, NewJob("", fmt.Sprint("m", i))).ID
+	}
+	for _, id := range ids {
+		if got := WaitState(t, h.Q, id, 60*time.Second); got.State != netcfg.StateSucceeded {
+			t.Fatalf("job %s %s", id, got.State)
+		}
+		if c := h.CallsOf(id); c != 1 {
+			t.Errorf("job %s ran %d times", id, c)
+		}
+	}
+	rows, jobs, err := store.CountResults(context.Background(), h.Q.Conn())
+	if err != nil || rows != n || jobs != n {
+		t.Errorf("results: %d rows for %d jobs (%v), want %d each", rows, jobs, err, n)
+	}
+}

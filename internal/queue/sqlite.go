@@ -1,0 +1,79 @@
+package queue
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"modernc.org/sqlite"
+
+	"netsmith/internal/store"
+)
+
+func isSQLite(u string) bool {
+	return strings.HasPrefix(u, "sqlite://") || strings.HasPrefix(u, "sqlite:")
+}
+
+// sqliteDSN turns sqlite://PATH[?query] into a modernc.org/sqlite DSN with
+// the pragmas netsmith needs: WAL, a busy timeout and foreign keys.
+// sqlite://netsmith.db is relative to the working directory;
+// sqlite:///var/lib/netsmith.db is absolute.
+func sqliteDSN(u string) (string, error) {
+	rest := strings.TrimPrefix(strings.TrimPrefix(u, "sqlite:"), "//")
+	path, query, _ := strings.Cut(rest, "?")
+	if path == "" {
+		return "", fmt.Errorf("database url %q: no file path", u)
+	}
+	v, err := url.ParseQuery(query)
+	if err != nil {
+		return "", fmt.Errorf("database url %q: %w", u, err)
+	}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(1)"} {
+		v.Add("_pragma", p)
+	}
+	if v.Get("_txlock") == "" {
+		v.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + v.Encode(), nil
+}
+
+type sqliteConnector struct{ dsn string }
+
+func (c sqliteConnector) Connect(context.Context) (driver.Conn, error) {
+	return (&sqlite.Driver{}).Open(c.dsn)
+}
+func (c sqliteConnector) Driver() driver.Driver { return &sqlite.Driver{} }
+
+func openSQLite(ctx context.Context, u string, q *Queue) (engine, error) {
+	dsn, err := sqliteDSN(u)
+	if err != nil {
+		return nil, err
+	}
+	db := sql.OpenDB(sqliteConnector{dsn})
+	// SQLite allows one writer at a time; River recommends a single
+	// connection so that its own goroutines never meet SQLITE_BUSY.
+	db.SetMaxOpenConns(1)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", u, err)
+	}
+	e := &riverEngine[*riversqlite.Driver, *sql.Tx]{
+		pool:     store.SQL(db),
+		begin:    func(ctx context.Context) (*sql.Tx, error) { return db.BeginTx(ctx, nil) },
+		commit:   func(_ context.Context, tx *sql.Tx) error { return tx.Commit() },
+		rollback: func(_ context.Context, tx *sql.Tx) error { return tx.Rollback() },
+		wrap:     func(tx *sql.Tx) store.Conn { return store.SQL(tx) },
+		lock:     func(_ context.Context, fn func() error) error { return fn() },
+		closeFn:  func() { db.Close() },
+	}
+	eng, err := newRiverEngine(q, riversqlite.New(db), e)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return eng, nil
+}

@@ -1,0 +1,126 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Conn is what the store needs from a database handle or transaction. The
+// SQLite side (database/sql) and the PostgreSQL side (pgx) each get a small
+// adapter, so every query in this package is written once, with $N
+// placeholders that both databases accept.
+type Conn interface {
+	Exec(ctx context.Context, query string, args ...any) (rowsAffected int64, err error)
+	Query(ctx context.Context, query string, args ...any) (Rows, error)
+	QueryRow(ctx context.Context, query string, args ...any) Row
+}
+
+// Rows iterates over a query's result.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close()
+}
+
+// Row is a single-row result. Scan returns ErrNotFound when there is no row.
+type Row interface {
+	Scan(dest ...any) error
+}
+
+// ErrNotFound is returned when a row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// sqlQuerier is satisfied by *sql.DB, *sql.Conn and *sql.Tx.
+type sqlQuerier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// SQL adapts a database/sql handle or transaction.
+func SQL(q sqlQuerier) Conn { return sqlConn{q} }
+
+type sqlConn struct{ q sqlQuerier }
+
+func (c sqlConn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := c.q.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (c sqlConn) Query(ctx context.Context, query string, args ...any) (Rows, error) {
+	rows, err := c.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return sqlRows{rows}, nil
+}
+
+func (c sqlConn) QueryRow(ctx context.Context, query string, args ...any) Row {
+	return sqlRow{c.q.QueryRowContext(ctx, query, args...)}
+}
+
+type sqlRows struct{ *sql.Rows }
+
+func (r sqlRows) Close() { _ = r.Rows.Close() }
+
+type sqlRow struct{ r *sql.Row }
+
+func (r sqlRow) Scan(dest ...any) error {
+	if err := r.r.Scan(dest...); errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	} else {
+		return err
+	}
+}
+
+// pgxQuerier is satisfied by *pgxpool.Pool, *pgx.Conn and pgx.Tx.
+type pgxQuerier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// PGX adapts a pgx pool, connection or transaction.
+func PGX(q pgxQuerier) Conn { return pgxConn{q} }
+
+type pgxConn struct{ q pgxQuerier }
+
+func (c pgxConn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	tag, err := c.q.Exec(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return tag.RowsAffected(), nil
+}
+
+func (c pgxConn) Query(ctx context.Context, query string, args ...any) (Rows, error) {
+	rows, err := c.q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgxRows{rows}, nil
+}
+
+func (c pgxConn) QueryRow(ctx context.Context, query string, args ...any) Row {
+	return pgxRow{c.q.QueryRow(ctx, query, args...)}
+}
+
+type pgxRows struct{ pgx.Rows }
+
+type pgxRow struct{ r pgx.Row }
+
+func (r pgxRow) Scan(dest ...any) error {
+	if err := r.r.Scan(dest...); errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotFound
+	} else {
+		return err
+	}
+}

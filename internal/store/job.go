@@ -1,0 +1,276 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"netsmith/internal/netcfg"
+)
+
+// Job is one row of netsmith_job joined with its result, if any.
+type Job struct {
+	ID             string
+	Kind           netcfg.JobKind
+	State          netcfg.JobState
+	Department     string
+	Owner          string
+	IdempotencyKey string
+	RequestHash    string
+	Request        json.RawMessage
+	RiverJobID     int64
+	BatchID        string
+	Attempts       int
+	MaxAttempts    int
+	Error          string
+	CreatedAt      time.Time
+	StartedAt      time.Time
+	FinishedAt     time.Time
+	ExpiresAt      time.Time
+	UpdatedAt      time.Time
+	Result         *Result
+}
+
+// Result is what a succeeded job produced.
+type Result struct {
+	Body         json.RawMessage // the kind-specific result document
+	Provider     string
+	Model        string
+	InputTokens  int64
+	OutputTokens int64
+	Duration     time.Duration
+	CreatedAt    time.Time
+}
+
+// ErrConflict is returned when an idempotency key is reused with a different
+// request.
+var ErrConflict = errors.New("idempotency key reused with a different request")
+
+// InsertJob inserts j in state queued. When j carries an idempotency key that
+// its department already used, it inserts nothing and returns the existing
+// job with existing=true, or ErrConflict when the stored request differs.
+func InsertJob(ctx context.Context, c Conn, j *Job) (existing *Job, err error) {
+	var idem any
+	if j.IdempotencyKey != "" {
+		idem = j.IdempotencyKey
+	}
+	now := j.CreatedAt.UnixMilli()
+	n, err := c.Exec(ctx, `INSERT INTO netsmith_job
+		(id, kind, state, department, owner, idempotency_key, request_hash, request, batch_id,
+		 max_attempts, created_at, expires_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11)
+		ON CONFLICT (department, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
+		j.ID, string(j.Kind), string(netcfg.StateQueued), j.Department, j.Owner, idem, j.RequestHash,
+		string(j.Request), nullString(j.BatchID), j.MaxAttempts, now, millis(j.ExpiresAt))
+	if err != nil {
+		return nil, fmt.Errorf("insert job: %w", err)
+	}
+	if n == 1 {
+		return nil, nil
+	}
+	prev, err := getJob(ctx, c, `j.department = $1 AND j.idempotency_key = $2`, j.Department, j.IdempotencyKey)
+	if err != nil {
+		return nil, fmt.Errorf("load job for idempotency key: %w", err)
+	}
+	if prev.RequestHash != j.RequestHash {
+		return prev, ErrConflict
+	}
+	return prev, nil
+}
+
+// SetRiverJobID records the queue row that carries job id.
+func SetRiverJobID(ctx context.Context, c Conn, id string, riverID int64) error {
+	_, err := c.Exec(ctx, `UPDATE netsmith_job SET river_job_id = $2 WHERE id = $1`, id, riverID)
+	return err
+}
+
+// GetJob returns the job with its result, or ErrNotFound.
+func GetJob(ctx context.Context, c Conn, id string) (*Job, error) {
+	return getJob(ctx, c, `j.id = $1`, id)
+}
+
+const jobColumns = `j.id, j.kind, j.state, j.department, j.owner, j.idempotency_key, j.request_hash, j.request,
+	j.river_job_id, j.batch_id, j.attempts, j.max_attempts, j.error, j.created_at, j.started_at,
+	j.finished_at, j.expires_at, j.updated_at,
+	r.body, r.provider, r.model, r.input_tokens, r.output_tokens, r.duration_ms, r.created_at`
+
+func getJob(ctx context.Context, c Conn, where string, args ...any) (*Job, error) {
+	row := c.QueryRow(ctx, `SELECT `+jobColumns+`
+		FROM netsmith_job j LEFT JOIN netsmith_result r ON r.job_id = j.id WHERE `+where, args...)
+	return scanJob(row)
+}
+
+func scanJob(row Row) (*Job, error) {
+	var (
+		j                                   Job
+		kind, state, request                string
+		idem, batch, body, provider, model  *string
+		riverID, started, finished, expires *int64
+		in, out, dur, rcreated              *int64
+		created, updated                    int64
+	)
+	if err := row.Scan(&j.ID, &kind, &state, &j.Department, &j.Owner, &idem, &j.RequestHash, &request,
+		&riverID, &batch, &j.Attempts, &j.MaxAttempts, &j.Error, &created, &started,
+		&finished, &expires, &updated,
+		&body, &provider, &model, &in, &out, &dur, &rcreated); err != nil {
+		return nil, err
+	}
+	j.Kind, j.State, j.Request = netcfg.JobKind(kind), netcfg.JobState(state), json.RawMessage(request)
+	j.IdempotencyKey, j.BatchID = deref(idem), deref(batch)
+	if riverID != nil {
+		j.RiverJobID = *riverID
+	}
+	j.CreatedAt, j.UpdatedAt = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
+	j.StartedAt, j.FinishedAt, j.ExpiresAt = fromMillis(started), fromMillis(finished), fromMillis(expires)
+	if body != nil {
+		j.Result = &Result{
+			Body:         json.RawMessage(*body),
+			Provider:     deref(provider),
+			Model:        deref(model),
+			InputTokens:  *in,
+			OutputTokens: *out,
+			Duration:     time.Duration(*dur) * time.Millisecond,
+			CreatedAt:    fromMillis(rcreated),
+		}
+	}
+	return &j, nil
+}
+
+// notFinal is the SQL condition that a job can still change state.
+var notFinal = func() string {
+	q := make([]string, len(netcfg.FinalStates))
+	for i, s := range netcfg.FinalStates {
+		q[i] = "'" + string(s) + "'"
+	}
+	return "state NOT IN (" + strings.Join(q, ", ") + ")"
+}()
+
+// MarkRunning records that attempt of job id started at now. It reports
+// false when the job is already in a final state (canceled or expired while
+// it waited) and must not run.
+func MarkRunning(ctx context.Context, c Conn, id string, attempt int, now time.Time) (bool, error) {
+	n, err := c.Exec(ctx, `UPDATE netsmith_job SET state = $2, attempts = $3,
+		started_at = COALESCE(started_at, $4), updated_at = $4
+		WHERE id = $1 AND `+notFinal, id, string(netcfg.StateRunning), attempt, now.UnixMilli())
+	if err != nil {
+		return false, fmt.Errorf("mark job %s running: %w", id, err)
+	}
+	return n == 1, nil
+}
+
+// MarkState moves a job that is not yet final to state with the given error
+// text (empty to clear it). Final states also set finished_at. It reports
+// whether the job changed.
+func MarkState(ctx context.Context, c Conn, id string, state netcfg.JobState, errText string, now time.Time) (bool, error) {
+	var finished any
+	if state.Final() {
+		finished = now.UnixMilli()
+	}
+	n, err := c.Exec(ctx, `UPDATE netsmith_job SET state = $2, error = $3,
+		finished_at = COALESCE($4, finished_at), updated_at = $5
+		WHERE id = $1 AND `+notFinal, id, string(state), errText, finished, now.UnixMilli())
+	if err != nil {
+		return false, fmt.Errorf("mark job %s %s: %w", id, state, err)
+	}
+	return n == 1, nil
+}
+
+// Complete marks job id succeeded and stores its result, unless the job was
+// already final (canceled while it ran). It is idempotent: a job that runs
+// twice after a crash stores one result. Call it inside the transaction that
+// also completes the queue row.
+func Complete(ctx context.Context, c Conn, id string, r *Result, now time.Time) (bool, error) {
+	ok, err := MarkState(ctx, c, id, netcfg.StateSucceeded, "", now)
+	if err != nil || !ok {
+		return false, err
+	}
+	_, err = c.Exec(ctx, `INSERT INTO netsmith_result
+		(job_id, body, provider, model, input_tokens, output_tokens, duration_ms, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (job_id) DO NOTHING`,
+		id, string(r.Body), r.Provider, r.Model, r.InputTokens, r.OutputTokens,
+		r.Duration.Milliseconds(), now.UnixMilli())
+	if err != nil {
+		return false, fmt.Errorf("store result of job %s: %w", id, err)
+	}
+	return true, nil
+}
+
+// CountByState returns how many jobs are in each non-final state.
+func CountByState(ctx context.Context, c Conn) (map[netcfg.JobState]int64, error) {
+	rows, err := c.Query(ctx, `SELECT state, count(*) FROM netsmith_job WHERE `+notFinal+` GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("count jobs: %w", err)
+	}
+	defer rows.Close()
+	out := map[netcfg.JobState]int64{
+		netcfg.StateQueued: 0, netcfg.StateRunning: 0, netcfg.StateRetrying: 0,
+	}
+	for rows.Next() {
+		var s string
+		var n int64
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, err
+		}
+		out[netcfg.JobState(s)] = n
+	}
+	return out, rows.Err()
+}
+
+// Overdue returns up to limit jobs still queued (never started) whose
+// expiry passed before now, with their queue row ids.
+func Overdue(ctx context.Context, c Conn, now time.Time, limit int) ([]*Job, error) {
+	return listJobs(ctx, c, `j.state = 'queued' AND j.started_at IS NULL AND j.expires_at IS NOT NULL
+		AND j.expires_at < $1 ORDER BY j.expires_at LIMIT $2`, now.UnixMilli(), limit)
+}
+
+// Orphans returns up to limit jobs that are not final by our record but
+// whose queue row has ended or vanished (discarded after a rescue, deleted by
+// hand), last touched before `before`. The caller reconciles them.
+func Orphans(ctx context.Context, c Conn, before time.Time, limit int) ([]*Job, error) {
+	return listJobs(ctx, c, `j.`+notFinal+` AND j.updated_at < $1 AND j.river_job_id IS NOT NULL
+		AND NOT EXISTS (SELECT 1 FROM river_job q WHERE q.id = j.river_job_id
+			AND q.state NOT IN ('discarded', 'cancelled', 'completed'))
+		ORDER BY j.updated_at LIMIT $2`, before.UnixMilli(), limit)
+}
+
+func listJobs(ctx context.Context, c Conn, where string, args ...any) ([]*Job, error) {
+	rows, err := c.Query(ctx, `SELECT `+jobColumns+`
+		FROM netsmith_job j LEFT JOIN netsmith_result r ON r.job_id = j.id WHERE `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list jobs: %w", err)
+	}
+	defer rows.Close()
+	var out []*Job
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
+
+// CountResults returns the number of result rows and of distinct jobs among
+// them; the two are equal unless a job was stored twice.
+func CountResults(ctx context.Context, c Conn) (rows, jobs int64, err error) {
+	err = c.QueryRow(ctx, `SELECT count(*), count(DISTINCT job_id) FROM netsmith_result`).Scan(&rows, &jobs)
+	return rows, jobs, err
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

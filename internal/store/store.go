@@ -1,0 +1,118 @@
+// Package store holds netsmith's own tables (jobs and results; later the
+// cache, ledger and budgets) and the embedded migrations that create them.
+// Every query is written once in the SQL dialect that SQLite and PostgreSQL
+// share and runs over a Conn, which is either a database/sql handle (SQLite)
+// or a pgx handle (PostgreSQL). Times are stored as Unix milliseconds.
+package store
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+	"time"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Migration is one embedded schema change.
+type Migration struct {
+	Version int
+	Name    string
+	SQL     string
+}
+
+// Migrations returns the embedded migrations in order.
+func Migrations() ([]Migration, error) {
+	entries, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var ms []Migration
+	for _, e := range entries {
+		var v int
+		if _, err := fmt.Sscanf(e.Name(), "%03d_", &v); err != nil {
+			return nil, fmt.Errorf("migration %s: name must start with a 3-digit version", e.Name())
+		}
+		b, err := migrationFS.ReadFile("migrations/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, Migration{Version: v, Name: strings.TrimSuffix(e.Name(), ".sql"), SQL: string(b)})
+	}
+	slices.SortFunc(ms, func(a, b Migration) int { return a.Version - b.Version })
+	return ms, nil
+}
+
+// Migrate applies the migrations that c has not seen yet. The caller runs it
+// inside one transaction (and, on PostgreSQL, under an advisory lock), so
+// that concurrent replicas starting together apply each migration once.
+// It returns the names of the migrations it applied.
+func Migrate(ctx context.Context, c Conn) ([]string, error) {
+	if _, err := c.Exec(ctx, `CREATE TABLE IF NOT EXISTS netsmith_migration (
+		version    BIGINT PRIMARY KEY,
+		name       TEXT NOT NULL,
+		applied_at BIGINT NOT NULL)`); err != nil {
+		return nil, fmt.Errorf("create migration table: %w", err)
+	}
+	ms, err := Migrations()
+	if err != nil {
+		return nil, err
+	}
+	var applied []string
+	for _, m := range ms {
+		var n int
+		if err := c.QueryRow(ctx, `SELECT count(*) FROM netsmith_migration WHERE version = $1`, m.Version).Scan(&n); err != nil {
+			return applied, fmt.Errorf("check migration %s: %w", m.Name, err)
+		}
+		if n > 0 {
+			continue
+		}
+		for _, stmt := range splitStatements(m.SQL) {
+			if _, err := c.Exec(ctx, stmt); err != nil {
+				return applied, fmt.Errorf("apply migration %s: %w", m.Name, err)
+			}
+		}
+		if _, err := c.Exec(ctx, `INSERT INTO netsmith_migration (version, name, applied_at) VALUES ($1, $2, $3)`,
+			m.Version, m.Name, time.Now().UnixMilli()); err != nil {
+			return applied, fmt.Errorf("record migration %s: %w", m.Name, err)
+		}
+		applied = append(applied, m.Name)
+	}
+	return applied, nil
+}
+
+// splitStatements splits a migration on semicolons at line ends. Migrations
+// hold no procedural code, so this is enough.
+func splitStatements(sql string) []string {
+	var out []string
+	for _, s := range strings.Split(sql, ";\n") {
+		var lines []string
+		for _, l := range strings.Split(s, "\n") {
+			if !strings.HasPrefix(strings.TrimSpace(l), "--") {
+				lines = append(lines, l)
+			}
+		}
+		if s := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(strings.Join(lines, "\n")), ";")); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func millis(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+func fromMillis(ms *int64) time.Time {
+	if ms == nil {
+		return time.Time{}
+	}
+	return time.UnixMilli(*ms).UTC()
+}
