@@ -1,0 +1,215 @@
+// Package generate is netsmith's main use case: a job request in, a prompt
+// to the model, the model's answer checked and turned into a result. It
+// knows nothing of queues or HTTP; package worker runs it for the queue.
+package generate
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"netsmith/internal/llm"
+	"netsmith/internal/metrics"
+	"netsmith/internal/netcfg"
+	"netsmith/internal/prompt"
+)
+
+// LLM is a model provider.
+type LLM interface {
+	Generate(ctx context.Context, req llm.Request) (*llm.Response, error)
+}
+
+// Config configures a Service.
+type Config struct {
+	LLM      LLM
+	Provider string // provider name for results and metrics
+	Model    string // model for generate jobs
+	// AnalyzeModel is the cheaper model asked for a second opinion on
+	// analyze jobs; Model when empty.
+	AnalyzeModel string
+	MaxTokens    int
+	// CallTimeout bounds one model call; the job's own deadline still applies.
+	CallTimeout time.Duration
+	Metrics     *metrics.Metrics
+}
+
+// Service runs jobs.
+type Service struct {
+	cfg Config
+}
+
+// New returns a Service.
+func New(cfg Config) *Service {
+	if cfg.MaxTokens <= 0 {
+		cfg.MaxTokens = 8192
+	}
+	if cfg.CallTimeout <= 0 {
+		cfg.CallTimeout = 2 * time.Minute
+	}
+	if cfg.AnalyzeModel == "" {
+		cfg.AnalyzeModel = cfg.Model
+	}
+	return &Service{cfg: cfg}
+}
+
+// Tokens counts a result's tokens the way the legacy API reports them.
+type Tokens struct {
+	Input  int64 `json:"input"`
+	Output int64 `json:"output"`
+	Total  int64 `json:"total"`
+}
+
+// Result is what a job produced; it is stored as the job's result document.
+type Result struct {
+	Kind            netcfg.JobKind `json:"kind"`
+	Hostname        string         `json:"hostname,omitempty"`
+	Platform        string         `json:"platform,omitempty"`
+	Config          string         `json:"config,omitempty"`
+	SecondOpinion   string         `json:"second_opinion,omitempty"`
+	Provider        string         `json:"provider"`
+	Model           string         `json:"model"`
+	Tokens          Tokens         `json:"tokens"`
+	Cached          bool           `json:"cached"`
+	DurationSeconds float64        `json:"duration_seconds"`
+}
+
+// Run does the work of req.
+func (s *Service) Run(ctx context.Context, req *netcfg.JobRequest) (*Result, error) {
+	started := time.Now()
+	var (
+		res *Result
+		err error
+	)
+	switch req.Kind {
+	case netcfg.KindGenerate:
+		res, err = s.generate(ctx, req)
+	case netcfg.KindAnalyze:
+		res, err = s.analyze(ctx, req)
+	default:
+		return nil, fmt.Errorf("unknown kind %q", req.Kind)
+	}
+	if err != nil {
+		return nil, err
+	}
+	res.Kind = req.Kind
+	res.DurationSeconds = time.Since(started).Seconds()
+	return res, nil
+}
+
+func (s *Service) generate(ctx context.Context, req *netcfg.JobRequest) (*Result, error) {
+	d := req.Device
+	spec := prompt.Spec{
+		Task:         prompt.TaskConfig,
+		Platform:     string(d.Platform),
+		Role:         d.Role,
+		OSVersion:    d.OSVersion,
+		Requirements: req.Requirements,
+		Constants:    RedactSecrets(req.Constants),
+		Hostname:     d.Hostname,
+		Vars:         RedactSecrets(d.Vars),
+	}
+	resp, err := s.call(ctx, spec, s.cfg.Model)
+	if err != nil {
+		return nil, err
+	}
+	config := prompt.ExtractBlock(resp.Text)
+	if strings.TrimSpace(config) == "" {
+		return nil, fmt.Errorf("model %s returned an empty config", resp.Model)
+	}
+	return &Result{
+		Hostname: d.Hostname,
+		Platform: string(d.Platform),
+		Config:   config,
+		Provider: resp.Provider,
+		Model:    resp.Model,
+		Tokens:   tokens(resp.Usage),
+	}, nil
+}
+
+func (s *Service) analyze(ctx context.Context, req *netcfg.JobRequest) (*Result, error) {
+	spec := prompt.Spec{Task: prompt.TaskAnalyze, Platform: string(req.Platform), Config: req.Config}
+	resp, err := s.call(ctx, spec, s.cfg.AnalyzeModel)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{
+		Platform:      string(req.Platform),
+		SecondOpinion: prompt.ExtractBlock(resp.Text),
+		Provider:      resp.Provider,
+		Model:         resp.Model,
+		Tokens:        tokens(resp.Usage),
+	}, nil
+}
+
+func (s *Service) call(ctx context.Context, spec prompt.Spec, model string) (*llm.Response, error) {
+	req, err := prompt.Build(spec, model, s.cfg.MaxTokens)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.CallTimeout)
+	defer cancel()
+	resp, err := s.cfg.LLM.Generate(ctx, req)
+	s.observe(model, resp, err)
+	return resp, err
+}
+
+func (s *Service) observe(model string, resp *llm.Response, err error) {
+	m := s.cfg.Metrics
+	if m == nil {
+		return
+	}
+	outcome := "ok"
+	if err != nil {
+		outcome = llm.ClassOf(err).String()
+	}
+	m.LLMRequests.WithLabelValues(s.cfg.Provider, model, outcome).Inc()
+	if resp != nil {
+		u := resp.Usage
+		m.LLMTokens.WithLabelValues(s.cfg.Provider, model, "input").Add(float64(u.InputTokens))
+		m.LLMTokens.WithLabelValues(s.cfg.Provider, model, "output").Add(float64(u.OutputTokens))
+	}
+}
+
+func tokens(u llm.Usage) Tokens {
+	return Tokens{Input: u.InputTokens, Output: u.OutputTokens, Total: u.InputTokens + u.OutputTokens}
+}
+
+var secretKey = regexp.MustCompile(`(?i)(password|passwd|secret|community|psk|private_key|api_key|token)`)
+
+// secretRef matches a reference to a secret held elsewhere (vault:…,
+// env:…, file:…): safe to send, the value is resolved at deploy time.
+var secretRef = regexp.MustCompile(`^(vault|env|file|secret):\S+$`)
+
+// RedactSecrets returns a copy of vars in which every value under a key that
+// names a secret is replaced by "<redacted>", unless it is a reference
+// (vault:…). Secrets never reach a model.
+func RedactSecrets(vars map[string]any) map[string]any {
+	if vars == nil {
+		return nil
+	}
+	out := make(map[string]any, len(vars))
+	for k, v := range vars {
+		out[k] = redact(k, v)
+	}
+	return out
+}
+
+func redact(key string, v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		return RedactSecrets(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = redact(key, e)
+		}
+		return out
+	case string:
+		if secretKey.MatchString(key) && !secretRef.MatchString(x) {
+			return "<redacted>"
+		}
+	}
+	return v
+}

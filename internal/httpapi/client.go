@@ -1,0 +1,200 @@
+package httpapi
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Client talks to a netsmith server. The CLI and the end-to-end tests use it.
+type Client struct {
+	base string
+	http *http.Client
+	key  string
+}
+
+// NewClient returns a Client for the server at baseURL. httpClient may be
+// nil for one with a 30 s timeout. apiKey may be empty.
+func NewClient(baseURL string, httpClient *http.Client, apiKey string) *Client {
+	if httpClient == nil {
+		httpClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	return &Client{base: strings.TrimRight(baseURL, "/"), http: httpClient, key: apiKey}
+}
+
+// APIError is an error answer from the server.
+type APIError struct {
+	Status     int
+	Type       string
+	Message    string
+	RetryAfter string
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("server answered %d %s: %s", e.Status, e.Type, e.Message)
+}
+
+func (c *Client) do(ctx context.Context, method, path string, header http.Header, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return err
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.key != "" {
+		req.Header.Set("Authorization", "Bearer "+c.key)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return readAPIError(resp)
+	}
+	if out == nil {
+		_, err = io.Copy(io.Discard, resp.Body)
+		return err
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("decode %s %s answer: %w", method, path, err)
+	}
+	return nil
+}
+
+func readAPIError(resp *http.Response) error {
+	var e struct {
+		Error struct {
+			Type    string `json:"type"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if json.Unmarshal(b, &e) != nil || e.Error.Message == "" {
+		e.Error.Message = strings.TrimSpace(string(b))
+	}
+	return &APIError{Status: resp.StatusCode, Type: e.Error.Type, Message: e.Error.Message,
+		RetryAfter: resp.Header.Get("Retry-After")}
+}
+
+// Submit posts a job.
+func (c *Client) Submit(ctx context.Context, req *SubmitRequest) (*SubmitResponse, error) {
+	var out SubmitResponse
+	if err := c.do(ctx, http.MethodPost, "/v1/jobs", nil, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Job returns a job.
+func (c *Client) Job(ctx context.Context, id string) (*JobView, error) {
+	var out JobView
+	if err := c.do(ctx, http.MethodGet, "/v1/jobs/"+url.PathEscape(id), nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Cancel cancels a job.
+func (c *Client) Cancel(ctx context.Context, id string) (*JobView, error) {
+	var out JobView
+	if err := c.do(ctx, http.MethodDelete, "/v1/jobs/"+url.PathEscape(id), nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Wait follows the job's event stream until it reaches a final state and
+// returns it. onChange, if not nil, sees every state on the way.
+func (c *Client) Wait(ctx context.Context, id string, onChange func(*JobView)) (*JobView, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/v1/jobs/"+url.PathEscape(id)+"/events", nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	if c.key != "" {
+		req.Header.Set("Authorization", "Bearer "+c.key)
+	}
+	// The stream lasts as long as the job: no client-wide timeout here.
+	hc := *c.http
+	hc.Timeout = 0
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, readAPIError(resp)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	var last *JobView
+	for sc.Scan() {
+		data, ok := strings.CutPrefix(sc.Text(), "data: ")
+		if !ok {
+			continue
+		}
+		var v JobView
+		if err := json.Unmarshal([]byte(data), &v); err != nil {
+			return nil, fmt.Errorf("job %s: server sent %q", id, data)
+		}
+		last = &v
+		if onChange != nil {
+			onChange(last)
+		}
+		if v.Status.Final() {
+			return last, nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return last, errors.New("event stream ended before the job finished")
+}
+
+// LegacyGenerate posts to the legacy /api/generate-config.
+func (c *Client) LegacyGenerate(ctx context.Context, deviceName, requirements string) (*LegacyGenerateResponse, error) {
+	var out LegacyGenerateResponse
+	in := LegacyGenerateRequest{DeviceName: deviceName, Requirements: requirements}
+	if err := c.do(ctx, http.MethodPost, "/api/generate-config", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// LegacyStatus reads the legacy /api/job-status/{job_id}.
+func (c *Client) LegacyStatus(ctx context.Context, jobID string) (*LegacyStatus, error) {
+	var out LegacyStatus
+	if err := c.do(ctx, http.MethodGet, "/api/job-status/"+url.PathEscape(jobID), nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Healthz checks /healthz.
+func (c *Client) Healthz(ctx context.Context) error {
+	return c.do(ctx, http.MethodGet, "/healthz", nil, nil, nil)
+}

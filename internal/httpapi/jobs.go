@@ -1,0 +1,253 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"netsmith/internal/netcfg"
+	"netsmith/internal/queue"
+	"netsmith/internal/store"
+)
+
+// SubmitRequest is the body of POST /v1/jobs.
+type SubmitRequest struct {
+	netcfg.JobRequest
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
+	// ExpiresIn ends the job as expired if no worker starts it in time:
+	// a Go duration ("10m") or a number of seconds.
+	ExpiresIn Duration `json:"expires_in,omitempty"`
+}
+
+// SubmitResponse is the body of a 202 from POST /v1/jobs.
+type SubmitResponse struct {
+	ID        string          `json:"id"`
+	Status    netcfg.JobState `json:"status"`
+	Duplicate bool            `json:"duplicate"`
+}
+
+// Duration reads a Go duration string or a number of seconds.
+type Duration time.Duration
+
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		v, err := time.ParseDuration(s)
+		if err != nil || v < 0 {
+			return &netcfg.FieldError{Field: "expires_in", Msg: fmt.Sprintf("%q is not a duration like 10m or 90s", s)}
+		}
+		*d = Duration(v)
+		return nil
+	}
+	var n float64
+	if err := json.Unmarshal(b, &n); err != nil || n < 0 {
+		return &netcfg.FieldError{Field: "expires_in", Msg: "must be a duration like \"10m\" or a number of seconds"}
+	}
+	*d = Duration(n * float64(time.Second))
+	return nil
+}
+
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// JobView is the body of GET /v1/jobs/{id} and of each SSE event.
+type JobView struct {
+	ID          string          `json:"id"`
+	Kind        netcfg.JobKind  `json:"kind"`
+	Status      netcfg.JobState `json:"status"`
+	Attempts    int             `json:"attempts"`
+	MaxAttempts int             `json:"max_attempts"`
+	BatchID     string          `json:"batch_id,omitempty"`
+	CreatedAt   time.Time       `json:"created_at"`
+	StartedAt   *time.Time      `json:"started_at,omitempty"`
+	FinishedAt  *time.Time      `json:"finished_at,omitempty"`
+	ExpiresAt   *time.Time      `json:"expires_at,omitempty"`
+	UpdatedAt   time.Time       `json:"updated_at"`
+	Error       string          `json:"error,omitempty"`
+	Result      json.RawMessage `json:"result,omitempty"`
+}
+
+func viewOf(j *store.Job) *JobView {
+	v := &JobView{
+		ID: j.ID, Kind: j.Kind, Status: j.State, Attempts: j.Attempts, MaxAttempts: j.MaxAttempts,
+		BatchID: j.BatchID, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt, Error: j.Error,
+		StartedAt: timePtr(j.StartedAt), FinishedAt: timePtr(j.FinishedAt), ExpiresAt: timePtr(j.ExpiresAt),
+	}
+	if j.Result != nil {
+		v.Result = j.Result.Body
+	}
+	return v
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
+	var req SubmitRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if h := r.Header.Get("Idempotency-Key"); h != "" {
+		if req.IdempotencyKey != "" && req.IdempotencyKey != h {
+			s.writeError(w, r, badRequest("Idempotency-Key header and idempotency_key field differ"))
+			return
+		}
+		req.IdempotencyKey = h
+	}
+	j, dup, err := s.submit(r.Context(), &req.JobRequest, req.IdempotencyKey, time.Duration(req.ExpiresIn))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, SubmitResponse{ID: j.ID, Status: j.State, Duplicate: dup})
+}
+
+// MaxIdempotencyKey bounds an idempotency key's length.
+const MaxIdempotencyKey = 255
+
+// submit validates req, applies backpressure and enqueues it.
+func (s *Server) submit(ctx context.Context, req *netcfg.JobRequest, idemKey string, expiresIn time.Duration) (*store.Job, bool, error) {
+	if err := req.Validate(); err != nil {
+		return nil, false, err
+	}
+	if len(idemKey) > MaxIdempotencyKey {
+		return nil, false, &netcfg.FieldError{Field: "idempotency_key", Msg: fmt.Sprintf("is longer than %d characters", MaxIdempotencyKey)}
+	}
+	if err := s.checkDepth(ctx); err != nil {
+		return nil, false, err
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, false, err
+	}
+	sum := sha256.Sum256(body)
+	now := time.Now()
+	j := &store.Job{
+		ID:             newID(),
+		Kind:           req.Kind,
+		IdempotencyKey: idemKey,
+		RequestHash:    hex.EncodeToString(sum[:]),
+		Request:        body,
+		CreatedAt:      now,
+	}
+	if expiresIn > 0 {
+		j.ExpiresAt = now.Add(expiresIn)
+	}
+	return s.q.Enqueue(ctx, j)
+}
+
+func (s *Server) checkDepth(ctx context.Context) error {
+	if s.cfg.MaxQueue <= 0 {
+		return nil
+	}
+	d, err := s.q.Depth(ctx)
+	if err != nil {
+		return err
+	}
+	if n := d[netcfg.StateQueued] + d[netcfg.StateRetrying]; n >= s.cfg.MaxQueue {
+		return fmt.Errorf("%w: %d jobs are waiting (limit %d); retry later", queue.ErrQueueFull, n, s.cfg.MaxQueue)
+	}
+	return nil
+}
+
+func (s *Server) handleGetJob(w http.ResponseWriter, r *http.Request) {
+	j, err := s.q.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, viewOf(j))
+}
+
+func (s *Server) handleCancelJob(w http.ResponseWriter, r *http.Request) {
+	j, err := s.q.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if j.State.Final() {
+		s.writeError(w, r, &Error{Status: http.StatusConflict, Type: "conflict_error",
+			Msg: fmt.Sprintf("job %s is already %s", j.ID, j.State)})
+		return
+	}
+	if _, err := s.q.Cancel(r.Context(), j); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if j, err = s.q.Get(r.Context(), j.ID); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, viewOf(j))
+}
+
+// handleJobEvents streams the job as server-sent events, one "state" event
+// per change, until it reaches a final state.
+func (s *Server) handleJobEvents(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id := r.PathValue("id")
+	j, err := s.q.Get(ctx, id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		s.writeError(w, r, &Error{Status: http.StatusInternalServerError, Type: "api_error", Msg: "streaming unsupported"})
+		return
+	}
+	changed, stop := s.q.Watch(id)
+	defer stop()
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+
+	poll := time.NewTicker(s.cfg.EventPoll)
+	defer poll.Stop()
+	var last string
+	for {
+		if key := string(j.State) + "/" + strconv.Itoa(j.Attempts) + "/" + j.UpdatedAt.String(); key != last {
+			last = key
+			b, _ := json.Marshal(viewOf(j))
+			fmt.Fprintf(w, "event: state\ndata: %s\n\n", b)
+			flusher.Flush()
+		}
+		if j.State.Final() {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		case <-poll.C:
+		}
+		if j, err = s.q.Get(ctx, id); err != nil {
+			fmt.Fprintf(w, "event: error\ndata: %s\n\n", strings.ReplaceAll(toError(err).Msg, "\n", " "))
+			return
+		}
+	}
+}
+
+// newID returns a random UUID (version 4), the job id format the legacy
+// clients know from Celery.
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}

@@ -1,0 +1,152 @@
+// Package httpapi is netsmith's HTTP interface: the v1 JSON API, the
+// legacy-compatible endpoints of the Flask/Celery service netsmith replaces,
+// health and metrics endpoints, and a Client for the CLI and tests.
+//
+// NewServer returns an http.Handler; routes.go lists every route. Errors
+// leave through one function (writeError) as {"error":{"type","message"}}
+// with the right status; internal causes are logged, never sent.
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"netsmith/internal/metrics"
+	"netsmith/internal/queue"
+)
+
+// Config configures a Server.
+type Config struct {
+	// MaxBody is the largest request body accepted (413 beyond it).
+	MaxBody int64
+	// MaxQueue is the queue depth (queued + retrying) beyond which
+	// submissions get 503; 0 means no limit.
+	MaxQueue int64
+	// DefaultPlatform is used by the legacy API, whose requests name none.
+	DefaultPlatform string
+	// EventPoll is how often an SSE stream re-reads a job that another
+	// process may be changing.
+	EventPoll time.Duration
+	// Provider is reported by /api/health.
+	Provider string
+}
+
+// Server serves the API.
+type Server struct {
+	cfg     Config
+	q       *queue.Queue
+	logger  *slog.Logger
+	metrics *metrics.Metrics
+	reg     prometheus.Gatherer
+	mux     *http.ServeMux
+}
+
+// NewServer returns the API handler.
+func NewServer(cfg Config, q *queue.Queue, m *metrics.Metrics, reg prometheus.Gatherer, logger *slog.Logger) *Server {
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = 1 << 20
+	}
+	if cfg.DefaultPlatform == "" {
+		cfg.DefaultPlatform = "cisco_ios"
+	}
+	if cfg.EventPoll <= 0 {
+		cfg.EventPoll = time.Second
+	}
+	s := &Server{cfg: cfg, q: q, logger: logger, metrics: m, reg: reg, mux: http.NewServeMux()}
+	s.routes()
+	return s
+}
+
+func (s *Server) routes() {
+	s.handle("POST /v1/jobs", s.handleSubmit)
+	s.handle("GET /v1/jobs/{id}", s.handleGetJob)
+	s.handle("DELETE /v1/jobs/{id}", s.handleCancelJob)
+	s.handle("GET /v1/jobs/{id}/events", s.handleJobEvents)
+	s.handle("GET /v1/queue", s.handleQueue)
+
+	s.handle("POST /api/generate-config", s.handleLegacyGenerate)
+	s.handle("GET /api/job-status/{job_id}", s.handleLegacyStatus)
+	s.handle("GET /api/health", s.handleLegacyHealth)
+
+	s.handle("GET /healthz", s.handleHealthz)
+	s.handle("GET /readyz", s.handleReadyz)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	s.handle("GET /{$}", s.handleDashboard)
+	s.handle("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, &Error{Status: http.StatusNotFound, Type: "not_found_error",
+			Msg: "no route for " + r.Method + " " + r.URL.Path})
+	})
+}
+
+// handle registers h for pattern with the body limit and request metrics,
+// labelled by the pattern (bounded), never by the path.
+func (s *Server) handle(pattern string, h http.HandlerFunc) {
+	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		h(sw, r)
+		if s.metrics != nil {
+			route := r.Pattern
+			s.metrics.HTTPRequests.WithLabelValues(route, strconv.Itoa(sw.code)).Inc()
+			s.metrics.HTTPDuration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		}
+	}))
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	if err := s.q.Ping(r.Context()); err != nil {
+		s.logger.WarnContext(r.Context(), "database not reachable", slog.Any("error", err))
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (s *Server) handleQueue(w http.ResponseWriter, r *http.Request) {
+	d, err := s.q.Depth(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"depth": d, "max_queue": s.cfg.MaxQueue})
+}
+
+// OpsHandler serves only /healthz, /readyz and /metrics: what a worker-only
+// process exposes.
+func (s *Server) OpsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.handleHealthz)
+	mux.HandleFunc("GET /readyz", s.handleReadyz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	return mux
+}
