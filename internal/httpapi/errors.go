@@ -108,6 +108,8 @@ func decodeJSON(r *http.Request, v any) error {
 			return err
 		case errors.As(err, &syn):
 			return badRequest("malformed JSON at byte %d: %v", syn.Offset, syn)
+		case errors.As(err, &typ) && typ.Field == "":
+			return badRequest("request body must be a JSON object, not %s", typ.Value)
 		case errors.As(err, &typ):
 			return &netcfg.FieldError{Field: typ.Field, Msg: fmt.Sprintf("must be %s, not %s", typ.Type, typ.Value)}
 		case errors.Is(err, io.EOF):

@@ -1,0 +1,245 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"netsmith/internal/dbtest"
+	"netsmith/internal/httpapi"
+	"netsmith/internal/metrics"
+	"netsmith/internal/netcfg"
+	"netsmith/internal/queue"
+	"netsmith/internal/store"
+)
+
+// newServer starts the real handler over a real SQLite queue. With workers
+// 0 jobs stay queued, which is what most of these tests want.
+func newServer(t *testing.T, cfg httpapi.Config, workers int) (*httptest.Server, *queue.Queue) {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg)
+	q, err := queue.Open(t.Context(), dbtest.SQLite(t), queue.Config{
+		Workers: workers, DepthTTL: time.Nanosecond, PollInterval: 50 * time.Millisecond, Metrics: m,
+		Work: func(ctx context.Context, j *store.Job) (*store.Result, error) {
+			return &store.Result{Body: []byte(`{"kind":"generate","config":"hostname x\n","provider":"test","model":"m","tokens":{"input":1,"output":2,"total":3}}`)}, nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(httpapi.NewServer(cfg, q, m, reg, slog.New(slog.DiscardHandler)))
+	t.Cleanup(func() {
+		srv.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = q.Stop(ctx)
+		q.Close()
+	})
+	return srv, q
+}
+
+const validJob = `{"kind":"generate","device":{"hostname":"sw1","platform":"cisco_xe"},"requirements":"access switch"}`
+
+func post(t *testing.T, url, body string, header ...string) (*http.Response, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	b, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("POST %s: answer %d is not JSON: %q", url, resp.StatusCode, b)
+	}
+	return resp, out
+}
+
+func TestBadInput(t *testing.T) {
+	t.Parallel()
+	srv, q := newServer(t, httpapi.Config{MaxBody: 4096}, 0)
+	tests := []struct {
+		name, path, body string
+		wantCode         int
+		wantInMsg        string
+	}{
+		{"malformed json", "/v1/jobs", `{"kind":`, 400, "malformed JSON"},
+		{"not an object", "/v1/jobs", `[1,2]`, 400, "must be a JSON object"},
+		{"empty body", "/v1/jobs", ``, 400, "empty"},
+		{"two documents", "/v1/jobs", validJob + validJob, 400, "more than one"},
+		{"unknown field", "/v1/jobs", `{"kind":"generate","hostnme":"x"}`, 400, `"hostnme"`},
+		{"wrong type", "/v1/jobs", `{"kind":"generate","device":{"hostname":5}}`, 400, "device.hostname"},
+		{"missing kind", "/v1/jobs", `{"device":{"hostname":"a","platform":"cisco_ios"}}`, 400, "kind"},
+		{"unknown kind", "/v1/jobs", `{"kind":"deploy"}`, 400, `unknown kind "deploy"`},
+		{"missing device", "/v1/jobs", `{"kind":"generate","requirements":"x"}`, 400, "device"},
+		{"unknown platform", "/v1/jobs", `{"kind":"generate","device":{"hostname":"a","platform":"cisco_asa"},"requirements":"x"}`, 400, "device.platform"},
+		{"path in hostname", "/v1/jobs", `{"kind":"generate","device":{"hostname":"../../etc/passwd","platform":"cisco_ios"},"requirements":"x"}`, 400, "device.hostname"},
+		{"vlan out of range", "/v1/jobs", `{"kind":"generate","device":{"hostname":"a","platform":"cisco_ios","vars":{"vlans":[5000]}},"requirements":"x"}`, 400, "device.vars.vlans.0"},
+		{"bad expires_in", "/v1/jobs", `{"kind":"generate","device":{"hostname":"a","platform":"cisco_ios"},"requirements":"x","expires_in":"soon"}`, 400, "expires_in"},
+		{"too large", "/v1/jobs", `{"kind":"analyze","platform":"cisco_ios","config":"` + strings.Repeat("x", 5000) + `"}`, 413, "larger than 4096"},
+		{"legacy missing device_name", "/api/generate-config", `{"requirements":"x"}`, 400, "device_name"},
+		{"legacy bad device_name", "/api/generate-config", `{"device_name":"a b","requirements":"x"}`, 400, "device_name"},
+		{"legacy missing requirements", "/api/generate-config", `{"device_name":"sw1"}`, 400, "requirements"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := post(t, srv.URL+tt.path, tt.body)
+			if resp.StatusCode != tt.wantCode {
+				t.Fatalf("status = %d (%v), want %d", resp.StatusCode, body, tt.wantCode)
+			}
+			e, _ := body["error"].(map[string]any)
+			msg, _ := e["message"].(string)
+			if e == nil || e["type"] == "" || !strings.Contains(msg, tt.wantInMsg) {
+				t.Errorf("error = %v, want a type and a message containing %q", body, tt.wantInMsg)
+			}
+		})
+	}
+	d, err := q.Depth(t.Context())
+	if err != nil || d[netcfg.StateQueued] != 0 {
+		t.Errorf("after bad input, queue depth = %v (%v), want nothing queued", d, err)
+	}
+}
+
+func TestBackpressure(t *testing.T) {
+	t.Parallel()
+	srv, _ := newServer(t, httpapi.Config{MaxQueue: 3}, 0)
+	for i := range 3 {
+		if resp, body := post(t, srv.URL+"/v1/jobs", validJob); resp.StatusCode != 202 {
+			t.Fatalf("submit %d: %d %v", i, resp.StatusCode, body)
+		}
+	}
+	resp, body := post(t, srv.URL+"/v1/jobs", validJob)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("4th submit: %d Retry-After %q %v; want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
+	if msg := body["error"].(map[string]any)["message"].(string); !strings.Contains(msg, "3 jobs are waiting (limit 3)") {
+		t.Errorf("message %q does not explain the limit", msg)
+	}
+	resp, _ = post(t, srv.URL+"/api/generate-config", `{"device_name":"sw9","requirements":"x"}`)
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("legacy submit when full: %d, want 503", resp.StatusCode)
+	}
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	t.Parallel()
+	srv, _ := newServer(t, httpapi.Config{}, 0)
+	r1, b1 := post(t, srv.URL+"/v1/jobs", validJob, "Idempotency-Key", "k1")
+	r2, b2 := post(t, srv.URL+"/v1/jobs", validJob, "Idempotency-Key", "k1")
+	if r1.StatusCode != 202 || r2.StatusCode != 202 || b1["id"] != b2["id"] || b1["duplicate"] != false || b2["duplicate"] != true {
+		t.Fatalf("same key twice: %d %v / %d %v; want the same id, second duplicate", r1.StatusCode, b1, r2.StatusCode, b2)
+	}
+	withField := strings.Replace(validJob, `{"kind"`, `{"idempotency_key":"k1","kind"`, 1)
+	if _, b := post(t, srv.URL+"/v1/jobs", withField); b["id"] != b1["id"] {
+		t.Errorf("key in the body: %v, want id %v", b, b1["id"])
+	}
+	other := strings.Replace(validJob, "sw1", "sw2", 1)
+	r3, b3 := post(t, srv.URL+"/v1/jobs", other, "Idempotency-Key", "k1")
+	if r3.StatusCode != http.StatusConflict {
+		t.Errorf("same key, other body: %d %v, want 409", r3.StatusCode, b3)
+	}
+}
+
+func TestJobLifecycleAndEvents(t *testing.T) {
+	t.Parallel()
+	srv, _ := newServer(t, httpapi.Config{}, 2)
+	c := httpapi.NewClient(srv.URL, srv.Client(), "")
+	ctx := t.Context()
+	sub, err := c.Submit(ctx, &httpapi.SubmitRequest{JobRequest: netcfg.JobRequest{
+		Kind: netcfg.KindGenerate, Device: &netcfg.Device{Hostname: "sw1", Platform: netcfg.CiscoXE}, Requirements: "x",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []netcfg.JobState
+	final, err := c.Wait(ctx, sub.ID, func(v *httpapi.JobView) { seen = append(seen, v.Status) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if final.Status != netcfg.StateSucceeded || final.Attempts != 1 || final.FinishedAt == nil || len(final.Result) == 0 {
+		t.Fatalf("final event = %+v", final)
+	}
+	if seen[len(seen)-1] != netcfg.StateSucceeded {
+		t.Errorf("states seen %v, want to end with succeeded", seen)
+	}
+	if _, err := c.Cancel(ctx, sub.ID); !isStatus(err, http.StatusConflict) {
+		t.Errorf("cancel a finished job: %v, want 409", err)
+	}
+	if _, err := c.Job(ctx, "no-such-job"); !isStatus(err, http.StatusNotFound) {
+		t.Errorf("unknown job: %v, want 404", err)
+	}
+	if _, err := c.LegacyStatus(ctx, "no-such-job"); !isStatus(err, http.StatusNotFound) {
+		t.Errorf("unknown legacy job: %v, want 404", err)
+	}
+}
+
+func TestCancelQueuedJob(t *testing.T) {
+	t.Parallel()
+	srv, _ := newServer(t, httpapi.Config{}, 0)
+	c := httpapi.NewClient(srv.URL, srv.Client(), "")
+	resp, err := c.LegacyGenerate(t.Context(), "sw1", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := c.Cancel(t.Context(), resp.JobID)
+	if err != nil || v.Status != netcfg.StateCanceled {
+		t.Fatalf("cancel = %+v, %v", v, err)
+	}
+	st, err := c.LegacyStatus(t.Context(), resp.JobID)
+	if err != nil || st.Status != "REVOKED" {
+		t.Fatalf("legacy status after cancel = %+v, %v; want REVOKED", st, err)
+	}
+}
+
+func TestHealthAndMetrics(t *testing.T) {
+	t.Parallel()
+	srv, _ := newServer(t, httpapi.Config{}, 0)
+	post(t, srv.URL+"/v1/jobs", validJob)
+	for path, want := range map[string]string{
+		"/healthz":    `"ok"`,
+		"/readyz":     `"ready"`,
+		"/api/health": `"healthy"`,
+		"/metrics":    `netsmith_http_requests_total{code="202",route="POST /v1/jobs"} 1`,
+		"/":           "<title>netsmith</title>",
+	} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
+			t.Errorf("GET %s = %d, want 200 containing %q:\n%.500s", path, resp.StatusCode, want, b)
+		}
+	}
+	resp, _ := http.Get(srv.URL + "/v1/nothing")
+	if resp.StatusCode != 404 {
+		t.Errorf("unknown route = %d, want 404", resp.StatusCode)
+	}
+}
+
+func isStatus(err error, code int) bool {
+	var e *httpapi.APIError
+	return errors.As(err, &e) && e.Status == code
+}
