@@ -1,0 +1,311 @@
+package sim
+
+// writeEOS writes an Arista EOS running config.
+func writeEOS(g *gen, d *device) {
+	const in = "   "
+	vrf := ""
+	if d.mgmtIP.present() {
+		vrf = "MGMT"
+	}
+	inVRF := func(s string) string { // "vrf MGMT " before an argument
+		if vrf == "" {
+			return ""
+		}
+		return s + vrf + " "
+	}
+	routed := !d.feat.layer2
+	ospf := d.feat.ospf && routed
+	bundle := d.feat.lacp && d.uplinks.present() && !d.uplinkRouted
+
+	writeHeader(g, d, "!")
+	g.line("!")
+	g.line("no aaa root")
+	g.line("aaa authentication login default local")
+	g.line("aaa authorization exec default local")
+	g.line("!")
+	if d.adminSecret.present() {
+		g.line("username ", g.s(d.adminUser), " privilege 15 role network-admin secret sha512 ", secretRef(g, d.adminSecret))
+	} else {
+		g.line(noUserSecret)
+	}
+	if d.enableSecret.present() {
+		g.line("enable password sha512 ", secretRef(g, d.enableSecret))
+	} else {
+		g.line("! enable password: no secret reference given (var enable_secret)")
+	}
+	g.line("!")
+	g.line("service routing protocols model multi-agent")
+	g.line("!")
+	if d.hostname.present() {
+		g.line("hostname ", g.s(d.hostname))
+	}
+	if d.domain.present() {
+		g.line("ip domain-name ", g.s(d.domain))
+	}
+	g.each(d.dns, "$s", func(s val) { g.line("ip name-server ", inVRF("vrf "), g.s(s)) })
+	g.line("!")
+	if d.ntp.present() {
+		g.each(d.ntp, "$s", func(s val) { g.line("ntp server ", inVRF("vrf "), g.s(s)) })
+		g.line("!")
+	}
+	g.line("logging buffered 10000 informational")
+	g.line("logging format timestamp high-resolution")
+	g.each(d.logHosts, "$s", func(s val) { g.line("logging ", inVRF("vrf "), "host ", g.s(s)) })
+	g.line("!")
+	writeIOSSNMP(g, d, vrf)
+	g.line("spanning-tree mode mstp")
+	if d.feat.bpduguard {
+		g.line("spanning-tree edge-port bpduguard default")
+	}
+	if d.feat.mlag {
+		g.line("no spanning-tree vlan-id 4094")
+	}
+	g.line("!")
+	g.each(d.vlans, "$v", func(v val) {
+		g.line("vlan ", g.s(d.vlanID(g, v)))
+		if d.vlanMaps {
+			name := g.field(v, "name")
+			g.when(func() { g.line(in, "name ", g.s(name)) }, name)
+		}
+		g.line("!")
+	})
+	if d.feat.mlag {
+		g.line("vlan 4094")
+		g.line(in, "name MLAG_PEER")
+		g.line(in, "trunk group MLAG")
+		g.line("!")
+	}
+	if vrf != "" {
+		g.line("vrf instance ", vrf)
+		g.line("!")
+	}
+
+	// Interfaces.
+	if bundle {
+		g.line("interface Port-Channel1")
+		g.line(in, "description LACP uplink to ", g.join(d.uplinks, ", ", "$u", peerName(g)))
+		g.line(in, "no shutdown")
+		writeEOSTrunk(g, d)
+		g.line("!")
+	}
+	if d.feat.mlag {
+		g.line("interface Port-Channel10")
+		g.line(in, "description MLAG peer link", peerSuffix(g, d))
+		g.line(in, "no shutdown")
+		g.line(in, "switchport mode trunk")
+		g.line(in, "switchport trunk group MLAG")
+		g.line("!")
+	}
+	if d.feat.mlag {
+		ports := d.mlagPorts
+		if !ports.present() {
+			ports = val{x: []any{"Ethernet47", "Ethernet48"}}
+		}
+		g.each(ports, "$p", func(p val) {
+			g.line("interface ", g.s(p))
+			g.line(in, "description MLAG peer link", peerSuffix(g, d))
+			g.line(in, "no shutdown")
+			g.line(in, "channel-group 10 mode active")
+			g.line("!")
+		})
+	}
+	g.each(d.uplinks, "$u", func(u val) {
+		port := g.field(u, "port")
+		g.when(func() {
+			g.line("interface ", g.s(port))
+			writeUplinkDescription(g, u, in+"description ", "")
+			g.line(in, "no shutdown")
+			if d.uplinkRouted {
+				ip := g.field(u, "ip")
+				g.line(in, "mtu 9214")
+				g.line(in, "no switchport")
+				g.when(func() { g.line(in, "ip address ", g.s(ip)) }, ip)
+				if ospf {
+					g.when(func() {
+						g.line(in, "ip ospf network point-to-point")
+						g.line(in, "ip ospf area 0.0.0.0")
+					}, d.ospfOn(g, u))
+				}
+			} else {
+				writeEOSTrunk(g, d)
+				if bundle {
+					g.line(in, "channel-group 1 mode active")
+				}
+			}
+			g.line("!")
+		}, port)
+	})
+	if d.feat.access {
+		ports := d.accessPorts
+		if !ports.present() {
+			ports = val{x: "Ethernet1-46"}
+		}
+		g.line("interface ", g.s(ports))
+		g.line(in, "description access port")
+		g.line(in, "no shutdown")
+		if d.feat.voice {
+			d.namedVLAN(g, d.dataVLAN, dataNames, func(id val) { g.line(in, "switchport trunk native vlan ", g.s(id)) })
+			d.namedVLAN(g, d.voiceVLAN, voiceNames, func(id val) { g.line(in, "switchport phone vlan ", g.s(id)) })
+			g.line(in, "switchport phone trunk untagged")
+			g.line(in, "switchport mode trunk phone")
+		} else {
+			d.namedVLAN(g, d.dataVLAN, dataNames, func(id val) { g.line(in, "switchport access vlan ", g.s(id)) })
+			g.line(in, "switchport mode access")
+		}
+		if d.feat.portfast {
+			g.line(in, "spanning-tree portfast")
+		}
+		if d.feat.bpduguard {
+			g.line(in, "spanning-tree bpduguard enable")
+		}
+		g.line("!")
+	}
+	for _, l := range d.loopbacks {
+		g.line("interface Loopback", itoa(l.n))
+		switch {
+		case l.n == 0:
+			g.line(in, "description router-id")
+		case l.n == 1 && d.feat.evpn:
+			g.line(in, "description VTEP")
+		}
+		g.line(in, "ip address ", g.s(l.cidr))
+		if ospf {
+			g.line(in, "ip ospf area 0.0.0.0")
+		}
+		g.line("!")
+	}
+	if d.mgmtIP.present() {
+		g.line("interface Management1")
+		g.line(in, "description management")
+		g.line(in, "vrf ", vrf)
+		g.line(in, "ip address ", g.s(d.mgmtIP))
+		g.line("!")
+	}
+	if d.feat.mlag {
+		g.line("interface Vlan4094")
+		g.line(in, "description MLAG peer")
+		g.line(in, "mtu 9214")
+		g.line(in, "no autostate")
+		g.when(func() { g.line(in, "ip address ", g.s(d.mlagIP)) }, d.mlagIP)
+		g.line("!")
+	}
+	if d.feat.evpn && d.vlans.present() {
+		g.line("interface Vxlan1")
+		if d.hostname.present() {
+			g.line(in, "description ", g.s(d.hostname), "_VTEP")
+		}
+		g.line(in, "vxlan source-interface Loopback", itoa(d.vtepLoopback()))
+		g.line(in, "vxlan udp-port 4789")
+		g.each(d.vlans, "$v", func(v val) {
+			id := d.vlanID(g, v)
+			g.line(in, "vxlan vlan ", g.s(id), " vni ", g.printf(vniFormat, id))
+		})
+		g.line("!")
+	}
+	if routed {
+		g.line("ip routing")
+	}
+	if vrf != "" {
+		g.line("no ip routing vrf ", vrf)
+	}
+	g.line("!")
+	if d.mgmtGateway.present() && d.mgmtIP.present() {
+		g.line("ip route vrf ", vrf, " 0.0.0.0/0 ", g.s(d.mgmtGateway))
+		g.line("!")
+	}
+	if d.feat.mlag {
+		g.line("mlag configuration")
+		if d.mlagDomain.present() {
+			g.line(in, "domain-id ", g.s(d.mlagDomain))
+		} else {
+			g.line(in, "domain-id MLAG")
+		}
+		g.line(in, "local-interface Vlan4094")
+		g.when(func() { g.line(in, "peer-address ", g.s(d.mlagPeerIP)) }, d.mlagPeerIP)
+		g.line(in, "peer-link Port-Channel10")
+		g.line(in, "reload-delay mlag 300")
+		g.line(in, "reload-delay non-mlag 330")
+		g.line("!")
+	}
+	if d.bgp() && routed {
+		g.line("router bgp ", g.s(d.asn))
+		g.when(func() { g.line(in, "router-id ", g.s(d.routerID)) }, d.routerID)
+		g.line(in, "no bgp default ipv4-unicast")
+		g.line(in, "maximum-paths 4 ecmp 4")
+		eachNeighbor(g, d, func(ip, asn, desc val) {
+			g.line(in, "neighbor ", g.s(ip), " remote-as ", g.s(asn))
+			g.when(func() { g.line(in, "neighbor ", g.s(ip), " description ", g.s(desc)) }, desc)
+			if d.feat.evpn {
+				g.line(in, "neighbor ", g.s(ip), " send-community extended")
+			}
+		})
+		if d.feat.evpn {
+			g.each(d.vlans, "$v", func(v val) {
+				id := d.vlanID(g, v)
+				vni := g.printf(vniFormat, id)
+				g.line(in, "!")
+				g.line(in, "vlan ", g.s(id))
+				g.when(func() { g.line(in, in, "rd ", g.s(d.routerID), ":", vni) }, d.routerID)
+				g.line(in, in, "route-target both ", vni, ":", vni)
+				g.line(in, in, "redistribute learned")
+			})
+			g.line(in, "!")
+			g.line(in, "address-family evpn")
+			eachNeighbor(g, d, func(ip, _, _ val) { g.line(in, in, "neighbor ", g.s(ip), " activate") })
+		}
+		g.line(in, "!")
+		g.line(in, "address-family ipv4")
+		eachNeighbor(g, d, func(ip, _, _ val) { g.line(in, in, "neighbor ", g.s(ip), " activate") })
+		for _, l := range d.loopbacks {
+			g.line(in, in, "network ", g.s(l.cidr))
+		}
+		g.line("!")
+	}
+	if ospf {
+		g.line("router ospf 1")
+		g.when(func() { g.line(in, "router-id ", g.s(d.routerID)) }, d.routerID)
+		if d.uplinkRouted {
+			g.line(in, "passive-interface default")
+			g.each(d.uplinks, "$u", func(u val) {
+				port := g.field(u, "port")
+				g.when(func() { g.line(in, "no passive-interface ", g.s(port)) }, port, d.ospfOn(g, u))
+			})
+		}
+		g.line(in, "max-lsa 12000")
+		g.line("!")
+	}
+	writeBanner(g, d, "banner login", "EOF")
+	g.line("!")
+	g.line("management console")
+	g.line(in, "idle-timeout 10")
+	g.line("!")
+	g.line("management api http-commands")
+	g.line(in, "shutdown")
+	g.line("!")
+	g.line("management ssh")
+	g.line(in, "idle-timeout 10")
+	if vrf != "" {
+		g.line(in, "vrf ", vrf)
+		g.line(in, in, "no shutdown")
+	}
+	g.line("!")
+	g.line("management telnet")
+	g.line(in, "shutdown")
+	g.line("!")
+	g.line("end")
+}
+
+// writeEOSTrunk writes the trunk lines of an EOS switch port.
+func writeEOSTrunk(g *gen, d *device) {
+	const in = "   "
+	g.when(func() { g.line(in, "switchport trunk allowed vlan ", d.vlanList(g, ",")) }, d.vlans)
+	g.line(in, "switchport mode trunk")
+}
+
+// peerSuffix returns " to <mlag peer>" when the MLAG peer is known.
+func peerSuffix(g *gen, d *device) string {
+	if !d.mlagPeer.present() {
+		return ""
+	}
+	return " to " + g.s(d.mlagPeer)
+}

@@ -1,0 +1,367 @@
+package sim
+
+// writeIOS writes a Cisco IOS or IOS-XE running config.
+func writeIOS(g *gen, d *device) {
+	xe := d.platform == "cisco_xe"
+	switching := !d.feat.router
+	ospf := d.feat.ospf && !d.feat.layer2
+
+	// Management: the dedicated port in a management VRF, or on a classic
+	// IOS layer-2 switch an SVI in the management VLAN.
+	mgmtSVI := !xe && switching && (d.mgmtVLAN.present() || d.hasNamedVLAN(mgmtNames))
+	vrf := ""
+	if d.mgmtIP.present() && !mgmtSVI {
+		vrf = "Mgmt-intf"
+		if xe {
+			vrf = "Mgmt-vrf"
+		}
+	}
+	vrfArg := func(prefix string) string { // " vrf Mgmt-vrf" placed as the platform wants it
+		if vrf == "" {
+			return ""
+		}
+		return prefix + "vrf " + vrf
+	}
+
+	writeHeader(g, d, "!")
+	g.line("!")
+	if v := osMajorMinor(d.osVersion); v != "" {
+		g.line("version ", g.lit(v))
+	}
+	g.line("service timestamps debug datetime msec localtime show-timezone")
+	g.line("service timestamps log datetime msec localtime show-timezone")
+	g.line("service password-encryption")
+	g.line("service tcp-keepalives-in")
+	g.line("service tcp-keepalives-out")
+	g.line("no service pad")
+	g.line("!")
+	if d.hostname.present() {
+		g.line("hostname ", g.s(d.hostname))
+		g.line("!")
+	}
+	if vrf != "" {
+		g.line("vrf definition ", vrf)
+		g.line(" !")
+		g.line(" address-family ipv4")
+		g.line(" exit-address-family")
+		g.line("!")
+	}
+	g.line("no logging console")
+	g.line("logging buffered 64000 informational")
+	if d.enableSecret.present() {
+		g.line("enable secret 9 ", secretRef(g, d.enableSecret))
+	} else {
+		g.line("! enable secret: no secret reference given (var enable_secret)")
+	}
+	g.line("!")
+	g.line("aaa new-model")
+	g.line("aaa authentication login default local")
+	g.line("aaa authorization exec default local")
+	g.line("aaa session-id common")
+	g.line("!")
+	if d.feat.router {
+		g.line("no ip source-route")
+	}
+	if d.domain.present() {
+		if xe {
+			g.line("ip domain name ", g.s(d.domain))
+		} else {
+			g.line("ip domain-name ", g.s(d.domain))
+		}
+	}
+	if d.dns.present() {
+		g.each(d.dns, "$s", func(s val) { g.line("ip name-server", vrfArg(" "), " ", g.s(s)) })
+	} else {
+		g.line("no ip domain lookup")
+	}
+	g.line("login block-for 120 attempts 3 within 60")
+	g.line("login on-failure log")
+	g.line("login on-success log")
+	g.line("!")
+	if switching {
+		if d.vlans.present() {
+			g.line("vtp mode transparent")
+		}
+		g.line("spanning-tree mode rapid-pvst")
+		if d.feat.portfast {
+			g.line("spanning-tree portfast default")
+		}
+		if d.feat.bpduguard {
+			g.line("spanning-tree portfast bpduguard default")
+		}
+		g.line("spanning-tree extend system-id")
+		g.line("!")
+	}
+	if d.adminSecret.present() {
+		g.line("username ", g.s(d.adminUser), " privilege 15 secret 9 ", secretRef(g, d.adminSecret))
+	} else {
+		g.line(noUserSecret)
+	}
+	g.line("!")
+	if switching {
+		g.each(d.vlans, "$v", func(v val) {
+			g.line("vlan ", g.s(d.vlanID(g, v)))
+			if d.vlanMaps {
+				name := g.field(v, "name")
+				g.when(func() { g.line(" name ", g.s(name)) }, name)
+			}
+			g.line("!")
+		})
+	}
+	if d.feat.evpn && xe {
+		writeXEEVPNGlobal(g, d)
+	}
+	if d.feat.mlag {
+		g.line("! MLAG is not available on ", g.lit(d.platform), ": use StackWise Virtual or a vPC/MLAG-capable pair")
+		g.line("!")
+	}
+
+	// Interfaces.
+	bundle := d.feat.lacp && d.uplinks.present() && !d.uplinkRouted && switching
+	if bundle {
+		g.line("interface Port-channel1")
+		g.line(" description LACP uplink to ", g.join(d.uplinks, ", ", "$u", peerName(g)))
+		writeIOSTrunk(g, d)
+		g.line("!")
+	}
+	g.each(d.uplinks, "$u", func(u val) {
+		port := g.field(u, "port")
+		g.when(func() {
+			g.line("interface ", g.s(port))
+			writeUplinkDescription(g, u, " description ", "")
+			if d.uplinkRouted {
+				ip, mask := g.field(u, "ip_address"), g.field(u, "ip_netmask")
+				if switching {
+					g.line(" no switchport")
+				}
+				g.whenElse(func() {
+					g.line(" ip address ", g.s(ip), " ", g.s(mask))
+				}, func() {
+					v6 := g.field(u, "ip")
+					g.when(func() { g.line(" ipv6 address ", g.s(v6)) }, v6)
+				}, ip, mask)
+				if ospf {
+					g.when(func() {
+						g.line(" ip ospf network point-to-point")
+						g.line(" ip ospf 1 area 0")
+					}, d.ospfOn(g, u))
+				}
+			} else if switching {
+				writeIOSTrunk(g, d)
+				if bundle {
+					g.line(" channel-group 1 mode active")
+				}
+			}
+			g.line(" no shutdown")
+			g.line("!")
+		}, port)
+	})
+	if d.feat.access && switching {
+		ports := d.accessPorts
+		if !ports.present() {
+			ports = val{x: "GigabitEthernet1/0/1 - 48"}
+		}
+		g.line("interface range ", g.s(ports))
+		g.line(" description access port")
+		g.line(" switchport mode access")
+		d.namedVLAN(g, d.dataVLAN, dataNames, func(id val) { g.line(" switchport access vlan ", g.s(id)) })
+		if d.feat.voice {
+			d.namedVLAN(g, d.voiceVLAN, voiceNames, func(id val) { g.line(" switchport voice vlan ", g.s(id)) })
+		}
+		g.line(" switchport nonegotiate")
+		if d.feat.portfast {
+			g.line(" spanning-tree portfast")
+		}
+		if d.feat.bpduguard {
+			g.line(" spanning-tree bpduguard enable")
+		}
+		g.line("!")
+	}
+	if d.mgmtIP.present() {
+		mgmtIf := func(name string) {
+			g.line("interface ", name)
+			g.line(" description management")
+			if vrf != "" {
+				g.line(" vrf forwarding ", vrf)
+			}
+			if d.mgmtNetmask.present() {
+				g.line(" ip address ", g.s(d.mgmtAddress), " ", g.s(d.mgmtNetmask))
+			} else {
+				g.line(" ipv6 address ", g.s(d.mgmtIP))
+			}
+			if vrf != "" && xe {
+				g.line(" negotiation auto")
+			}
+			g.line(" no shutdown")
+			g.line("!")
+		}
+		if mgmtSVI {
+			d.namedVLAN(g, d.mgmtVLAN, mgmtNames, func(id val) { mgmtIf("Vlan" + g.s(id)) })
+		} else {
+			mgmtIf("GigabitEthernet0/0")
+		}
+	}
+	for _, l := range d.loopbacks {
+		g.line("interface Loopback", itoa(l.n))
+		if !l.netmask.present() {
+			g.line(" ipv6 address ", g.s(l.cidr))
+			g.line("!")
+			continue
+		}
+		g.line(" ip address ", g.s(l.address), " ", g.s(l.netmask))
+		if ospf {
+			g.line(" ip ospf 1 area 0")
+		}
+		g.line("!")
+	}
+	if d.feat.evpn && xe && d.vlans.present() {
+		g.line("interface nve1")
+		g.line(" no ip address")
+		g.line(" source-interface Loopback", itoa(d.vtepLoopback()))
+		g.line(" host-reachability protocol bgp")
+		g.each(d.vlans, "$v", func(v val) {
+			g.line(" member vni ", g.printf(vniFormat, d.vlanID(g, v)), " ingress-replication")
+		})
+		g.line("!")
+	}
+
+	// Routing.
+	if ospf {
+		g.line("router ospf 1")
+		g.when(func() { g.line(" router-id ", g.s(d.routerID)) }, d.routerID)
+		if d.uplinkRouted {
+			g.line(" passive-interface default")
+			g.each(d.uplinks, "$u", func(u val) {
+				port := g.field(u, "port")
+				g.when(func() { g.line(" no passive-interface ", g.s(port)) }, port, d.ospfOn(g, u))
+			})
+		}
+		g.line("!")
+	}
+	if d.bgp() {
+		g.line("router bgp ", g.s(d.asn))
+		g.when(func() { g.line(" bgp router-id ", g.s(d.routerID)) }, d.routerID)
+		g.line(" bgp log-neighbor-changes")
+		g.line(" no bgp default ipv4-unicast")
+		eachNeighbor(g, d, func(ip, asn, desc val) {
+			g.line(" neighbor ", g.s(ip), " remote-as ", g.s(asn))
+			g.when(func() { g.line(" neighbor ", g.s(ip), " description ", g.s(desc)) }, desc)
+		})
+		g.line(" !")
+		g.line(" address-family ipv4")
+		for _, l := range d.loopbacks {
+			if l.netmask.present() {
+				g.line("  network ", g.s(l.address), " mask ", g.s(l.netmask))
+			}
+		}
+		eachNeighbor(g, d, func(ip, _, _ val) { g.line("  neighbor ", g.s(ip), " activate") })
+		g.line(" exit-address-family")
+		if d.feat.evpn && xe {
+			g.line(" !")
+			g.line(" address-family l2vpn evpn")
+			eachNeighbor(g, d, func(ip, _, _ val) {
+				g.line("  neighbor ", g.s(ip), " activate")
+				g.line("  neighbor ", g.s(ip), " send-community both")
+			})
+			g.line(" exit-address-family")
+		}
+		g.line("!")
+	}
+	if d.feat.evpn && !xe {
+		g.line("! EVPN/VXLAN is not available on ", g.lit(d.platform), "; use cisco_xe or a data-centre platform")
+		g.line("!")
+	}
+	g.line("ip forward-protocol nd")
+	g.line("no ip http server")
+	g.line("no ip http secure-server")
+	g.line("!")
+	g.line("ip ssh version 2")
+	g.line("ip ssh time-out 60")
+	g.line("ip ssh authentication-retries 3")
+	if d.mgmtGateway.present() && d.mgmtIP.present() {
+		switch {
+		case vrf != "":
+			g.line("ip route vrf ", vrf, " 0.0.0.0 0.0.0.0 ", g.s(d.mgmtGateway))
+		case d.feat.layer2:
+			g.line("ip default-gateway ", g.s(d.mgmtGateway))
+		default:
+			g.line("ip route 0.0.0.0 0.0.0.0 ", g.s(d.mgmtGateway))
+		}
+	}
+	g.line("!")
+	g.each(d.logHosts, "$s", func(s val) { g.line("logging host ", g.s(s), vrfArg(" ")) })
+	g.line("logging trap informational")
+	g.line("!")
+	writeIOSSNMP(g, d, "")
+	writeBanner(g, d, "banner login ^C", "^C")
+	g.line("!")
+	g.line("line con 0")
+	g.line(" exec-timeout 10 0")
+	g.line(" logging synchronous")
+	g.line("line vty 0 4")
+	g.line(" exec-timeout 10 0")
+	g.line(" transport input ssh")
+	g.line(" transport output ssh")
+	g.line("line vty 5 15")
+	g.line(" exec-timeout 10 0")
+	g.line(" transport input ssh")
+	g.line(" transport output ssh")
+	g.line("!")
+	g.each(d.ntp, "$s", func(s val) { g.line("ntp server", vrfArg(" "), " ", g.s(s)) })
+	if d.ntp.present() {
+		g.line("!")
+	}
+	g.line("end")
+}
+
+// writeIOSTrunk writes the trunk lines of an IOS switch port.
+func writeIOSTrunk(g *gen, d *device) {
+	g.when(func() { g.line(" switchport trunk allowed vlan ", d.vlanList(g, ",")) }, d.vlans)
+	g.line(" switchport mode trunk")
+	g.line(" switchport nonegotiate")
+}
+
+// writeXEEVPNGlobal writes IOS-XE's global EVPN instances, one per VLAN.
+func writeXEEVPNGlobal(g *gen, d *device) {
+	g.line("l2vpn evpn")
+	g.line(" replication-type ingress")
+	g.line(" router-id Loopback0")
+	g.line("!")
+	g.each(d.vlans, "$v", func(v val) {
+		id := d.vlanID(g, v)
+		g.line("l2vpn evpn instance ", g.s(id), " vlan-based")
+		g.line(" encapsulation vxlan")
+		g.line("!")
+		g.line("vlan configuration ", g.s(id))
+		g.line(" member evpn-instance ", g.s(id), " vni ", g.printf(vniFormat, id))
+		g.line("!")
+	})
+}
+
+// writeIOSSNMP writes the snmp-server lines IOS, EOS and NX-OS share, when
+// any SNMP var is given; vrf is EOS's management VRF.
+func writeIOSSNMP(g *gen, d *device, vrf string) {
+	wrote := false
+	if d.snmpCommunity.present() {
+		suffix := " RO"
+		if d.platform == "cisco_nxos" {
+			suffix = " group network-operator"
+		}
+		g.line("snmp-server community ", secretRef(g, d.snmpCommunity), suffix)
+		wrote = true
+	}
+	if d.snmpLocation.present() {
+		g.line("snmp-server location ", g.s(d.snmpLocation))
+		wrote = true
+	}
+	if d.snmpContact.present() {
+		g.line("snmp-server contact ", g.s(d.snmpContact))
+		wrote = true
+	}
+	if wrote {
+		if vrf != "" {
+			g.line("snmp-server vrf ", vrf)
+		}
+		g.line("!")
+	}
+}

@@ -1,0 +1,276 @@
+package sim
+
+// writeNXOS writes a Cisco NX-OS running config.
+func writeNXOS(g *gen, d *device) {
+	const in = "  "
+	mgmt := d.mgmtIP.present()
+	useVRF := func() string {
+		if mgmt {
+			return " use-vrf management"
+		}
+		return ""
+	}
+	routed := !d.feat.layer2
+	bundle := d.feat.lacp && d.uplinks.present() && !d.uplinkRouted
+	bgp := d.bgp() && routed
+	ospf := d.feat.ospf && routed
+
+	writeHeader(g, d, "!")
+	g.line("!")
+	if d.hostname.present() {
+		g.line("hostname ", g.s(d.hostname))
+	}
+	if d.feat.evpn {
+		g.line("nv overlay evpn")
+	}
+	if ospf {
+		g.line("feature ospf")
+	}
+	if bgp {
+		g.line("feature bgp")
+	}
+	if d.feat.evpn {
+		g.line("feature vn-segment-vlan-based")
+		g.line("feature nv overlay")
+	}
+	if d.feat.lacp || d.feat.mlag {
+		g.line("feature lacp")
+	}
+	if d.feat.mlag {
+		g.line("feature vpc")
+	}
+	g.line("feature lldp")
+	g.line("no feature telnet")
+	g.line("!")
+	if d.adminSecret.present() {
+		g.line("username ", g.s(d.adminUser), " password 5 ", secretRef(g, d.adminSecret), " role network-admin")
+	} else {
+		g.line(noUserSecret)
+	}
+	g.line("ssh key rsa 2048")
+	g.line("ssh login-attempts 3")
+	if d.domain.present() {
+		g.line("ip domain-name ", g.s(d.domain))
+	}
+	g.each(d.dns, "$s", func(s val) { g.line("ip name-server ", g.s(s), useVRF()) })
+	g.line("!")
+	g.line("aaa authentication login default local")
+	g.line("aaa authentication login error-enable")
+	g.line("!")
+	if d.ntp.present() {
+		g.each(d.ntp, "$s", func(s val) { g.line("ntp server ", g.s(s), useVRF()) })
+		g.line("!")
+	}
+	g.each(d.logHosts, "$s", func(s val) { g.line("logging server ", g.s(s), " 6", useVRF()) })
+	g.line("logging timestamp milliseconds")
+	g.line("!")
+	writeIOSSNMP(g, d, "")
+	if d.feat.portfast {
+		g.line("spanning-tree port type edge default")
+	}
+	if d.feat.bpduguard {
+		g.line("spanning-tree port type edge bpduguard default")
+	}
+	g.each(d.vlans, "$v", func(v val) {
+		id := d.vlanID(g, v)
+		g.line("vlan ", g.s(id))
+		if d.vlanMaps {
+			name := g.field(v, "name")
+			g.when(func() { g.line(in, "name ", g.s(name)) }, name)
+		}
+		if d.feat.evpn {
+			g.line(in, "vn-segment ", g.printf(vniFormat, id))
+		}
+	})
+	g.line("!")
+	if mgmt {
+		g.line("vrf context management")
+		g.when(func() { g.line(in, "ip route 0.0.0.0/0 ", g.s(d.mgmtGateway)) }, d.mgmtGateway)
+		g.line("!")
+	}
+	if d.feat.mlag {
+		if d.mlagDomain.present() {
+			g.line("vpc domain ", g.s(d.mlagDomain))
+		} else {
+			g.line("vpc domain 1")
+		}
+		g.line(in, "peer-switch")
+		if mgmt {
+			g.when(func() {
+				g.line(in, "peer-keepalive destination ", g.s(d.mlagPeerIP), " source ", g.s(d.mgmtAddress), " vrf management")
+			}, d.mlagPeerIP)
+		}
+		g.line(in, "peer-gateway")
+		g.line(in, "ip arp synchronize")
+		g.line("!")
+	}
+
+	// Interfaces.
+	if bundle {
+		g.line("interface port-channel1")
+		g.line(in, "description LACP uplink to ", g.join(d.uplinks, ", ", "$u", peerName(g)))
+		writeNXOSTrunk(g, d)
+		g.line("!")
+	}
+	if d.feat.mlag {
+		g.line("interface port-channel10")
+		g.line(in, "description vPC peer link", peerSuffix(g, d))
+		g.line(in, "switchport")
+		g.line(in, "switchport mode trunk")
+		g.line(in, "spanning-tree port type network")
+		g.line(in, "vpc peer-link")
+		g.line("!")
+	}
+	if d.feat.evpn && d.vlans.present() {
+		g.line("interface nve1")
+		g.line(in, "no shutdown")
+		g.line(in, "host-reachability protocol bgp")
+		g.line(in, "source-interface loopback", itoa(d.vtepLoopback()))
+		g.each(d.vlans, "$v", func(v val) {
+			g.line(in, "member vni ", g.printf(vniFormat, d.vlanID(g, v)))
+			g.line(in, in, "ingress-replication protocol bgp")
+		})
+		g.line("!")
+	}
+	g.each(d.uplinks, "$u", func(u val) {
+		port := g.field(u, "port")
+		g.when(func() {
+			g.line("interface ", g.s(port))
+			writeUplinkDescription(g, u, in+"description ", "")
+			if d.uplinkRouted {
+				ip := g.field(u, "ip")
+				g.line(in, "no switchport")
+				g.line(in, "mtu 9216")
+				g.when(func() { g.line(in, "ip address ", g.s(ip)) }, ip)
+				if ospf {
+					g.when(func() {
+						g.line(in, "ip ospf network point-to-point")
+						g.line(in, "ip router ospf UNDERLAY area 0.0.0.0")
+					}, d.ospfOn(g, u))
+				}
+			} else {
+				writeNXOSTrunk(g, d)
+				if bundle {
+					g.line(in, "channel-group 1 mode active")
+				}
+			}
+			g.line(in, "no shutdown")
+			g.line("!")
+		}, port)
+	})
+	if d.feat.mlag {
+		ports := d.mlagPorts
+		if !ports.present() {
+			ports = val{x: []any{"Ethernet1/53", "Ethernet1/54"}}
+		}
+		g.each(ports, "$p", func(p val) {
+			g.line("interface ", g.s(p))
+			g.line(in, "description vPC peer link", peerSuffix(g, d))
+			g.line(in, "switchport")
+			g.line(in, "switchport mode trunk")
+			g.line(in, "channel-group 10 mode active")
+			g.line(in, "no shutdown")
+			g.line("!")
+		})
+	}
+	if d.feat.access {
+		ports := d.accessPorts
+		if !ports.present() {
+			ports = val{x: "Ethernet1/1-48"}
+		}
+		g.line("interface ", g.s(ports))
+		g.line(in, "description access port")
+		g.line(in, "switchport")
+		g.line(in, "switchport mode access")
+		d.namedVLAN(g, d.dataVLAN, dataNames, func(id val) { g.line(in, "switchport access vlan ", g.s(id)) })
+		if d.feat.portfast {
+			g.line(in, "spanning-tree port type edge")
+		}
+		if d.feat.bpduguard {
+			g.line(in, "spanning-tree bpduguard enable")
+		}
+		g.line(in, "no shutdown")
+		g.line("!")
+		if d.feat.voice {
+			g.line("! voice VLAN: Nexus access ports carry no voice VLAN; use a trunk with a native data VLAN")
+			g.line("!")
+		}
+	}
+	if mgmt {
+		g.line("interface mgmt0")
+		g.line(in, "description management")
+		g.line(in, "vrf member management")
+		g.line(in, "ip address ", g.s(d.mgmtIP))
+		g.line("!")
+	}
+	for _, l := range d.loopbacks {
+		g.line("interface loopback", itoa(l.n))
+		switch {
+		case l.n == 0:
+			g.line(in, "description router-id")
+		case l.n == 1 && d.feat.evpn:
+			g.line(in, "description VTEP")
+		}
+		g.line(in, "ip address ", g.s(l.cidr))
+		if ospf {
+			g.line(in, "ip router ospf UNDERLAY area 0.0.0.0")
+		}
+		g.line("!")
+	}
+	g.line("line console")
+	g.line(in, "exec-timeout 10")
+	g.line("line vty")
+	g.line(in, "exec-timeout 10")
+	g.line(in, "session-limit 8")
+	g.line("!")
+	if ospf {
+		g.line("router ospf UNDERLAY")
+		g.when(func() { g.line(in, "router-id ", g.s(d.routerID)) }, d.routerID)
+		g.line(in, "log-adjacency-changes")
+		g.line("!")
+	}
+	if bgp {
+		g.line("router bgp ", g.s(d.asn))
+		g.when(func() { g.line(in, "router-id ", g.s(d.routerID)) }, d.routerID)
+		g.line(in, "log-neighbor-changes")
+		g.line(in, "address-family ipv4 unicast")
+		for _, l := range d.loopbacks {
+			g.line(in, in, "network ", g.s(l.cidr))
+		}
+		g.line(in, in, "maximum-paths 4")
+		if d.feat.evpn {
+			g.line(in, "address-family l2vpn evpn")
+		}
+		eachNeighbor(g, d, func(ip, asn, desc val) {
+			g.line(in, "neighbor ", g.s(ip))
+			g.line(in, in, "remote-as ", g.s(asn))
+			g.when(func() { g.line(in, in, "description ", g.s(desc)) }, desc)
+			g.line(in, in, "address-family ipv4 unicast")
+			if d.feat.evpn {
+				g.line(in, in, "address-family l2vpn evpn")
+				g.line(in, in, in, "send-community")
+				g.line(in, in, in, "send-community extended")
+			}
+		})
+		g.line("!")
+	}
+	if d.feat.evpn && d.vlans.present() {
+		g.line("evpn")
+		g.each(d.vlans, "$v", func(v val) {
+			g.line(in, "vni ", g.printf(vniFormat, d.vlanID(g, v)), " l2")
+			g.line(in, in, "rd auto")
+			g.line(in, in, "route-target import auto")
+			g.line(in, in, "route-target export auto")
+		})
+		g.line("!")
+	}
+	writeBanner(g, d, "banner motd #", "#")
+}
+
+// writeNXOSTrunk writes the trunk lines of an NX-OS switch port.
+func writeNXOSTrunk(g *gen, d *device) {
+	const in = "  "
+	g.line(in, "switchport")
+	g.line(in, "switchport mode trunk")
+	g.when(func() { g.line(in, "switchport trunk allowed vlan ", d.vlanList(g, ",")) }, d.vlans)
+}
