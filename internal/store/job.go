@@ -43,6 +43,13 @@ type Result struct {
 	OutputTokens int64
 	Duration     time.Duration
 	CreatedAt    time.Time
+	// Cache is how the template cache served this job: "" (not used),
+	// "hit", "miss", "coalesced" or "fallback"; CacheKey is the entry.
+	Cache    string
+	CacheKey string
+	// SavedInputTokens and SavedOutputTokens are what a hit did not pay.
+	SavedInputTokens  int64
+	SavedOutputTokens int64
 }
 
 // ErrConflict is returned when an idempotency key is reused with a different
@@ -95,7 +102,8 @@ func GetJob(ctx context.Context, c Conn, id string) (*Job, error) {
 const jobColumns = `j.id, j.kind, j.state, j.department, j.owner, j.idempotency_key, j.request_hash, j.request,
 	j.river_job_id, j.batch_id, j.attempts, j.max_attempts, j.error, j.created_at, j.started_at,
 	j.finished_at, j.expires_at, j.updated_at,
-	r.body, r.provider, r.model, r.input_tokens, r.output_tokens, r.duration_ms, r.created_at`
+	r.body, r.provider, r.model, r.input_tokens, r.output_tokens, r.duration_ms, r.created_at,
+	r.cache, r.cache_key, r.saved_input_tokens, r.saved_output_tokens`
 
 func getJob(ctx context.Context, c Conn, where string, args ...any) (*Job, error) {
 	row := c.QueryRow(ctx, `SELECT `+jobColumns+`
@@ -110,12 +118,15 @@ func scanJob(row Row) (*Job, error) {
 		idem, batch, body, provider, model  *string
 		riverID, started, finished, expires *int64
 		in, out, dur, rcreated              *int64
+		cache, cacheKey                     *string
+		savedIn, savedOut                   *int64
 		created, updated                    int64
 	)
 	if err := row.Scan(&j.ID, &kind, &state, &j.Department, &j.Owner, &idem, &j.RequestHash, &request,
 		&riverID, &batch, &j.Attempts, &j.MaxAttempts, &j.Error, &created, &started,
 		&finished, &expires, &updated,
-		&body, &provider, &model, &in, &out, &dur, &rcreated); err != nil {
+		&body, &provider, &model, &in, &out, &dur, &rcreated,
+		&cache, &cacheKey, &savedIn, &savedOut); err != nil {
 		return nil, err
 	}
 	j.Kind, j.State, j.Request = netcfg.JobKind(kind), netcfg.JobState(state), json.RawMessage(request)
@@ -134,6 +145,11 @@ func scanJob(row Row) (*Job, error) {
 			OutputTokens: *out,
 			Duration:     time.Duration(*dur) * time.Millisecond,
 			CreatedAt:    fromMillis(rcreated),
+			Cache:        deref(cache),
+			CacheKey:     deref(cacheKey),
+		}
+		if savedIn != nil {
+			j.Result.SavedInputTokens, j.Result.SavedOutputTokens = *savedIn, *savedOut
 		}
 	}
 	return &j, nil
@@ -188,10 +204,11 @@ func Complete(ctx context.Context, c Conn, id string, r *Result, now time.Time) 
 		return false, err
 	}
 	_, err = c.Exec(ctx, `INSERT INTO netsmith_result
-		(job_id, body, provider, model, input_tokens, output_tokens, duration_ms, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (job_id) DO NOTHING`,
+		(job_id, body, provider, model, input_tokens, output_tokens, duration_ms, created_at,
+		 cache, cache_key, saved_input_tokens, saved_output_tokens)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (job_id) DO NOTHING`,
 		id, string(r.Body), r.Provider, r.Model, r.InputTokens, r.OutputTokens,
-		r.Duration.Milliseconds(), now.UnixMilli())
+		r.Duration.Milliseconds(), now.UnixMilli(), r.Cache, r.CacheKey, r.SavedInputTokens, r.SavedOutputTokens)
 	if err != nil {
 		return false, fmt.Errorf("store result of job %s: %w", id, err)
 	}

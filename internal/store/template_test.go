@@ -1,0 +1,165 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"netsmith/internal/dbtest"
+	"netsmith/internal/queue"
+	"netsmith/internal/store"
+)
+
+func openConn(t *testing.T, url string) store.Conn {
+	t.Helper()
+	q, err := queue.Open(t.Context(), url, queue.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(q.Close)
+	if _, err := q.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return q.Conn()
+}
+
+func TestTemplateLease(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, url string) {
+		ctx := t.Context()
+		c := openConn(t, url)
+		now := time.Now()
+		entry := &store.Template{Key: "k1", Kind: "template", Role: "access", Platform: "cisco_xe"}
+
+		// Many concurrent callers: exactly one wins the lease.
+		var wins sync.Map
+		var wg sync.WaitGroup
+		for i := range 16 {
+			wg.Go(func() {
+				ok, err := store.AcquireTemplateLease(ctx, c, entry, fmt.Sprint("owner", i), now.Add(time.Minute), now)
+				if err != nil {
+					t.Error(err)
+				}
+				if ok {
+					wins.Store(i, true)
+				}
+			})
+		}
+		wg.Wait()
+		var winner string
+		n := 0
+		wins.Range(func(k, _ any) bool { n++; winner = fmt.Sprint("owner", k); return true })
+		if n != 1 {
+			t.Fatalf("%d callers won the lease, want 1", n)
+		}
+		if ok, _ := store.FillTemplate(ctx, c, &store.Template{Key: "k1", State: store.TemplateReady, Body: "x"}, "intruder"); ok {
+			t.Fatal("a caller without the lease filled the entry")
+		}
+		ready := &store.Template{Key: "k1", State: store.TemplateReady, Body: "hostname {{.hostname}}", Provider: "sim",
+			Model: "m", PromptVersion: "v1", InputTokens: 100, OutputTokens: 200, ExpiresAt: now.Add(time.Hour)}
+		if ok, err := store.FillTemplate(ctx, c, ready, winner); !ok || err != nil {
+			t.Fatalf("FillTemplate by the lease holder = %v, %v", ok, err)
+		}
+		got, err := store.GetTemplate(ctx, c, "k1")
+		if err != nil || got.State != store.TemplateReady || got.Body != ready.Body || got.OutputTokens != 200 || got.Role != "access" {
+			t.Fatalf("GetTemplate = %+v, %v", got, err)
+		}
+		// A fresh entry cannot be taken; an expired one can.
+		if ok, _ := store.AcquireTemplateLease(ctx, c, entry, "late", now.Add(time.Minute), now); ok {
+			t.Error("took the lease of a fresh ready entry")
+		}
+		if ok, _ := store.AcquireTemplateLease(ctx, c, entry, "late", now.Add(3*time.Hour), now.Add(2*time.Hour)); !ok {
+			t.Error("could not take the lease of an expired entry")
+		}
+		// A lease whose holder died runs out.
+		e2 := &store.Template{Key: "k2", Kind: "template", Role: "core"}
+		store.AcquireTemplateLease(ctx, c, e2, "dead", now.Add(time.Second), now)
+		if ok, _ := store.AcquireTemplateLease(ctx, c, e2, "next", now.Add(time.Minute), now); ok {
+			t.Error("took a live lease")
+		}
+		if ok, _ := store.AcquireTemplateLease(ctx, c, e2, "next", now.Add(time.Minute), now.Add(2*time.Second)); !ok {
+			t.Error("could not take a lease that ran out")
+		}
+		if err := store.ReleaseTemplateLease(ctx, c, "k2", "next"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.GetTemplate(ctx, c, "k2"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("after release: %v, want not found", err)
+		}
+	})
+}
+
+func TestInvalidateTemplates(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, url string) {
+		ctx := t.Context()
+		c := openConn(t, url)
+		now := time.Now()
+		for _, e := range []store.Template{
+			{Key: "a", Kind: "template", Role: "access", Platform: "cisco_xe"},
+			{Key: "b", Kind: "template", Role: "access", Platform: "arista_eos"},
+			{Key: "c", Kind: "template", Role: "core", Platform: "arista_eos"},
+			{Key: "d", Kind: "config", Role: "core", Platform: "arista_eos", Hostname: "core1"},
+		} {
+			if ok, err := store.AcquireTemplateLease(ctx, c, &e, "o", now.Add(time.Minute), now); !ok || err != nil {
+				t.Fatal(ok, err)
+			}
+		}
+		steps := []struct {
+			f    store.TemplateFilter
+			want int64
+		}{
+			{store.TemplateFilter{Hostname: "core1"}, 1},
+			{store.TemplateFilter{Role: "access", Platform: "arista_eos"}, 1},
+			{store.TemplateFilter{Key: "zzz"}, 0},
+			{store.TemplateFilter{Platform: "arista_eos"}, 1},
+			{store.TemplateFilter{All: true}, 1},
+		}
+		for _, s := range steps {
+			n, err := store.InvalidateTemplates(ctx, c, s.f)
+			if err != nil || n != s.want {
+				t.Errorf("InvalidateTemplates(%+v) = %d, %v; want %d", s.f, n, err, s.want)
+			}
+		}
+		if _, err := store.InvalidateTemplates(ctx, c, store.TemplateFilter{}); err == nil {
+			t.Error("an empty filter invalidated without All")
+		}
+	})
+}
+
+func TestCacheStatsFromResults(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		c := openConn(t, url)
+		now := time.Now()
+		for i, kind := range []string{"miss", "hit", "hit", "coalesced", "fallback", ""} {
+			j := &store.Job{ID: fmt.Sprint("j", i), Kind: "generate", RequestHash: "h", Request: []byte("{}"), MaxAttempts: 1, CreatedAt: now}
+			if _, err := store.InsertJob(ctx, c, j); err != nil {
+				t.Fatal(err)
+			}
+			r := &store.Result{Body: []byte("{}"), Cache: kind, SavedInputTokens: 10, SavedOutputTokens: 20}
+			if ok, err := store.Complete(ctx, c, j.ID, r, now); !ok || err != nil {
+				t.Fatal(ok, err)
+			}
+			// Completing twice stores one result.
+			if ok, _ := store.Complete(ctx, c, j.ID, r, now); ok {
+				t.Fatal("completed a job twice")
+			}
+		}
+		s, err := store.GetCacheStats(ctx, c, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Hits != 2 || s.Misses != 1 || s.Coalesced != 1 || s.Fallbacks != 1 || s.SavedOutputTokens != 120 {
+			t.Errorf("stats = %+v", s)
+		}
+		rows, distinct, _ := store.CountResults(ctx, c)
+		if rows != 6 || distinct != 6 {
+			t.Errorf("results %d rows %d distinct, want 6", rows, distinct)
+		}
+	})
+}
