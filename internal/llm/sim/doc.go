@@ -19,7 +19,7 @@
 // For a template task it writes the same config as a Go text/template over
 // the declared vars, with built-in actions only (range, if, else, index, eq,
 // not, and, printf) and constants written in as text. Rendered with
-// missingkey=error on DeriveVars of a device's vars plus "hostname", it gives
+// missingkey=error on netcfg.DeriveVars of a device's vars plus "hostname", it gives
 // exactly the config sim writes for that device, provided the device's vars
 // have the shapes of the examples in the spec (a list of maps stays a list
 // of maps).
@@ -51,11 +51,11 @@
 // # Derived vars
 //
 // A template cannot split "10.99.1.11/24" into the address and netmask IOS
-// wants, so templates refer to vars that DeriveVars adds beside every value
+// wants, so templates refer to vars that netcfg.DeriveVars adds beside every value
 // in CIDR form, at any depth: <key>_address, <key>_netmask (IPv4) and
 // <key>_prefixlen. The ones sim's templates use are mgmt_ip_address,
 // mgmt_ip_netmask, loopbackN_address, loopbackN_netmask, and ip_address and
 // ip_netmask inside each uplink. Whoever renders a template must render it
-// with DeriveVars(vars), which also normalises numbers (JSON's 65001.0 prints
+// with netcfg.DeriveVars(vars), which also normalises numbers (JSON's 65001.0 prints
 // as 65001). VXLAN VNIs are 10000 + VLAN id, written with printf "1%04d".
 package sim

@@ -324,7 +324,7 @@ func templateSpec(in intent) prompt.Spec {
 	}
 }
 
-// renderVars is what a worker renders a template with, before DeriveVars:
+// renderVars is what a worker renders a template with, before netcfg.DeriveVars:
 // the device's vars and its hostname.
 func renderVars(d testDevice) map[string]any {
 	return with(d.vars, map[string]any{"hostname": d.hostname})

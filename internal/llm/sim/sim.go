@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"netsmith/internal/llm"
+	"netsmith/internal/netcfg"
 	"netsmith/internal/prompt"
 )
 
@@ -124,7 +125,7 @@ func Render(s prompt.Spec) string {
 
 // write writes s's config, or its template.
 func write(s prompt.Spec, template bool) string {
-	g := &gen{template: template, vars: DeriveVars(s.Vars), consts: DeriveVars(s.Constants)}
+	g := &gen{template: template, vars: netcfg.DeriveVars(s.Vars), consts: netcfg.DeriveVars(s.Constants)}
 	d := newDevice(g, s)
 	switch s.Platform {
 	case "arista_eos":

@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"netsmith/internal/llm"
+	"netsmith/internal/netcfg"
 	"netsmith/internal/prompt"
 )
 
@@ -46,7 +47,7 @@ func render(t testing.TB, tmpl string, vars map[string]any) string {
 		t.Fatalf("parse template: %v\n%s", err, tmpl)
 	}
 	var b bytes.Buffer
-	if err := tp.Execute(&b, DeriveVars(vars)); err != nil {
+	if err := tp.Execute(&b, netcfg.DeriveVars(vars)); err != nil {
 		t.Fatalf("execute template: %v", err)
 	}
 	return b.String()
@@ -258,7 +259,7 @@ func FuzzRender(f *testing.F) {
 			t.Fatalf("template does not parse: %v", err)
 		}
 		var b bytes.Buffer
-		if err := tp.Execute(&b, DeriveVars(s.Vars)); err != nil {
+		if err := tp.Execute(&b, netcfg.DeriveVars(s.Vars)); err != nil {
 			t.Skip()
 		}
 		if diff := cmp.Diff(cfg, b.String()); diff != "" {

@@ -1,4 +1,4 @@
-package sim
+package netcfg
 
 import (
 	"encoding/json"

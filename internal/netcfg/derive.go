@@ -1,4 +1,4 @@
-package sim
+package netcfg
 
 import (
 	"encoding/json"
@@ -10,7 +10,7 @@ import (
 )
 
 // DeriveVars returns a copy of vars ready to render a template with, the
-// same copy sim writes its configs from. vars itself is not changed.
+// same copy the sim provider writes its configs from. vars itself is not changed.
 //
 // Values are normalised so that a template prints them the same whichever
 // decoder produced them: integers of any type, and floats (JSON numbers)
