@@ -1,0 +1,104 @@
+// Package fleet reads fleet files (YAML, CSV, JSON or a NetBox-style device
+// export) into devices with fully merged variables and the distinct intents
+// they share, and validates them before anything is queued or paid for.
+//
+// # YAML
+//
+//	version: 1
+//	defaults:                  # applies to every device
+//	  vars: {domain_name: example.net, enable_secret: vault:net/enable}
+//	groups:
+//	  campus-access:
+//	    role: access
+//	    platform: cisco_xe
+//	    os_version: "17.9"
+//	    requirements: Layer-2 access switch, dual LACP uplinks.
+//	    constants: {stp_mode: rapid-pvst}
+//	    vars: {vlans: [{id: 10, name: DATA}]}
+//	devices:
+//	  - hostname: bld1-fl1-acc01
+//	    group: campus-access
+//	    site: bld1
+//	    vars: {mgmt_ip: 10.99.1.11/24, mgmt_gateway: 10.99.1.1}
+//
+// Each device is defaults, then its group, then its own entry, deep-merged in
+// that order, as in Ansible group_vars, Nornir and NetBox config contexts:
+// maps merge key by key, later levels win, lists and scalars replace, and a
+// null removes what a lower level set. A device may set role, platform,
+// os_version, requirements, site and constants itself; per-device values go
+// under vars, and any other key on a device is an error. At defaults and group
+// level, keys other than role, platform, os_version, requirements, site and
+// vars are intent constants, like the entries of constants:. A key within
+// one or two edits of a known one ("platfrom") is reported as a typo.
+// YAML anchors, aliases and merge keys ("<<") work, within MaxAliasNodes.
+//
+// Vars never enter the intent; role, platform, os_version, requirements
+// (trimmed) and constants do. Devices whose intents are equal share one
+// Intent.
+//
+// # CSV
+//
+// A header row, then one row per device. Columns: hostname (required),
+// group, role, platform, os_version, site, requirements, and any var.<name>
+// (a var) or const.<name> (an intent constant). Names may be dotted to build
+// maps and lists: var.uplinks.0.port, var.uplinks.0.peer, var.uplinks.1.port.
+// An empty cell inherits from the group and defaults. In var and const cells
+// a ';' separates list elements ("10.0.0.1;10.0.0.2"; a trailing ';' makes a
+// one-element list), integers written plainly (no sign, no leading zero) stay
+// integers (VLAN ids, AS numbers), true and false are booleans, and anything
+// else is a string. Errors name the row (the header is row 1) and column.
+//
+// CSV has no groups section, so a row without hostname defines the group
+// named in its group column, and a row with neither hostname nor group sets
+// the defaults: a CSV file can stand alone. Groups and defaults may instead
+// (or as well) come from a base YAML file: see Parser.Base.
+//
+// # JSON
+//
+// Either the YAML layout written as JSON, or a NetBox-style device export: a
+// list of devices, or an object whose "results" is one (the API's paginated
+// form), each with name, role.slug (or device_role.slug), platform.slug
+// (NetBox slugs such as ios, cisco-ios-xe, nxos, eos and junos are mapped to
+// netsmith platforms), site.slug, config_context, custom_fields and
+// primary_ip4.address. config_context and custom_fields become vars (the
+// context wins), except the keys requirements, os_version, constants and
+// group, which set the intent and name a group from Parser.Base;
+// primary_ip4.address becomes mgmt_ip unless the vars set one. Other NetBox
+// fields are ignored.
+//
+// # Validation
+//
+// Parse reports every problem at once, each naming the file, the line and
+// column (YAML, JSON) or row (CSV), the device and the field:
+//
+//   - hostnames: valid as host and file names (netcfg.ValidateHostname) and
+//     unique, compared without case since they become file names;
+//   - every device resolves to an intent: a known platform, a role and
+//     requirements after merging; groups it names exist;
+//   - IP addresses or prefixes under the keys ip, ip_address, *_ip,
+//     loopback<N>, in loopbacks, and address in a map inside a list;
+//     mgmt_ip must be one prefix (address/length); gateway and *_gateway an
+//     address; subnet and *_subnet a prefix without host bits; ntp_servers,
+//     name_servers, dns_servers, logging_hosts and syslog_servers addresses
+//     or DNS names;
+//   - VLAN ids 1-4094 in vlans (ids, {id, name} maps, or a VLAN list string),
+//     vlan, vlan_id, native_vlan, voice_vlan; VLAN lists such as "10,20,30-40"
+//     (or all, none) in *_vlan and *_vlans;
+//   - AS numbers 1-4294967295 (or asdot) in asn, *_asn, remote_as, local_as;
+//   - malformed YAML, JSON or CSV, duplicate map keys, unknown fields (with a
+//     did-you-mean), unsupported YAML tags, and the limits
+//     DefaultMaxDevices, MaxDepth and MaxAliasNodes.
+//
+// The key rules apply at any depth, in vars and constants alike; a null value
+// and secret references are not checked.
+//
+// Warnings do not stop a batch: literal secrets, a management gateway outside
+// the management prefix, two devices with one management address.
+//
+// # Secrets
+//
+// Secrets should be references (vault:…, env:…, file:…), kept as written for
+// the renderer to resolve. A literal value under a secret-looking name
+// (IsSecretName) is a warning, and RedactSecrets keeps such values out of
+// anything sent to an LLM.
+package fleet

@@ -1,0 +1,80 @@
+package fleet
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// repoRoot walks up from the package directory to the one holding go.mod.
+func repoRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the package directory")
+		}
+		dir = parent
+	}
+}
+
+// TestExamples parses the example fleets the README uses: each must parse
+// without errors or warnings, with the device and intent counts the docs give.
+func TestExamples(t *testing.T) {
+	t.Parallel()
+	root := repoRoot(t)
+	tests := []struct {
+		file             string
+		devices, intents int
+	}{
+		{"campus.yaml", 284, 10},
+		{"campus.csv", 22, 3},
+		{"dc-fabric.yaml", 10, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			t.Parallel()
+			data, err := os.ReadFile(filepath.Join(root, "examples", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fl, err := Parse(tt.file, data)
+			if err != nil {
+				t.Fatalf("Parse(examples/%s):\n%v", tt.file, err)
+			}
+			if len(fl.Warnings) > 0 {
+				t.Errorf("Parse(examples/%s) warnings:\n%v", tt.file, fl.Warnings)
+			}
+			t.Logf("examples/%s: %d devices, %d intents", tt.file, len(fl.Devices), len(fl.Intents))
+			if len(fl.Devices) != tt.devices || len(fl.Intents) != tt.intents {
+				t.Errorf("examples/%s: %d devices over %d intents, want %d over %d",
+					tt.file, len(fl.Devices), len(fl.Intents), tt.devices, tt.intents)
+			}
+			for _, d := range fl.Devices {
+				if d.Device.Vars["mgmt_ip"] == nil {
+					t.Errorf("examples/%s: %s has no mgmt_ip", tt.file, d.Device.Hostname)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkParseCampus(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join(repoRoot(b), "examples", "campus.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := Parse("campus.yaml", data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
