@@ -6,10 +6,11 @@ package generate
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
+	"netsmith/internal/cache"
+	"netsmith/internal/fleet"
 	"netsmith/internal/llm"
 	"netsmith/internal/metrics"
 	"netsmith/internal/netcfg"
@@ -33,6 +34,9 @@ type Config struct {
 	// CallTimeout bounds one model call; the job's own deadline still applies.
 	CallTimeout time.Duration
 	Metrics     *metrics.Metrics
+	// Cache, when set, makes generate jobs share one template per intent;
+	// without it every device costs one model call.
+	Cache *cache.Cache
 }
 
 // Service runs jobs.
@@ -63,16 +67,23 @@ type Tokens struct {
 
 // Result is what a job produced; it is stored as the job's result document.
 type Result struct {
-	Kind            netcfg.JobKind `json:"kind"`
-	Hostname        string         `json:"hostname,omitempty"`
-	Platform        string         `json:"platform,omitempty"`
-	Config          string         `json:"config,omitempty"`
-	SecondOpinion   string         `json:"second_opinion,omitempty"`
-	Provider        string         `json:"provider"`
-	Model           string         `json:"model"`
-	Tokens          Tokens         `json:"tokens"`
-	Cached          bool           `json:"cached"`
-	DurationSeconds float64        `json:"duration_seconds"`
+	Kind          netcfg.JobKind `json:"kind"`
+	Hostname      string         `json:"hostname,omitempty"`
+	Platform      string         `json:"platform,omitempty"`
+	Config        string         `json:"config,omitempty"`
+	SecondOpinion string         `json:"second_opinion,omitempty"`
+	Provider      string         `json:"provider"`
+	Model         string         `json:"model"`
+	Tokens        Tokens         `json:"tokens"`
+	Cached        bool           `json:"cached"`
+	// Cache is how the template cache served the job (hit, miss,
+	// coalesced, fallback); CacheKey names the entry.
+	Cache       cache.Outcome `json:"cache,omitempty"`
+	CacheKey    string        `json:"cache_key,omitempty"`
+	SavedTokens *Tokens       `json:"saved_tokens,omitempty"`
+	// FallbackReason says why the device got a model call of its own.
+	FallbackReason  string  `json:"fallback_reason,omitempty"`
+	DurationSeconds float64 `json:"duration_seconds"`
 }
 
 // Run does the work of req.
@@ -84,7 +95,11 @@ func (s *Service) Run(ctx context.Context, req *netcfg.JobRequest) (*Result, err
 	)
 	switch req.Kind {
 	case netcfg.KindGenerate:
-		res, err = s.generate(ctx, req)
+		if s.cfg.Cache != nil {
+			res, err = s.generateCached(ctx, req)
+		} else {
+			res, err = s.generate(ctx, req)
+		}
 	case netcfg.KindAnalyze:
 		res, err = s.analyze(ctx, req)
 	default:
@@ -106,9 +121,9 @@ func (s *Service) generate(ctx context.Context, req *netcfg.JobRequest) (*Result
 		Role:         d.Role,
 		OSVersion:    d.OSVersion,
 		Requirements: req.Requirements,
-		Constants:    RedactSecrets(req.Constants),
+		Constants:    fleet.RedactSecrets(req.Constants),
 		Hostname:     d.Hostname,
-		Vars:         RedactSecrets(d.Vars),
+		Vars:         fleet.RedactSecrets(d.Vars),
 	}
 	resp, err := s.call(ctx, spec, s.cfg.Model)
 	if err != nil {
@@ -174,42 +189,4 @@ func (s *Service) observe(model string, resp *llm.Response, err error) {
 
 func tokens(u llm.Usage) Tokens {
 	return Tokens{Input: u.InputTokens, Output: u.OutputTokens, Total: u.InputTokens + u.OutputTokens}
-}
-
-var secretKey = regexp.MustCompile(`(?i)(password|passwd|secret|community|psk|private_key|api_key|token)`)
-
-// secretRef matches a reference to a secret held elsewhere (vault:…,
-// env:…, file:…): safe to send, the value is resolved at deploy time.
-var secretRef = regexp.MustCompile(`^(vault|env|file|secret):\S+$`)
-
-// RedactSecrets returns a copy of vars in which every value under a key that
-// names a secret is replaced by "<redacted>", unless it is a reference
-// (vault:…). Secrets never reach a model.
-func RedactSecrets(vars map[string]any) map[string]any {
-	if vars == nil {
-		return nil
-	}
-	out := make(map[string]any, len(vars))
-	for k, v := range vars {
-		out[k] = redact(k, v)
-	}
-	return out
-}
-
-func redact(key string, v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		return RedactSecrets(x)
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = redact(key, e)
-		}
-		return out
-	case string:
-		if secretKey.MatchString(key) && !secretRef.MatchString(x) {
-			return "<redacted>"
-		}
-	}
-	return v
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"netsmith/internal/cache"
 	"netsmith/internal/generate"
 	"netsmith/internal/llm"
 	"netsmith/internal/netcfg"
@@ -47,17 +48,27 @@ func (r *Runner) Run(ctx context.Context, j *store.Job) (*store.Result, error) {
 	if err != nil {
 		return nil, &queue.PermanentError{Err: fmt.Errorf("encode result: %w", err)}
 	}
-	return &store.Result{
+	out := &store.Result{
 		Body:         body,
 		Provider:     res.Provider,
 		Model:        res.Model,
 		InputTokens:  res.Tokens.Input,
 		OutputTokens: res.Tokens.Output,
-	}, nil
+		Cache:        string(res.Cache),
+		CacheKey:     res.CacheKey,
+	}
+	if res.SavedTokens != nil {
+		out.SavedInputTokens, out.SavedOutputTokens = res.SavedTokens.Input, res.SavedTokens.Output
+	}
+	return out, nil
 }
 
 // classify maps a model error to the queue's outcome.
 func classify(err error) error {
+	var busy *cache.BusyError
+	if errors.As(err, &busy) {
+		return &queue.SnoozeError{After: busy.Wait, Err: err}
+	}
 	var le *llm.Error
 	if !errors.As(err, &le) {
 		return err

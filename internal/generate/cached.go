@@ -1,0 +1,173 @@
+package generate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"maps"
+	"slices"
+	"strings"
+
+	"netsmith/internal/cache"
+	"netsmith/internal/fleet"
+	"netsmith/internal/intentkey"
+	"netsmith/internal/llm"
+	"netsmith/internal/netcfg"
+	"netsmith/internal/prompt"
+	"netsmith/internal/render"
+)
+
+// templateTries is how many times the model is asked for a template of one
+// intent (the second time with the first answer's problems) before its
+// devices fall back to per-device calls.
+const templateTries = 2
+
+// IntentKey returns the template-cache key of req's intent and the variable
+// names its template is written over. Per-device values never enter it.
+func (s *Service) IntentKey(req *netcfg.JobRequest) (key string, varNames []string) {
+	d := req.Device
+	varNames = slices.Sorted(maps.Keys(deviceVars(d)))
+	key = intentkey.Key(intentkey.KeyInput{
+		Kind: string(netcfg.KindGenerate), Role: d.Role, Platform: string(d.Platform), OSVersion: d.OSVersion,
+		Requirements: req.Requirements, Constants: req.Constants, VarNames: varNames,
+		Model: s.cfg.Model, PromptVersion: prompt.Version,
+	})
+	return key, varNames
+}
+
+// deviceVars is what a template sees of a device, before DeriveVars: its
+// vars plus hostname (and site, when set).
+func deviceVars(d *netcfg.Device) map[string]any {
+	out := make(map[string]any, len(d.Vars)+2)
+	maps.Copy(out, d.Vars)
+	out["hostname"] = d.Hostname
+	if d.Site != "" {
+		out["site"] = d.Site
+	}
+	return out
+}
+
+// renderData is the data a device's template is rendered with.
+func renderData(vars map[string]any) map[string]any { return netcfg.DeriveVars(vars) }
+
+func (s *Service) generateCached(ctx context.Context, req *netcfg.JobRequest) (*Result, error) {
+	d := req.Device
+	key, _ := s.IntentKey(req)
+	vars := deviceVars(d)
+	intentJSON, _ := json.Marshal(netcfg.Intent{Role: d.Role, Platform: d.Platform, OSVersion: d.OSVersion,
+		Requirements: req.Requirements, Constants: fleet.RedactSecrets(req.Constants)})
+	meta := cache.Meta{Key: key, Kind: cache.KindTemplate, Role: d.Role, Platform: string(d.Platform), Intent: string(intentJSON)}
+	e, outcome, err := s.cfg.Cache.Resolve(ctx, meta, func(ctx context.Context) (*cache.Entry, error) {
+		return s.fillTemplate(ctx, req, fleet.RedactSecrets(vars))
+	})
+	if errors.Is(err, cache.ErrInvalid) {
+		return s.fallback(ctx, req, key, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	config, err := e.Template.Render(ctx, renderData(vars))
+	if err != nil {
+		// This device's vars do not fit its intent's template (a list
+		// shaped differently, say): it gets a call of its own.
+		return s.fallback(ctx, req, key, err)
+	}
+	return s.cachedResult(d, config, e, outcome), nil
+}
+
+// cachedResult accounts a result served through the cache: the caller that
+// filled the entry paid for it, everyone else saved that much.
+func (s *Service) cachedResult(d *netcfg.Device, config string, e *cache.Entry, outcome cache.Outcome) *Result {
+	t := Tokens{Input: e.InputTokens, Output: e.OutputTokens, Total: e.InputTokens + e.OutputTokens}
+	res := &Result{
+		Hostname: d.Hostname, Platform: string(d.Platform), Config: config,
+		Provider: e.Provider, Model: e.Model, Cache: outcome, CacheKey: e.Key,
+	}
+	if outcome == cache.Miss {
+		res.Tokens = t
+	} else {
+		res.Cached, res.SavedTokens = true, &t
+	}
+	return res
+}
+
+// fillTemplate asks the model for the intent's template, parses it and
+// proves with two synthetic variable sets that only variable lines change.
+// A second try carries the first answer's problems; after that the intent
+// is stored invalid.
+func (s *Service) fillTemplate(ctx context.Context, req *netcfg.JobRequest, example map[string]any) (*cache.Entry, error) {
+	d := req.Device
+	spec := prompt.Spec{
+		Task: prompt.TaskTemplate, Platform: string(d.Platform), Role: d.Role, OSVersion: d.OSVersion,
+		Requirements: req.Requirements, Constants: fleet.RedactSecrets(req.Constants), Vars: example,
+	}
+	var (
+		usage    llm.Usage
+		problems []string
+	)
+	for range templateTries {
+		resp, err := s.call(ctx, spec, s.cfg.Model)
+		if err != nil {
+			return nil, err
+		}
+		usage = usage.Add(resp.Usage)
+		body := prompt.ExtractBlock(resp.Text)
+		problems = s.checkTemplate(ctx, body, example)
+		if len(problems) == 0 {
+			t, _ := render.Parse("intent", body)
+			return &cache.Entry{Body: body, Template: t, Provider: resp.Provider, Model: resp.Model,
+				InputTokens: usage.InputTokens, OutputTokens: usage.OutputTokens}, nil
+		}
+		spec.Feedback = problems
+	}
+	return nil, &cache.InvalidError{Reason: strings.Join(problems, "; ")}
+}
+
+// checkTemplate returns what is wrong with a candidate template, or nothing.
+func (s *Service) checkTemplate(ctx context.Context, body string, example map[string]any) []string {
+	t, err := render.Parse("intent", body)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	a := renderData(render.Synthesize(example, 1))
+	b := renderData(render.Synthesize(example, 2))
+	rep, err := render.Verify(ctx, t, a, b)
+	if err != nil || len(rep.Errors()) > 0 {
+		fb := rep.Feedback(8)
+		if len(fb) == 0 && err != nil {
+			fb = []string{err.Error()}
+		}
+		return fb
+	}
+	if _, err := t.Render(ctx, renderData(example)); err != nil {
+		return []string{"render with the example values: " + err.Error()}
+	}
+	return nil
+}
+
+// fallback makes one per-device call for a device whose intent has no
+// usable template, cached under a key that includes the hostname so that a
+// rerun does not pay again.
+func (s *Service) fallback(ctx context.Context, req *netcfg.JobRequest, intentKey string, why error) (*Result, error) {
+	d := req.Device
+	s.cfg.Cache.CountFallback()
+	meta := cache.Meta{Key: intentKey + ":" + d.Hostname, Kind: cache.KindConfig, Role: d.Role,
+		Platform: string(d.Platform), Hostname: d.Hostname}
+	e, outcome, err := s.cfg.Cache.Resolve(ctx, meta, func(ctx context.Context) (*cache.Entry, error) {
+		res, err := s.generate(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		return &cache.Entry{Body: res.Config, Provider: res.Provider, Model: res.Model,
+			InputTokens: res.Tokens.Input, OutputTokens: res.Tokens.Output}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	res := s.cachedResult(d, e.Body, e, outcome)
+	res.FallbackReason = why.Error()
+	if outcome == cache.Miss {
+		res.Cache = cache.Fallback
+	}
+	return res, nil
+}
