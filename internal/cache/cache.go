@@ -240,6 +240,11 @@ func (c *Cache) fill(ctx context.Context, m Meta, fill FillFunc) (*Entry, error)
 		return nil, errors.Join(err, store.ReleaseTemplateLease(dbctx, c.cfg.Conn, m.Key, c.cfg.Owner))
 	}
 	e.Key, e.Kind = m.Key, m.Kind
+	if e.Kind == KindTemplate && e.Template == nil {
+		if e.Template, err = render.Parse(shortKey(e.Key), e.Body); err != nil {
+			return nil, errors.Join(fmt.Errorf("fill %.12s: %w", m.Key, err), store.ReleaseTemplateLease(dbctx, c.cfg.Conn, m.Key, c.cfg.Owner))
+		}
+	}
 	ok, err := store.FillTemplate(dbctx, c.cfg.Conn, &store.Template{Key: m.Key, State: store.TemplateReady, Body: e.Body,
 		Provider: e.Provider, Model: e.Model, InputTokens: e.InputTokens, OutputTokens: e.OutputTokens,
 		ExpiresAt: now.Add(c.cfg.TTL)}, c.cfg.Owner)
@@ -258,7 +263,7 @@ func (c *Cache) entryOf(t *store.Template) (*Entry, error) {
 	e := &Entry{Key: t.Key, Kind: t.Kind, Body: t.Body, Provider: t.Provider, Model: t.Model,
 		InputTokens: t.InputTokens, OutputTokens: t.OutputTokens}
 	if t.Kind == KindTemplate {
-		tmpl, err := render.Parse(t.Key[:min(12, len(t.Key))], t.Body)
+		tmpl, err := render.Parse(shortKey(t.Key), t.Body)
 		if err != nil {
 			return nil, fmt.Errorf("stored template %.12s no longer parses: %w", t.Key, err)
 		}
@@ -266,6 +271,8 @@ func (c *Cache) entryOf(t *store.Template) (*Entry, error) {
 	}
 	return e, nil
 }
+
+func shortKey(k string) string { return k[:min(12, len(k))] }
 
 // Invalidate deletes the entries f selects, here and in the database.
 func (c *Cache) Invalidate(ctx context.Context, f store.TemplateFilter) (int64, error) {

@@ -1,0 +1,171 @@
+package cache_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"netsmith/internal/cache"
+	"netsmith/internal/dbtest"
+	"netsmith/internal/queue"
+	"netsmith/internal/store"
+)
+
+func openConn(t *testing.T, url string) store.Conn {
+	t.Helper()
+	q, err := queue.Open(t.Context(), url, queue.Config{MaxConns: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(q.Close)
+	if _, err := q.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return q.Conn()
+}
+
+var meta = cache.Meta{Key: "intent-1", Kind: cache.KindTemplate, Role: "access", Platform: "cisco_xe"}
+
+// slowFill counts its calls and takes a moment, so that callers overlap.
+func slowFill(calls *atomic.Int32, release <-chan struct{}) cache.FillFunc {
+	return func(ctx context.Context) (*cache.Entry, error) {
+		calls.Add(1)
+		select {
+		case <-release:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		return &cache.Entry{Body: "hostname {{.hostname}}\n", Provider: "sim", Model: "m", InputTokens: 100, OutputTokens: 50}, nil
+	}
+}
+
+// TestCoalescing: 200 concurrent callers on one key, spread over two Cache
+// instances standing for two replicas, make one fill.
+func TestCoalescing(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, url string) {
+		conn := openConn(t, url)
+		replicas := []*cache.Cache{
+			cache.New(cache.Config{Conn: conn, Owner: "replica-a", PollEvery: 10 * time.Millisecond}),
+			cache.New(cache.Config{Conn: openConn(t, url), Owner: "replica-b", PollEvery: 10 * time.Millisecond}),
+		}
+		var calls atomic.Int32
+		release := make(chan struct{})
+		fill := slowFill(&calls, release)
+		var (
+			wg       sync.WaitGroup
+			mu       sync.Mutex
+			outcomes = map[cache.Outcome]int{}
+			started  sync.WaitGroup
+		)
+		started.Add(200)
+		for i := range 200 {
+			wg.Go(func() {
+				started.Done()
+				e, out, err := replicas[i%2].Resolve(context.Background(), meta, fill)
+				if err != nil || e.Template == nil && e.Body == "" {
+					t.Errorf("Resolve = %v, %v", e, err)
+					return
+				}
+				mu.Lock()
+				outcomes[out]++
+				mu.Unlock()
+			})
+		}
+		started.Wait()
+		close(release)
+		wg.Wait()
+		if n := calls.Load(); n != 1 {
+			t.Errorf("fill ran %d times for 200 concurrent callers, want 1", n)
+		}
+		if outcomes[cache.Miss] != 1 || outcomes[cache.Miss]+outcomes[cache.Coalesced]+outcomes[cache.Hit] != 200 {
+			t.Errorf("outcomes %v, want one miss and the rest coalesced or hits", outcomes)
+		}
+		// Later callers hit, in either replica.
+		for _, c := range replicas {
+			e, out, err := c.Resolve(context.Background(), meta, fill)
+			if err != nil || out != cache.Hit || e.Template == nil || e.OutputTokens != 50 {
+				t.Errorf("later Resolve = %+v, %s, %v; want a parsed hit with provenance", e, out, err)
+			}
+		}
+	})
+}
+
+func TestInvalidVerdictIsRemembered(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, url string) {
+		c := cache.New(cache.Config{Conn: openConn(t, url), Owner: "a"})
+		var calls atomic.Int32
+		bad := func(context.Context) (*cache.Entry, error) {
+			calls.Add(1)
+			return nil, &cache.InvalidError{Reason: "line 3: hard-coded hostname"}
+		}
+		for range 3 {
+			_, _, err := c.Resolve(context.Background(), meta, bad)
+			var inv *cache.InvalidError
+			if !errors.Is(err, cache.ErrInvalid) || !errors.As(err, &inv) || inv.Reason != "line 3: hard-coded hostname" {
+				t.Fatalf("Resolve = %v, want the invalid verdict with its reason", err)
+			}
+		}
+		if n := calls.Load(); n != 1 {
+			t.Errorf("an invalid intent was asked for %d times, want 1", n)
+		}
+	})
+}
+
+func TestFailedFillReleasesLease(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, url string) {
+		c := cache.New(cache.Config{Conn: openConn(t, url), Owner: "a"})
+		boom := errors.New("upstream 529 overloaded")
+		if _, _, err := c.Resolve(context.Background(), meta, func(context.Context) (*cache.Entry, error) { return nil, boom }); !errors.Is(err, boom) {
+			t.Fatalf("Resolve = %v, want the fill's error", err)
+		}
+		var calls atomic.Int32
+		release := make(chan struct{})
+		close(release)
+		if _, out, err := c.Resolve(context.Background(), meta, slowFill(&calls, release)); err != nil || out != cache.Miss {
+			t.Fatalf("after a failed fill: %s, %v; want a new miss at once", out, err)
+		}
+	})
+}
+
+func TestBusyWhileAnotherReplicaFills(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, url string) {
+		conn := openConn(t, url)
+		now := time.Now()
+		// A replica holds the lease and is still working.
+		if ok, err := store.AcquireTemplateLease(context.Background(), conn, &store.Template{Key: meta.Key, Kind: meta.Kind},
+			"other", now.Add(time.Minute), now); !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+		c := cache.New(cache.Config{Conn: conn, Owner: "me", WaitFor: 100 * time.Millisecond, PollEvery: 20 * time.Millisecond})
+		_, _, err := c.Resolve(context.Background(), meta, func(context.Context) (*cache.Entry, error) {
+			t.Error("filled while another replica held the lease")
+			return nil, nil
+		})
+		var busy *cache.BusyError
+		if !errors.As(err, &busy) || busy.Wait <= 0 {
+			t.Fatalf("Resolve = %v, want *BusyError with a wait", err)
+		}
+	})
+}
+
+func TestInvalidate(t *testing.T) {
+	t.Parallel()
+	c := cache.New(cache.Config{Conn: openConn(t, dbtest.SQLite(t)), Owner: "a"})
+	var calls atomic.Int32
+	release := make(chan struct{})
+	close(release)
+	c.Resolve(context.Background(), meta, slowFill(&calls, release))
+	if n, err := c.Invalidate(context.Background(), store.TemplateFilter{Role: "access"}); n != 1 || err != nil {
+		t.Fatalf("Invalidate = %d, %v", n, err)
+	}
+	if _, out, _ := c.Resolve(context.Background(), meta, slowFill(&calls, release)); out != cache.Miss || calls.Load() != 2 {
+		t.Errorf("after invalidation: %s with %d fills, want a miss (L1 cleared too)", out, calls.Load())
+	}
+}
