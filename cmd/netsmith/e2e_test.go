@@ -1,0 +1,505 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"netsmith/internal/dbtest"
+	"netsmith/internal/httpapi"
+	"netsmith/internal/llm/fakeanthropic"
+	"netsmith/internal/llm/llmtest"
+	"netsmith/internal/netcfg"
+	"netsmith/internal/queue"
+	"netsmith/internal/store"
+)
+
+var addrRE = regexp.MustCompile(`msg="netsmith serving" addr=(\S+)`)
+
+// logWriter collects a server's log and reports its listen address.
+type logWriter struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	addr chan string
+	sent bool
+}
+
+func newLogWriter() *logWriter { return &logWriter{addr: make(chan string, 1)} }
+
+func (w *logWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if !w.sent {
+		if m := addrRE.FindSubmatch(w.buf.Bytes()); m != nil {
+			w.addr <- string(m[1])
+			w.sent = true
+		}
+	}
+	return len(p), nil
+}
+
+func (w *logWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+func noEnv(string) string { return "" }
+
+// startInProcess runs `netsmith serve args…` in this process and returns a
+// client for it. The server stops when the test ends.
+func startInProcess(t *testing.T, args ...string) *httpapi.Client {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := newLogWriter()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...), noEnv, strings.NewReader(""), io.Discard, logs)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("serve exited %d; log:\n%s", code, logs)
+			}
+		case <-time.After(30 * time.Second):
+			t.Errorf("serve did not stop within 30s")
+		}
+	})
+	select {
+	case addr := <-logs.addr:
+		c := httpapi.NewClient("http://"+addr, nil, "")
+		waitHealthy(t, c)
+		return c
+	case code := <-done:
+		t.Fatalf("serve exited %d before listening; log:\n%s", code, logs)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("serve did not start; log:\n%s", logs)
+	}
+	return nil
+}
+
+func waitHealthy(t testing.TB, c *httpapi.Client) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err := c.Healthz(ctx)
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server never healthy: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond) // polling a server that is starting
+	}
+}
+
+// TestLegacyAPIEndToEnd is the legacy service's client flow, unchanged:
+// 200 submissions through /api/generate-config, each polled through
+// /api/job-status until SUCCESS with the device's own config.
+func TestLegacyAPIEndToEnd(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	c := startInProcess(t, "--db", "sqlite://"+filepath.Join(dir, "e2e.db"), "--sim-latency", "20ms",
+		"--concurrency", "50", "--poll-interval", "100ms")
+	ctx := t.Context()
+	const n = 200
+	ids := make([]string, n)
+	for i := range n {
+		resp, err := c.LegacyGenerate(ctx, fmt.Sprintf("legacy-sw%03d", i), "access switch, VLANs 10,20,99, SSH only")
+		if err != nil {
+			t.Fatalf("submit %d: %v", i, err)
+		}
+		if resp.Status != "queued" || resp.DeviceName != fmt.Sprintf("legacy-sw%03d", i) || resp.JobID == "" {
+			t.Fatalf("submit %d answered %+v", i, resp)
+		}
+		ids[i] = resp.JobID
+	}
+	paid := 0
+	for i, id := range ids {
+		st := pollLegacy(t, c, id)
+		host := fmt.Sprintf("legacy-sw%03d", i)
+		if st.Status != "SUCCESS" || st.Result == nil {
+			t.Fatalf("job %d: %+v", i, st)
+		}
+		r := st.Result
+		if r.Status != "success" || r.DeviceName != host || !strings.Contains(r.Config, "hostname "+host+"\n") {
+			t.Fatalf("job %d result: status %q device %q config:\n%s", i, r.Status, r.DeviceName, r.Config)
+		}
+		switch {
+		case r.Cached && r.Tokens.Total != 0:
+			t.Errorf("job %d: cached but paid tokens %+v", i, r.Tokens)
+		case !r.Cached && (r.Tokens.Input <= 0 || r.Tokens.Output <= 0 || r.Tokens.Total != r.Tokens.Input+r.Tokens.Output):
+			t.Errorf("job %d: uncached with tokens %+v", i, r.Tokens)
+		case !r.Cached:
+			paid++
+		}
+	}
+	// One intent (same requirements, no per-device facts but the name): one
+	// template made by the model, 199 rendered from it.
+	if paid != 1 {
+		t.Errorf("%d jobs paid for a model call, want 1 (the template)", paid)
+	}
+}
+
+func pollLegacy(t *testing.T, c *httpapi.Client, id string) *httpapi.LegacyStatus {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		st, err := c.LegacyStatus(t.Context(), id)
+		if err != nil {
+			t.Fatalf("status %s: %v", id, err)
+		}
+		switch st.Status {
+		case "SUCCESS", "FAILURE", "REVOKED":
+			return st
+		case "PENDING", "STARTED", "RETRY":
+		default:
+			t.Fatalf("status %s: unknown Celery state %q", id, st.Status)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job %s still %s after 60s", id, st.Status)
+		}
+		time.Sleep(50 * time.Millisecond) // the legacy client's own polling loop
+	}
+}
+
+// --- real processes ---
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// netsmithBinary builds the command once per test run.
+func netsmithBinary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "netsmith-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "netsmith")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+type proc struct {
+	cmd  *exec.Cmd
+	logs *logWriter
+	addr string
+	done chan struct{}
+}
+
+// startProcess starts `netsmith serve args…` as a child process.
+func startProcess(t *testing.T, args ...string) *proc {
+	t.Helper()
+	bin := netsmithBinary(t)
+	p := &proc{logs: newLogWriter(), done: make(chan struct{})}
+	p.cmd = exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
+	p.cmd.Stderr = p.logs
+	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		if t.Failed() {
+			t.Logf("log of pid %d:\n%s", p.cmd.Process.Pid, tail(p.logs.String(), 4000))
+		}
+	})
+	select {
+	case p.addr = <-p.logs.addr:
+	case <-p.done:
+		t.Fatalf("process exited before listening:\n%s", p.logs)
+	case <-time.After(60 * time.Second):
+		t.Fatalf("process did not start:\n%s", p.logs)
+	}
+	waitHealthy(t, p.client())
+	return p
+}
+
+func (p *proc) client() *httpapi.Client { return httpapi.NewClient("http://"+p.addr, nil, "") }
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "…" + s[len(s)-n:]
+}
+
+func submitN(t *testing.T, c *httpapi.Client, n int, prefix string) []string {
+	t.Helper()
+	ids := make([]string, n)
+	for i := range n {
+		resp, err := c.Submit(t.Context(), &httpapi.SubmitRequest{JobRequest: netcfg.JobRequest{
+			Kind:         netcfg.KindGenerate,
+			Device:       &netcfg.Device{Hostname: fmt.Sprintf("%s%04d", prefix, i), Platform: netcfg.AristaEOS, Role: "leaf"},
+			Requirements: "EVPN leaf, eBGP to two spines",
+		}})
+		if err != nil {
+			t.Fatalf("submit %d: %v", i, err)
+		}
+		ids[i] = resp.ID
+	}
+	return ids
+}
+
+// waitAll polls until every job is final and returns them.
+func waitAll(t *testing.T, c *httpapi.Client, ids []string, timeout time.Duration) []*httpapi.JobView {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	out := make([]*httpapi.JobView, len(ids))
+	for i, id := range ids {
+		for {
+			j, err := c.Job(t.Context(), id)
+			if err == nil && j.Status.Final() {
+				out[i] = j
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("job %s not final after %s (last %v, err %v)", id, timeout, j, err)
+			}
+			time.Sleep(100 * time.Millisecond) // polling another process
+		}
+	}
+	return out
+}
+
+// openStore opens the database read-side from the test.
+func openStore(t *testing.T, url string) *queue.Queue {
+	t.Helper()
+	q, err := queue.Open(t.Context(), url, queue.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(q.Close)
+	return q
+}
+
+func checkExactlyOnce(t *testing.T, url string, jobs []*httpapi.JobView) (retried int) {
+	t.Helper()
+	for _, j := range jobs {
+		if j.Status != netcfg.StateSucceeded {
+			t.Errorf("job %s ended %s: %s", j.ID, j.Status, j.Error)
+		}
+		if j.Attempts > 1 {
+			retried++
+		}
+	}
+	rows, distinct, err := store.CountResults(t.Context(), openStore(t, url).Conn())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows != int64(len(jobs)) || distinct != rows {
+		t.Errorf("results table: %d rows for %d distinct jobs; want %d, one each", rows, distinct, len(jobs))
+	}
+	return retried
+}
+
+// TestKilledWorkerLosesNothing kills a serving process with SIGKILL while
+// jobs run, starts another on the same database, and sees every job finish
+// once: the killed ones rescued and rerun, none stored twice.
+func TestKilledWorkerLosesNothing(t *testing.T) {
+	t.Parallel()
+	url := "sqlite://" + filepath.Join(t.TempDir(), "kill.db")
+	args := []string{"--db", url, "--sim-latency", "1500ms", "--concurrency", "8",
+		"--job-timeout", "3s", "--rescue-after", "4s", "--poll-interval", "200ms"}
+	a := startProcess(t, args...)
+	ids := submitN(t, a.client(), 40, "kill-")
+	waitRunning(t, a.client(), ids[0])
+	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-a.done
+
+	b := startProcess(t, args...)
+	jobs := waitAll(t, b.client(), ids, 3*time.Minute)
+	retried := checkExactlyOnce(t, url, jobs)
+	if retried == 0 {
+		t.Errorf("no job needed a second attempt: the kill hit no running job, so the test proved nothing")
+	}
+	t.Logf("40 jobs: all succeeded once; %d were running at SIGKILL and were rescued", retried)
+}
+
+// TestGracefulShutdownReturnsJobs stops a process with SIGTERM and a short
+// shutdown timeout while jobs run: it exits cleanly and a new process
+// finishes every job once.
+func TestGracefulShutdownReturnsJobs(t *testing.T) {
+	t.Parallel()
+	url := "sqlite://" + filepath.Join(t.TempDir(), "term.db")
+	args := []string{"--db", url, "--sim-latency", "2s", "--concurrency", "5",
+		"--shutdown-timeout", "200ms", "--poll-interval", "200ms"}
+	a := startProcess(t, args...)
+	ids := submitN(t, a.client(), 20, "term-")
+	waitRunning(t, a.client(), ids[0])
+	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-a.done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("process did not exit within 20s of SIGTERM")
+	}
+	if code := a.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("exit code after SIGTERM = %d, want 0", code)
+	}
+	b := startProcess(t, args...)
+	jobs := waitAll(t, b.client(), ids, 2*time.Minute)
+	if retried := checkExactlyOnce(t, url, jobs); retried == 0 {
+		t.Errorf("no job was interrupted by the shutdown; the test proved nothing")
+	}
+}
+
+func waitRunning(t *testing.T, c *httpapi.Client, id string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		j, err := c.Job(t.Context(), id)
+		if err == nil && j.Status == netcfg.StateRunning {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job %s never ran: %v %v", id, j, err)
+		}
+		time.Sleep(20 * time.Millisecond) // polling another process
+	}
+}
+
+// TestDistributedPostgres runs one API process and two worker processes on
+// one PostgreSQL database: 500 jobs all finish, each stored once, and both
+// workers share the work.
+func TestDistributedPostgres(t *testing.T) {
+	t.Parallel()
+	url := dbtest.Postgres(t)
+	common := []string{"--db", url, "--sim-latency", "100ms", "--poll-interval", "200ms"}
+	api := startProcess(t, append([]string{"--role", "api"}, common...)...)
+	w1 := startProcess(t, append([]string{"--role", "worker", "--concurrency", "20"}, common...)...)
+	w2 := startProcess(t, append([]string{"--role", "worker", "--concurrency", "20"}, common...)...)
+
+	ids := submitN(t, api.client(), 500, "dist-")
+	jobs := waitAll(t, api.client(), ids, 3*time.Minute)
+	checkExactlyOnce(t, url, jobs)
+	n1, n2 := succeededBy(t, w1), succeededBy(t, w2)
+	if n1+n2 != 500 || n1 == 0 || n2 == 0 {
+		t.Errorf("workers completed %d and %d jobs; want 500 in all, shared by both", n1, n2)
+	}
+	t.Logf("500 jobs: worker 1 ran %d, worker 2 ran %d", n1, n2)
+}
+
+var succeededRE = regexp.MustCompile(`(?m)^netsmith_jobs_total\{kind="generate",status="succeeded"\} (\d+)`)
+
+// succeededBy reads how many jobs a process completed from its /metrics.
+func succeededBy(t *testing.T, p *proc) int {
+	t.Helper()
+	resp, err := http.Get("http://" + p.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	m := succeededRE.FindSubmatch(b)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(string(m[1]))
+	return n
+}
+
+// TestAnthropicProviderEndToEnd runs serve against the fake Anthropic server
+// over the real wire format: configs come back through the template cache,
+// a request the upstream refuses (400) fails at once with its message and
+// one call, and injected 529s are retried until they succeed.
+func TestAnthropicProviderEndToEnd(t *testing.T) {
+	t.Parallel()
+	up := llmtest.NewServer(t, fakeanthropic.Config{Latency: 20 * time.Millisecond, Error529Rate: 0.3, Seed: 7})
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := newLogWriter()
+	done := make(chan int, 1)
+	env := map[string]string{"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": up.URL}
+	go func() {
+		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--db", "sqlite://" + filepath.Join(t.TempDir(), "a.db"),
+			"--poll-interval", "100ms", "--max-attempts", "8"},
+			func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, logs)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	var c *httpapi.Client
+	select {
+	case addr := <-logs.addr:
+		c = httpapi.NewClient("http://"+addr, nil, "")
+	case <-done:
+		t.Fatalf("serve exited:\n%s", logs)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("serve did not start:\n%s", logs)
+	}
+	if !strings.Contains(logs.String(), "provider anthropic") {
+		t.Fatalf("serve did not pick the anthropic provider from ANTHROPIC_API_KEY:\n%s", logs)
+	}
+	// 10 devices of one intent, 10 of intents of their own: 11 template calls.
+	ids := submitN(t, c, 10, "fab-")
+	for i := range 10 {
+		resp, err := c.Submit(t.Context(), &httpapi.SubmitRequest{JobRequest: netcfg.JobRequest{
+			Kind:         netcfg.KindGenerate,
+			Device:       &netcfg.Device{Hostname: fmt.Sprintf("own-%d", i), Platform: netcfg.CiscoXE, Role: "access"},
+			Requirements: fmt.Sprintf("access switch, VLAN %d", 100+i),
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, resp.ID)
+	}
+	bad, err := c.Submit(t.Context(), &httpapi.SubmitRequest{JobRequest: netcfg.JobRequest{
+		Kind: netcfg.KindGenerate, Device: &netcfg.Device{Hostname: "bad1", Platform: netcfg.CiscoIOS, Role: "x"},
+		Requirements: "FAKE_INVALID please",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range waitAll(t, c, ids, 2*time.Minute) {
+		if j.Status != netcfg.StateSucceeded {
+			t.Errorf("job %s %s: %s", j.ID, j.Status, j.Error)
+		}
+	}
+	j := waitAll(t, c, []string{bad.ID}, time.Minute)[0]
+	if j.Status != netcfg.StateFailed || j.Attempts != 1 || !strings.Contains(j.Error, "invalid_request_error") {
+		t.Errorf("refused job: %s after %d attempts: %q; want failed after 1 with the upstream's error", j.Status, j.Attempts, j.Error)
+	}
+	st := up.Fake.Stats()
+	if st.InvalidRequests != 1 {
+		t.Errorf("upstream saw %d requests answered 400, want exactly 1 (no retry of a permanent error)", st.InvalidRequests)
+	}
+	if st.Succeeded != 11 {
+		t.Errorf("upstream answered %d calls, want 11 (one per intent)", st.Succeeded)
+	}
+	if st.Overloaded == 0 {
+		t.Errorf("no 529 was injected; the retry path was not exercised")
+	}
+	t.Logf("upstream: %+v", st)
+}

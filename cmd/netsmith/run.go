@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+const usage = `netsmith turns network intent into device configs at fleet scale.
+
+Usage: netsmith <command> [flags]
+
+Commands:
+  serve           run the HTTP API and/or workers (--role all|api|worker)
+  submit          submit one job to a server (--wait prints the config)
+  status ID       show a job
+  migrate         create or update the database schema
+  lint FILE|DIR   check device configs for security and consistency problems
+  fake-anthropic  run a wire-compatible fake of the Anthropic Messages API
+  help            show this text
+
+Every flag also reads NETSMITH_<FLAG> (e.g. NETSMITH_DB for --db); a flag given
+on the command line wins. Run "netsmith <command> -h" for its flags.
+`
+
+// exitUsage is the exit code for bad flags or input.
+const exitUsage = 2
+
+// run is main without the process: it takes its arguments, environment and
+// streams, so tests can run the whole program in-process.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	cmd, rest := args[0], args[1:]
+	var err error
+	switch cmd {
+	case "serve":
+		err = runServe(ctx, rest, getenv, stderr)
+	case "submit":
+		err = runSubmit(ctx, rest, getenv, stdin, stdout)
+	case "status":
+		err = runStatus(ctx, rest, getenv, stdout)
+	case "migrate":
+		err = runMigrate(ctx, rest, getenv, stdout, stderr)
+	case "lint":
+		return runLint(ctx, rest, stdout, stderr)
+	case "fake-anthropic":
+		err = runFakeAnthropic(ctx, rest, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "netsmith: unknown command %q\n\n%s", cmd, usage)
+		return exitUsage
+	}
+	var ue *usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "netsmith %s: %v\n", cmd, err)
+		return exitUsage
+	default:
+		fmt.Fprintf(stderr, "netsmith %s: %v\n", cmd, err)
+		return 1
+	}
+}
+
+// usageError is bad flags or input: exit code 2.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Errorf(format, args...)} }
+
+// parseFlags fills fs from NETSMITH_<FLAG> variables, then from args, which
+// win. Positional arguments may come before or after flags.
+func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) ([]string, error) {
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "NETSMITH_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(name); v != "" && envErr == nil {
+			if err := fs.Set(f.Name, v); err != nil {
+				envErr = usagef("%s=%q: %v", name, v, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return nil, envErr
+	}
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, &usageError{err}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+}

@@ -1,0 +1,362 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+
+	"netsmith/internal/cache"
+	"netsmith/internal/generate"
+	"netsmith/internal/httpapi"
+	"netsmith/internal/metrics"
+	"netsmith/internal/queue"
+	"netsmith/internal/store"
+	"netsmith/internal/worker"
+)
+
+// Config is serve's configuration, from flags and NETSMITH_* variables.
+type Config struct {
+	DB              string
+	Listen          string
+	Role            string
+	Provider        string
+	Model           string
+	AnalyzeModel    string
+	MaxTokens       int
+	Concurrency     int
+	MaxQueue        int64
+	MaxAttempts     int
+	JobTimeout      time.Duration
+	RescueAfter     time.Duration
+	SimLatency      time.Duration
+	MaxBody         int64
+	ShutdownTimeout time.Duration
+	PollInterval    time.Duration
+	Insecure        bool
+	LogLevel        string
+	LogFormat       string
+	Cache           bool
+	CacheTTL        time.Duration
+
+	AnthropicBaseURL string
+	AnthropicAPIKey  string
+	OpenAIBaseURL    string
+	OpenAIAPIKey     string
+}
+
+// engineFlags registers the flags that choose and tune the engine; serve and
+// (later) embedded batch share them.
+func (c *Config) engineFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.DB, "db", "sqlite://netsmith.db", "database `URL`: sqlite://PATH or postgres://…")
+	fs.StringVar(&c.Provider, "provider", "", "LLM provider: sim, anthropic or openai (default anthropic when ANTHROPIC_API_KEY is set, else sim)")
+	fs.StringVar(&c.Model, "model", "", "model for generate jobs (default: the provider's)")
+	fs.StringVar(&c.AnalyzeModel, "analyze-model", "", "cheaper model for analyze jobs (default: --model)")
+	fs.IntVar(&c.MaxTokens, "max-tokens", 8192, "max output tokens per model call")
+	fs.IntVar(&c.Concurrency, "concurrency", 50, "jobs this process runs at once")
+	fs.IntVar(&c.MaxAttempts, "max-attempts", 5, "attempts before a job fails")
+	fs.DurationVar(&c.JobTimeout, "job-timeout", 3*time.Minute, "time limit of one attempt")
+	fs.DurationVar(&c.RescueAfter, "rescue-after", 0, "run a job again if it stays running this long (its process presumed dead); default job-timeout + 20% + 10s")
+	fs.DurationVar(&c.SimLatency, "sim-latency", 500*time.Millisecond, "latency of each sim provider call")
+	fs.DurationVar(&c.PollInterval, "poll-interval", time.Second, "how often workers look for jobs when no notification arrives")
+	fs.StringVar(&c.AnthropicBaseURL, "anthropic-base-url", "", "Anthropic API base URL (default ANTHROPIC_BASE_URL or https://api.anthropic.com)")
+	fs.StringVar(&c.OpenAIBaseURL, "openai-base-url", "http://127.0.0.1:8000", "OpenAI-compatible server base URL")
+	fs.BoolVar(&c.Cache, "cache", true, "share one template per intent (false: one model call per device)")
+	fs.DurationVar(&c.CacheTTL, "cache-ttl", 7*24*time.Hour, "how long a cached template is used")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
+}
+
+func (c *Config) serveFlags(fs *flag.FlagSet) {
+	c.engineFlags(fs)
+	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "HTTP listen `address`")
+	fs.StringVar(&c.Role, "role", "all", "what this process runs: all, api or worker")
+	fs.Int64Var(&c.MaxQueue, "max-queue", 100000, "refuse submissions with 503 when this many jobs wait (0: no limit)")
+	fs.Int64Var(&c.MaxBody, "max-body", 1<<20, "largest request body in bytes")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long running jobs may finish on SIGTERM before they are returned to the queue")
+	fs.BoolVar(&c.Insecure, "insecure", false, "allow listening on a non-loopback address without API keys")
+}
+
+// secrets reads keys from the environment: X_FILE variables (preferred) or
+// the plain ones.
+func (c *Config) secrets(getenv func(string) string) error {
+	var err error
+	if c.AnthropicAPIKey, err = secretEnv(getenv, "ANTHROPIC_API_KEY"); err != nil {
+		return err
+	}
+	if c.OpenAIAPIKey, err = secretEnv(getenv, "OPENAI_API_KEY"); err != nil {
+		return err
+	}
+	if c.AnthropicBaseURL == "" {
+		c.AnthropicBaseURL = getenv("ANTHROPIC_BASE_URL")
+	}
+	return nil
+}
+
+func secretEnv(getenv func(string) string, name string) (string, error) {
+	for _, n := range []string{"NETSMITH_" + name + "_FILE", name + "_FILE"} {
+		if path := getenv(n); path != "" {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return "", fmt.Errorf("%s: %w", n, err)
+			}
+			return strings.TrimSpace(string(b)), nil
+		}
+	}
+	if v := getenv("NETSMITH_" + name); v != "" {
+		return v, nil
+	}
+	return getenv(name), nil
+}
+
+// validate checks c once, before anything opens.
+func (c *Config) validate() error {
+	switch c.Role {
+	case "all", "api", "worker":
+	default:
+		return usagef("--role %q: must be all, api or worker", c.Role)
+	}
+	if c.Provider == "" {
+		c.Provider = "sim"
+		if c.AnthropicAPIKey != "" {
+			c.Provider = "anthropic"
+		}
+	}
+	switch c.Provider {
+	case "sim", "anthropic", "openai":
+	default:
+		return usagef("--provider %q: must be sim, anthropic or openai", c.Provider)
+	}
+	if c.Provider == "anthropic" && c.AnthropicAPIKey == "" {
+		return usagef("--provider anthropic needs ANTHROPIC_API_KEY (or ANTHROPIC_API_KEY_FILE)")
+	}
+	if c.Concurrency < 1 || c.Concurrency > 10000 {
+		return usagef("--concurrency %d: must be 1–10000", c.Concurrency)
+	}
+	if c.MaxAttempts < 1 {
+		return usagef("--max-attempts %d: must be at least 1", c.MaxAttempts)
+	}
+	if c.JobTimeout <= 0 {
+		return usagef("--job-timeout must be positive")
+	}
+	if c.RescueAfter == 0 {
+		c.RescueAfter = c.JobTimeout + c.JobTimeout/5 + 10*time.Second
+	}
+	if c.RescueAfter <= c.JobTimeout {
+		return usagef("--rescue-after %s must be longer than --job-timeout %s", c.RescueAfter, c.JobTimeout)
+	}
+	if c.MaxQueue < 0 || c.MaxBody <= 0 {
+		return usagef("--max-queue must be ≥ 0 and --max-body positive")
+	}
+	if c.Listen != "" {
+		host, _, err := net.SplitHostPort(c.Listen)
+		if err != nil {
+			return usagef("--listen %q: %v", c.Listen, err)
+		}
+		if !isLoopback(host) && !c.Insecure {
+			return usagef("--listen %s is not a loopback address and netsmith has no API keys yet; pass --insecure to allow it", c.Listen)
+		}
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, usagef("--log-level %q: %v", level, err)
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, usagef("--log-format %q: must be text or json", format)
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	var cfg Config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.serveFlags(fs)
+	pos, err := parseFlags(fs, args, getenv)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	if err := cfg.secrets(getenv); err != nil {
+		return err
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	logger, err := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		return err
+	}
+	slog.SetDefault(logger)
+	return serve(ctx, &cfg, logger)
+}
+
+// engine is the queue with everything a worker needs, built the same way
+// for serve and for embedded batches.
+type engine struct {
+	q       *queue.Queue
+	reg     *prometheus.Registry
+	metrics *metrics.Metrics
+	cache   *cache.Cache
+	svc     *generate.Service
+}
+
+func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, workers int) (*engine, error) {
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg)
+	llmClient, model, err := newProvider(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	// The queue calls runner, which needs the queue's database for the
+	// cache: tie the knot through a closure.
+	var runner *worker.Runner
+	q, err := queue.Open(ctx, cfg.DB, queue.Config{
+		Workers: workers,
+		Work: func(ctx context.Context, j *store.Job) (*store.Result, error) {
+			return runner.Run(ctx, j)
+		},
+		MaxAttempts:  cfg.MaxAttempts,
+		JobTimeout:   cfg.JobTimeout,
+		RescueAfter:  cfg.RescueAfter,
+		PollInterval: cfg.PollInterval,
+		Logger:       logger,
+		Metrics:      m,
+	})
+	if err != nil {
+		return nil, err
+	}
+	applied, err := q.Migrate(ctx)
+	if err != nil {
+		q.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	if len(applied) > 0 {
+		logger.InfoContext(ctx, "database migrated", "applied", strings.Join(applied, ","))
+	}
+	var tc *cache.Cache
+	if cfg.Cache {
+		tc = cache.New(cache.Config{Conn: q.Conn(), Owner: processID(), TTL: cfg.CacheTTL,
+			LeaseTTL: cfg.JobTimeout, Metrics: m})
+	}
+	svc := generate.New(generate.Config{
+		LLM: llmClient, Provider: cfg.Provider, Model: model, AnalyzeModel: cfg.AnalyzeModel,
+		MaxTokens: cfg.MaxTokens, CallTimeout: cfg.JobTimeout, Metrics: m, Cache: tc,
+	})
+	runner = worker.New(svc, logger)
+	metrics.RegisterQueueDepth(reg, func() map[string]float64 {
+		dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		d, err := q.Depth(dctx)
+		out := map[string]float64{}
+		if err != nil {
+			logger.Warn("read queue depth", slog.Any("error", err))
+			return out
+		}
+		for s, n := range d {
+			out[string(s)] = float64(n)
+		}
+		return out
+	})
+	return &engine{q: q, reg: reg, metrics: m, cache: tc, svc: svc}, nil
+}
+
+// processID names this process for cache leases: host, pid and a random
+// suffix, so a restarted process never inherits a dead one's lease.
+func processID() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%x", host, os.Getpid(), b)
+}
+
+func serve(ctx context.Context, cfg *Config, logger *slog.Logger) error {
+	workers := cfg.Concurrency
+	if cfg.Role == "api" {
+		workers = 0
+	}
+	eng, err := openEngine(ctx, cfg, logger, workers)
+	if err != nil {
+		return err
+	}
+	defer eng.q.Close()
+
+	api := httpapi.NewServer(httpapi.Config{MaxBody: cfg.MaxBody, MaxQueue: cfg.MaxQueue, Provider: cfg.Provider},
+		eng.q, eng.metrics, eng.reg, logger)
+	var handler http.Handler = api
+	if cfg.Role == "worker" {
+		handler = api.OpsHandler()
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	if err := eng.q.Start(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	logger.InfoContext(ctx, "netsmith serving", "addr", ln.Addr().String(), "role", cfg.Role,
+		"db", dbKind(cfg.DB), "provider", cfg.Provider, "workers", workers)
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+		defer cancel()
+		herr := srv.Shutdown(sctx)
+		qerr := eng.q.Stop(sctx)
+		return errors.Join(herr, qerr)
+	})
+	err = g.Wait()
+	logger.Info("stopped")
+	return err
+}
+
+func dbKind(url string) string {
+	if i := strings.Index(url, ":"); i > 0 {
+		return url[:i]
+	}
+	return url
+}
+
+// queueOnly opens the database without workers, for migrate.
+func queueOnly(ctx context.Context, db string) (*queue.Queue, error) {
+	return queue.Open(ctx, db, queue.Config{})
+}
