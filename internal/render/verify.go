@@ -1,0 +1,598 @@
+package render
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/netip"
+	"reflect"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// ErrNotVerified is returned (wrapped) by Verify when the template is
+// refused; the Report says why.
+var ErrNotVerified = errors.New("template not verified")
+
+// Severity grades a finding.
+type Severity string
+
+// The severities.
+const (
+	SeverityError   Severity = "error"   // the template is refused
+	SeverityWarning Severity = "warning" // reported only
+)
+
+// Finding is one problem Verify saw.
+type Finding struct {
+	Severity Severity
+	Render   string // "a" or "b": the render the line is in; "" when none
+	Line     int    // 1-based line in that render; 0 when none
+	Text     string // the line, cut to 200 bytes
+	Var      string // the variable involved, as a path like uplinks[0].peer
+	Msg      string
+}
+
+func (f Finding) String() string {
+	var b strings.Builder
+	b.WriteString(string(f.Severity))
+	if f.Line > 0 {
+		fmt.Fprintf(&b, ": render %s line %d %q", f.Render, f.Line, f.Text)
+	}
+	b.WriteString(": ")
+	b.WriteString(f.Msg)
+	return b.String()
+}
+
+// Report is what Verify saw.
+type Report struct {
+	LinesA, LinesB int      // lines in each render
+	VariableLines  int      // lines of render a that differ from render b
+	ConstantLines  int      // lines of render a that render b has too
+	Unused         []string // variables (leaf paths) whose value render b does not show
+	Findings       []Finding
+}
+
+// Errors returns the findings that refuse the template.
+func (r *Report) Errors() []Finding {
+	var errs []Finding
+	for _, f := range r.Findings {
+		if f.Severity == SeverityError {
+			errs = append(errs, f)
+		}
+	}
+	return errs
+}
+
+// Feedback returns one sentence per finding, errors first, at most limit
+// of them (all when limit <= 0), to tell the model what to fix.
+func (r *Report) Feedback(limit int) []string {
+	var out []string
+	for _, sev := range []Severity{SeverityError, SeverityWarning} {
+		for _, f := range r.Findings {
+			if f.Severity == sev && (limit <= 0 || len(out) < limit) {
+				out = append(out, f.String())
+			}
+		}
+	}
+	return out
+}
+
+const maxFindings = 50
+
+func (r *Report) add(f Finding) {
+	if len(r.Findings) >= maxFindings {
+		return
+	}
+	if len(f.Text) > 200 {
+		f.Text = f.Text[:200]
+	}
+	for _, g := range r.Findings {
+		if g == f {
+			return
+		}
+	}
+	r.Findings = append(r.Findings, f)
+}
+
+// Verify renders t with a and with b, two variable sets of the same shape
+// that differ in every value, and proves that the template writes
+// per-device values only through variables:
+//
+//   - both renders succeed and are not empty, and they differ somewhere;
+//   - every line that differs between the renders shows a value of its
+//     own variable set (otherwise the difference comes from nowhere);
+//   - no value of one set shows in the render of the other: that would be
+//     a per-device value written into the template. Distinctive values
+//     (addresses, names with digits, numbers from 100) are errors; short
+//     ones ("10", "DATA") only warnings, since they are often constants
+//     by coincidence;
+//   - an address on an unchanged line that lies in the subnet of an
+//     address variable is a warning (a gateway, say, that may belong in a
+//     variable).
+//
+// Pass as a the example values the model was shown (those are what a model
+// copies into a template) and as b Synthesize(a, seed). Variables that are
+// equal in a and b (bools, empty strings) are not checked. Verify returns
+// the report and, when the template is refused, an error wrapping
+// ErrNotVerified.
+func Verify(ctx context.Context, t *Template, a, b map[string]any) (*Report, error) {
+	r := &Report{}
+	outA, err := t.Render(ctx, a)
+	if err != nil {
+		r.add(Finding{Severity: SeverityError, Msg: "render with set a: " + err.Error()})
+		return r, fmt.Errorf("%w: render with set a: %w", ErrNotVerified, err)
+	}
+	outB, err := t.Render(ctx, b)
+	if err != nil {
+		r.add(Finding{Severity: SeverityError, Msg: "render with set b: " + err.Error()})
+		return r, fmt.Errorf("%w: render with set b: %w", ErrNotVerified, err)
+	}
+
+	la, lb := leaves(a), leaves(b)
+	same := map[string]bool{}
+	for p, x := range la {
+		if y, ok := lb[p]; ok && x.text == y.text {
+			same[p] = true
+		}
+	}
+	ra := newRendered("a", outA, la, same)
+	rb := newRendered("b", outB, lb, same)
+	r.LinesA, r.LinesB = len(ra.lines), len(rb.lines)
+
+	for _, x := range []*rendered{ra, rb} {
+		if strings.TrimSpace(x.out) == "" {
+			r.add(Finding{Severity: SeverityError, Render: x.name, Msg: "the render with set " + x.name + " is empty"})
+		}
+	}
+
+	matchA, matchB, ok := align(ra.lines, rb.lines)
+	if !ok {
+		r.add(Finding{Severity: SeverityError, Msg: fmt.Sprintf(
+			"the renders differ in length (%d and %d lines) too much to compare; lists and maps have the same length in both sets, so only a value can change the line count",
+			len(ra.lines), len(rb.lines))})
+		return r, notVerified(r)
+	}
+	for _, j := range matchA {
+		if j >= 0 {
+			r.ConstantLines++
+		} else {
+			r.VariableLines++
+		}
+	}
+	if outA == outB {
+		r.add(Finding{Severity: SeverityError, Msg: "the renders with both variable sets are identical: the template shows none of the variables"})
+	}
+
+	// Lines that differ must show a value of their own set.
+	for _, side := range []struct {
+		x     *rendered
+		match []int
+	}{{ra, matchA}, {rb, matchB}} {
+		for i, j := range side.match {
+			if j < 0 && !side.x.lineHasOwn(i) && strings.TrimSpace(side.x.lines[i].text) != "" {
+				r.add(Finding{Severity: SeverityError, Render: side.x.name, Line: i + 1, Text: side.x.lines[i].text,
+					Msg: "this line differs between the renders but shows no variable value; a line may only change through a variable"})
+			}
+		}
+	}
+
+	// No value of one set may show in the render of the other. Weak
+	// values of b are not looked for in render a: b is made up, so a
+	// short one showing in a is a coincidence.
+	for _, pair := range [][2]*rendered{{ra, rb}, {rb, ra}} {
+		from, in := pair[0], pair[1]
+		type group struct {
+			first    occurrence
+			lines    int
+			lastLine int
+		}
+		var order []string
+		groups := map[string]*group{}
+		for _, o := range outermost(in.find(from.needles)) {
+			if in.explained(o.start, o.end) || o.n.variant || (!o.n.strong && from == rb) {
+				continue
+			}
+			k := o.n.path + "\x00" + o.n.text
+			if g, ok := groups[k]; ok {
+				if l := in.lineOf(o.start); l != g.lastLine {
+					g.lines++
+					g.lastLine = l
+				}
+				continue
+			}
+			groups[k] = &group{first: o, lines: 1, lastLine: in.lineOf(o.start)}
+			order = append(order, k)
+		}
+		for _, k := range order {
+			g := groups[k]
+			o := g.first
+			sev := SeverityWarning
+			msg := fmt.Sprintf("shows %q, the value of variable %s in the other variable set; if it is a per-device value, use the variable", o.n.text, o.n.path)
+			if o.n.strong {
+				sev = SeverityError
+				msg = fmt.Sprintf("shows %q, the value of variable %s in the other variable set: a per-device value is written into the template; use the variable instead", o.n.text, o.n.path)
+			}
+			if g.lines > 1 {
+				msg += fmt.Sprintf(" (on %d lines)", g.lines)
+			}
+			line := in.lineOf(o.start)
+			r.add(Finding{Severity: sev, Render: in.name, Line: line + 1, Text: in.lines[line].text, Var: o.n.path, Msg: msg})
+		}
+	}
+
+	// Addresses on unchanged lines inside a variable's subnet.
+	for i, j := range matchA {
+		if j < 0 {
+			continue
+		}
+		for _, addr := range addresses(ra.lines[i].text) {
+			for _, x := range []*rendered{ra, rb} {
+				for _, v := range x.subnets {
+					if v.prefix.Contains(addr) && addr != v.prefix.Addr() {
+						r.add(Finding{Severity: SeverityWarning, Render: "a", Line: i + 1, Text: ra.lines[i].text, Var: v.path,
+							Msg: fmt.Sprintf("the unchanged address %s lies in the subnet of variable %s (%s); if it depends on the device, it must come from a variable", addr, v.path, v.prefix)})
+					}
+				}
+			}
+		}
+	}
+
+	// Variables shown in neither render.
+	for _, p := range sortedKeys(lb) {
+		if same[p] || len(lb[p].needles) == 0 {
+			continue
+		}
+		// b is made up, so its values cannot show by coincidence as
+		// part of another value the way a's can ("bld1" in "bld1-acc01").
+		if !rb.shown[p] {
+			r.Unused = append(r.Unused, p)
+		}
+	}
+	if len(r.Unused) > 0 {
+		r.add(Finding{Severity: SeverityWarning, Msg: "variables the template does not show: " + strings.Join(r.Unused, ", ")})
+	}
+	return r, notVerified(r)
+}
+
+func notVerified(r *Report) error {
+	errs := r.Errors()
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s (and %d more)", ErrNotVerified, errs[0], len(errs)-1)
+}
+
+// leaf is one scalar variable value.
+type leaf struct {
+	text    string // its value as text, to tell whether a and b differ
+	needles []needle
+	prefix  netip.Prefix // when the value is an address with a subnet
+}
+
+// needle is a text that shows a variable's value in a render.
+type needle struct {
+	text   string
+	path   string
+	strong bool // distinctive: finding it in the wrong render is an error
+	// variant marks a weak value in another case: it explains a line of
+	// its own render but is not looked for in the other.
+	variant bool
+}
+
+func leaves(vars map[string]any) map[string]leaf {
+	out := map[string]leaf{}
+	var walk func(v reflect.Value, path string, depth int)
+	walk = func(v reflect.Value, path string, depth int) {
+		if !v.IsValid() || depth > maxNesting {
+			return
+		}
+		switch v.Kind() {
+		case reflect.Interface, reflect.Pointer:
+			if !v.IsNil() {
+				walk(v.Elem(), path, depth+1)
+			}
+		case reflect.Slice, reflect.Array:
+			for i := range v.Len() {
+				walk(v.Index(i), fmt.Sprintf("%s[%d]", path, i), depth+1)
+			}
+		case reflect.Map:
+			keys := v.MapKeys()
+			slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
+			for _, k := range keys {
+				p := fmt.Sprint(k)
+				if path != "" {
+					p = path + "." + p
+				}
+				walk(v.MapIndex(k), p, depth+1)
+			}
+		case reflect.String:
+			out[path] = stringLeaf(path, v.String())
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			out[path] = numberLeaf(path, strconv.FormatInt(v.Int(), 10), math.Abs(float64(v.Int())))
+		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			out[path] = numberLeaf(path, strconv.FormatUint(v.Uint(), 10), float64(v.Uint()))
+		case reflect.Float32, reflect.Float64:
+			out[path] = numberLeaf(path, strconv.FormatFloat(v.Float(), 'f', -1, 64), math.Abs(v.Float()))
+		case reflect.Bool:
+			out[path] = leaf{text: strconv.FormatBool(v.Bool())}
+		}
+	}
+	walk(reflect.ValueOf(vars), "", 0)
+	return out
+}
+
+func numberLeaf(path, text string, abs float64) leaf {
+	return leaf{text: text, needles: []needle{{text: text, path: path, strong: abs >= 100}}}
+}
+
+func stringLeaf(path, s string) leaf {
+	l := leaf{text: s}
+	if strings.TrimSpace(s) == "" {
+		return l
+	}
+	add := func(text string, strong bool) {
+		for _, n := range l.needles {
+			if n.text == text {
+				return
+			}
+		}
+		l.needles = append(l.needles, needle{text: text, path: path, strong: strong})
+	}
+	if p, err := netip.ParsePrefix(s); err == nil {
+		add(s, true)
+		add(p.Addr().String(), true)
+		if p.Bits() < p.Addr().BitLen() {
+			m := p.Masked()
+			add(m.Addr().String(), false)
+			add(m.String(), false)
+			if p.Bits() > 0 {
+				l.prefix = m
+			}
+		}
+		return l
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		add(s, true)
+		add(a.String(), true)
+		return l
+	}
+	strong := len(s) >= 3 && (strings.ContainsAny(s, "0123456789.:/@_-"))
+	add(s, strong)
+	// A template may change the case of a value ({{upper .hostname}}).
+	// For a short word the other case is too common in configs ("voice"
+	// for "VOICE") to count as a leak, so it only explains its own line.
+	for _, v := range []string{strings.ToLower(s), strings.ToUpper(s)} {
+		if v != s {
+			add(v, strong)
+			l.needles[len(l.needles)-1].variant = !strong
+		}
+	}
+	return l
+}
+
+// rendered is one render with what is known about it.
+type rendered struct {
+	name    string
+	out     string
+	lines   []line
+	needles []needle
+	own     []occurrence // occurrences of its own set's values, by start
+	maxEnd  []int        // maxEnd[i] = max end of own[:i+1]
+	shown   map[string]bool
+	subnets []subnet
+}
+
+type line struct {
+	start int
+	text  string
+}
+
+type subnet struct {
+	path   string
+	prefix netip.Prefix
+}
+
+type occurrence struct {
+	start, end int
+	n          needle
+}
+
+func newRendered(name, out string, ls map[string]leaf, same map[string]bool) *rendered {
+	x := &rendered{name: name, out: out, shown: map[string]bool{}}
+	start := 0
+	for start < len(out) {
+		end := strings.IndexByte(out[start:], '\n')
+		if end < 0 {
+			end = len(out) - start
+		}
+		x.lines = append(x.lines, line{start: start, text: strings.TrimSuffix(out[start:start+end], "\r")})
+		start += end + 1
+	}
+	for _, p := range sortedKeys(ls) {
+		if same[p] {
+			continue
+		}
+		x.needles = append(x.needles, ls[p].needles...)
+		if ls[p].prefix.IsValid() {
+			x.subnets = append(x.subnets, subnet{path: p, prefix: ls[p].prefix})
+		}
+	}
+	x.own = x.find(x.needles)
+	slices.SortFunc(x.own, func(a, b occurrence) int { return a.start - b.start })
+	x.maxEnd = make([]int, len(x.own))
+	for i, o := range x.own {
+		x.maxEnd[i] = o.end
+		if i > 0 {
+			x.maxEnd[i] = max(x.maxEnd[i], x.maxEnd[i-1])
+		}
+		x.shown[o.n.path] = true
+	}
+	return x
+}
+
+// find returns every occurrence of the needles in the render, each standing
+// on its own: not part of a longer run of digits or of letters.
+func (x *rendered) find(ns []needle) []occurrence {
+	var occ []occurrence
+	for _, n := range ns {
+		if n.text == "" {
+			continue
+		}
+		for off := 0; ; {
+			i := strings.Index(x.out[off:], n.text)
+			if i < 0 {
+				break
+			}
+			i += off
+			j := i + len(n.text)
+			if (i == 0 || !sameClass(x.out[i-1], n.text[0])) && (j == len(x.out) || !sameClass(x.out[j], n.text[len(n.text)-1])) {
+				occ = append(occ, occurrence{start: i, end: j, n: n})
+			}
+			off = i + 1
+		}
+	}
+	return occ
+}
+
+// outermost drops occurrences that lie inside a longer one ("10" inside
+// "10.99.1.1"), which would only repeat a finding.
+func outermost(occ []occurrence) []occurrence {
+	slices.SortFunc(occ, func(a, b occurrence) int {
+		if a.start != b.start {
+			return a.start - b.start
+		}
+		return b.end - a.end
+	})
+	var out []occurrence
+	end := -1
+	for _, o := range occ {
+		if o.end <= end {
+			continue
+		}
+		out = append(out, o)
+		end = max(end, o.end)
+	}
+	return out
+}
+
+func sameClass(a, b byte) bool {
+	digit := func(c byte) bool { return c >= '0' && c <= '9' }
+	letter := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+	return digit(a) && digit(b) || letter(a) && letter(b)
+}
+
+// explained reports whether [start, end) lies inside an occurrence of the
+// render's own values (an address of set b may contain "100" of set a).
+func (x *rendered) explained(start, end int) bool {
+	k := sort.Search(len(x.own), func(i int) bool { return x.own[i].start > start })
+	return k > 0 && x.maxEnd[k-1] >= end
+}
+
+func (x *rendered) lineOf(off int) int {
+	return sort.Search(len(x.lines), func(i int) bool { return x.lines[i].start > off }) - 1
+}
+
+// lineHasOwn reports whether line i overlaps an occurrence of the render's
+// own values (a value may span lines).
+func (x *rendered) lineHasOwn(i int) bool {
+	start := x.lines[i].start
+	end := start + len(x.lines[i].text)
+	k := sort.Search(len(x.own), func(j int) bool { return x.own[j].start >= end })
+	return k > 0 && x.maxEnd[k-1] > start
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// addresses returns the IP addresses written in s.
+func addresses(s string) []netip.Addr {
+	var out []netip.Addr
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool {
+		return !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F' || r == '.' || r == ':')
+	}) {
+		if a, err := netip.ParseAddr(strings.Trim(f, ".:")); err == nil {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// maxAlignCells bounds the table align fills when the renders differ in
+// line count.
+const maxAlignCells = 4 << 20
+
+// align pairs equal lines of a and b. matchA[i] is the line of b paired with
+// line i of a, or -1; matchB likewise. With equal line counts lines pair by
+// position (both sets have the same shape, so only values change a line);
+// otherwise by longest common subsequence. ok is false when that is too big
+// to compute.
+func align(a, b []line) (matchA, matchB []int, ok bool) {
+	matchA, matchB = make([]int, len(a)), make([]int, len(b))
+	for i := range matchA {
+		matchA[i] = -1
+	}
+	for j := range matchB {
+		matchB[j] = -1
+	}
+	if len(a) == len(b) {
+		for i := range a {
+			if a[i].text == b[i].text {
+				matchA[i], matchB[i] = i, i
+			}
+		}
+		return matchA, matchB, true
+	}
+	lo := 0
+	for lo < len(a) && lo < len(b) && a[lo].text == b[lo].text {
+		matchA[lo], matchB[lo] = lo, lo
+		lo++
+	}
+	ha, hb := len(a), len(b)
+	for ha > lo && hb > lo && a[ha-1].text == b[hb-1].text {
+		ha--
+		hb--
+		matchA[ha], matchB[hb] = hb, ha
+	}
+	n, m := ha-lo, hb-lo
+	if n == 0 || m == 0 {
+		return matchA, matchB, true
+	}
+	if (n+1)*(m+1) > maxAlignCells {
+		return nil, nil, false
+	}
+	// lcs[i][j] = LCS length of a[lo+i:ha] and b[lo+j:hb].
+	w := m + 1
+	lcs := make([]int32, (n+1)*w)
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			if a[lo+i].text == b[lo+j].text {
+				lcs[i*w+j] = lcs[(i+1)*w+j+1] + 1
+			} else {
+				lcs[i*w+j] = max(lcs[(i+1)*w+j], lcs[i*w+j+1])
+			}
+		}
+	}
+	for i, j := 0, 0; i < n && j < m; {
+		switch {
+		case a[lo+i].text == b[lo+j].text:
+			matchA[lo+i], matchB[lo+j] = lo+j, lo+i
+			i++
+			j++
+		case lcs[(i+1)*w+j] >= lcs[i*w+j+1]:
+			i++
+		default:
+			j++
+		}
+	}
+	return matchA, matchB, true
+}
