@@ -16,6 +16,7 @@ const usage = `netsmith turns network intent into device configs at fleet scale.
 Usage: netsmith <command> [flags]
 
 Commands:
+  batch FLEET     generate one config per device of a fleet file (--out DIR)
   serve           run the HTTP API and/or workers (--role all|api|worker)
   submit          submit one job to a server (--wait prints the config)
   status ID       show a job
@@ -45,6 +46,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	switch cmd {
 	case "serve":
 		err = runServe(ctx, rest, getenv, stderr)
+	case "batch":
+		err = runBatch(ctx, rest, getenv, stdout, stderr)
 	case "submit":
 		err = runSubmit(ctx, rest, getenv, stdin, stdout)
 	case "status":

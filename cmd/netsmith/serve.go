@@ -20,6 +20,7 @@ import (
 	"netsmith/internal/cache"
 	"netsmith/internal/generate"
 	"netsmith/internal/httpapi"
+	"netsmith/internal/lint"
 	"netsmith/internal/metrics"
 	"netsmith/internal/queue"
 	"netsmith/internal/store"
@@ -268,9 +269,14 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, workers i
 		tc = cache.New(cache.Config{Conn: q.Conn(), Owner: processID(), TTL: cfg.CacheTTL,
 			LeaseTTL: cfg.JobTimeout, Metrics: m})
 	}
+	linter, err := lint.Default()
+	if err != nil {
+		q.Close()
+		return nil, fmt.Errorf("lint rules: %w", err)
+	}
 	svc := generate.New(generate.Config{
 		LLM: llmClient, Provider: cfg.Provider, Model: model, AnalyzeModel: cfg.AnalyzeModel,
-		MaxTokens: cfg.MaxTokens, CallTimeout: cfg.JobTimeout, Metrics: m, Cache: tc,
+		MaxTokens: cfg.MaxTokens, CallTimeout: cfg.JobTimeout, Metrics: m, Cache: tc, Linter: linter,
 	})
 	runner = worker.New(svc, logger)
 	metrics.RegisterQueueDepth(reg, func() map[string]float64 {
@@ -299,17 +305,32 @@ func processID() string {
 	return fmt.Sprintf("%s-%d-%x", host, os.Getpid(), b)
 }
 
+// server is a running serve: its address, and done, which yields serve's
+// result once ctx ends and everything has stopped.
+type server struct {
+	addr string
+	done chan error
+}
+
 func serve(ctx context.Context, cfg *Config, logger *slog.Logger) error {
+	s, err := startServer(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	return <-s.done
+}
+
+// startServer opens the engine, starts the workers and the HTTP server, and
+// returns once it listens. Cancelling ctx shuts it down gracefully.
+func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server, error) {
 	workers := cfg.Concurrency
 	if cfg.Role == "api" {
 		workers = 0
 	}
 	eng, err := openEngine(ctx, cfg, logger, workers)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer eng.q.Close()
-
 	api := httpapi.NewServer(httpapi.Config{MaxBody: cfg.MaxBody, MaxQueue: cfg.MaxQueue, Provider: cfg.Provider},
 		eng.q, eng.metrics, eng.reg, logger)
 	var handler http.Handler = api
@@ -318,12 +339,14 @@ func serve(ctx context.Context, cfg *Config, logger *slog.Logger) error {
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		return err
+		eng.q.Close()
+		return nil, err
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	if err := eng.q.Start(ctx); err != nil {
 		ln.Close()
-		return err
+		eng.q.Close()
+		return nil, err
 	}
 	logger.InfoContext(ctx, "netsmith serving", "addr", ln.Addr().String(), "role", cfg.Role,
 		"db", dbKind(cfg.DB), "provider", cfg.Provider, "workers", workers)
@@ -344,9 +367,14 @@ func serve(ctx context.Context, cfg *Config, logger *slog.Logger) error {
 		qerr := eng.q.Stop(sctx)
 		return errors.Join(herr, qerr)
 	})
-	err = g.Wait()
-	logger.Info("stopped")
-	return err
+	s := &server{addr: ln.Addr().String(), done: make(chan error, 1)}
+	go func() {
+		err := g.Wait()
+		eng.q.Close()
+		logger.Info("stopped")
+		s.done <- err
+	}()
+	return s, nil
 }
 
 func dbKind(url string) string {

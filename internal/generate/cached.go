@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"netsmith/internal/cache"
 	"netsmith/internal/fleet"
 	"netsmith/internal/intentkey"
+	"netsmith/internal/lint"
 	"netsmith/internal/llm"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/prompt"
@@ -105,14 +107,19 @@ func (s *Service) fillTemplate(ctx context.Context, req *netcfg.JobRequest, exam
 		usage    llm.Usage
 		problems []string
 	)
-	for range templateTries {
+	for try := range templateTries {
 		resp, err := s.call(ctx, spec, s.cfg.Model)
 		if err != nil {
 			return nil, err
 		}
 		usage = usage.Add(resp.Usage)
 		body := prompt.ExtractBlock(resp.Text)
-		problems = s.checkTemplate(ctx, body, example)
+		problems = s.checkTemplate(ctx, body, example, d.Platform)
+		if len(problems) > 0 && try == templateTries-1 && onlyLint(problems) {
+			// The model kept the risky lines after being told: use the
+			// template, and every config from it carries its findings.
+			problems = nil
+		}
 		if len(problems) == 0 {
 			t, _ := render.Parse("intent", body)
 			return &cache.Entry{Body: body, Template: t, Provider: resp.Provider, Model: resp.Model,
@@ -123,8 +130,23 @@ func (s *Service) fillTemplate(ctx context.Context, req *netcfg.JobRequest, exam
 	return nil, &cache.InvalidError{Reason: strings.Join(problems, "; ")}
 }
 
-// checkTemplate returns what is wrong with a candidate template, or nothing.
-func (s *Service) checkTemplate(ctx context.Context, body string, example map[string]any) []string {
+// lintProblem prefixes feedback about lint findings in a template's render.
+const lintProblem = "lint: "
+
+func onlyLint(problems []string) bool {
+	for _, p := range problems {
+		if !strings.HasPrefix(p, lintProblem) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkTemplate returns what is wrong with a candidate template, or nothing:
+// it must parse, only variable lines may change between two synthetic
+// variable sets, it must render with the example values, and that render
+// must have no lint finding at high or above.
+func (s *Service) checkTemplate(ctx context.Context, body string, example map[string]any, p netcfg.Platform) []string {
 	t, err := render.Parse("intent", body)
 	if err != nil {
 		return []string{err.Error()}
@@ -139,10 +161,20 @@ func (s *Service) checkTemplate(ctx context.Context, body string, example map[st
 		}
 		return fb
 	}
-	if _, err := t.Render(ctx, renderData(example)); err != nil {
+	out, err := t.Render(ctx, renderData(example))
+	if err != nil {
 		return []string{"render with the example values: " + err.Error()}
 	}
-	return nil
+	if s.cfg.Linter == nil {
+		return nil
+	}
+	var problems []string
+	for _, f := range s.cfg.Linter.Lint(p, out) {
+		if f.AtLeast(lint.SeverityHigh) {
+			problems = append(problems, fmt.Sprintf("%sline %d: %s (%s, %s)", lintProblem, f.Line, f.Message, f.Rule, f.Severity))
+		}
+	}
+	return problems
 }
 
 // fallback makes one per-device call for a device whose intent has no

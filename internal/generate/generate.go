@@ -11,6 +11,7 @@ import (
 
 	"netsmith/internal/cache"
 	"netsmith/internal/fleet"
+	"netsmith/internal/lint"
 	"netsmith/internal/llm"
 	"netsmith/internal/metrics"
 	"netsmith/internal/netcfg"
@@ -37,6 +38,8 @@ type Config struct {
 	// Cache, when set, makes generate jobs share one template per intent;
 	// without it every device costs one model call.
 	Cache *cache.Cache
+	// Linter checks every config handed out (and analyze jobs' input).
+	Linter *lint.Linter
 }
 
 // Service runs jobs.
@@ -81,6 +84,9 @@ type Result struct {
 	Cache       cache.Outcome `json:"cache,omitempty"`
 	CacheKey    string        `json:"cache_key,omitempty"`
 	SavedTokens *Tokens       `json:"saved_tokens,omitempty"`
+	// Lint holds the static findings on Config (generate) or on the
+	// analyzed config (analyze).
+	Lint []lint.Finding `json:"lint"`
 	// FallbackReason says why the device got a model call of its own.
 	FallbackReason  string  `json:"fallback_reason,omitempty"`
 	DurationSeconds float64 `json:"duration_seconds"`
@@ -109,8 +115,31 @@ func (s *Service) Run(ctx context.Context, req *netcfg.JobRequest) (*Result, err
 		return nil, err
 	}
 	res.Kind = req.Kind
+	switch req.Kind {
+	case netcfg.KindGenerate:
+		res.Lint = s.lint(req.Device.Platform, res.Config)
+	case netcfg.KindAnalyze:
+		res.Lint = s.lint(req.Platform, req.Config)
+	}
 	res.DurationSeconds = time.Since(started).Seconds()
 	return res, nil
+}
+
+// lint runs the static checks and counts their findings.
+func (s *Service) lint(p netcfg.Platform, text string) []lint.Finding {
+	if s.cfg.Linter == nil {
+		return nil
+	}
+	fs := s.cfg.Linter.Lint(p, text)
+	if m := s.cfg.Metrics; m != nil {
+		for _, f := range fs {
+			m.LintFindings.WithLabelValues(f.Rule, f.Severity).Inc()
+		}
+	}
+	if fs == nil {
+		fs = []lint.Finding{}
+	}
+	return fs
 }
 
 func (s *Service) generate(ctx context.Context, req *netcfg.JobRequest) (*Result, error) {

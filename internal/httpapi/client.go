@@ -198,3 +198,77 @@ func (c *Client) LegacyStatus(ctx context.Context, jobID string) (*LegacyStatus,
 func (c *Client) Healthz(ctx context.Context) error {
 	return c.do(ctx, http.MethodGet, "/healthz", nil, nil, nil)
 }
+
+// SubmitBatch posts a fleet file (YAML, CSV or JSON, named by format or
+// guessed from name) and returns the new batch.
+func (c *Client) SubmitBatch(ctx context.Context, name string, format string, fleetFile []byte) (*BatchView, error) {
+	q := url.Values{"name": {name}}
+	if format != "" {
+		q.Set("format", format)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/v1/batches?"+q.Encode(), bytes.NewReader(fleetFile))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/octet-stream")
+	if c.key != "" {
+		req.Header.Set("Authorization", "Bearer "+c.key)
+	}
+	hc := *c.http
+	hc.Timeout = 0 // a large fleet takes a while to queue; ctx bounds it
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		return nil, readAPIError(resp)
+	}
+	var v BatchView
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// Batch returns a batch's progress.
+func (c *Client) Batch(ctx context.Context, id string) (*BatchView, error) {
+	var v BatchView
+	if err := c.do(ctx, http.MethodGet, "/v1/batches/"+url.PathEscape(id), nil, nil, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// BatchResults streams a batch's results (NDJSON) to fn.
+func (c *Client) BatchResults(ctx context.Context, id string, fn func(*BatchResult) error) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/v1/batches/"+url.PathEscape(id)+"/results", nil)
+	if err != nil {
+		return err
+	}
+	if c.key != "" {
+		req.Header.Set("Authorization", "Bearer "+c.key)
+	}
+	hc := *c.http
+	hc.Timeout = 0
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return readAPIError(resp)
+	}
+	dec := json.NewDecoder(resp.Body)
+	for {
+		var br BatchResult
+		if err := dec.Decode(&br); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("batch %s results: %w", id, err)
+		}
+		if err := fn(&br); err != nil {
+			return err
+		}
+	}
+}

@@ -24,6 +24,8 @@ import (
 type Config struct {
 	// MaxBody is the largest request body accepted (413 beyond it).
 	MaxBody int64
+	// MaxBatchBody is the largest fleet file POST /v1/batches accepts.
+	MaxBatchBody int64
 	// MaxQueue is the queue depth (queued + retrying) beyond which
 	// submissions get 503; 0 means no limit.
 	MaxQueue int64
@@ -51,6 +53,9 @@ func NewServer(cfg Config, q *queue.Queue, m *metrics.Metrics, reg prometheus.Ga
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 1 << 20
 	}
+	if cfg.MaxBatchBody <= 0 {
+		cfg.MaxBatchBody = 64 << 20
+	}
 	if cfg.DefaultPlatform == "" {
 		cfg.DefaultPlatform = "cisco_ios"
 	}
@@ -68,6 +73,9 @@ func (s *Server) routes() {
 	s.handle("DELETE /v1/jobs/{id}", s.handleCancelJob)
 	s.handle("GET /v1/jobs/{id}/events", s.handleJobEvents)
 	s.handle("GET /v1/queue", s.handleQueue)
+	s.handle("POST /v1/batches", s.handleSubmitBatch)
+	s.handle("GET /v1/batches/{id}", s.handleGetBatch)
+	s.handle("GET /v1/batches/{id}/results", s.handleBatchResults)
 
 	s.handle("POST /api/generate-config", s.handleLegacyGenerate)
 	s.handle("GET /api/job-status/{job_id}", s.handleLegacyStatus)
@@ -88,7 +96,11 @@ func (s *Server) routes() {
 func (s *Server) handle(pattern string, h http.HandlerFunc) {
 	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+		limit := s.cfg.MaxBody
+		if r.Pattern == "POST /v1/batches" {
+			limit = s.cfg.MaxBatchBody
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 		h(sw, r)
 		if s.metrics != nil {

@@ -121,6 +121,33 @@ func (e *riverEngine[TDriver, TTx]) enqueue(ctx context.Context, j *store.Job) (
 	return nil, err
 }
 
+// riverInsertChunk bounds one River InsertManyTx call.
+const riverInsertChunk = 1000
+
+func (e *riverEngine[TDriver, TTx]) enqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job) error {
+	return e.inTx(ctx, func(tx TTx) error {
+		c := e.wrap(tx)
+		if err := store.InsertBatch(ctx, c, b); err != nil {
+			return err
+		}
+		for start := 0; start < len(jobs); start += riverInsertChunk {
+			chunk := jobs[start:min(start+riverInsertChunk, len(jobs))]
+			params := make([]river.InsertManyParams, len(chunk))
+			for i, j := range chunk {
+				params[i] = river.InsertManyParams{Args: jobArgs{JobID: j.ID}, InsertOpts: &river.InsertOpts{MaxAttempts: j.MaxAttempts}}
+			}
+			res, err := e.client.InsertManyTx(ctx, tx, params)
+			if err != nil {
+				return fmt.Errorf("insert queue rows: %w", err)
+			}
+			for i, r := range res {
+				chunk[i].RiverJobID = r.Job.ID
+			}
+		}
+		return store.InsertJobs(ctx, c, jobs)
+	})
+}
+
 // errDuplicate rolls back an enqueue that found an existing job.
 type errDuplicate struct{ err error }
 

@@ -119,6 +119,8 @@ type engine interface {
 	conn() store.Conn
 	// enqueue inserts j and its River row in one transaction.
 	enqueue(ctx context.Context, j *store.Job) (existing *store.Job, err error)
+	// enqueueBatch inserts b, its jobs and their River rows in one transaction.
+	enqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job) error
 	// cancel cancels the River row and marks j canceled, in one transaction.
 	cancel(ctx context.Context, j *store.Job, state netcfg.JobState, reason string) (bool, error)
 	migrate(ctx context.Context) ([]string, error)
@@ -211,6 +213,30 @@ func (q *Queue) Enqueue(ctx context.Context, j *store.Job) (got *store.Job, dupl
 	j.UpdatedAt = j.CreatedAt
 	q.bumpDepth(1)
 	return j, false, nil
+}
+
+// EnqueueBatch stores a batch and all its jobs, queued, in one transaction:
+// either every device is queued or none is.
+func (q *Queue) EnqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job) error {
+	now := q.cfg.Clock()
+	if b.CreatedAt.IsZero() {
+		b.CreatedAt = now
+	}
+	for _, j := range jobs {
+		j.BatchID = b.ID
+		if j.MaxAttempts == 0 {
+			j.MaxAttempts = q.cfg.MaxAttempts
+		}
+		if j.CreatedAt.IsZero() {
+			j.CreatedAt = now
+		}
+		j.State, j.UpdatedAt = netcfg.StateQueued, j.CreatedAt
+	}
+	if err := q.eng.enqueueBatch(ctx, b, jobs); err != nil {
+		return err
+	}
+	q.bumpDepth(int64(len(jobs)))
+	return nil
 }
 
 // Get returns a job with its result, or store.ErrNotFound.

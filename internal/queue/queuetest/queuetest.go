@@ -139,6 +139,7 @@ func Run(t *testing.T, newURL func(testing.TB) string) {
 		{"TimeoutRetries", testTimeout},
 		{"DepthCounts", testDepth},
 		{"ManyJobsEachOnce", testMany},
+		{"BatchAllOrNothing", testBatch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -374,5 +375,46 @@ func testMany(t *testing.T, url string) {
 	rows, jobs, err := store.CountResults(context.Background(), h.Q.Conn())
 	if err != nil || rows != n || jobs != n {
 		t.Errorf("results: %d rows for %d jobs (%v), want %d each", rows, jobs, err, n)
+	}
+}
+
+func testBatch(t *testing.T, url string) {
+	h := Open(t, url, queue.Config{Workers: 10})
+	ctx := context.Background()
+	const n = 450 // more than one multi-row insert
+	jobs := make([]*store.Job, n)
+	for i := range jobs {
+		jobs[i] = NewJob("", fmt.Sprint("b", i))
+	}
+	b := &store.Batch{ID: "batch-1", Name: "campus.yaml", Devices: n, Intents: 3}
+	if err := h.Q.EnqueueBatch(ctx, b, jobs); err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range jobs {
+		if got := WaitState(t, h.Q, j.ID, 60*time.Second); got.State != netcfg.StateSucceeded || got.BatchID != "batch-1" {
+			t.Fatalf("job %s: %s in batch %q", j.ID, got.State, got.BatchID)
+		}
+	}
+	st, err := store.GetBatch(ctx, h.Q.Conn(), "batch-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.States[netcfg.StateSucceeded] != n || st.Devices != n || st.OutputTokens != 20*n || st.LLMCalls != n {
+		t.Errorf("batch status %+v", st)
+	}
+	page, err := store.ListBatchJobs(ctx, h.Q.Conn(), "batch-1", "", 100)
+	if err != nil || len(page) != 100 || page[0].Result == nil {
+		t.Errorf("first page: %d jobs, %v", len(page), err)
+	}
+	// A batch whose insert fails leaves nothing behind: the same batch id
+	// again violates the primary key after its jobs were staged.
+	again := []*store.Job{NewJob("", "x"), NewJob("", "y")}
+	if err := h.Q.EnqueueBatch(ctx, b, again); err == nil {
+		t.Fatal("a second batch with the same id was accepted")
+	}
+	for _, j := range again {
+		if _, err := h.Q.Get(ctx, j.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("job %s of the failed batch exists: %v", j.ID, err)
+		}
 	}
 }

@@ -1,0 +1,313 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"netsmith/internal/fleet"
+	"netsmith/internal/generate"
+	"netsmith/internal/httpapi"
+	"netsmith/internal/netcfg"
+)
+
+// Summary is DIR/summary.json, written at the end of a batch.
+type Summary struct {
+	Batch       string         `json:"batch"`
+	Fleet       string         `json:"fleet"`
+	Provider    string         `json:"provider,omitempty"`
+	Devices     int            `json:"devices"`
+	Intents     int            `json:"intents"`
+	Succeeded   int            `json:"succeeded"`
+	LLMCalls    int64          `json:"llm_calls"`
+	CacheHits   int64          `json:"cache_hits"`
+	Coalesced   int64          `json:"coalesced"`
+	Fallbacks   int64          `json:"fallbacks"`
+	Tokens      summaryTokens  `json:"tokens"`
+	SavedTokens summaryTokens  `json:"saved_tokens"`
+	CostUSD     float64        `json:"cost_usd"`
+	Failed      []failedDevice `json:"failed"`
+	Lint        map[string]int `json:"lint"`
+	WallSeconds float64        `json:"wall_seconds"`
+	Warnings    []string       `json:"warnings,omitempty"`
+	Files       int            `json:"files"`
+	Out         string         `json:"out"`
+}
+
+type summaryTokens struct {
+	Input  int64 `json:"input"`
+	Output int64 `json:"output"`
+}
+
+type failedDevice struct {
+	Hostname string `json:"hostname"`
+	Reason   string `json:"reason"`
+}
+
+func runBatch(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var (
+		cfg            Config
+		out, srvURL    string
+		apiKey, format string
+		progressEvery  time.Duration
+	)
+	fs := flag.NewFlagSet("batch", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.engineFlags(fs)
+	fs.StringVar(&out, "out", "", "directory for HOSTNAME.cfg files and summary.json (required)")
+	fs.StringVar(&srvURL, "server", "", "run on this netsmith server `URL` instead of embedded")
+	fs.StringVar(&apiKey, "api-key", "", "API key for --server (or NETSMITH_API_KEY)")
+	fs.StringVar(&format, "format", "", "fleet format: yaml, csv or json (default: from the file name)")
+	fs.DurationVar(&progressEvery, "progress-every", 0, "how often to report progress (default 200ms on a terminal, 2s otherwise)")
+	pos, err := parseFlags(fs, args, getenv)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || out == "" {
+		return usagef("usage: netsmith batch FLEET.(yaml|csv|json) --out DIR [--server URL]")
+	}
+	path := pos[0]
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return &usageError{err}
+	}
+	// Validate before anything is queued or paid for.
+	f, err := fleet.Parser{Format: fleet.Format(format)}.Parse(path, data)
+	if err != nil {
+		var fe fleet.Errors
+		if errors.As(err, &fe) {
+			return usagef("%s has %d error(s); nothing was queued:\n%s", path, len(fe), fe.Error())
+		}
+		return &usageError{err}
+	}
+	for _, w := range f.Warnings {
+		fmt.Fprintf(stderr, "warning: %s\n", w.Error())
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	started := time.Now()
+
+	var (
+		client  *httpapi.Client
+		stopped chan error
+	)
+	if srvURL != "" {
+		client = httpapi.NewClient(srvURL, nil, cmpOrEnv(apiKey, getenv("NETSMITH_API_KEY")))
+	} else {
+		if err := cfg.secrets(getenv); err != nil {
+			return err
+		}
+		cfg.Listen, cfg.Role, cfg.MaxQueue, cfg.MaxBody, cfg.ShutdownTimeout = "127.0.0.1:0", "all", 0, 1<<20, 10*time.Second
+		if cfg.LogLevel == "info" {
+			cfg.LogLevel = "warn" // keep the terminal for progress
+		}
+		if err := cfg.validate(); err != nil {
+			return err
+		}
+		logger, err := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
+		if err != nil {
+			return err
+		}
+		slog.SetDefault(logger)
+		srvCtx, stopServer := context.WithCancel(context.WithoutCancel(ctx))
+		defer stopServer()
+		s, err := startServer(srvCtx, &cfg, logger)
+		if err != nil {
+			return err
+		}
+		stopped = s.done
+		defer func() {
+			stopServer()
+			<-stopped
+		}()
+		client = httpapi.NewClient("http://"+s.addr, nil, "")
+	}
+
+	b, err := client.SubmitBatch(ctx, filepath.Base(path), format, data)
+	if err != nil {
+		return err
+	}
+	isTTY := false
+	if fd, ok := stderr.(interface{ Fd() uintptr }); ok {
+		isTTY = term.IsTerminal(int(fd.Fd()))
+	}
+	if progressEvery == 0 {
+		progressEvery = 2 * time.Second
+		if isTTY {
+			progressEvery = 200 * time.Millisecond
+		}
+	}
+	fmt.Fprintf(stderr, "batch %s: %d devices, %d intents\n", b.ID, b.Devices, b.Intents)
+	final, err := followBatch(ctx, client, b.ID, started, progressEvery, isTTY, stderr)
+	if err != nil {
+		if ctx.Err() != nil {
+			done := int64(0)
+			if final != nil {
+				done = final.Done
+			}
+			return fmt.Errorf("interrupted with %d of %d devices done; finished intents stay cached, so a rerun pays only for the rest", done, b.Devices)
+		}
+		return err
+	}
+	sum, err := writeResults(ctx, client, final, out)
+	if err != nil {
+		return err
+	}
+	sum.Fleet, sum.Provider, sum.Intents = path, cfg.Provider, len(f.Intents)
+	if srvURL != "" {
+		sum.Provider = ""
+	}
+	sum.WallSeconds = time.Since(started).Seconds()
+	for _, w := range f.Warnings {
+		sum.Warnings = append(sum.Warnings, w.Error())
+	}
+	b2, err := json.MarshalIndent(sum, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(out, "summary.json"), append(b2, '\n'), 0o644); err != nil {
+		return err
+	}
+	printSummary(stdout, sum)
+	if len(sum.Failed) > 0 {
+		return fmt.Errorf("%d of %d devices failed (see %s)", len(sum.Failed), sum.Devices, filepath.Join(out, "summary.json"))
+	}
+	return nil
+}
+
+func cmpOrEnv(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// followBatch reports progress until the batch is done or ctx ends.
+func followBatch(ctx context.Context, c *httpapi.Client, id string, started time.Time, every time.Duration, tty bool, w io.Writer) (*httpapi.BatchView, error) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	var last *httpapi.BatchView
+	for {
+		v, err := c.Batch(ctx, id)
+		if err != nil {
+			return last, err
+		}
+		last = v
+		progress(w, v, time.Since(started), tty)
+		if v.Status == "done" {
+			if tty {
+				fmt.Fprintln(w)
+			}
+			return v, nil
+		}
+		select {
+		case <-ctx.Done():
+			if tty {
+				fmt.Fprintln(w)
+			}
+			return last, ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+func progress(w io.Writer, v *httpapi.BatchView, elapsed time.Duration, tty bool) {
+	rate := float64(v.Done) / max(elapsed.Seconds(), 0.001)
+	eta := "–"
+	if rate > 0 && v.Done < int64(v.Devices) {
+		eta = (time.Duration(float64(int64(v.Devices)-v.Done) / rate * float64(time.Second))).Round(time.Second).String()
+	}
+	pct := 100 * float64(v.Done) / float64(max(v.Devices, 1))
+	line := fmt.Sprintf("%d/%d %3.0f%%  %.1f/s  ETA %s  llm %d  hits %d  failed %d",
+		v.Done, v.Devices, pct, rate, eta, v.LLMCalls, v.CacheHits+v.Coalesced, v.Counts[netcfg.StateFailed])
+	if !tty {
+		fmt.Fprintln(w, "progress: "+line)
+		return
+	}
+	const width = 30
+	filled := int(pct / 100 * width)
+	fmt.Fprintf(w, "\r[%s%s] %s ", strings.Repeat("#", filled), strings.Repeat(".", width-filled), line)
+}
+
+// writeResults writes HOSTNAME.cfg for every succeeded device and gathers
+// the summary.
+func writeResults(ctx context.Context, c *httpapi.Client, v *httpapi.BatchView, out string) (*Summary, error) {
+	sum := &Summary{Batch: v.ID, Devices: v.Devices, Intents: v.Intents, LLMCalls: v.LLMCalls, CacheHits: v.CacheHits,
+		Coalesced: v.Coalesced, Fallbacks: v.Fallbacks, CostUSD: v.CostUSD, Lint: map[string]int{}, Out: out,
+		Tokens:      summaryTokens{Input: v.Tokens.Input, Output: v.Tokens.Output},
+		SavedTokens: summaryTokens{Input: v.Saved.Input, Output: v.Saved.Output}, Failed: []failedDevice{}}
+	root, err := filepath.Abs(out)
+	if err != nil {
+		return nil, err
+	}
+	err = c.BatchResults(ctx, v.ID, func(br *httpapi.BatchResult) error {
+		if br.Status != netcfg.StateSucceeded {
+			sum.Failed = append(sum.Failed, failedDevice{Hostname: br.Hostname, Reason: cmpOrEnv(br.Error, string(br.Status))})
+			return nil
+		}
+		var res generate.Result
+		if err := json.Unmarshal(br.Result, &res); err != nil {
+			return fmt.Errorf("%s: %w", br.Hostname, err)
+		}
+		for _, f := range res.Lint {
+			sum.Lint[f.Severity]++
+		}
+		p, err := configPath(root, br.Hostname)
+		if err != nil {
+			sum.Failed = append(sum.Failed, failedDevice{Hostname: br.Hostname, Reason: err.Error()})
+			return nil
+		}
+		if err := os.WriteFile(p, []byte(res.Config), 0o644); err != nil {
+			return err
+		}
+		sum.Succeeded++
+		sum.Files++
+		return nil
+	})
+	sort.Slice(sum.Failed, func(i, j int) bool { return sum.Failed[i].Hostname < sum.Failed[j].Hostname })
+	return sum, err
+}
+
+// configPath is root/HOSTNAME.cfg, refusing any name that would leave root.
+func configPath(root, hostname string) (string, error) {
+	if err := netcfg.ValidateHostname(hostname); err != nil {
+		return "", err
+	}
+	p := filepath.Join(root, hostname+".cfg")
+	if filepath.Dir(p) != root {
+		return "", fmt.Errorf("hostname %q would be written outside %s", hostname, root)
+	}
+	return p, nil
+}
+
+func printSummary(w io.Writer, s *Summary) {
+	fmt.Fprintf(w, "%d devices, %d intents: %d configs in %s, %d failed\n", s.Devices, s.Intents, s.Files, s.Out, len(s.Failed))
+	fmt.Fprintf(w, "LLM calls %d, cache hits %d, coalesced %d, fallbacks %d\n", s.LLMCalls, s.CacheHits, s.Coalesced, s.Fallbacks)
+	fmt.Fprintf(w, "tokens %d in, %d out (saved %d in, %d out); cost $%.4f\n",
+		s.Tokens.Input, s.Tokens.Output, s.SavedTokens.Input, s.SavedTokens.Output, s.CostUSD)
+	if len(s.Lint) > 0 {
+		var parts []string
+		for _, sev := range []string{"critical", "high", "medium", "low", "info"} {
+			if n := s.Lint[sev]; n > 0 {
+				parts = append(parts, fmt.Sprintf("%s %d", sev, n))
+			}
+		}
+		fmt.Fprintf(w, "lint findings: %s\n", strings.Join(parts, ", "))
+	}
+	for _, f := range s.Failed {
+		fmt.Fprintf(w, "FAILED %s: %s\n", f.Hostname, f.Reason)
+	}
+	fmt.Fprintf(w, "wall time %.1fs; summary in %s\n", s.WallSeconds, filepath.Join(s.Out, "summary.json"))
+}

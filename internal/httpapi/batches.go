@@ -1,0 +1,280 @@
+package httpapi
+
+import (
+	"archive/tar"
+	"cmp"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"netsmith/internal/fleet"
+	"netsmith/internal/generate"
+	"netsmith/internal/netcfg"
+	"netsmith/internal/queue"
+	"netsmith/internal/store"
+)
+
+// BatchView is the body of GET /v1/batches/{id} and of a 202 from POST.
+type BatchView struct {
+	ID         string                    `json:"id"`
+	Name       string                    `json:"name"`
+	Status     string                    `json:"status"` // running or done
+	Devices    int                       `json:"devices"`
+	Intents    int                       `json:"intents"`
+	Counts     map[netcfg.JobState]int64 `json:"counts"`
+	Done       int64                     `json:"done"`
+	LLMCalls   int64                     `json:"llm_calls"`
+	CacheHits  int64                     `json:"cache_hits"`
+	Coalesced  int64                     `json:"coalesced"`
+	Fallbacks  int64                     `json:"fallbacks"`
+	Tokens     generate.Tokens           `json:"tokens"`
+	Saved      generate.Tokens           `json:"saved_tokens"`
+	CostUSD    float64                   `json:"cost_usd"`
+	CreatedAt  time.Time                 `json:"created_at"`
+	ETASeconds *float64                  `json:"eta_seconds,omitempty"`
+	Warnings   []string                  `json:"warnings,omitempty"`
+}
+
+// BatchResult is one line of GET /v1/batches/{id}/results as NDJSON.
+type BatchResult struct {
+	JobID    string          `json:"job_id"`
+	Hostname string          `json:"hostname"`
+	Status   netcfg.JobState `json:"status"`
+	Attempts int             `json:"attempts"`
+	Error    string          `json:"error,omitempty"`
+	Result   json.RawMessage `json:"result,omitempty"`
+}
+
+// fleetFormat picks the fleet format from the Content-Type, the format
+// query parameter or the name.
+func fleetFormat(r *http.Request) fleet.Format {
+	if f := r.URL.Query().Get("format"); f != "" {
+		return fleet.Format(strings.ToLower(f))
+	}
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch {
+	case strings.Contains(mt, "json"):
+		return fleet.FormatJSON
+	case strings.Contains(mt, "yaml"):
+		return fleet.FormatYAML
+	case strings.Contains(mt, "csv"):
+		return fleet.FormatCSV
+	}
+	return ""
+}
+
+func (s *Server) handleSubmitBatch(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	name := cmp.Or(r.URL.Query().Get("name"), "fleet")
+	f, err := fleet.Parser{Format: fleetFormat(r)}.Parse(name, body)
+	if err != nil {
+		var fe fleet.Errors
+		if errors.As(err, &fe) {
+			s.writeFleetErrors(w, fe)
+			return
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	b, err := s.submitFleet(r.Context(), name, f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	st, err := store.GetBatch(r.Context(), s.q.Conn(), b.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	v := batchView(st, time.Now())
+	for _, warn := range f.Warnings {
+		v.Warnings = append(v.Warnings, warn.Error())
+	}
+	writeJSON(w, http.StatusAccepted, v)
+}
+
+// writeFleetErrors answers 400 naming every bad row and field.
+func (s *Server) writeFleetErrors(w http.ResponseWriter, fe fleet.Errors) {
+	msg := fmt.Sprintf("fleet file has %d error(s); nothing was queued:\n%s", len(fe), fe.Error())
+	writeJSON(w, http.StatusBadRequest, map[string]any{
+		"error":  map[string]string{"type": "invalid_request_error", "message": msg},
+		"errors": fe,
+	})
+}
+
+// submitFleet queues one job per device, all or nothing.
+func (s *Server) submitFleet(ctx context.Context, name string, f *fleet.Fleet) (*store.Batch, error) {
+	if s.cfg.MaxQueue > 0 {
+		d, err := s.q.Depth(ctx)
+		if err != nil {
+			return nil, err
+		}
+		waiting := d[netcfg.StateQueued] + d[netcfg.StateRetrying]
+		if n := int64(len(f.Devices)); n > s.cfg.MaxQueue {
+			return nil, &Error{Status: http.StatusRequestEntityTooLarge, Type: "request_too_large",
+				Msg: fmt.Sprintf("the fleet has %d devices, more than the queue holds (%d); split it", n, s.cfg.MaxQueue)}
+		} else if waiting+n > s.cfg.MaxQueue {
+			return nil, fmt.Errorf("%w: %d jobs are waiting and the fleet adds %d (limit %d); retry later",
+				queue.ErrQueueFull, waiting, n, s.cfg.MaxQueue)
+		}
+	}
+	now := time.Now()
+	b := &store.Batch{ID: newID(), Name: name, Devices: len(f.Devices), Intents: len(f.Intents), CreatedAt: now}
+	jobs := make([]*store.Job, len(f.Devices))
+	for i := range f.Devices {
+		d := &f.Devices[i]
+		req := netcfg.JobRequest{Kind: netcfg.KindGenerate, Device: &d.Device,
+			Requirements: d.Intent.Requirements, Constants: d.Intent.Constants}
+		body, err := json.Marshal(req)
+		if err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(body)
+		jobs[i] = &store.Job{ID: newID(), Kind: netcfg.KindGenerate, RequestHash: hex.EncodeToString(sum[:]),
+			Request: body, CreatedAt: now}
+	}
+	if err := s.q.EnqueueBatch(ctx, b, jobs); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func (s *Server) handleGetBatch(w http.ResponseWriter, r *http.Request) {
+	st, err := store.GetBatch(r.Context(), s.q.Conn(), r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		s.writeError(w, r, &Error{Status: http.StatusNotFound, Type: "not_found_error", Msg: "no such batch"})
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, batchView(st, time.Now()))
+}
+
+func batchView(st *store.BatchStatus, now time.Time) *BatchView {
+	v := &BatchView{
+		ID: st.ID, Name: st.Name, Devices: st.Devices, Intents: st.Intents, Counts: st.States,
+		LLMCalls: st.LLMCalls, CacheHits: st.Cache.Hits, Coalesced: st.Cache.Coalesced, Fallbacks: st.Cache.Fallbacks,
+		Tokens: generate.Tokens{Input: st.InputTokens, Output: st.OutputTokens, Total: st.InputTokens + st.OutputTokens},
+		Saved: generate.Tokens{Input: st.Cache.SavedInputTokens, Output: st.Cache.SavedOutputTokens,
+			Total: st.Cache.SavedInputTokens + st.Cache.SavedOutputTokens},
+		CreatedAt: st.CreatedAt, Status: "running",
+	}
+	for _, s := range netcfg.FinalStates {
+		v.Done += st.States[s]
+	}
+	if v.Done == int64(st.Devices) {
+		v.Status = "done"
+		return v
+	}
+	// ETA from the rate so far.
+	if elapsed := now.Sub(st.CreatedAt).Seconds(); v.Done > 0 && elapsed > 0 {
+		eta := float64(int64(st.Devices)-v.Done) / (float64(v.Done) / elapsed)
+		v.ETASeconds = &eta
+	}
+	return v
+}
+
+// resultsPage is how many jobs one query of a results stream reads.
+const resultsPage = 500
+
+// handleBatchResults streams the batch's results as NDJSON, or, with
+// ?format=tar.gz (or Accept: application/gzip), the configs as a tar.gz of
+// HOSTNAME.cfg files.
+func (s *Server) handleBatchResults(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id := r.PathValue("id")
+	if _, err := store.GetBatch(ctx, s.q.Conn(), id); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			err = &Error{Status: http.StatusNotFound, Type: "not_found_error", Msg: "no such batch"}
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	asTar := r.URL.Query().Get("format") == "tar.gz" || strings.Contains(r.Header.Get("Accept"), "gzip")
+	var (
+		enc *json.Encoder
+		tw  *tar.Writer
+	)
+	if asTar {
+		w.Header().Set("Content-Type", "application/gzip")
+		w.Header().Set("Content-Disposition", `attachment; filename="`+id+`.tar.gz"`)
+		gz := gzip.NewWriter(w)
+		defer gz.Close()
+		tw = tar.NewWriter(gz)
+		defer tw.Close()
+	} else {
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		enc = json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+	}
+	after := ""
+	for {
+		jobs, err := store.ListBatchJobs(ctx, s.q.Conn(), id, after, resultsPage)
+		if err != nil {
+			s.logger.ErrorContext(ctx, "stream batch results", "batch_id", id, "error", err)
+			return // the status line is gone; the client sees a short stream
+		}
+		for _, j := range jobs {
+			br := batchResultOf(j)
+			if tw != nil {
+				if err := writeTarConfig(tw, br); err != nil {
+					return
+				}
+				continue
+			}
+			if err := enc.Encode(br); err != nil {
+				return
+			}
+		}
+		if len(jobs) < resultsPage {
+			return
+		}
+		after = jobs[len(jobs)-1].ID
+	}
+}
+
+func batchResultOf(j *store.Job) *BatchResult {
+	br := &BatchResult{JobID: j.ID, Status: j.State, Attempts: j.Attempts, Error: j.Error}
+	var req netcfg.JobRequest
+	if json.Unmarshal(j.Request, &req) == nil && req.Device != nil {
+		br.Hostname = req.Device.Hostname
+	}
+	if j.Result != nil {
+		br.Result = j.Result.Body
+	}
+	return br
+}
+
+// writeTarConfig adds HOSTNAME.cfg for a succeeded job. Hostnames were
+// validated as file names at submit; path.Base is a second guard.
+func writeTarConfig(tw *tar.Writer, br *BatchResult) error {
+	if br.Status != netcfg.StateSucceeded || br.Hostname == "" {
+		return nil
+	}
+	var res generate.Result
+	if err := json.Unmarshal(br.Result, &res); err != nil {
+		return err
+	}
+	name := path.Base(br.Hostname) + ".cfg"
+	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(res.Config)), ModTime: time.Now()}); err != nil {
+		return err
+	}
+	_, err := io.WriteString(tw, res.Config)
+	return err
+}

@@ -1,0 +1,141 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"netsmith/internal/netcfg"
+)
+
+// Batch is a fleet file expanded into jobs.
+type Batch struct {
+	ID         string
+	Name       string
+	Department string
+	Devices    int
+	Intents    int
+	CreatedAt  time.Time
+}
+
+// InsertBatch stores b.
+func InsertBatch(ctx context.Context, c Conn, b *Batch) error {
+	_, err := c.Exec(ctx, `INSERT INTO netsmith_batch (id, name, department, devices, intents, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, b.ID, b.Name, b.Department, b.Devices, b.Intents, b.CreatedAt.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("insert batch: %w", err)
+	}
+	return nil
+}
+
+// jobsPerInsert bounds one multi-row INSERT well inside both databases'
+// limits on bound parameters.
+const jobsPerInsert = 200
+
+// InsertJobs inserts queued jobs that carry no idempotency key (a batch's
+// devices) with multi-row INSERTs.
+func InsertJobs(ctx context.Context, c Conn, jobs []*Job) error {
+	const cols = 13
+	for start := 0; start < len(jobs); start += jobsPerInsert {
+		chunk := jobs[start:min(start+jobsPerInsert, len(jobs))]
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO netsmith_job (id, kind, state, department, owner, request_hash, request,
+			river_job_id, batch_id, max_attempts, created_at, expires_at, updated_at) VALUES `)
+		args := make([]any, 0, len(chunk)*cols)
+		for i, j := range chunk {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString("(")
+			for k := range cols {
+				if k > 0 {
+					sb.WriteString(", ")
+				}
+				fmt.Fprintf(&sb, "$%d", i*cols+k+1)
+			}
+			sb.WriteString(")")
+			created := j.CreatedAt.UnixMilli()
+			args = append(args, j.ID, string(j.Kind), string(netcfg.StateQueued), j.Department, j.Owner, j.RequestHash,
+				string(j.Request), j.RiverJobID, nullString(j.BatchID), j.MaxAttempts, created, millis(j.ExpiresAt), created)
+		}
+		if _, err := c.Exec(ctx, sb.String(), args...); err != nil {
+			return fmt.Errorf("insert jobs %d–%d: %w", start, start+len(chunk)-1, err)
+		}
+	}
+	return nil
+}
+
+// BatchStatus is a batch with its progress.
+type BatchStatus struct {
+	Batch
+	States       map[netcfg.JobState]int64
+	InputTokens  int64
+	OutputTokens int64
+	Cache        CacheStats
+	// LLMCalls counts results that paid for a model call: template misses,
+	// per-device fallbacks, and jobs run without the cache.
+	LLMCalls     int64
+	FirstStarted time.Time
+	LastFinished time.Time
+}
+
+// GetBatch returns a batch and its progress, or ErrNotFound.
+func GetBatch(ctx context.Context, c Conn, id string) (*BatchStatus, error) {
+	var (
+		s       BatchStatus
+		created int64
+	)
+	err := c.QueryRow(ctx, `SELECT id, name, department, devices, intents, created_at FROM netsmith_batch WHERE id = $1`, id).
+		Scan(&s.ID, &s.Name, &s.Department, &s.Devices, &s.Intents, &created)
+	if err != nil {
+		return nil, err
+	}
+	s.CreatedAt = time.UnixMilli(created).UTC()
+	s.States = map[netcfg.JobState]int64{}
+	rows, err := c.Query(ctx, `SELECT state, count(*), min(started_at), max(finished_at) FROM netsmith_job
+		WHERE batch_id = $1 GROUP BY state`, id)
+	if err != nil {
+		return nil, fmt.Errorf("batch %s states: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			state           string
+			n               int64
+			started, finish *int64
+		)
+		if err := rows.Scan(&state, &n, &started, &finish); err != nil {
+			return nil, err
+		}
+		s.States[netcfg.JobState(state)] = n
+		if t := fromMillis(started); !t.IsZero() && (s.FirstStarted.IsZero() || t.Before(s.FirstStarted)) {
+			s.FirstStarted = t
+		}
+		if t := fromMillis(finish); t.After(s.LastFinished) {
+			s.LastFinished = t
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	err = c.QueryRow(ctx, `SELECT COALESCE(sum(r.input_tokens), 0), COALESCE(sum(r.output_tokens), 0),
+		COALESCE(sum(CASE WHEN r.cache IN ('miss', 'fallback', '') THEN 1 ELSE 0 END), 0)
+		FROM netsmith_result r JOIN netsmith_job j ON j.id = r.job_id WHERE j.batch_id = $1`, id).
+		Scan(&s.InputTokens, &s.OutputTokens, &s.LLMCalls)
+	if err != nil {
+		return nil, fmt.Errorf("batch %s tokens: %w", id, err)
+	}
+	cs, err := GetCacheStats(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	s.Cache = *cs
+	return &s, nil
+}
+
+// ListBatchJobs returns up to limit of a batch's jobs with ids after
+// `after`, in id order, with their results: one page of the results.
+func ListBatchJobs(ctx context.Context, c Conn, batchID, after string, limit int) ([]*Job, error) {
+	return listJobs(ctx, c, `j.batch_id = $1 AND j.id > $2 ORDER BY j.id LIMIT $3`, batchID, after, limit)
+}
