@@ -272,3 +272,6 @@ func (c *Client) BatchResults(ctx context.Context, id string, fn func(*BatchResu
 		}
 	}
 }
+
+// BaseURL returns the server URL the client talks to.
+func (c *Client) BaseURL() string { return c.base }
