@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"strings"
 	"time"
@@ -50,6 +51,7 @@ type Config struct {
 	LogFormat       string
 	Cache           bool
 	CacheTTL        time.Duration
+	PprofAddr       string
 
 	AnthropicBaseURL string
 	AnthropicAPIKey  string
@@ -73,6 +75,7 @@ func (c *Config) engineFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.PollInterval, "poll-interval", time.Second, "how often workers look for jobs when no notification arrives")
 	fs.StringVar(&c.AnthropicBaseURL, "anthropic-base-url", "", "Anthropic API base URL (default ANTHROPIC_BASE_URL or https://api.anthropic.com)")
 	fs.StringVar(&c.OpenAIBaseURL, "openai-base-url", "http://127.0.0.1:8000", "OpenAI-compatible server base URL")
+	fs.StringVar(&c.PprofAddr, "pprof", "", "serve net/http/pprof on this loopback `address` (off when empty)")
 	fs.BoolVar(&c.Cache, "cache", true, "share one template per intent (false: one model call per device)")
 	fs.DurationVar(&c.CacheTTL, "cache-ttl", 7*24*time.Hour, "how long a cached template is used")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
@@ -367,6 +370,11 @@ func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server
 		qerr := eng.q.Stop(sctx)
 		return errors.Join(herr, qerr)
 	})
+	if cfg.PprofAddr != "" {
+		if err := startPprof(gctx, g, cfg.PprofAddr, logger); err != nil {
+			return nil, err
+		}
+	}
 	s := &server{addr: ln.Addr().String(), done: make(chan error, 1)}
 	go func() {
 		err := g.Wait()
@@ -387,4 +395,35 @@ func dbKind(url string) string {
 // queueOnly opens the database without workers, for migrate.
 func queueOnly(ctx context.Context, db string) (*queue.Queue, error) {
 	return queue.Open(ctx, db, queue.Config{})
+}
+
+// startPprof serves the profiler on a loopback address until ctx ends.
+func startPprof(ctx context.Context, g *errgroup.Group, addr string, logger *slog.Logger) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || !isLoopback(host) {
+		return usagef("--pprof %q: must be a loopback address", addr)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	logger.InfoContext(ctx, "pprof serving", "addr", ln.Addr().String())
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		return srv.Close()
+	})
+	return nil
 }

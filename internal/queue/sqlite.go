@@ -44,7 +44,11 @@ func sqliteDSN(u string) (string, error) {
 type sqliteConnector struct{ dsn string }
 
 func (c sqliteConnector) Connect(context.Context) (driver.Conn, error) {
-	return (&sqlite.Driver{}).Open(c.dsn)
+	conn, err := (&sqlite.Driver{}).Open(c.dsn)
+	if err != nil {
+		return nil, err
+	}
+	return newCachingConn(conn), nil
 }
 func (c sqliteConnector) Driver() driver.Driver { return &sqlite.Driver{} }
 
