@@ -209,3 +209,42 @@ func readInput(path string, stdin io.Reader) ([]byte, error) {
 	}
 	return b, nil
 }
+
+func runCache(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) == 0 || (args[0] != "stats" && args[0] != "invalidate") {
+		return usagef("usage: netsmith cache stats | netsmith cache invalidate (--key K | --device HOST | --role R | --platform P | --all)")
+	}
+	var (
+		server, apiKey string
+		req            httpapi.InvalidateRequest
+	)
+	fs := flag.NewFlagSet("cache "+args[0], flag.ContinueOnError)
+	clientFlags(fs, &server, &apiKey)
+	fs.StringVar(&req.Key, "key", "", "an intent key")
+	fs.StringVar(&req.Device, "device", "", "a device's per-device fallback entries")
+	fs.StringVar(&req.Role, "role", "", "every entry of a role")
+	fs.StringVar(&req.Platform, "platform", "", "every entry of a platform")
+	fs.BoolVar(&req.All, "all", false, "every entry")
+	if _, err := parseFlags(fs, args[1:], getenv); err != nil {
+		return err
+	}
+	c := httpapi.NewClient(server, nil, cmp.Or(apiKey, getenv("NETSMITH_API_KEY")))
+	if args[0] == "stats" {
+		st, err := c.CacheStats(ctx)
+		if err != nil {
+			return err
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(st)
+	}
+	if req == (httpapi.InvalidateRequest{}) {
+		return usagef("cache invalidate: name --key, --device, --role or --platform, or --all")
+	}
+	n, err := c.InvalidateCache(ctx, &req)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "invalidated %d entries\n", n)
+	return nil
+}

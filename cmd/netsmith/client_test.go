@@ -28,8 +28,9 @@ func TestClientCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "hostname core1") || !strings.Contains(out, "10.0.0.5") {
 		t.Fatalf("submit --wait: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
+	// Same intent as core1, so it can only hit the cache: stats stay at one miss.
 	code, out, _ = cli("submit", "--server", server, "--hostname", "core2", "--platform", "arista_eos",
-		"--role", "core", "--requirements", "core router, OSPF")
+		"--role", "core", "--requirements", "core router, OSPF", "--vars", `{"mgmt_ip":"10.0.0.6/24"}`)
 	id := strings.TrimSpace(out)
 	if code != 0 || !regexp.MustCompile(`^[0-9a-f-]{36}$`).MatchString(id) {
 		t.Fatalf("submit: exit %d, printed %q; want a job id", code, out)
@@ -41,6 +42,17 @@ func TestClientCommands(t *testing.T) {
 	code, _, errOut = cli("submit", "--server", server, "--hostname", "x/y", "--platform", "cisco_ios", "--requirements", "r")
 	if code != exitUsage || !strings.Contains(errOut, "device.hostname") {
 		t.Errorf("submit with a bad hostname: exit %d, %q; want 2 naming device.hostname", code, errOut)
+	}
+	code, out, _ = cli("cache", "stats", "--server", server)
+	if code != 0 || !strings.Contains(out, `"misses": 1`) || !strings.Contains(out, `"coalesced"`) {
+		t.Errorf("cache stats: exit %d\n%s", code, out)
+	}
+	code, out, _ = cli("cache", "invalidate", "--server", server, "--role", "core")
+	if code != 0 || out != "invalidated 1 entries\n" {
+		t.Errorf("cache invalidate --role core: exit %d, %q; want 1 entry", code, out)
+	}
+	if code, _, _ = cli("cache", "invalidate", "--server", server); code != exitUsage {
+		t.Errorf("cache invalidate with no selector: exit %d, want %d", code, exitUsage)
 	}
 	code, out, _ = cli("migrate", "--db", db)
 	if code != 0 || !strings.Contains(out, "up to date") {

@@ -20,6 +20,7 @@ Commands:
   serve           run the HTTP API and/or workers (--role all|api|worker)
   submit          submit one job to a server (--wait prints the config)
   status ID       show a job
+  cache           template cache: stats, or invalidate by key, device, role, platform or all
   migrate         create or update the database schema
   lint FILE|DIR   check device configs for security and consistency problems
   fake-anthropic  run a wire-compatible fake of the Anthropic Messages API
@@ -50,6 +51,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = runBatch(ctx, rest, getenv, stdout, stderr)
 	case "submit":
 		err = runSubmit(ctx, rest, getenv, stdin, stdout)
+	case "cache":
+		err = runCache(ctx, rest, getenv, stdout)
 	case "status":
 		err = runStatus(ctx, rest, getenv, stdout)
 	case "migrate":

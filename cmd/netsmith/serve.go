@@ -335,7 +335,7 @@ func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server
 		return nil, err
 	}
 	api := httpapi.NewServer(httpapi.Config{MaxBody: cfg.MaxBody, MaxQueue: cfg.MaxQueue, Provider: cfg.Provider},
-		eng.q, eng.metrics, eng.reg, logger)
+		httpapi.Deps{Queue: eng.q, Cache: eng.cache, Metrics: eng.metrics, Registry: eng.reg, Logger: logger})
 	var handler http.Handler = api
 	if cfg.Role == "worker" {
 		handler = api.OpsHandler()

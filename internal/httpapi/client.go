@@ -275,3 +275,24 @@ func (c *Client) BatchResults(ctx context.Context, id string, fn func(*BatchResu
 
 // BaseURL returns the server URL the client talks to.
 func (c *Client) BaseURL() string { return c.base }
+
+// CacheStats reads GET /v1/cache/stats.
+func (c *Client) CacheStats(ctx context.Context) (*CacheStats, error) {
+	var out CacheStats
+	if err := c.do(ctx, http.MethodGet, "/v1/cache/stats", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// InvalidateCache posts to /v1/cache/invalidate and returns how many
+// entries went.
+func (c *Client) InvalidateCache(ctx context.Context, req *InvalidateRequest) (int64, error) {
+	var out struct {
+		Invalidated int64 `json:"invalidated"`
+	}
+	if err := c.do(ctx, http.MethodPost, "/v1/cache/invalidate", nil, req, &out); err != nil {
+		return 0, err
+	}
+	return out.Invalidated, nil
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"netsmith/internal/cache"
 	"netsmith/internal/metrics"
 	"netsmith/internal/queue"
 )
@@ -38,10 +39,20 @@ type Config struct {
 	Provider string
 }
 
+// Deps are the parts a Server works with.
+type Deps struct {
+	Queue    *queue.Queue
+	Cache    *cache.Cache // nil when the template cache is off
+	Metrics  *metrics.Metrics
+	Registry prometheus.Gatherer
+	Logger   *slog.Logger
+}
+
 // Server serves the API.
 type Server struct {
 	cfg     Config
 	q       *queue.Queue
+	cache   *cache.Cache
 	logger  *slog.Logger
 	metrics *metrics.Metrics
 	reg     prometheus.Gatherer
@@ -49,7 +60,7 @@ type Server struct {
 }
 
 // NewServer returns the API handler.
-func NewServer(cfg Config, q *queue.Queue, m *metrics.Metrics, reg prometheus.Gatherer, logger *slog.Logger) *Server {
+func NewServer(cfg Config, d Deps) *Server {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 1 << 20
 	}
@@ -62,7 +73,7 @@ func NewServer(cfg Config, q *queue.Queue, m *metrics.Metrics, reg prometheus.Ga
 	if cfg.EventPoll <= 0 {
 		cfg.EventPoll = time.Second
 	}
-	s := &Server{cfg: cfg, q: q, logger: logger, metrics: m, reg: reg, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, q: d.Queue, cache: d.Cache, logger: d.Logger, metrics: d.Metrics, reg: d.Registry, mux: http.NewServeMux()}
 	s.routes()
 	return s
 }
@@ -76,6 +87,8 @@ func (s *Server) routes() {
 	s.handle("POST /v1/batches", s.handleSubmitBatch)
 	s.handle("GET /v1/batches/{id}", s.handleGetBatch)
 	s.handle("GET /v1/batches/{id}/results", s.handleBatchResults)
+	s.handle("GET /v1/cache/stats", s.handleCacheStats)
+	s.handle("POST /v1/cache/invalidate", s.handleCacheInvalidate)
 
 	s.handle("POST /api/generate-config", s.handleLegacyGenerate)
 	s.handle("GET /api/job-status/{job_id}", s.handleLegacyStatus)

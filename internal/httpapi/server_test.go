@@ -43,7 +43,7 @@ func newServer(t *testing.T, cfg httpapi.Config, workers int) (*httptest.Server,
 	if err := q.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.NewServer(cfg, q, m, reg, slog.New(slog.DiscardHandler)))
+	srv := httptest.NewServer(httpapi.NewServer(cfg, httpapi.Deps{Queue: q, Metrics: m, Registry: reg, Logger: slog.New(slog.DiscardHandler)}))
 	t.Cleanup(func() {
 		srv.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
