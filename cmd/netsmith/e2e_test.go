@@ -503,3 +503,60 @@ func TestAnthropicProviderEndToEnd(t *testing.T) {
 	}
 	t.Logf("upstream: %+v", st)
 }
+
+// TestConcurrentIdenticalSubmissions: 200 identical requests at once make
+// exactly one upstream call; everyone else is served by the template cache.
+func TestConcurrentIdenticalSubmissions(t *testing.T) {
+	t.Parallel()
+	up := llmtest.NewServer(t, fakeanthropic.Config{Latency: 300 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := newLogWriter()
+	done := make(chan int, 1)
+	env := map[string]string{"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": up.URL}
+	go func() {
+		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--db", "sqlite://" + filepath.Join(t.TempDir(), "c.db"),
+			"--poll-interval", "100ms", "--concurrency", "100"},
+			func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, logs)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	var c *httpapi.Client
+	select {
+	case addr := <-logs.addr:
+		c = httpapi.NewClient("http://"+addr, nil, "")
+	case <-time.After(30 * time.Second):
+		t.Fatalf("serve did not start:\n%s", logs)
+	}
+	req := &httpapi.SubmitRequest{JobRequest: netcfg.JobRequest{
+		Kind:         netcfg.KindGenerate,
+		Device:       &netcfg.Device{Hostname: "bld1-acc01", Platform: netcfg.CiscoXE, Role: "access", Vars: map[string]any{"mgmt_ip": "10.99.1.11/24", "enable_secret": "vault:net/enable"}},
+		Requirements: "Layer-2 access switch, VLANs 10,20,99, SSH only",
+	}}
+	ids := make([]string, 200)
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Go(func() {
+			resp, err := c.Submit(t.Context(), req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ids[i] = resp.ID
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	for _, j := range waitAll(t, c, ids, time.Minute) {
+		if j.Status != netcfg.StateSucceeded {
+			t.Errorf("job %s %s: %s", j.ID, j.Status, j.Error)
+		}
+	}
+	if st := up.Fake.Stats(); st.Requests != 1 {
+		t.Errorf("200 identical submissions made %d upstream calls, want 1", st.Requests)
+	}
+	cs, err := c.CacheStats(t.Context())
+	if err != nil || cs.Misses != 1 || cs.Hits+cs.Coalesced != 199 {
+		t.Errorf("cache stats %+v (%v), want 1 miss and 199 hits or coalesced", cs, err)
+	}
+}
