@@ -466,8 +466,9 @@ func TestAnthropicProviderEndToEnd(t *testing.T) {
 	ids := submitN(t, c, 10, "fab-")
 	for i := range 10 {
 		resp, err := c.Submit(t.Context(), &httpapi.SubmitRequest{JobRequest: netcfg.JobRequest{
-			Kind:         netcfg.KindGenerate,
-			Device:       &netcfg.Device{Hostname: fmt.Sprintf("own-%d", i), Platform: netcfg.CiscoXE, Role: "access"},
+			Kind: netcfg.KindGenerate,
+			Device: &netcfg.Device{Hostname: fmt.Sprintf("own-%d", i), Platform: netcfg.CiscoXE, Role: "access",
+				Vars: map[string]any{"enable_secret": "vault:net/enable"}},
 			Requirements: fmt.Sprintf("access switch, VLAN %d", 100+i),
 		}})
 		if err != nil {

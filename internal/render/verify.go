@@ -173,10 +173,19 @@ func Verify(ctx context.Context, t *Template, a, b map[string]any) (*Report, err
 		match []int
 	}{{ra, matchA}, {rb, matchB}} {
 		for i, j := range side.match {
-			if j < 0 && !side.x.lineHasOwn(i) && strings.TrimSpace(side.x.lines[i].text) != "" {
-				r.add(Finding{Severity: SeverityError, Render: side.x.name, Line: i + 1, Text: side.x.lines[i].text,
-					Msg: "this line differs between the renders but shows no variable value; a line may only change through a variable"})
+			if j >= 0 || side.x.lineHasOwn(i) || strings.TrimSpace(side.x.lines[i].text) == "" {
+				continue
 			}
+			if side.x.lineComputes(i) {
+				// A value computed from a variable: a VNI of 10000 + the
+				// VLAN id, written with printf "1%04d", shows the VLAN's
+				// digits inside a longer number.
+				r.add(Finding{Severity: SeverityWarning, Render: side.x.name, Line: i + 1, Text: side.x.lines[i].text,
+					Msg: "this line changes through a value computed from a variable"})
+				continue
+			}
+			r.add(Finding{Severity: SeverityError, Render: side.x.name, Line: i + 1, Text: side.x.lines[i].text,
+				Msg: "this line differs between the renders but shows no variable value; a line may only change through a variable"})
 		}
 	}
 
@@ -503,6 +512,22 @@ func (x *rendered) lineHasOwn(i int) bool {
 	end := start + len(x.lines[i].text)
 	k := sort.Search(len(x.own), func(j int) bool { return x.own[j].start >= end })
 	return k > 0 && x.maxEnd[k-1] > start
+}
+
+// lineComputes reports whether line i holds one of the render's own
+// numeric values of at least two digits inside a longer run of digits: a
+// value the template computed from a variable rather than one it made up.
+func (x *rendered) lineComputes(i int) bool {
+	text := x.lines[i].text
+	for _, n := range x.needles {
+		if len(n.text) < 2 || strings.Trim(n.text, "0123456789") != "" {
+			continue
+		}
+		if k := strings.Index(text, n.text); k >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -445,3 +445,27 @@ func corpusDir(t *testing.T) string {
 		}
 	}
 }
+
+// TestVerifyComputedValues: a line that changes through a number computed
+// from a variable (a VNI from a VLAN id) passes with a warning; a line that
+// changes through nothing of the variables is still refused.
+func TestVerifyComputedValues(t *testing.T) {
+	t.Parallel()
+	a := map[string]any{"hostname": "leaf1a", "vlans": []any{map[string]any{"id": 232}}}
+	b := Synthesize(a, 1)
+	ok, err := Parse("vni", "hostname {{.hostname}}\n{{range .vlans}}vlan {{.id}}\n vni {{printf \"1%04d\" .id}}\n{{end}}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Verify(t.Context(), ok, a, b)
+	if err != nil {
+		t.Fatalf("computed VNI refused: %v\n%v", err, rep.Feedback(5))
+	}
+	bad, err := Parse("bad", "hostname {{.hostname}}\nserial {{len .hostname}}{{len .hostname}}{{len .hostname}}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Verify(t.Context(), bad, a, map[string]any{"hostname": "zz9-syn", "vlans": b["vlans"]}); err == nil {
+		t.Error("a line changing through no variable value passed")
+	}
+}

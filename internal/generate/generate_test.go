@@ -1,0 +1,169 @@
+package generate_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"netsmith/internal/cache"
+	"netsmith/internal/dbtest"
+	"netsmith/internal/generate"
+	"netsmith/internal/lint"
+	"netsmith/internal/llm"
+	"netsmith/internal/netcfg"
+	"netsmith/internal/prompt"
+	"netsmith/internal/queue"
+)
+
+// scriptedLLM answers template prompts from a list (the last answer
+// repeats) and config prompts with a config of the device; it records what
+// it was asked.
+type scriptedLLM struct {
+	mu        sync.Mutex
+	templates []string
+	specs     []prompt.Spec
+}
+
+func (s *scriptedLLM) Generate(_ context.Context, req llm.Request) (*llm.Response, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	spec, _ := prompt.Parse(req.Messages[len(req.Messages)-1].Content)
+	s.specs = append(s.specs, spec)
+	text := "hostname " + spec.Hostname + "\nenable secret 9 <vault:x>\n"
+	if spec.Task == prompt.TaskTemplate {
+		n := 0
+		for _, sp := range s.specs {
+			if sp.Task == prompt.TaskTemplate {
+				n++
+			}
+		}
+		text = s.templates[min(n, len(s.templates))-1]
+	}
+	return &llm.Response{Provider: "test", Model: req.Model, Text: "```\n" + text + "```\n",
+		Usage: llm.Usage{InputTokens: 100, OutputTokens: 50}}, nil
+}
+
+func (s *scriptedLLM) calls(task prompt.Task) []prompt.Spec {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []prompt.Spec
+	for _, sp := range s.specs {
+		if sp.Task == task {
+			out = append(out, sp)
+		}
+	}
+	return out
+}
+
+func newService(t *testing.T, model generate.LLM) *generate.Service {
+	t.Helper()
+	q, err := queue.Open(t.Context(), dbtest.SQLite(t), queue.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(q.Close)
+	if _, err := q.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	l, err := lint.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return generate.New(generate.Config{LLM: model, Provider: "test", Model: "m",
+		Cache: cache.New(cache.Config{Conn: q.Conn(), Owner: "t"}), Linter: l})
+}
+
+func job(host string) *netcfg.JobRequest {
+	return &netcfg.JobRequest{Kind: netcfg.KindGenerate, Requirements: "access switch",
+		Device: &netcfg.Device{Hostname: host, Platform: netcfg.CiscoIOS, Role: "access",
+			Vars: map[string]any{"mgmt_ip": "10.1.1.11/24"}}}
+}
+
+const goodTemplate = `hostname {{.hostname}}
+enable secret 9 <vault:x>
+interface Vlan99
+ ip address {{.mgmt_ip_address}} {{.mgmt_ip_netmask}}
+`
+
+// TestLintFeedbackRetry: a template whose render has a high finding is sent
+// back once with the findings; the fixed one is cached and used.
+func TestLintFeedbackRetry(t *testing.T) {
+	t.Parallel()
+	risky := strings.Replace(goodTemplate, "enable secret 9 <vault:x>", "enable password cisco", 1)
+	m := &scriptedLLM{templates: []string{risky, goodTemplate}}
+	svc := newService(t, m)
+	for _, h := range []string{"sw1", "sw2", "sw3"} {
+		res, err := svc.Run(t.Context(), job(h))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(res.Config, "hostname "+h+"\n") || strings.Contains(res.Config, "enable password") {
+			t.Errorf("%s config:\n%s", h, res.Config)
+		}
+	}
+	calls := m.calls(prompt.TaskTemplate)
+	if len(calls) != 2 {
+		t.Fatalf("%d template calls, want 2 (the second with feedback)", len(calls))
+	}
+	if fb := strings.Join(calls[1].Feedback, "\n"); !strings.Contains(fb, "enable") || !strings.Contains(fb, "high") {
+		t.Errorf("second call's feedback %q does not name the finding", fb)
+	}
+	for _, ex := range calls {
+		if ex.Vars["hostname"] != "sw1" || ex.Vars["mgmt_ip"] != "10.1.1.11/24" {
+			t.Errorf("template example vars %v", ex.Vars)
+		}
+	}
+}
+
+// TestRiskyTemplateCompletesFlagged: when the model keeps a risky line after
+// feedback, the template is used and every config carries the finding.
+func TestRiskyTemplateCompletesFlagged(t *testing.T) {
+	t.Parallel()
+	risky := strings.Replace(goodTemplate, "enable secret 9 <vault:x>", "enable password cisco", 1)
+	m := &scriptedLLM{templates: []string{risky}}
+	svc := newService(t, m)
+	for _, h := range []string{"sw1", "sw2"} {
+		res, err := svc.Run(t.Context(), job(h))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var flagged bool
+		for _, f := range res.Lint {
+			flagged = flagged || f.Rule == "ios-enable-password"
+		}
+		if !flagged {
+			t.Errorf("%s: findings %v lack ios-enable-password", h, res.Lint)
+		}
+	}
+	if n := len(m.calls(prompt.TaskTemplate)); n != 2 {
+		t.Errorf("%d template calls, want 2", n)
+	}
+}
+
+// TestHardCodedTemplateFallsBack: a template with the example device's
+// hostname baked in is refused (twice), and each device gets a call of its
+// own, cached under its hostname.
+func TestHardCodedTemplateFallsBack(t *testing.T) {
+	t.Parallel()
+	m := &scriptedLLM{templates: []string{strings.Replace(goodTemplate, "{{.hostname}}", "sw1", 1)}}
+	svc := newService(t, m)
+	for _, h := range []string{"sw1", "sw2", "sw2"} {
+		res, err := svc.Run(t.Context(), job(h))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(res.Config, "hostname "+h+"\n") {
+			t.Errorf("%s got config:\n%s", h, res.Config)
+		}
+		if res.FallbackReason == "" {
+			t.Errorf("%s: no fallback reason", h)
+		}
+	}
+	if n := len(m.calls(prompt.TaskTemplate)); n != 2 {
+		t.Errorf("%d template calls, want 2 and then a stored verdict", n)
+	}
+	if n := len(m.calls(prompt.TaskConfig)); n != 2 {
+		t.Errorf("%d per-device calls, want 2 (sw1, sw2; the second sw2 is cached)", n)
+	}
+}
