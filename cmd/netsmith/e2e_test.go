@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -560,4 +563,60 @@ func TestConcurrentIdenticalSubmissions(t *testing.T) {
 	if err != nil || cs.Misses != 1 || cs.Hits+cs.Coalesced != 199 {
 		t.Errorf("cache stats %+v (%v), want 1 miss and 199 hits or coalesced", cs, err)
 	}
+}
+
+// TestRateLimitedUpstreamWaits: the upstream answers the first call 429
+// with retry-after: 2. The job waits about two seconds (snoozed, not a
+// failed attempt) and then succeeds; the upstream sees two calls.
+func TestRateLimitedUpstreamWaits(t *testing.T) {
+	t.Parallel()
+	fake := fakeanthropic.New(fakeanthropic.Config{}, slog.New(slog.DiscardHandler))
+	var calls atomic.Int32
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/messages" && calls.Add(1) == 1 {
+			w.Header().Set("retry-after", "2")
+			w.Header().Set("content-type", "application/json")
+			w.WriteHeader(http.StatusTooManyRequests)
+			io.WriteString(w, `{"type":"error","error":{"type":"rate_limit_error","message":"Number of requests has exceeded your per-minute rate limit"}}`)
+			return
+		}
+		fake.ServeHTTP(w, r)
+	}))
+	t.Cleanup(up.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := newLogWriter()
+	done := make(chan int, 1)
+	env := map[string]string{"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": up.URL}
+	go func() {
+		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--db", "sqlite://" + filepath.Join(t.TempDir(), "r.db"),
+			"--poll-interval", "50ms", "--max-attempts", "1"},
+			func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, logs)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	var c *httpapi.Client
+	select {
+	case addr := <-logs.addr:
+		c = httpapi.NewClient("http://"+addr, nil, "")
+	case <-time.After(30 * time.Second):
+		t.Fatalf("serve did not start:\n%s", logs)
+	}
+	ids := submitN(t, c, 1, "rl-")
+	start := time.Now()
+	j, err := c.Wait(t.Context(), ids[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waited := time.Since(start)
+	// With --max-attempts 1 a counted attempt would have failed the job:
+	// the 429 must have been a snooze.
+	if j.Status != netcfg.StateSucceeded {
+		t.Fatalf("job %s: %s", j.Status, j.Error)
+	}
+	if waited < 1900*time.Millisecond || waited > 6*time.Second {
+		t.Errorf("job took %s after a 429 with retry-after: 2; want about 2 s", waited)
+	}
+	if n := calls.Load(); n != 2 {
+		t.Errorf("upstream saw %d calls, want 2", n)
+	}
+	t.Logf("429 retry-after 2 → job succeeded after %s", waited.Round(10*time.Millisecond))
 }

@@ -22,6 +22,7 @@ import (
 	"netsmith/internal/generate"
 	"netsmith/internal/httpapi"
 	"netsmith/internal/lint"
+	"netsmith/internal/llm/limiter"
 	"netsmith/internal/metrics"
 	"netsmith/internal/queue"
 	"netsmith/internal/store"
@@ -52,6 +53,9 @@ type Config struct {
 	Cache           bool
 	CacheTTL        time.Duration
 	PprofAddr       string
+	UpstreamRPM     int64
+	UpstreamITPM    int64
+	UpstreamOTPM    int64
 
 	AnthropicBaseURL string
 	AnthropicAPIKey  string
@@ -75,6 +79,9 @@ func (c *Config) engineFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.PollInterval, "poll-interval", time.Second, "how often workers look for jobs when no notification arrives")
 	fs.StringVar(&c.AnthropicBaseURL, "anthropic-base-url", "", "Anthropic API base URL (default ANTHROPIC_BASE_URL or https://api.anthropic.com)")
 	fs.StringVar(&c.OpenAIBaseURL, "openai-base-url", "http://127.0.0.1:8000", "OpenAI-compatible server base URL")
+	fs.Int64Var(&c.UpstreamRPM, "upstream-rpm", 0, "requests per minute the provider allows this model, shared by all replicas (0: learn from its headers and 429s)")
+	fs.Int64Var(&c.UpstreamITPM, "upstream-itpm", 0, "input tokens per minute the provider allows (0: no limit set)")
+	fs.Int64Var(&c.UpstreamOTPM, "upstream-otpm", 0, "output tokens per minute the provider allows (0: no limit set)")
 	fs.StringVar(&c.PprofAddr, "pprof", "", "serve net/http/pprof on this loopback `address` (off when empty)")
 	fs.BoolVar(&c.Cache, "cache", true, "share one template per intent (false: one model call per device)")
 	fs.DurationVar(&c.CacheTTL, "cache-ttl", 7*24*time.Hour, "how long a cached template is used")
@@ -159,6 +166,9 @@ func (c *Config) validate() error {
 	}
 	if c.RescueAfter <= c.JobTimeout {
 		return usagef("--rescue-after %s must be longer than --job-timeout %s", c.RescueAfter, c.JobTimeout)
+	}
+	if c.UpstreamRPM < 0 || c.UpstreamITPM < 0 || c.UpstreamOTPM < 0 {
+		return usagef("--upstream-rpm, --upstream-itpm and --upstream-otpm must be ≥ 0")
 	}
 	if c.MaxQueue < 0 || c.MaxBody <= 0 {
 		return usagef("--max-queue must be ≥ 0 and --max-body positive")
@@ -277,9 +287,15 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, workers i
 		q.Close()
 		return nil, fmt.Errorf("lint rules: %w", err)
 	}
+	limiters, err := newLimiters(ctx, cfg, q, m, logger, model, cfg.AnalyzeModel)
+	if err != nil {
+		q.Close()
+		return nil, err
+	}
 	svc := generate.New(generate.Config{
 		LLM: llmClient, Provider: cfg.Provider, Model: model, AnalyzeModel: cfg.AnalyzeModel,
 		MaxTokens: cfg.MaxTokens, CallTimeout: cfg.JobTimeout, Metrics: m, Cache: tc, Linter: linter,
+		Limiters: limiters,
 	})
 	runner = worker.New(svc, logger)
 	metrics.RegisterQueueDepth(reg, func() map[string]float64 {
@@ -426,4 +442,29 @@ func startPprof(ctx context.Context, g *errgroup.Group, addr string, logger *slo
 		return srv.Close()
 	})
 	return nil
+}
+
+// newLimiters makes one cluster-wide upstream limiter per model a real
+// provider is called with. Without configured limits it still pauses the
+// cluster on a 429 and adopts the limits the provider's headers report.
+func newLimiters(ctx context.Context, cfg *Config, q *queue.Queue, m *metrics.Metrics, logger *slog.Logger, models ...string) (map[string]*limiter.Limiter, error) {
+	if cfg.Provider == "sim" {
+		return nil, nil
+	}
+	out := map[string]*limiter.Limiter{}
+	for _, model := range models {
+		if model == "" || out[model] != nil {
+			continue
+		}
+		l, err := limiter.New(ctx, q.Conn(), q.Dialect(), limiter.Config{
+			Provider: cfg.Provider, Model: model,
+			Limits:    limiter.Limits{RPM: cfg.UpstreamRPM, InputTPM: cfg.UpstreamITPM, OutputTPM: cfg.UpstreamOTPM},
+			Throttled: m.UpstreamThrottled, Logger: logger,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("upstream limiter for %s: %w", model, err)
+		}
+		out[model] = l
+	}
+	return out, nil
 }

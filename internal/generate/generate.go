@@ -5,6 +5,7 @@ package generate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"netsmith/internal/fleet"
 	"netsmith/internal/lint"
 	"netsmith/internal/llm"
+	"netsmith/internal/llm/limiter"
 	"netsmith/internal/metrics"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/prompt"
@@ -40,6 +42,9 @@ type Config struct {
 	Cache *cache.Cache
 	// Linter checks every config handed out (and analyze jobs' input).
 	Linter *lint.Linter
+	// Limiters keep calls of each model inside the upstream's limits,
+	// across replicas; a model without one is not limited.
+	Limiters map[string]*limiter.Limiter
 }
 
 // Service runs jobs.
@@ -194,9 +199,64 @@ func (s *Service) call(ctx context.Context, spec prompt.Spec, model string) (*ll
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.CallTimeout)
 	defer cancel()
+	lim := s.cfg.Limiters[model]
+	var res *limiter.Reservation
+	if lim != nil {
+		res, err = lim.Acquire(ctx, estimateInput(req), int64(req.MaxTokens))
+		var we *limiter.WaitError
+		if errors.As(err, &we) {
+			// The wait outlasts this attempt: come back later, without
+			// spending an attempt.
+			return nil, &llm.Error{Provider: s.cfg.Provider, Class: llm.RateLimited, RetryAfter: we.Wait,
+				Message: "upstream " + we.Reason + " limit reached; waiting", Err: err}
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 	resp, err := s.cfg.LLM.Generate(ctx, req)
 	s.observe(model, resp, err)
+	if lim != nil {
+		s.settle(ctx, lim, res, resp, err)
+	}
 	return resp, err
+}
+
+// settle tells the limiter how the call went: its real usage, the
+// provider's rate-limit headers, and any 429.
+func (s *Service) settle(ctx context.Context, lim *limiter.Limiter, res *limiter.Reservation, resp *llm.Response, err error) {
+	ctx = context.WithoutCancel(ctx)
+	var le *llm.Error
+	var hdr interface{ RateLimits() *llm.RateLimits }
+	switch {
+	case err == nil:
+		_ = res.Settle(ctx, resp.Usage)
+		_ = lim.Observe(ctx, resp.RateLimits)
+		return
+	case errors.As(err, &le) && le.Class == llm.RateLimited:
+		_ = lim.OnRateLimited(ctx, le.RetryAfter)
+	case errors.As(err, &le) && le.Status != 0:
+		// The provider answered and charges no tokens for an error.
+		_ = res.Settle(ctx, llm.Usage{})
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		// Unknown whether it was counted: the estimate stands.
+	default:
+		// The request never left (connection refused).
+		_ = res.Cancel(ctx)
+	}
+	if errors.As(err, &hdr) {
+		_ = lim.Observe(ctx, hdr.RateLimits())
+	}
+}
+
+// estimateInput guesses a request's input tokens before the provider
+// counts them: about four bytes a token. Settle corrects it.
+func estimateInput(req llm.Request) int64 {
+	n := len(req.System)
+	for _, m := range req.Messages {
+		n += len(m.Content)
+	}
+	return int64(n+3) / 4
 }
 
 func (s *Service) observe(model string, resp *llm.Response, err error) {
