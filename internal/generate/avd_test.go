@@ -60,10 +60,10 @@ func TestAVDCampusLeavesFromOneTemplate(t *testing.T) {
 		"LEAF2A": {why: "alone in its intent (node group IDF2: platform 720XP, no MLAG, uplinks Ethernet1/1 and Ethernet1/3 " +
 			"to both spines, IDF2 ports Ethernet3-7/1-48): there is no second leaf to render from its template"},
 		"LEAF1B": {refused: "uplinks[0].peer_interface", why: "netsmith refuses the template taken from LEAF1A, a false positive " +
-			"of its template check: the uplink's peer port (SPINE2's Ethernet1) is a variable, render.Synthesize turns it " +
-			"into another one-digit EthernetN, and every EthernetN is also one of the leaf's own access ports " +
-			"(Ethernet1-48, constant in the template), so render.Verify reads it as a per-device value written into the " +
-			"template. The template itself is right: rendered directly, it gives LEAF1B's intended config byte for byte " +
+			"of its template check: the uplink's peer port (Ethernet1 on the spine) is a variable, and its value in either " +
+			"variable set (the example's Ethernet1, a synthetic EthernetN) is also the name of one of the leaf's own access " +
+			"ports (Ethernet1-48, constant in the template), so render.Verify reads it as a per-device value written into " +
+			"the template. The template itself is right: rendered directly, it gives LEAF1B's intended config byte for byte " +
 			"(checked below); through the service LEAF1B falls back to a per-device call"},
 	}
 
@@ -406,8 +406,10 @@ func avdLoadFabric(tb testing.TB, dir string) *avdFabric {
 
 	// The fabric file: every top-level key holding node_groups is a node
 	// type; each node's settings are defaults < node group < node.
-	for _, gv := range groupVars {
-		for typ, v := range gv {
+	for _, file := range slices.Sorted(maps.Keys(groupVars)) {
+		gv := groupVars[file]
+		for _, typ := range slices.Sorted(maps.Keys(gv)) {
+			v := gv[typ]
 			m, ok := v.(map[string]any)
 			if !ok || m["node_groups"] == nil {
 				continue
@@ -492,6 +494,7 @@ func (f *avdFabric) node(tb testing.TB, name string) *avdNode {
 // mlagPrimary returns the first node of n's MLAG pair (n itself when n is
 // not in one).
 func (f *avdFabric) mlagPrimary(tb testing.TB, n *avdNode) *avdNode {
+	tb.Helper()
 	if !n.GroupMLAG {
 		return n
 	}
