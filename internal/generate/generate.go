@@ -71,6 +71,9 @@ type Tokens struct {
 	Input  int64 `json:"input"`
 	Output int64 `json:"output"`
 	Total  int64 `json:"total"`
+	// CacheRead and CacheWrite are the provider's prompt-cache tokens.
+	CacheRead  int64 `json:"cache_read,omitempty"`
+	CacheWrite int64 `json:"cache_write,omitempty"`
 }
 
 // Result is what a job produced; it is stored as the job's result document.
@@ -273,9 +276,14 @@ func (s *Service) observe(model string, resp *llm.Response, err error) {
 		u := resp.Usage
 		m.LLMTokens.WithLabelValues(s.cfg.Provider, model, "input").Add(float64(u.InputTokens))
 		m.LLMTokens.WithLabelValues(s.cfg.Provider, model, "output").Add(float64(u.OutputTokens))
+		if u.CacheReadTokens > 0 || u.CacheWriteTokens > 0 {
+			m.LLMTokens.WithLabelValues(s.cfg.Provider, model, "cache_read").Add(float64(u.CacheReadTokens))
+			m.LLMTokens.WithLabelValues(s.cfg.Provider, model, "cache_write").Add(float64(u.CacheWriteTokens))
+		}
 	}
 }
 
 func tokens(u llm.Usage) Tokens {
-	return Tokens{Input: u.InputTokens, Output: u.OutputTokens, Total: u.InputTokens + u.OutputTokens}
+	return Tokens{Input: u.InputTokens, Output: u.OutputTokens, Total: u.InputTokens + u.OutputTokens,
+		CacheRead: u.CacheReadTokens, CacheWrite: u.CacheWriteTokens}
 }
