@@ -194,18 +194,25 @@ func cmpOrEnv(a, b string) string {
 	return b
 }
 
-// followBatch reports progress until the batch is done or ctx ends.
+// followBatch polls the batch until it is done or ctx ends, reporting
+// progress every `every`.
 func followBatch(ctx context.Context, c *httpapi.Client, id string, started time.Time, every time.Duration, tty bool, w io.Writer) (*httpapi.BatchView, error) {
-	tick := time.NewTicker(every)
+	tick := time.NewTicker(min(every, 250*time.Millisecond))
 	defer tick.Stop()
-	var last *httpapi.BatchView
+	var (
+		last    *httpapi.BatchView
+		printed time.Time
+	)
 	for {
 		v, err := c.Batch(ctx, id)
 		if err != nil {
 			return last, err
 		}
 		last = v
-		progress(w, v, time.Since(started), tty)
+		if v.Status == "done" || time.Since(printed) >= every {
+			progress(w, v, time.Since(started), tty)
+			printed = time.Now()
+		}
 		if v.Status == "done" {
 			if tty {
 				fmt.Fprintln(w)

@@ -279,7 +279,7 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, workers i
 	}
 	var tc *cache.Cache
 	if cfg.Cache {
-		tc = cache.New(cache.Config{Conn: q.Conn(), Owner: processID(), TTL: cfg.CacheTTL,
+		tc = cache.New(cache.Config{Conn: q.Conn(), ReadConn: q.ReadConn(), Owner: processID(), TTL: cfg.CacheTTL,
 			LeaseTTL: cfg.JobTimeout, Metrics: m})
 	}
 	linter, err := lint.Default()
@@ -451,12 +451,27 @@ func newLimiters(ctx context.Context, cfg *Config, q *queue.Queue, m *metrics.Me
 	if cfg.Provider == "sim" {
 		return nil, nil
 	}
+	conn, dialect := q.Conn(), q.Dialect()
+	if dialect == "sqlite" {
+		// One process owns an SQLite file, so the limits need not be
+		// shared: keep their state in memory, off the file's single
+		// writer, which every job already waits on.
+		mem, err := queue.Open(ctx, "sqlite://netsmith-limiter-"+processID()+"?mode=memory&cache=shared", queue.Config{})
+		if err != nil {
+			return nil, fmt.Errorf("upstream limiter state: %w", err)
+		}
+		if _, err := mem.Migrate(ctx); err != nil {
+			mem.Close()
+			return nil, fmt.Errorf("upstream limiter state: %w", err)
+		}
+		conn = mem.Conn()
+	}
 	out := map[string]*limiter.Limiter{}
 	for _, model := range models {
 		if model == "" || out[model] != nil {
 			continue
 		}
-		l, err := limiter.New(ctx, q.Conn(), q.Dialect(), limiter.Config{
+		l, err := limiter.New(ctx, conn, dialect, limiter.Config{
 			Provider: cfg.Provider, Model: model,
 			Limits:    limiter.Limits{RPM: cfg.UpstreamRPM, InputTPM: cfg.UpstreamITPM, OutputTPM: cfg.UpstreamOTPM},
 			Throttled: m.UpstreamThrottled, Logger: logger,

@@ -94,6 +94,7 @@ func (e *BusyError) Error() string {
 // Config configures a Cache.
 type Config struct {
 	Conn       store.Conn
+	ReadConn   store.Conn    // for lookups; Conn when nil
 	Owner      string        // this process's lease owner id
 	TTL        time.Duration // life of a ready entry (default 7 days)
 	InvalidTTL time.Duration // life of an invalid verdict (default 1 hour)
@@ -139,6 +140,9 @@ func New(cfg Config) *Cache {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
+	if cfg.ReadConn == nil {
+		cfg.ReadConn = cfg.Conn
+	}
 	return &Cache{cfg: cfg, l1: newLRU(cfg.L1Size)}
 }
 
@@ -176,7 +180,7 @@ func (c *Cache) resolveShared(ctx context.Context, m Meta, fill FillFunc) (*Entr
 	var deadline time.Time
 	for {
 		now := c.cfg.Clock()
-		t, err := store.GetTemplate(ctx, c.cfg.Conn, m.Key)
+		t, err := store.GetTemplate(ctx, c.cfg.ReadConn, m.Key)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 		case err != nil:

@@ -95,7 +95,7 @@ func (s *Server) handleSubmitBatch(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	st, err := store.GetBatch(r.Context(), s.q.Conn(), b.ID)
+	st, err := store.GetBatch(r.Context(), s.q.ReadConn(), b.ID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -154,7 +154,7 @@ func (s *Server) submitFleet(ctx context.Context, name string, f *fleet.Fleet) (
 }
 
 func (s *Server) handleGetBatch(w http.ResponseWriter, r *http.Request) {
-	st, err := store.GetBatch(r.Context(), s.q.Conn(), r.PathValue("id"))
+	st, err := store.GetBatch(r.Context(), s.q.ReadConn(), r.PathValue("id"))
 	if errors.Is(err, store.ErrNotFound) {
 		s.writeError(w, r, &Error{Status: http.StatusNotFound, Type: "not_found_error", Msg: "no such batch"})
 		return
@@ -199,7 +199,7 @@ const resultsPage = 500
 func (s *Server) handleBatchResults(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id := r.PathValue("id")
-	if _, err := store.GetBatch(ctx, s.q.Conn(), id); err != nil {
+	if _, err := store.GetBatch(ctx, s.q.ReadConn(), id); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			err = &Error{Status: http.StatusNotFound, Type: "not_found_error", Msg: "no such batch"}
 		}
@@ -225,7 +225,7 @@ func (s *Server) handleBatchResults(w http.ResponseWriter, r *http.Request) {
 	}
 	after := ""
 	for {
-		jobs, err := store.ListBatchJobs(ctx, s.q.Conn(), id, after, resultsPage)
+		jobs, err := store.ListBatchJobs(ctx, s.q.ReadConn(), id, after, resultsPage)
 		if err != nil {
 			s.logger.ErrorContext(ctx, "stream batch results", "batch_id", id, "error", err)
 			return // the status line is gone; the client sees a short stream

@@ -23,7 +23,7 @@ type CacheStats struct {
 }
 
 func (s *Server) handleCacheStats(w http.ResponseWriter, r *http.Request) {
-	st, err := store.GetCacheStats(r.Context(), s.q.Conn(), "")
+	st, err := store.GetCacheStats(r.Context(), s.q.ReadConn(), "")
 	if err != nil {
 		s.writeError(w, r, err)
 		return

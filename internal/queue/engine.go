@@ -36,6 +36,7 @@ type riverEngine[TDriver riverdriver.Driver[TTx], TTx any] struct {
 	q        *Queue
 	client   *river.Client[TTx]
 	pool     store.Conn
+	readPool store.Conn // reads that need not wait for the writer (SQLite); pool on PostgreSQL
 	begin    func(ctx context.Context) (TTx, error)
 	commit   func(ctx context.Context, tx TTx) error
 	rollback func(ctx context.Context, tx TTx) error
@@ -82,6 +83,13 @@ func newRiverEngine[TDriver riverdriver.Driver[TTx], TTx any](q *Queue, driver T
 }
 
 func (e *riverEngine[TDriver, TTx]) conn() store.Conn { return e.pool }
+
+func (e *riverEngine[TDriver, TTx]) readConn() store.Conn {
+	if e.readPool != nil {
+		return e.readPool
+	}
+	return e.pool
+}
 
 func (e *riverEngine[TDriver, TTx]) inTx(ctx context.Context, fn func(tx TTx) error) error {
 	tx, err := e.begin(ctx)
@@ -246,7 +254,7 @@ func (w *jobWorker[TDriver, TTx]) Timeout(*river.Job[jobArgs]) time.Duration {
 func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArgs]) error {
 	e, q := w.e, w.e.q
 	cfg := &q.cfg
-	j, err := store.GetJob(ctx, e.pool, rj.Args.JobID)
+	j, err := store.GetJob(ctx, e.readConn(), rj.Args.JobID)
 	if errors.Is(err, store.ErrNotFound) {
 		return river.JobCancel(fmt.Errorf("job %s has no row", rj.Args.JobID))
 	}
@@ -359,7 +367,7 @@ type maintainWorker[TDriver riverdriver.Driver[TTx], TTx any] struct {
 func (w *maintainWorker[TDriver, TTx]) Work(ctx context.Context, _ *river.Job[maintainArgs]) error {
 	e, q := w.e, w.e.q
 	now := q.cfg.Clock()
-	overdue, err := store.Overdue(ctx, e.pool, now, 1000)
+	overdue, err := store.Overdue(ctx, e.readConn(), now, 1000)
 	if err != nil {
 		return err
 	}
@@ -373,7 +381,7 @@ func (w *maintainWorker[TDriver, TTx]) Work(ctx context.Context, _ *river.Job[ma
 			q.countFinal(j.Kind, netcfg.StateExpired)
 		}
 	}
-	orphans, err := store.Orphans(ctx, e.pool, now.Add(-q.cfg.MaintainInterval), 1000)
+	orphans, err := store.Orphans(ctx, e.readConn(), now.Add(-q.cfg.MaintainInterval), 1000)
 	if err != nil {
 		return err
 	}

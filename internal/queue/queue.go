@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sync"
 	"time"
 
@@ -117,6 +118,7 @@ func (c *Config) setDefaults() {
 // engine is the part that differs between the SQLite and PostgreSQL drivers.
 type engine interface {
 	conn() store.Conn
+	readConn() store.Conn
 	// enqueue inserts j and its River row in one transaction.
 	enqueue(ctx context.Context, j *store.Job) (existing *store.Job, err error)
 	// enqueueBatch inserts b, its jobs and their River rows in one transaction.
@@ -166,8 +168,14 @@ func Open(ctx context.Context, url string, cfg Config) (*Queue, error) {
 // Dialect is "sqlite" or "postgres".
 func (q *Queue) Dialect() string { return q.dialect }
 
-// Conn returns a pooled connection for reads and single statements.
+// Conn returns the pooled connection for writes and reads that must see
+// them at once.
 func (q *Queue) Conn() store.Conn { return q.eng.conn() }
+
+// ReadConn returns connections for reads only. On SQLite they read beside
+// the single writer connection instead of queueing behind it; on
+// PostgreSQL it is the same pool as Conn.
+func (q *Queue) ReadConn() store.Conn { return q.eng.readConn() }
 
 // Migrate brings River's schema and netsmith's tables up to date.
 func (q *Queue) Migrate(ctx context.Context) ([]string, error) { return q.eng.migrate(ctx) }
@@ -241,7 +249,7 @@ func (q *Queue) EnqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.
 
 // Get returns a job with its result, or store.ErrNotFound.
 func (q *Queue) Get(ctx context.Context, id string) (*store.Job, error) {
-	return store.GetJob(ctx, q.eng.conn(), id)
+	return store.GetJob(ctx, q.eng.readConn(), id)
 }
 
 // Cancel cancels a job that has not finished. It reports false when the job
@@ -262,14 +270,16 @@ func (q *Queue) Depth(ctx context.Context) (map[netcfg.JobState]int64, error) {
 	defer q.depthMu.Unlock()
 	now := time.Now()
 	if q.depth != nil && now.Sub(q.depthAt) < q.cfg.DepthTTL {
-		return q.depth, nil
+		return maps.Clone(q.depth), nil
 	}
-	d, err := store.CountByState(ctx, q.eng.conn())
+	d, err := store.CountByState(ctx, q.eng.readConn())
 	if err != nil {
 		return nil, err
 	}
 	q.depth, q.depthAt = d, now
-	return d, nil
+	// A copy: bumpDepth changes the cached map under the lock, callers
+	// read theirs without it.
+	return maps.Clone(d), nil
 }
 
 // bumpDepth counts a job this process just enqueued into the cached

@@ -65,17 +65,24 @@ func openSQLite(ctx context.Context, u string, q *Queue) (engine, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", u, err)
 	}
+	// Readers beside the writer: WAL lets them read the last committed
+	// state while the writer works. query_only keeps them readers.
+	rdb := sql.OpenDB(sqliteConnector{dsn + "&_pragma=query_only(1)"})
+	rdb.SetMaxOpenConns(4)
+	rdb.SetMaxIdleConns(4)
 	e := &riverEngine[*riversqlite.Driver, *sql.Tx]{
 		pool:     store.SQL(db),
+		readPool: store.SQL(rdb),
 		begin:    func(ctx context.Context) (*sql.Tx, error) { return db.BeginTx(ctx, nil) },
 		commit:   func(_ context.Context, tx *sql.Tx) error { return tx.Commit() },
 		rollback: func(_ context.Context, tx *sql.Tx) error { return tx.Rollback() },
 		wrap:     func(tx *sql.Tx) store.Conn { return store.SQL(tx) },
 		lock:     func(_ context.Context, fn func() error) error { return fn() },
-		closeFn:  func() { db.Close() },
+		closeFn:  func() { rdb.Close(); db.Close() },
 	}
 	eng, err := newRiverEngine(q, riversqlite.New(db), e)
 	if err != nil {
+		rdb.Close()
 		db.Close()
 		return nil, err
 	}
