@@ -203,7 +203,7 @@ func (s *Service) checkTemplate(ctx context.Context, body string, example map[st
 		return nil
 	}
 	var problems []string
-	for _, f := range s.cfg.Linter.Lint(p, out) {
+	for _, f := range s.lintMemo(p, out) {
 		if f.AtLeast(lint.SeverityHigh) {
 			problems = append(problems, fmt.Sprintf("%sline %d: %s (%s, %s)", lintProblem, f.Line, f.Message, f.Rule, f.Severity))
 		}

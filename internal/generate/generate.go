@@ -5,9 +5,11 @@ package generate
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"netsmith/internal/cache"
@@ -50,6 +52,38 @@ type Config struct {
 // Service runs jobs.
 type Service struct {
 	cfg Config
+
+	// memo keeps the findings of the last configs linted: a template's
+	// proof lints its render with the example values, which for the device
+	// that asked is most often its own config, linted again at once.
+	memoMu sync.Mutex
+	memo   map[memoKey][]lint.Finding
+}
+
+type memoKey struct {
+	platform netcfg.Platform
+	sum      [sha256.Size]byte
+}
+
+// memoSize bounds the lint memo; it is cleared when full.
+const memoSize = 1024
+
+func (s *Service) lintMemo(p netcfg.Platform, text string) []lint.Finding {
+	k := memoKey{p, sha256.Sum256([]byte(text))}
+	s.memoMu.Lock()
+	fs, ok := s.memo[k]
+	s.memoMu.Unlock()
+	if ok {
+		return fs
+	}
+	fs = s.cfg.Linter.Lint(p, text)
+	s.memoMu.Lock()
+	if s.memo == nil || len(s.memo) >= memoSize {
+		s.memo = make(map[memoKey][]lint.Finding, memoSize)
+	}
+	s.memo[k] = fs
+	s.memoMu.Unlock()
+	return fs
 }
 
 // New returns a Service.
@@ -138,7 +172,7 @@ func (s *Service) lint(p netcfg.Platform, text string) []lint.Finding {
 	if s.cfg.Linter == nil {
 		return nil
 	}
-	fs := s.cfg.Linter.Lint(p, text)
+	fs := s.lintMemo(p, text)
 	if m := s.cfg.Metrics; m != nil {
 		for _, f := range fs {
 			m.LintFindings.WithLabelValues(f.Rule, f.Severity).Inc()
