@@ -164,7 +164,7 @@ func (e errDuplicate) Error() string { return "duplicate" }
 func (e *riverEngine[TDriver, TTx]) cancel(ctx context.Context, j *store.Job, state netcfg.JobState, reason string) (bool, error) {
 	var changed bool
 	err := e.inTx(ctx, func(tx TTx) error {
-		ok, err := store.MarkState(ctx, e.wrap(tx), j.ID, state, reason, e.q.cfg.Clock())
+		ok, err := store.MarkState(ctx, e.wrap(tx), j.ID, state, reason, 0, time.Time{}, e.q.cfg.Clock())
 		if err != nil || !ok {
 			return err
 		}
@@ -195,6 +195,19 @@ func (e *riverEngine[TDriver, TTx]) migrate(ctx context.Context) ([]string, erro
 		})
 	})
 	return applied, err
+}
+
+// markRunning writes a batch of "running" marks in one transaction.
+func (e *riverEngine[TDriver, TTx]) markRunning(ctx context.Context, marks []runMark) error {
+	return e.inTx(ctx, func(tx TTx) error {
+		c := e.wrap(tx)
+		for _, m := range marks {
+			if _, err := store.MarkRunning(ctx, c, m.id, m.attempt, m.at); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func (e *riverEngine[TDriver, TTx]) migrateRiver(ctx context.Context) ([]string, error) {
@@ -269,15 +282,14 @@ func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArg
 		q.finish(ctx, j, netcfg.StateExpired, "expired: not started before "+j.ExpiresAt.Format(time.RFC3339))
 		return river.JobCancel(errors.New("expired before start"))
 	}
-	ok, err := store.MarkRunning(ctx, e.pool, j.ID, rj.Attempt, now)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return river.JobCancel(fmt.Errorf("job %s ended while queued", j.ID))
-	}
+	// The "running" mark is written in batches, off the job's path: on
+	// SQLite every write waits for the one writer. The completion below
+	// records the attempt too, so a mark that lands late changes nothing.
+	q.marks.add(runMark{id: j.ID, attempt: rj.Attempt, at: now})
 	j.Attempts, j.State = rj.Attempt, netcfg.StateRunning
-	q.watch.notify(j.ID)
+	if j.StartedAt.IsZero() {
+		j.StartedAt = now
+	}
 
 	m := cfg.Metrics
 	if m != nil {
@@ -294,7 +306,7 @@ func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArg
 		dbctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		err := e.inTx(dbctx, func(tx TTx) error {
-			if _, err := store.Complete(dbctx, e.wrap(tx), j.ID, res, cfg.Clock()); err != nil {
+			if _, err := store.Complete(dbctx, e.wrap(tx), j.ID, rj.Attempt, j.StartedAt, res, cfg.Clock()); err != nil {
 				return err
 			}
 			_, err := river.JobCompleteTx[TDriver](dbctx, tx, rj)
@@ -333,7 +345,7 @@ func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArg
 func (q *Queue) mark(ctx context.Context, j *store.Job, s netcfg.JobState, msg string) {
 	dbctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	ok, err := store.MarkState(dbctx, q.eng.conn(), j.ID, s, msg, q.cfg.Clock())
+	ok, err := store.MarkState(dbctx, q.eng.conn(), j.ID, s, msg, j.Attempts, j.StartedAt, q.cfg.Clock())
 	if err != nil {
 		q.cfg.Logger.WarnContext(ctx, "record job state", "job_id", j.ID, "state", s, slog.Any("error", err))
 		return
@@ -347,7 +359,7 @@ func (q *Queue) mark(ctx context.Context, j *store.Job, s netcfg.JobState, msg s
 func (q *Queue) finish(ctx context.Context, j *store.Job, s netcfg.JobState, msg string) {
 	dbctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	ok, err := store.MarkState(dbctx, q.eng.conn(), j.ID, s, msg, q.cfg.Clock())
+	ok, err := store.MarkState(dbctx, q.eng.conn(), j.ID, s, msg, j.Attempts, j.StartedAt, q.cfg.Clock())
 	if err != nil {
 		q.cfg.Logger.WarnContext(ctx, "record job state", "job_id", j.ID, "state", s, slog.Any("error", err))
 		return

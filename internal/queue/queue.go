@@ -126,6 +126,7 @@ type engine interface {
 	// cancel cancels the River row and marks j canceled, in one transaction.
 	cancel(ctx context.Context, j *store.Job, state netcfg.JobState, reason string) (bool, error)
 	migrate(ctx context.Context) ([]string, error)
+	markRunning(ctx context.Context, marks []runMark) error
 	start(ctx context.Context) error
 	stop(ctx context.Context) error
 	close()
@@ -137,6 +138,7 @@ type Queue struct {
 	eng     engine
 	dialect string
 	watch   *watchers
+	marks   *runMarks
 
 	depthMu sync.Mutex
 	depthAt time.Time
@@ -148,6 +150,7 @@ type Queue struct {
 func Open(ctx context.Context, url string, cfg Config) (*Queue, error) {
 	cfg.setDefaults()
 	q := &Queue{cfg: cfg, watch: newWatchers()}
+	q.marks = newRunMarks(q)
 	var err error
 	switch {
 	case isSQLite(url):
@@ -182,11 +185,25 @@ func (q *Queue) Migrate(ctx context.Context) ([]string, error) { return q.eng.mi
 
 // Start starts the workers (if any) and River's maintenance; it returns at
 // once. Stop ends them.
-func (q *Queue) Start(ctx context.Context) error { return q.eng.start(ctx) }
+func (q *Queue) Start(ctx context.Context) error {
+	if err := q.eng.start(ctx); err != nil {
+		return err
+	}
+	if q.cfg.Workers > 0 {
+		go q.marks.run()
+	}
+	return nil
+}
 
 // Stop stops fetching new jobs and waits for running ones to finish until
 // ctx is done; then it cancels them, and River returns them to the queue.
-func (q *Queue) Stop(ctx context.Context) error { return q.eng.stop(ctx) }
+func (q *Queue) Stop(ctx context.Context) error {
+	err := q.eng.stop(ctx)
+	if q.cfg.Workers > 0 {
+		q.marks.stop()
+	}
+	return err
+}
 
 // Close releases the database.
 func (q *Queue) Close() { q.eng.close() }

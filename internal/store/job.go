@@ -178,16 +178,19 @@ func MarkRunning(ctx context.Context, c Conn, id string, attempt int, now time.T
 }
 
 // MarkState moves a job that is not yet final to state with the given error
-// text (empty to clear it). Final states also set finished_at. It reports
-// whether the job changed.
-func MarkState(ctx context.Context, c Conn, id string, state netcfg.JobState, errText string, now time.Time) (bool, error) {
+// text (empty to clear it). Final states also set finished_at. attempt and
+// started, when set, record the attempt that got here (a worker may record
+// them before its "running" mark lands). It reports whether the job changed.
+func MarkState(ctx context.Context, c Conn, id string, state netcfg.JobState, errText string, attempt int, started, now time.Time) (bool, error) {
 	var finished any
 	if state.Final() {
 		finished = now.UnixMilli()
 	}
 	n, err := c.Exec(ctx, `UPDATE netsmith_job SET state = $2, error = $3,
-		finished_at = COALESCE($4, finished_at), updated_at = $5
-		WHERE id = $1 AND `+notFinal, id, string(state), errText, finished, now.UnixMilli())
+		finished_at = COALESCE($4, finished_at), updated_at = $5,
+		attempts = CASE WHEN attempts < $6 THEN $6 ELSE attempts END,
+		started_at = COALESCE(started_at, $7)
+		WHERE id = $1 AND `+notFinal, id, string(state), errText, finished, now.UnixMilli(), attempt, millis(started))
 	if err != nil {
 		return false, fmt.Errorf("mark job %s %s: %w", id, state, err)
 	}
@@ -198,8 +201,8 @@ func MarkState(ctx context.Context, c Conn, id string, state netcfg.JobState, er
 // already final (canceled while it ran). It is idempotent: a job that runs
 // twice after a crash stores one result. Call it inside the transaction that
 // also completes the queue row.
-func Complete(ctx context.Context, c Conn, id string, r *Result, now time.Time) (bool, error) {
-	ok, err := MarkState(ctx, c, id, netcfg.StateSucceeded, "", now)
+func Complete(ctx context.Context, c Conn, id string, attempt int, started time.Time, r *Result, now time.Time) (bool, error) {
+	ok, err := MarkState(ctx, c, id, netcfg.StateSucceeded, "", attempt, started, now)
 	if err != nil || !ok {
 		return false, err
 	}

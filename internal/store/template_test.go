@@ -142,11 +142,11 @@ func TestCacheStatsFromResults(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := &store.Result{Body: []byte("{}"), Cache: kind, SavedInputTokens: 10, SavedOutputTokens: 20}
-			if ok, err := store.Complete(ctx, c, j.ID, r, now); !ok || err != nil {
+			if ok, err := store.Complete(ctx, c, j.ID, 1, now, r, now); !ok || err != nil {
 				t.Fatal(ok, err)
 			}
 			// Completing twice stores one result.
-			if ok, _ := store.Complete(ctx, c, j.ID, r, now); ok {
+			if ok, _ := store.Complete(ctx, c, j.ID, 1, now, r, now); ok {
 				t.Fatal("completed a job twice")
 			}
 		}
