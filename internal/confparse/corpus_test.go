@@ -7,36 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"netsmith/internal/corpustest"
 	"netsmith/internal/netcfg"
 )
-
-// corpusDir returns ../shared/corpus relative to the module root. It skips
-// the test when the corpus is absent, unless CI=true, where that fails.
-func corpusDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	c := filepath.Join(dir, "..", "shared", "corpus")
-	if _, err := os.Stat(c); err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("corpus missing at %s (required when CI=true): %v", c, err)
-		}
-		tb.Skipf("corpus not found at %s; skipping (it is required when CI=true)", c)
-	}
-	return c
-}
 
 // corpusFiles returns every regular file under the corpus, relative paths.
 func corpusFiles(tb testing.TB, root string) []string {
@@ -106,7 +79,7 @@ func checkTree(tb testing.TB, text string, tr *Tree) {
 
 func TestCorpusRoundTrip(t *testing.T) {
 	t.Parallel()
-	root := corpusDir(t)
+	root := corpustest.Dir(t)
 	configs := 0
 	for _, rel := range corpusFiles(t, root) {
 		b, err := os.ReadFile(filepath.Join(root, rel))
@@ -135,7 +108,7 @@ func TestCorpusRoundTrip(t *testing.T) {
 // on.
 func TestCorpusShapes(t *testing.T) {
 	t.Parallel()
-	root := corpusDir(t)
+	root := corpustest.Dir(t)
 	read := func(rel string) string {
 		t.Helper()
 		b, err := os.ReadFile(filepath.Join(root, rel))

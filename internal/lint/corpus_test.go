@@ -11,38 +11,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"netsmith/internal/confparse"
+	"netsmith/internal/corpustest"
 	"netsmith/internal/netcfg"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden from the current findings")
-
-// corpusDir returns ../shared/corpus relative to the module root. It skips
-// the test when the corpus is absent, unless CI=true, where that fails.
-func corpusDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	c := filepath.Join(dir, "..", "shared", "corpus")
-	if _, err := os.Stat(c); err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("corpus missing at %s (required when CI=true): %v", c, err)
-		}
-		tb.Skipf("corpus not found at %s; skipping (it is required when CI=true)", c)
-	}
-	return c
-}
 
 type corpusConfig struct {
 	rel  string // slash-separated, relative to the corpus
@@ -54,7 +27,7 @@ type corpusConfig struct {
 // topologies, not configs).
 func corpusConfigs(tb testing.TB) []corpusConfig {
 	tb.Helper()
-	root := corpusDir(tb)
+	root := corpustest.Dir(tb)
 	var out []corpusConfig
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {

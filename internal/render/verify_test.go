@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"netsmith/internal/corpustest"
+
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -369,7 +371,7 @@ func TestSynthesizeAddresses(t *testing.T) {
 // (with warnings for the constant gateways, which sit in variable subnets).
 func TestVerifyCorpusAVD(t *testing.T) {
 	t.Parallel()
-	dir := filepath.Join(corpusDir(t), "arista-avd", "campus-fabric", "intended", "configs")
+	dir := filepath.Join(corpustest.Dir(t), "arista-avd", "campus-fabric", "intended", "configs")
 	read := func(name string) string {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
@@ -418,31 +420,6 @@ func TestVerifyCorpusAVD(t *testing.T) {
 	want := []string{"ip route 0.0.0.0/0 10.10.10.1", "ip route vrf MGMT 0.0.0.0/0 172.16.100.1"}
 	if diff := cmp.Diff(want, gateways); diff != "" {
 		t.Errorf("subnet warnings (-want +got):\n%s", diff)
-	}
-}
-
-// corpusDir returns ../shared/corpus from the module root. It skips the test
-// when the corpus is absent, except in CI, where that is a failure.
-func corpusDir(t *testing.T) string {
-	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			corpus := filepath.Join(dir, "..", "shared", "corpus")
-			if _, err := os.Stat(corpus); err != nil {
-				if os.Getenv("CI") == "true" {
-					t.Fatalf("corpus missing at %s: %v", corpus, err)
-				}
-				t.Skipf("corpus not found at %s (set up ../shared/corpus next to the repository to run this test)", corpus)
-			}
-			return corpus
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatalf("no go.mod above %s", wd)
-		}
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"netsmith/internal/corpustest"
 	"netsmith/internal/prompt"
 )
 
@@ -86,7 +87,7 @@ func TestAnalyzeOwnConfigs(t *testing.T) {
 // low.
 func TestAnalyzeCorpus(t *testing.T) {
 	t.Parallel()
-	dir := filepath.Join(corpusDir(t), "batfish-pybatfish")
+	dir := filepath.Join(corpustest.Dir(t), "batfish-pybatfish")
 	f, err := os.Open(filepath.Join(dir, "MANIFEST.tsv"))
 	if err != nil {
 		t.Fatal(err)
@@ -115,33 +116,4 @@ func TestAnalyzeCorpus(t *testing.T) {
 	if n == 0 {
 		t.Fatalf("no configs listed in %s/MANIFEST.tsv", dir)
 	}
-}
-
-// corpusDir returns ../shared/corpus relative to the module root. It skips
-// the test when the corpus is absent, unless CI is "true".
-func corpusDir(t *testing.T) string {
-	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := wd
-	for {
-		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(root)
-		if parent == root {
-			t.Fatalf("no go.mod above %s", wd)
-		}
-		root = parent
-	}
-	dir := filepath.Join(root, "..", "shared", "corpus")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("corpus missing at %s: %v", dir, err)
-		}
-		t.Skipf("corpus not found at %s (it is required when CI=true)", dir)
-	}
-	return dir
 }
