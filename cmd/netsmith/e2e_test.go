@@ -66,11 +66,25 @@ func noEnv(string) string { return "" }
 // client for it. The server stops when the test ends.
 func startInProcess(t *testing.T, args ...string) *httpapi.Client {
 	t.Helper()
+	return startInProcessEnv(t, nil, args...)
+}
+
+// startInProcessEnv is startInProcess with environment variables, and
+// returns the server's log as well.
+func startInProcessEnv(t *testing.T, env map[string]string, args ...string) *httpapi.Client {
+	t.Helper()
+	c, _ := startWithLog(t, env, args...)
+	return c
+}
+
+func startWithLog(t *testing.T, env map[string]string, args ...string) (*httpapi.Client, *logWriter) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := newLogWriter()
 	done := make(chan int, 1)
+	getenv := func(k string) string { return env[k] }
 	go func() {
-		done <- run(ctx, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...), noEnv, strings.NewReader(""), io.Discard, logs)
+		done <- run(ctx, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...), getenv, strings.NewReader(""), io.Discard, logs)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -87,13 +101,13 @@ func startInProcess(t *testing.T, args ...string) *httpapi.Client {
 	case addr := <-logs.addr:
 		c := httpapi.NewClient("http://"+addr, nil, "")
 		waitHealthy(t, c)
-		return c
+		return c, logs
 	case code := <-done:
 		t.Fatalf("serve exited %d before listening; log:\n%s", code, logs)
 	case <-time.After(30 * time.Second):
 		t.Fatalf("serve did not start; log:\n%s", logs)
 	}
-	return nil
+	return nil, nil
 }
 
 func waitHealthy(t testing.TB, c *httpapi.Client) {
@@ -443,25 +457,9 @@ func succeededBy(t *testing.T, p *proc) int {
 func TestAnthropicProviderEndToEnd(t *testing.T) {
 	t.Parallel()
 	up := llmtest.NewServer(t, fakeanthropic.Config{Latency: 20 * time.Millisecond, Error529Rate: 0.3, Seed: 7})
-	ctx, cancel := context.WithCancel(context.Background())
-	logs := newLogWriter()
-	done := make(chan int, 1)
 	env := map[string]string{"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": up.URL}
-	go func() {
-		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--db", "sqlite://" + filepath.Join(t.TempDir(), "a.db"),
-			"--poll-interval", "100ms", "--max-attempts", "8"},
-			func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, logs)
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-	var c *httpapi.Client
-	select {
-	case addr := <-logs.addr:
-		c = httpapi.NewClient("http://"+addr, nil, "")
-	case <-done:
-		t.Fatalf("serve exited:\n%s", logs)
-	case <-time.After(30 * time.Second):
-		t.Fatalf("serve did not start:\n%s", logs)
-	}
+	c, logs := startWithLog(t, env, "--db", "sqlite://"+filepath.Join(t.TempDir(), "a.db"),
+		"--poll-interval", "100ms", "--max-attempts", "8")
 	if !strings.Contains(logs.String(), "provider anthropic") {
 		t.Fatalf("serve did not pick the anthropic provider from ANTHROPIC_API_KEY:\n%s", logs)
 	}
@@ -513,23 +511,9 @@ func TestAnthropicProviderEndToEnd(t *testing.T) {
 func TestConcurrentIdenticalSubmissions(t *testing.T) {
 	t.Parallel()
 	up := llmtest.NewServer(t, fakeanthropic.Config{Latency: 300 * time.Millisecond})
-	ctx, cancel := context.WithCancel(context.Background())
-	logs := newLogWriter()
-	done := make(chan int, 1)
 	env := map[string]string{"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": up.URL}
-	go func() {
-		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--db", "sqlite://" + filepath.Join(t.TempDir(), "c.db"),
-			"--poll-interval", "100ms", "--concurrency", "100"},
-			func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, logs)
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-	var c *httpapi.Client
-	select {
-	case addr := <-logs.addr:
-		c = httpapi.NewClient("http://"+addr, nil, "")
-	case <-time.After(30 * time.Second):
-		t.Fatalf("serve did not start:\n%s", logs)
-	}
+	c := startInProcessEnv(t, env, "--db", "sqlite://"+filepath.Join(t.TempDir(), "c.db"),
+		"--poll-interval", "100ms", "--concurrency", "100")
 	req := &httpapi.SubmitRequest{JobRequest: netcfg.JobRequest{
 		Kind:         netcfg.KindGenerate,
 		Device:       &netcfg.Device{Hostname: "bld1-acc01", Platform: netcfg.CiscoXE, Role: "access", Vars: map[string]any{"mgmt_ip": "10.99.1.11/24", "enable_secret": "vault:net/enable"}},
@@ -583,23 +567,9 @@ func TestRateLimitedUpstreamWaits(t *testing.T) {
 		fake.ServeHTTP(w, r)
 	}))
 	t.Cleanup(up.Close)
-	ctx, cancel := context.WithCancel(context.Background())
-	logs := newLogWriter()
-	done := make(chan int, 1)
 	env := map[string]string{"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": up.URL}
-	go func() {
-		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--db", "sqlite://" + filepath.Join(t.TempDir(), "r.db"),
-			"--poll-interval", "50ms", "--max-attempts", "1"},
-			func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, logs)
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-	var c *httpapi.Client
-	select {
-	case addr := <-logs.addr:
-		c = httpapi.NewClient("http://"+addr, nil, "")
-	case <-time.After(30 * time.Second):
-		t.Fatalf("serve did not start:\n%s", logs)
-	}
+	c := startInProcessEnv(t, env, "--db", "sqlite://"+filepath.Join(t.TempDir(), "r.db"),
+		"--poll-interval", "50ms", "--max-attempts", "1")
 	ids := submitN(t, c, 1, "rl-")
 	start := time.Now()
 	j, err := c.Wait(t.Context(), ids[0], nil)
