@@ -24,6 +24,7 @@ Commands:
   migrate         create or update the database schema
   lint FILE|DIR   check device configs for security and consistency problems
   fake-anthropic  run a wire-compatible fake of the Anthropic Messages API
+  loadtest        submit N jobs to a server and measure throughput and latency
   help            show this text
 
 Every flag also reads NETSMITH_<FLAG> (e.g. NETSMITH_DB for --db); a flag given
@@ -59,6 +60,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "lint":
 		return runLint(ctx, rest, stdout, stderr)
+	case "loadtest":
+		err = runLoadtest(ctx, rest, getenv, stdout)
 	case "fake-anthropic":
 		err = runFakeAnthropic(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
