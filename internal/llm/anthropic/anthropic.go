@@ -7,7 +7,7 @@
 // carrying the status, the body's error.type, the upstream's message verbatim
 // and, for 429s, how long to wait. Responses carry the anthropic-ratelimit-*
 // headers as *llm.RateLimits; so do errors, through their Err (a
-// *ResponseError, which has a RateLimits method).
+// *llm.ResponseError, which has a RateLimits method).
 package anthropic
 
 import (
@@ -77,30 +77,11 @@ func New(cfg Config) *Client {
 		cfg.Timeout = DefaultTimeout
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = newHTTPClient()
+		cfg.HTTPClient = llm.NewHTTPClient()
 	}
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	base = strings.TrimSuffix(base, "/v1")
 	return &Client{cfg: cfg, base: base, hc: cfg.HTTPClient}
-}
-
-// newHTTPClient returns an *http.Client for API calls: bounded dials and TLS
-// handshakes, an idle pool big enough for hundreds of concurrent calls over
-// HTTP/1.1, and no overall Timeout (each call has its own deadline).
-func newHTTPClient() *http.Client {
-	return &http.Client{
-		Transport: &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			ForceAttemptHTTP2:     true,
-			MaxIdleConns:          0,
-			MaxIdleConnsPerHost:   1024,
-			IdleConnTimeout:       90 * time.Second,
-			TLSHandshakeTimeout:   10 * time.Second,
-			ExpectContinueTimeout: time.Second,
-		},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
 }
 
 // messagesRequest is the body of POST /v1/messages and, without MaxTokens,
@@ -232,7 +213,7 @@ func (m meta) malformed(err error) *llm.Error {
 		Class:    llm.Transient,
 		Status:   m.status,
 		Message:  "malformed response body",
-		Err:      &ResponseError{StatusCode: m.status, RequestID: m.requestID, Limits: m.limits, Err: err},
+		Err:      &llm.ResponseError{StatusCode: m.status, RequestID: m.requestID, Limits: m.limits, Err: err},
 	}
 }
 

@@ -266,7 +266,7 @@ func TestErrorCarriesRateLimits(t *testing.T) {
 	if diff := cmp.Diff(want, rl.RateLimits()); diff != "" {
 		t.Errorf("RateLimits (-want +got):\n%s", diff)
 	}
-	var re *anthropic.ResponseError
+	var re *llm.ResponseError
 	if !errors.As(err, &re) || re.RequestID != "req_429" {
 		t.Errorf("ResponseError = %+v, want request id req_429", re)
 	}

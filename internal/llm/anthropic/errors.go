@@ -12,32 +12,6 @@ import (
 	"netsmith/internal/llm"
 )
 
-// ResponseError is the Err of an *llm.Error built from an HTTP response: what
-// the response said besides the error body. The limiter reads the rate-limit
-// headers of failed calls through its RateLimits method.
-type ResponseError struct {
-	StatusCode int
-	RequestID  string
-	Limits     *llm.RateLimits // nil when the response had no anthropic-ratelimit-* headers
-	Err        error           // why a 2xx body was unusable, if it was
-}
-
-func (e *ResponseError) Error() string {
-	s := "http " + strconv.Itoa(e.StatusCode)
-	if e.RequestID != "" {
-		s += " request-id " + e.RequestID
-	}
-	if e.Err != nil {
-		s += ": " + e.Err.Error()
-	}
-	return s
-}
-
-func (e *ResponseError) Unwrap() error { return e.Err }
-
-// RateLimits returns the rate limits the failed response reported, or nil.
-func (e *ResponseError) RateLimits() *llm.RateLimits { return e.Limits }
-
 // errorBody is the API's error shape:
 // {"type":"error","error":{"type":"…","message":"…"},"request_id":"…"}.
 type errorBody struct {
@@ -65,7 +39,7 @@ func responseError(resp *http.Response) *llm.Error {
 		Type:     eb.Error.Type,
 		Message:  eb.Error.Message,
 		Class:    classify(resp.StatusCode, eb.Error.Type),
-		Err:      &ResponseError{StatusCode: resp.StatusCode, RequestID: id, Limits: limits},
+		Err:      &llm.ResponseError{StatusCode: resp.StatusCode, RequestID: id, Limits: limits},
 	}
 	if e.Message == "" {
 		e.Message = plainMessage(resp.StatusCode, data)

@@ -73,18 +73,7 @@ func New(cfg Config) *Client {
 		cfg.Timeout = DefaultTimeout
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{
-			Transport: &http.Transport{
-				Proxy:                 http.ProxyFromEnvironment,
-				DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-				ForceAttemptHTTP2:     true,
-				MaxIdleConnsPerHost:   1024,
-				IdleConnTimeout:       90 * time.Second,
-				TLSHandshakeTimeout:   10 * time.Second,
-				ExpectContinueTimeout: time.Second,
-			},
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
+		cfg.HTTPClient = llm.NewHTTPClient()
 	}
 	base := strings.TrimSuffix(strings.TrimRight(cfg.BaseURL, "/"), "/v1")
 	return &Client{cfg: cfg, base: base, hc: cfg.HTTPClient}
@@ -171,7 +160,7 @@ func (c *Client) Generate(ctx context.Context, req llm.Request) (*llm.Response, 
 	var cr chatResponse
 	malformed := func(cause error) *llm.Error {
 		return &llm.Error{Provider: Name, Class: llm.Transient, Status: resp.StatusCode, Message: "malformed response body",
-			Err: &ResponseError{StatusCode: resp.StatusCode, RequestID: reqID, Limits: limits, Err: cause}}
+			Err: &llm.ResponseError{StatusCode: resp.StatusCode, RequestID: reqID, Limits: limits, Err: cause}}
 	}
 	if err := json.Unmarshal(raw, &cr); err != nil {
 		return nil, malformed(err)
@@ -225,32 +214,6 @@ func drainClose(body io.ReadCloser) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(body, 64<<10))
 	_ = body.Close()
 }
-
-// ResponseError is the Err of an *llm.Error built from an HTTP response. The
-// limiter reads the rate-limit headers of failed calls through its
-// RateLimits method.
-type ResponseError struct {
-	StatusCode int
-	RequestID  string
-	Limits     *llm.RateLimits // nil when the response had no x-ratelimit-* headers
-	Err        error           // why a 2xx body was unusable, if it was
-}
-
-func (e *ResponseError) Error() string {
-	s := "http " + strconv.Itoa(e.StatusCode)
-	if e.RequestID != "" {
-		s += " request-id " + e.RequestID
-	}
-	if e.Err != nil {
-		s += ": " + e.Err.Error()
-	}
-	return s
-}
-
-func (e *ResponseError) Unwrap() error { return e.Err }
-
-// RateLimits returns the rate limits the failed response reported, or nil.
-func (e *ResponseError) RateLimits() *llm.RateLimits { return e.Limits }
 
 // wireError is what parseErrorBody found.
 type wireError struct {
@@ -321,7 +284,7 @@ func responseError(resp *http.Response, limits *llm.RateLimits, now time.Time) *
 		Status:   resp.StatusCode,
 		Type:     we.typ,
 		Message:  we.message,
-		Err:      &ResponseError{StatusCode: resp.StatusCode, RequestID: reqID, Limits: limits},
+		Err:      &llm.ResponseError{StatusCode: resp.StatusCode, RequestID: reqID, Limits: limits},
 	}
 	if e.Type == "" {
 		e.Type = we.code
