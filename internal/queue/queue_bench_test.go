@@ -1,0 +1,100 @@
+package queue_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"netsmith/internal/dbtest"
+	"netsmith/internal/netcfg"
+	"netsmith/internal/queue"
+	"netsmith/internal/store"
+)
+
+func benchQueue(b *testing.B, url string, workers int, work queue.WorkFunc) *queue.Queue {
+	b.Helper()
+	q, err := queue.Open(b.Context(), url, queue.Config{Workers: workers, Work: work, PollInterval: 50 * time.Millisecond})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := q.Migrate(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	if err := q.Start(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = q.Stop(ctx)
+		q.Close()
+	})
+	return q
+}
+
+func benchJob(i int) *store.Job {
+	return &store.Job{ID: fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i), Kind: netcfg.KindGenerate,
+		RequestHash: "h", Request: []byte(`{}`)}
+}
+
+// BenchmarkSubmit is one job stored and queued (our row and River's, one
+// transaction).
+func BenchmarkSubmit(b *testing.B) {
+	for _, db := range []struct {
+		name string
+		url  func(testing.TB) string
+	}{{"sqlite", dbtest.SQLite}, {"postgres", dbtest.Postgres}} {
+		b.Run(db.name, func(b *testing.B) {
+			q := benchQueue(b, db.url(b), 0, nil)
+			i := 0
+			for b.Loop() {
+				if _, _, err := q.Enqueue(b.Context(), benchJob(i)); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}
+
+// BenchmarkClaimAndComplete is the queue's own cost per job: claim, run a
+// no-op, store the result and complete, with 20 workers. It reports jobs/s.
+func BenchmarkClaimAndComplete(b *testing.B) {
+	for _, db := range []struct {
+		name string
+		url  func(testing.TB) string
+	}{{"sqlite", dbtest.SQLite}, {"postgres", dbtest.Postgres}} {
+		b.Run(db.name, func(b *testing.B) {
+			q := benchQueue(b, db.url(b), 20, func(context.Context, *store.Job) (*store.Result, error) {
+				return &store.Result{Body: []byte(`{}`)}, nil
+			})
+			n := 0
+			start := time.Now()
+			for b.Loop() {
+				if _, _, err := q.Enqueue(b.Context(), benchJob(n)); err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+			// Wait for every job to finish, polling the depth.
+			tick := time.NewTicker(10 * time.Millisecond)
+			defer tick.Stop()
+			deadline := time.Now().Add(2 * time.Minute)
+			for {
+				d, err := q.Depth(b.Context())
+				if err != nil {
+					b.Fatal(err)
+				}
+				if d[netcfg.StateQueued]+d[netcfg.StateRunning]+d[netcfg.StateRetrying] == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					b.Fatalf("jobs still pending: %v", d)
+				}
+				<-tick.C
+			}
+			b.ReportMetric(float64(n)/time.Since(start).Seconds(), "jobs/s")
+		})
+	}
+}
