@@ -61,6 +61,7 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 		out, srvURL    string
 		apiKey, format string
 		progressEvery  time.Duration
+		economy        bool
 	)
 	fs := flag.NewFlagSet("batch", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -69,6 +70,7 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&srvURL, "server", "", "run on this netsmith server `URL` instead of embedded")
 	fs.StringVar(&apiKey, "api-key", "", "API key for --server (or NETSMITH_API_KEY)")
 	fs.StringVar(&format, "format", "", "fleet format: yaml, csv or json (default: from the file name)")
+	fs.BoolVar(&economy, "economy", false, "make the intents' templates through the Message Batches API: half price, slower (anthropic provider)")
 	fs.DurationVar(&progressEvery, "progress-every", 0, "how often to report progress (default 200ms on a terminal, 2s otherwise)")
 	pos, err := parseFlags(fs, args, getenv)
 	if err != nil {
@@ -135,7 +137,7 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 		client = httpapi.NewClient("http://"+s.addr, nil, "")
 	}
 
-	b, err := client.SubmitBatch(ctx, filepath.Base(path), format, data)
+	b, err := client.SubmitFleet(ctx, httpapi.SubmitOptions{Name: filepath.Base(path), Format: format, Economy: economy}, data)
 	if err != nil {
 		return err
 	}

@@ -52,6 +52,7 @@ type Config struct {
 	LogFormat       string
 	Cache           bool
 	CacheTTL        time.Duration
+	EconomyPoll     time.Duration
 	PprofAddr       string
 	UpstreamRPM     int64
 	UpstreamITPM    int64
@@ -85,6 +86,7 @@ func (c *Config) engineFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.PprofAddr, "pprof", "", "serve net/http/pprof on this loopback `address` (off when empty)")
 	fs.BoolVar(&c.Cache, "cache", true, "share one template per intent (false: one model call per device)")
 	fs.DurationVar(&c.CacheTTL, "cache-ttl", 7*24*time.Hour, "how long a cached template is used")
+	fs.DurationVar(&c.EconomyPoll, "economy-poll", 30*time.Second, "how often an economy batch looks at its Message Batch")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 }
@@ -242,6 +244,7 @@ type engine struct {
 	metrics *metrics.Metrics
 	cache   *cache.Cache
 	svc     *generate.Service
+	economy bool // the provider can make templates through Message Batches
 }
 
 func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, workers int) (*engine, error) {
@@ -253,12 +256,23 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, workers i
 	}
 	// The queue calls runner, which needs the queue's database for the
 	// cache: tie the knot through a closure.
-	var runner *worker.Runner
+	var (
+		runner     *worker.Runner
+		economy    *generate.Economy
+		economyRun queue.EconomyFunc
+	)
+	batchAPI, _ := llmClient.(generate.BatchAPI)
+	if batchAPI != nil && cfg.Cache {
+		economyRun = func(ctx context.Context, batchID string) (time.Duration, error) {
+			return economy.Step(ctx, batchID)
+		}
+	}
 	q, err := queue.Open(ctx, cfg.DB, queue.Config{
 		Workers: workers,
 		Work: func(ctx context.Context, j *store.Job) (*store.Result, error) {
 			return runner.Run(ctx, j)
 		},
+		Economy:      economyRun,
 		MaxAttempts:  cfg.MaxAttempts,
 		JobTimeout:   cfg.JobTimeout,
 		RescueAfter:  cfg.RescueAfter,
@@ -298,6 +312,10 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, workers i
 		Limiters: limiters,
 	})
 	runner = worker.New(svc, logger)
+	if economyRun != nil {
+		economy = svc.NewEconomy(generate.EconomyConfig{Batches: batchAPI, Conn: q.Conn(), ReadConn: q.ReadConn(),
+			Poll: cfg.EconomyPoll, TTL: cfg.CacheTTL, Logger: logger})
+	}
 	metrics.RegisterQueueDepth(reg, func() map[string]float64 {
 		dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
@@ -312,7 +330,7 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, workers i
 		}
 		return out
 	})
-	return &engine{q: q, reg: reg, metrics: m, cache: tc, svc: svc}, nil
+	return &engine{q: q, reg: reg, metrics: m, cache: tc, svc: svc, economy: economyRun != nil}, nil
 }
 
 // processID names this process for cache leases: host, pid and a random
@@ -350,8 +368,9 @@ func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server
 	if err != nil {
 		return nil, err
 	}
-	api := httpapi.NewServer(httpapi.Config{MaxBody: cfg.MaxBody, MaxQueue: cfg.MaxQueue, Provider: cfg.Provider},
-		httpapi.Deps{Queue: eng.q, Cache: eng.cache, Metrics: eng.metrics, Registry: eng.reg, Logger: logger})
+	api := httpapi.NewServer(httpapi.Config{MaxBody: cfg.MaxBody, MaxQueue: cfg.MaxQueue, Provider: cfg.Provider, Economy: eng.economy},
+		httpapi.Deps{Queue: eng.q, Cache: eng.cache, Metrics: eng.metrics, Registry: eng.reg, Logger: logger,
+			TemplateMeta: eng.svc.TemplateMeta})
 	var handler http.Handler = api
 	if cfg.Role == "worker" {
 		handler = api.OpsHandler()

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"netsmith/internal/cache"
 	"netsmith/internal/fleet"
@@ -84,18 +85,35 @@ func trimLists(v any) any {
 // renderData is the data a device's template is rendered with.
 func renderData(vars map[string]any) map[string]any { return netcfg.DeriveVars(vars) }
 
-func (s *Service) generateCached(ctx context.Context, req *netcfg.JobRequest) (*Result, error) {
+// TemplateMeta describes the template-cache entry of req's intent: its key
+// and what invalidation selects it by.
+func (s *Service) TemplateMeta(req *netcfg.JobRequest) cache.Meta {
 	d := req.Device
 	key, _ := s.IntentKey(req)
-	vars := deviceVars(d)
 	intentJSON, _ := json.Marshal(netcfg.Intent{Role: d.Role, Platform: d.Platform, OSVersion: d.OSVersion,
 		Requirements: req.Requirements, Constants: fleet.RedactSecrets(req.Constants)})
-	meta := cache.Meta{Key: key, Kind: cache.KindTemplate, Role: d.Role, Platform: string(d.Platform), Intent: string(intentJSON)}
+	return cache.Meta{Key: key, Kind: cache.KindTemplate, Role: d.Role, Platform: string(d.Platform), Intent: string(intentJSON)}
+}
+
+// maxBusyWait caps how long a device job snoozes on another filler's lease:
+// an economy job leases its templates for a day, and its devices must look
+// again soon after the Message Batch ends, not hours later.
+const maxBusyWait = 30 * time.Second
+
+func (s *Service) generateCached(ctx context.Context, req *netcfg.JobRequest) (*Result, error) {
+	d := req.Device
+	meta := s.TemplateMeta(req)
+	key := meta.Key
+	vars := deviceVars(d)
 	e, outcome, err := s.cfg.Cache.Resolve(ctx, meta, func(ctx context.Context) (*cache.Entry, error) {
 		return s.fillTemplate(ctx, req, exampleOf(fleet.RedactSecrets(vars)))
 	})
 	if errors.Is(err, cache.ErrInvalid) {
 		return s.fallback(ctx, req, key, err)
+	}
+	var busy *cache.BusyError
+	if errors.As(err, &busy) && busy.Wait > maxBusyWait {
+		busy.Wait = maxBusyWait
 	}
 	if err != nil {
 		return nil, err
@@ -131,10 +149,7 @@ func (s *Service) cachedResult(d *netcfg.Device, config string, e *cache.Entry, 
 // is stored invalid.
 func (s *Service) fillTemplate(ctx context.Context, req *netcfg.JobRequest, example map[string]any) (*cache.Entry, error) {
 	d := req.Device
-	spec := prompt.Spec{
-		Task: prompt.TaskTemplate, Platform: string(d.Platform), Role: d.Role, OSVersion: d.OSVersion,
-		Requirements: req.Requirements, Constants: fleet.RedactSecrets(req.Constants), Vars: example,
-	}
+	spec := templateSpec(req, example)
 	var (
 		usage    llm.Usage
 		problems []string
@@ -160,6 +175,15 @@ func (s *Service) fillTemplate(ctx context.Context, req *netcfg.JobRequest, exam
 		spec.Feedback = problems
 	}
 	return nil, &cache.InvalidError{Reason: strings.Join(problems, "; ")}
+}
+
+// templateSpec is the prompt asking for the template of req's intent.
+func templateSpec(req *netcfg.JobRequest, example map[string]any) prompt.Spec {
+	d := req.Device
+	return prompt.Spec{
+		Task: prompt.TaskTemplate, Platform: string(d.Platform), Role: d.Role, OSVersion: d.OSVersion,
+		Requirements: req.Requirements, Constants: fleet.RedactSecrets(req.Constants), Vars: example,
+	}
 }
 
 // lintProblem prefixes feedback about lint findings in a template's render.

@@ -14,6 +14,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,6 +44,20 @@ type BatchView struct {
 	CreatedAt  time.Time                 `json:"created_at"`
 	ETASeconds *float64                  `json:"eta_seconds,omitempty"`
 	Warnings   []string                  `json:"warnings,omitempty"`
+	// Economy is set for a batch submitted with economy=true whose
+	// intents' templates go through the Message Batches API.
+	Economy *EconomyView `json:"economy,omitempty"`
+}
+
+// EconomyView is the economy-mode part of a batch: its Message Batch and how
+// many templates it made (Filled) or gave back to the normal path
+// (Released).
+type EconomyView struct {
+	MessageBatchID string `json:"message_batch_id,omitempty"`
+	State          string `json:"state"`
+	Requests       int64  `json:"requests"`
+	Filled         int64  `json:"filled"`
+	Released       int64  `json:"released"`
 }
 
 // BatchResult is one line of GET /v1/batches/{id}/results as NDJSON.
@@ -80,6 +95,19 @@ func (s *Server) handleSubmitBatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := cmp.Or(r.URL.Query().Get("name"), "fleet")
+	economy := false
+	if v := r.URL.Query().Get("economy"); v != "" {
+		if economy, err = strconv.ParseBool(v); err != nil {
+			s.writeError(w, r, &Error{Status: http.StatusBadRequest, Type: "invalid_request_error",
+				Msg: "economy: want true or false, got " + strconv.Quote(v)})
+			return
+		}
+	}
+	if economy && (!s.cfg.Economy || s.meta == nil || s.cache == nil) {
+		s.writeError(w, r, &Error{Status: http.StatusBadRequest, Type: "invalid_request_error",
+			Msg: "economy mode needs the anthropic provider (Message Batches API) and the template cache"})
+		return
+	}
 	f, err := fleet.Parser{Format: fleetFormat(r)}.Parse(name, body)
 	if err != nil {
 		var fe fleet.Errors
@@ -90,7 +118,7 @@ func (s *Server) handleSubmitBatch(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	b, err := s.submitFleet(r.Context(), name, f)
+	b, err := s.submitFleet(r.Context(), name, f, economy)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -101,6 +129,7 @@ func (s *Server) handleSubmitBatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := batchView(st, time.Now())
+	s.addEconomy(r.Context(), s.q.Conn(), v) // the writer: it has just committed
 	for _, warn := range f.Warnings {
 		v.Warnings = append(v.Warnings, warn.Error())
 	}
@@ -117,7 +146,7 @@ func (s *Server) writeFleetErrors(w http.ResponseWriter, fe fleet.Errors) {
 }
 
 // submitFleet queues one job per device, all or nothing.
-func (s *Server) submitFleet(ctx context.Context, name string, f *fleet.Fleet) (*store.Batch, error) {
+func (s *Server) submitFleet(ctx context.Context, name string, f *fleet.Fleet, economy bool) (*store.Batch, error) {
 	if s.cfg.MaxQueue > 0 {
 		d, err := s.q.Depth(ctx)
 		if err != nil {
@@ -135,10 +164,23 @@ func (s *Server) submitFleet(ctx context.Context, name string, f *fleet.Fleet) (
 	now := time.Now()
 	b := &store.Batch{ID: newID(), Name: name, Devices: len(f.Devices), Intents: len(f.Intents), CreatedAt: now}
 	jobs := make([]*store.Job, len(f.Devices))
+	var eco *queue.Economy
+	if economy {
+		eco = &queue.Economy{LeaseUntil: now.Add(s.cfg.EconomyLease)}
+	}
+	seen := map[string]bool{}
 	for i := range f.Devices {
 		d := &f.Devices[i]
 		req := netcfg.JobRequest{Kind: netcfg.KindGenerate, Device: &d.Device,
 			Requirements: d.Intent.Requirements, Constants: d.Intent.Constants}
+		if eco != nil {
+			m := s.meta(&req)
+			if !seen[m.Key] {
+				seen[m.Key] = true
+				eco.Templates = append(eco.Templates, &store.Template{Key: m.Key, Kind: m.Kind, Role: m.Role,
+					Platform: m.Platform, Hostname: m.Hostname, Intent: m.Intent})
+			}
+		}
 		body, err := json.Marshal(req)
 		if err != nil {
 			return nil, err
@@ -147,8 +189,12 @@ func (s *Server) submitFleet(ctx context.Context, name string, f *fleet.Fleet) (
 		jobs[i] = &store.Job{ID: newID(), Kind: netcfg.KindGenerate, RequestHash: hex.EncodeToString(sum[:]),
 			Request: body, CreatedAt: now}
 	}
-	if err := s.q.EnqueueBatch(ctx, b, jobs); err != nil {
+	leased, err := s.q.EnqueueEconomyBatch(ctx, b, jobs, eco)
+	if err != nil {
 		return nil, err
+	}
+	if eco != nil {
+		s.logger.InfoContext(ctx, "economy batch queued", "batch_id", b.ID, "intents", len(eco.Templates), "leased", leased)
 	}
 	return b, nil
 }
@@ -163,7 +209,22 @@ func (s *Server) handleGetBatch(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, batchView(st, time.Now()))
+	v := batchView(st, time.Now())
+	s.addEconomy(r.Context(), s.q.ReadConn(), v)
+	writeJSON(w, http.StatusOK, v)
+}
+
+// addEconomy adds the batch's economy record, when it has one.
+func (s *Server) addEconomy(ctx context.Context, c store.Conn, v *BatchView) {
+	ec, err := store.GetEconomy(ctx, c, v.ID)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			s.logger.WarnContext(ctx, "read economy record", "batch_id", v.ID, "error", err)
+		}
+		return
+	}
+	v.Economy = &EconomyView{MessageBatchID: ec.MessageBatchID, State: ec.State, Requests: ec.Requests,
+		Filled: ec.Filled, Released: ec.Released}
 }
 
 func batchView(st *store.BatchStatus, now time.Time) *BatchView {

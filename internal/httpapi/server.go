@@ -18,6 +18,7 @@ import (
 
 	"netsmith/internal/cache"
 	"netsmith/internal/metrics"
+	"netsmith/internal/netcfg"
 	"netsmith/internal/queue"
 )
 
@@ -37,6 +38,12 @@ type Config struct {
 	EventPoll time.Duration
 	// Provider is reported by /api/health.
 	Provider string
+	// Economy says the provider can make templates through the Message
+	// Batches API (POST /v1/batches?economy=true).
+	Economy bool
+	// EconomyLease is how long a batch's economy job holds its intents'
+	// template leases (default 25 h: a Message Batch ends within 24 h).
+	EconomyLease time.Duration
 }
 
 // Deps are the parts a Server works with.
@@ -46,6 +53,9 @@ type Deps struct {
 	Metrics  *metrics.Metrics
 	Registry prometheus.Gatherer
 	Logger   *slog.Logger
+	// TemplateMeta names the template-cache entry of a request's intent
+	// (generate.Service.TemplateMeta); economy mode needs it.
+	TemplateMeta func(*netcfg.JobRequest) cache.Meta
 }
 
 // Server serves the API.
@@ -57,6 +67,7 @@ type Server struct {
 	metrics *metrics.Metrics
 	reg     prometheus.Gatherer
 	mux     *http.ServeMux
+	meta    func(*netcfg.JobRequest) cache.Meta
 }
 
 // NewServer returns the API handler.
@@ -73,7 +84,11 @@ func NewServer(cfg Config, d Deps) *Server {
 	if cfg.EventPoll <= 0 {
 		cfg.EventPoll = time.Second
 	}
-	s := &Server{cfg: cfg, q: d.Queue, cache: d.Cache, logger: d.Logger, metrics: d.Metrics, reg: d.Registry, mux: http.NewServeMux()}
+	if cfg.EconomyLease <= 0 {
+		cfg.EconomyLease = 25 * time.Hour
+	}
+	s := &Server{cfg: cfg, q: d.Queue, cache: d.Cache, logger: d.Logger, metrics: d.Metrics, reg: d.Registry,
+		mux: http.NewServeMux(), meta: d.TemplateMeta}
 	s.routes()
 	return s
 }

@@ -31,6 +31,21 @@ type maintainArgs struct{}
 
 func (maintainArgs) Kind() string { return "netsmith_maintain" }
 
+// economyArgs is the River payload of a fleet batch's economy job: it makes
+// the templates the batch leased at submit through one Message Batch.
+type economyArgs struct {
+	BatchID string `json:"batch_id"`
+}
+
+func (economyArgs) Kind() string { return "netsmith_economy" }
+
+// economyQueue is the River queue of economy jobs, apart from the device
+// jobs so that devices waiting on its leases never starve it of workers.
+const economyQueue = "netsmith_economy"
+
+// economyMaxAttempts bounds the failed steps (not the polls) of an economy job.
+const economyMaxAttempts = 10
+
 // riverEngine is the engine for one River driver.
 type riverEngine[TDriver riverdriver.Driver[TTx], TTx any] struct {
 	q        *Queue
@@ -52,6 +67,7 @@ func newRiverEngine[TDriver riverdriver.Driver[TTx], TTx any](q *Queue, driver T
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &jobWorker[TDriver, TTx]{e: e})
 	river.AddWorker(workers, &maintainWorker[TDriver, TTx]{e: e})
+	river.AddWorker(workers, &economyWorker[TDriver, TTx]{e: e})
 	rc := &river.Config{
 		JobTimeout:           cfg.JobTimeout,
 		RescueStuckJobsAfter: cfg.RescueAfter,
@@ -65,7 +81,10 @@ func newRiverEngine[TDriver riverdriver.Driver[TTx], TTx any](q *Queue, driver T
 		CompletedJobRetentionPeriod: 24 * time.Hour,
 	}
 	if cfg.Workers > 0 {
-		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
+		rc.Queues = map[string]river.QueueConfig{
+			river.QueueDefault: {MaxWorkers: cfg.Workers},
+			economyQueue:       {MaxWorkers: cfg.EconomyWorkers},
+		}
 		rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(
 			river.PeriodicInterval(cfg.MaintainInterval),
 			func() (river.JobArgs, *river.InsertOpts) {
@@ -132,11 +151,36 @@ func (e *riverEngine[TDriver, TTx]) enqueue(ctx context.Context, j *store.Job) (
 // riverInsertChunk bounds one River InsertManyTx call.
 const riverInsertChunk = 1000
 
-func (e *riverEngine[TDriver, TTx]) enqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job) error {
-	return e.inTx(ctx, func(tx TTx) error {
+func (e *riverEngine[TDriver, TTx]) enqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job, eco *Economy) (int, error) {
+	leased := 0
+	err := e.inTx(ctx, func(tx TTx) error {
 		c := e.wrap(tx)
+		leased = 0
 		if err := store.InsertBatch(ctx, c, b); err != nil {
 			return err
+		}
+		if eco != nil {
+			// The leases are taken before the devices are queued, in their
+			// transaction: no device job can start a normal fill first.
+			owner := store.EconomyOwner(b.ID)
+			for _, t := range eco.Templates {
+				ok, err := store.AcquireTemplateLease(ctx, c, t, owner, eco.LeaseUntil, b.CreatedAt)
+				if err != nil {
+					return err
+				}
+				if ok {
+					leased++
+				}
+			}
+			if leased > 0 {
+				if err := store.InsertEconomy(ctx, c, &store.Economy{BatchID: b.ID, CreatedAt: b.CreatedAt}); err != nil {
+					return err
+				}
+				if _, err := e.client.InsertTx(ctx, tx, economyArgs{BatchID: b.ID},
+					&river.InsertOpts{Queue: economyQueue, MaxAttempts: economyMaxAttempts}); err != nil {
+					return fmt.Errorf("insert economy queue row: %w", err)
+				}
+			}
 		}
 		for start := 0; start < len(jobs); start += riverInsertChunk {
 			chunk := jobs[start:min(start+riverInsertChunk, len(jobs))]
@@ -154,6 +198,7 @@ func (e *riverEngine[TDriver, TTx]) enqueueBatch(ctx context.Context, b *store.B
 		}
 		return store.InsertJobs(ctx, c, jobs)
 	})
+	return leased, err
 }
 
 // errDuplicate rolls back an enqueue that found an existing job.
@@ -416,6 +461,59 @@ func (w *maintainWorker[TDriver, TTx]) Work(ctx context.Context, _ *river.Job[ma
 		}
 		q.cfg.Logger.WarnContext(ctx, "reconcile orphaned job", "job_id", j.ID, "state", state, "reason", msg)
 		q.finish(ctx, j, state, msg)
+	}
+	return nil
+}
+
+// economyWorker runs a fleet batch's economy job: each step either ends it
+// or asks to be run again after a while (the Message Batch is not done).
+type economyWorker[TDriver riverdriver.Driver[TTx], TTx any] struct {
+	river.WorkerDefaults[economyArgs]
+	e *riverEngine[TDriver, TTx]
+}
+
+func (w *economyWorker[TDriver, TTx]) Timeout(*river.Job[economyArgs]) time.Duration {
+	return w.e.q.cfg.JobTimeout
+}
+
+func (w *economyWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[economyArgs]) error {
+	q := w.e.q
+	id := rj.Args.BatchID
+	if q.cfg.Economy == nil {
+		// No one here can make the templates: give the leases back so the
+		// devices take the normal path at once.
+		q.cfg.Logger.ErrorContext(ctx, "economy job on a worker without economy mode; releasing its leases", "batch_id", id)
+		if err := releaseEconomyLeases(ctx, w.e.conn(), id); err != nil {
+			return err
+		}
+		return river.JobCancel(errors.New("economy mode is not configured on this worker"))
+	}
+	again, err := q.cfg.Economy(ctx, id)
+	switch {
+	case err != nil && rj.Attempt >= rj.MaxAttempts:
+		q.cfg.Logger.ErrorContext(ctx, "economy job gave up; releasing its leases", "batch_id", id, slog.Any("error", err))
+		return errors.Join(err, releaseEconomyLeases(context.WithoutCancel(ctx), w.e.conn(), id))
+	case err != nil:
+		q.cfg.Logger.WarnContext(ctx, "economy step failed", "batch_id", id, "attempt", rj.Attempt, slog.Any("error", err))
+		return err
+	case again > 0:
+		return river.JobSnooze(again)
+	}
+	return nil
+}
+
+// releaseEconomyLeases gives back every template lease a batch's economy job
+// holds.
+func releaseEconomyLeases(ctx context.Context, c store.Conn, batchID string) error {
+	owner := store.EconomyOwner(batchID)
+	keys, err := store.LeasedTemplateKeys(ctx, c, owner)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := store.ReleaseTemplateLease(ctx, c, k, owner); err != nil {
+			return err
+		}
 	}
 	return nil
 }

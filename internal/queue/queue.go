@@ -46,6 +46,18 @@ type SnoozeError struct {
 func (e *SnoozeError) Error() string { return fmt.Sprintf("snooze %s: %v", e.After, e.Err) }
 func (e *SnoozeError) Unwrap() error { return e.Err }
 
+// EconomyFunc runs one step of a fleet batch's economy job. It returns
+// again > 0 to be run again after that long (its Message Batch is still
+// running), 0 when the job is done, or an error to retry with backoff.
+type EconomyFunc func(ctx context.Context, batchID string) (again time.Duration, err error)
+
+// Economy asks EnqueueBatch for economy mode: the templates of these
+// intents are leased to the batch's economy job until LeaseUntil.
+type Economy struct {
+	Templates  []*store.Template // one per distinct intent: key and provenance
+	LeaseUntil time.Time
+}
+
 // Config configures a Queue.
 type Config struct {
 	// Workers is how many jobs this process runs at once; 0 makes an
@@ -53,6 +65,12 @@ type Config struct {
 	Workers int
 	// Work runs a job; required when Workers > 0.
 	Work WorkFunc
+	// Economy runs economy jobs (see EnqueueBatch); without it they give
+	// their leases back and devices take the normal path.
+	Economy EconomyFunc
+	// EconomyWorkers is how many economy jobs this process runs at once
+	// (default 2), in a queue of their own.
+	EconomyWorkers int
 	// MaxAttempts is how many times a job is tried before it fails.
 	MaxAttempts int
 	// JobTimeout bounds one attempt.
@@ -82,6 +100,9 @@ type Config struct {
 func (c *Config) setDefaults() {
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 5
+	}
+	if c.EconomyWorkers <= 0 {
+		c.EconomyWorkers = 2
 	}
 	if c.JobTimeout <= 0 {
 		c.JobTimeout = 3 * time.Minute
@@ -121,8 +142,9 @@ type engine interface {
 	readConn() store.Conn
 	// enqueue inserts j and its River row in one transaction.
 	enqueue(ctx context.Context, j *store.Job) (existing *store.Job, err error)
-	// enqueueBatch inserts b, its jobs and their River rows in one transaction.
-	enqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job) error
+	// enqueueBatch inserts b, its jobs and their River rows in one
+	// transaction, with eco's leases and economy job when eco is set.
+	enqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job, eco *Economy) (leased int, err error)
 	// cancel cancels the River row and marks j canceled, in one transaction.
 	cancel(ctx context.Context, j *store.Job, state netcfg.JobState, reason string) (bool, error)
 	migrate(ctx context.Context) ([]string, error)
@@ -243,6 +265,18 @@ func (q *Queue) Enqueue(ctx context.Context, j *store.Job) (got *store.Job, dupl
 // EnqueueBatch stores a batch and all its jobs, queued, in one transaction:
 // either every device is queued or none is.
 func (q *Queue) EnqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job) error {
+	_, err := q.EnqueueEconomyBatch(ctx, b, jobs, nil)
+	return err
+}
+
+// EnqueueEconomyBatch is EnqueueBatch in economy mode: in the same
+// transaction it leases the template of every intent in eco that has no
+// usable entry and no other filler to the owner store.EconomyOwner(b.ID),
+// and, when it leased any, queues the batch's economy job, which makes them
+// through one Message Batch. Device jobs wait on those leases as on any
+// other filler's. It returns how many templates it leased. A nil eco is
+// plain EnqueueBatch.
+func (q *Queue) EnqueueEconomyBatch(ctx context.Context, b *store.Batch, jobs []*store.Job, eco *Economy) (int, error) {
 	now := q.cfg.Clock()
 	if b.CreatedAt.IsZero() {
 		b.CreatedAt = now
@@ -257,11 +291,12 @@ func (q *Queue) EnqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.
 		}
 		j.State, j.UpdatedAt = netcfg.StateQueued, j.CreatedAt
 	}
-	if err := q.eng.enqueueBatch(ctx, b, jobs); err != nil {
-		return err
+	leased, err := q.eng.enqueueBatch(ctx, b, jobs, eco)
+	if err != nil {
+		return 0, err
 	}
 	q.bumpDepth(int64(len(jobs)))
-	return nil
+	return leased, nil
 }
 
 // Get returns a job with its result, or store.ErrNotFound.
