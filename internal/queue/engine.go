@@ -57,8 +57,11 @@ type riverEngine[TDriver riverdriver.Driver[TTx], TTx any] struct {
 	rollback func(ctx context.Context, tx TTx) error
 	wrap     func(tx TTx) store.Conn
 	lock     func(ctx context.Context, fn func() error) error // serializes migrations across processes
-	closeFn  func()
-	started  bool
+
+	completions   chan *completion // to the group committer, while workers run
+	completionsOK chan struct{}    // closed when the group committer has ended
+	closeFn       func()
+	started       bool
 }
 
 func newRiverEngine[TDriver riverdriver.Driver[TTx], TTx any](q *Queue, driver TDriver, e *riverEngine[TDriver, TTx]) (*riverEngine[TDriver, TTx], error) {
@@ -275,7 +278,11 @@ func (e *riverEngine[TDriver, TTx]) start(ctx context.Context) error {
 	if e.q.cfg.Workers == 0 {
 		return nil // insert-only: River has nothing to run here
 	}
+	e.completions, e.completionsOK = make(chan *completion), make(chan struct{})
+	go e.runCompletions(e.completions, e.completionsOK)
 	if err := e.client.Start(ctx); err != nil {
+		close(e.completions)
+		<-e.completionsOK
 		return fmt.Errorf("start river: %w", err)
 	}
 	e.started = true
@@ -286,6 +293,12 @@ func (e *riverEngine[TDriver, TTx]) stop(ctx context.Context) error {
 	if !e.started {
 		return nil
 	}
+	// Every worker has returned once River has stopped: then the group
+	// committer can end.
+	defer func() {
+		close(e.completions)
+		<-e.completionsOK
+	}()
 	err := e.client.Stop(ctx)
 	if err == nil {
 		return nil
@@ -350,14 +363,7 @@ func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArg
 		// Record the result even if the job's context ended meanwhile.
 		dbctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		err := e.inTx(dbctx, func(tx TTx) error {
-			if _, err := store.Complete(dbctx, e.wrap(tx), j.ID, rj.Attempt, j.StartedAt, res, cfg.Clock()); err != nil {
-				return err
-			}
-			_, err := river.JobCompleteTx[TDriver](dbctx, tx, rj)
-			return err
-		})
-		if err != nil {
+		if err := e.complete(dbctx, &completion{ctx: dbctx, j: j, rj: rj, res: res}); err != nil {
 			return fmt.Errorf("complete job %s: %w", j.ID, err)
 		}
 		q.watch.notify(j.ID)
@@ -413,6 +419,102 @@ func (q *Queue) finish(ctx context.Context, j *store.Job, s netcfg.JobState, msg
 		q.watch.notify(j.ID)
 		q.countFinal(j.Kind, s)
 	}
+}
+
+// completion is a job's result waiting to be committed with its queue row.
+type completion struct {
+	// ctx is the worker's: River's JobCompleteTx finds its client in it.
+	ctx  context.Context
+	j    *store.Job
+	rj   *river.Job[jobArgs]
+	res  *store.Result
+	done chan error
+}
+
+// groupMax and groupWait bound a group commit: completions that arrive
+// within groupWait of each other share one transaction, up to groupMax.
+const (
+	groupMax  = 64
+	groupWait = 2 * time.Millisecond
+)
+
+// complete commits c's result and completes its queue row in one
+// transaction. Concurrent completions are committed together (group
+// commit): each keeps the guarantee (its result and its completion commit
+// together or not at all), and the database sees one commit instead of
+// many, which on SQLite's single writer is most of a job's cost.
+func (e *riverEngine[TDriver, TTx]) complete(ctx context.Context, c *completion) error {
+	if e.completions == nil {
+		return e.commitGroup(ctx, []*completion{c})
+	}
+	c.done = make(chan error, 1)
+	select {
+	case e.completions <- c:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-c.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// runCompletions is the group committer; it ends when completions closes.
+func (e *riverEngine[TDriver, TTx]) runCompletions(in <-chan *completion, finished chan<- struct{}) {
+	defer close(finished)
+	for first := range in {
+		group := []*completion{first}
+		timer := time.NewTimer(groupWait)
+	gather:
+		for len(group) < groupMax {
+			select {
+			case c, ok := <-in:
+				if !ok {
+					break gather
+				}
+				group = append(group, c)
+			case <-timer.C:
+				break gather
+			}
+		}
+		timer.Stop()
+		// Every worker's context carries the same River client, which
+		// JobCompleteTx looks up there.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(first.ctx), 30*time.Second)
+		err := e.commitGroup(ctx, group)
+		if err != nil && len(group) > 1 {
+			// One bad completion fails the group: commit each on its own
+			// so the others land and the bad one gets its own error.
+			for _, c := range group {
+				c.done <- e.commitGroup(ctx, []*completion{c})
+			}
+		} else {
+			for _, c := range group {
+				if c.done != nil {
+					c.done <- err
+				}
+			}
+		}
+		cancel()
+	}
+}
+
+func (e *riverEngine[TDriver, TTx]) commitGroup(ctx context.Context, group []*completion) error {
+	now := e.q.cfg.Clock()
+	return e.inTx(ctx, func(tx TTx) error {
+		conn := e.wrap(tx)
+		for _, c := range group {
+			if _, err := store.Complete(ctx, conn, c.j.ID, c.rj.Attempt, c.j.StartedAt, c.res, now); err != nil {
+				return err
+			}
+			if _, err := river.JobCompleteTx[TDriver](ctx, tx, c.rj); err != nil {
+				return fmt.Errorf("complete queue row of job %s: %w", c.j.ID, err)
+			}
+		}
+		return nil
+	})
 }
 
 // maintainWorker expires overdue jobs and reconciles orphans, on the leader.
