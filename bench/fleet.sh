@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Issue 4 scenario: a fleet of 5,000 devices over 50 intents, embedded
+# batch, fake Anthropic with 1 s latency, 100 workers. One upstream call per
+# intent is the target; the wall time is compared with the upstream's own
+# latency budget (50 calls, 100 at a time: one round of LATENCY).
+#   bash bench/fleet.sh [DEVICES] [INTENTS] [LATENCY_SECONDS] [WORKERS]
+source "$(dirname "$0")/lib.sh"
+DEVICES=${1:-5000}
+INTENTS=${2:-50}
+LAT=${3:-1}
+WORKERS=${4:-100}
+build
+start_fake --latency "${LAT}s"
+{
+	echo "hostname,role,platform,os_version,site,requirements,var.mgmt_ip,var.mgmt_gateway,var.enable_secret"
+	for i in $(seq 0 $((DEVICES - 1))); do
+		k=$((i % INTENTS))
+		printf 'sw%05d,access,cisco_xe,17.9,site%d,"access switch variant %d, VLANs 10 20 99, SSH only",10.%d.%d.10/16,10.%d.0.1,vault:net/enable\n' \
+			"$i" "$k" "$k" $((i / 250)) $((i % 250)) $((i / 250))
+	done
+} >"$WORK/fleet.csv"
+start=$(date +%s.%N)
+ANTHROPIC_API_KEY=bench-key ANTHROPIC_BASE_URL="$FAKE_URL" "$BIN" batch "$WORK/fleet.csv" --out "$WORK/out" \
+	--db "sqlite://$WORK/b.db" --provider anthropic --concurrency "$WORKERS" --poll-interval 200ms --progress-every 5s
+end=$(date +%s.%N)
+calls=$(curl -s "$FAKE_URL/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])')
+rounds=$(( (INTENTS + WORKERS - 1) / WORKERS ))
+budget=$(python3 -c "print($rounds * $LAT)")
+wall=$(python3 -c "print(round($end - $start, 1))")
+echo "devices $DEVICES, intents $INTENTS, upstream calls $calls, wall ${wall}s, upstream budget ${budget}s"
+record fleet "${wall}s" "${budget}s" "$(python3 -c "print(round($budget / ($end - $start), 3))")" \
+	"embedded SQLite, $DEVICES devices over $INTENTS intents, $calls upstream calls, ${LAT}s latency, $WORKERS workers"
