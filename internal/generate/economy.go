@@ -10,7 +10,6 @@ import (
 
 	"netsmith/internal/fleet"
 	"netsmith/internal/llm"
-	"netsmith/internal/llm/anthropic"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/prompt"
 	"netsmith/internal/render"
@@ -20,9 +19,9 @@ import (
 // BatchAPI is the part of the Message Batches API economy mode uses;
 // *anthropic.Client has it.
 type BatchAPI interface {
-	CreateBatch(ctx context.Context, reqs []anthropic.BatchRequest) (*anthropic.Batch, error)
-	GetBatch(ctx context.Context, id string) (*anthropic.Batch, error)
-	EachBatchResult(ctx context.Context, id string, fn func(anthropic.BatchResult) error) error
+	CreateBatch(ctx context.Context, reqs []llm.BatchRequest) (*llm.Batch, error)
+	GetBatch(ctx context.Context, id string) (*llm.Batch, error)
+	EachBatchResult(ctx context.Context, id string, fn func(llm.BatchResult) error) error
 }
 
 // EconomyConfig configures an Economy.
@@ -103,7 +102,7 @@ func (e *Economy) Step(ctx context.Context, batchID string) (again time.Duration
 	}
 	log := e.cfg.Logger.With("batch_id", batchID)
 	if ec.MessageBatchID == "" {
-		reqs := make([]anthropic.BatchRequest, 0, len(intents))
+		reqs := make([]llm.BatchRequest, 0, len(intents))
 		for _, k := range keys {
 			in, ok := intents[k]
 			if !ok {
@@ -113,7 +112,7 @@ func (e *Economy) Step(ctx context.Context, batchID string) (again time.Duration
 			if err != nil {
 				return 0, err
 			}
-			reqs = append(reqs, anthropic.BatchRequest{CustomID: k, Request: r})
+			reqs = append(reqs, llm.BatchRequest{CustomID: k, Request: r})
 		}
 		if len(reqs) == 0 {
 			return 0, e.releaseAll(ctx, ec, keys, "no device of the batch has the intent")
@@ -148,7 +147,7 @@ func (e *Economy) Step(ctx context.Context, batchID string) (again time.Duration
 	for _, k := range keys {
 		leased[k] = true
 	}
-	err = e.cfg.Batches.EachBatchResult(ctx, ec.MessageBatchID, func(r anthropic.BatchResult) error {
+	err = e.cfg.Batches.EachBatchResult(ctx, ec.MessageBatchID, func(r llm.BatchResult) error {
 		in, ok := intents[r.CustomID]
 		if !ok || !leased[r.CustomID] {
 			return nil
@@ -185,7 +184,7 @@ func (e *Economy) Step(ctx context.Context, batchID string) (again time.Duration
 // store proves one result's template as fillTemplate does and stores it
 // under the economy lease. It reports false, with why, when the result gave
 // no usable template.
-func (e *Economy) store(ctx context.Context, owner string, r anthropic.BatchResult, in economyIntent) (bool, string, error) {
+func (e *Economy) store(ctx context.Context, owner string, r llm.BatchResult, in economyIntent) (bool, string, error) {
 	s := e.svc
 	if r.Response == nil {
 		why := "batch request " + r.Type

@@ -17,6 +17,7 @@ import (
 	"netsmith/internal/generate"
 	"netsmith/internal/httpapi"
 	"netsmith/internal/lint"
+	"netsmith/internal/llm"
 	"netsmith/internal/llm/anthropic"
 	"netsmith/internal/llm/fakeanthropic"
 	"netsmith/internal/llm/llmtest"
@@ -66,7 +67,7 @@ type poisonBatch struct {
 	poison func(customID string) bool
 }
 
-func (p poisonBatch) CreateBatch(ctx context.Context, reqs []anthropic.BatchRequest) (*anthropic.Batch, error) {
+func (p poisonBatch) CreateBatch(ctx context.Context, reqs []llm.BatchRequest) (*llm.Batch, error) {
 	for i := range reqs {
 		if p.poison(reqs[i].CustomID) {
 			reqs[i].Request.System += "\n" + fakeanthropic.DefaultInvalidMarker

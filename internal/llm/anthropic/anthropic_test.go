@@ -361,7 +361,7 @@ func TestBatchResultsShapes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("BatchResults: %v", err)
 	}
-	want := []anthropic.BatchResult{
+	want := []llm.BatchResult{
 		{CustomID: "a", Type: "succeeded", Response: &llm.Response{Provider: "anthropic", Model: "claude-test-20250101", Text: "hello world", StopReason: "end_turn",
 			Usage: llm.Usage{InputTokens: 120, OutputTokens: 55, CacheWriteTokens: 30, CacheReadTokens: 400}}},
 		{CustomID: "b", Type: "errored", Err: &llm.Error{Provider: "anthropic", Class: llm.Permanent, Type: "invalid_request_error", Message: "bad prompt"}},

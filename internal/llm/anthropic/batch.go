@@ -13,86 +13,27 @@ import (
 	"netsmith/internal/llm"
 )
 
-// Batch processing statuses.
-const (
-	BatchInProgress = "in_progress"
-	BatchCanceling  = "canceling"
-	BatchEnded      = "ended"
-)
-
-// Batch result types.
-const (
-	ResultSucceeded = "succeeded"
-	ResultErrored   = "errored"
-	ResultCanceled  = "canceled"
-	ResultExpired   = "expired"
-)
-
-// BatchRequest is one request of a Message Batch. CustomID must be unique in
-// the batch and match ^[a-zA-Z0-9_-]{1,64}$.
-type BatchRequest struct {
-	CustomID string
-	Request  llm.Request
-}
-
-// BatchCounts counts a batch's requests by state.
-type BatchCounts struct {
-	Processing int64 `json:"processing"`
-	Succeeded  int64 `json:"succeeded"`
-	Errored    int64 `json:"errored"`
-	Canceled   int64 `json:"canceled"`
-	Expired    int64 `json:"expired"`
-}
-
-// Batch is a Message Batch. Times the API reports as null are zero.
-type Batch struct {
-	ID                string
-	ProcessingStatus  string // BatchInProgress, BatchCanceling or BatchEnded
-	RequestCounts     BatchCounts
-	CreatedAt         time.Time
-	ExpiresAt         time.Time
-	EndedAt           time.Time
-	CancelInitiatedAt time.Time
-	ArchivedAt        time.Time
-	ResultsURL        string
-	RequestID         string // of the HTTP response that returned the batch
-}
-
-// Ended reports whether the batch's results can be fetched.
-func (b *Batch) Ended() bool { return b.ProcessingStatus == BatchEnded }
-
-// BatchResult is the outcome of one request of a batch. Response is set when
-// Type is ResultSucceeded; Err otherwise (classified from error.type for
-// errored requests, Transient for canceled and expired ones, which can be
-// sent again).
-type BatchResult struct {
-	CustomID string
-	Type     string
-	Response *llm.Response
-	Err      *llm.Error
-}
-
 type wireBatch struct {
-	ID                string      `json:"id"`
-	Type              string      `json:"type"`
-	ProcessingStatus  string      `json:"processing_status"`
-	RequestCounts     BatchCounts `json:"request_counts"`
-	CreatedAt         *time.Time  `json:"created_at"`
-	ExpiresAt         *time.Time  `json:"expires_at"`
-	EndedAt           *time.Time  `json:"ended_at"`
-	CancelInitiatedAt *time.Time  `json:"cancel_initiated_at"`
-	ArchivedAt        *time.Time  `json:"archived_at"`
-	ResultsURL        *string     `json:"results_url"`
+	ID                string          `json:"id"`
+	Type              string          `json:"type"`
+	ProcessingStatus  string          `json:"processing_status"`
+	RequestCounts     llm.BatchCounts `json:"request_counts"`
+	CreatedAt         *time.Time      `json:"created_at"`
+	ExpiresAt         *time.Time      `json:"expires_at"`
+	EndedAt           *time.Time      `json:"ended_at"`
+	CancelInitiatedAt *time.Time      `json:"cancel_initiated_at"`
+	ArchivedAt        *time.Time      `json:"archived_at"`
+	ResultsURL        *string         `json:"results_url"`
 }
 
-func (w *wireBatch) batch(requestID string) *Batch {
+func (w *wireBatch) batch(requestID string) *llm.Batch {
 	t := func(p *time.Time) time.Time {
 		if p == nil {
 			return time.Time{}
 		}
 		return *p
 	}
-	b := &Batch{
+	b := &llm.Batch{
 		ID:                w.ID,
 		ProcessingStatus:  w.ProcessingStatus,
 		RequestCounts:     w.RequestCounts,
@@ -110,7 +51,7 @@ func (w *wireBatch) batch(requestID string) *Batch {
 }
 
 // CreateBatch submits reqs as one Message Batch (POST /v1/messages/batches).
-func (c *Client) CreateBatch(ctx context.Context, reqs []BatchRequest) (*Batch, error) {
+func (c *Client) CreateBatch(ctx context.Context, reqs []llm.BatchRequest) (*llm.Batch, error) {
 	type item struct {
 		CustomID string          `json:"custom_id"`
 		Params   messagesRequest `json:"params"`
@@ -129,18 +70,18 @@ func (c *Client) CreateBatch(ctx context.Context, reqs []BatchRequest) (*Batch, 
 }
 
 // GetBatch returns the batch's current state (GET /v1/messages/batches/{id}).
-func (c *Client) GetBatch(ctx context.Context, id string) (*Batch, error) {
+func (c *Client) GetBatch(ctx context.Context, id string) (*llm.Batch, error) {
 	return c.batchCall(ctx, http.MethodGet, "/v1/messages/batches/"+url.PathEscape(id), nil)
 }
 
 // CancelBatch asks the API to cancel the batch
 // (POST /v1/messages/batches/{id}/cancel) and returns its state, usually
-// BatchCanceling.
-func (c *Client) CancelBatch(ctx context.Context, id string) (*Batch, error) {
+// llm.BatchCanceling.
+func (c *Client) CancelBatch(ctx context.Context, id string) (*llm.Batch, error) {
 	return c.batchCall(ctx, http.MethodPost, "/v1/messages/batches/"+url.PathEscape(id)+"/cancel", nil)
 }
 
-func (c *Client) batchCall(ctx context.Context, method, path string, in any) (*Batch, error) {
+func (c *Client) batchCall(ctx context.Context, method, path string, in any) (*llm.Batch, error) {
 	var w wireBatch
 	meta, err := c.call(ctx, method, path, in, &w)
 	if err != nil {
@@ -156,9 +97,9 @@ func (c *Client) batchCall(ctx context.Context, method, path string, in any) (*B
 // (GET /v1/messages/batches/{id}/results, JSONL). Results are in the
 // order the API streams them, which need not be the order of the requests;
 // match them by CustomID.
-func (c *Client) BatchResults(ctx context.Context, id string) ([]BatchResult, error) {
-	var out []BatchResult
-	err := c.EachBatchResult(ctx, id, func(r BatchResult) error {
+func (c *Client) BatchResults(ctx context.Context, id string) ([]llm.BatchResult, error) {
+	var out []llm.BatchResult
+	err := c.EachBatchResult(ctx, id, func(r llm.BatchResult) error {
 		out = append(out, r)
 		return nil
 	})
@@ -168,7 +109,7 @@ func (c *Client) BatchResults(ctx context.Context, id string) ([]BatchResult, er
 // EachBatchResult streams the results of an ended batch to fn, one line at a
 // time, without holding them all. It stops at fn's first error and returns
 // it.
-func (c *Client) EachBatchResult(ctx context.Context, id string, fn func(BatchResult) error) error {
+func (c *Client) EachBatchResult(ctx context.Context, id string, fn func(llm.BatchResult) error) error {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	resp, err := c.open(ctx, http.MethodGet, "/v1/messages/batches/"+url.PathEscape(id)+"/results", nil, "application/x-jsonl, application/json")
@@ -217,12 +158,12 @@ type resultLine struct {
 	} `json:"result"`
 }
 
-func (l *resultLine) result(requestID string) BatchResult {
-	r := BatchResult{CustomID: l.CustomID, Type: l.Result.Type}
+func (l *resultLine) result(requestID string) llm.BatchResult {
+	r := llm.BatchResult{CustomID: l.CustomID, Type: l.Result.Type}
 	switch {
-	case l.Result.Type == ResultSucceeded && l.Result.Message != nil:
+	case l.Result.Type == llm.ResultSucceeded && l.Result.Message != nil:
 		r.Response = l.Result.Message.response(requestID, nil)
-	case l.Result.Type == ResultErrored:
+	case l.Result.Type == llm.ResultErrored:
 		typ, msg := "", ""
 		if e := l.Result.Error; e != nil {
 			typ, msg = e.Type, e.Message
@@ -232,7 +173,7 @@ func (l *resultLine) result(requestID string) BatchResult {
 		}
 		class, _ := classOfType(typ)
 		r.Err = &llm.Error{Provider: Name, Class: class, Type: typ, Message: msg}
-	case l.Result.Type == ResultSucceeded:
+	case l.Result.Type == llm.ResultSucceeded:
 		r.Err = &llm.Error{Provider: Name, Class: llm.Transient, Message: "malformed batch result: succeeded without a message"}
 	default:
 		r.Err = &llm.Error{Provider: Name, Class: llm.Transient, Type: l.Result.Type, Message: "batch request " + l.Result.Type}

@@ -549,20 +549,20 @@ func TestBatchLifecycle(t *testing.T) {
 	c := s.Anthropic(anthropic.Config{})
 	ctx := t.Context()
 
-	var reqs []anthropic.BatchRequest
+	var reqs []llm.BatchRequest
 	for i := range 10 {
 		r := configPrompt(t, "dev-"+string(rune('a'+i)))
 		if i == 7 {
 			r.Messages[0].Content += " FAKE_INVALID"
 		}
-		reqs = append(reqs, anthropic.BatchRequest{CustomID: "job-" + string(rune('a'+i)), Request: r})
+		reqs = append(reqs, llm.BatchRequest{CustomID: "job-" + string(rune('a'+i)), Request: r})
 	}
 	b, err := c.CreateBatch(ctx, reqs)
 	if err != nil {
 		t.Fatalf("CreateBatch: %v", err)
 	}
-	if !strings.HasPrefix(b.ID, "msgbatch_") || b.ProcessingStatus != anthropic.BatchInProgress ||
-		b.RequestCounts != (anthropic.BatchCounts{Processing: 10}) || !b.CreatedAt.Equal(clk.Now()) || b.ResultsURL != "" {
+	if !strings.HasPrefix(b.ID, "msgbatch_") || b.ProcessingStatus != llm.BatchInProgress ||
+		b.RequestCounts != (llm.BatchCounts{Processing: 10}) || !b.CreatedAt.Equal(clk.Now()) || b.ResultsURL != "" {
 		t.Fatalf("created batch %+v", b)
 	}
 
@@ -571,7 +571,7 @@ func TestBatchLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.ProcessingStatus != anthropic.BatchInProgress || b.RequestCounts != (anthropic.BatchCounts{Processing: 5, Succeeded: 5}) {
+	if b.ProcessingStatus != llm.BatchInProgress || b.RequestCounts != (llm.BatchCounts{Processing: 5, Succeeded: 5}) {
 		t.Errorf("half-way batch %+v", b)
 	}
 	if _, err := c.BatchResults(ctx, b.ID); llm.ClassOf(err) != llm.Permanent {
@@ -583,7 +583,7 @@ func TestBatchLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !b.Ended() || b.RequestCounts != (anthropic.BatchCounts{Succeeded: 9, Errored: 1}) ||
+	if !b.Ended() || b.RequestCounts != (llm.BatchCounts{Succeeded: 9, Errored: 1}) ||
 		!b.EndedAt.Equal(clk.Now()) || !strings.HasSuffix(b.ResultsURL, "/v1/messages/batches/"+b.ID+"/results") {
 		t.Errorf("ended batch %+v", b)
 	}
@@ -600,10 +600,10 @@ func TestBatchLifecycle(t *testing.T) {
 		case r.CustomID != "job-"+string(rune('a'+i)):
 			t.Errorf("result %d custom_id %q", i, r.CustomID)
 		case i == 7:
-			if r.Type != anthropic.ResultErrored || r.Err == nil || r.Err.Class != llm.Permanent || r.Err.Type != "invalid_request_error" {
+			if r.Type != llm.ResultErrored || r.Err == nil || r.Err.Class != llm.Permanent || r.Err.Type != "invalid_request_error" {
 				t.Errorf("result %d = %+v, want errored invalid_request_error", i, r)
 			}
-		case r.Type != anthropic.ResultSucceeded || r.Response == nil || !strings.Contains(r.Response.Text, host):
+		case r.Type != llm.ResultSucceeded || r.Response == nil || !strings.Contains(r.Response.Text, host):
 			t.Errorf("result %d = %+v, want succeeded mentioning %s", i, r, host)
 		}
 	}
@@ -618,7 +618,7 @@ func TestBatchLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b2.ProcessingStatus != anthropic.BatchCanceling || !b2.CancelInitiatedAt.Equal(clk.Now()) {
+	if b2.ProcessingStatus != llm.BatchCanceling || !b2.CancelInitiatedAt.Equal(clk.Now()) {
 		t.Errorf("canceled batch %+v", b2)
 	}
 	clk.Advance(time.Second)
@@ -626,7 +626,7 @@ func TestBatchLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !b2.Ended() || b2.RequestCounts != (anthropic.BatchCounts{Succeeded: 2, Canceled: 3}) {
+	if !b2.Ended() || b2.RequestCounts != (llm.BatchCounts{Succeeded: 2, Canceled: 3}) {
 		t.Errorf("batch after cancel %+v, want ended with 2 succeeded and 3 canceled", b2)
 	}
 	results, err = c.BatchResults(ctx, b2.ID)
