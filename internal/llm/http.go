@@ -1,9 +1,11 @@
 package llm
 
 import (
+	"math"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -52,3 +54,34 @@ func (e *ResponseError) Unwrap() error { return e.Err }
 
 // RateLimits returns the rate limits the failed response reported, or nil.
 func (e *ResponseError) RateLimits() *RateLimits { return e.Limits }
+
+// ResponseTime is the server's clock from a response's Date header, so that
+// reset times are read against the clock that wrote them; time.Now without
+// one.
+func ResponseTime(h http.Header) time.Time {
+	if t, err := http.ParseTime(h.Get("date")); err == nil {
+		return t
+	}
+	return time.Now()
+}
+
+// RetryAfter reads retry-after-ms, then retry-after (seconds or an HTTP
+// date), relative to now.
+func RetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	if v := h.Get("retry-after-ms"); v != "" {
+		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 && !math.IsInf(ms, 0) {
+			return time.Duration(ms * float64(time.Millisecond)), true
+		}
+	}
+	v := strings.TrimSpace(h.Get("retry-after"))
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 && s < 1e9 {
+		return time.Duration(s * float64(time.Second)), true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}

@@ -3,7 +3,6 @@ package anthropic
 import (
 	"encoding/json"
 	"io"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -44,8 +43,8 @@ func responseError(resp *http.Response) *llm.Error {
 	if e.Message == "" {
 		e.Message = plainMessage(resp.StatusCode, data)
 	}
-	now := responseTime(resp.Header)
-	if d, ok := retryAfterHeader(resp.Header, now); ok {
+	now := llm.ResponseTime(resp.Header)
+	if d, ok := llm.RetryAfter(resp.Header, now); ok {
 		e.RetryAfter = d
 	} else if e.Class == llm.RateLimited {
 		e.RetryAfter = retryAfterResets(resp.Header, now)
@@ -97,36 +96,6 @@ func classOfType(errType string) (llm.Class, bool) {
 		return llm.Transient, true
 	}
 	return llm.Transient, false
-}
-
-// responseTime is the server's clock from the Date header, so that reset
-// times are read against the clock that wrote them; time.Now without one.
-func responseTime(h http.Header) time.Time {
-	if t, err := http.ParseTime(h.Get("date")); err == nil {
-		return t
-	}
-	return time.Now()
-}
-
-// retryAfterHeader reads retry-after-ms, then retry-after (seconds or an
-// HTTP date).
-func retryAfterHeader(h http.Header, now time.Time) (time.Duration, bool) {
-	if v := h.Get("retry-after-ms"); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 && !math.IsInf(ms, 0) {
-			return time.Duration(ms * float64(time.Millisecond)), true
-		}
-	}
-	v := strings.TrimSpace(h.Get("retry-after"))
-	if v == "" {
-		return 0, false
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 && s < 1e9 {
-		return time.Duration(s * float64(time.Second)), true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
-	}
-	return 0, false
 }
 
 // limitNames are the anthropic-ratelimit-<name>-* families, including the

@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"strconv"
@@ -147,7 +146,7 @@ func (c *Client) Generate(ctx context.Context, req llm.Request) (*llm.Response, 
 		return nil, c.transportError(ctx, err)
 	}
 	defer drainClose(resp.Body)
-	now := responseTime(resp.Header)
+	now := llm.ResponseTime(resp.Header)
 	limits := ParseRateLimits(resp.Header, now)
 	reqID := resp.Header.Get("x-request-id")
 	if resp.StatusCode/100 != 2 {
@@ -296,7 +295,7 @@ func responseError(resp *http.Response, limits *llm.RateLimits, now time.Time) *
 		}
 		e.Message = s
 	}
-	if d, ok := retryAfter(resp.Header, now); ok {
+	if d, ok := llm.RetryAfter(resp.Header, now); ok {
 		e.RetryAfter = d
 	} else if e.Class == llm.RateLimited {
 		e.RetryAfter = DefaultRetryAfter
@@ -319,34 +318,6 @@ func classify(status int) llm.Class {
 		return llm.Permanent
 	}
 	return llm.Transient
-}
-
-func responseTime(h http.Header) time.Time {
-	if t, err := http.ParseTime(h.Get("date")); err == nil {
-		return t
-	}
-	return time.Now()
-}
-
-// retryAfter reads retry-after-ms, then retry-after (seconds or an HTTP
-// date).
-func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
-	if v := h.Get("retry-after-ms"); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 && !math.IsInf(ms, 0) {
-			return time.Duration(ms * float64(time.Millisecond)), true
-		}
-	}
-	v := strings.TrimSpace(h.Get("retry-after"))
-	if v == "" {
-		return 0, false
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 && s < 1e9 {
-		return time.Duration(s * float64(time.Second)), true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
-	}
-	return 0, false
 }
 
 // ParseRateLimits reads OpenAI's x-ratelimit-{limit,remaining,reset}-
