@@ -20,6 +20,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"netsmith/internal/cache"
+	"netsmith/internal/corpustest"
 	"netsmith/internal/dbtest"
 	"netsmith/internal/generate"
 	"netsmith/internal/lint"
@@ -46,7 +47,7 @@ import (
 // intended config, for one model call per intent.
 func TestAVDCampusLeavesFromOneTemplate(t *testing.T) {
 	t.Parallel()
-	dir := filepath.Join(avdCorpusDir(t), "arista-avd", "campus-fabric")
+	dir := filepath.Join(corpustest.Dir(t), "arista-avd", "campus-fabric")
 	fab := avdLoadFabric(t, dir)
 	leaves := fab.hostsOfType("l2leaf")
 	if len(leaves) == 0 {
@@ -270,35 +271,6 @@ type avdLLMFunc func(ctx context.Context, req llm.Request) (*llm.Response, error
 
 func (f avdLLMFunc) Generate(ctx context.Context, req llm.Request) (*llm.Response, error) {
 	return f(ctx, req)
-}
-
-// avdCorpusDir returns ../shared/corpus relative to the module root. It
-// skips the test when the corpus is absent, unless CI=true, where that
-// fails.
-func avdCorpusDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	c := filepath.Join(dir, "..", "shared", "corpus")
-	if _, err := os.Stat(filepath.Join(c, "arista-avd", "campus-fabric")); err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("corpus missing at %s (required when CI=true): %v", c, err)
-		}
-		tb.Skipf("corpus not found at %s; skipping (it is required when CI=true)", c)
-	}
-	return c
 }
 
 func avdReadConfig(tb testing.TB, dir, host string) string {
