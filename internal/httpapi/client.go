@@ -51,18 +51,16 @@ func (c *Client) do(ctx context.Context, method, path string, header http.Header
 		}
 		body = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if in != nil {
+		header = header.Clone()
+		if header == nil {
+			header = http.Header{}
+		}
+		header.Set("Content-Type", "application/json")
+	}
+	req, err := c.newRequest(ctx, method, path, header, body)
 	if err != nil {
 		return err
-	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.key != "" {
-		req.Header.Set("Authorization", "Bearer "+c.key)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -97,6 +95,42 @@ func readAPIError(resp *http.Response) error {
 		RetryAfter: resp.Header.Get("Retry-After")}
 }
 
+// newRequest builds a request to the server with header and the API key.
+func (c *Client) newRequest(ctx context.Context, method, path string, header http.Header, body io.Reader) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if c.key != "" {
+		req.Header.Set("Authorization", "Bearer "+c.key)
+	}
+	return req, nil
+}
+
+// long sends a request that may outlast the client's timeout (a stream, a
+// large upload): only ctx bounds it. It returns the response when its
+// status is want, for the caller to read and close.
+func (c *Client) long(ctx context.Context, method, path string, header http.Header, body io.Reader, want int) (*http.Response, error) {
+	req, err := c.newRequest(ctx, method, path, header, body)
+	if err != nil {
+		return nil, err
+	}
+	hc := *c.http
+	hc.Timeout = 0
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != want {
+		defer resp.Body.Close()
+		return nil, readAPIError(resp)
+	}
+	return resp, nil
+}
+
 // Submit posts a job.
 func (c *Client) Submit(ctx context.Context, req *SubmitRequest) (*SubmitResponse, error) {
 	var out SubmitResponse
@@ -127,25 +161,13 @@ func (c *Client) Cancel(ctx context.Context, id string) (*JobView, error) {
 // Wait follows the job's event stream until it reaches a final state and
 // returns it. onChange, if not nil, sees every state on the way.
 func (c *Client) Wait(ctx context.Context, id string, onChange func(*JobView)) (*JobView, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/v1/jobs/"+url.PathEscape(id)+"/events", nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", "text/event-stream")
-	if c.key != "" {
-		req.Header.Set("Authorization", "Bearer "+c.key)
-	}
-	// The stream lasts as long as the job: no client-wide timeout here.
-	hc := *c.http
-	hc.Timeout = 0
-	resp, err := hc.Do(req)
+	// The stream lasts as long as the job.
+	resp, err := c.long(ctx, http.MethodGet, "/v1/jobs/"+url.PathEscape(id)+"/events",
+		http.Header{"Accept": {"text/event-stream"}}, nil, http.StatusOK)
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, readAPIError(resp)
-	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	var last *JobView
@@ -223,24 +245,13 @@ func (c *Client) SubmitFleet(ctx context.Context, opts SubmitOptions, fleetFile 
 	if opts.Economy {
 		q.Set("economy", "true")
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/v1/batches?"+q.Encode(), bytes.NewReader(fleetFile))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/octet-stream")
-	if c.key != "" {
-		req.Header.Set("Authorization", "Bearer "+c.key)
-	}
-	hc := *c.http
-	hc.Timeout = 0 // a large fleet takes a while to queue; ctx bounds it
-	resp, err := hc.Do(req)
+	// A large fleet takes a while to queue.
+	resp, err := c.long(ctx, http.MethodPost, "/v1/batches?"+q.Encode(),
+		http.Header{"Content-Type": {"application/octet-stream"}}, bytes.NewReader(fleetFile), http.StatusAccepted)
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		return nil, readAPIError(resp)
-	}
 	var v BatchView
 	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
 		return nil, err
@@ -259,23 +270,11 @@ func (c *Client) Batch(ctx context.Context, id string) (*BatchView, error) {
 
 // BatchResults streams a batch's results (NDJSON) to fn.
 func (c *Client) BatchResults(ctx context.Context, id string, fn func(*BatchResult) error) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/v1/batches/"+url.PathEscape(id)+"/results", nil)
-	if err != nil {
-		return err
-	}
-	if c.key != "" {
-		req.Header.Set("Authorization", "Bearer "+c.key)
-	}
-	hc := *c.http
-	hc.Timeout = 0
-	resp, err := hc.Do(req)
+	resp, err := c.long(ctx, http.MethodGet, "/v1/batches/"+url.PathEscape(id)+"/results", nil, nil, http.StatusOK)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return readAPIError(resp)
-	}
 	dec := json.NewDecoder(resp.Body)
 	for {
 		var br BatchResult
