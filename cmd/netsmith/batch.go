@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -106,7 +107,7 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 		stopped chan error
 	)
 	if srvURL != "" {
-		client = httpapi.NewClient(srvURL, nil, cmpOrEnv(apiKey, getenv("NETSMITH_API_KEY")))
+		client = httpapi.NewClient(srvURL, nil, cmp.Or(apiKey, getenv("NETSMITH_API_KEY")))
 	} else {
 		if err := cfg.secrets(getenv); err != nil {
 			return err
@@ -189,13 +190,6 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 	return nil
 }
 
-func cmpOrEnv(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
 // followBatch polls the batch until it is done or ctx ends, reporting
 // progress every `every`.
 func followBatch(ctx context.Context, c *httpapi.Client, id string, started time.Time, every time.Duration, tty bool, w io.Writer) (*httpapi.BatchView, error) {
@@ -263,7 +257,7 @@ func writeResults(ctx context.Context, c *httpapi.Client, v *httpapi.BatchView, 
 	}
 	err = c.BatchResults(ctx, v.ID, func(br *httpapi.BatchResult) error {
 		if br.Status != netcfg.StateSucceeded {
-			sum.Failed = append(sum.Failed, failedDevice{Hostname: br.Hostname, Reason: cmpOrEnv(br.Error, string(br.Status))})
+			sum.Failed = append(sum.Failed, failedDevice{Hostname: br.Hostname, Reason: cmp.Or(br.Error, string(br.Status))})
 			return nil
 		}
 		var res generate.Result
