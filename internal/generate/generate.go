@@ -239,7 +239,7 @@ func (s *Service) call(ctx context.Context, spec prompt.Spec, model string) (*ll
 	lim := s.cfg.Limiters[model]
 	var res *limiter.Reservation
 	if lim != nil {
-		res, err = lim.Acquire(ctx, estimateInput(req), int64(req.MaxTokens))
+		res, err = lim.Acquire(ctx, req.EstimateInputTokens(), int64(req.MaxTokens))
 		var we *limiter.WaitError
 		if errors.As(err, &we) {
 			// The wait outlasts this attempt: come back later, without
@@ -284,16 +284,6 @@ func (s *Service) settle(ctx context.Context, lim *limiter.Limiter, res *limiter
 	if errors.As(err, &hdr) {
 		_ = lim.Observe(ctx, hdr.RateLimits())
 	}
-}
-
-// estimateInput guesses a request's input tokens before the provider
-// counts them: about four bytes a token. Settle corrects it.
-func estimateInput(req llm.Request) int64 {
-	n := len(req.System)
-	for _, m := range req.Messages {
-		n += len(m.Content)
-	}
-	return int64(n+3) / 4
 }
 
 func (s *Service) observe(model string, resp *llm.Response, err error) {

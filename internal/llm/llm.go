@@ -131,3 +131,22 @@ func ClassOf(err error) Class {
 	}
 	return Transient
 }
+
+// EstimateTokens guesses the tokens in s the way the usual tokenizers land
+// on English and config text: about one token per four bytes.
+func EstimateTokens(s string) int64 {
+	if s == "" {
+		return 0
+	}
+	return int64(len(s)+3) / 4
+}
+
+// EstimateInputTokens guesses the input tokens of r before a provider counts
+// them: its system prompt and every message.
+func (r Request) EstimateInputTokens() int64 {
+	n := EstimateTokens(r.System)
+	for _, m := range r.Messages {
+		n += EstimateTokens(m.Content)
+	}
+	return n
+}

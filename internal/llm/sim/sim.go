@@ -57,28 +57,15 @@ func (c *Client) Generate(ctx context.Context, req llm.Request) (*llm.Response, 
 		Text:       text,
 		StopReason: "end_turn",
 		Usage: llm.Usage{
-			InputTokens:  CountTokens(req.System) + countMessages(req.Messages),
+			InputTokens:  req.EstimateInputTokens(),
 			OutputTokens: CountTokens(text),
 		},
 	}, nil
 }
 
-func countMessages(ms []llm.Message) int64 {
-	var n int64
-	for _, m := range ms {
-		n += CountTokens(m.Content)
-	}
-	return n
-}
-
-// CountTokens estimates the tokens in s the way the usual tokenizers land on
-// English and config text: about one token per four bytes.
-func CountTokens(s string) int64 {
-	if s == "" {
-		return 0
-	}
-	return int64(len(s)+3) / 4
-}
+// CountTokens estimates the tokens in s (llm.EstimateTokens): what the
+// sim and the fake report as usage.
+func CountTokens(s string) int64 { return llm.EstimateTokens(s) }
 
 // Answer returns the reply text for req: one fenced block holding a config,
 // a template or findings, derived only from the spec in the last user
