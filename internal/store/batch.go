@@ -36,12 +36,12 @@ const jobsPerInsert = 200
 // InsertJobs inserts queued jobs that carry no idempotency key (a batch's
 // devices) with multi-row INSERTs.
 func InsertJobs(ctx context.Context, c Conn, jobs []*Job) error {
-	const cols = 13
+	const cols = 16
 	for start := 0; start < len(jobs); start += jobsPerInsert {
 		chunk := jobs[start:min(start+jobsPerInsert, len(jobs))]
 		var sb strings.Builder
 		sb.WriteString(`INSERT INTO netsmith_job (id, kind, state, department, owner, request_hash, request,
-			river_job_id, batch_id, max_attempts, created_at, expires_at, updated_at) VALUES `)
+			river_job_id, batch_id, max_attempts, created_at, expires_at, updated_at, key_id, reserved_nusd, holds_slot) VALUES `)
 		args := make([]any, 0, len(chunk)*cols)
 		for i, j := range chunk {
 			if i > 0 {
@@ -57,7 +57,8 @@ func InsertJobs(ctx context.Context, c Conn, jobs []*Job) error {
 			sb.WriteString(")")
 			created := j.CreatedAt.UnixMilli()
 			args = append(args, j.ID, string(j.Kind), string(netcfg.StateQueued), j.Department, j.Owner, j.RequestHash,
-				string(j.Request), j.RiverJobID, nullString(j.BatchID), j.MaxAttempts, created, millis(j.ExpiresAt), created)
+				string(j.Request), j.RiverJobID, nullString(j.BatchID), j.MaxAttempts, created, millis(j.ExpiresAt), created,
+				j.KeyID, j.ReservedNUSD, boolInt(j.HoldsSlot))
 		}
 		if _, err := c.Exec(ctx, sb.String(), args...); err != nil {
 			return fmt.Errorf("insert jobs %d–%d: %w", start, start+len(chunk)-1, err)

@@ -13,11 +13,17 @@ import (
 
 // Job is one row of netsmith_job joined with its result, if any.
 type Job struct {
-	ID             string
-	Kind           netcfg.JobKind
-	State          netcfg.JobState
-	Department     string
-	Owner          string
+	ID         string
+	Kind       netcfg.JobKind
+	State      netcfg.JobState
+	Department string
+	Owner      string
+	// KeyID is the API key that submitted the job ("" without keys).
+	KeyID string
+	// ReservedNUSD is the budget reservation the job holds until it is
+	// final; HoldsSlot says it counts against its key's max_active.
+	ReservedNUSD   int64
+	HoldsSlot      bool
 	IdempotencyKey string
 	RequestHash    string
 	Request        json.RawMessage
@@ -50,6 +56,8 @@ type Result struct {
 	// SavedInputTokens and SavedOutputTokens are what a hit did not pay.
 	SavedInputTokens  int64
 	SavedOutputTokens int64
+	// Charges are the job's ledger entries: its model calls and cache hits.
+	Charges []Charge
 }
 
 // ErrConflict is returned when an idempotency key is reused with a different
@@ -67,11 +75,12 @@ func InsertJob(ctx context.Context, c Conn, j *Job) (existing *Job, err error) {
 	now := j.CreatedAt.UnixMilli()
 	n, err := c.Exec(ctx, `INSERT INTO netsmith_job
 		(id, kind, state, department, owner, idempotency_key, request_hash, request, batch_id,
-		 max_attempts, created_at, expires_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11)
+		 max_attempts, created_at, expires_at, updated_at, key_id, reserved_nusd, holds_slot)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11, $13, $14, $15)
 		ON CONFLICT (department, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
 		j.ID, string(j.Kind), string(netcfg.StateQueued), j.Department, j.Owner, idem, j.RequestHash,
-		string(j.Request), nullString(j.BatchID), j.MaxAttempts, now, millis(j.ExpiresAt))
+		string(j.Request), nullString(j.BatchID), j.MaxAttempts, now, millis(j.ExpiresAt),
+		j.KeyID, j.ReservedNUSD, boolInt(j.HoldsSlot))
 	if err != nil {
 		return nil, fmt.Errorf("insert job: %w", err)
 	}
@@ -99,7 +108,7 @@ func GetJob(ctx context.Context, c Conn, id string) (*Job, error) {
 	return getJob(ctx, c, `j.id = $1`, id)
 }
 
-const jobColumns = `j.id, j.kind, j.state, j.department, j.owner, j.idempotency_key, j.request_hash, j.request,
+const jobColumns = `j.id, j.kind, j.state, j.department, j.owner, j.key_id, j.idempotency_key, j.request_hash, j.request,
 	j.river_job_id, j.batch_id, j.attempts, j.max_attempts, j.error, j.created_at, j.started_at,
 	j.finished_at, j.expires_at, j.updated_at,
 	r.body, r.provider, r.model, r.input_tokens, r.output_tokens, r.duration_ms, r.created_at,
@@ -122,7 +131,7 @@ func scanJob(row Row) (*Job, error) {
 		savedIn, savedOut                   *int64
 		created, updated                    int64
 	)
-	if err := row.Scan(&j.ID, &kind, &state, &j.Department, &j.Owner, &idem, &j.RequestHash, &request,
+	if err := row.Scan(&j.ID, &kind, &state, &j.Department, &j.Owner, &j.KeyID, &idem, &j.RequestHash, &request,
 		&riverID, &batch, &j.Attempts, &j.MaxAttempts, &j.Error, &created, &started,
 		&finished, &expires, &updated,
 		&body, &provider, &model, &in, &out, &dur, &rcreated,
@@ -182,6 +191,13 @@ func MarkRunning(ctx context.Context, c Conn, id string, attempt int, now time.T
 // started, when set, record the attempt that got here (a worker may record
 // them before its "running" mark lands). It reports whether the job changed.
 func MarkState(ctx context.Context, c Conn, id string, state netcfg.JobState, errText string, attempt int, started, now time.Time) (bool, error) {
+	ok, _, err := markState(ctx, c, id, state, errText, attempt, started, now)
+	return ok, err
+}
+
+// markState is MarkState; on a move to a final state it also releases what
+// the job held and returns its account.
+func markState(ctx context.Context, c Conn, id string, state netcfg.JobState, errText string, attempt int, started, now time.Time) (bool, *account, error) {
 	var finished any
 	if state.Final() {
 		finished = now.UnixMilli()
@@ -192,18 +208,29 @@ func MarkState(ctx context.Context, c Conn, id string, state netcfg.JobState, er
 		started_at = COALESCE(started_at, $7)
 		WHERE id = $1 AND `+notFinal, id, string(state), errText, finished, now.UnixMilli(), attempt, millis(started))
 	if err != nil {
-		return false, fmt.Errorf("mark job %s %s: %w", id, state, err)
+		return false, nil, fmt.Errorf("mark job %s %s: %w", id, state, err)
 	}
-	return n == 1, nil
+	if n != 1 || !state.Final() {
+		return n == 1, nil, nil
+	}
+	a, err := release(ctx, c, id)
+	if err != nil {
+		return false, nil, err
+	}
+	return true, a, nil
 }
 
 // Complete marks job id succeeded and stores its result, unless the job was
 // already final (canceled while it ran). It is idempotent: a job that runs
-// twice after a crash stores one result. Call it inside the transaction that
-// also completes the queue row.
+// twice after a crash stores one result and is charged once. Call it inside
+// the transaction that also completes the queue row: the result, the ledger
+// rows, the settled budget and the queue row commit together.
 func Complete(ctx context.Context, c Conn, id string, attempt int, started time.Time, r *Result, now time.Time) (bool, error) {
-	ok, err := MarkState(ctx, c, id, netcfg.StateSucceeded, "", attempt, started, now)
+	ok, a, err := markState(ctx, c, id, netcfg.StateSucceeded, "", attempt, started, now)
 	if err != nil || !ok {
+		return false, err
+	}
+	if err := charge(ctx, c, id, a, r.Charges, now); err != nil {
 		return false, err
 	}
 	_, err = c.Exec(ctx, `INSERT INTO netsmith_result
@@ -279,6 +306,13 @@ func listJobs(ctx context.Context, c Conn, where string, args ...any) ([]*Job, e
 func CountResults(ctx context.Context, c Conn) (rows, jobs int64, err error) {
 	err = c.QueryRow(ctx, `SELECT count(*), count(DISTINCT job_id) FROM netsmith_result`).Scan(&rows, &jobs)
 	return rows, jobs, err
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func nullString(s string) any {

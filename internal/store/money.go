@@ -1,0 +1,407 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Periods are UTC days and months, named 'd2026-11-29' and 'm2026-11'.
+func dayPeriod(t time.Time) string   { return t.UTC().Format("d2006-01-02") }
+func monthPeriod(t time.Time) string { return t.UTC().Format("m2006-01") }
+
+// Budget is a department's spending limits; 0 means no limit.
+type Budget struct {
+	Department  string
+	DailyNUSD   int64
+	MonthlyNUSD int64
+	// WarnPct is the share of a limit (in percent) at which a warning is
+	// raised once per period.
+	WarnPct    int64
+	WebhookURL string
+	UpdatedAt  time.Time
+}
+
+// BudgetUsage is a department's spend in one period.
+type BudgetUsage struct {
+	Period       string // "day" or "month"
+	Name         string // d2026-11-29, m2026-11
+	LimitNUSD    int64  // 0: no limit
+	SpentNUSD    int64
+	ReservedNUSD int64
+}
+
+// RemainingNUSD is what may still be reserved; -1 when there is no limit.
+func (u BudgetUsage) RemainingNUSD() int64 {
+	if u.LimitNUSD <= 0 {
+		return -1
+	}
+	return max(u.LimitNUSD-u.SpentNUSD-u.ReservedNUSD, 0)
+}
+
+// PutBudget creates or replaces a department's budget.
+func PutBudget(ctx context.Context, c Conn, b *Budget) error {
+	_, err := c.Exec(ctx, `INSERT INTO netsmith_budget (department, daily_nusd, monthly_nusd, warn_pct, webhook_url, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (department) DO UPDATE SET daily_nusd = excluded.daily_nusd,
+			monthly_nusd = excluded.monthly_nusd, warn_pct = excluded.warn_pct,
+			webhook_url = excluded.webhook_url, updated_at = excluded.updated_at`,
+		b.Department, b.DailyNUSD, b.MonthlyNUSD, b.WarnPct, b.WebhookURL, b.UpdatedAt.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("put budget: %w", err)
+	}
+	return nil
+}
+
+// GetBudget returns a department's budget or ErrNotFound.
+func GetBudget(ctx context.Context, c Conn, department string) (*Budget, error) {
+	var b Budget
+	var updated int64
+	err := c.QueryRow(ctx, `SELECT department, daily_nusd, monthly_nusd, warn_pct, webhook_url, updated_at
+		FROM netsmith_budget WHERE department = $1`, department).
+		Scan(&b.Department, &b.DailyNUSD, &b.MonthlyNUSD, &b.WarnPct, &b.WebhookURL, &updated)
+	if err != nil {
+		return nil, err
+	}
+	b.UpdatedAt = time.UnixMilli(updated).UTC()
+	return &b, nil
+}
+
+// Usage returns a department's day and month usage at now against b (nil:
+// no limits).
+func Usage(ctx context.Context, c Conn, department string, b *Budget, now time.Time) ([]BudgetUsage, error) {
+	out := []BudgetUsage{{Period: "day", Name: dayPeriod(now)}, {Period: "month", Name: monthPeriod(now)}}
+	if b != nil {
+		out[0].LimitNUSD, out[1].LimitNUSD = b.DailyNUSD, b.MonthlyNUSD
+	}
+	for i := range out {
+		err := c.QueryRow(ctx, `SELECT spent_nusd, reserved_nusd FROM netsmith_budget_usage
+			WHERE department = $1 AND period = $2`, department, out[i].Name).
+			Scan(&out[i].SpentNUSD, &out[i].ReservedNUSD)
+		if err != nil && err != ErrNotFound {
+			return nil, fmt.Errorf("budget usage: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// Holds are what a submission takes before its jobs are inserted: a budget
+// reservation and slots under its key's max_active.
+type Holds struct {
+	Department string
+	// ReserveNUSD is the estimate of all the jobs' cost.
+	ReserveNUSD int64
+	KeyID       string
+	// Slots is how many of the key's max_active slots to take (0: the key
+	// has no such limit).
+	Slots int64
+}
+
+// BudgetError is a reservation the budget cannot cover (HTTP 402).
+type BudgetError struct {
+	Department string
+	Usage      BudgetUsage
+	// EstimateNUSD is what the submission would have reserved.
+	EstimateNUSD int64
+}
+
+func (e *BudgetError) Error() string {
+	return fmt.Sprintf("department %q is over its %s budget: %s of %s spent, %s reserved by running jobs, %s remaining; this request needs up to %s",
+		e.Department, e.Usage.Period, usd(e.Usage.SpentNUSD), usd(e.Usage.LimitNUSD), usd(e.Usage.ReservedNUSD),
+		usd(e.Usage.RemainingNUSD()), usd(e.EstimateNUSD))
+}
+
+// ActiveLimitError is a submission that would take a key past its
+// max_active unfinished jobs (HTTP 429).
+type ActiveLimitError struct {
+	Key       string
+	MaxActive int64
+	Active    int64
+	Want      int64
+}
+
+func (e *ActiveLimitError) Error() string {
+	return fmt.Sprintf("key %q may have %d unfinished jobs; it has %d and this request adds %d",
+		e.Key, e.MaxActive, e.Active, e.Want)
+}
+
+// BudgetAlert is a department crossing its warning share of a limit; it is
+// returned once per period, to the replica whose reservation crossed it.
+type BudgetAlert struct {
+	Department string
+	Usage      BudgetUsage
+	WarnPct    int64
+	WebhookURL string
+}
+
+func usd(n int64) string { return "$" + strconv.FormatFloat(float64(n)/1e9, 'f', 4, 64) }
+
+// TakeHolds takes h inside the submission's transaction: every period's
+// check and reservation is one conditional UPDATE, so concurrent
+// submissions on any number of replicas cannot reserve past a limit. It
+// reports whether a budget applied (when none did, nothing is reserved and
+// the jobs must carry no reservation), and any alert to raise after commit.
+func TakeHolds(ctx context.Context, c Conn, h Holds, now time.Time) (reserved bool, alerts []BudgetAlert, err error) {
+	if h.Slots > 0 && h.KeyID != "" {
+		n, err := c.Exec(ctx, `UPDATE netsmith_key SET active = active + $2
+			WHERE id = $1 AND (max_active = 0 OR active + $2 <= max_active)`, h.KeyID, h.Slots)
+		if err != nil {
+			return false, nil, fmt.Errorf("take key slots: %w", err)
+		}
+		if n == 0 {
+			e := &ActiveLimitError{Want: h.Slots}
+			_ = c.QueryRow(ctx, `SELECT name, max_active, active FROM netsmith_key WHERE id = $1`, h.KeyID).
+				Scan(&e.Key, &e.MaxActive, &e.Active)
+			return false, nil, e
+		}
+	}
+	if h.ReserveNUSD <= 0 {
+		return false, nil, nil
+	}
+	b, err := GetBudget(ctx, c, h.Department)
+	if err == ErrNotFound {
+		return false, nil, nil
+	}
+	if err != nil {
+		return false, nil, fmt.Errorf("read budget: %w", err)
+	}
+	for _, u := range []BudgetUsage{
+		{Period: "day", Name: dayPeriod(now), LimitNUSD: b.DailyNUSD},
+		{Period: "month", Name: monthPeriod(now), LimitNUSD: b.MonthlyNUSD},
+	} {
+		if _, err := c.Exec(ctx, `INSERT INTO netsmith_budget_usage (department, period) VALUES ($1, $2)
+			ON CONFLICT (department, period) DO NOTHING`, h.Department, u.Name); err != nil {
+			return false, nil, fmt.Errorf("reserve budget: %w", err)
+		}
+		n, err := c.Exec(ctx, `UPDATE netsmith_budget_usage SET reserved_nusd = reserved_nusd + $3
+			WHERE department = $1 AND period = $2 AND ($4 = 0 OR spent_nusd + reserved_nusd + $3 <= $4)`,
+			h.Department, u.Name, h.ReserveNUSD, u.LimitNUSD)
+		if err != nil {
+			return false, nil, fmt.Errorf("reserve budget: %w", err)
+		}
+		if n == 0 {
+			if err := c.QueryRow(ctx, `SELECT spent_nusd, reserved_nusd FROM netsmith_budget_usage
+				WHERE department = $1 AND period = $2`, h.Department, u.Name).Scan(&u.SpentNUSD, &u.ReservedNUSD); err != nil {
+				return false, nil, fmt.Errorf("read budget usage: %w", err)
+			}
+			return false, nil, &BudgetError{Department: h.Department, Usage: u, EstimateNUSD: h.ReserveNUSD}
+		}
+		if u.LimitNUSD <= 0 || b.WarnPct <= 0 {
+			continue
+		}
+		err = c.QueryRow(ctx, `UPDATE netsmith_budget_usage SET warned = 1
+			WHERE department = $1 AND period = $2 AND warned = 0 AND (spent_nusd + reserved_nusd) * 100 >= $3 * $4
+			RETURNING spent_nusd, reserved_nusd`, h.Department, u.Name, u.LimitNUSD, b.WarnPct).
+			Scan(&u.SpentNUSD, &u.ReservedNUSD)
+		switch {
+		case err == nil:
+			alerts = append(alerts, BudgetAlert{Department: h.Department, Usage: u, WarnPct: b.WarnPct, WebhookURL: b.WebhookURL})
+		case err != ErrNotFound:
+			return false, nil, fmt.Errorf("budget warning: %w", err)
+		}
+	}
+	return true, alerts, nil
+}
+
+// account is what a job's final transition needs to know about it.
+type account struct {
+	department, keyID, owner, batchID string
+	reserved                          int64
+	holdsSlot                         bool
+	created                           time.Time
+}
+
+// release gives back what job id still holds (its reservation, its key
+// slot). It runs in the update that makes the job final, which happens
+// once, so nothing is released twice.
+func release(ctx context.Context, c Conn, id string) (*account, error) {
+	var (
+		a       account
+		slot    int64
+		created int64
+	)
+	if err := c.QueryRow(ctx, `SELECT department, key_id, owner, COALESCE(batch_id, ''), reserved_nusd, holds_slot, created_at
+		FROM netsmith_job WHERE id = $1`, id).
+		Scan(&a.department, &a.keyID, &a.owner, &a.batchID, &a.reserved, &slot, &created); err != nil {
+		return nil, fmt.Errorf("read job %s holds: %w", id, err)
+	}
+	a.holdsSlot, a.created = slot != 0, time.UnixMilli(created)
+	if a.reserved == 0 && !a.holdsSlot {
+		return &a, nil
+	}
+	if _, err := c.Exec(ctx, `UPDATE netsmith_job SET reserved_nusd = 0, holds_slot = 0 WHERE id = $1`, id); err != nil {
+		return nil, fmt.Errorf("release job %s holds: %w", id, err)
+	}
+	if a.reserved > 0 {
+		if _, err := c.Exec(ctx, `UPDATE netsmith_budget_usage SET reserved_nusd = reserved_nusd - $3
+			WHERE department = $1 AND period IN ($2, $4)`,
+			a.department, dayPeriod(a.created), a.reserved, monthPeriod(a.created)); err != nil {
+			return nil, fmt.Errorf("release job %s reservation: %w", id, err)
+		}
+	}
+	if a.holdsSlot && a.keyID != "" {
+		if _, err := c.Exec(ctx, `UPDATE netsmith_key SET active = active - 1 WHERE id = $1 AND active > 0`, a.keyID); err != nil {
+			return nil, fmt.Errorf("release job %s key slot: %w", id, err)
+		}
+	}
+	return &a, nil
+}
+
+// Charge kinds.
+const (
+	ChargeCall      = "call"       // a model call the job made
+	ChargeBatchCall = "batch_call" // a request inside a Message Batch
+	ChargeCacheHit  = "cache_hit"  // a template the job reused (cost 0)
+)
+
+// Charge is one ledger entry a job's result carries.
+type Charge struct {
+	Kind                              string
+	Provider, Model                   string
+	InputTokens, OutputTokens         int64
+	CacheWriteTokens, CacheReadTokens int64
+	CostNUSD                          int64
+	// SavedNUSD is what a cache hit did not pay.
+	SavedNUSD int64
+}
+
+// charge writes a job's ledger rows and adds their cost to its
+// department's spend, in the job's completion transaction. Ledger ids are
+// the job id and call number, so a second completion charges nothing.
+func charge(ctx context.Context, c Conn, jobID string, a *account, charges []Charge, now time.Time) error {
+	var spent int64
+	for i, ch := range charges {
+		n, err := c.Exec(ctx, `INSERT INTO netsmith_ledger (id, job_id, batch_id, key_id, owner, department,
+			provider, model, kind, input_tokens, output_tokens, cache_write_tokens, cache_read_tokens,
+			cost_nusd, saved_nusd, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+			ON CONFLICT (id) DO NOTHING`,
+			jobID+":"+strconv.Itoa(i), jobID, a.batchID, a.keyID, a.owner, a.department,
+			ch.Provider, ch.Model, ch.Kind, ch.InputTokens, ch.OutputTokens, ch.CacheWriteTokens,
+			ch.CacheReadTokens, ch.CostNUSD, ch.SavedNUSD, now.UnixMilli())
+		if err != nil {
+			return fmt.Errorf("ledger for job %s: %w", jobID, err)
+		}
+		if n == 1 {
+			spent += ch.CostNUSD
+		}
+	}
+	return AddSpend(ctx, c, a.department, spent, now)
+}
+
+// AddSpend adds money spent now to a department's day and month.
+func AddSpend(ctx context.Context, c Conn, department string, nusd int64, now time.Time) error {
+	if nusd == 0 {
+		return nil
+	}
+	for _, p := range []string{dayPeriod(now), monthPeriod(now)} {
+		if _, err := c.Exec(ctx, `INSERT INTO netsmith_budget_usage (department, period, spent_nusd) VALUES ($1, $2, $3)
+			ON CONFLICT (department, period) DO UPDATE SET spent_nusd = netsmith_budget_usage.spent_nusd + excluded.spent_nusd`,
+			department, p, nusd); err != nil {
+			return fmt.Errorf("add spend: %w", err)
+		}
+	}
+	return nil
+}
+
+// InsertLedger writes charges made outside a job (an economy batch's
+// Message Batch) under id, once, and adds them to the department's spend.
+func InsertLedger(ctx context.Context, c Conn, id, batchID, department string, charges []Charge, now time.Time) error {
+	return charge(ctx, c, id, &account{department: department, batchID: batchID}, charges, now)
+}
+
+// CostRow is one group of a cost report.
+type CostRow struct {
+	Group        string `json:"group"`
+	Requests     int64  `json:"requests"` // ledger rows: calls and cache hits
+	Calls        int64  `json:"calls"`
+	CacheHits    int64  `json:"cache_hits"`
+	InputTokens  int64  `json:"input_tokens"`
+	OutputTokens int64  `json:"output_tokens"`
+	CostNUSD     int64  `json:"-"`
+	SavedNUSD    int64  `json:"-"`
+}
+
+// CostGroups are the columns a cost report may group by.
+var CostGroups = map[string]string{
+	"department": "department",
+	"user":       "owner",
+	"key":        "key_id",
+	"model":      "model",
+	"day":        "CAST(created_at / 86400000 AS BIGINT)",
+}
+
+// CostReport sums the ledger between since and until (zero: unbounded),
+// grouped by one of CostGroups, for one department or all ("" with all).
+func CostReport(ctx context.Context, c Conn, groupBy string, since, until time.Time, department string, all bool) ([]CostRow, error) {
+	col, ok := CostGroups[groupBy]
+	if !ok {
+		return nil, fmt.Errorf("unknown group %q", groupBy)
+	}
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
+	}
+	if !since.IsZero() {
+		add("created_at >= ?", since.UnixMilli())
+	}
+	if !until.IsZero() {
+		add("created_at < ?", until.UnixMilli())
+	}
+	if !all {
+		add("department = ?", department)
+	}
+	q := `SELECT ` + col + `, count(*),
+		COALESCE(sum(CASE WHEN kind = 'cache_hit' THEN 0 ELSE 1 END), 0),
+		COALESCE(sum(CASE WHEN kind = 'cache_hit' THEN 1 ELSE 0 END), 0),
+		COALESCE(sum(input_tokens), 0), COALESCE(sum(output_tokens), 0),
+		COALESCE(sum(cost_nusd), 0), COALESCE(sum(saved_nusd), 0)
+		FROM netsmith_ledger`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	q += ` GROUP BY ` + col + ` ORDER BY 1`
+	rows, err := c.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("cost report: %w", err)
+	}
+	defer rows.Close()
+	var out []CostRow
+	for rows.Next() {
+		var r CostRow
+		var g any
+		if err := rows.Scan(&g, &r.Requests, &r.Calls, &r.CacheHits, &r.InputTokens, &r.OutputTokens,
+			&r.CostNUSD, &r.SavedNUSD); err != nil {
+			return nil, err
+		}
+		switch v := g.(type) {
+		case int64:
+			r.Group = time.UnixMilli(v * 86400000).UTC().Format(time.DateOnly)
+		case string:
+			r.Group = v
+		case []byte:
+			r.Group = string(v)
+		default:
+			r.Group = fmt.Sprint(v)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Backlog is how many unfinished jobs a department has, counted up to
+// limit (counting a 100,000-job backlog on every submission would cost more
+// than the answer is worth).
+func Backlog(ctx context.Context, c Conn, department string, limit int64) (int64, error) {
+	var n int64
+	err := c.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM netsmith_job WHERE department = $1 AND `+notFinal+`
+		LIMIT $2) b`, department, limit).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("department backlog: %w", err)
+	}
+	return n, nil
+}
