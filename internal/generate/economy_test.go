@@ -125,7 +125,7 @@ func newEconomyRig(t *testing.T, poison func(string) bool) *economyRig {
 	}
 	tc := cache.New(cache.Config{Conn: q.Conn(), ReadConn: q.ReadConn(), Owner: "rig", PollEvery: 20 * time.Millisecond})
 	svc := generate.New(generate.Config{LLM: ac, Provider: "anthropic", Model: llmtest.Model, Cache: tc, Linter: l})
-	runner = worker.New(svc, logger)
+	runner = worker.New(svc, nil, nil, logger)
 	economy = svc.NewEconomy(generate.EconomyConfig{Batches: batches, Conn: q.Conn(), ReadConn: q.ReadConn(),
 		Poll: 100 * time.Millisecond, Logger: logger})
 	if err := q.Start(ctx); err != nil {

@@ -132,6 +132,33 @@ type Result struct {
 	// FallbackReason says why the device got a model call of its own.
 	FallbackReason  string  `json:"fallback_reason,omitempty"`
 	DurationSeconds float64 `json:"duration_seconds"`
+	// Calls are the model calls this job made and paid for, for the
+	// ledger; a cache hit or a coalesced wait has none.
+	Calls []Call `json:"-"`
+}
+
+// Call is one model call a job paid for. Model is what the provider says
+// answered (often a dated snapshot name); Requested is what was asked for.
+type Call struct {
+	Provider, Model, Requested string
+	Usage                      llm.Usage
+}
+
+// callLog collects the calls made under one Run; it travels in the
+// context so that a template fill made on the job's behalf is recorded too.
+type callLog struct {
+	mu    sync.Mutex
+	calls []Call
+}
+
+type callLogKey struct{}
+
+func recordCall(ctx context.Context, requested string, resp *llm.Response) {
+	if l, ok := ctx.Value(callLogKey{}).(*callLog); ok {
+		l.mu.Lock()
+		l.calls = append(l.calls, Call{Provider: resp.Provider, Model: resp.Model, Requested: requested, Usage: resp.Usage})
+		l.mu.Unlock()
+	}
 }
 
 // Run does the work of req.
@@ -141,6 +168,8 @@ func (s *Service) Run(ctx context.Context, req *netcfg.JobRequest) (*Result, err
 		res *Result
 		err error
 	)
+	calls := &callLog{}
+	ctx = context.WithValue(ctx, callLogKey{}, calls)
 	switch req.Kind {
 	case netcfg.KindGenerate:
 		if s.cfg.Cache != nil {
@@ -164,6 +193,9 @@ func (s *Service) Run(ctx context.Context, req *netcfg.JobRequest) (*Result, err
 		res.Lint = s.lint(req.Platform, req.Config)
 	}
 	res.DurationSeconds = time.Since(started).Seconds()
+	calls.mu.Lock()
+	res.Calls = calls.calls
+	calls.mu.Unlock()
 	return res, nil
 }
 
@@ -253,6 +285,9 @@ func (s *Service) call(ctx context.Context, spec prompt.Spec, model string) (*ll
 	}
 	resp, err := s.cfg.LLM.Generate(ctx, req)
 	s.observe(model, resp, err)
+	if err == nil && resp != nil {
+		recordCall(ctx, model, resp)
+	}
 	if lim != nil {
 		s.settle(ctx, lim, res, resp, err)
 	}
@@ -310,4 +345,27 @@ func (s *Service) observe(model string, resp *llm.Response, err error) {
 func tokens(u llm.Usage) Tokens {
 	return Tokens{Input: u.InputTokens, Output: u.OutputTokens, Total: u.InputTokens + u.OutputTokens,
 		CacheRead: u.CacheReadTokens, CacheWrite: u.CacheWriteTokens}
+}
+
+// Estimate is the most one model call for req can cost, in tokens: its
+// prompt's estimated input and the max_tokens it allows. Budgets reserve
+// this at submit time.
+func (s *Service) Estimate(req *netcfg.JobRequest) (model string, input, maxOutput int64) {
+	model = s.cfg.Model
+	var spec prompt.Spec
+	switch req.Kind {
+	case netcfg.KindAnalyze:
+		model = s.cfg.AnalyzeModel
+		spec = prompt.Spec{Task: prompt.TaskAnalyze, Platform: string(req.Platform), Config: req.Config}
+	default:
+		if req.Device == nil {
+			return model, 0, int64(s.cfg.MaxTokens)
+		}
+		spec = templateSpec(req, exampleOf(fleet.RedactSecrets(deviceVars(req.Device))))
+	}
+	r, err := prompt.Build(spec, model, s.cfg.MaxTokens)
+	if err != nil {
+		return model, 0, int64(s.cfg.MaxTokens)
+	}
+	return model, r.EstimateInputTokens(), int64(r.MaxTokens)
 }

@@ -21,6 +21,7 @@ type Metrics struct {
 	HTTPRequests      *prometheus.CounterVec // route, code
 	HTTPDuration      *prometheus.HistogramVec
 	LintFindings      *prometheus.CounterVec // rule, severity
+	BudgetAlerts      *prometheus.CounterVec // department, period
 }
 
 // New creates the collectors and registers them, with the Go and process
@@ -44,6 +45,9 @@ func New(reg prometheus.Registerer) *Metrics {
 		LLMTokens: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "netsmith_llm_tokens_total", Help: "Tokens used upstream, by type (input, output, cache_read, cache_write).",
 		}, []string{"provider", "model", "type"}),
+		BudgetAlerts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "netsmith_budget_alerts_total", Help: "Departments crossing their budget's warning share, by period (day, month); departments are the few an admin gave budgets.",
+		}, []string{"department", "period"}),
 		CostUSD: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "netsmith_cost_usd_total", Help: "Money spent upstream, by department.",
 		}, []string{"department"}),
@@ -65,7 +69,7 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "netsmith_lint_findings_total", Help: "Lint findings in generated configs, by rule and severity.",
 		}, []string{"rule", "severity"}),
 	}
-	reg.MustRegister(m.JobsTotal, m.JobDuration, m.WorkersBusy, m.LLMRequests, m.LLMTokens, m.CostUSD,
+	reg.MustRegister(m.JobsTotal, m.JobDuration, m.WorkersBusy, m.LLMRequests, m.LLMTokens, m.CostUSD, m.BudgetAlerts,
 		m.CacheRequests, m.UpstreamThrottled, m.HTTPRequests, m.HTTPDuration, m.LintFindings,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -10,24 +10,31 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"netsmith/internal/cache"
 	"netsmith/internal/generate"
 	"netsmith/internal/llm"
+	"netsmith/internal/metrics"
 	"netsmith/internal/netcfg"
+	"netsmith/internal/pricing"
 	"netsmith/internal/queue"
 	"netsmith/internal/store"
 )
 
 // Runner adapts a generate.Service to queue.WorkFunc.
 type Runner struct {
-	svc    *generate.Service
-	logger *slog.Logger
+	svc     *generate.Service
+	prices  *pricing.Table
+	logger  *slog.Logger
+	metrics *metrics.Metrics
+	clock   func() time.Time
 }
 
-// New returns a Runner.
-func New(svc *generate.Service, logger *slog.Logger) *Runner {
-	return &Runner{svc: svc, logger: logger}
+// New returns a Runner that prices its jobs' calls with prices (nil: the
+// ledger records them at zero) and counts spend in m (may be nil).
+func New(svc *generate.Service, prices *pricing.Table, m *metrics.Metrics, logger *slog.Logger) *Runner {
+	return &Runner{svc: svc, prices: prices, logger: logger, metrics: m, clock: time.Now}
 }
 
 // Run is a queue.WorkFunc.
@@ -60,7 +67,53 @@ func (r *Runner) Run(ctx context.Context, j *store.Job) (*store.Result, error) {
 	if res.SavedTokens != nil {
 		out.SavedInputTokens, out.SavedOutputTokens = res.SavedTokens.Input, res.SavedTokens.Output
 	}
+	out.Charges = r.charges(ctx, j, res)
 	return out, nil
+}
+
+// charges prices the job's model calls, and records a cache hit (or a
+// coalesced wait) at no cost with what it saved.
+func (r *Runner) charges(ctx context.Context, j *store.Job, res *generate.Result) []store.Charge {
+	now := r.clock()
+	var out []store.Charge
+	for _, c := range res.Calls {
+		u := c.Usage
+		ch := store.Charge{Kind: store.ChargeCall, Provider: c.Provider, Model: c.Model,
+			InputTokens: u.InputTokens, OutputTokens: u.OutputTokens,
+			CacheWriteTokens: u.CacheWriteTokens, CacheReadTokens: u.CacheReadTokens}
+		ch.CostNUSD = r.cost(ctx, j, now, c.Model, c.Requested, pricing.Usage{Input: u.InputTokens,
+			Output: u.OutputTokens, CacheWrite: u.CacheWriteTokens, CacheRead: u.CacheReadTokens})
+		if r.metrics != nil {
+			r.metrics.CostUSD.WithLabelValues(j.Department).Add(float64(ch.CostNUSD) / 1e9)
+		}
+		out = append(out, ch)
+	}
+	if len(res.Calls) == 0 && res.SavedTokens != nil {
+		t := res.SavedTokens
+		out = append(out, store.Charge{Kind: store.ChargeCacheHit, Provider: res.Provider, Model: res.Model,
+			SavedNUSD: r.cost(ctx, j, now, res.Model, "", pricing.Usage{Input: t.Input, Output: t.Output})})
+	}
+	return out
+}
+
+// cost prices usage by the model that answered, or else by the model that
+// was asked for (start-up checked that one has a price). A model with no
+// price at all is logged and counted at zero rather than failing a job
+// whose call was already made.
+func (r *Runner) cost(ctx context.Context, j *store.Job, at time.Time, model, requested string, u pricing.Usage) int64 {
+	if r.prices == nil {
+		return 0
+	}
+	c, err := r.prices.Cost(model, at, u, false)
+	if err != nil && requested != "" {
+		c, err = r.prices.Cost(requested, at, u, false)
+	}
+	if err != nil {
+		r.logger.ErrorContext(ctx, "no price for a model call; ledger records it at zero cost",
+			"job_id", j.ID, "model", model, slog.Any("error", err))
+		return 0
+	}
+	return int64(c)
 }
 
 // classify maps a model error to the queue's outcome.
