@@ -130,14 +130,30 @@ func (e *riverEngine[TDriver, TTx]) inTx(ctx context.Context, fn func(tx TTx) er
 
 func (e *riverEngine[TDriver, TTx]) enqueue(ctx context.Context, j *store.Job) (*store.Job, error) {
 	var existing *store.Job
+	var alerts []store.BudgetAlert
 	err := e.inTx(ctx, func(tx TTx) error {
 		c := e.wrap(tx)
+		// Holds first: when no budget applies the job must carry no
+		// reservation. A duplicate rolls them back with the transaction.
+		reserved, al, err := store.TakeHolds(ctx, c, holdsOf([]*store.Job{j}), j.CreatedAt)
+		if err != nil {
+			return err
+		}
+		if !reserved {
+			j.ReservedNUSD = 0
+		}
 		prev, err := store.InsertJob(ctx, c, j)
 		if prev != nil || err != nil {
 			existing = prev
 			return errDuplicate{err}
 		}
-		res, err := e.client.InsertTx(ctx, tx, jobArgs{JobID: j.ID}, &river.InsertOpts{MaxAttempts: j.MaxAttempts})
+		alerts = al
+		backlog, err := store.Backlog(ctx, c, j.Department, fairDepth)
+		if err != nil {
+			return err
+		}
+		res, err := e.client.InsertTx(ctx, tx, jobArgs{JobID: j.ID},
+			&river.InsertOpts{MaxAttempts: j.MaxAttempts, Priority: fairPriority(backlog)})
 		if err != nil {
 			return fmt.Errorf("insert queue row: %w", err)
 		}
@@ -148,7 +164,44 @@ func (e *riverEngine[TDriver, TTx]) enqueue(ctx context.Context, j *store.Job) (
 	if errors.As(err, &dup) {
 		return existing, dup.err
 	}
+	if err == nil {
+		e.q.alert(alerts)
+	}
 	return nil, err
+}
+
+// fairPriority is the River priority (1 first, 4 last) of a department's
+// job that has backlog of its department's jobs unfinished ahead of it. A
+// department's first jobs go first; the deeper its backlog, the further
+// back its new jobs go, so one department's 10,000-device batch cannot
+// starve another's single request: River claims by priority, then age.
+func fairPriority(backlog int64) int {
+	switch {
+	case backlog < 20:
+		return 1
+	case backlog < 200:
+		return 2
+	case backlog < 2000:
+		return 3
+	}
+	return 4
+}
+
+// fairDepth is the deepest backlog fairPriority tells apart.
+const fairDepth = 2000
+
+// holdsOf sums what a submission's jobs hold: their reservations and, for
+// a key with a max_active limit, one slot each.
+func holdsOf(jobs []*store.Job) store.Holds {
+	var h store.Holds
+	for _, j := range jobs {
+		h.Department, h.KeyID = j.Department, j.KeyID
+		h.ReserveNUSD += j.ReservedNUSD
+		if j.HoldsSlot {
+			h.Slots++
+		}
+	}
+	return h
 }
 
 // riverInsertChunk bounds one River InsertManyTx call.
@@ -156,12 +209,23 @@ const riverInsertChunk = 1000
 
 func (e *riverEngine[TDriver, TTx]) enqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job, eco *Economy) (int, error) {
 	leased := 0
+	var alerts []store.BudgetAlert
 	err := e.inTx(ctx, func(tx TTx) error {
 		c := e.wrap(tx)
 		leased = 0
 		if err := store.InsertBatch(ctx, c, b); err != nil {
 			return err
 		}
+		reserved, al, err := store.TakeHolds(ctx, c, holdsOf(jobs), b.CreatedAt)
+		if err != nil {
+			return err
+		}
+		if !reserved {
+			for _, j := range jobs {
+				j.ReservedNUSD = 0
+			}
+		}
+		alerts = al
 		if eco != nil {
 			// The leases are taken before the devices are queued, in their
 			// transaction: no device job can start a normal fill first.
@@ -185,11 +249,16 @@ func (e *riverEngine[TDriver, TTx]) enqueueBatch(ctx context.Context, b *store.B
 				}
 			}
 		}
+		backlog, err := store.Backlog(ctx, c, b.Department, fairDepth)
+		if err != nil {
+			return err
+		}
 		for start := 0; start < len(jobs); start += riverInsertChunk {
 			chunk := jobs[start:min(start+riverInsertChunk, len(jobs))]
 			params := make([]river.InsertManyParams, len(chunk))
 			for i, j := range chunk {
-				params[i] = river.InsertManyParams{Args: jobArgs{JobID: j.ID}, InsertOpts: &river.InsertOpts{MaxAttempts: j.MaxAttempts}}
+				params[i] = river.InsertManyParams{Args: jobArgs{JobID: j.ID}, InsertOpts: &river.InsertOpts{
+					MaxAttempts: j.MaxAttempts, Priority: fairPriority(backlog + int64(start+i))}}
 			}
 			res, err := e.client.InsertManyTx(ctx, tx, params)
 			if err != nil {
@@ -201,6 +270,9 @@ func (e *riverEngine[TDriver, TTx]) enqueueBatch(ctx context.Context, b *store.B
 		}
 		return store.InsertJobs(ctx, c, jobs)
 	})
+	if err == nil {
+		e.q.alert(alerts)
+	}
 	return leased, err
 }
 

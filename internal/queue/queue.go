@@ -90,6 +90,10 @@ type Config struct {
 	MaxConns int
 	// DepthTTL is how long a queue-depth reading is reused.
 	DepthTTL time.Duration
+	// OnBudgetAlert is called after a submission whose reservation took
+	// its department past a budget's warning share (once per period
+	// across all replicas).
+	OnBudgetAlert func(store.BudgetAlert)
 	// Clock returns the current time; time.Now when nil.
 	Clock func() time.Time
 
@@ -342,6 +346,15 @@ func (q *Queue) bumpDepth(n int64) {
 		q.depth[netcfg.StateQueued] += n
 	}
 	q.depthMu.Unlock()
+}
+
+func (q *Queue) alert(alerts []store.BudgetAlert) {
+	if q.cfg.OnBudgetAlert == nil {
+		return
+	}
+	for _, a := range alerts {
+		q.cfg.OnBudgetAlert(a)
+	}
 }
 
 // Watch returns a channel that receives a value whenever this process
