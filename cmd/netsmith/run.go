@@ -22,6 +22,9 @@ Commands:
   status ID       show a job
   cache           template cache: stats, or invalidate by key, device, role, platform or all
   migrate         create or update the database schema
+  keys            API keys: create (printed once), list, revoke
+  cost            spend from the ledger by department, user, key, model or day
+  budget DEPT     show a department's daily and monthly budget, or --set it
   lint FILE|DIR   check device configs for security and consistency problems
   fake-anthropic  run a wire-compatible fake of the Anthropic Messages API
   loadtest        submit N jobs to a server and measure throughput and latency
@@ -58,6 +61,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = runStatus(ctx, rest, getenv, stdout)
 	case "migrate":
 		err = runMigrate(ctx, rest, getenv, stdout, stderr)
+	case "keys":
+		err = runKeys(ctx, rest, getenv, stdout, stderr)
+	case "cost":
+		err = runCost(ctx, rest, getenv, stdout)
+	case "budget":
+		err = runBudget(ctx, rest, getenv, stdout)
 	case "lint":
 		return runLint(ctx, rest, stdout, stderr)
 	case "loadtest":

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -24,6 +27,8 @@ import (
 	"netsmith/internal/lint"
 	"netsmith/internal/llm/limiter"
 	"netsmith/internal/metrics"
+	"netsmith/internal/netcfg"
+	"netsmith/internal/pricing"
 	"netsmith/internal/queue"
 	"netsmith/internal/store"
 	"netsmith/internal/worker"
@@ -57,11 +62,16 @@ type Config struct {
 	UpstreamRPM     int64
 	UpstreamITPM    int64
 	UpstreamOTPM    int64
+	Prices          string
 
 	AnthropicBaseURL string
 	AnthropicAPIKey  string
 	OpenAIBaseURL    string
 	OpenAIAPIKey     string
+
+	// exposed: listening beyond loopback without --insecure, which is only
+	// allowed once API keys exist (checked when the database is open).
+	exposed bool
 }
 
 // engineFlags registers the flags that choose and tune the engine; serve and
@@ -83,6 +93,7 @@ func (c *Config) engineFlags(fs *flag.FlagSet) {
 	fs.Int64Var(&c.UpstreamRPM, "upstream-rpm", 0, "requests per minute the provider allows this model, shared by all replicas (0: learn from its headers and 429s)")
 	fs.Int64Var(&c.UpstreamITPM, "upstream-itpm", 0, "input tokens per minute the provider allows (0: no limit set)")
 	fs.Int64Var(&c.UpstreamOTPM, "upstream-otpm", 0, "output tokens per minute the provider allows (0: no limit set)")
+	fs.StringVar(&c.Prices, "prices", "", "price table `file` (YAML) laid over the built-in one; every model used must have a price")
 	fs.StringVar(&c.PprofAddr, "pprof", "", "serve net/http/pprof on this loopback `address` (off when empty)")
 	fs.BoolVar(&c.Cache, "cache", true, "share one template per intent (false: one model call per device)")
 	fs.DurationVar(&c.CacheTTL, "cache-ttl", 7*24*time.Hour, "how long a cached template is used")
@@ -180,9 +191,7 @@ func (c *Config) validate() error {
 		if err != nil {
 			return usagef("--listen %q: %v", c.Listen, err)
 		}
-		if !isLoopback(host) && !c.Insecure {
-			return usagef("--listen %s is not a loopback address and netsmith has no API keys yet; pass --insecure to allow it", c.Listen)
-		}
+		c.exposed = !isLoopback(host) && !c.Insecure
 	}
 	return nil
 }
@@ -244,13 +253,65 @@ type engine struct {
 	metrics *metrics.Metrics
 	cache   *cache.Cache
 	svc     *generate.Service
+	prices  *pricing.Table
 	economy bool // the provider can make templates through Message Batches
+}
+
+// loadPrices reads the price table and checks every model this process
+// calls has a price: an unknown model is a start-up error, never cost 0.
+func loadPrices(cfg *Config, models ...string) (*pricing.Table, error) {
+	t := pricing.Default()
+	if cfg.Prices != "" {
+		var err error
+		if t, err = pricing.Load(cfg.Prices); err != nil {
+			return nil, usagef("--prices: %v", err)
+		}
+	}
+	if err := t.Check(models...); err != nil {
+		return nil, usagef("%v", err)
+	}
+	return t, nil
+}
+
+// budgetAlert reports a department crossing its budget's warning share:
+// a warning line, a metric, and the budget's webhook if it has one.
+func budgetAlert(logger *slog.Logger, m *metrics.Metrics) func(store.BudgetAlert) {
+	client := &http.Client{Timeout: 10 * time.Second}
+	return func(a store.BudgetAlert) {
+		u := a.Usage
+		logger.Warn("budget warning: department passed its threshold", "department", a.Department,
+			"period", u.Name, "warn_pct", a.WarnPct, "limit_usd", float64(u.LimitNUSD)/1e9,
+			"spent_usd", float64(u.SpentNUSD)/1e9, "reserved_usd", float64(u.ReservedNUSD)/1e9)
+		m.BudgetAlerts.WithLabelValues(a.Department, u.Period).Inc()
+		if a.WebhookURL == "" {
+			return
+		}
+		body, _ := json.Marshal(map[string]any{"event": "budget_threshold", "department": a.Department,
+			"period": u.Period, "period_name": u.Name, "warn_pct": a.WarnPct, "limit_usd": float64(u.LimitNUSD) / 1e9,
+			"spent_usd": float64(u.SpentNUSD) / 1e9, "reserved_usd": float64(u.ReservedNUSD) / 1e9,
+			"at": time.Now().UTC().Format(time.RFC3339)})
+		go func() {
+			resp, err := client.Post(a.WebhookURL, "application/json", bytes.NewReader(body))
+			if err != nil {
+				logger.Warn("budget webhook failed", "department", a.Department, slog.Any("error", err))
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode >= 300 {
+				logger.Warn("budget webhook refused", "department", a.Department, "status", resp.StatusCode)
+			}
+		}()
+	}
 }
 
 func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, workers int) (*engine, error) {
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
 	llmClient, model, err := newProvider(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	prices, err := loadPrices(cfg, model, cmp.Or(cfg.AnalyzeModel, model))
 	if err != nil {
 		return nil, err
 	}
@@ -272,13 +333,14 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, workers i
 		Work: func(ctx context.Context, j *store.Job) (*store.Result, error) {
 			return runner.Run(ctx, j)
 		},
-		Economy:      economyRun,
-		MaxAttempts:  cfg.MaxAttempts,
-		JobTimeout:   cfg.JobTimeout,
-		RescueAfter:  cfg.RescueAfter,
-		PollInterval: cfg.PollInterval,
-		Logger:       logger,
-		Metrics:      m,
+		Economy:       economyRun,
+		OnBudgetAlert: budgetAlert(logger, m),
+		MaxAttempts:   cfg.MaxAttempts,
+		JobTimeout:    cfg.JobTimeout,
+		RescueAfter:   cfg.RescueAfter,
+		PollInterval:  cfg.PollInterval,
+		Logger:        logger,
+		Metrics:       m,
 	})
 	if err != nil {
 		return nil, err
@@ -311,7 +373,7 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, workers i
 		MaxTokens: cfg.MaxTokens, CallTimeout: cfg.JobTimeout, Metrics: m, Cache: tc, Linter: linter,
 		Limiters: limiters,
 	})
-	runner = worker.New(svc, logger)
+	runner = worker.New(svc, prices, m, logger)
 	if economyRun != nil {
 		economy = svc.NewEconomy(generate.EconomyConfig{Batches: batchAPI, Conn: q.Conn(), ReadConn: q.ReadConn(),
 			Poll: cfg.EconomyPoll, TTL: cfg.CacheTTL, Logger: logger})
@@ -330,7 +392,18 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, workers i
 		}
 		return out
 	})
-	return &engine{q: q, reg: reg, metrics: m, cache: tc, svc: svc, economy: economyRun != nil}, nil
+	return &engine{q: q, reg: reg, metrics: m, cache: tc, svc: svc, prices: prices, economy: economyRun != nil}, nil
+}
+
+// estimate is the most one call for req can cost, in nano-USD, for budget
+// reservations.
+func (e *engine) estimate(req *netcfg.JobRequest) int64 {
+	model, in, out := e.svc.Estimate(req)
+	c, err := e.prices.Estimate(model, time.Now(), in, out)
+	if err != nil {
+		return 0
+	}
+	return int64(c)
 }
 
 // processID names this process for cache leases: host, pid and a random
@@ -368,9 +441,19 @@ func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server
 	if err != nil {
 		return nil, err
 	}
+	if cfg.exposed && cfg.Role != "worker" {
+		keys, err := store.AnyKeys(ctx, eng.q.Conn())
+		if err == nil && !keys {
+			err = usagef("--listen %s is not a loopback address and netsmith has no API keys; create one with `netsmith keys create` or pass --insecure", cfg.Listen)
+		}
+		if err != nil {
+			eng.q.Close()
+			return nil, err
+		}
+	}
 	api := httpapi.NewServer(httpapi.Config{MaxBody: cfg.MaxBody, MaxQueue: cfg.MaxQueue, Provider: cfg.Provider, Economy: eng.economy},
 		httpapi.Deps{Queue: eng.q, Cache: eng.cache, Metrics: eng.metrics, Registry: eng.reg, Logger: logger,
-			TemplateMeta: eng.svc.TemplateMeta})
+			TemplateMeta: eng.svc.TemplateMeta, Estimate: eng.estimate})
 	var handler http.Handler = api
 	if cfg.Role == "worker" {
 		handler = api.OpsHandler()

@@ -118,7 +118,7 @@ func (s *Server) handleSubmitBatch(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	b, err := s.submitFleet(r.Context(), name, f, economy)
+	b, err := s.submitFleet(r.Context(), name, f, economy, r.URL.Query().Get("department"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -146,7 +146,8 @@ func (s *Server) writeFleetErrors(w http.ResponseWriter, fe fleet.Errors) {
 }
 
 // submitFleet queues one job per device, all or nothing.
-func (s *Server) submitFleet(ctx context.Context, name string, f *fleet.Fleet, economy bool) (*store.Batch, error) {
+func (s *Server) submitFleet(ctx context.Context, name string, f *fleet.Fleet, economy bool, department string) (*store.Batch, error) {
+	p := principal(ctx)
 	if s.cfg.MaxQueue > 0 {
 		d, err := s.q.Depth(ctx)
 		if err != nil {
@@ -169,6 +170,7 @@ func (s *Server) submitFleet(ctx context.Context, name string, f *fleet.Fleet, e
 		eco = &queue.Economy{LeaseUntil: now.Add(s.cfg.EconomyLease)}
 	}
 	seen := map[string]bool{}
+	estimated := map[string]bool{}
 	for i := range f.Devices {
 		d := &f.Devices[i]
 		req := netcfg.JobRequest{Kind: netcfg.KindGenerate, Device: &d.Device,
@@ -188,6 +190,25 @@ func (s *Server) submitFleet(ctx context.Context, name string, f *fleet.Fleet, e
 		sum := sha256.Sum256(body)
 		jobs[i] = &store.Job{ID: newID(), Kind: netcfg.KindGenerate, RequestHash: hex.EncodeToString(sum[:]),
 			Request: body, CreatedAt: now}
+		if err := attribute(p, jobs[i], department); err != nil {
+			return nil, err
+		}
+		// With the template cache a fleet pays about one call per intent:
+		// that is what is reserved, on the intent's first device.
+		if s.est != nil {
+			if s.cache == nil || s.meta == nil {
+				jobs[i].ReservedNUSD = s.est(&req)
+			} else if k := s.meta(&req).Key; !estimated[k] {
+				estimated[k] = true
+				jobs[i].ReservedNUSD = s.est(&req)
+			}
+		}
+	}
+	if len(jobs) > 0 {
+		b.Department = jobs[0].Department
+	}
+	if err := s.admit(ctx, p); err != nil {
+		return nil, err
 	}
 	leased, err := s.q.EnqueueEconomyBatch(ctx, b, jobs, eco)
 	if err != nil {
@@ -199,12 +220,21 @@ func (s *Server) submitFleet(ctx context.Context, name string, f *fleet.Fleet, e
 	return b, nil
 }
 
-func (s *Server) handleGetBatch(w http.ResponseWriter, r *http.Request) {
-	st, err := store.GetBatch(r.Context(), s.q.ReadConn(), r.PathValue("id"))
-	if errors.Is(err, store.ErrNotFound) {
-		s.writeError(w, r, &Error{Status: http.StatusNotFound, Type: "not_found_error", Msg: "no such batch"})
-		return
+// visibleBatch returns batch id if the caller may see it; another
+// department's batch is "no such batch".
+func (s *Server) visibleBatch(ctx context.Context, id string) (*store.BatchStatus, error) {
+	st, err := store.GetBatch(ctx, s.q.ReadConn(), id)
+	if err == nil && !principal(ctx).sees(st.Department) {
+		err = store.ErrNotFound
 	}
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, &Error{Status: http.StatusNotFound, Type: "not_found_error", Msg: "no such batch"}
+	}
+	return st, err
+}
+
+func (s *Server) handleGetBatch(w http.ResponseWriter, r *http.Request) {
+	st, err := s.visibleBatch(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -260,10 +290,7 @@ const resultsPage = 500
 func (s *Server) handleBatchResults(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id := r.PathValue("id")
-	if _, err := store.GetBatch(ctx, s.q.ReadConn(), id); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			err = &Error{Status: http.StatusNotFound, Type: "not_found_error", Msg: "no such batch"}
-		}
+	if _, err := s.visibleBatch(ctx, id); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

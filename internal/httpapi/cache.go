@@ -48,6 +48,10 @@ type InvalidateRequest struct {
 }
 
 func (s *Server) handleCacheInvalidate(w http.ResponseWriter, r *http.Request) {
+	if err := requireAdmin(r); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	var req InvalidateRequest
 	if err := decodeJSON(r, &req); err != nil {
 		s.writeError(w, r, err)

@@ -312,3 +312,30 @@ func (c *Client) InvalidateCache(ctx context.Context, req *InvalidateRequest) (i
 	}
 	return out.Invalidated, nil
 }
+
+// Costs asks GET /v1/costs with query (group_by, since, until, department).
+func (c *Client) Costs(ctx context.Context, query url.Values) (*CostReport, error) {
+	var out CostReport
+	if err := c.do(ctx, http.MethodGet, "/v1/costs?"+query.Encode(), nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Budget returns a department's budget and its usage.
+func (c *Client) Budget(ctx context.Context, department string) (*BudgetView, error) {
+	var out BudgetView
+	if err := c.do(ctx, http.MethodGet, "/v1/budgets/"+url.PathEscape(department), nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// SetBudget sets a department's budget (admin keys only).
+func (c *Client) SetBudget(ctx context.Context, department string, req *BudgetRequest) (*BudgetView, error) {
+	var out BudgetView
+	if err := c.do(ctx, http.MethodPut, "/v1/budgets/"+url.PathEscape(department), nil, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

@@ -24,6 +24,8 @@ type Error struct {
 	Msg        string
 	Err        error
 	RetryAfter time.Duration
+	// Extra fields go into the error object beside type and message.
+	Extra map[string]any
 }
 
 func (e *Error) Error() string {
@@ -48,6 +50,8 @@ func toError(err error) *Error {
 		e  *Error
 		fe *netcfg.FieldError
 		mb *http.MaxBytesError
+		be *store.BudgetError
+		ae *store.ActiveLimitError
 	)
 	switch {
 	case errors.As(err, &e):
@@ -57,6 +61,15 @@ func toError(err error) *Error {
 	case errors.As(err, &mb):
 		return &Error{Status: http.StatusRequestEntityTooLarge, Type: "request_too_large",
 			Msg: fmt.Sprintf("request body is larger than %d bytes", mb.Limit)}
+	case errors.As(err, &be):
+		u := be.Usage
+		return &Error{Status: http.StatusPaymentRequired, Type: "budget_exceeded", Msg: be.Error(),
+			Extra: map[string]any{"department": be.Department, "period": u.Period,
+				"limit_usd": usd(u.LimitNUSD), "spent_usd": usd(u.SpentNUSD), "reserved_usd": usd(u.ReservedNUSD),
+				"remaining_usd": usd(u.RemainingNUSD()), "estimate_usd": usd(be.EstimateNUSD)}}
+	case errors.As(err, &ae):
+		return &Error{Status: http.StatusTooManyRequests, Type: "rate_limit_error", Msg: ae.Error(),
+			RetryAfter: 5 * time.Second, Extra: map[string]any{"max_active": ae.MaxActive, "active": ae.Active}}
 	case errors.Is(err, store.ErrNotFound):
 		return &Error{Status: http.StatusNotFound, Type: "not_found_error", Msg: "no such job"}
 	case errors.Is(err, store.ErrConflict):
@@ -81,8 +94,15 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
 	}
-	writeJSON(w, e.Status, map[string]any{"error": map[string]string{"type": e.Type, "message": e.Msg}})
+	body := map[string]any{"type": e.Type, "message": e.Msg}
+	for k, v := range e.Extra {
+		body[k] = v
+	}
+	writeJSON(w, e.Status, map[string]any{"error": body})
 }
+
+// usd renders nano-USD as a JSON number of dollars.
+func usd(n int64) float64 { return float64(n) / 1e9 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")

@@ -24,6 +24,9 @@ type SubmitRequest struct {
 	// ExpiresIn ends the job as expired if no worker starts it in time:
 	// a Go duration ("10m") or a number of seconds.
 	ExpiresIn Duration `json:"expires_in,omitempty"`
+	// Department pays for the job: an admin key (or an open service) may
+	// name one; a user key always pays for its own.
+	Department string `json:"department,omitempty"`
 }
 
 // SubmitResponse is the body of a 202 from POST /v1/jobs.
@@ -105,7 +108,7 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 		req.IdempotencyKey = h
 	}
-	j, dup, err := s.submit(r.Context(), &req.JobRequest, req.IdempotencyKey, time.Duration(req.ExpiresIn))
+	j, dup, err := s.submit(r.Context(), &req.JobRequest, req.IdempotencyKey, time.Duration(req.ExpiresIn), req.Department)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -117,10 +120,11 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 const MaxIdempotencyKey = 255
 
 // submit validates req, applies backpressure and enqueues it.
-func (s *Server) submit(ctx context.Context, req *netcfg.JobRequest, idemKey string, expiresIn time.Duration) (*store.Job, bool, error) {
+func (s *Server) submit(ctx context.Context, req *netcfg.JobRequest, idemKey string, expiresIn time.Duration, department string) (*store.Job, bool, error) {
 	if err := req.Validate(); err != nil {
 		return nil, false, err
 	}
+	p := principal(ctx)
 	if len(idemKey) > MaxIdempotencyKey {
 		return nil, false, &netcfg.FieldError{Field: "idempotency_key", Msg: fmt.Sprintf("is longer than %d characters", MaxIdempotencyKey)}
 	}
@@ -144,7 +148,29 @@ func (s *Server) submit(ctx context.Context, req *netcfg.JobRequest, idemKey str
 	if expiresIn > 0 {
 		j.ExpiresAt = now.Add(expiresIn)
 	}
+	if err := attribute(p, j, department); err != nil {
+		return nil, false, err
+	}
+	if s.est != nil {
+		j.ReservedNUSD = s.est(req)
+	}
+	if err := s.admit(ctx, p); err != nil {
+		return nil, false, err
+	}
 	return s.q.Enqueue(ctx, j)
+}
+
+// visibleJob returns job id if the caller may see it. Another department's
+// job is "no such job", like a missing one, so ids do not leak.
+func (s *Server) visibleJob(ctx context.Context, id string) (*store.Job, error) {
+	j, err := s.q.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !principal(ctx).sees(j.Department) {
+		return nil, store.ErrNotFound
+	}
+	return j, nil
 }
 
 func (s *Server) checkDepth(ctx context.Context) error {
@@ -162,7 +188,7 @@ func (s *Server) checkDepth(ctx context.Context) error {
 }
 
 func (s *Server) handleGetJob(w http.ResponseWriter, r *http.Request) {
-	j, err := s.q.Get(r.Context(), r.PathValue("id"))
+	j, err := s.visibleJob(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -171,7 +197,7 @@ func (s *Server) handleGetJob(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleCancelJob(w http.ResponseWriter, r *http.Request) {
-	j, err := s.q.Get(r.Context(), r.PathValue("id"))
+	j, err := s.visibleJob(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -197,7 +223,7 @@ func (s *Server) handleCancelJob(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleJobEvents(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id := r.PathValue("id")
-	j, err := s.q.Get(ctx, id)
+	j, err := s.visibleJob(ctx, id)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -71,7 +71,7 @@ func (s *Server) handleLegacyGenerate(w http.ResponseWriter, r *http.Request) {
 		Device:       &netcfg.Device{Hostname: req.DeviceName, Platform: netcfg.Platform(s.cfg.DefaultPlatform)},
 		Requirements: req.Requirements,
 	}
-	j, _, err := s.submit(r.Context(), jr, r.Header.Get("Idempotency-Key"), 0)
+	j, _, err := s.submit(r.Context(), jr, r.Header.Get("Idempotency-Key"), 0, "")
 	if err != nil {
 		// The legacy request's fields are device_name and requirements.
 		s.writeError(w, r, legacyField(err))
@@ -89,7 +89,7 @@ func legacyField(err error) error {
 }
 
 func (s *Server) handleLegacyStatus(w http.ResponseWriter, r *http.Request) {
-	j, err := s.q.Get(r.Context(), r.PathValue("job_id"))
+	j, err := s.visibleJob(r.Context(), r.PathValue("job_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

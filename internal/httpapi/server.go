@@ -8,6 +8,7 @@
 package httpapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -56,6 +57,9 @@ type Deps struct {
 	// TemplateMeta names the template-cache entry of a request's intent
 	// (generate.Service.TemplateMeta); economy mode needs it.
 	TemplateMeta func(*netcfg.JobRequest) cache.Meta
+	// Estimate is the most one model call for a request can cost, in
+	// nano-USD; budgets reserve it at submit. Nil: nothing is reserved.
+	Estimate func(*netcfg.JobRequest) int64
 }
 
 // Server serves the API.
@@ -68,6 +72,8 @@ type Server struct {
 	reg     prometheus.Gatherer
 	mux     *http.ServeMux
 	meta    func(*netcfg.JobRequest) cache.Meta
+	est     func(*netcfg.JobRequest) int64
+	keys    keyGate
 }
 
 // NewServer returns the API handler.
@@ -88,7 +94,7 @@ func NewServer(cfg Config, d Deps) *Server {
 		cfg.EconomyLease = 25 * time.Hour
 	}
 	s := &Server{cfg: cfg, q: d.Queue, cache: d.Cache, logger: d.Logger, metrics: d.Metrics, reg: d.Registry,
-		mux: http.NewServeMux(), meta: d.TemplateMeta}
+		mux: http.NewServeMux(), meta: d.TemplateMeta, est: d.Estimate}
 	s.routes()
 	return s
 }
@@ -104,6 +110,10 @@ func (s *Server) routes() {
 	s.handle("GET /v1/batches/{id}/results", s.handleBatchResults)
 	s.handle("GET /v1/cache/stats", s.handleCacheStats)
 	s.handle("POST /v1/cache/invalidate", s.handleCacheInvalidate)
+	s.handle("GET /v1/costs", s.handleCosts)
+	s.handle("GET /v1/budgets/{department}", s.handleGetBudget)
+	s.handle("PUT /v1/budgets/{department}", s.handlePutBudget)
+	s.handle("GET /v1/whoami", s.handleWhoami)
 
 	s.handle("POST /api/generate-config", s.handleLegacyGenerate)
 	s.handle("GET /api/job-status/{job_id}", s.handleLegacyStatus)
@@ -130,13 +140,28 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
-		h(sw, r)
-		if s.metrics != nil {
-			route := r.Pattern
-			s.metrics.HTTPRequests.WithLabelValues(route, strconv.Itoa(sw.code)).Inc()
-			s.metrics.HTTPDuration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		if needsAuth(r.Pattern) {
+			p, err := s.authenticate(r)
+			if err != nil {
+				s.writeError(sw, r, err)
+				s.observe(r, sw.code, start)
+				return
+			}
+			r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
 		}
+		h(sw, r)
+		s.observe(r, sw.code, start)
 	}))
+}
+
+// observe counts a request, labelled by its route pattern (bounded), never
+// by its path.
+func (s *Server) observe(r *http.Request, code int, start time.Time) {
+	if s.metrics != nil {
+		route := r.Pattern
+		s.metrics.HTTPRequests.WithLabelValues(route, strconv.Itoa(code)).Inc()
+		s.metrics.HTTPDuration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+	}
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }

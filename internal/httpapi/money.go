@@ -1,0 +1,267 @@
+package httpapi
+
+import (
+	"encoding/csv"
+	"errors"
+
+	"math"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"netsmith/internal/store"
+)
+
+// CostRow is one group of GET /v1/costs.
+type CostRow struct {
+	store.CostRow
+	CacheHitRate float64 `json:"cache_hit_rate"`
+	CostUSD      float64 `json:"cost_usd"`
+	SavedUSD     float64 `json:"saved_usd"`
+}
+
+// CostReport is the body of GET /v1/costs.
+type CostReport struct {
+	GroupBy    string     `json:"group_by"`
+	Since      *time.Time `json:"since,omitempty"`
+	Until      *time.Time `json:"until,omitempty"`
+	Department string     `json:"department,omitempty"`
+	Rows       []CostRow  `json:"rows"`
+	Total      CostRow    `json:"total"`
+}
+
+func costRow(r store.CostRow) CostRow {
+	out := CostRow{CostRow: r, CostUSD: usd(r.CostNUSD), SavedUSD: usd(r.SavedNUSD)}
+	if r.Requests > 0 {
+		out.CacheHitRate = math.Round(float64(r.CacheHits)/float64(r.Requests)*1e4) / 1e4
+	}
+	return out
+}
+
+// parseDay reads a since/until bound: a date (UTC midnight) or RFC 3339.
+func parseDay(field, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.DateOnly, v); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	return time.Time{}, badRequest("%s: %q is not a date (2026-11-29) or an RFC 3339 time", field, v)
+}
+
+// handleCosts reports the ledger: GET /v1/costs?group_by=department|user|
+// model|day|key&since=&until=[&department=][&format=csv]. A user key sees
+// its own department only.
+func (s *Server) handleCosts(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	rep := CostReport{GroupBy: q.Get("group_by"), Department: q.Get("department")}
+	if rep.GroupBy == "" {
+		rep.GroupBy = "department"
+	}
+	if _, ok := store.CostGroups[rep.GroupBy]; !ok {
+		names := make([]string, 0, len(store.CostGroups))
+		for k := range store.CostGroups {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		s.writeError(w, r, badRequest("group_by: %q is not one of %s", rep.GroupBy, strings.Join(names, ", ")))
+		return
+	}
+	since, err := parseDay("since", q.Get("since"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	until, err := parseDay("until", q.Get("until"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p := principal(r.Context())
+	all := rep.Department == "" && p.Admin()
+	if !p.Admin() {
+		if rep.Department != "" && rep.Department != p.Department {
+			s.writeError(w, r, forbidden("this key sees the costs of department "+p.Department+" only"))
+			return
+		}
+		rep.Department = p.Department
+	}
+	rows, err := store.CostReport(r.Context(), s.q.ReadConn(), rep.GroupBy, since, until, rep.Department, all)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	rep = *NewCostReport(rep.GroupBy, rep.Department, since, until, rows)
+	if q.Get("format") == "csv" || strings.Contains(r.Header.Get("Accept"), "text/csv") {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="netsmith-costs-`+rep.GroupBy+`.csv"`)
+		_ = WriteCostCSV(w, &rep)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
+
+// NewCostReport builds a report, with its total, from ledger rows.
+func NewCostReport(groupBy, department string, since, until time.Time, rows []store.CostRow) *CostReport {
+	rep := &CostReport{GroupBy: groupBy, Department: department, Since: timePtr(since), Until: timePtr(until),
+		Rows: make([]CostRow, 0, len(rows))}
+	total := store.CostRow{Group: "total"}
+	for _, row := range rows {
+		rep.Rows = append(rep.Rows, costRow(row))
+		total.Requests += row.Requests
+		total.Calls += row.Calls
+		total.CacheHits += row.CacheHits
+		total.InputTokens += row.InputTokens
+		total.OutputTokens += row.OutputTokens
+		total.CostNUSD += row.CostNUSD
+		total.SavedNUSD += row.SavedNUSD
+	}
+	rep.Total = costRow(total)
+	return rep
+}
+
+// WriteCostCSV writes a cost report as CSV with a header row.
+func WriteCostCSV(w interface{ Write([]byte) (int, error) }, rep *CostReport) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{rep.GroupBy, "requests", "calls", "cache_hits", "cache_hit_rate",
+		"input_tokens", "output_tokens", "cost_usd", "saved_usd"})
+	for _, r := range append(rep.Rows, rep.Total) {
+		_ = cw.Write([]string{r.Group, itoa(r.Requests), itoa(r.Calls), itoa(r.CacheHits),
+			strconv.FormatFloat(r.CacheHitRate, 'f', 4, 64), itoa(r.InputTokens), itoa(r.OutputTokens),
+			strconv.FormatFloat(r.CostUSD, 'f', 6, 64), strconv.FormatFloat(r.SavedUSD, 'f', 6, 64)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// BudgetView is the body of GET and PUT /v1/budgets/{department}.
+type BudgetView struct {
+	Department string          `json:"department"`
+	DailyUSD   float64         `json:"daily_usd"`
+	MonthlyUSD float64         `json:"monthly_usd"`
+	WarnPct    int64           `json:"warn_pct"`
+	WebhookURL string          `json:"webhook_url,omitempty"`
+	Usage      []BudgetUsageVw `json:"usage"`
+}
+
+// BudgetUsageVw is one period of a BudgetView.
+type BudgetUsageVw struct {
+	Period       string   `json:"period"`
+	Name         string   `json:"name"`
+	LimitUSD     float64  `json:"limit_usd"`
+	SpentUSD     float64  `json:"spent_usd"`
+	ReservedUSD  float64  `json:"reserved_usd"`
+	RemainingUSD *float64 `json:"remaining_usd"` // null: no limit
+}
+
+// BudgetRequest is the body of PUT /v1/budgets/{department}; a limit of 0
+// means none.
+type BudgetRequest struct {
+	DailyUSD   float64 `json:"daily_usd"`
+	MonthlyUSD float64 `json:"monthly_usd"`
+	WarnPct    *int64  `json:"warn_pct,omitempty"`
+	WebhookURL string  `json:"webhook_url,omitempty"`
+}
+
+func (s *Server) budgetView(r *http.Request, department string) (*BudgetView, error) {
+	b, err := store.GetBudget(r.Context(), s.q.ReadConn(), department)
+	if errors.Is(err, store.ErrNotFound) {
+		b, err = nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	us, err := store.Usage(r.Context(), s.q.ReadConn(), department, b, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	v := &BudgetView{Department: department, Usage: []BudgetUsageVw{}}
+	if b != nil {
+		v.DailyUSD, v.MonthlyUSD, v.WarnPct, v.WebhookURL = usd(b.DailyNUSD), usd(b.MonthlyNUSD), b.WarnPct, b.WebhookURL
+	}
+	for _, u := range us {
+		vu := BudgetUsageVw{Period: u.Period, Name: u.Name, LimitUSD: usd(u.LimitNUSD), SpentUSD: usd(u.SpentNUSD),
+			ReservedUSD: usd(u.ReservedNUSD)}
+		if rem := u.RemainingNUSD(); rem >= 0 {
+			f := usd(rem)
+			vu.RemainingUSD = &f
+		}
+		v.Usage = append(v.Usage, vu)
+	}
+	return v, nil
+}
+
+func (s *Server) handleGetBudget(w http.ResponseWriter, r *http.Request) {
+	d := r.PathValue("department")
+	if !principal(r.Context()).sees(d) {
+		s.writeError(w, r, forbidden("this key sees the budget of department "+principal(r.Context()).Department+" only"))
+		return
+	}
+	v, err := s.budgetView(r, d)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Server) handlePutBudget(w http.ResponseWriter, r *http.Request) {
+	if err := requireAdmin(r); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	d := r.PathValue("department")
+	var req BudgetRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	b := &store.Budget{Department: d, WarnPct: 80, WebhookURL: req.WebhookURL, UpdatedAt: time.Now()}
+	switch {
+	case req.DailyUSD < 0 || math.IsNaN(req.DailyUSD) || math.IsInf(req.DailyUSD, 0):
+		s.writeError(w, r, badRequest("daily_usd: must be 0 (no limit) or a positive amount"))
+		return
+	case req.MonthlyUSD < 0 || math.IsNaN(req.MonthlyUSD) || math.IsInf(req.MonthlyUSD, 0):
+		s.writeError(w, r, badRequest("monthly_usd: must be 0 (no limit) or a positive amount"))
+		return
+	case req.WarnPct != nil && (*req.WarnPct < 0 || *req.WarnPct > 100):
+		s.writeError(w, r, badRequest("warn_pct: must be between 0 (no warning) and 100"))
+		return
+	case req.WebhookURL != "" && !strings.HasPrefix(req.WebhookURL, "http://") && !strings.HasPrefix(req.WebhookURL, "https://"):
+		s.writeError(w, r, badRequest("webhook_url: must be an http:// or https:// URL"))
+		return
+	case strings.TrimSpace(d) == "" || len(d) > 100:
+		s.writeError(w, r, badRequest("department: must be 1 to 100 characters"))
+		return
+	}
+	if req.WarnPct != nil {
+		b.WarnPct = *req.WarnPct
+	}
+	b.DailyNUSD, b.MonthlyNUSD = int64(math.Round(req.DailyUSD*1e9)), int64(math.Round(req.MonthlyUSD*1e9))
+	if err := store.PutBudget(r.Context(), s.q.Conn(), b); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.logger.InfoContext(r.Context(), "budget set", "department", d, "daily_usd", req.DailyUSD,
+		"monthly_usd", req.MonthlyUSD, "by", principal(r.Context()).Name)
+	v, err := s.budgetView(r, d)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// handleWhoami tells a caller which key and department it is.
+func (s *Server) handleWhoami(w http.ResponseWriter, r *http.Request) {
+	p := principal(r.Context())
+	writeJSON(w, http.StatusOK, map[string]any{"key_id": p.KeyID, "name": p.Name, "department": p.Department,
+		"role": p.Role, "open": p.Open})
+}
