@@ -38,6 +38,7 @@ type Summary struct {
 	Tokens      summaryTokens  `json:"tokens"`
 	SavedTokens summaryTokens  `json:"saved_tokens"`
 	CostUSD     float64        `json:"cost_usd"`
+	SavedUSD    float64        `json:"saved_usd"`
 	Failed      []failedDevice `json:"failed"`
 	Lint        map[string]int `json:"lint"`
 	WallSeconds float64        `json:"wall_seconds"`
@@ -248,7 +249,7 @@ func progress(w io.Writer, v *httpapi.BatchView, elapsed time.Duration, tty bool
 // the summary.
 func writeResults(ctx context.Context, c *httpapi.Client, v *httpapi.BatchView, out string) (*Summary, error) {
 	sum := &Summary{Batch: v.ID, Devices: v.Devices, Intents: v.Intents, LLMCalls: v.LLMCalls, CacheHits: v.CacheHits,
-		Coalesced: v.Coalesced, Fallbacks: v.Fallbacks, CostUSD: v.CostUSD, Lint: map[string]int{}, Out: out,
+		Coalesced: v.Coalesced, Fallbacks: v.Fallbacks, CostUSD: v.CostUSD, SavedUSD: v.SavedUSD, Lint: map[string]int{}, Out: out,
 		Tokens:      summaryTokens{Input: v.Tokens.Input, Output: v.Tokens.Output},
 		SavedTokens: summaryTokens{Input: v.Saved.Input, Output: v.Saved.Output}, Failed: []failedDevice{}}
 	root, err := filepath.Abs(out)
@@ -298,8 +299,8 @@ func configPath(root, hostname string) (string, error) {
 func printSummary(w io.Writer, s *Summary) {
 	fmt.Fprintf(w, "%d devices, %d intents: %d configs in %s, %d failed\n", s.Devices, s.Intents, s.Files, s.Out, len(s.Failed))
 	fmt.Fprintf(w, "LLM calls %d, cache hits %d, coalesced %d, fallbacks %d\n", s.LLMCalls, s.CacheHits, s.Coalesced, s.Fallbacks)
-	fmt.Fprintf(w, "tokens %d in, %d out (saved %d in, %d out); cost $%.4f\n",
-		s.Tokens.Input, s.Tokens.Output, s.SavedTokens.Input, s.SavedTokens.Output, s.CostUSD)
+	fmt.Fprintf(w, "tokens %d in, %d out (saved %d in, %d out); cost $%.4f, saved $%.4f\n",
+		s.Tokens.Input, s.Tokens.Output, s.SavedTokens.Input, s.SavedTokens.Output, s.CostUSD, s.SavedUSD)
 	if len(s.Lint) > 0 {
 		var parts []string
 		for _, sev := range []string{"critical", "high", "medium", "low", "info"} {

@@ -17,11 +17,6 @@ func TestClientCommands(t *testing.T) {
 	db := "sqlite://" + filepath.Join(dir, "c.db")
 	c := startInProcess(t, "--db", db, "--sim-latency", "10ms", "--poll-interval", "100ms")
 	server := c.BaseURL()
-	cli := func(args ...string) (int, string, string) {
-		var stdout, stderr bytes.Buffer
-		code := run(context.Background(), args, noEnv, strings.NewReader(""), &stdout, &stderr)
-		return code, stdout.String(), stderr.String()
-	}
 
 	code, out, errOut := cli("submit", "--server", server, "--hostname", "core1", "--platform", "arista_eos",
 		"--role", "core", "--requirements", "core router, OSPF", "--vars", `{"mgmt_ip":"10.0.0.5/24"}`, "--wait")
@@ -62,4 +57,12 @@ func TestClientCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "applied 001_jobs") {
 		t.Errorf("migrate on a new database: exit %d, %q", code, out)
 	}
+}
+
+// cli runs the netsmith command line in this process and returns its exit
+// code, stdout and stderr.
+func cli(args ...string) (int, string, string) {
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, noEnv, strings.NewReader(""), &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
 }

@@ -236,11 +236,20 @@ type proc struct {
 // startProcess starts `netsmith serve args…` as a child process.
 func startProcess(t *testing.T, args ...string) *proc {
 	t.Helper()
+	return startProcessEnv(t, nil, args...)
+}
+
+// startProcessEnv is startProcess with environment variables.
+func startProcessEnv(t *testing.T, env map[string]string, args ...string) *proc {
+	t.Helper()
 	bin := netsmithBinary(t)
 	p := &proc{logs: newLogWriter(), done: make(chan struct{})}
 	p.cmd = exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
 	p.cmd.Stderr = p.logs
 	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	for k, v := range env {
+		p.cmd.Env = append(p.cmd.Env, k+"="+v)
+	}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -41,6 +41,7 @@ type BatchView struct {
 	Tokens     generate.Tokens           `json:"tokens"`
 	Saved      generate.Tokens           `json:"saved_tokens"`
 	CostUSD    float64                   `json:"cost_usd"`
+	SavedUSD   float64                   `json:"saved_usd"`
 	CreatedAt  time.Time                 `json:"created_at"`
 	ETASeconds *float64                  `json:"eta_seconds,omitempty"`
 	Warnings   []string                  `json:"warnings,omitempty"`
@@ -264,6 +265,7 @@ func batchView(st *store.BatchStatus, now time.Time) *BatchView {
 		Tokens: generate.Tokens{Input: st.InputTokens, Output: st.OutputTokens, Total: st.InputTokens + st.OutputTokens},
 		Saved: generate.Tokens{Input: st.Cache.SavedInputTokens, Output: st.Cache.SavedOutputTokens,
 			Total: st.Cache.SavedInputTokens + st.Cache.SavedOutputTokens},
+		CostUSD: usd(st.Cache.CostNUSD), SavedUSD: usd(st.Cache.SavedNUSD),
 		CreatedAt: st.CreatedAt, Status: "running",
 	}
 	for _, s := range netcfg.FinalStates {

@@ -30,7 +30,7 @@ func (s *Server) handleCacheStats(w http.ResponseWriter, r *http.Request) {
 	}
 	out := CacheStats{Enabled: s.cache != nil, Entries: st.Entries, Ready: st.Ready, Invalid: st.Invalid,
 		Hits: st.Hits, Misses: st.Misses, Coalesced: st.Coalesced, Fallbacks: st.Fallbacks,
-		SavedInputTokens: st.SavedInputTokens, SavedOutputTokens: st.SavedOutputTokens}
+		SavedInputTokens: st.SavedInputTokens, SavedOutputTokens: st.SavedOutputTokens, SavedCostUSD: usd(st.SavedNUSD)}
 	if n := st.Hits + st.Misses + st.Coalesced + st.Fallbacks; n > 0 {
 		out.HitRate = float64(st.Hits+st.Coalesced) / float64(n)
 	}

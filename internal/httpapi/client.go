@@ -234,6 +234,8 @@ type SubmitOptions struct {
 	// Economy makes the intents' templates through the Message Batches
 	// API (half price, slower).
 	Economy bool
+	// Department pays for the batch (admin keys or an open service).
+	Department string
 }
 
 // SubmitFleet posts a fleet file with opts and returns the new batch.
@@ -244,6 +246,9 @@ func (c *Client) SubmitFleet(ctx context.Context, opts SubmitOptions, fleetFile 
 	}
 	if opts.Economy {
 		q.Set("economy", "true")
+	}
+	if opts.Department != "" {
+		q.Set("department", opts.Department)
 	}
 	// A large fleet takes a while to queue.
 	resp, err := c.long(ctx, http.MethodPost, "/v1/batches?"+q.Encode(),

@@ -192,7 +192,7 @@ func TakeHolds(ctx context.Context, c Conn, h Holds, now time.Time) (reserved bo
 			continue
 		}
 		err = c.QueryRow(ctx, `UPDATE netsmith_budget_usage SET warned = 1
-			WHERE department = $1 AND period = $2 AND warned = 0 AND (spent_nusd + reserved_nusd) * 100 >= $3 * $4
+			WHERE department = $1 AND period = $2 AND warned = 0 AND (spent_nusd + reserved_nusd) * 100 >= CAST($3 AS BIGINT) * CAST($4 AS BIGINT)
 			RETURNING spent_nusd, reserved_nusd`, h.Department, u.Name, u.LimitNUSD, b.WarnPct).
 			Scan(&u.SpentNUSD, &u.ReservedNUSD)
 		switch {

@@ -130,6 +130,8 @@ type CacheStats struct {
 	Hits, Misses, Coalesced, Fallbacks  int64
 	SavedInputTokens, SavedOutputTokens int64
 	Entries, Ready, Invalid             int64
+	// CostNUSD and SavedNUSD are the ledger's spend and cache savings.
+	CostNUSD, SavedNUSD int64
 }
 
 // GetCacheStats reads cache statistics, over one batch when batchID is set.
@@ -168,6 +170,13 @@ func GetCacheStats(ctx context.Context, c Conn, batchID string) (*CacheStats, er
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
+	}
+	ledger := `SELECT COALESCE(sum(cost_nusd), 0), COALESCE(sum(saved_nusd), 0) FROM netsmith_ledger`
+	if batchID != "" {
+		ledger += ` WHERE batch_id = $1`
+	}
+	if err := c.QueryRow(ctx, ledger, args...).Scan(&s.CostNUSD, &s.SavedNUSD); err != nil {
+		return nil, fmt.Errorf("cache stats: ledger: %w", err)
 	}
 	if batchID == "" {
 		err = c.QueryRow(ctx, `SELECT count(*),

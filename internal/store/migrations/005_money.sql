@@ -51,6 +51,7 @@ CREATE TABLE netsmith_ledger (
 );
 CREATE INDEX netsmith_ledger_created ON netsmith_ledger (created_at);
 CREATE INDEX netsmith_ledger_department ON netsmith_ledger (department, created_at);
+CREATE INDEX netsmith_ledger_batch ON netsmith_ledger (batch_id) WHERE batch_id <> '';
 
 -- Budgets per department; 0 means no limit for that period.
 CREATE TABLE netsmith_budget (
