@@ -25,6 +25,7 @@ import (
 	"netsmith/internal/generate"
 	"netsmith/internal/httpapi"
 	"netsmith/internal/lint"
+	"netsmith/internal/llm"
 	"netsmith/internal/llm/limiter"
 	"netsmith/internal/metrics"
 	"netsmith/internal/netcfg"
@@ -376,7 +377,18 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, workers i
 	runner = worker.New(svc, prices, m, logger)
 	if economyRun != nil {
 		economy = svc.NewEconomy(generate.EconomyConfig{Batches: batchAPI, Conn: q.Conn(), ReadConn: q.ReadConn(),
-			Poll: cfg.EconomyPoll, TTL: cfg.CacheTTL, Logger: logger})
+			Poll: cfg.EconomyPoll, TTL: cfg.CacheTTL, Logger: logger,
+			Price: func(m string, u llm.Usage) int64 {
+				pu := pricing.Usage{Input: u.InputTokens, Output: u.OutputTokens, CacheWrite: u.CacheWriteTokens, CacheRead: u.CacheReadTokens}
+				c, err := prices.Cost(m, time.Now(), pu, true)
+				if err != nil {
+					c, err = prices.Cost(model, time.Now(), pu, true)
+				}
+				if err != nil {
+					logger.Error("no price for a message batch request; ledger records it at zero", "model", m, slog.Any("error", err))
+				}
+				return int64(c)
+			}})
 	}
 	metrics.RegisterQueueDepth(reg, func() map[string]float64 {
 		dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

@@ -34,7 +34,10 @@ type EconomyConfig struct {
 	Poll time.Duration
 	// TTL is the life of a template made here (default 7 days, as the
 	// cache's).
-	TTL    time.Duration
+	TTL time.Duration
+	// Price is what a Message Batch request's usage costs, in nano-USD,
+	// batch discount included; nil records it at zero.
+	Price  func(model string, u llm.Usage) int64
 	Clock  func() time.Time
 	Logger *slog.Logger
 }
@@ -153,6 +156,9 @@ func (e *Economy) Step(ctx context.Context, batchID string) (again time.Duration
 			return nil
 		}
 		delete(leased, r.CustomID)
+		if err := e.charge(ctx, batchID, r); err != nil {
+			return err
+		}
 		filled, why, err := e.store(ctx, owner, r, in)
 		if err != nil {
 			return err
@@ -215,6 +221,29 @@ func (e *Economy) store(ctx context.Context, owner string, r llm.BatchResult, in
 		return false, "the lease ran out before the message batch ended", nil
 	}
 	return true, "", nil
+}
+
+// charge writes a Message Batch request that succeeded to the ledger, for
+// the fleet batch's department, once (its id is the batch and custom_id).
+// A request that succeeded is paid for even if its template is refused.
+func (e *Economy) charge(ctx context.Context, batchID string, r llm.BatchResult) error {
+	if r.Response == nil {
+		return nil
+	}
+	c := context.WithoutCancel(ctx)
+	dept, err := store.BatchDepartment(c, e.cfg.ReadConn, batchID)
+	if err != nil {
+		return err
+	}
+	resp := r.Response
+	ch := store.Charge{Kind: store.ChargeBatchCall, Provider: resp.Provider, Model: resp.Model,
+		InputTokens: resp.Usage.InputTokens, OutputTokens: resp.Usage.OutputTokens,
+		CacheWriteTokens: resp.Usage.CacheWriteTokens, CacheReadTokens: resp.Usage.CacheReadTokens}
+	if e.cfg.Price != nil {
+		ch.CostNUSD = e.cfg.Price(resp.Model, resp.Usage)
+	}
+	return store.InsertLedger(c, e.cfg.Conn, "economy:"+batchID+":"+r.CustomID, batchID, dept,
+		[]store.Charge{ch}, e.cfg.Clock())
 }
 
 func cmpErr(err *llm.Error) error {

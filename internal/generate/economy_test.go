@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -76,6 +77,11 @@ func (p poisonBatch) CreateBatch(ctx context.Context, reqs []llm.BatchRequest) (
 	return p.Client.CreateBatch(ctx, reqs)
 }
 
+// rigPrice prices batch requests at $2/MTok in and $10/MTok out, half off.
+func rigPrice(_ string, u llm.Usage) int64 {
+	return (u.InputTokens*2000 + u.OutputTokens*10000) / 2
+}
+
 type economyRig struct {
 	fake   *llmtest.Server
 	client *httpapi.Client
@@ -127,7 +133,7 @@ func newEconomyRig(t *testing.T, poison func(string) bool) *economyRig {
 	svc := generate.New(generate.Config{LLM: ac, Provider: "anthropic", Model: llmtest.Model, Cache: tc, Linter: l})
 	runner = worker.New(svc, nil, nil, logger)
 	economy = svc.NewEconomy(generate.EconomyConfig{Batches: batches, Conn: q.Conn(), ReadConn: q.ReadConn(),
-		Poll: 100 * time.Millisecond, Logger: logger})
+		Poll: 100 * time.Millisecond, Logger: logger, Price: rigPrice})
 	if err := q.Start(ctx); err != nil {
 		q.Close()
 		t.Fatal(err)
@@ -231,6 +237,11 @@ func TestEconomyFleet(t *testing.T) {
 	}
 	if v.LLMCalls != 0 || v.Fallbacks != 0 {
 		t.Errorf("batch view: %d llm calls, %d fallbacks; want 0, 0", v.LLMCalls, v.Fallbacks)
+	}
+	// The ledger holds the Message Batch's requests at the batch price.
+	want := rigPrice("", llm.Usage{InputTokens: st.Batches.InputTokens, OutputTokens: st.Batches.OutputTokens})
+	if got := int64(math.Round(v.CostUSD * 1e9)); want == 0 || got != want {
+		t.Errorf("batch cost %d nano-USD, want %d (the batch requests' usage at half price)", got, want)
 	}
 	// A second economy run finds the templates ready: nothing is leased,
 	// no batch is made.

@@ -405,3 +405,12 @@ func Backlog(ctx context.Context, c Conn, department string, limit int64) (int64
 	}
 	return n, nil
 }
+
+// BatchDepartment returns the department a batch is charged to.
+func BatchDepartment(ctx context.Context, c Conn, batchID string) (string, error) {
+	var d string
+	if err := c.QueryRow(ctx, `SELECT department FROM netsmith_batch WHERE id = $1`, batchID).Scan(&d); err != nil {
+		return "", fmt.Errorf("batch %s department: %w", batchID, err)
+	}
+	return d, nil
+}
