@@ -176,7 +176,7 @@ func TakeHolds(ctx context.Context, c Conn, h Holds, now time.Time) (reserved bo
 			return false, nil, fmt.Errorf("reserve budget: %w", err)
 		}
 		n, err := c.Exec(ctx, `UPDATE netsmith_budget_usage SET reserved_nusd = reserved_nusd + $3
-			WHERE department = $1 AND period = $2 AND ($4 = 0 OR spent_nusd + reserved_nusd + $3 <= $4)`,
+			WHERE department = $1 AND period = $2 AND (CAST($4 AS BIGINT) = 0 OR spent_nusd + reserved_nusd + $3 <= $4)`,
 			h.Department, u.Name, h.ReserveNUSD, u.LimitNUSD)
 		if err != nil {
 			return false, nil, fmt.Errorf("reserve budget: %w", err)
