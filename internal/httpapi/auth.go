@@ -106,8 +106,9 @@ func (s *Server) authenticate(r *http.Request) (*Principal, error) {
 		return &Principal{Open: true, Role: store.RoleAdmin}, nil
 	}
 	h := r.Header.Get("Authorization")
-	secret, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || strings.TrimSpace(secret) == "" {
+	// The scheme name is case-insensitive (RFC 9110 §11.1).
+	scheme, secret, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
 		if h == "" {
 			return nil, errUnauthorized("missing API key: send Authorization: Bearer <key>")
 		}
