@@ -233,7 +233,11 @@ func TestHealthAndMetrics(t *testing.T) {
 			t.Errorf("GET %s = %d, want 200 containing %q:\n%.500s", path, resp.StatusCode, want, b)
 		}
 	}
-	resp, _ := http.Get(srv.URL + "/v1/nothing")
+	resp, err := http.Get(srv.URL + "/v1/nothing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
 	if resp.StatusCode != 404 {
 		t.Errorf("unknown route = %d, want 404", resp.StatusCode)
 	}
