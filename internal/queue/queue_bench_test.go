@@ -98,3 +98,32 @@ func BenchmarkClaimAndComplete(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSubmitBatch is a 1,000-device fleet batch stored and queued in
+// one transaction (our rows with multi-row INSERTs, River's with
+// InsertMany). It reports jobs/s.
+func BenchmarkSubmitBatch(b *testing.B) {
+	const size = 1000
+	for _, db := range []struct {
+		name string
+		url  func(testing.TB) string
+	}{{"sqlite", dbtest.SQLite}, {"postgres", dbtest.Postgres}} {
+		b.Run(db.name, func(b *testing.B) {
+			q := benchQueue(b, db.url(b), 0, nil)
+			n := 0
+			start := time.Now()
+			for b.Loop() {
+				jobs := make([]*store.Job, size)
+				for i := range jobs {
+					jobs[i] = benchJob(n*size + i)
+				}
+				batch := &store.Batch{ID: fmt.Sprintf("batch-%d-%d", time.Now().UnixNano(), n), Devices: size}
+				if err := q.EnqueueBatch(b.Context(), batch, jobs); err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+			b.ReportMetric(float64(n*size)/time.Since(start).Seconds(), "jobs/s")
+		})
+	}
+}
