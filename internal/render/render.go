@@ -232,13 +232,13 @@ func (t *Template) Render(ctx context.Context, vars map[string]any) (out string,
 	in.st.start(ctx)
 	w := &limitWriter{st: in.st}
 	defer func() {
+		in.st.finish()
 		if r := recover(); r != nil {
 			// text/template re-panics runtime errors; a template is
 			// untrusted input and must not take the process down.
 			out, err = "", fmt.Errorf("render %s: panic: %v", t.name, r)
 			return // the instance may hold broken state: drop it
 		}
-		in.st.finish()
 		t.pool.Put(in)
 	}()
 	if err := in.tmpl.Execute(w, vars); err != nil {
@@ -344,29 +344,35 @@ func checkValue(v reflect.Value, depth int, size *int) error {
 // state is one render's budget. It is used by one goroutine at a time.
 type state struct {
 	lim       Limits
-	deadline  time.Time
-	ownLimit  bool // the deadline is Limits.Timeout, not the context's
+	timeout   error              // the cause when Limits.Timeout runs out
+	ctx       context.Context    // the caller's, ending at Limits.Timeout at the latest
+	cancel    context.CancelFunc // releases ctx's timer
 	done      <-chan struct{}
-	ctx       context.Context
-	ticks     int
 	iters     int
 	funcBytes int
 	err       error // the first limit hit; sticky
 }
 
-func newState(lim Limits) *state { return &state{lim: lim} }
-
-func (s *state) start(ctx context.Context) {
-	*s = state{lim: s.lim, ctx: ctx, done: ctx.Done()}
-	s.deadline = time.Now().Add(s.lim.Timeout)
-	s.ownLimit = true
-	if d, ok := ctx.Deadline(); ok && d.Before(s.deadline) {
-		s.deadline, s.ownLimit = d, false
-	}
+func newState(lim Limits) *state {
+	return &state{lim: lim, timeout: fmt.Errorf("%w: over %v", ErrTimeLimit, lim.Timeout)}
 }
 
-// finish drops the context so a pooled state holds no reference to it.
-func (s *state) finish() { *s = state{lim: s.lim} }
+// start begins a render. The deadline is the context's or Limits.Timeout
+// from now, whichever is earlier; either one closes done when it passes.
+func (s *state) start(ctx context.Context) {
+	*s = state{lim: s.lim, timeout: s.timeout}
+	s.ctx, s.cancel = context.WithTimeoutCause(ctx, s.lim.Timeout, s.timeout)
+	s.done = s.ctx.Done()
+}
+
+// finish releases the render's timer and drops the context, so a pooled
+// state holds no reference to it.
+func (s *state) finish() {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	*s = state{lim: s.lim, timeout: s.timeout}
+}
 
 func (s *state) fail(err error) error {
 	if s.err == nil {
@@ -375,7 +381,10 @@ func (s *state) fail(err error) error {
 	return s.err
 }
 
-// tick checks the context and, every few calls, the clock.
+// tick checks the context, which ends at the render's deadline, so a
+// render stops at the first tick past it. What runs between two ticks is
+// bounded but not always cheap (eq on two long variables is an unmetered
+// builtin), which is why every tick checks rather than every few.
 func (s *state) tick() error {
 	if s.err != nil {
 		return s.err
@@ -383,20 +392,16 @@ func (s *state) tick() error {
 	select {
 	case <-s.done:
 		cause := context.Cause(s.ctx)
-		if errors.Is(cause, context.DeadlineExceeded) {
+		switch {
+		case errors.Is(cause, ErrTimeLimit):
+			return s.fail(cause)
+		case errors.Is(cause, context.DeadlineExceeded):
 			return s.fail(fmt.Errorf("%w: %w", ErrTimeLimit, cause))
 		}
 		return s.fail(fmt.Errorf("render canceled: %w", cause))
 	default:
+		return nil
 	}
-	s.ticks++
-	if s.ticks%16 == 0 && time.Now().After(s.deadline) {
-		if s.ownLimit {
-			return s.fail(fmt.Errorf("%w: over %v", ErrTimeLimit, s.lim.Timeout))
-		}
-		return s.fail(fmt.Errorf("%w: %w", ErrTimeLimit, context.DeadlineExceeded))
-	}
-	return nil
 }
 
 // charge counts n bytes built by a function.

@@ -323,6 +323,25 @@ func TestRenderTimeLimit(t *testing.T) {
 	}
 }
 
+// TestRenderTimeLimitEveryCheck checks that every check sees the deadline:
+// a render stops at the first check past it, not some checks later. The
+// work between two checks is bounded but can take long on its own (eq on
+// two long variables is an unmetered builtin), so a check that looked at
+// the clock only every few calls would multiply how far a render can
+// overrun Limits.Timeout.
+func TestRenderTimeLimitEveryCheck(t *testing.T) {
+	t.Parallel()
+	// Three checks in all: the guard and one tick per element.
+	tm, err := ParseLimits("t", "{{range .l}}{{end}}", Limits{Timeout: time.Nanosecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tm.Render(t.Context(), map[string]any{"l": []any{1, 2}})
+	if !errors.Is(err, ErrTimeLimit) || !strings.Contains(err.Error(), "over 1ns") {
+		t.Errorf("Render error %v, want ErrTimeLimit naming the 1ns limit", err)
+	}
+}
+
 // TestRenderTickInRangeBody checks that a range body that neither writes
 // nor calls a function still checks the deadline on every iteration.
 func TestRenderTickInRangeBody(t *testing.T) {
