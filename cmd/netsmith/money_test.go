@@ -2,9 +2,12 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -286,3 +289,68 @@ func TestKeysAndCostCommands(t *testing.T) {
 		t.Errorf("revoked key: %v, want 401 saying it was revoked", err)
 	}
 }
+
+// TestBudgetWarningWebhook: a department crossing its warning share gets
+// one warning log line, one metric increment and one JSON POST to its
+// webhook; an unknown model stops serve at start-up.
+func TestBudgetWarningWebhook(t *testing.T) {
+	t.Parallel()
+	posts := make(chan map[string]any, 10)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			t.Errorf("webhook body: %v", err)
+		}
+		posts <- body
+	}))
+	t.Cleanup(hook.Close)
+	c, logs := startWithLog(t, nil, "--db", "sqlite://"+filepath.Join(t.TempDir(), "warn.db"),
+		"--prices", writeFile(t, "p.yaml", simPrices), "--concurrency", "1", "--sim-latency", "1h")
+	// One sim request reserves about $0.12: the third passes 50% of $0.50.
+	if _, err := c.SetBudget(t.Context(), "ops", &httpapi.BudgetRequest{DailyUSD: 0.5, WarnPct: ptr(int64(50)),
+		WebhookURL: hook.URL}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		if _, err := c.Submit(t.Context(), &httpapi.SubmitRequest{Department: "ops", JobRequest: netcfg.JobRequest{
+			Kind:         netcfg.KindGenerate,
+			Device:       &netcfg.Device{Hostname: fmt.Sprintf("warn-%d", i), Platform: netcfg.CiscoXE, Role: "access"},
+			Requirements: "access switch",
+		}}); err != nil {
+			t.Fatalf("submit %d: %v", i, err)
+		}
+	}
+	select {
+	case body := <-posts:
+		if body["department"] != "ops" || body["event"] != "budget_threshold" || body["period"] != "day" {
+			t.Errorf("webhook body %v", body)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no webhook POST")
+	}
+	select {
+	case body := <-posts:
+		t.Errorf("a second webhook POST in the same period: %v", body)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if n := strings.Count(logs.String(), "budget warning"); n != 1 {
+		t.Errorf("%d budget warning log lines, want 1", n)
+	}
+	resp, err := http.Get(c.BaseURL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), `netsmith_budget_alerts_total{department="ops",period="day"} 1`) {
+		t.Errorf("metrics lack the budget alert")
+	}
+
+	code, _, errOut := cli("serve", "--db", "sqlite://"+filepath.Join(t.TempDir(), "m.db"), "--listen", "127.0.0.1:0",
+		"--model", "sim-9000")
+	if code != exitUsage || !strings.Contains(errOut, `no price for model "sim-9000"`) {
+		t.Errorf("unknown model: exit %d, %q; want exit 2 naming the model", code, errOut)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
