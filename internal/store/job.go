@@ -202,22 +202,38 @@ func markState(ctx context.Context, c Conn, id string, state netcfg.JobState, er
 	if state.Final() {
 		finished = now.UnixMilli()
 	}
-	n, err := c.Exec(ctx, `UPDATE netsmith_job SET state = $2, error = $3,
+	update := `UPDATE netsmith_job SET state = $2, error = $3,
 		finished_at = COALESCE($4, finished_at), updated_at = $5,
 		attempts = CASE WHEN attempts < $6 THEN $6 ELSE attempts END,
 		started_at = COALESCE(started_at, $7)
-		WHERE id = $1 AND `+notFinal, id, string(state), errText, finished, now.UnixMilli(), attempt, millis(started))
+		WHERE id = $1 AND ` + notFinal
+	args := []any{id, string(state), errText, finished, now.UnixMilli(), attempt, millis(started)}
+	if !state.Final() {
+		n, err := c.Exec(ctx, update, args...)
+		if err != nil {
+			return false, nil, fmt.Errorf("mark job %s %s: %w", id, state, err)
+		}
+		return n == 1, nil, nil
+	}
+	// A final move returns what the job holds, in the same statement.
+	var (
+		a       account
+		slot    int64
+		created int64
+	)
+	err := c.QueryRow(ctx, update+` RETURNING department, key_id, owner, COALESCE(batch_id, ''), reserved_nusd, holds_slot, created_at`,
+		args...).Scan(&a.department, &a.keyID, &a.owner, &a.batchID, &a.reserved, &slot, &created)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil, nil
+	}
 	if err != nil {
 		return false, nil, fmt.Errorf("mark job %s %s: %w", id, state, err)
 	}
-	if n != 1 || !state.Final() {
-		return n == 1, nil, nil
-	}
-	a, err := release(ctx, c, id)
-	if err != nil {
+	a.holdsSlot, a.created = slot != 0, time.UnixMilli(created)
+	if err := release(ctx, c, id, &a); err != nil {
 		return false, nil, err
 	}
-	return true, a, nil
+	return true, &a, nil
 }
 
 // Complete marks job id succeeded and stores its result, unless the job was

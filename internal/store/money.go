@@ -214,39 +214,28 @@ type account struct {
 }
 
 // release gives back what job id still holds (its reservation, its key
-// slot). It runs in the update that makes the job final, which happens
-// once, so nothing is released twice.
-func release(ctx context.Context, c Conn, id string) (*account, error) {
-	var (
-		a       account
-		slot    int64
-		created int64
-	)
-	if err := c.QueryRow(ctx, `SELECT department, key_id, owner, COALESCE(batch_id, ''), reserved_nusd, holds_slot, created_at
-		FROM netsmith_job WHERE id = $1`, id).
-		Scan(&a.department, &a.keyID, &a.owner, &a.batchID, &a.reserved, &slot, &created); err != nil {
-		return nil, fmt.Errorf("read job %s holds: %w", id, err)
-	}
-	a.holdsSlot, a.created = slot != 0, time.UnixMilli(created)
+// slot), as read by the update that made the job final. That update
+// happens once, so nothing is released twice.
+func release(ctx context.Context, c Conn, id string, a *account) error {
 	if a.reserved == 0 && !a.holdsSlot {
-		return &a, nil
+		return nil
 	}
 	if _, err := c.Exec(ctx, `UPDATE netsmith_job SET reserved_nusd = 0, holds_slot = 0 WHERE id = $1`, id); err != nil {
-		return nil, fmt.Errorf("release job %s holds: %w", id, err)
+		return fmt.Errorf("release job %s holds: %w", id, err)
 	}
 	if a.reserved > 0 {
 		if _, err := c.Exec(ctx, `UPDATE netsmith_budget_usage SET reserved_nusd = reserved_nusd - $3
 			WHERE department = $1 AND period IN ($2, $4)`,
 			a.department, dayPeriod(a.created), a.reserved, monthPeriod(a.created)); err != nil {
-			return nil, fmt.Errorf("release job %s reservation: %w", id, err)
+			return fmt.Errorf("release job %s reservation: %w", id, err)
 		}
 	}
 	if a.holdsSlot && a.keyID != "" {
 		if _, err := c.Exec(ctx, `UPDATE netsmith_key SET active = active - 1 WHERE id = $1 AND active > 0`, a.keyID); err != nil {
-			return nil, fmt.Errorf("release job %s key slot: %w", id, err)
+			return fmt.Errorf("release job %s key slot: %w", id, err)
 		}
 	}
-	return &a, nil
+	return nil
 }
 
 // Charge kinds.
