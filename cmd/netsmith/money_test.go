@@ -194,7 +194,8 @@ func abs(f float64) float64 {
 
 // TestFairnessAcrossDepartments queues a 5,000-device batch for one
 // department, then submits 10 single jobs for another: the 10 finish in
-// about the time of 10 jobs, not after the batch.
+// about the time of 10 jobs, not after the batch — that is, while almost
+// all of the batch still waits.
 func TestFairnessAcrossDepartments(t *testing.T) {
 	t.Parallel()
 	const latency = 100 * time.Millisecond
@@ -228,13 +229,15 @@ func TestFairnessAcrossDepartments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 10 jobs on 4 workers take 3 rounds of the latency; the batch alone
-	// needs 1,250. Allow generous room for a loaded machine.
-	if bound := 30 * latency; took > bound {
-		t.Errorf("the other department's 10 jobs took %s behind a 5,000-job batch; want under %s", took, bound)
+	// The measure that does not depend on the machine's speed: how many of
+	// the batch's jobs, all queued before them, ran first. Without
+	// fairness it is all 5,000; with it, only the batch's first jobs (its
+	// top-priority share of 20, and what the 4 workers held).
+	if bv.Done >= 50 {
+		t.Errorf("the batch had %d jobs done before the other department's 10 finished; want under 50", bv.Done)
 	}
-	t.Logf("10 jobs of department small finished %s after submission while department bulk's batch had %d of 5000 done (10 jobs alone: ~%s)",
-		took.Round(time.Millisecond), bv.Done, 3*latency)
+	t.Logf("10 jobs of department small finished %s after submission, while department bulk's batch, queued first, had %d of 5000 done (10 jobs alone on 4 workers: ~%s; the batch alone: %s)",
+		took.Round(time.Millisecond), bv.Done, 3*latency, 1250*latency)
 }
 
 // TestKeysAndCostCommands drives `netsmith keys` and `netsmith cost` on a

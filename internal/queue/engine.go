@@ -177,18 +177,18 @@ func (e *riverEngine[TDriver, TTx]) enqueue(ctx context.Context, j *store.Job) (
 // starve another's single request: River claims by priority, then age.
 func fairPriority(backlog int64) int {
 	switch {
-	case backlog < 20:
+	case backlog < 8:
 		return 1
-	case backlog < 200:
+	case backlog < 128:
 		return 2
-	case backlog < 2000:
+	case backlog < fairDepth:
 		return 3
 	}
 	return 4
 }
 
 // fairDepth is the deepest backlog fairPriority tells apart.
-const fairDepth = 2000
+const fairDepth = 2048
 
 // holdsOf sums what a submission's jobs hold: their reservations and, for
 // a key with a max_active limit, one slot each.
