@@ -153,7 +153,7 @@ func (e *riverEngine[TDriver, TTx]) enqueue(ctx context.Context, j *store.Job) (
 			return err
 		}
 		res, err := e.client.InsertTx(ctx, tx, jobArgs{JobID: j.ID},
-			&river.InsertOpts{MaxAttempts: j.MaxAttempts, Priority: fairPriority(backlog)})
+			&river.InsertOpts{MaxAttempts: j.MaxAttempts, Priority: fairPriority(backlog, false)})
 		if err != nil {
 			return fmt.Errorf("insert queue row: %w", err)
 		}
@@ -171,20 +171,26 @@ func (e *riverEngine[TDriver, TTx]) enqueue(ctx context.Context, j *store.Job) (
 }
 
 // fairPriority is the River priority (1 first, 4 last) of a department's
-// job that has backlog of its department's jobs unfinished ahead of it. A
-// department's first jobs go first; the deeper its backlog, the further
-// back its new jobs go, so one department's 10,000-device batch cannot
-// starve another's single request: River claims by priority, then age.
-func fairPriority(backlog int64) int {
+// job that has backlog of its department's jobs unfinished ahead of it; bulk
+// is true for a fleet batch's jobs. River claims by priority, then age, so
+// a department's first single jobs go first and the deeper its backlog, the
+// further back its new jobs go: one department's 10,000-device batch cannot
+// starve another's single request. A batch never takes the top priority,
+// which is for single requests.
+func fairPriority(backlog int64, bulk bool) int {
+	p := 4
 	switch {
-	case backlog < 8:
-		return 1
-	case backlog < 128:
-		return 2
+	case backlog < 32:
+		p = 1
+	case backlog < 512:
+		p = 2
 	case backlog < fairDepth:
-		return 3
+		p = 3
 	}
-	return 4
+	if bulk {
+		p = max(p, 2)
+	}
+	return p
 }
 
 // fairDepth is the deepest backlog fairPriority tells apart.
@@ -258,7 +264,7 @@ func (e *riverEngine[TDriver, TTx]) enqueueBatch(ctx context.Context, b *store.B
 			params := make([]river.InsertManyParams, len(chunk))
 			for i, j := range chunk {
 				params[i] = river.InsertManyParams{Args: jobArgs{JobID: j.ID}, InsertOpts: &river.InsertOpts{
-					MaxAttempts: j.MaxAttempts, Priority: fairPriority(backlog + int64(start+i))}}
+					MaxAttempts: j.MaxAttempts, Priority: fairPriority(backlog+int64(start+i), true)}}
 			}
 			res, err := e.client.InsertManyTx(ctx, tx, params)
 			if err != nil {
