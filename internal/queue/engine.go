@@ -128,7 +128,7 @@ func (e *riverEngine[TDriver, TTx]) inTx(ctx context.Context, fn func(tx TTx) er
 	return nil
 }
 
-func (e *riverEngine[TDriver, TTx]) enqueue(ctx context.Context, j *store.Job) (*store.Job, error) {
+func (e *riverEngine[TDriver, TTx]) enqueue(ctx context.Context, j *store.Job, backlog int64) (*store.Job, error) {
 	var existing *store.Job
 	var alerts []store.BudgetAlert
 	err := e.inTx(ctx, func(tx TTx) error {
@@ -148,10 +148,6 @@ func (e *riverEngine[TDriver, TTx]) enqueue(ctx context.Context, j *store.Job) (
 			return errDuplicate{err}
 		}
 		alerts = al
-		backlog, err := store.Backlog(ctx, c, j.Department, fairDepth)
-		if err != nil {
-			return err
-		}
 		res, err := e.client.InsertTx(ctx, tx, jobArgs{JobID: j.ID},
 			&river.InsertOpts{MaxAttempts: j.MaxAttempts, Priority: fairPriority(backlog, false)})
 		if err != nil {
@@ -213,7 +209,7 @@ func holdsOf(jobs []*store.Job) store.Holds {
 // riverInsertChunk bounds one River InsertManyTx call.
 const riverInsertChunk = 1000
 
-func (e *riverEngine[TDriver, TTx]) enqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job, eco *Economy) (int, error) {
+func (e *riverEngine[TDriver, TTx]) enqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job, eco *Economy, backlog int64) (int, error) {
 	leased := 0
 	var alerts []store.BudgetAlert
 	err := e.inTx(ctx, func(tx TTx) error {
@@ -254,10 +250,6 @@ func (e *riverEngine[TDriver, TTx]) enqueueBatch(ctx context.Context, b *store.B
 					return fmt.Errorf("insert economy queue row: %w", err)
 				}
 			}
-		}
-		backlog, err := store.Backlog(ctx, c, b.Department, fairDepth)
-		if err != nil {
-			return err
 		}
 		for start := 0; start < len(jobs); start += riverInsertChunk {
 			chunk := jobs[start:min(start+riverInsertChunk, len(jobs))]

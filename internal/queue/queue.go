@@ -144,11 +144,12 @@ func (c *Config) setDefaults() {
 type engine interface {
 	conn() store.Conn
 	readConn() store.Conn
-	// enqueue inserts j and its River row in one transaction.
-	enqueue(ctx context.Context, j *store.Job) (existing *store.Job, err error)
+	// enqueue inserts j and its River row in one transaction; backlog is
+	// its department's unfinished jobs, for its priority.
+	enqueue(ctx context.Context, j *store.Job, backlog int64) (existing *store.Job, err error)
 	// enqueueBatch inserts b, its jobs and their River rows in one
 	// transaction, with eco's leases and economy job when eco is set.
-	enqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job, eco *Economy) (leased int, err error)
+	enqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job, eco *Economy, backlog int64) (leased int, err error)
 	// cancel cancels the River row and marks j canceled, in one transaction.
 	cancel(ctx context.Context, j *store.Job, state netcfg.JobState, reason string) (bool, error)
 	migrate(ctx context.Context) ([]string, error)
@@ -169,13 +170,51 @@ type Queue struct {
 	depthMu sync.Mutex
 	depthAt time.Time
 	depth   map[netcfg.JobState]int64
+
+	backlogMu sync.Mutex
+	backlogs  map[string]backlogReading
+}
+
+// backlogReading is a department's backlog as read at `at`, plus what this
+// process queued for it since.
+type backlogReading struct {
+	n  int64
+	at time.Time
+}
+
+// backlog returns department's unfinished jobs for the fair priority of n
+// new ones, read outside the submit transaction (on SQLite the writer is
+// the bottleneck) at most DepthTTL ago, and counts the n in.
+func (q *Queue) backlog(ctx context.Context, department string, n int) (int64, error) {
+	q.backlogMu.Lock()
+	defer q.backlogMu.Unlock()
+	now := time.Now()
+	r, ok := q.backlogs[department]
+	if !ok || now.Sub(r.at) >= q.cfg.DepthTTL {
+		v, err := store.Backlog(ctx, q.eng.readConn(), department, fairDepth)
+		if err != nil {
+			return 0, err
+		}
+		if len(q.backlogs) > 1000 { // departments are few; drop stale ones
+			for d, old := range q.backlogs {
+				if now.Sub(old.at) >= q.cfg.DepthTTL {
+					delete(q.backlogs, d)
+				}
+			}
+		}
+		r = backlogReading{n: v, at: now}
+	}
+	before := r.n
+	r.n += int64(n)
+	q.backlogs[department] = r
+	return before, nil
 }
 
 // Open connects to the database named by url (sqlite://PATH or
 // postgres://…) and returns a Queue. It does not migrate; call Migrate.
 func Open(ctx context.Context, url string, cfg Config) (*Queue, error) {
 	cfg.setDefaults()
-	q := &Queue{cfg: cfg, watch: newWatchers()}
+	q := &Queue{cfg: cfg, watch: newWatchers(), backlogs: map[string]backlogReading{}}
 	q.marks = newRunMarks(q)
 	var err error
 	switch {
@@ -253,7 +292,11 @@ func (q *Queue) Enqueue(ctx context.Context, j *store.Job) (got *store.Job, dupl
 	if j.CreatedAt.IsZero() {
 		j.CreatedAt = q.cfg.Clock()
 	}
-	existing, err := q.eng.enqueue(ctx, j)
+	backlog, err := q.backlog(ctx, j.Department, 1)
+	if err != nil {
+		return nil, false, err
+	}
+	existing, err := q.eng.enqueue(ctx, j, backlog)
 	if existing != nil {
 		return existing, true, err
 	}
@@ -295,7 +338,11 @@ func (q *Queue) EnqueueEconomyBatch(ctx context.Context, b *store.Batch, jobs []
 		}
 		j.State, j.UpdatedAt = netcfg.StateQueued, j.CreatedAt
 	}
-	leased, err := q.eng.enqueueBatch(ctx, b, jobs, eco)
+	backlog, err := q.backlog(ctx, b.Department, len(jobs))
+	if err != nil {
+		return 0, err
+	}
+	leased, err := q.eng.enqueueBatch(ctx, b, jobs, eco, backlog)
 	if err != nil {
 		return 0, err
 	}

@@ -1,0 +1,139 @@
+package queue
+
+import (
+	"context"
+	"database/sql"
+	"flag"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+
+	"netsmith/internal/dbtest"
+)
+
+// The engine's ceiling is measured with the worker count and poll interval
+// of the scenario it is compared with (bench/s1-machinery.sh passes serve's).
+var (
+	bareWorkers = flag.Int("bare.workers", 50, "BenchmarkBareRiverNoop: River workers (serve --concurrency)")
+	barePoll    = flag.Duration("bare.poll", time.Second, "BenchmarkBareRiverNoop: fetch poll interval (serve --poll-interval)")
+)
+
+// bareArgs is the payload of BenchmarkBareRiverNoop's jobs.
+type bareArgs struct {
+	N int `json:"n"`
+}
+
+func (bareArgs) Kind() string { return "bench_bare_noop" }
+
+// BenchmarkBareRiverNoop is River's own ceiling on each database, without
+// netsmith: b.N no-op jobs are inserted (untimed), then a client with
+// -bare.workers workers is started and timed until River has recorded every
+// job completed. SQLite is opened exactly as netsmith opens it (same
+// pragmas, one writer connection, the statement cache); PostgreSQL with
+// netsmith's default pool size. It reports jobs/s; compare it with
+// `netsmith loadtest` against serve on the same database.
+func BenchmarkBareRiverNoop(b *testing.B) {
+	b.Run("sqlite", func(b *testing.B) {
+		dsn, err := sqliteDSN(dbtest.SQLite(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		db := sql.OpenDB(sqliteConnector{dsn})
+		db.SetMaxOpenConns(1) // netsmith's single writer
+		b.Cleanup(func() { db.Close() })
+		benchBareRiver(b, riversqlite.New(db))
+	})
+	b.Run("postgres", func(b *testing.B) {
+		pc, err := pgxpool.ParseConfig(dbtest.Postgres(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var cfg Config
+		cfg.setDefaults()
+		pc.MaxConns = int32(cfg.MaxConns)
+		pool, err := pgxpool.NewWithConfig(b.Context(), pc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(pool.Close)
+		benchBareRiver(b, riverpgxv5.New(pool))
+	})
+}
+
+func benchBareRiver[TTx any](b *testing.B, driver riverdriver.Driver[TTx]) {
+	b.StopTimer()
+	ctx := b.Context()
+	m, err := rivermigrate.New(driver, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		b.Fatal(err)
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, river.WorkFunc(func(context.Context, *river.Job[bareArgs]) error { return nil }))
+	client, err := river.NewClient(driver, &river.Config{
+		// As netsmith's engine configures River (engine.go).
+		FetchPollInterval:           *barePoll,
+		FetchCooldown:               min(*barePoll, 20*time.Millisecond),
+		Queues:                      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: *bareWorkers}},
+		Workers:                     workers,
+		Logger:                      slog.New(slog.DiscardHandler),
+		CompletedJobRetentionPeriod: 24 * time.Hour,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	inserted := time.Now()
+	for start := 0; start < b.N; start += riverInsertChunk {
+		params := make([]river.InsertManyParams, min(riverInsertChunk, b.N-start))
+		for i := range params {
+			params[i] = river.InsertManyParams{Args: bareArgs{N: start + i}}
+		}
+		if _, err := client.InsertManyFast(ctx, params); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/time.Since(inserted).Seconds(), "inserts/s")
+
+	// Completed events are sent once the completion is committed.
+	events, cancel := client.SubscribeConfig(&river.SubscribeConfig{
+		ChanSize: b.N + 1, Kinds: []river.EventKind{river.EventKindJobCompleted}})
+	defer cancel()
+	timeout := time.NewTimer(10 * time.Minute)
+	defer timeout.Stop()
+
+	b.StartTimer()
+	start := time.Now()
+	if err := client.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := client.Stop(sctx); err != nil {
+			b.Errorf("stop river: %v", err)
+		}
+	})
+	for done := 0; done < b.N; {
+		select {
+		case ev := <-events:
+			if ev.Job.Kind == (bareArgs{}).Kind() {
+				done++
+			}
+		case <-timeout.C:
+			b.Fatalf("%d of %d jobs completed after 10 minutes", done, b.N)
+		}
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "jobs/s")
+}
