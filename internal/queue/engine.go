@@ -128,42 +128,55 @@ func (e *riverEngine[TDriver, TTx]) inTx(ctx context.Context, fn func(tx TTx) er
 	return nil
 }
 
+// submission is one job being stored, and what storing it found.
+type submission struct {
+	j        *store.Job
+	backlog  int64
+	existing *store.Job
+	alerts   []store.BudgetAlert
+}
+
+// enqueue stores j, its holds and its River row in one transaction.
 func (e *riverEngine[TDriver, TTx]) enqueue(ctx context.Context, j *store.Job, backlog int64) (*store.Job, error) {
-	var existing *store.Job
-	var alerts []store.BudgetAlert
-	err := e.inTx(ctx, func(tx TTx) error {
-		c := e.wrap(tx)
-		// Holds first: when no budget applies the job must carry no
-		// reservation. A duplicate rolls them back with the transaction.
-		reserved, al, err := store.TakeHolds(ctx, c, holdsOf([]*store.Job{j}), j.CreatedAt)
-		if err != nil {
-			return err
-		}
-		if !reserved {
-			j.ReservedNUSD = 0
-		}
-		prev, err := store.InsertJob(ctx, c, j)
-		if prev != nil || err != nil {
-			existing = prev
-			return errDuplicate{err}
-		}
-		alerts = al
-		res, err := e.client.InsertTx(ctx, tx, jobArgs{JobID: j.ID},
-			&river.InsertOpts{MaxAttempts: j.MaxAttempts, Priority: fairPriority(backlog, false)})
-		if err != nil {
-			return fmt.Errorf("insert queue row: %w", err)
-		}
-		j.RiverJobID = res.Job.ID
-		return store.SetRiverJobID(ctx, c, j.ID, res.Job.ID)
-	})
+	sub := &submission{j: j, backlog: backlog}
+	err := e.inTx(ctx, func(tx TTx) error { return e.insertOne(ctx, tx, sub) })
 	var dup errDuplicate
 	if errors.As(err, &dup) {
-		return existing, dup.err
+		return sub.existing, dup.err
 	}
 	if err == nil {
-		e.q.alert(alerts)
+		e.q.alert(sub.alerts)
 	}
 	return nil, err
+}
+
+// insertOne stores one submission in tx: its holds, its River row and our
+// row (which names the River row). A duplicate idempotency key returns
+// errDuplicate carrying the earlier job; the caller rolls back.
+func (e *riverEngine[TDriver, TTx]) insertOne(ctx context.Context, tx TTx, sub *submission) error {
+	c, j := e.wrap(tx), sub.j
+	// Holds first: when no budget applies the job must carry no
+	// reservation. A duplicate rolls them back with everything else.
+	reserved, alerts, err := store.TakeHolds(ctx, c, holdsOf([]*store.Job{j}), j.CreatedAt)
+	if err != nil {
+		return err
+	}
+	if !reserved {
+		j.ReservedNUSD = 0
+	}
+	res, err := e.client.InsertTx(ctx, tx, jobArgs{JobID: j.ID},
+		&river.InsertOpts{MaxAttempts: j.MaxAttempts, Priority: fairPriority(sub.backlog, false)})
+	if err != nil {
+		return fmt.Errorf("insert queue row: %w", err)
+	}
+	j.RiverJobID = res.Job.ID
+	prev, err := store.InsertJob(ctx, c, j)
+	if prev != nil || err != nil {
+		sub.existing = prev
+		return errDuplicate{err}
+	}
+	sub.alerts = alerts
+	return nil
 }
 
 // fairPriority is the River priority (1 first, 4 last) of a department's

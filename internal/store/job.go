@@ -75,12 +75,12 @@ func InsertJob(ctx context.Context, c Conn, j *Job) (existing *Job, err error) {
 	now := j.CreatedAt.UnixMilli()
 	n, err := c.Exec(ctx, `INSERT INTO netsmith_job
 		(id, kind, state, department, owner, idempotency_key, request_hash, request, batch_id,
-		 max_attempts, created_at, expires_at, updated_at, key_id, reserved_nusd, holds_slot)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11, $13, $14, $15)
+		 max_attempts, created_at, expires_at, updated_at, key_id, reserved_nusd, holds_slot, river_job_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11, $13, $14, $15, $16)
 		ON CONFLICT (department, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
 		j.ID, string(j.Kind), string(netcfg.StateQueued), j.Department, j.Owner, idem, j.RequestHash,
 		string(j.Request), nullString(j.BatchID), j.MaxAttempts, now, millis(j.ExpiresAt),
-		j.KeyID, j.ReservedNUSD, boolInt(j.HoldsSlot))
+		j.KeyID, j.ReservedNUSD, boolInt(j.HoldsSlot), nullInt(j.RiverJobID))
 	if err != nil {
 		return nil, fmt.Errorf("insert job: %w", err)
 	}
@@ -95,12 +95,6 @@ func InsertJob(ctx context.Context, c Conn, j *Job) (existing *Job, err error) {
 		return prev, ErrConflict
 	}
 	return prev, nil
-}
-
-// SetRiverJobID records the queue row that carries job id.
-func SetRiverJobID(ctx context.Context, c Conn, id string, riverID int64) error {
-	_, err := c.Exec(ctx, `UPDATE netsmith_job SET river_job_id = $2 WHERE id = $1`, id, riverID)
-	return err
 }
 
 // GetJob returns the job with its result, or ErrNotFound.
@@ -322,6 +316,13 @@ func listJobs(ctx context.Context, c Conn, where string, args ...any) ([]*Job, e
 func CountResults(ctx context.Context, c Conn) (rows, jobs int64, err error) {
 	err = c.QueryRow(ctx, `SELECT count(*), count(DISTINCT job_id) FROM netsmith_result`).Scan(&rows, &jobs)
 	return rows, jobs, err
+}
+
+func nullInt(n int64) any {
+	if n == 0 {
+		return nil
+	}
+	return n
 }
 
 func boolInt(b bool) int64 {
