@@ -241,7 +241,9 @@ func (s *Server) handleJobEvents(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 
-	poll := time.NewTicker(s.cfg.EventPoll)
+	n := s.streams.Add(1)
+	defer s.streams.Add(-1)
+	poll := time.NewTicker(s.eventPoll(n))
 	defer poll.Stop()
 	var last string
 	for {
@@ -276,4 +278,16 @@ func newID() string {
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b[:])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// maxStreamPolls bounds the database reads all open event streams of this
+// process make per second to see changes made by other replicas (changes
+// made here arrive at once through Queue.Watch).
+const maxStreamPolls = 200
+
+// eventPoll is how often each of n open streams re-reads its job: EventPoll,
+// stretched so that n streams together stay under maxStreamPolls reads a
+// second. 15,000 waiting clients then cost 200 reads/s, not 15,000.
+func (s *Server) eventPoll(n int64) time.Duration {
+	return max(s.cfg.EventPoll, time.Duration(n)*time.Second/maxStreamPolls)
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -74,6 +75,7 @@ type Server struct {
 	meta    func(*netcfg.JobRequest) cache.Meta
 	est     func(*netcfg.JobRequest) int64
 	keys    keyGate
+	streams atomic.Int64 // open event streams
 }
 
 // NewServer returns the API handler.
