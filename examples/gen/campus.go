@@ -186,6 +186,7 @@ the GUEST VLAN on authentication failure, the voice VLAN for phones.
 Dual LACP uplinks as one port-channel trunk to the distribution pair.
 Portfast and bpduguard; DHCP snooping and dynamic ARP inspection on DATA, LAB and IOT.
 ` + mgmtAndAAA,
+			cacheTTL:  "24h", // the labs' access policy changes often: make its template again daily
 			constants: kv{"stp_mode", "rapid-pvst", "radius_servers", []string{"10.0.0.61", "10.0.0.62"}},
 			vars: kv{"vlans", campusVLANs(bs[2], 10, 20, 30, 40, 60, 99), "data_vlan", 10, "voice_vlan", 20,
 				"mgmt_vlan", 99, "guest_vlan", 60, "access_ports", "GigabitEthernet1/0/1-48"},

@@ -116,6 +116,7 @@ func (w *writer) text(indent int, key, s string) {
 type group struct {
 	name, role, platform, osVersion string
 	requirements                    string
+	cacheTTL                        string // how long the template stays cached; "" for the server's default
 	constants                       kv
 	vars                            kv
 }
@@ -130,6 +131,9 @@ func (w *writer) group(g group) {
 		w.line(2, "os_version: %q", g.osVersion)
 	}
 	w.text(2, "requirements", g.requirements)
+	if g.cacheTTL != "" {
+		w.line(2, "cache_ttl: %s", g.cacheTTL) // a Go duration is a plain YAML string
+	}
 	if len(g.constants) > 0 {
 		w.line(2, "constants:")
 		for i := 0; i+1 < len(g.constants); i += 2 {

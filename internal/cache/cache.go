@@ -57,14 +57,17 @@ type Entry struct {
 	OutputTokens int64
 }
 
-// Meta describes an entry before it exists: what invalidation selects by.
+// Meta describes an entry before it exists: what invalidation selects by,
+// and how long it lives. The caller that fills the entry sets its lifetime;
+// an invalid verdict always lives Config.InvalidTTL.
 type Meta struct {
 	Key      string
 	Kind     string
 	Role     string
 	Platform string
-	Hostname string // per-device entries only
-	Intent   string // JSON, for provenance
+	Hostname string        // per-device entries only
+	Intent   string        // JSON, for provenance
+	TTL      time.Duration // life of the entry once ready; 0 means Config.TTL
 }
 
 // FillFunc produces the entry on a miss. Returning an error wrapping
@@ -190,7 +193,7 @@ func (c *Cache) resolveShared(ctx context.Context, m Meta, fill FillFunc) (*Entr
 			if err != nil {
 				return nil, "", err
 			}
-			c.l1.put(e, now.Add(c.cfg.L1TTL))
+			c.l1.put(e, c.l1Until(now, t.ExpiresAt))
 			if waited {
 				return e, Coalesced, nil
 			}
@@ -249,18 +252,32 @@ func (c *Cache) fill(ctx context.Context, m Meta, fill FillFunc) (*Entry, error)
 			return nil, errors.Join(fmt.Errorf("fill %.12s: %w", m.Key, err), store.ReleaseTemplateLease(dbctx, c.cfg.Conn, m.Key, c.cfg.Owner))
 		}
 	}
+	ttl := m.TTL
+	if ttl <= 0 {
+		ttl = c.cfg.TTL
+	}
+	expires := now.Add(ttl)
 	ok, err := store.FillTemplate(dbctx, c.cfg.Conn, &store.Template{Key: m.Key, State: store.TemplateReady, Body: e.Body,
 		Provider: e.Provider, Model: e.Model, InputTokens: e.InputTokens, OutputTokens: e.OutputTokens,
-		ExpiresAt: now.Add(c.cfg.TTL)}, c.cfg.Owner)
+		ExpiresAt: expires}, c.cfg.Owner)
 	if err != nil {
 		return nil, err
 	}
 	if ok {
-		c.l1.put(e, now.Add(c.cfg.L1TTL))
+		c.l1.put(e, c.l1Until(now, expires))
 	}
 	// Not ok: our lease ran out and another filled it; our entry is still
 	// right for this caller, it just is not the stored one.
 	return e, nil
+}
+
+// l1Until is when an entry read or stored at now stops being trusted in L1:
+// after L1TTL, and never after the entry itself expires.
+func (c *Cache) l1Until(now, expires time.Time) time.Time {
+	if until := now.Add(c.cfg.L1TTL); until.Before(expires) {
+		return until
+	}
+	return expires
 }
 
 func (c *Cache) entryOf(t *store.Template) (*Entry, error) {

@@ -169,3 +169,78 @@ func TestInvalidate(t *testing.T) {
 		t.Errorf("after invalidation: %s with %d fills, want a miss (L1 cleared too)", out, calls.Load())
 	}
 }
+
+// TestMetaTTL: a ready entry lives Meta.TTL from its fill (the cache's TTL
+// when unset), L1 never serves it past that, and an invalid verdict keeps
+// InvalidTTL whatever Meta.TTL says.
+func TestMetaTTL(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, url string) {
+		conn := openConn(t, url)
+		t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+		var (
+			mu  sync.Mutex
+			now = t0
+		)
+		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+		advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+		c := cache.New(cache.Config{Conn: conn, Owner: "a", TTL: 7 * 24 * time.Hour, InvalidTTL: 2 * time.Hour,
+			L1TTL: 24 * time.Hour, Clock: clock})
+		var calls atomic.Int32
+		release := make(chan struct{})
+		close(release)
+		fill := slowFill(&calls, release)
+		expiresAt := func(key string) time.Time {
+			t.Helper()
+			tpl, err := store.GetTemplate(t.Context(), conn, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tpl.ExpiresAt
+		}
+
+		short := meta
+		short.Key, short.TTL = "intent-short", time.Hour
+		if _, out, err := c.Resolve(t.Context(), short, fill); err != nil || out != cache.Miss {
+			t.Fatalf("Resolve(TTL 1h) = %s, %v; want a miss", out, err)
+		}
+		if got, want := expiresAt(short.Key), t0.Add(time.Hour); !got.Equal(want) {
+			t.Errorf("entry with Meta.TTL 1h expires at %v, want %v", got, want)
+		}
+		dflt := meta
+		dflt.Key = "intent-default"
+		if _, _, err := c.Resolve(t.Context(), dflt, fill); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := expiresAt(dflt.Key), t0.Add(7*24*time.Hour); !got.Equal(want) {
+			t.Errorf("entry without Meta.TTL expires at %v, want %v (Config.TTL)", got, want)
+		}
+
+		advance(59 * time.Minute)
+		if _, out, err := c.Resolve(t.Context(), short, fill); err != nil || out != cache.Hit {
+			t.Fatalf("Resolve after 59m = %s, %v; want a hit", out, err)
+		}
+		advance(time.Minute + time.Millisecond)
+		if _, out, err := c.Resolve(t.Context(), short, fill); err != nil || out != cache.Miss {
+			t.Fatalf("Resolve after 1h = %s, %v; want a miss (expired, even in L1)", out, err)
+		}
+		if n := calls.Load(); n != 3 {
+			t.Errorf("%d fills, want 3 (short, default, short again)", n)
+		}
+		if got, want := expiresAt(short.Key), t0.Add(2*time.Hour+time.Millisecond); !got.Equal(want) {
+			t.Errorf("refilled entry expires at %v, want %v", got, want)
+		}
+
+		invalid := meta
+		invalid.Key, invalid.TTL = "intent-invalid", 30*24*time.Hour
+		_, _, err := c.Resolve(t.Context(), invalid, func(context.Context) (*cache.Entry, error) {
+			return nil, &cache.InvalidError{Reason: "no"}
+		})
+		if !errors.Is(err, cache.ErrInvalid) {
+			t.Fatalf("Resolve = %v, want the invalid verdict", err)
+		}
+		if got, want := expiresAt(invalid.Key), clock().Add(2*time.Hour); !got.Equal(want) {
+			t.Errorf("invalid verdict expires at %v, want %v (InvalidTTL, not Meta.TTL)", got, want)
+		}
+	})
+}

@@ -12,7 +12,7 @@ import (
 )
 
 // csvFields are the fixed CSV columns; hostname is required.
-var csvFields = []string{"hostname", "group", "role", "platform", "os_version", "site", "requirements"}
+var csvFields = []string{"hostname", "group", "role", "platform", "os_version", "site", "requirements", "cache_ttl"}
 
 type csvColumn struct {
 	header string   // as written
@@ -233,6 +233,8 @@ func (r *csvReader) row(l *layer, rec []string) {
 			l.osVersion = s
 		case "requirements":
 			l.requirements = s
+		case "cache_ttl":
+			l.cacheTTL = s
 		case "site":
 			l.site = s
 		}

@@ -13,6 +13,7 @@
 //	    platform: cisco_xe
 //	    os_version: "17.9"
 //	    requirements: Layer-2 access switch, dual LACP uplinks.
+//	    cache_ttl: 72h           # how long the template stays cached
 //	    constants: {stp_mode: rapid-pvst}
 //	    vars: {vlans: [{id: 10, name: DATA}]}
 //	devices:
@@ -25,21 +26,29 @@
 // that order, as in Ansible group_vars, Nornir and NetBox config contexts:
 // maps merge key by key, later levels win, lists and scalars replace, and a
 // null removes what a lower level set. A device may set role, platform,
-// os_version, requirements, site and constants itself; per-device values go
-// under vars, and any other key on a device is an error. At defaults and group
-// level, keys other than role, platform, os_version, requirements, site and
-// vars are intent constants, like the entries of constants:. A key within
-// one or two edits of a known one ("platfrom") is reported as a typo.
+// os_version, requirements, cache_ttl, site and constants itself; per-device
+// values go under vars, and any other key on a device is an error. At
+// defaults and group level, keys other than role, platform, os_version,
+// requirements, cache_ttl, site and vars are intent constants, like the
+// entries of constants:. A key within one or two edits of a known one
+// ("platfrom") is reported as a typo.
 // YAML anchors, aliases and merge keys ("<<") work, within MaxAliasNodes.
 //
 // Vars never enter the intent; role, platform, os_version, requirements
 // (trimmed) and constants do. Devices whose intents are equal share one
 // Intent.
 //
+// cache_ttl is how long the intent's template stays in the template cache,
+// a Go duration from 1m to 8760h (365 days): longer for an intent that is
+// stable, shorter for one under active change. Unset, the server's
+// --cache-ttl applies. It is a setting of the intent, not part of it: devices
+// that differ only in cache_ttl share one Intent and one template, cached for
+// the shortest cache_ttl they give, with a warning.
+//
 // # CSV
 //
 // A header row, then one row per device. Columns: hostname (required),
-// group, role, platform, os_version, site, requirements, and any var.<name>
+// group, role, platform, os_version, site, requirements, cache_ttl, and any var.<name>
 // (a var) or const.<name> (an intent constant). Names may be dotted to build
 // maps and lists: var.uplinks.0.port, var.uplinks.0.peer, var.uplinks.1.port.
 // An empty cell inherits from the group and defaults. In var and const cells
@@ -61,8 +70,9 @@
 // (NetBox slugs such as ios, cisco-ios-xe, nxos, eos and junos are mapped to
 // netsmith platforms), site.slug, config_context, custom_fields and
 // primary_ip4.address. config_context and custom_fields become vars (the
-// context wins), except the keys requirements, os_version, constants and
-// group, which set the intent and name a group from Parser.Base;
+// context wins), except the keys requirements, os_version, cache_ttl,
+// constants and group, which set the intent and name a group from
+// Parser.Base;
 // primary_ip4.address becomes mgmt_ip unless the vars set one. Other NetBox
 // fields are ignored.
 //
@@ -75,6 +85,7 @@
 //     unique, compared without case since they become file names;
 //   - every device resolves to an intent: a known platform, a role and
 //     requirements after merging; groups it names exist;
+//   - cache_ttl, wherever it is set: a Go duration from 1m to 8760h;
 //   - IP addresses or prefixes under the keys ip, ip_address, *_ip,
 //     loopback<N>, in loopbacks, and address in a map inside a list;
 //     mgmt_ip must be one prefix (address/length); gateway and *_gateway an
@@ -93,7 +104,8 @@
 // and secret references are not checked.
 //
 // Warnings do not stop a batch: literal secrets, a management gateway outside
-// the management prefix, two devices with one management address.
+// the management prefix, two devices with one management address, devices of
+// one intent with different cache_ttl values.
 //
 // # Secrets
 //

@@ -28,8 +28,9 @@ type Fleet struct {
 	// Intents in order of first use; many devices share one.
 	Intents []Intent `json:"intents"`
 	// Warnings are problems that do not stop a batch, such as literal
-	// secrets (which RedactSecrets keeps away from the LLM) or a management
-	// gateway outside the management prefix.
+	// secrets (which RedactSecrets keeps away from the LLM), a management
+	// gateway outside the management prefix, or devices of one intent that
+	// give different cache TTLs.
 	Warnings Errors `json:"warnings,omitempty"`
 }
 
@@ -50,7 +51,9 @@ type Resolved struct {
 // Intent is one distinct intent of a fleet and the devices that share it.
 // Two devices share an intent when role, platform, OS version, requirements
 // (with surrounding white space trimmed) and constants are equal; the cache
-// key, with its normalisation, is built elsewhere.
+// key, with its normalisation, is built elsewhere. CacheTTL plays no part in
+// that: it is the shortest cache_ttl the intent's devices give, and every
+// device's Resolved.Intent carries the same.
 type Intent struct {
 	netcfg.Intent
 	Devices []int `json:"devices"` // indexes into Fleet.Devices, in file order

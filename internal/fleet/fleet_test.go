@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -511,5 +512,111 @@ func TestYAMLDocumentMarkers(t *testing.T) {
 		if _, err := Parse("f.yaml", []byte(data)); err != nil {
 			t.Errorf("Parse(%q) = %v, want no error", data, err)
 		}
+	}
+}
+
+// ttlsOf lists each device's intent cache TTL by hostname, checking that it
+// is its Fleet.Intents entry's.
+func ttlsOf(t *testing.T, fl *Fleet) map[string]time.Duration {
+	t.Helper()
+	out := map[string]time.Duration{}
+	for _, d := range fl.Devices {
+		if in := fl.Intents[d.IntentIndex]; in.CacheTTL != d.Intent.CacheTTL {
+			t.Errorf("%s: Intent.CacheTTL %s, but Intents[%d] has %s", d.Device.Hostname, d.Intent.CacheTTL, d.IntentIndex, in.CacheTTL)
+		}
+		out[d.Device.Hostname] = time.Duration(d.Intent.CacheTTL)
+	}
+	return out
+}
+
+// TestCacheTTL: cache_ttl merges like the other intent settings (defaults,
+// then group, then device; a null clears it), in YAML, CSV and NetBox JSON.
+func TestCacheTTL(t *testing.T) {
+	t.Parallel()
+	const yml = `
+version: 1
+defaults:
+  role: access
+  platform: cisco_xe
+  cache_ttl: 168h
+groups:
+  stable: {requirements: Stable access.}
+  active: {requirements: Access under change., cache_ttl: 24h}
+  unset: {requirements: Other access., cache_ttl: null}
+devices:
+  - {hostname: s1, group: stable}
+  - {hostname: a1, group: active}
+  - {hostname: a2, group: active, cache_ttl: 24h}
+  - {hostname: own, requirements: Own access., cache_ttl: 90m}
+  - {hostname: u1, group: unset}
+`
+	fl := mustParse(t, Parser{}, "ttl.yaml", yml)
+	want := map[string]time.Duration{"s1": 168 * time.Hour, "a1": 24 * time.Hour, "a2": 24 * time.Hour, "own": 90 * time.Minute, "u1": 0}
+	if diff := cmp.Diff(want, ttlsOf(t, fl)); diff != "" {
+		t.Errorf("YAML cache TTLs mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([][]string{{"s1"}, {"a1", "a2"}, {"own"}, {"u1"}}, byIntent(fl)); diff != "" {
+		t.Errorf("YAML intents mismatch (-want +got):\n%s", diff)
+	}
+	if len(fl.Warnings) > 0 {
+		t.Errorf("YAML warnings: %v", fl.Warnings)
+	}
+
+	// An empty cell inherits.
+	const csv = "hostname,group,role,platform,requirements,cache_ttl\n" +
+		",,access,cisco_xe,,168h\n" +
+		",stable,,,Stable access.,\n" +
+		",active,,,Access under change.,24h\n" +
+		"s1,stable,,,,\n" +
+		"a1,active,,,,\n" +
+		"own,,,,Own access.,90m\n"
+	fl = mustParse(t, Parser{}, "ttl.csv", csv)
+	want = map[string]time.Duration{"s1": 168 * time.Hour, "a1": 24 * time.Hour, "own": 90 * time.Minute}
+	if diff := cmp.Diff(want, ttlsOf(t, fl)); diff != "" {
+		t.Errorf("CSV cache TTLs mismatch (-want +got):\n%s", diff)
+	}
+
+	const netbox = `[
+	{"name": "nb1", "role": "access", "platform": "ios", "config_context": {"requirements": "Access.", "cache_ttl": "12h", "vlans": [10]}},
+	{"name": "nb2", "role": "access", "platform": "ios", "config_context": {"requirements": "Access."}}
+]`
+	fl = mustParse(t, Parser{Base: []byte("defaults: {cache_ttl: 48h}\n")}, "nb.json", netbox)
+	want = map[string]time.Duration{"nb1": 12 * time.Hour, "nb2": 12 * time.Hour}
+	if diff := cmp.Diff(want, ttlsOf(t, fl)); diff != "" {
+		t.Errorf("NetBox cache TTLs mismatch (-want +got):\n%s", diff)
+	}
+	if _, ok := fl.Devices[0].Device.Vars["cache_ttl"]; ok {
+		t.Errorf("nb1 vars %v hold cache_ttl, want it taken out", fl.Devices[0].Device.Vars)
+	}
+	if len(fl.Warnings) != 1 || fl.Warnings[0].Device != "nb2" || fl.Warnings[0].Field != "cache_ttl" {
+		t.Errorf("NetBox warnings = %v, want one on nb2's cache_ttl (48h against nb1's 12h)", fl.Warnings)
+	}
+}
+
+// TestCacheTTLConflict: devices that differ only in cache_ttl share one
+// intent, cached for the shortest TTL given, with one warning per intent.
+func TestCacheTTLConflict(t *testing.T) {
+	t.Parallel()
+	const yml = `
+version: 1
+groups:
+  access: {role: access, platform: cisco_xe, requirements: Access switch., cache_ttl: 24h}
+devices:
+  - {hostname: sw1, group: access}
+  - {hostname: sw2, group: access, cache_ttl: 2h}
+  - {hostname: sw3, group: access, cache_ttl: 30m}
+  - {hostname: sw4, group: access, cache_ttl: null}
+`
+	fl := mustParse(t, Parser{}, "conflict.yaml", yml)
+	if diff := cmp.Diff([][]string{{"sw1", "sw2", "sw3", "sw4"}}, byIntent(fl)); diff != "" {
+		t.Errorf("intents mismatch (-want +got):\n%s", diff)
+	}
+	want := map[string]time.Duration{"sw1": 30 * time.Minute, "sw2": 30 * time.Minute, "sw3": 30 * time.Minute, "sw4": 30 * time.Minute}
+	if diff := cmp.Diff(want, ttlsOf(t, fl)); diff != "" {
+		t.Errorf("cache TTLs mismatch (-want +got):\n%s", diff)
+	}
+	wantWarn := "conflict.yaml:7:5: sw2: cache_ttl: 2h, but sw1 of the same intent has 24h: they share one template, cached for the shortest (30m)"
+	if got := fl.Warnings.Error(); got != wantWarn {
+		t.Errorf("warnings:\n%s\nwant:\n%s", got, wantWarn)
 	}
 }

@@ -19,14 +19,14 @@ var netboxPlatforms = map[string]string{
 
 // netboxReserved are config-context or custom-field keys that set the
 // device's intent or group instead of becoming vars.
-var netboxReserved = []string{"requirements", "os_version", "constants", "group"}
+var netboxReserved = []string{"requirements", "os_version", "cache_ttl", "constants", "group"}
 
 // netbox reads a NetBox-style device export: a list of objects with name,
 // role.slug (or device_role.slug), platform.slug, site.slug, config_context,
 // custom_fields and primary_ip4.address. config_context and custom_fields
 // become vars (the context wins), except the keys requirements, os_version,
-// constants and group, which set the intent and the group (from a base
-// file); primary_ip4.address becomes mgmt_ip unless the vars set one.
+// cache_ttl, constants and group, which set the intent and the group (from a
+// base file); primary_ip4.address becomes mgmt_ip unless the vars set one.
 // Other NetBox fields are ignored.
 func (r *treeReader) netbox(seq, at *yaml.Node) *doc {
 	d := &doc{file: r.file}
@@ -166,6 +166,8 @@ func (r *treeReader) netboxMap(l *layer, e entry, f string) map[string]any {
 			l.requirements = s
 		case "os_version":
 			l.osVersion = s
+		case "cache_ttl":
+			l.cacheTTL = s
 		case "group":
 			l.group = s
 		}

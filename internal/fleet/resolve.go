@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
 	"netsmith/internal/netcfg"
 )
@@ -33,22 +34,22 @@ type layer struct {
 	name   string // group name; for devices the hostname when valid
 	prefix string // field prefix in errors: "defaults.", "groups.NAME.", "devices[3]." or ""
 
-	hostname, group                               setting // devices only
-	role, platform, osVersion, requirements, site setting
-	vars, consts                                  map[string]any
+	hostname, group                                         setting // devices only
+	role, platform, osVersion, requirements, cacheTTL, site setting
+	vars, consts                                            map[string]any
 }
 
 // merged is defaults, a group and a device folded together.
 type merged struct {
-	role, platform, osVersion, requirements, site setting
-	vars, consts                                  map[string]any
-	intentKey                                     string // cached for group-only intents
+	role, platform, osVersion, requirements, cacheTTL, site setting
+	vars, consts                                            map[string]any
+	intentKey                                               string // cached for group-only intents
 }
 
 func (m merged) apply(l *layer) merged {
 	for _, f := range []struct{ dst, src *setting }{
 		{&m.role, &l.role}, {&m.platform, &l.platform}, {&m.osVersion, &l.osVersion},
-		{&m.requirements, &l.requirements}, {&m.site, &l.site},
+		{&m.requirements, &l.requirements}, {&m.cacheTTL, &l.cacheTTL}, {&m.site, &l.site},
 	} {
 		if f.src.set {
 			*f.dst = *f.src
@@ -104,10 +105,12 @@ func resolve(c *collector, docs []*doc) *Fleet {
 	for _, d := range docs {
 		for _, l := range d.defaults {
 			checkPlatform(c, l, "")
+			checkCacheTTL(c, l, "")
 			base = base.apply(l)
 		}
 		for _, g := range d.groups {
 			checkPlatform(c, g, "")
+			checkCacheTTL(c, g, "")
 			if first, ok := groups[g.name]; ok {
 				c.errorf(g.at, "", "groups."+g.name, "group %q is already defined (first at %s)", g.name, where(first.at, g.at))
 				continue
@@ -122,9 +125,11 @@ func resolve(c *collector, docs []*doc) *Fleet {
 	intentIndex := map[string]int{}
 	seen := map[string]pos{}
 	mgmtSeen := map[netip.Addr]string{}
+	var ttls []intentTTL // by intent index
 	for _, d := range devices {
 		dev := d.name
 		checkPlatform(c, d, dev)
+		checkCacheTTL(c, d, dev)
 		if d.hostname.bad {
 			// reported where it was written
 		} else if !d.hostname.set || d.hostname.val == "" {
@@ -181,6 +186,10 @@ func resolve(c *collector, docs []*doc) *Fleet {
 			Requirements: strings.TrimSpace(r.requirements.val),
 			Constants:    r.consts,
 		}
+		// The cache TTL is a setting of the intent, not part of it: devices
+		// that differ only in it share one intent (see intentTTL). It stays
+		// out of the key, and a device that sets only it reuses its group's.
+		ttl, _ := time.ParseDuration(r.cacheTTL.val) // 0 when unset, or bad and reported
 		// Devices that add nothing to their group's intent reuse its key.
 		own := d.role.set || d.platform.set || d.osVersion.set || d.requirements.set || len(d.consts) > 0
 		key := ""
@@ -203,9 +212,11 @@ func resolve(c *collector, docs []*doc) *Fleet {
 			idx = len(fl.Intents)
 			intentIndex[key] = idx
 			fl.Intents = append(fl.Intents, Intent{Intent: intent})
+			ttls = append(ttls, intentTTL{first: ttl, firstDevice: d.hostname.val})
 		} else {
 			intent = fl.Intents[idx].Intent // share one Constants map
 		}
+		ttls[idx].add(ttl, d)
 		fl.Intents[idx].Devices = append(fl.Intents[idx].Devices, len(fl.Devices))
 		fl.Devices = append(fl.Devices, Resolved{
 			Device: netcfg.Device{
@@ -224,7 +235,61 @@ func resolve(c *collector, docs []*doc) *Fleet {
 			Row:         d.at.row,
 		})
 	}
+	for i, t := range ttls {
+		fl.Intents[i].CacheTTL = netcfg.Duration(t.shortest)
+		if d := t.differs; d != nil {
+			c.warnf(d.at, d.name, d.prefix+"cache_ttl", "%s, but %s of the same intent has %s: they share one template, cached for the shortest (%s)",
+				ttlText(t.differsTTL), t.firstDevice, ttlText(t.first), netcfg.Duration(t.shortest))
+		}
+	}
+	for i := range fl.Devices {
+		fl.Devices[i].Intent.CacheTTL = fl.Intents[fl.Devices[i].IntentIndex].CacheTTL
+	}
 	return fl
+}
+
+// intentTTL gathers the cache TTLs the devices of one intent resolve to.
+// They share one template, so the intent takes the shortest TTL given (0,
+// the cache's default, when none is), with a warning when they disagree.
+type intentTTL struct {
+	first       time.Duration // the first device's TTL (0: unset)
+	firstDevice string
+	shortest    time.Duration // the shortest TTL set, 0 when none is
+	differs     *layer        // the first device whose TTL differs from first
+	differsTTL  time.Duration
+}
+
+func (t *intentTTL) add(ttl time.Duration, d *layer) {
+	if ttl > 0 && (t.shortest == 0 || ttl < t.shortest) {
+		t.shortest = ttl
+	}
+	if ttl != t.first && t.differs == nil {
+		t.differs, t.differsTTL = d, ttl
+	}
+}
+
+func ttlText(d time.Duration) string {
+	if d == 0 {
+		return "none"
+	}
+	return netcfg.Duration(d).String()
+}
+
+// checkCacheTTL reports a cache_ttl a layer sets that is not a duration
+// within netcfg's bounds.
+func checkCacheTTL(c *collector, l *layer, dev string) {
+	s := l.cacheTTL
+	if s.val == "" {
+		return
+	}
+	d, err := time.ParseDuration(s.val)
+	if err != nil {
+		c.errorf(s.at, dev, l.prefix+"cache_ttl", "%q is not a duration such as 72h or 30m", s.val)
+		return
+	}
+	if err := netcfg.ValidateCacheTTL(d); err != nil {
+		c.errorf(s.at, dev, l.prefix+"cache_ttl", "%v", err)
+	}
 }
 
 func checkPlatform(c *collector, l *layer, dev string) {

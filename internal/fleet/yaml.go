@@ -16,8 +16,8 @@ import (
 // Keys of the YAML format.
 var (
 	topKeys    = []string{"version", "defaults", "groups", "devices"}
-	groupKeys  = []string{"role", "platform", "os_version", "requirements", "site", "vars", "constants"}
-	deviceKeys = []string{"hostname", "group", "role", "platform", "os_version", "requirements", "site", "vars", "constants"}
+	groupKeys  = []string{"role", "platform", "os_version", "requirements", "cache_ttl", "site", "vars", "constants"}
+	deviceKeys = []string{"hostname", "group", "role", "platform", "os_version", "requirements", "cache_ttl", "site", "vars", "constants"}
 )
 
 // treeReader turns a YAML node tree (from YAML or JSON) into layers.
@@ -489,7 +489,7 @@ func (r *treeReader) groupLayer(n *yaml.Node, prefix string, at *yaml.Node) *lay
 	for _, e := range es {
 		f := prefix + e.key
 		switch e.key {
-		case "role", "platform", "os_version", "requirements", "site":
+		case "role", "platform", "os_version", "requirements", "cache_ttl", "site":
 			r.setField(l, e, "", f)
 		case "vars":
 			l.vars = r.varsMap(e, "", prefix, "vars", 3)
@@ -543,6 +543,8 @@ func (r *treeReader) setField(l *layer, e entry, device, f string) {
 		l.osVersion = v
 	case "requirements":
 		l.requirements = v
+	case "cache_ttl":
+		l.cacheTTL = v
 	case "site":
 		l.site = v
 	case "hostname":
@@ -596,7 +598,7 @@ func (r *treeReader) device(n *yaml.Node, i int) *layer {
 		f := l.prefix + e.key
 		switch e.key {
 		case "hostname":
-		case "group", "role", "platform", "os_version", "requirements", "site":
+		case "group", "role", "platform", "os_version", "requirements", "cache_ttl", "site":
 			r.setField(l, e, l.name, f)
 		case "vars":
 			l.vars = r.varsMap(e, l.name, l.prefix, "vars", 4)

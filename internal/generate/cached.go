@@ -85,14 +85,16 @@ func trimLists(v any) any {
 // renderData is the data a device's template is rendered with.
 func renderData(vars map[string]any) map[string]any { return netcfg.DeriveVars(vars) }
 
-// TemplateMeta describes the template-cache entry of req's intent: its key
-// and what invalidation selects it by.
+// TemplateMeta describes the template-cache entry of req's intent: its key,
+// what invalidation selects it by, and its lifetime (req.CacheTTL, which is
+// not part of the key).
 func (s *Service) TemplateMeta(req *netcfg.JobRequest) cache.Meta {
 	d := req.Device
 	key, _ := s.IntentKey(req)
 	intentJSON, _ := json.Marshal(netcfg.Intent{Role: d.Role, Platform: d.Platform, OSVersion: d.OSVersion,
 		Requirements: req.Requirements, Constants: fleet.RedactSecrets(req.Constants)})
-	return cache.Meta{Key: key, Kind: cache.KindTemplate, Role: d.Role, Platform: string(d.Platform), Intent: string(intentJSON)}
+	return cache.Meta{Key: key, Kind: cache.KindTemplate, Role: d.Role, Platform: string(d.Platform), Intent: string(intentJSON),
+		TTL: time.Duration(req.CacheTTL)}
 }
 
 // maxBusyWait caps how long a device job snoozes on another filler's lease:
@@ -242,7 +244,7 @@ func (s *Service) fallback(ctx context.Context, req *netcfg.JobRequest, intentKe
 	d := req.Device
 	s.cfg.Cache.CountFallback()
 	meta := cache.Meta{Key: intentKey + ":" + d.Hostname, Kind: cache.KindConfig, Role: d.Role,
-		Platform: string(d.Platform), Hostname: d.Hostname}
+		Platform: string(d.Platform), Hostname: d.Hostname, TTL: time.Duration(req.CacheTTL)}
 	e, outcome, err := s.cfg.Cache.Resolve(ctx, meta, func(ctx context.Context) (*cache.Entry, error) {
 		res, err := s.generate(ctx, req)
 		if err != nil {

@@ -32,8 +32,8 @@ type EconomyConfig struct {
 	// Poll is how long the job sleeps between looks at a running Message
 	// Batch (default 30 s).
 	Poll time.Duration
-	// TTL is the life of a template made here (default 7 days, as the
-	// cache's).
+	// TTL is the life of a template made here when its request sets no
+	// CacheTTL (default 7 days, as the cache's).
 	TTL time.Duration
 	// Price is what a Message Batch request's usage costs, in nano-USD,
 	// batch discount included; nil records it at zero.
@@ -210,10 +210,14 @@ func (e *Economy) store(ctx context.Context, owner string, r llm.BatchResult, in
 	if _, err := render.Parse("intent", body); err != nil {
 		return false, err.Error(), nil
 	}
+	ttl := e.cfg.TTL
+	if in.req.CacheTTL > 0 { // a fleet gives every device of an intent the same
+		ttl = time.Duration(in.req.CacheTTL)
+	}
 	ok, err := store.FillTemplate(context.WithoutCancel(ctx), e.cfg.Conn, &store.Template{Key: r.CustomID,
 		State: store.TemplateReady, Body: body, Provider: resp.Provider, Model: resp.Model,
 		InputTokens: resp.Usage.InputTokens, OutputTokens: resp.Usage.OutputTokens,
-		ExpiresAt: e.cfg.Clock().Add(e.cfg.TTL)}, owner)
+		ExpiresAt: e.cfg.Clock().Add(ttl)}, owner)
 	if err != nil {
 		return false, "", err
 	}

@@ -86,6 +86,7 @@ type economyRig struct {
 	fake   *llmtest.Server
 	client *httpapi.Client
 	svc    *generate.Service
+	conn   store.Conn
 }
 
 // newEconomyRig wires the real pieces as serve does: SQLite queue with
@@ -150,7 +151,7 @@ func newEconomyRig(t *testing.T, poison func(string) bool) *economyRig {
 		}
 		q.Close()
 	})
-	return &economyRig{fake: fake, client: httpapi.NewClient(srv.URL, nil, ""), svc: svc}
+	return &economyRig{fake: fake, client: httpapi.NewClient(srv.URL, nil, ""), svc: svc, conn: q.Conn()}
 }
 
 // runFleet submits the fleet with economy=true and waits until it is done.
@@ -288,3 +289,32 @@ func TestEconomyErroredResultFallsBack(t *testing.T) {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// TestEconomyCacheTTL: a fleet group's cache_ttl reaches the templates the
+// Message Batch makes; the other intent's template gets the default TTL.
+func TestEconomyCacheTTL(t *testing.T) {
+	t.Parallel()
+	r := newEconomyRig(t, nil)
+	fleetFile := strings.ReplaceAll(string(economyFleet(t, 2)),
+		"    group: office-access-xe179\n", "    group: office-access-xe179\n    cache_ttl: 2h\n")
+	start := time.Now().Truncate(time.Millisecond)
+	v, results := r.runFleet(t, []byte(fleetFile), true)
+	end := time.Now()
+	checkConfigs(t, results, 4)
+	if v.Economy == nil || v.Economy.Filled != 2 || r.fake.Fake.Stats().Requests != 0 {
+		t.Fatalf("economy view %+v, want both templates from the Message Batch", v.Economy)
+	}
+	for host, res := range results {
+		tpl, err := store.GetTemplate(t.Context(), r.conn, res.CacheKey)
+		if err != nil {
+			t.Fatalf("%s: template %s: %v", host, res.CacheKey, err)
+		}
+		ttl := 7 * 24 * time.Hour
+		if i := strings.TrimPrefix(host, "eco-acc"); i == "00" || i == "02" { // the office-access-xe179 devices
+			ttl = 2 * time.Hour
+		}
+		if tpl.ExpiresAt.Before(start.Add(ttl)) || tpl.ExpiresAt.After(end.Add(ttl)) {
+			t.Errorf("%s: template expires at %v, want %s after the run (%v to %v)", host, tpl.ExpiresAt, ttl, start.Add(ttl), end.Add(ttl))
+		}
+	}
+}

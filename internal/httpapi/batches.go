@@ -175,7 +175,7 @@ func (s *Server) submitFleet(ctx context.Context, name string, f *fleet.Fleet, e
 	for i := range f.Devices {
 		d := &f.Devices[i]
 		req := netcfg.JobRequest{Kind: netcfg.KindGenerate, Device: &d.Device,
-			Requirements: d.Intent.Requirements, Constants: d.Intent.Constants}
+			Requirements: d.Intent.Requirements, Constants: d.Intent.Constants, CacheTTL: d.Intent.CacheTTL}
 		if eco != nil {
 			m := s.meta(&req)
 			if !seen[m.Key] {

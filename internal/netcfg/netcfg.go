@@ -55,6 +55,10 @@ type Intent struct {
 	OSVersion    string         `json:"os_version,omitempty"`
 	Requirements string         `json:"requirements"`
 	Constants    map[string]any `json:"constants,omitempty"`
+	// CacheTTL is how long the intent's template stays cached; 0 means the
+	// cache's default. It is a setting, not part of what the intent is:
+	// intents that differ only in it are the same intent.
+	CacheTTL Duration `json:"cache_ttl,omitempty"`
 }
 
 // JobKind names what a job does.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // JobRequest is what a client asks one job to do. A generate job carries a
@@ -15,6 +16,12 @@ type JobRequest struct {
 	Constants    map[string]any `json:"constants,omitempty"`
 	Platform     Platform       `json:"platform,omitempty"`
 	Config       string         `json:"config,omitempty"`
+	// CacheTTL is how long what a generate job caches for its intent (the
+	// template, or the device's own config when no template works) stays
+	// cached; 0 means the cache's default. It is not part of the intent:
+	// requests that differ only in it share one template, whose lifetime
+	// the request that makes it sets.
+	CacheTTL Duration `json:"cache_ttl,omitempty"`
 }
 
 // FieldError is invalid input, naming the field (as a JSON path) at fault.
@@ -74,6 +81,9 @@ func (r *JobRequest) validateGenerate() error {
 			fe.Field = "device.vars." + fe.Field
 		}
 		return err
+	}
+	if err := ValidateCacheTTL(time.Duration(r.CacheTTL)); err != nil {
+		return &FieldError{"cache_ttl", err.Error()}
 	}
 	return nil
 }

@@ -3,7 +3,9 @@ package netcfg
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestJobRequestValidate(t *testing.T) {
@@ -29,6 +31,12 @@ func TestJobRequestValidate(t *testing.T) {
 		{"bad uplink ip", `{"kind":"generate","device":{"hostname":"a","platform":"cisco_ios","vars":{"uplinks":[{"port":"Gi1","ip":"x"}]}},"requirements":"x"}`, "device.vars.uplinks.0.ip"},
 		{"bad asn", `{"kind":"generate","device":{"hostname":"a","platform":"arista_eos","vars":{"asn":0}},"requirements":"x"}`, "device.vars.asn"},
 		{"bad ntp", `{"kind":"generate","device":{"hostname":"a","platform":"arista_eos","vars":{"ntp_servers":["10.0.0.1","ntp"]}},"requirements":"x"}`, "device.vars.ntp_servers.1"},
+		{"cache ttl hours", `{"kind":"generate","device":{"hostname":"a","platform":"cisco_ios"},"requirements":"x","cache_ttl":"72h"}`, ""},
+		{"cache ttl minimum", `{"kind":"generate","device":{"hostname":"a","platform":"cisco_ios"},"requirements":"x","cache_ttl":"1m"}`, ""},
+		{"cache ttl maximum", `{"kind":"generate","device":{"hostname":"a","platform":"cisco_ios"},"requirements":"x","cache_ttl":"8760h"}`, ""},
+		{"cache ttl negative", `{"kind":"generate","device":{"hostname":"a","platform":"cisco_ios"},"requirements":"x","cache_ttl":"-1h"}`, "cache_ttl"},
+		{"cache ttl under a minute", `{"kind":"generate","device":{"hostname":"a","platform":"cisco_ios"},"requirements":"x","cache_ttl":"59s"}`, "cache_ttl"},
+		{"cache ttl over a year", `{"kind":"generate","device":{"hostname":"a","platform":"cisco_ios"},"requirements":"x","cache_ttl":"8760h1s"}`, "cache_ttl"},
 		{"analyze no config", `{"kind":"analyze","platform":"cisco_ios"}`, "config"},
 		{"analyze no platform", `{"kind":"analyze","config":"x"}`, "platform"},
 	}
@@ -54,5 +62,49 @@ func TestJobRequestValidate(t *testing.T) {
 				t.Errorf("field = %q (%v), want %q", fe.Field, err, tt.wantField)
 			}
 		})
+	}
+}
+
+func TestDuration(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   string
+		want time.Duration
+		text string // String() of the parsed value
+	}{
+		{"72h", 72 * time.Hour, "72h"},
+		{"30m", 30 * time.Minute, "30m"},
+		{"1h30m", 90 * time.Minute, "1h30m"},
+		{"90s", 90 * time.Second, "1m30s"},
+		{"1h0m30s", time.Hour + 30*time.Second, "1h0m30s"},
+		{" 2h ", 2 * time.Hour, "2h"},
+		{"-1h", -time.Hour, "-1h"},
+		{"0", 0, "0s"},
+	}
+	for _, tt := range tests {
+		var d Duration
+		if err := json.Unmarshal([]byte(`"`+tt.in+`"`), &d); err != nil {
+			t.Errorf("Unmarshal(%q) = %v", tt.in, err)
+			continue
+		}
+		if time.Duration(d) != tt.want || d.String() != tt.text {
+			t.Errorf("Unmarshal(%q) = %v (%s), want %v (%s)", tt.in, time.Duration(d), d, tt.want, tt.text)
+		}
+		b, err := json.Marshal(d)
+		var back Duration
+		if err != nil || json.Unmarshal(b, &back) != nil || back != d {
+			t.Errorf("round trip of %q: %s, %v -> %v", tt.in, b, err, time.Duration(back))
+		}
+	}
+	for _, bad := range []string{`"3 days"`, `"72"`, `""`, `3600`} {
+		var d Duration
+		if err := json.Unmarshal([]byte(bad), &d); err == nil {
+			t.Errorf("Unmarshal(%s) = %v, want an error", bad, time.Duration(d))
+		}
+	}
+	// Unset, it is left out of a request.
+	b, err := json.Marshal(JobRequest{Kind: KindAnalyze})
+	if err != nil || strings.Contains(string(b), "cache_ttl") {
+		t.Errorf("Marshal(JobRequest without CacheTTL) = %s, %v; want no cache_ttl", b, err)
 	}
 }
