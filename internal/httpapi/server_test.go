@@ -1,57 +1,24 @@
 package httpapi_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
-	"netsmith/internal/dbtest"
 	"netsmith/internal/httpapi"
-	"netsmith/internal/metrics"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/queue"
-	"netsmith/internal/store"
 )
 
 // newServer starts the real handler over a real SQLite queue. With workers
 // 0 jobs stay queued, which is what most of these tests want.
 func newServer(t *testing.T, cfg httpapi.Config, workers int) (*httptest.Server, *queue.Queue) {
 	t.Helper()
-	reg := prometheus.NewRegistry()
-	m := metrics.New(reg)
-	q, err := queue.Open(t.Context(), dbtest.SQLite(t), queue.Config{
-		Workers: workers, DepthTTL: time.Nanosecond, PollInterval: 50 * time.Millisecond, Metrics: m,
-		Work: func(ctx context.Context, j *store.Job) (*store.Result, error) {
-			return &store.Result{Body: []byte(`{"kind":"generate","config":"hostname x\n","provider":"test","model":"m","tokens":{"input":1,"output":2,"total":3}}`)}, nil
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := q.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	if err := q.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(httpapi.NewServer(cfg, httpapi.Deps{Queue: q, Metrics: m, Registry: reg, Logger: slog.New(slog.DiscardHandler)}))
-	t.Cleanup(func() {
-		srv.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = q.Stop(ctx)
-		q.Close()
-	})
-	return srv, q
+	return newMoneyServer(t, cfg, workers, nil)
 }
 
 const validJob = `{"kind":"generate","device":{"hostname":"sw1","platform":"cisco_xe"},"requirements":"access switch"}`
