@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -330,6 +332,9 @@ func (e *riverEngine[TDriver, TTx]) migrate(ctx context.Context) ([]string, erro
 
 // markRunning writes a batch of "running" marks in one transaction.
 func (e *riverEngine[TDriver, TTx]) markRunning(ctx context.Context, marks []runMark) error {
+	// Rows are locked in id order, as the group committer locks them, so
+	// the two never deadlock on PostgreSQL.
+	slices.SortFunc(marks, func(a, b runMark) int { return strings.Compare(a.id, b.id) })
 	return e.inTx(ctx, func(tx TTx) error {
 		c := e.wrap(tx)
 		for _, m := range marks {
@@ -586,6 +591,10 @@ func (e *riverEngine[TDriver, TTx]) runCompletions(in <-chan *completion, finish
 
 func (e *riverEngine[TDriver, TTx]) commitGroup(ctx context.Context, group []*completion) error {
 	now := e.q.cfg.Clock()
+	// Our rows in id order (see markRunning), then River's in the same
+	// order; a copy, since runCompletions answers the group in its order.
+	group = slices.Clone(group)
+	slices.SortFunc(group, func(a, b *completion) int { return strings.Compare(a.j.ID, b.j.ID) })
 	return e.inTx(ctx, func(tx TTx) error {
 		conn := e.wrap(tx)
 		for _, c := range group {
