@@ -15,11 +15,27 @@ cleanup() {
 		[ -n "$pid" ] && wait "$pid" 2>/dev/null || true
 	done
 	[ -n "${BENCH_DB:-}" ] && psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)" >/dev/null 2>&1 || true
-	rm -rf "$WORK"
+	if [ -n "${KEEP:-}" ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
-build() { (cd "$ROOT" && go build -o "$BIN" ./cmd/netsmith); }
+# build: the binary of commit ${COMMIT:-HEAD}, from `git archive` into this
+# run's directory, so that uncommitted edits in the shared working tree
+# stay out of the figures; TREE=1 builds the working tree instead. SRC is
+# the source built, BUILD_REV names it (for results.tsv).
+build() {
+	if [ -n "${TREE:-}" ]; then
+		SRC=$ROOT
+		BUILD_REV="$(git -C "$ROOT" rev-parse --short HEAD)+tree"
+	else
+		SRC=$WORK/src
+		mkdir -p "$SRC"
+		git -C "$ROOT" archive "${COMMIT:-HEAD}" | tar -x -C "$SRC"
+		BUILD_REV=$(git -C "$ROOT" rev-parse --short "${COMMIT:-HEAD}")
+	fi
+	(cd "$SRC" && go build -o "$BIN" ./cmd/netsmith)
+	echo "built $BUILD_REV" >&2
+}
 
 # start_fake ARGS…: starts fake-anthropic, sets FAKE_URL.
 start_fake() {
@@ -33,17 +49,24 @@ start_fake() {
 	echo "fake-anthropic did not start" >&2; cat "$WORK/fake.log" >&2; return 1
 }
 
-# start_serve NAME ARGS…: starts `netsmith serve`, sets ADDR_<NAME>.
+# start_serve NAME ARGS…: starts `netsmith serve`, sets ADDR_<NAME> and
+# PID_<NAME>, and PPROF_<NAME> when ARGS has --pprof. Without start_fake
+# first, pass --provider sim.
 start_serve() {
 	local name=$1; shift
-	ANTHROPIC_API_KEY=bench-key ANTHROPIC_BASE_URL="$FAKE_URL" \
+	local want_pprof=""
+	case " $* " in *" --pprof "*) want_pprof=1 ;; esac
+	ANTHROPIC_API_KEY=bench-key ANTHROPIC_BASE_URL="${FAKE_URL:-http://127.0.0.1:9}" \
 		"$BIN" serve --listen 127.0.0.1:0 "$@" 2>"$WORK/$name.log" &
 	PIDS+=($!)
+	printf -v "PID_$name" '%s' "$!"
+	local addr pp
 	for _ in $(seq 1 300); do
-		local addr
 		addr=$(grep -o 'msg="netsmith serving" addr=[^ ]*' "$WORK/$name.log" 2>/dev/null | sed 's/.*addr=//' || true)
-		if [ -n "$addr" ]; then
+		pp=$(grep -o 'msg="pprof serving" addr=[^ ]*' "$WORK/$name.log" 2>/dev/null | sed 's/.*addr=//' || true)
+		if [ -n "$addr" ] && { [ -z "$want_pprof" ] || [ -n "$pp" ]; }; then
 			printf -v "ADDR_$name" '%s' "$addr"
+			[ -n "$pp" ] && printf -v "PPROF_$name" '%s' "$pp"
 			return 0
 		fi
 		sleep 0.1
@@ -51,11 +74,99 @@ start_serve() {
 	echo "serve $name did not start" >&2; cat "$WORK/$name.log" >&2; return 1
 }
 
+# stop_pid PID: stops one process this run started, waits for it, and
+# forgets it (so cleanup never signals a reused PID).
+stop_pid() {
+	local pid=$1 rest=() p
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	for p in "${PIDS[@]:-}"; do
+		[ -n "$p" ] && [ "$p" != "$pid" ] && rest+=("$p")
+	done
+	PIDS=("${rest[@]:-}")
+}
+
+# mem_mb PID FIELD: a /proc/PID/status memory field (VmRSS, VmHWM) in MB.
+mem_mb() { awk -v f="$2:" '$1 == f { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+
+# cpu_s PID: CPU seconds (user + system) a running process has used.
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+
+# run_loadtest ARGS…: runs `netsmith loadtest ARGS` and prints its output;
+# sets LT_CPU to the CPU seconds it used (it shares the machine with the
+# server it drives). Its failure (some jobs did not succeed) is not fatal:
+# the figures say so.
+run_loadtest() {
+	local TIMEFORMAT='%U %S'
+	{ time "$BIN" loadtest "$@" >"$WORK/lt.out" 2>"$WORK/lt.err"; } 2>"$WORK/lt.time" || true
+	cat "$WORK/lt.out" "$WORK/lt.err"
+	LT_CPU=$(awk 'END { printf "%.1f", $1 + $2 }' "$WORK/lt.time")
+}
+
+# loadavg: the 1, 5 and 15 minute load averages, for the notes (the
+# machine is shared).
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# profile_bg ADDR DELAY SECONDS FILE: in the background, after DELAY
+# seconds, takes a CPU profile of SECONDS from a --pprof ADDR; sets
+# PROFILE_PID (wait for it, then profile_top FILE).
+profile_bg() {
+	(sleep "$2"; curl -s -o "$4" "http://$1/debug/pprof/profile?seconds=$3") &
+	PROFILE_PID=$!
+}
+
+# profile_top FILE [N]: the N (default 25) heaviest functions of a profile,
+# by flat and by cumulative time.
+profile_top() {
+	[ -s "$1" ] || { echo "(no profile)"; return 0; }
+	local n=${2:-25}
+	(cd "$ROOT" && go tool pprof -top -nodecount="$n" "$BIN" "$1" 2>/dev/null) | sed -n "5,$((n + 6))p"
+	echo "--- by cumulative time"
+	(cd "$ROOT" && go tool pprof -top -cum -nodecount="$n" "$BIN" "$1" 2>/dev/null) | sed -n "7,$((n + 6))p"
+}
+
+# pg_activity_bg DELAY SECONDS FILE: in the background, after DELAY
+# seconds, samples what the bench database's sessions are running every
+# 0.1 s for SECONDS (the database's side of a profile); sets PGACT_PID.
+# pg_activity_top FILE prints the most frequent statements.
+pg_activity_bg() {
+	(sleep "$1"; echo "SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') || ' | ' || regexp_replace(left(query, 110), '\s+', ' ', 'g')
+		FROM pg_stat_activity WHERE datname = '$BENCH_DB' AND state = 'active' AND pid <> pg_backend_pid(); \watch 0.1" |
+		timeout "$2" psql -h 127.0.0.1 -U postgres -d "$BENCH_DB" -At >"$3" 2>/dev/null || true) &
+	PGACT_PID=$!
+}
+pg_activity_top() {
+	local samples
+	samples=$(grep -c . "$1" || true)
+	echo "$samples active-session samples; most frequent (wait event | statement):"
+	grep -v '^$' "$1" | sort | uniq -c | sort -rn | head -n "${2:-12}"
+}
+
+# free_port: a loopback TCP port free right now, for a process that does
+# not log its address (embedded batch logs at warn).
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# loadtest_json FILE: the JSON line `netsmith loadtest` printed last.
+loadtest_json() { grep '^{' "$1" | tail -n1; }
+
+# fake_stat FIELD: a field of the fake's /stats.
+fake_stat() { curl -s "$FAKE_URL/stats" | jq -r ".$1"; }
+
 # new_pg_db: a fresh PostgreSQL database, URL in BENCH_PG.
 new_pg_db() {
 	BENCH_DB="netsmith_bench_$$"
 	psql -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 -qc "CREATE DATABASE $BENCH_DB"
 	BENCH_PG="postgres://postgres@127.0.0.1:5432/$BENCH_DB?sslmode=disable"
+}
+
+# use_db NAME: sets DB_URL for DB=sqlite (default: a file in this run's
+# directory) or DB=postgres (a fresh database).
+use_db() {
+	case ${DB:-sqlite} in
+	sqlite) DB_URL="sqlite://$WORK/$1.db" ;;
+	postgres) new_pg_db; DB_URL=$BENCH_PG ;;
+	*) echo "DB must be sqlite or postgres" >&2; return 2 ;;
+	esac
 }
 
 # fleet_csv FILE N: N devices, each an intent of its own (distinct
@@ -71,8 +182,10 @@ fleet_csv() {
 	} >"$file"
 }
 
-# record SCENARIO FIGURE LIMIT RATIO NOTE: one row in bench/results.tsv.
+# record SCENARIO FIGURE LIMIT RATIO NOTE: one row in bench/results.tsv
+# (none with NORECORD=1, for trial runs).
 record() {
+	[ -z "${NORECORD:-}" ] || return 0
 	[ -f "$RESULTS" ] || printf 'date\tcommit\tscenario\tfigure\tlimit\tratio\tnote\n' >"$RESULTS"
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$(git -C "$ROOT" rev-parse --short HEAD)" "$@" >>"$RESULTS"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "${BUILD_REV:-?}" "$@" >>"$RESULTS"
 }

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Issue 7, scenario 1: the machinery's ceiling. An instant upstream (the sim
+# provider with --sim-latency 0: in-process, so no HTTP round trip, no JSON
+# wire format and no third process on the machine's two cores), JOBS jobs
+# with every intent distinct, one `serve --role all` driven over HTTP by
+# `netsmith loadtest`. Then, with serve stopped, the engine's own ceiling on
+# the same kind of database: BenchmarkBareRiverNoop (River alone, no-op
+# jobs, the same worker count and poll interval). Target: netsmith >= 40 %
+# of bare River.
+#   [DB=sqlite|postgres] [JOBS=20000] [WORKERS=50] [CONC=200] [PROFILE=1] bash bench/s1-machinery.sh
+source "$(dirname "$0")/lib.sh"
+DB=${DB:-sqlite}
+JOBS=${JOBS:-20000}
+WORKERS=${WORKERS:-50}    # serve's default --concurrency
+CONC=${CONC:-200}         # loadtest slots: enough that WORKERS never wait for work
+POLL=${POLL:-1s}          # serve's default --poll-interval
+PROFILE=${PROFILE:-1}
+build
+(cd "$SRC" && go test -c -o "$WORK/queue.test" ./internal/queue)
+use_db s1
+load=$(loadavg)
+start_serve s1 --db "$DB_URL" --provider sim --sim-latency 0 --concurrency "$WORKERS" \
+	--poll-interval "$POLL" --max-queue 0 --pprof 127.0.0.1:0
+if [ "$PROFILE" = 1 ]; then
+	profile_bg "$PPROF_s1" 5 10 "$WORK/s1.pprof"
+	[ "$DB" = postgres ] && pg_activity_bg 5 10 "$WORK/pgact.txt"
+fi
+xacts() { psql -h 127.0.0.1 -U postgres -Atc "SELECT xact_commit FROM pg_stat_database WHERE datname = '$BENCH_DB'"; }
+[ "$DB" = postgres ] && x0=$(xacts)
+run_loadtest --server "http://$ADDR_s1" -n "$JOBS" -c "$CONC" --timeout 30m
+commits=""
+if [ "$DB" = postgres ]; then
+	sleep 1 # the statistics are flushed at most once a second
+	commits=", $(python3 -c "print(round(($(xacts) - $x0) / $JOBS, 1))") PostgreSQL transactions per job (read-only ones too)"
+fi
+res=$(loadtest_json "$WORK/lt.out")
+if [ "$PROFILE" = 1 ]; then
+	wait "$PROFILE_PID"
+	[ "$DB" = postgres ] && wait "$PGACT_PID"
+fi
+rss=$(mem_mb "$PID_s1" VmHWM)
+cpu="serve used $(cpu_s "$PID_s1") CPU s, loadtest $LT_CPU"
+stop_pid "$PID_s1"
+
+echo "--- bare River, $JOBS no-op jobs, $WORKERS workers, $DB"
+bench_db=""
+[ "$DB" = postgres ] && bench_db=$BENCH_PG
+TEST_DATABASE_URL=$bench_db "$WORK/queue.test" -test.run '^$' -test.bench "BareRiverNoop/^$DB\$" \
+	-test.benchtime "${JOBS}x" -bare.workers "$WORKERS" -bare.poll "$POLL" | tee "$WORK/bare.out"
+bare=$(awk '/BenchmarkBareRiverNoop/ { for (i = 1; i < NF; i++) if ($(i+1) == "jobs/s") v = $i } END { print v }' "$WORK/bare.out")
+[ -n "$bare" ] || { echo "no bare River figure" >&2; exit 1; }
+
+ns=$(jq -r '.jobs_per_second | . * 10 | round / 10' <<<"$res")
+ratio=$(python3 -c "print(round($ns / $bare, 3))")
+sp50=$(jq -r '.submit_p50_ms | round' <<<"$res"); sp99=$(jq -r '.submit_p99_ms | round' <<<"$res")
+ep50=$(jq -r '.e2e_p50_ms | round' <<<"$res"); ep99=$(jq -r '.e2e_p99_ms | round' <<<"$res")
+ok=$(jq -r '.ok' <<<"$res")
+echo "netsmith ${ns} jobs/s, bare River ${bare} jobs/s, ratio $ratio (target >= 0.4); serve peak RSS ${rss} MB$commits; $cpu"
+if [ "$PROFILE" = 1 ]; then
+	echo "--- serve CPU profile, 10 s from 5 s into the run"
+	profile_top "$WORK/s1.pprof"
+	if [ "$DB" = postgres ]; then
+		echo "--- PostgreSQL sessions over the same 10 s"
+		pg_activity_top "$WORK/pgact.txt"
+	fi
+fi
+record s1-machinery-$DB "${ns} jobs/s" "${bare} jobs/s (bare River)" "$ratio" \
+	"$DB, $ok/$JOBS distinct jobs ok, sim 0s, $WORKERS workers, loadtest -c $CONC, submit p50/p99 ${sp50}/${sp99} ms, e2e p50/p99 ${ep50}/${ep99} ms, serve peak RSS ${rss} MB$commits, $cpu, load $load"
