@@ -356,7 +356,7 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, workers i
 	}
 	var tc *cache.Cache
 	if cfg.Cache {
-		tc = cache.New(cache.Config{Conn: q.Conn(), ReadConn: q.ReadConn(), Owner: processID(), TTL: cfg.CacheTTL,
+		tc = cache.New(cache.Config{Conn: q.Conn(), ReadConn: q.ReadConn(), LeaseConn: q.LazyConn(), Owner: processID(), TTL: cfg.CacheTTL,
 			LeaseTTL: cfg.JobTimeout, Metrics: m})
 	}
 	linter, err := lint.Default()

@@ -96,8 +96,13 @@ func (e *BusyError) Error() string {
 
 // Config configures a Cache.
 type Config struct {
-	Conn       store.Conn
-	ReadConn   store.Conn    // for lookups; Conn when nil
+	Conn     store.Conn
+	ReadConn store.Conn // for lookups; Conn when nil
+	// LeaseConn takes and fills entries (Conn when nil). It may be a
+	// connection whose commits are not flushed at once (queue.LazyConn):
+	// an entry lost in a database crash is made again, at one model call.
+	// Invalidation always goes through Conn.
+	LeaseConn  store.Conn
 	Owner      string        // this process's lease owner id
 	TTL        time.Duration // life of a ready entry (default 7 days)
 	InvalidTTL time.Duration // life of an invalid verdict (default 1 hour)
@@ -145,6 +150,9 @@ func New(cfg Config) *Cache {
 	}
 	if cfg.ReadConn == nil {
 		cfg.ReadConn = cfg.Conn
+	}
+	if cfg.LeaseConn == nil {
+		cfg.LeaseConn = cfg.Conn
 	}
 	return &Cache{cfg: cfg, l1: newLRU(cfg.L1Size)}
 }
@@ -214,7 +222,7 @@ func (c *Cache) resolveShared(ctx context.Context, m Meta, fill FillFunc) (*Entr
 			}
 			continue
 		}
-		ok, err := store.AcquireTemplateLease(ctx, c.cfg.Conn, &store.Template{Key: m.Key, Kind: m.Kind, Role: m.Role,
+		ok, err := store.AcquireTemplateLease(ctx, c.cfg.LeaseConn, &store.Template{Key: m.Key, Kind: m.Kind, Role: m.Role,
 			Platform: m.Platform, Hostname: m.Hostname, Intent: m.Intent}, c.cfg.Owner, now.Add(c.cfg.LeaseTTL), now)
 		if err != nil {
 			return nil, "", err
@@ -240,16 +248,16 @@ func (c *Cache) fill(ctx context.Context, m Meta, fill FillFunc) (*Entry, error)
 	var inv *InvalidError
 	switch {
 	case errors.As(err, &inv):
-		_, serr := store.FillTemplate(dbctx, c.cfg.Conn, &store.Template{Key: m.Key, State: store.TemplateInvalid,
+		_, serr := store.FillTemplate(dbctx, c.cfg.LeaseConn, &store.Template{Key: m.Key, State: store.TemplateInvalid,
 			Reason: inv.Reason, ExpiresAt: now.Add(c.cfg.InvalidTTL)}, c.cfg.Owner)
 		return nil, errors.Join(err, serr)
 	case err != nil:
-		return nil, errors.Join(err, store.ReleaseTemplateLease(dbctx, c.cfg.Conn, m.Key, c.cfg.Owner))
+		return nil, errors.Join(err, store.ReleaseTemplateLease(dbctx, c.cfg.LeaseConn, m.Key, c.cfg.Owner))
 	}
 	e.Key, e.Kind = m.Key, m.Kind
 	if e.Kind == KindTemplate && e.Template == nil {
 		if e.Template, err = render.Parse(shortKey(e.Key), e.Body); err != nil {
-			return nil, errors.Join(fmt.Errorf("fill %.12s: %w", m.Key, err), store.ReleaseTemplateLease(dbctx, c.cfg.Conn, m.Key, c.cfg.Owner))
+			return nil, errors.Join(fmt.Errorf("fill %.12s: %w", m.Key, err), store.ReleaseTemplateLease(dbctx, c.cfg.LeaseConn, m.Key, c.cfg.Owner))
 		}
 	}
 	ttl := m.TTL
@@ -257,7 +265,7 @@ func (c *Cache) fill(ctx context.Context, m Meta, fill FillFunc) (*Entry, error)
 		ttl = c.cfg.TTL
 	}
 	expires := now.Add(ttl)
-	ok, err := store.FillTemplate(dbctx, c.cfg.Conn, &store.Template{Key: m.Key, State: store.TemplateReady, Body: e.Body,
+	ok, err := store.FillTemplate(dbctx, c.cfg.LeaseConn, &store.Template{Key: m.Key, State: store.TemplateReady, Body: e.Body,
 		Provider: e.Provider, Model: e.Model, InputTokens: e.InputTokens, OutputTokens: e.OutputTokens,
 		ExpiresAt: expires}, c.cfg.Owner)
 	if err != nil {

@@ -54,6 +54,7 @@ type riverEngine[TDriver riverdriver.Driver[TTx], TTx any] struct {
 	client   *river.Client[TTx]
 	pool     store.Conn
 	readPool store.Conn // reads that need not wait for the writer (SQLite); pool on PostgreSQL
+	lazyPool store.Conn // writes that may be lost in a crash (LazyConn); pool when nil
 	begin    func(ctx context.Context) (TTx, error)
 	commit   func(ctx context.Context, tx TTx) error
 	rollback func(ctx context.Context, tx TTx) error
@@ -107,6 +108,13 @@ func newRiverEngine[TDriver riverdriver.Driver[TTx], TTx any](q *Queue, driver T
 }
 
 func (e *riverEngine[TDriver, TTx]) conn() store.Conn { return e.pool }
+
+func (e *riverEngine[TDriver, TTx]) lazyConn() store.Conn {
+	if e.lazyPool != nil {
+		return e.lazyPool
+	}
+	return e.pool
+}
 
 func (e *riverEngine[TDriver, TTx]) readConn() store.Conn {
 	if e.readPool != nil {

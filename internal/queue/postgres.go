@@ -35,8 +35,17 @@ func openPostgres(ctx context.Context, u string, q *Queue) (engine, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect %s: %w", redactURL(u), err)
 	}
+	lc := pc.Copy()
+	lc.MaxConns = max(2, pc.MaxConns/4)
+	lc.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	lazy, err := pgxpool.NewWithConfig(ctx, lc)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect %s: %w", redactURL(u), err)
+	}
 	e := &riverEngine[*riverpgxv5.Driver, pgx.Tx]{
 		pool:     store.PGX(pool),
+		lazyPool: store.PGX(lazy),
 		begin:    func(ctx context.Context) (pgx.Tx, error) { return pool.Begin(ctx) },
 		commit:   func(ctx context.Context, tx pgx.Tx) error { return tx.Commit(ctx) },
 		rollback: func(ctx context.Context, tx pgx.Tx) error { return tx.Rollback(ctx) },
@@ -53,10 +62,14 @@ func openPostgres(ctx context.Context, u string, q *Queue) (engine, error) {
 			defer c.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLockKey)
 			return fn()
 		},
-		closeFn: pool.Close,
+		closeFn: func() {
+			lazy.Close()
+			pool.Close()
+		},
 	}
 	eng, err := newRiverEngine(q, riverpgxv5.New(pool), e)
 	if err != nil {
+		lazy.Close()
 		pool.Close()
 		return nil, err
 	}

@@ -144,6 +144,7 @@ func (c *Config) setDefaults() {
 type engine interface {
 	conn() store.Conn
 	readConn() store.Conn
+	lazyConn() store.Conn
 	// enqueue inserts j and its River row in one transaction; backlog is
 	// its department's unfinished jobs, for its priority.
 	enqueue(ctx context.Context, j *store.Job, backlog int64) (existing *store.Job, err error)
@@ -244,6 +245,14 @@ func (q *Queue) Conn() store.Conn { return q.eng.conn() }
 // the single writer connection instead of queueing behind it; on
 // PostgreSQL it is the same pool as Conn.
 func (q *Queue) ReadConn() store.Conn { return q.eng.readConn() }
+
+// LazyConn returns connections for writes whose loss in a database crash
+// costs only repeated work, never a job or a result: on PostgreSQL they
+// commit without waiting for the WAL flush (synchronous_commit off), which
+// is most of a short transaction's time there; on SQLite it is Conn. The
+// template cache's leases and fills use it: a lost fill is one more model
+// call for that intent after the crash.
+func (q *Queue) LazyConn() store.Conn { return q.eng.lazyConn() }
 
 // Migrate brings River's schema and netsmith's tables up to date.
 func (q *Queue) Migrate(ctx context.Context) ([]string, error) { return q.eng.migrate(ctx) }
