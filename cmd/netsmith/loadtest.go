@@ -50,7 +50,7 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	fs.Float64Var(&rate, "rate", 0, "offered submissions per second (0: as fast as -c allows)")
 	fs.IntVar(&distinct, "distinct", 0, "distinct intents among the jobs (0: every job its own)")
 	fs.StringVar(&api, "api", "v1", "API to drive: v1 or legacy")
-	fs.StringVar(&wait, "wait", "sse", "how to wait for completion: sse or poll (legacy always polls)")
+	fs.StringVar(&wait, "wait", "sse", "how to wait for completion: sse, poll (legacy always polls), or none (submit only: measures submission alone, and a slot is free again as soon as its submission is answered)")
 	fs.StringVar(&upstreamStats, "upstream-stats", "", "fake-anthropic base `URL` whose /stats counts upstream calls")
 	fs.DurationVar(&timeout, "timeout", 10*time.Minute, "give up after this long")
 	pos, err := parseFlags(fs, args, getenv)
@@ -64,8 +64,8 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 		return usagef("-n and -c must be positive, --rate and --distinct not negative")
 	case api != "v1" && api != "legacy":
 		return usagef("--api %q: must be v1 or legacy", api)
-	case wait != "sse" && wait != "poll":
-		return usagef("--wait %q: must be sse or poll", wait)
+	case wait != "sse" && wait != "poll" && wait != "none":
+		return usagef("--wait %q: must be sse, poll or none", wait)
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -114,6 +114,13 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 				t1 := time.Now()
 				if err != nil {
 					subErr.Add(1)
+					continue
+				}
+				if wait == "none" {
+					mu.Lock()
+					submits = append(submits, t1.Sub(t0))
+					ok++
+					mu.Unlock()
 					continue
 				}
 				succeeded, err := loadWait(ctx, c, api, wait, id)

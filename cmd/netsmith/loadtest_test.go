@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -51,5 +52,40 @@ func TestLoadtest(t *testing.T) {
 			}
 			t.Errorf("%s: %d upstream calls, want 3 intents' worth (3–6)", api, got)
 		}
+	}
+}
+
+// TestLoadtestSubmitOnly: --wait none submits and measures submissions
+// only; the jobs are queued (no workers here) and counted as submitted.
+func TestLoadtestSubmitOnly(t *testing.T) {
+	t.Parallel()
+	c := startInProcess(t, "--db", "sqlite://"+filepath.Join(t.TempDir(), "s.db"), "--role", "api")
+	var out bytes.Buffer
+	code := run(context.Background(), []string{"loadtest", "--server", c.BaseURL(), "-n", "40", "-c", "8", "--wait", "none"},
+		noEnv, strings.NewReader(""), &out, &out)
+	if code != 0 {
+		t.Fatalf("loadtest --wait none exited %d:\n%s", code, out.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	var res LoadResult
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.OK != 40 || res.SubmitErrors != 0 || res.SubmitP50Ms <= 0 || res.E2EP50Ms != 0 {
+		t.Errorf("%+v: want 40 submitted, submit latencies and no end-to-end figures", res)
+	}
+	resp, err := http.Get(c.BaseURL() + "/v1/queue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var q struct {
+		Depth map[string]int64 `json:"depth"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&q); err != nil {
+		t.Fatal(err)
+	}
+	if q.Depth["queued"] != 40 {
+		t.Errorf("queue depth %v, want 40 queued (nothing runs them)", q.Depth)
 	}
 }
