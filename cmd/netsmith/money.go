@@ -222,15 +222,11 @@ func costFromDB(ctx context.Context, db, groupBy, since, until, dept string) (*h
 }
 
 func parseTimeFlag(name, v string) (time.Time, error) {
-	if v == "" {
-		return time.Time{}, nil
+	t, err := httpapi.ParseTime(v)
+	if err != nil {
+		return time.Time{}, usagef("--%s %v", name, err)
 	}
-	for _, layout := range []string{time.DateOnly, time.RFC3339} {
-		if t, err := time.Parse(layout, v); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, usagef("--%s %q: want a date (2026-11-01) or an RFC 3339 time", name, v)
+	return t, nil
 }
 
 // runBudget shows or sets a department's budget through a server.

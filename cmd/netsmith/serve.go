@@ -379,15 +379,11 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, workers i
 		economy = svc.NewEconomy(generate.EconomyConfig{Batches: batchAPI, Conn: q.Conn(), ReadConn: q.ReadConn(),
 			Poll: cfg.EconomyPoll, TTL: cfg.CacheTTL, Logger: logger,
 			Price: func(m string, u llm.Usage) int64 {
-				pu := pricing.Usage{Input: u.InputTokens, Output: u.OutputTokens, CacheWrite: u.CacheWriteTokens, CacheRead: u.CacheReadTokens}
-				c, err := prices.Cost(m, time.Now(), pu, true)
-				if err != nil {
-					c, err = prices.Cost(model, time.Now(), pu, true)
-				}
+				c, err := worker.CallCost(prices, time.Now(), m, model, u, true)
 				if err != nil {
 					logger.Error("no price for a message batch request; ledger records it at zero", "model", m, slog.Any("error", err))
 				}
-				return int64(c)
+				return c
 			}})
 	}
 	metrics.RegisterQueueDepth(reg, func() map[string]float64 {

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/csv"
 	"errors"
+	"fmt"
 
 	"math"
 	"net/http"
@@ -40,18 +41,27 @@ func costRow(r store.CostRow) CostRow {
 	return out
 }
 
-// parseDay reads a since/until bound: a date (UTC midnight) or RFC 3339.
-func parseDay(field, v string) (time.Time, error) {
+// ParseTime reads a since/until bound of a cost report: a date (UTC
+// midnight) or an RFC 3339 time; empty is the zero time (no bound).
+func ParseTime(v string) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, nil
 	}
-	if t, err := time.Parse(time.DateOnly, v); err == nil {
-		return t, nil
+	for _, layout := range []string{time.DateOnly, time.RFC3339} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t, nil
+		}
 	}
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t, nil
+	return time.Time{}, fmt.Errorf("%q is not a date (2026-11-29) or an RFC 3339 time", v)
+}
+
+// parseDay is ParseTime for query parameter field.
+func parseDay(field, v string) (time.Time, error) {
+	t, err := ParseTime(v)
+	if err != nil {
+		return time.Time{}, badRequest("%s: %v", field, err)
 	}
-	return time.Time{}, badRequest("%s: %q is not a date (2026-11-29) or an RFC 3339 time", field, v)
+	return t, nil
 }
 
 // handleCosts reports the ledger: GET /v1/costs?group_by=department|user|

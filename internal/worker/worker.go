@@ -81,8 +81,7 @@ func (r *Runner) charges(ctx context.Context, j *store.Job, res *generate.Result
 		ch := store.Charge{Kind: store.ChargeCall, Provider: c.Provider, Model: c.Model,
 			InputTokens: u.InputTokens, OutputTokens: u.OutputTokens,
 			CacheWriteTokens: u.CacheWriteTokens, CacheReadTokens: u.CacheReadTokens}
-		ch.CostNUSD = r.cost(ctx, j, now, c.Model, c.Requested, pricing.Usage{Input: u.InputTokens,
-			Output: u.OutputTokens, CacheWrite: u.CacheWriteTokens, CacheRead: u.CacheReadTokens})
+		ch.CostNUSD = r.cost(ctx, j, now, c.Model, c.Requested, u)
 		if r.metrics != nil {
 			r.metrics.CostUSD.WithLabelValues(j.Department).Add(float64(ch.CostNUSD) / 1e9)
 		}
@@ -91,29 +90,39 @@ func (r *Runner) charges(ctx context.Context, j *store.Job, res *generate.Result
 	if len(res.Calls) == 0 && res.SavedTokens != nil {
 		t := res.SavedTokens
 		out = append(out, store.Charge{Kind: store.ChargeCacheHit, Provider: res.Provider, Model: res.Model,
-			SavedNUSD: r.cost(ctx, j, now, res.Model, "", pricing.Usage{Input: t.Input, Output: t.Output})})
+			SavedNUSD: r.cost(ctx, j, now, res.Model, "", llm.Usage{InputTokens: t.Input, OutputTokens: t.Output})})
 	}
 	return out
 }
 
-// cost prices usage by the model that answered, or else by the model that
-// was asked for (start-up checked that one has a price). A model with no
-// price at all is logged and counted at zero rather than failing a job
-// whose call was already made.
-func (r *Runner) cost(ctx context.Context, j *store.Job, at time.Time, model, requested string, u pricing.Usage) int64 {
+// cost is CallCost at the job's list price. A model with no price at all
+// is logged and counted at zero rather than failing a job whose call was
+// already made.
+func (r *Runner) cost(ctx context.Context, j *store.Job, at time.Time, model, requested string, u llm.Usage) int64 {
 	if r.prices == nil {
 		return 0
 	}
-	c, err := r.prices.Cost(model, at, u, false)
-	if err != nil && requested != "" {
-		c, err = r.prices.Cost(requested, at, u, false)
-	}
+	c, err := CallCost(r.prices, at, model, requested, u, false)
 	if err != nil {
 		r.logger.ErrorContext(ctx, "no price for a model call; ledger records it at zero cost",
 			"job_id", j.ID, "model", model, slog.Any("error", err))
-		return 0
 	}
-	return int64(c)
+	return c
+}
+
+// CallCost prices a call's usage by the model that answered (often a dated
+// snapshot name), or else by the model that was asked for, which start-up
+// checked has a price; batch applies the Message Batches discount.
+func CallCost(t *pricing.Table, at time.Time, model, requested string, u llm.Usage, batch bool) (int64, error) {
+	pu := pricing.Usage{Input: u.InputTokens, Output: u.OutputTokens, CacheWrite: u.CacheWriteTokens, CacheRead: u.CacheReadTokens}
+	c, err := t.Cost(model, at, pu, batch)
+	if err != nil && requested != "" {
+		c, err = t.Cost(requested, at, pu, batch)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return int64(c), nil
 }
 
 // classify maps a model error to the queue's outcome.
