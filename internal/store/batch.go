@@ -40,12 +40,12 @@ const jobsPerInsert = 25
 // InsertJobs inserts queued jobs that carry no idempotency key (a batch's
 // devices) with multi-row INSERTs.
 func InsertJobs(ctx context.Context, c Conn, jobs []*Job) error {
-	const cols = 16
+	const cols = 17
 	for start := 0; start < len(jobs); start += jobsPerInsert {
 		chunk := jobs[start:min(start+jobsPerInsert, len(jobs))]
 		var sb strings.Builder
 		sb.WriteString(`INSERT INTO netsmith_job (id, kind, state, department, owner, request_hash, request,
-			river_job_id, batch_id, max_attempts, created_at, expires_at, updated_at, key_id, reserved_nusd, holds_slot) VALUES `)
+			river_job_id, batch_id, max_attempts, created_at, expires_at, updated_at, key_id, reserved_nusd, holds_slot, intent_key) VALUES `)
 		args := make([]any, 0, len(chunk)*cols)
 		for i, j := range chunk {
 			if i > 0 {
@@ -62,7 +62,7 @@ func InsertJobs(ctx context.Context, c Conn, jobs []*Job) error {
 			created := j.CreatedAt.UnixMilli()
 			args = append(args, j.ID, string(j.Kind), string(netcfg.StateQueued), j.Department, j.Owner, j.RequestHash,
 				string(j.Request), j.RiverJobID, nullString(j.BatchID), j.MaxAttempts, created, millis(j.ExpiresAt), created,
-				j.KeyID, j.ReservedNUSD, boolInt(j.HoldsSlot))
+				j.KeyID, j.ReservedNUSD, boolInt(j.HoldsSlot), nullString(j.IntentKey))
 		}
 		if _, err := c.Exec(ctx, sb.String(), args...); err != nil {
 			return fmt.Errorf("insert jobs %d–%d: %w", start, start+len(chunk)-1, err)
@@ -126,7 +126,7 @@ func GetBatch(ctx context.Context, c Conn, id string) (*BatchStatus, error) {
 	}
 	err = c.QueryRow(ctx, `SELECT COALESCE(sum(r.input_tokens), 0), COALESCE(sum(r.output_tokens), 0),
 		COALESCE(sum(CASE WHEN r.cache IN ('miss', 'fallback', '') THEN 1 ELSE 0 END), 0)
-		FROM netsmith_result r JOIN netsmith_job j ON j.id = r.job_id WHERE j.batch_id = $1`, id).
+		FROM netsmith_result r WHERE r.batch_id = $1`, id).
 		Scan(&s.InputTokens, &s.OutputTokens, &s.LLMCalls)
 	if err != nil {
 		return nil, fmt.Errorf("batch %s tokens: %w", id, err)
@@ -143,4 +143,62 @@ func GetBatch(ctx context.Context, c Conn, id string) (*BatchStatus, error) {
 // `after`, in id order, with their results: one page of the results.
 func ListBatchJobs(ctx context.Context, c Conn, batchID, after string, limit int) ([]*Job, error) {
 	return listJobs(ctx, c, `j.batch_id = $1 AND j.id > $2 ORDER BY j.id LIMIT $3`, batchID, after, limit)
+}
+
+// ListBatchJobsFinishedSince is ListBatchJobs for the jobs that reached a
+// final state at or after since: one page of the results finished since a
+// client last looked.
+func ListBatchJobsFinishedSince(ctx context.Context, c Conn, batchID string, since time.Time, after string, limit int) ([]*Job, error) {
+	return listJobs(ctx, c, `j.batch_id = $1 AND j.finished_at >= $2 AND j.id > $3 ORDER BY j.id LIMIT $4`,
+		batchID, since.UnixMilli(), after, limit)
+}
+
+// QueuedSiblings returns up to limit jobs of batch batchID whose intent is
+// key that are still queued and never started, with ids after `after`, in
+// id order, with their queue row ids: the devices a worker holding the
+// intent's template may finish at once (see TouchQueued).
+func QueuedSiblings(ctx context.Context, c Conn, batchID, key, after string, limit int) ([]*Job, error) {
+	return listJobs(ctx, c, `j.batch_id = $1 AND j.intent_key = $2 AND j.id > $3 AND j.state = 'queued'
+		AND j.started_at IS NULL AND j.river_job_id IS NOT NULL ORDER BY j.id LIMIT $4`, batchID, key, after, limit)
+}
+
+// TouchQueued returns those of ids that are still queued, touching their
+// rows. On PostgreSQL the touch locks them until the transaction ends, so
+// that a cancel cannot change them between this check and their completion
+// in the same transaction; it waits for a cancel already under way.
+func TouchQueued(ctx context.Context, c Conn, ids []string, now time.Time) (map[string]bool, error) {
+	out := make(map[string]bool, len(ids))
+	for start := 0; start < len(ids); start += jobsPerInsert {
+		chunk := ids[start:min(start+jobsPerInsert, len(ids))]
+		var sb strings.Builder
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, now.UnixMilli())
+		sb.WriteString(`UPDATE netsmith_job SET updated_at = $1 WHERE state = 'queued' AND id IN (`)
+		for i, id := range chunk {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			fmt.Fprintf(&sb, "$%d", i+2)
+			args = append(args, id)
+		}
+		sb.WriteString(") RETURNING id")
+		rows, err := c.Query(ctx, sb.String(), args...)
+		if err != nil {
+			return nil, fmt.Errorf("touch queued jobs: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = true
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

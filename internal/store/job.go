@@ -29,15 +29,18 @@ type Job struct {
 	Request        json.RawMessage
 	RiverJobID     int64
 	BatchID        string
-	Attempts       int
-	MaxAttempts    int
-	Error          string
-	CreatedAt      time.Time
-	StartedAt      time.Time
-	FinishedAt     time.Time
-	ExpiresAt      time.Time
-	UpdatedAt      time.Time
-	Result         *Result
+	// IntentKey is the template-cache key of a batch device's intent (""
+	// for single jobs and batches run without the cache).
+	IntentKey   string
+	Attempts    int
+	MaxAttempts int
+	Error       string
+	CreatedAt   time.Time
+	StartedAt   time.Time
+	FinishedAt  time.Time
+	ExpiresAt   time.Time
+	UpdatedAt   time.Time
+	Result      *Result
 }
 
 // Result is what a succeeded job produced.
@@ -103,7 +106,7 @@ func GetJob(ctx context.Context, c Conn, id string) (*Job, error) {
 }
 
 const jobColumns = `j.id, j.kind, j.state, j.department, j.owner, j.key_id, j.idempotency_key, j.request_hash, j.request,
-	j.river_job_id, j.batch_id, j.attempts, j.max_attempts, j.error, j.created_at, j.started_at,
+	j.river_job_id, j.batch_id, j.intent_key, j.attempts, j.max_attempts, j.error, j.created_at, j.started_at,
 	j.finished_at, j.expires_at, j.updated_at,
 	r.body, r.provider, r.model, r.input_tokens, r.output_tokens, r.duration_ms, r.created_at,
 	r.cache, r.cache_key, r.saved_input_tokens, r.saved_output_tokens`
@@ -119,6 +122,7 @@ func scanJob(row Row) (*Job, error) {
 		j                                   Job
 		kind, state, request                string
 		idem, batch, body, provider, model  *string
+		intentKey                           *string
 		riverID, started, finished, expires *int64
 		in, out, dur, rcreated              *int64
 		cache, cacheKey                     *string
@@ -126,14 +130,14 @@ func scanJob(row Row) (*Job, error) {
 		created, updated                    int64
 	)
 	if err := row.Scan(&j.ID, &kind, &state, &j.Department, &j.Owner, &j.KeyID, &idem, &j.RequestHash, &request,
-		&riverID, &batch, &j.Attempts, &j.MaxAttempts, &j.Error, &created, &started,
+		&riverID, &batch, &intentKey, &j.Attempts, &j.MaxAttempts, &j.Error, &created, &started,
 		&finished, &expires, &updated,
 		&body, &provider, &model, &in, &out, &dur, &rcreated,
 		&cache, &cacheKey, &savedIn, &savedOut); err != nil {
 		return nil, err
 	}
 	j.Kind, j.State, j.Request = netcfg.JobKind(kind), netcfg.JobState(state), json.RawMessage(request)
-	j.IdempotencyKey, j.BatchID = deref(idem), deref(batch)
+	j.IdempotencyKey, j.BatchID, j.IntentKey = deref(idem), deref(batch), deref(intentKey)
 	if riverID != nil {
 		j.RiverJobID = *riverID
 	}
@@ -252,10 +256,11 @@ func Complete(ctx context.Context, c Conn, id string, attempt int, started time.
 	}
 	_, err = c.Exec(ctx, `INSERT INTO netsmith_result
 		(job_id, body, provider, model, input_tokens, output_tokens, duration_ms, created_at,
-		 cache, cache_key, saved_input_tokens, saved_output_tokens)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (job_id) DO NOTHING`,
+		 cache, cache_key, saved_input_tokens, saved_output_tokens, batch_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (job_id) DO NOTHING`,
 		id, string(r.Body), r.Provider, r.Model, r.InputTokens, r.OutputTokens,
-		r.Duration.Milliseconds(), now.UnixMilli(), r.Cache, r.CacheKey, r.SavedInputTokens, r.SavedOutputTokens)
+		r.Duration.Milliseconds(), now.UnixMilli(), r.Cache, r.CacheKey, r.SavedInputTokens, r.SavedOutputTokens,
+		nullString(a.batchID))
 	if err != nil {
 		return false, fmt.Errorf("store result of job %s: %w", id, err)
 	}

@@ -140,7 +140,7 @@ func GetCacheStats(ctx context.Context, c Conn, batchID string) (*CacheStats, er
 		FROM netsmith_result r`
 	var args []any
 	if batchID != "" {
-		q += ` JOIN netsmith_job j ON j.id = r.job_id WHERE j.batch_id = $1`
+		q += ` WHERE r.batch_id = $1`
 		args = append(args, batchID)
 	}
 	rows, err := c.Query(ctx, q+` GROUP BY r.cache`, args...)
