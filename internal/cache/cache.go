@@ -181,6 +181,34 @@ func (c *Cache) Resolve(ctx context.Context, m Meta, fill FillFunc) (*Entry, Out
 	return r.entry, out, nil
 }
 
+// Lookup returns key's entry only if it is ready now, from L1 or else the
+// shared store, counting a hit; nil when it is missing, being filled,
+// invalid or expired. It never fills, waits or takes a lease.
+func (c *Cache) Lookup(ctx context.Context, key string) (*Entry, error) {
+	now := c.cfg.Clock()
+	if e := c.l1.get(key, now); e != nil {
+		c.count(Hit)
+		return e, nil
+	}
+	t, err := store.GetTemplate(ctx, c.cfg.ReadConn, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if t.State != store.TemplateReady || !t.ExpiresAt.After(now) {
+		return nil, nil
+	}
+	e, err := c.entryOf(t)
+	if err != nil {
+		return nil, err
+	}
+	c.l1.put(e, c.l1Until(now, t.ExpiresAt))
+	c.count(Hit)
+	return e, nil
+}
+
 type result struct {
 	entry   *Entry
 	outcome Outcome

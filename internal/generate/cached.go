@@ -107,6 +107,9 @@ func (s *Service) generateCached(ctx context.Context, req *netcfg.JobRequest) (*
 	meta := s.TemplateMeta(req)
 	key := meta.Key
 	vars := deviceVars(d)
+	if ctx.Value(cacheOnlyKey{}) != nil {
+		return s.renderCached(ctx, d, key, vars)
+	}
 	e, outcome, err := s.cfg.Cache.Resolve(ctx, meta, func(ctx context.Context) (*cache.Entry, error) {
 		return s.fillTemplate(ctx, req, exampleOf(fleet.RedactSecrets(vars)))
 	})
@@ -127,6 +130,23 @@ func (s *Service) generateCached(ctx context.Context, req *netcfg.JobRequest) (*
 		return s.fallback(ctx, req, key, err)
 	}
 	return s.cachedResult(d, config, e, outcome), nil
+}
+
+// renderCached is RunCached's generateCached: the device's config from a
+// ready entry, or ErrNeedsCall.
+func (s *Service) renderCached(ctx context.Context, d *netcfg.Device, key string, vars map[string]any) (*Result, error) {
+	e, err := s.cfg.Cache.Lookup(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if e == nil || e.Template == nil {
+		return nil, ErrNeedsCall
+	}
+	config, err := e.Template.Render(ctx, renderData(vars))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNeedsCall, err)
+	}
+	return s.cachedResult(d, config, e, cache.Hit), nil
 }
 
 // cachedResult accounts a result served through the cache: the caller that

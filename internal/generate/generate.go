@@ -161,6 +161,23 @@ func recordCall(ctx context.Context, requested string, resp *llm.Response) {
 	}
 }
 
+// ErrNeedsCall is RunCached's answer for a request it cannot serve without
+// a model call.
+var ErrNeedsCall = errors.New("not servable from the template cache without a model call")
+
+type cacheOnlyKey struct{}
+
+// RunCached does the work of a generate request only from a template that
+// is already cached and renders for its device, without filling, waiting
+// on another filler or calling the model; otherwise it returns
+// ErrNeedsCall and the request takes the normal path (Run).
+func (s *Service) RunCached(ctx context.Context, req *netcfg.JobRequest) (*Result, error) {
+	if req.Kind != netcfg.KindGenerate || s.cfg.Cache == nil {
+		return nil, ErrNeedsCall
+	}
+	return s.Run(context.WithValue(ctx, cacheOnlyKey{}, true), req)
+}
+
 // Run does the work of req.
 func (s *Service) Run(ctx context.Context, req *netcfg.JobRequest) (*Result, error) {
 	started := time.Now()

@@ -39,6 +39,17 @@ func New(svc *generate.Service, prices *pricing.Table, m *metrics.Metrics, logge
 
 // Run is a queue.WorkFunc.
 func (r *Runner) Run(ctx context.Context, j *store.Job) (*store.Result, error) {
+	return r.run(ctx, j, r.svc.Run)
+}
+
+// Sweep is a queue.WorkFunc that serves j only from a template already
+// cached (generate.Service.RunCached): where Run would call the model it
+// fails with generate.ErrNeedsCall, and the job stays for Run.
+func (r *Runner) Sweep(ctx context.Context, j *store.Job) (*store.Result, error) {
+	return r.run(ctx, j, r.svc.RunCached)
+}
+
+func (r *Runner) run(ctx context.Context, j *store.Job, do func(context.Context, *netcfg.JobRequest) (*generate.Result, error)) (*store.Result, error) {
 	var req netcfg.JobRequest
 	if err := json.Unmarshal(j.Request, &req); err != nil {
 		return nil, &queue.PermanentError{Err: fmt.Errorf("decode request: %w", err)}
@@ -46,7 +57,10 @@ func (r *Runner) Run(ctx context.Context, j *store.Job) (*store.Result, error) {
 	if err := req.Validate(); err != nil {
 		return nil, &queue.PermanentError{Err: err}
 	}
-	res, err := r.svc.Run(ctx, &req)
+	res, err := do(ctx, &req)
+	if errors.Is(err, generate.ErrNeedsCall) {
+		return nil, err
+	}
 	if err != nil {
 		r.logger.WarnContext(ctx, "job attempt failed", "job_id", j.ID, "attempt", j.Attempts, slog.Any("error", err))
 		return nil, classify(err)
