@@ -467,6 +467,7 @@ func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArg
 		if m != nil {
 			m.JobDuration.WithLabelValues(string(j.Kind)).Observe(time.Since(j.CreatedAt).Seconds())
 		}
+		e.sweep(ctx, j)
 		return nil
 	}
 

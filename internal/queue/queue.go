@@ -65,6 +65,11 @@ type Config struct {
 	Workers int
 	// Work runs a job; required when Workers > 0.
 	Work WorkFunc
+	// Sweep, when set, serves a fleet batch's device job from its intent's
+	// cached template without a model call, or fails (see riverEngine.sweep):
+	// after a device job succeeds, its worker finishes the intent's other
+	// queued devices with it, many per transaction.
+	Sweep WorkFunc
 	// Economy runs economy jobs (see EnqueueBatch); without it they give
 	// their leases back and devices take the normal path.
 	Economy EconomyFunc
@@ -167,6 +172,7 @@ type Queue struct {
 	dialect string
 	watch   *watchers
 	marks   *runMarks
+	sweeps  *sweeping
 
 	depthMu sync.Mutex
 	depthAt time.Time
@@ -217,6 +223,7 @@ func Open(ctx context.Context, url string, cfg Config) (*Queue, error) {
 	cfg.setDefaults()
 	q := &Queue{cfg: cfg, watch: newWatchers(), backlogs: map[string]backlogReading{}}
 	q.marks = newRunMarks(q)
+	q.sweeps = newSweeping()
 	var err error
 	switch {
 	case isSQLite(url):

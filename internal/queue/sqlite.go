@@ -19,7 +19,8 @@ func isSQLite(u string) bool {
 }
 
 // sqliteDSN turns sqlite://PATH[?query] into a modernc.org/sqlite DSN with
-// the pragmas netsmith needs: WAL, a busy timeout and foreign keys.
+// the pragmas netsmith needs: WAL, a busy timeout, foreign keys and
+// temporary storage in memory.
 // sqlite://netsmith.db is relative to the working directory;
 // sqlite:///var/lib/netsmith.db is absolute.
 func sqliteDSN(u string) (string, error) {
@@ -32,7 +33,10 @@ func sqliteDSN(u string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("database url %q: %w", u, err)
 	}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(1)"} {
+	// temp_store(MEMORY) keeps statement journals (a multi-row INSERT or
+	// UPDATE writes one, to undo itself if it fails half-way) in memory
+	// instead of temporary files: write system calls on the one writer.
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(1)", "temp_store(MEMORY)"} {
 		v.Add("_pragma", p)
 	}
 	if v.Get("_txlock") == "" {

@@ -140,6 +140,8 @@ func Run(t *testing.T, newURL func(testing.TB) string) {
 		{"DepthCounts", testDepth},
 		{"ManyJobsEachOnce", testMany},
 		{"BatchAllOrNothing", testBatch},
+		{"SweepFinishesQueuedSiblings", testSweep},
+		{"SweepRacesWorkers", testSweepRace},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -417,4 +419,146 @@ func testBatch(t *testing.T, url string) {
 			t.Errorf("job %s of the failed batch exists: %v", j.ID, err)
 		}
 	}
+}
+
+// sweepBatch enqueues a batch of n jobs over intents intent keys (job i has
+// intent i % intents) and returns them.
+func sweepBatch(t *testing.T, q *queue.Queue, id string, n, intents int) []*store.Job {
+	t.Helper()
+	jobs := make([]*store.Job, n)
+	for i := range jobs {
+		jobs[i] = NewJob("", fmt.Sprint(id, i))
+		jobs[i].IntentKey = fmt.Sprint("intent-", i%intents)
+	}
+	if err := q.EnqueueBatch(context.Background(), &store.Batch{ID: id, Name: id, Devices: n, Intents: intents}, jobs); err != nil {
+		t.Fatal(err)
+	}
+	return jobs
+}
+
+// bodyResult is a result naming the job it was made for and how.
+func bodyResult(by string, j *store.Job) *store.Result {
+	return &store.Result{Body: []byte(`{"by":"` + by + `","id":"` + j.ID + `"}`), Provider: "test", Model: "m", Cache: "hit"}
+}
+
+// testSweep: one worker; after each intent's first job, the worker
+// finishes that intent's other queued jobs itself. A job Sweep cannot
+// serve is left to the normal path; a job canceled while it waited stays
+// canceled.
+func testSweep(t *testing.T, url string) {
+	var (
+		sweeps   atomic.Int32
+		skip     string // the job Sweep refuses
+		proceed  = make(chan struct{})
+		startedC = make(chan struct{}, 1)
+	)
+	h := Open(t, url, queue.Config{Workers: 1, Sweep: func(_ context.Context, j *store.Job) (*store.Result, error) {
+		sweeps.Add(1)
+		if j.ID == skip {
+			return nil, errors.New("cannot serve this one")
+		}
+		return bodyResult("sweep", j), nil
+	}})
+	h.Behave = func(_ context.Context, j *store.Job, _ int) (*store.Result, error) {
+		select {
+		case startedC <- struct{}{}:
+			<-proceed // the first job waits until the test has canceled one
+		default:
+		}
+		return bodyResult("work", j), nil
+	}
+	const n, intents = 300, 3
+	ctx := context.Background()
+	jobs := sweepBatch(t, h.Q, "sweep-1", n, intents)
+	skip = jobs[30].ID // intent 0, not the first job
+	canceled := jobs[31]
+	select {
+	case <-startedC:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no job started")
+	}
+	if ok, err := h.Q.Cancel(ctx, canceled); !ok || err != nil {
+		t.Fatalf("Cancel = %v, %v", ok, err)
+	}
+	close(proceed)
+	worked := 0
+	for _, j := range jobs {
+		got := WaitState(t, h.Q, j.ID, 60*time.Second)
+		if j.ID == canceled.ID {
+			if got.State != netcfg.StateCanceled || got.Result != nil || h.CallsOf(j.ID) != 0 {
+				t.Errorf("canceled job: %s, result %v, %d calls", got.State, got.Result != nil, h.CallsOf(j.ID))
+			}
+			continue
+		}
+		if got.State != netcfg.StateSucceeded || got.Result == nil {
+			t.Fatalf("job %s: %s", j.ID, got.State)
+		}
+		by := "sweep"
+		if h.CallsOf(j.ID) > 0 {
+			by, worked = "work", worked+1
+		}
+		if want := string(bodyResult(by, j).Body); string(got.Result.Body) != want {
+			t.Errorf("job %s result %s, want %s", j.ID, got.Result.Body, want)
+		}
+		if got.Attempts != 1 || got.StartedAt.IsZero() || got.FinishedAt.IsZero() {
+			t.Errorf("job %s: attempts %d, started %v, finished %v", j.ID, got.Attempts, got.StartedAt, got.FinishedAt)
+		}
+	}
+	// One worker: each intent's first job, and the job Sweep refused.
+	if worked != intents+1 || h.CallsOf(skip) != 1 {
+		t.Errorf("Work ran for %d jobs (the refused one %d times), want %d", worked, h.CallsOf(skip), intents+1)
+	}
+	if got := int(sweeps.Load()); got < n-intents-1 {
+		t.Errorf("Sweep ran %d times, want at least %d", got, n-intents-1)
+	}
+	rows, distinct, err := store.CountResults(ctx, h.Q.Conn())
+	if err != nil || rows != n-1 || distinct != n-1 {
+		t.Errorf("results: %d rows for %d jobs (%v), want %d", rows, distinct, err, n-1)
+	}
+	st, err := store.GetBatch(ctx, h.Q.Conn(), "sweep-1")
+	if err != nil || st.States[netcfg.StateSucceeded] != n-1 || st.States[netcfg.StateCanceled] != 1 || st.Cache.Hits != n-1 {
+		t.Errorf("batch status %+v, %v", st, err)
+	}
+}
+
+// testSweepRace: many workers claim jobs of the intents being swept; every
+// job ends succeeded with exactly one result, made either by a worker or by
+// a sweep, never both committed.
+func testSweepRace(t *testing.T, url string) {
+	h := Open(t, url, queue.Config{Workers: 8, Sweep: func(_ context.Context, j *store.Job) (*store.Result, error) {
+		time.Sleep(500 * time.Microsecond) // slow enough that workers claim jobs a sweep has rendered
+		return bodyResult("sweep", j), nil
+	}})
+	h.Behave = func(_ context.Context, j *store.Job, _ int) (*store.Result, error) {
+		time.Sleep(5 * time.Millisecond)
+		return bodyResult("work", j), nil
+	}
+	const n = 600
+	ctx := context.Background()
+	jobs := sweepBatch(t, h.Q, "sweep-2", n, 4)
+	worked := 0
+	for _, j := range jobs {
+		got := WaitState(t, h.Q, j.ID, 60*time.Second)
+		if got.State != netcfg.StateSucceeded || got.Result == nil {
+			t.Fatalf("job %s: %s", j.ID, got.State)
+		}
+		by := "sweep"
+		if h.CallsOf(j.ID) > 0 {
+			by, worked = "work", worked+1
+		}
+		if c := h.CallsOf(j.ID); c > 1 {
+			t.Errorf("job %s worked %d times", j.ID, c)
+		}
+		if want := string(bodyResult(by, j).Body); string(got.Result.Body) != want {
+			t.Errorf("job %s result %s, want %s", j.ID, got.Result.Body, want)
+		}
+	}
+	if worked == n {
+		t.Errorf("no job was swept")
+	}
+	rows, distinct, err := store.CountResults(ctx, h.Q.Conn())
+	if err != nil || rows != n || distinct != n {
+		t.Errorf("results: %d rows for %d jobs (%v), want %d", rows, distinct, err, n)
+	}
+	t.Logf("%d of %d jobs worked, %d swept", worked, n, n-worked)
 }
