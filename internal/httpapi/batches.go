@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"netsmith/internal/cache"
 	"netsmith/internal/fleet"
 	"netsmith/internal/generate"
 	"netsmith/internal/netcfg"
@@ -69,6 +70,8 @@ type BatchResult struct {
 	Attempts int             `json:"attempts"`
 	Error    string          `json:"error,omitempty"`
 	Result   json.RawMessage `json:"result,omitempty"`
+	// FinishedAt is when the job reached its final state.
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
 }
 
 // fleetFormat picks the fleet format from the Content-Type, the format
@@ -176,8 +179,12 @@ func (s *Server) submitFleet(ctx context.Context, name string, f *fleet.Fleet, e
 		d := &f.Devices[i]
 		req := netcfg.JobRequest{Kind: netcfg.KindGenerate, Device: &d.Device,
 			Requirements: d.Intent.Requirements, Constants: d.Intent.Constants, CacheTTL: d.Intent.CacheTTL}
+		// The intent's cache key, computed once per device.
+		var m cache.Meta
+		if s.meta != nil && (s.cache != nil || eco != nil) {
+			m = s.meta(&req)
+		}
 		if eco != nil {
-			m := s.meta(&req)
 			if !seen[m.Key] {
 				seen[m.Key] = true
 				eco.Templates = append(eco.Templates, &store.Template{Key: m.Key, Kind: m.Kind, Role: m.Role,
@@ -191,6 +198,9 @@ func (s *Server) submitFleet(ctx context.Context, name string, f *fleet.Fleet, e
 		sum := sha256.Sum256(body)
 		jobs[i] = &store.Job{ID: newID(), Kind: netcfg.KindGenerate, RequestHash: hex.EncodeToString(sum[:]),
 			Request: body, CreatedAt: now}
+		if s.cache != nil {
+			jobs[i].IntentKey = m.Key
+		}
 		if err := attribute(p, jobs[i], department); err != nil {
 			return nil, err
 		}
@@ -199,8 +209,8 @@ func (s *Server) submitFleet(ctx context.Context, name string, f *fleet.Fleet, e
 		if s.est != nil {
 			if s.cache == nil || s.meta == nil {
 				jobs[i].ReservedNUSD = s.est(&req)
-			} else if k := s.meta(&req).Key; !estimated[k] {
-				estimated[k] = true
+			} else if !estimated[m.Key] {
+				estimated[m.Key] = true
 				jobs[i].ReservedNUSD = s.est(&req)
 			}
 		}
@@ -288,12 +298,19 @@ const resultsPage = 500
 
 // handleBatchResults streams the batch's results as NDJSON, or, with
 // ?format=tar.gz (or Accept: application/gzip), the configs as a tar.gz of
-// HOSTNAME.cfg files.
+// HOSTNAME.cfg files. With ?since=TIME (RFC 3339) only the devices that
+// finished at or after TIME are included, so a client can collect results
+// while the batch runs.
 func (s *Server) handleBatchResults(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id := r.PathValue("id")
 	if _, err := s.visibleBatch(ctx, id); err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	since, err := ParseTime(r.URL.Query().Get("since"))
+	if err != nil {
+		s.writeError(w, r, badRequest("since: %v", err))
 		return
 	}
 	asTar := r.URL.Query().Get("format") == "tar.gz" || strings.Contains(r.Header.Get("Accept"), "gzip")
@@ -315,7 +332,12 @@ func (s *Server) handleBatchResults(w http.ResponseWriter, r *http.Request) {
 	}
 	after := ""
 	for {
-		jobs, err := store.ListBatchJobs(ctx, s.q.ReadConn(), id, after, resultsPage)
+		var jobs []*store.Job
+		if since.IsZero() {
+			jobs, err = store.ListBatchJobs(ctx, s.q.ReadConn(), id, after, resultsPage)
+		} else {
+			jobs, err = store.ListBatchJobsFinishedSince(ctx, s.q.ReadConn(), id, since, after, resultsPage)
+		}
 		if err != nil {
 			s.logger.ErrorContext(ctx, "stream batch results", "batch_id", id, "error", err)
 			return // the status line is gone; the client sees a short stream
@@ -347,6 +369,9 @@ func batchResultOf(j *store.Job) *BatchResult {
 	}
 	if j.Result != nil {
 		br.Result = j.Result.Body
+	}
+	if !j.FinishedAt.IsZero() {
+		br.FinishedAt = &j.FinishedAt
 	}
 	return br
 }

@@ -275,7 +275,17 @@ func (c *Client) Batch(ctx context.Context, id string) (*BatchView, error) {
 
 // BatchResults streams a batch's results (NDJSON) to fn.
 func (c *Client) BatchResults(ctx context.Context, id string, fn func(*BatchResult) error) error {
-	resp, err := c.long(ctx, http.MethodGet, "/v1/batches/"+url.PathEscape(id)+"/results", nil, nil, http.StatusOK)
+	return c.BatchResultsSince(ctx, id, time.Time{}, fn)
+}
+
+// BatchResultsSince is BatchResults for the devices that finished at or
+// after since (all of them when since is zero).
+func (c *Client) BatchResultsSince(ctx context.Context, id string, since time.Time, fn func(*BatchResult) error) error {
+	p := "/v1/batches/" + url.PathEscape(id) + "/results"
+	if !since.IsZero() {
+		p += "?since=" + url.QueryEscape(since.UTC().Format(time.RFC3339Nano))
+	}
+	resp, err := c.long(ctx, http.MethodGet, p, nil, nil, http.StatusOK)
 	if err != nil {
 		return err
 	}
