@@ -154,7 +154,11 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 	fmt.Fprintf(stderr, "batch %s: %d devices, %d intents\n", b.ID, b.Devices, b.Intents)
-	final, err := followBatch(ctx, client, b.ID, started, progressEvery, isTTY, stderr)
+	col, err := newCollector(client, b.ID, out)
+	if err != nil {
+		return err
+	}
+	final, err := followBatch(ctx, client, b.ID, started, progressEvery, isTTY, stderr, col.poll)
 	if err != nil {
 		if ctx.Err() != nil {
 			done := int64(0)
@@ -165,7 +169,7 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		return err
 	}
-	sum, err := writeResults(ctx, client, final, out)
+	sum, err := col.finish(ctx, final)
 	if err != nil {
 		return err
 	}
@@ -192,8 +196,9 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 }
 
 // followBatch polls the batch until it is done or ctx ends, reporting
-// progress every `every`.
-func followBatch(ctx context.Context, c *httpapi.Client, id string, started time.Time, every time.Duration, tty bool, w io.Writer) (*httpapi.BatchView, error) {
+// progress every `every` and passing each reading to onPoll.
+func followBatch(ctx context.Context, c *httpapi.Client, id string, started time.Time, every time.Duration, tty bool, w io.Writer,
+	onPoll func(context.Context, *httpapi.BatchView) error) (*httpapi.BatchView, error) {
 	tick := time.NewTicker(min(every, 250*time.Millisecond))
 	defer tick.Stop()
 	var (
@@ -206,6 +211,11 @@ func followBatch(ctx context.Context, c *httpapi.Client, id string, started time
 			return last, err
 		}
 		last = v
+		if v.Status != "done" {
+			if err := onPoll(ctx, v); err != nil {
+				return last, err
+			}
+		}
 		if v.Status == "done" || time.Since(printed) >= every {
 			progress(w, v, time.Since(started), tty)
 			printed = time.Now()
@@ -245,43 +255,120 @@ func progress(w io.Writer, v *httpapi.BatchView, elapsed time.Duration, tty bool
 	fmt.Fprintf(w, "\r[%s%s] %s ", strings.Repeat("#", filled), strings.Repeat(".", width-filled), line)
 }
 
-// writeResults writes HOSTNAME.cfg for every succeeded device and gathers
-// the summary.
-func writeResults(ctx context.Context, c *httpapi.Client, v *httpapi.BatchView, out string) (*Summary, error) {
-	sum := &Summary{Batch: v.ID, Devices: v.Devices, Intents: v.Intents, LLMCalls: v.LLMCalls, CacheHits: v.CacheHits,
-		Coalesced: v.Coalesced, Fallbacks: v.Fallbacks, CostUSD: v.CostUSD, SavedUSD: v.SavedUSD, Lint: map[string]int{}, Out: out,
-		Tokens:      summaryTokens{Input: v.Tokens.Input, Output: v.Tokens.Output},
-		SavedTokens: summaryTokens{Input: v.Saved.Input, Output: v.Saved.Output}, Failed: []failedDevice{}}
+// collector writes HOSTNAME.cfg for every succeeded device and gathers the
+// summary. It collects results while the batch runs (poll), so that the
+// files are written beside the work instead of after it, and once more at
+// the end (finish).
+type collector struct {
+	c    *httpapi.Client
+	id   string
+	root string
+	sum  Summary
+	// seen holds the jobs already handled; since is where the next pull
+	// starts, resultLag before the newest finish seen so far.
+	seen     map[string]bool
+	since    time.Time
+	lastPull time.Time
+}
+
+// resultLag is how far before the newest finish a pull reaches back: a
+// job's finished_at is taken before its transaction commits, so a job that
+// commits late still turns up in the next pull. Any that a pull misses are
+// found by finish, which checks that every device was handled.
+const resultLag = time.Second
+
+// pullEvery spaces the pulls made while the batch runs.
+const pullEvery = time.Second
+
+func newCollector(c *httpapi.Client, id, out string) (*collector, error) {
 	root, err := filepath.Abs(out)
 	if err != nil {
 		return nil, err
 	}
-	err = c.BatchResults(ctx, v.ID, func(br *httpapi.BatchResult) error {
-		if br.Status != netcfg.StateSucceeded {
-			sum.Failed = append(sum.Failed, failedDevice{Hostname: br.Hostname, Reason: cmp.Or(br.Error, string(br.Status))})
-			return nil
-		}
-		var res generate.Result
-		if err := json.Unmarshal(br.Result, &res); err != nil {
-			return fmt.Errorf("%s: %w", br.Hostname, err)
-		}
-		for _, f := range res.Lint {
-			sum.Lint[f.Severity]++
-		}
-		p, err := configPath(root, br.Hostname)
-		if err != nil {
-			sum.Failed = append(sum.Failed, failedDevice{Hostname: br.Hostname, Reason: err.Error()})
-			return nil
-		}
-		if err := os.WriteFile(p, []byte(res.Config), 0o644); err != nil {
-			return err
-		}
-		sum.Succeeded++
-		sum.Files++
+	return &collector{c: c, id: id, root: root, seen: map[string]bool{},
+		sum: Summary{Batch: id, Lint: map[string]int{}, Out: out, Failed: []failedDevice{}}}, nil
+}
+
+// poll pulls the results finished since the last pull, at most every
+// pullEvery, when some are new.
+func (col *collector) poll(ctx context.Context, v *httpapi.BatchView) error {
+	if v.Done <= int64(len(col.seen)) || time.Since(col.lastPull) < pullEvery {
 		return nil
+	}
+	if col.since.IsZero() {
+		col.since = v.CreatedAt
+	}
+	return col.pull(ctx, col.since)
+}
+
+// pull handles every final result that finished at or after since (all,
+// when since is zero) and was not handled before.
+func (col *collector) pull(ctx context.Context, since time.Time) error {
+	col.lastPull = time.Now()
+	var newest time.Time
+	err := col.c.BatchResultsSince(ctx, col.id, since, func(br *httpapi.BatchResult) error {
+		if !br.Status.Final() || col.seen[br.JobID] {
+			return nil
+		}
+		col.seen[br.JobID] = true
+		if br.FinishedAt != nil && br.FinishedAt.After(newest) {
+			newest = *br.FinishedAt
+		}
+		return col.add(br)
 	})
+	if !newest.IsZero() {
+		col.since = newest.Add(-resultLag)
+	}
+	return err
+}
+
+// add writes one device's config, or records why it has none.
+func (col *collector) add(br *httpapi.BatchResult) error {
+	sum := &col.sum
+	if br.Status != netcfg.StateSucceeded {
+		sum.Failed = append(sum.Failed, failedDevice{Hostname: br.Hostname, Reason: cmp.Or(br.Error, string(br.Status))})
+		return nil
+	}
+	var res generate.Result
+	if err := json.Unmarshal(br.Result, &res); err != nil {
+		return fmt.Errorf("%s: %w", br.Hostname, err)
+	}
+	for _, f := range res.Lint {
+		sum.Lint[f.Severity]++
+	}
+	p, err := configPath(col.root, br.Hostname)
+	if err != nil {
+		sum.Failed = append(sum.Failed, failedDevice{Hostname: br.Hostname, Reason: err.Error()})
+		return nil
+	}
+	if err := os.WriteFile(p, []byte(res.Config), 0o644); err != nil {
+		return err
+	}
+	sum.Succeeded++
+	sum.Files++
+	return nil
+}
+
+// finish collects what the pulls so far have not, given the batch's final
+// view, and returns the summary: the results since the last pull, then,
+// if any device is still unaccounted for, all of them.
+func (col *collector) finish(ctx context.Context, v *httpapi.BatchView) (*Summary, error) {
+	partial := !col.since.IsZero()
+	if err := col.pull(ctx, col.since); err != nil {
+		return nil, err
+	}
+	if partial && len(col.seen) < v.Devices {
+		if err := col.pull(ctx, time.Time{}); err != nil {
+			return nil, err
+		}
+	}
+	sum := &col.sum
+	sum.Devices, sum.Intents, sum.LLMCalls, sum.CacheHits = v.Devices, v.Intents, v.LLMCalls, v.CacheHits
+	sum.Coalesced, sum.Fallbacks, sum.CostUSD, sum.SavedUSD = v.Coalesced, v.Fallbacks, v.CostUSD, v.SavedUSD
+	sum.Tokens = summaryTokens{Input: v.Tokens.Input, Output: v.Tokens.Output}
+	sum.SavedTokens = summaryTokens{Input: v.Saved.Input, Output: v.Saved.Output}
 	sort.Slice(sum.Failed, func(i, j int) bool { return sum.Failed[i].Hostname < sum.Failed[j].Hostname })
-	return sum, err
+	return sum, nil
 }
 
 // configPath is root/HOSTNAME.cfg, refusing any name that would leave root.

@@ -329,11 +329,16 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, workers i
 			return economy.Step(ctx, batchID)
 		}
 	}
+	var sweep queue.WorkFunc
+	if cfg.Cache {
+		sweep = func(ctx context.Context, j *store.Job) (*store.Result, error) { return runner.Sweep(ctx, j) }
+	}
 	q, err := queue.Open(ctx, cfg.DB, queue.Config{
 		Workers: workers,
 		Work: func(ctx context.Context, j *store.Job) (*store.Result, error) {
 			return runner.Run(ctx, j)
 		},
+		Sweep:         sweep,
 		Economy:       economyRun,
 		OnBudgetAlert: budgetAlert(logger, m),
 		MaxAttempts:   cfg.MaxAttempts,
