@@ -10,8 +10,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"netsmith/internal/fleet"
+	"netsmith/internal/httpapi"
 )
 
 // TestBatchCampus is the README's main job: the campus example, embedded,
@@ -155,4 +157,43 @@ func list(v any) []map[string]any {
 		}
 	}
 	return out
+}
+
+// TestCollectorFindsMissedResults: a device whose result committed after
+// the collector's cursor had passed its finish time is still written: the
+// final pass sees devices unaccounted for and reads the whole batch.
+func TestCollectorFindsMissedResults(t *testing.T) {
+	t.Parallel()
+	c := startInProcess(t, "--sim-latency", "1ms")
+	ctx := t.Context()
+	data, err := os.ReadFile(filepath.Join("..", "..", "examples", "campus.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.SubmitFleet(ctx, httpapi.SubmitOptions{Name: "campus.csv"}, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var progressOut bytes.Buffer
+	final, err := followBatch(ctx, c, b.ID, time.Now(), time.Hour, false, &progressOut,
+		func(context.Context, *httpapi.BatchView) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	col, err := newCollector(c, b.ID, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As if every result had committed after a pull that moved the cursor
+	// to the batch's end.
+	col.since = time.Now().Add(time.Hour)
+	sum, err := col.finish(ctx, final)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "*.cfg"))
+	if sum.Files != b.Devices || len(files) != b.Devices || sum.Succeeded != b.Devices || len(sum.Failed) != 0 {
+		t.Errorf("%d files (%d on disk), %d succeeded, failed %v; want all %d", sum.Files, len(files), sum.Succeeded, sum.Failed, b.Devices)
+	}
 }

@@ -2,6 +2,7 @@ package generate_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -165,5 +166,51 @@ func TestHardCodedTemplateFallsBack(t *testing.T) {
 	}
 	if n := len(m.calls(prompt.TaskConfig)); n != 2 {
 		t.Errorf("%d per-device calls, want 2 (sw1, sw2; the second sw2 is cached)", n)
+	}
+}
+
+// TestRunCached: RunCached serves a device only from a template already
+// cached and never calls the model; where Run would call it (no template
+// yet, or vars the template cannot render) it returns ErrNeedsCall.
+func TestRunCached(t *testing.T) {
+	t.Parallel()
+	m := &scriptedLLM{templates: []string{goodTemplate + "{{range .uplinks}}interface {{.port}}\n{{end}}"}}
+	svc := newService(t, m)
+	withUplinks := func(host string) *netcfg.JobRequest {
+		j := job(host)
+		j.Device.Vars["uplinks"] = []any{map[string]any{"port": "Gi1/0/1"}}
+		return j
+	}
+	if _, err := svc.RunCached(t.Context(), withUplinks("sw1")); !errors.Is(err, generate.ErrNeedsCall) {
+		t.Fatalf("RunCached before any template = %v, want ErrNeedsCall", err)
+	}
+	if n := len(m.calls(prompt.TaskTemplate)); n != 0 {
+		t.Fatalf("RunCached made %d template calls", n)
+	}
+	if _, err := svc.Run(t.Context(), withUplinks("sw1")); err != nil {
+		t.Fatal(err)
+	}
+	filled := len(m.calls(prompt.TaskTemplate))
+	res, err := svc.RunCached(t.Context(), withUplinks("sw2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(res.Config, "hostname sw2\n") || strings.Contains(res.Config, "sw1") ||
+		res.Cache != cache.Hit || !res.Cached || len(res.Calls) != 0 || res.Lint == nil {
+		t.Errorf("cached result %+v\n%s", res, res.Config)
+	}
+	// Same intent (the same variable names), but an uplink without a port:
+	// the template cannot render it, so the device needs its own call.
+	bad := withUplinks("sw3")
+	bad.Device.Vars["uplinks"] = []any{map[string]any{"peer": "x"}}
+	if _, err := svc.RunCached(t.Context(), bad); !errors.Is(err, generate.ErrNeedsCall) {
+		t.Errorf("RunCached with vars the template cannot render = %v, want ErrNeedsCall", err)
+	}
+	analyze := &netcfg.JobRequest{Kind: netcfg.KindAnalyze, Platform: netcfg.CiscoIOS, Config: "hostname x\n"}
+	if _, err := svc.RunCached(t.Context(), analyze); !errors.Is(err, generate.ErrNeedsCall) {
+		t.Errorf("RunCached(analyze) = %v, want ErrNeedsCall", err)
+	}
+	if n := len(m.specs); n != filled {
+		t.Errorf("%d model calls in all, want only the %d template calls Run made", n, filled)
 	}
 }

@@ -8,10 +8,12 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"netsmith/internal/httpapi"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/queue"
+	"netsmith/internal/store"
 )
 
 // newServer starts the real handler over a real SQLite queue. With workers
@@ -213,4 +215,59 @@ func TestHealthAndMetrics(t *testing.T) {
 func isStatus(err error, code int) bool {
 	var e *httpapi.APIError
 	return errors.As(err, &e) && e.Status == code
+}
+
+// TestBatchResultsSince: ?since= returns only the devices that finished at
+// or after it, each with its finish time; a bad value is a 400 naming it.
+func TestBatchResultsSince(t *testing.T) {
+	t.Parallel()
+	srv, q := newServer(t, httpapi.Config{MaxBody: 1 << 20}, 0)
+	c := httpapi.NewClient(srv.URL, nil, "")
+	ctx := t.Context()
+	fleet := "hostname,role,platform,requirements\nsw1,access,cisco_xe,access switch\nsw2,access,cisco_xe,access switch\nsw3,access,cisco_xe,access switch\n"
+	b, err := c.SubmitFleet(ctx, httpapi.SubmitOptions{Name: "f.csv", Format: "csv"}, []byte(fleet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := store.ListBatchJobs(ctx, q.Conn(), b.ID, "", 10)
+	if err != nil || len(jobs) != 3 {
+		t.Fatalf("%d jobs, %v", len(jobs), err)
+	}
+	early := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	late := early.Add(time.Minute)
+	for i, at := range []time.Time{early, late} { // the third stays queued
+		if ok, err := store.MarkState(ctx, q.Conn(), jobs[i].ID, netcfg.StateFailed, "x", 1, at, at); !ok || err != nil {
+			t.Fatalf("MarkState = %v, %v", ok, err)
+		}
+	}
+	collect := func(since time.Time) map[string]*httpapi.BatchResult {
+		t.Helper()
+		out := map[string]*httpapi.BatchResult{}
+		if err := c.BatchResultsSince(ctx, b.ID, since, func(br *httpapi.BatchResult) error {
+			out[br.JobID] = br
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if all := collect(time.Time{}); len(all) != 3 || all[jobs[2].ID].FinishedAt != nil {
+		t.Errorf("without since: %d results, want 3 (the queued one without finished_at)", len(all))
+	}
+	got := collect(late)
+	if br := got[jobs[1].ID]; len(got) != 1 || br == nil || br.FinishedAt == nil || !br.FinishedAt.Equal(late) {
+		t.Errorf("since %s: %v, want only %s finished at that time", late, got, jobs[1].ID)
+	}
+	if got := collect(early.Add(-time.Millisecond)); len(got) != 2 {
+		t.Errorf("since before both: %d results, want 2", len(got))
+	}
+	resp, err := http.Get(srv.URL + "/v1/batches/" + b.ID + "/results?since=yesterday")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "since") {
+		t.Errorf("bad since: %d %s", resp.StatusCode, body)
+	}
 }
