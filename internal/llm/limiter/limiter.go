@@ -36,7 +36,7 @@ type Config struct {
 	// MinFactor is the floor of the AIMD multiplier; default 0.1.
 	MinFactor float64
 	// Recovery is how long the multiplier takes to climb from 0 to 1 after
-	// 429s cut it; default 1 minute (a single halving recovers in 30 s).
+	// 429s cut it; default 1 minute (a single cut recovers in 18 s).
 	Recovery time.Duration
 	// Clock returns the current time. When nil, PostgreSQL uses the
 	// database server's clock and SQLite time.Now. Waits use real timers.
@@ -57,7 +57,7 @@ const (
 )
 
 const (
-	cut          = 0.5              // multiplicative decrease on a 429
+	cut          = 0.7              // multiplicative decrease on a 429 (see doc.go)
 	cutCooldown  = time.Second      // 429s closer together than this are one signal
 	defaultRetry = time.Second      // pause for a 429 without retry-after
 	maxPause     = 5 * time.Minute  // no header pauses the cluster longer
@@ -446,7 +446,8 @@ func (l *Limiter) adjust(ctx context.Context, delta [3]int64) error {
 
 // OnRateLimited reports a 429 from the provider: every replica pauses until
 // retryAfter has passed (1 s when unknown, at most 5 minutes), and the rates
-// are halved, not below Config.MinFactor, then recover over Config.Recovery.
+// are multiplied by 0.7, not below Config.MinFactor, then recover over
+// Config.Recovery.
 // 429s during the pause or within a second of the last cut pause without
 // cutting again.
 func (l *Limiter) OnRateLimited(ctx context.Context, retryAfter time.Duration) error {

@@ -398,17 +398,17 @@ func TestBackoff(t *testing.T) {
 				t.Errorf("calls held back by the pause = %v, want 1", got)
 			}
 
-			// After the pause: half the rate, plus what recovered since the
-			// cut (1/60 a second): 0.5 + 5/60 at 5 s.
+			// After the pause: the cut rate, plus what recovered since the
+			// cut (1/60 a second): 0.7 + 5/60 at 5 s.
 			clock.Set(start.Add(5 * time.Second))
-			if got, want := admitGap(t, clock, b), rpmGap(600, 0.5+5.0/60); !near(got, want) {
+			if got, want := admitGap(t, clock, b), rpmGap(600, 0.7+5.0/60); !near(got, want) {
 				t.Errorf("gap after the pause = %s, want %s", got, want)
 			}
-			clock.Set(start.Add(20 * time.Second))
-			if got, want := admitGap(t, clock, a), rpmGap(600, 0.5+20.0/60); !near(got, want) {
-				t.Errorf("gap 20s after the 429 = %s, want %s", got, want)
+			clock.Set(start.Add(15 * time.Second))
+			if got, want := admitGap(t, clock, a), rpmGap(600, 0.7+15.0/60); !near(got, want) {
+				t.Errorf("gap 15s after the 429 = %s, want %s", got, want)
 			}
-			// Recovered in 30 s.
+			// Recovered in 18 s.
 			clock.Set(start.Add(40 * time.Second))
 			if got := admitGap(t, clock, a); !near(got, 100*time.Millisecond) {
 				t.Errorf("gap 40s after the 429 = %s, want 100ms", got)
@@ -419,7 +419,8 @@ func TestBackoff(t *testing.T) {
 			ctx := t.Context()
 			clock := newFakeClock()
 			l := newLimiter(t, dbs[0], Config{Model: "floor", Limits: Limits{RPM: 600}, Clock: clock.Now, MinFactor: 0.2, Recovery: time.Hour})
-			// Five 429s, each after the previous pause: 0.5, 0.25, 0.2 (floor)...
+			// Five 429s, each after the previous pause: 0.7, 0.49, 0.34,
+			// 0.24, 0.2 (the floor, not 0.17).
 			for range 5 {
 				if err := l.OnRateLimited(ctx, time.Second); err != nil {
 					t.Fatal(err)
