@@ -436,7 +436,8 @@ func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArg
 		q.finish(ctx, j, netcfg.StateExpired, "expired: not started before "+j.ExpiresAt.Format(time.RFC3339))
 		return river.JobCancel(errors.New("expired before start"))
 	}
-	// The "running" mark is written in batches, off the job's path: on
+	// The "running" mark is written in batches, off the job's path, and
+	// only for a job still running markDelay later (see runMarks): on
 	// SQLite every write waits for the one writer. The completion below
 	// records the attempt too, so a mark that lands late changes nothing.
 	q.marks.add(runMark{id: j.ID, attempt: rj.Attempt, at: now})
@@ -452,6 +453,8 @@ func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArg
 	}
 	started := time.Now()
 	res, werr := cfg.Work(ctx, j)
+	// Whatever follows records the attempt: a mark not yet written is moot.
+	q.marks.drop(j.ID)
 	if werr == nil {
 		if res.Duration == 0 {
 			res.Duration = time.Since(started)

@@ -15,38 +15,42 @@ type runMark struct {
 }
 
 // runMarks batches "running" marks: a worker hands its mark over and goes
-// on to the model call, and one goroutine writes what has gathered every
-// flushEvery (or every flushMax marks) in one transaction. Started in
-// Queue.Start, stopped (after a last flush) in Queue.Stop.
+// on to the model call, and one goroutine writes the marks that are
+// markDelay old every flushEvery, in one transaction. A job that ends
+// before its mark is due takes the mark back (drop): its completion or
+// failure records the attempt and start time itself, so a fast job costs
+// no "running" write at all, and its completion never waits on a running
+// mark's row lock (PostgreSQL). Readers see such a job go from queued to
+// its final state. Started in Queue.Start, stopped (after writing every
+// pending mark) in Queue.Stop.
 type runMarks struct {
 	q       *Queue
 	mu      sync.Mutex
-	pending []runMark
-	kick    chan struct{}
+	pending map[string]runMark
 	quit    chan struct{}
 	done    chan struct{}
 }
 
 const (
 	flushEvery = 50 * time.Millisecond
-	flushMax   = 256
+	markDelay  = 250 * time.Millisecond
 )
 
 func newRunMarks(q *Queue) *runMarks {
-	return &runMarks{q: q, kick: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+	return &runMarks{q: q, pending: map[string]runMark{}, quit: make(chan struct{}), done: make(chan struct{})}
 }
 
 func (r *runMarks) add(m runMark) {
 	r.mu.Lock()
-	r.pending = append(r.pending, m)
-	full := len(r.pending) >= flushMax
+	r.pending[m.id] = m
 	r.mu.Unlock()
-	if full {
-		select {
-		case r.kick <- struct{}{}:
-		default:
-		}
-	}
+}
+
+// drop takes back job id's mark if it is not written yet.
+func (r *runMarks) drop(id string) {
+	r.mu.Lock()
+	delete(r.pending, id)
+	r.mu.Unlock()
 }
 
 func (r *runMarks) run() {
@@ -56,19 +60,24 @@ func (r *runMarks) run() {
 	for {
 		select {
 		case <-r.quit:
-			r.flush()
+			r.flush(time.Time{})
 			return
 		case <-t.C:
-		case <-r.kick:
 		}
-		r.flush()
+		r.flush(r.q.cfg.Clock().Add(-markDelay))
 	}
 }
 
-func (r *runMarks) flush() {
+// flush writes the marks made before `before` (all when it is zero).
+func (r *runMarks) flush(before time.Time) {
 	r.mu.Lock()
-	marks := r.pending
-	r.pending = nil
+	var marks []runMark
+	for id, m := range r.pending {
+		if before.IsZero() || m.at.Before(before) {
+			marks = append(marks, m)
+			delete(r.pending, id)
+		}
+	}
 	r.mu.Unlock()
 	if len(marks) == 0 {
 		return

@@ -142,6 +142,7 @@ func Run(t *testing.T, newURL func(testing.TB) string) {
 		{"BatchAllOrNothing", testBatch},
 		{"SweepFinishesQueuedSiblings", testSweep},
 		{"SweepRacesWorkers", testSweepRace},
+		{"LongJobShowsRunning", testRunningMark},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -561,4 +562,37 @@ func testSweepRace(t *testing.T, url string) {
 		t.Errorf("results: %d rows for %d jobs (%v), want %d", rows, distinct, err, n)
 	}
 	t.Logf("%d of %d jobs worked, %d swept", worked, n, n-worked)
+}
+
+// testRunningMark: a job that runs for a while is seen running (its mark is
+// written, a little late), with its start time, and then succeeds.
+func testRunningMark(t *testing.T, url string) {
+	h := Open(t, url, queue.Config{Workers: 1})
+	release := make(chan struct{})
+	h.Behave = func(context.Context, *store.Job, int) (*store.Result, error) {
+		<-release
+		return okResult(), nil
+	}
+	j := enqueue(t, h.Q, NewJob("", "long"))
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got, err := h.Q.Get(context.Background(), j.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.State == netcfg.StateRunning {
+			if got.StartedAt.IsZero() || got.Attempts != 1 {
+				t.Errorf("running job: started %v, attempts %d", got.StartedAt, got.Attempts)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job still %s after 20 s of running", got.State)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	close(release)
+	if got := WaitState(t, h.Q, j.ID, 20*time.Second); got.State != netcfg.StateSucceeded {
+		t.Fatalf("state %s", got.State)
+	}
 }
