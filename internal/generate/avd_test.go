@@ -60,12 +60,6 @@ func TestAVDCampusLeavesFromOneTemplate(t *testing.T) {
 	excluded := map[string]avdExclusion{
 		"LEAF2A": {why: "alone in its intent (node group IDF2: platform 720XP, no MLAG, uplinks Ethernet1/1 and Ethernet1/3 " +
 			"to both spines, IDF2 ports Ethernet3-7/1-48): there is no second leaf to render from its template"},
-		"LEAF1B": {refused: "uplinks[0].peer_interface", why: "netsmith refuses the template taken from LEAF1A, a false positive " +
-			"of its template check: the uplink's peer port (Ethernet1 on the spine) is a variable, and its value in either " +
-			"variable set (the example's Ethernet1, a synthetic EthernetN) is also the name of one of the leaf's own access " +
-			"ports (Ethernet1-48, constant in the template), so render.Verify reads it as a per-device value written into " +
-			"the template. The template itself is right: rendered directly, it gives LEAF1B's intended config byte for byte " +
-			"(checked below); through the service LEAF1B falls back to a per-device call"},
 	}
 
 	intents := avdIntents(t, fab, leaves)

@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/netip"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -105,20 +106,26 @@ func (r *Report) add(f Finding) {
 //   - both renders succeed and are not empty, and they differ somewhere;
 //   - every line that differs between the renders shows a value of its
 //     own variable set (otherwise the difference comes from nowhere);
-//   - no value of one set shows in the render of the other: that would be
-//     a per-device value written into the template. Distinctive values
-//     (addresses, names with digits, numbers from 100) are errors; short
-//     ones ("10", "DATA") only warnings, since they are often constants
-//     by coincidence;
+//   - no value of a shows in the render of b: that would be a per-device
+//     value written into the template. Distinctive values (addresses,
+//     names with digits, numbers from 100) are errors; short ones ("10",
+//     "DATA") only warnings, since they are often constants by
+//     coincidence. So is a distinctive value on unchanged lines that show
+//     most other values of its form (the value with other digits), of a
+//     variable the template writes on a line that changes: a leaf's uplink
+//     peer port Ethernet1 among the leaf's own ports Ethernet1 to
+//     Ethernet48. Values of b are not looked for in the render of a: b is
+//     made up after the template was written, so none of its values can
+//     have been written into it;
 //   - an address on an unchanged line that lies in the subnet of an
 //     address variable is a warning (a gateway, say, that may belong in a
 //     variable).
 //
 // Pass as a the example values the model was shown (those are what a model
-// copies into a template) and as b Synthesize(a, seed). Variables that are
-// equal in a and b (bools, empty strings) are not checked. Verify returns
-// the report and, when the template is refused, an error wrapping
-// ErrNotVerified.
+// copies into a template) and as b made-up values, Synthesize(a, seed).
+// Variables that are equal in a and b (bools, empty strings) are not
+// checked. Verify returns the report and, when the template is refused, an
+// error wrapping ErrNotVerified.
 func Verify(ctx context.Context, t *Template, a, b map[string]any) (*Report, error) {
 	r := &Report{}
 	outA, err := t.Render(ctx, a)
@@ -163,6 +170,7 @@ func Verify(ctx context.Context, t *Template, a, b map[string]any) (*Report, err
 			r.VariableLines++
 		}
 	}
+	rb.setUnchanged(matchB)
 	if outA == outB {
 		r.add(Finding{Severity: SeverityError, Msg: "the renders with both variable sets are identical: the template shows none of the variables"})
 	}
@@ -189,48 +197,72 @@ func Verify(ctx context.Context, t *Template, a, b map[string]any) (*Report, err
 		}
 	}
 
-	// No value of one set may show in the render of the other. Weak
-	// values of b are not looked for in render a: b is made up, so a
-	// short one showing in a is a coincidence.
-	for _, pair := range [][2]*rendered{{ra, rb}, {rb, ra}} {
-		from, in := pair[0], pair[1]
-		type group struct {
-			first    occurrence
-			lines    int
-			lastLine int
+	// No value of a may show in the render of b. Values of b are not
+	// looked for in render a: b is made up after the template was
+	// written, so one of them showing in render a is a coincidence.
+	values := map[string]bool{} // every text of a value of either set
+	for _, ls := range []map[string]leaf{la, lb} {
+		for _, l := range ls {
+			values[l.text] = true
+			for _, n := range l.needles {
+				values[n.text] = true
+			}
 		}
-		var order []string
-		groups := map[string]*group{}
-		for _, o := range outermost(in.find(from.needles)) {
-			if in.explained(o.start, o.end) || o.n.variant || (!o.n.strong && from == rb) {
-				continue
-			}
-			k := o.n.path + "\x00" + o.n.text
-			if g, ok := groups[k]; ok {
-				if l := in.lineOf(o.start); l != g.lastLine {
-					g.lines++
-					g.lastLine = l
-				}
-				continue
-			}
-			groups[k] = &group{first: o, lines: 1, lastLine: in.lineOf(o.start)}
-			order = append(order, k)
+	}
+	type group struct {
+		first    occurrence
+		chance   bool
+		lines    int
+		lastLine int
+	}
+	var order []string
+	groups := map[string]*group{}
+	common := map[string]bool{} // needle text -> rb.common(text, values)
+	for _, o := range outermost(rb.find(ra.needles)) {
+		if rb.explained(o.start, o.end) || o.n.variant {
+			continue
 		}
-		for _, k := range order {
-			g := groups[k]
-			o := g.first
-			sev := SeverityWarning
-			msg := fmt.Sprintf("shows %q, the value of variable %s in the other variable set; if it is a per-device value, use the variable", o.n.text, o.n.path)
-			if o.n.strong {
-				sev = SeverityError
-				msg = fmt.Sprintf("shows %q, the value of variable %s in the other variable set: a per-device value is written into the template; use the variable instead", o.n.text, o.n.path)
+		// A distinctive value on unchanged lines that show most values
+		// of its form, of a variable the template writes on a line that
+		// changes: a value of that form made up at random would more
+		// likely than not show there too, so this one proves nothing.
+		chance := false
+		if o.n.strong && !rb.changes(o.start, o.end) && rb.writes[o.n.path] {
+			c, ok := common[o.n.text]
+			if !ok {
+				c = rb.common(o.n.text, values)
+				common[o.n.text] = c
 			}
-			if g.lines > 1 {
-				msg += fmt.Sprintf(" (on %d lines)", g.lines)
-			}
-			line := in.lineOf(o.start)
-			r.add(Finding{Severity: sev, Render: in.name, Line: line + 1, Text: in.lines[line].text, Var: o.n.path, Msg: msg})
+			chance = c
 		}
+		k := fmt.Sprintf("%s\x00%s\x00%t", o.n.path, o.n.text, chance)
+		if g, ok := groups[k]; ok {
+			if l := rb.lineOf(o.start); l != g.lastLine {
+				g.lines++
+				g.lastLine = l
+			}
+			continue
+		}
+		groups[k] = &group{first: o, chance: chance, lines: 1, lastLine: rb.lineOf(o.start)}
+		order = append(order, k)
+	}
+	for _, k := range order {
+		g := groups[k]
+		o := g.first
+		sev := SeverityWarning
+		msg := fmt.Sprintf("shows %q, the value of variable %s in the other variable set; if it is a per-device value, use the variable", o.n.text, o.n.path)
+		switch {
+		case g.chance:
+			msg = fmt.Sprintf("shows %q, the value of variable %s in the other variable set, on unchanged lines that show most values of its form; the template writes the variable where it changes, so this is taken for constant text", o.n.text, o.n.path)
+		case o.n.strong:
+			sev = SeverityError
+			msg = fmt.Sprintf("shows %q, the value of variable %s in the other variable set: a per-device value is written into the template; use the variable instead", o.n.text, o.n.path)
+		}
+		if g.lines > 1 {
+			msg += fmt.Sprintf(" (on %d lines)", g.lines)
+		}
+		line := rb.lineOf(o.start)
+		r.add(Finding{Severity: sev, Render: rb.name, Line: line + 1, Text: rb.lines[line].text, Var: o.n.path, Msg: msg})
 	}
 
 	// Addresses on unchanged lines inside a variable's subnet.
@@ -393,6 +425,10 @@ type rendered struct {
 	maxEnd  []int        // maxEnd[i] = max end of own[:i+1]
 	shown   map[string]bool
 	subnets []subnet
+	// Set by setUnchanged once the renders are aligned, for render b,
+	// where values of a are looked for.
+	unchanged []bool          // unchanged[i]: the other render has line i too
+	writes    map[string]bool // variables whose value shows on a changed line
 }
 
 type line struct {
@@ -457,8 +493,7 @@ func (x *rendered) find(ns []needle) []occurrence {
 				break
 			}
 			i += off
-			j := i + len(n.text)
-			if (i == 0 || !sameClass(x.out[i-1], n.text[0])) && (j == len(x.out) || !sameClass(x.out[j], n.text[len(n.text)-1])) {
+			if j := i + len(n.text); standsAlone(x.out, i, j) {
 				occ = append(occ, occurrence{start: i, end: j, n: n})
 			}
 			off = i + 1
@@ -486,6 +521,12 @@ func outermost(occ []occurrence) []occurrence {
 		end = max(end, o.end)
 	}
 	return out
+}
+
+// standsAlone reports whether s[i:j] is not part of a longer run of digits
+// or of letters.
+func standsAlone(s string, i, j int) bool {
+	return (i == 0 || !sameClass(s[i-1], s[i])) && (j == len(s) || !sameClass(s[j], s[j-1]))
 }
 
 func sameClass(a, b byte) bool {
@@ -528,6 +569,91 @@ func (x *rendered) lineComputes(i int) bool {
 		}
 	}
 	return false
+}
+
+// setUnchanged records, from the alignment (match[i] is the line of the
+// other render paired with line i, or -1), which lines of x the other
+// render has too, and which variables x writes: those with a value of
+// their own, not part of a longer one, on a line that changed.
+func (x *rendered) setUnchanged(match []int) {
+	x.unchanged = make([]bool, len(x.lines))
+	for i, j := range match {
+		x.unchanged[i] = j >= 0
+	}
+	x.writes = map[string]bool{}
+	// x.own is sorted by start; among equal starts the longest counts.
+	end := -1 // the furthest end of the occurrences starting earlier
+	for i := 0; i < len(x.own); {
+		k, longest := i, x.own[i].end
+		for ; k < len(x.own) && x.own[k].start == x.own[i].start; k++ {
+			longest = max(longest, x.own[k].end)
+		}
+		for _, o := range x.own[i:k] {
+			if o.end == longest && o.end > end && x.changes(o.start, o.end) {
+				x.writes[o.n.path] = true
+			}
+		}
+		end = max(end, longest)
+		i = k
+	}
+}
+
+// changes reports whether [start, end) touches a line the other render
+// does not have.
+func (x *rendered) changes(start, end int) bool {
+	for l := x.lineOf(start); l < len(x.lines) && x.lines[l].start < end; l++ {
+		if !x.unchanged[l] {
+			return true
+		}
+	}
+	return false
+}
+
+// common reports whether the unchanged lines of x show at least half of
+// the other values of text's form, text with other digits in place of its
+// own ("Ethernet2" to "Ethernet9" for "Ethernet1"), not counting values of
+// variables (those listed in values). A value of that form made up at
+// random, as Synthesize makes the values of a variable set, would then more
+// likely than not show on those lines too.
+func (x *rendered) common(text string, values map[string]bool) bool {
+	form := 1 // how many values the form has, text included
+	for i := range len(text) {
+		if text[i] < '0' || text[i] > '9' {
+			continue
+		}
+		form *= 10
+		if form > 2*len(x.out)+1 {
+			return false // more than the render could show half of
+		}
+	}
+	others := form - 1
+	if others == 0 {
+		return false
+	}
+	digit := strings.NewReplacer("0", "[0-9]", "1", "[0-9]", "2", "[0-9]", "3", "[0-9]", "4", "[0-9]",
+		"5", "[0-9]", "6", "[0-9]", "7", "[0-9]", "8", "[0-9]", "9", "[0-9]")
+	re, err := regexp.Compile(digit.Replace(regexp.QuoteMeta(text)))
+	if err != nil {
+		return false
+	}
+	seen := map[string]bool{}
+	for i, l := range x.lines {
+		if !x.unchanged[i] {
+			continue
+		}
+		for off := 0; off < len(l.text); {
+			loc := re.FindStringIndex(l.text[off:])
+			if loc == nil {
+				break
+			}
+			s, e := off+loc[0], off+loc[1]
+			if v := l.text[s:e]; v != text && !values[v] && standsAlone(l.text, s, e) {
+				seen[v] = true
+			}
+			off = s + 1
+		}
+	}
+	return 2*len(seen) >= others
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -2,6 +2,7 @@ package render
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -124,6 +125,63 @@ func TestVerifyCatches(t *testing.T) {
 				}
 			}
 			t.Errorf("no error finding with Var %q and %q; findings:\n%s", tt.wantVar, tt.wantMsg, strings.Join(r.Feedback(0), "\n"))
+		})
+	}
+}
+
+// TestVerifyValueAlsoConstant: a value that is also constant text of the
+// template, like an uplink's peer port (Ethernet1 on the spine) among the
+// leaf's own ports (Ethernet1 to Ethernet24), passes with a warning when
+// the template writes the variable on a line that changes and the constant
+// lines show most values of its form. The same value written where the
+// variable belongs, or written again next to the variable with no such
+// constants around, is refused.
+func TestVerifyValueAlsoConstant(t *testing.T) {
+	t.Parallel()
+	ports := func(n int) string {
+		var b strings.Builder
+		for i := 1; i <= n; i++ {
+			fmt.Fprintf(&b, "interface Ethernet%d\n description access\n switchport access vlan 10\n!\n", i)
+		}
+		return b.String()
+	}
+	const uplink = "interface {{.uplink.interface}}\n description to {{.uplink.peer}} {{.uplink.peer_interface}}\n!\n"
+	tests := []struct {
+		name string
+		text string
+		ok   bool
+	}{
+		{"variable written, value among the constant ports", "hostname {{.hostname}}\n" + ports(24) + uplink, true},
+		{"value written where the variable belongs", "hostname {{.hostname}}\n" + ports(24) +
+			strings.Replace(uplink, "{{.uplink.peer_interface}}", "Ethernet1", 1), false},
+		{"value written again, no constants of its form", "hostname {{.hostname}}\n" + uplink +
+			"monitor session 1 destination Ethernet1\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			for seed := range 8 {
+				ex := map[string]any{"hostname": "LEAF1A",
+					"uplink": map[string]any{"interface": "Ethernet49", "peer": "SPINE1", "peer_interface": "Ethernet1"}}
+				r, err := Verify(t.Context(), mustParse(t, tt.text), ex, Synthesize(ex, seed))
+				var found *Finding
+				for _, f := range r.Findings {
+					if f.Var == "uplink.peer_interface" && strings.Contains(f.Msg, `shows "Ethernet1"`) {
+						found = &f
+						break
+					}
+				}
+				switch {
+				case tt.ok && err != nil:
+					t.Errorf("seed %d: Verify: %v\n%s", seed, err, strings.Join(r.Feedback(0), "\n"))
+				case tt.ok && (found == nil || found.Severity != SeverityWarning):
+					t.Errorf("seed %d: finding about Ethernet1 %+v, want a warning", seed, found)
+				case !tt.ok && !errors.Is(err, ErrNotVerified):
+					t.Errorf("seed %d: Verify error %v, want ErrNotVerified\n%s", seed, err, strings.Join(r.Feedback(0), "\n"))
+				case !tt.ok && (found == nil || found.Severity != SeverityError):
+					t.Errorf("seed %d: finding about Ethernet1 %+v, want an error; findings:\n%s", seed, found, strings.Join(r.Feedback(0), "\n"))
+				}
+			}
 		})
 	}
 }
