@@ -29,7 +29,7 @@ const templateTries = 2
 // names its template is written over. Per-device values never enter it.
 func (s *Service) IntentKey(req *netcfg.JobRequest) (key string, varNames []string) {
 	d := req.Device
-	varNames = slices.Sorted(maps.Keys(deviceVars(d)))
+	varNames = VarNames(d)
 	key = intentkey.Key(intentkey.KeyInput{
 		Kind: string(netcfg.KindGenerate), Role: d.Role, Platform: string(d.Platform), OSVersion: d.OSVersion,
 		Requirements: req.Requirements, Constants: req.Constants, VarNames: varNames,
@@ -37,6 +37,11 @@ func (s *Service) IntentKey(req *netcfg.JobRequest) (key string, varNames []stri
 	})
 	return key, varNames
 }
+
+// VarNames returns the sorted names of the variables d's template is
+// written over: with the rest of the intent, they are all of d that enters
+// its intent key.
+func VarNames(d *netcfg.Device) []string { return slices.Sorted(maps.Keys(deviceVars(d))) }
 
 // deviceVars is what a template sees of a device, before DeriveVars: its
 // vars plus hostname (and site, when set).

@@ -175,14 +175,22 @@ func (s *Server) submitFleet(ctx context.Context, name string, f *fleet.Fleet, e
 	}
 	seen := map[string]bool{}
 	estimated := map[string]bool{}
+	// Devices of one fleet intent with the same variable names share an
+	// intent key: it is computed once for them, not once per device.
+	metas := map[string]cache.Meta{}
 	for i := range f.Devices {
 		d := &f.Devices[i]
 		req := netcfg.JobRequest{Kind: netcfg.KindGenerate, Device: &d.Device,
 			Requirements: d.Intent.Requirements, Constants: d.Intent.Constants, CacheTTL: d.Intent.CacheTTL}
-		// The intent's cache key, computed once per device.
+		// The intent's cache key.
 		var m cache.Meta
 		if s.meta != nil && (s.cache != nil || eco != nil) {
-			m = s.meta(&req)
+			mk := strconv.Itoa(d.IntentIndex) + "\x00" + strings.Join(generate.VarNames(&d.Device), "\x00")
+			var ok bool
+			if m, ok = metas[mk]; !ok {
+				m = s.meta(&req)
+				metas[mk] = m
+			}
 		}
 		if eco != nil {
 			if !seen[m.Key] {

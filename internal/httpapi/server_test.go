@@ -4,16 +4,23 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"netsmith/internal/cache"
+	"netsmith/internal/dbtest"
+	"netsmith/internal/generate"
 	"netsmith/internal/httpapi"
+	"netsmith/internal/metrics"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/queue"
 	"netsmith/internal/store"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // newServer starts the real handler over a real SQLite queue. With workers
@@ -269,5 +276,55 @@ func TestBatchResultsSince(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "since") {
 		t.Errorf("bad since: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestBatchIntentKeys: each device of a fleet batch is tagged with its
+// intent's cache key, computed once per intent and set of variable names:
+// devices of one intent whose variables differ in name get different keys,
+// equal to what the generate service computes for each alone.
+func TestBatchIntentKeys(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	q, err := queue.Open(t.Context(), dbtest.SQLite(t), queue.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(q.Close)
+	if _, err := q.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	tc := cache.New(cache.Config{Conn: q.Conn(), Owner: "t"})
+	svc := generate.New(generate.Config{Provider: "test", Model: "m", Cache: tc})
+	srv := httptest.NewServer(httpapi.NewServer(httpapi.Config{MaxBody: 1 << 20}, httpapi.Deps{Queue: q, Metrics: metrics.New(reg),
+		Registry: reg, Logger: slog.New(slog.DiscardHandler), Cache: tc, TemplateMeta: svc.TemplateMeta}))
+	t.Cleanup(srv.Close)
+	fleetCSV := "hostname,role,platform,requirements,var.mgmt_ip,var.asn\n" +
+		"sw1,access,cisco_xe,access switch,10.0.0.1/24,\n" +
+		"sw2,access,cisco_xe,access switch,10.0.0.2/24,\n" +
+		"sw3,access,cisco_xe,access switch,10.0.0.3/24,65001\n" + // one more variable
+		"sw4,core,cisco_xe,core switch,10.0.0.4/24,\n"
+	b, err := httpapi.NewClient(srv.URL, nil, "").SubmitFleet(t.Context(), httpapi.SubmitOptions{Name: "f.csv", Format: "csv"}, []byte(fleetCSV))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := store.ListBatchJobs(t.Context(), q.Conn(), b.ID, "", 10)
+	if err != nil || len(jobs) != 4 {
+		t.Fatalf("%d jobs, %v", len(jobs), err)
+	}
+	keys := map[string]string{}
+	for _, j := range jobs {
+		var req netcfg.JobRequest
+		if err := json.Unmarshal(j.Request, &req); err != nil {
+			t.Fatal(err)
+		}
+		want, _ := svc.IntentKey(&req)
+		if j.IntentKey != want {
+			t.Errorf("%s: intent key %.12s, want %.12s", req.Device.Hostname, j.IntentKey, want)
+		}
+		keys[req.Device.Hostname] = j.IntentKey
+	}
+	if keys["sw1"] != keys["sw2"] || keys["sw1"] == keys["sw3"] || keys["sw1"] == keys["sw4"] || keys["sw3"] == keys["sw4"] {
+		t.Errorf("keys %v: want sw1 = sw2, and sw3 and sw4 apart", keys)
 	}
 }
