@@ -37,8 +37,15 @@
 // limit × (t + burst) / 1 min goes, plus one call. Anthropic's limits are
 // token buckets refilled continuously and may be enforced over short
 // intervals, so a short burst keeps the cluster from overrunning them after
-// an idle spell. Large calls borrow: a call costing more than the window
-// goes alone and the next one waits until it is paid for.
+// an idle spell. The window is Config.Burst less a twentieth: calls reach
+// the provider a little after they are admitted, some later than others,
+// and a burst that exactly fills a bucket of the same size on the
+// provider's side then arrives faster than it was admitted. With the limits
+// equal on both sides that gave one 429 at start-up in scenario 3 of
+// BENCHMARKS.md (4,000/min, 1 s bursts on both sides), and the pause and
+// cut that follow a 429; with the twentieth, none. Large calls borrow: a
+// call costing more than the window goes alone and the next one waits
+// until it is paid for.
 //
 // The three clocks, a pause deadline and the AIMD multiplier live in one row
 // of netsmith_upstream_limit per provider and model. Acquire is one UPDATE

@@ -31,7 +31,8 @@ type Config struct {
 	// provider reports, never raise them above a configured (non-zero) one.
 	Limits Limits
 	// Burst is how far ahead of the steady rate calls may go after an idle
-	// spell: Burst's worth of each limit at once. Default 1 s.
+	// spell: Burst's worth of each limit at once, less a twentieth left
+	// for jitter (see jitterShare). Default 1 s.
 	Burst time.Duration
 	// MinFactor is the floor of the AIMD multiplier; default 0.1.
 	MinFactor float64
@@ -55,6 +56,13 @@ const (
 	ReasonPause = "pause"
 	Reason429   = "429"
 )
+
+// jitterShare: a burst admits 1/jitterShare less than Config.Burst's
+// worth. Calls reach the provider a little after they are admitted here,
+// some later than others (new connections, scheduling), so a burst that
+// fills the provider's bucket exactly can arrive faster than it was
+// admitted; with the limits equal on both sides that is a 429.
+const jitterShare = 20
 
 const (
 	cut          = 0.7              // multiplicative decrease on a 429 (see doc.go)
@@ -313,7 +321,7 @@ func (l *Limiter) try(ctx context.Context, in, out int64) (*Reservation, time.Du
 	inc := [3]float64{per[0], per[1] * float64(in), per[2] * float64(out)}
 	args := []any{l.cfg.Provider, l.cfg.Model, l.now(),
 		l.cfg.MinFactor, 1 / float64(l.cfg.Recovery/time.Microsecond),
-		inc[0], inc[1], inc[2], int64(l.cfg.Burst / time.Microsecond)}
+		inc[0], inc[1], inc[2], int64((l.cfg.Burst - l.cfg.Burst/jitterShare) / time.Microsecond)}
 	r := &Reservation{l: l, in: in, out: out, per: per, f: 1}
 	if lim == (Limits{}) {
 		// Unlimited: only a pause holds the call back, and a read will do.
