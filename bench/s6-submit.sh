@@ -18,8 +18,10 @@
 # soon as its submission is answered, so the offered rate holds whatever
 # the workers do, and far fewer slots (LTC) are needed.
 # ROLE=api (with WAIT=none) runs `serve --role api`: no workers in the
-# process, as an API replica in distributed mode; the jobs stay queued.
-#   [DB=sqlite|postgres] [RATE=1000] [SECS=30] [LTC=15000] [WAIT=sse|none] [WORKERS=50] [ROLE=all|api] [PROFILE=1] bash bench/s6-submit.sh
+# process, as an API replica in distributed mode; the jobs stay queued,
+# unless WORKER_PROC=1 starts a `serve --role worker` (WORKERS workers) on
+# the same database beside it, as a worker replica.
+#   [DB=sqlite|postgres] [RATE=1000] [SECS=30] [LTC=15000] [WAIT=sse|none] [WORKERS=50] [ROLE=all|api] [WORKER_PROC=1] [PROFILE=1] bash bench/s6-submit.sh
 source "$(dirname "$0")/lib.sh"
 RATE=${RATE:-1000}
 SECS=${SECS:-30}
@@ -28,12 +30,14 @@ LTC=${LTC:-15000}
 WAIT=${WAIT:-sse}
 WORKERS=${WORKERS:-50}
 ROLE=${ROLE:-all}
+WORKER_PROC=${WORKER_PROC:-}
 PROFILE=${PROFILE:-1}
 DB=${DB:-sqlite}
 build
 use_db s6
 load=$(loadavg)
 start_serve s6 --db "$DB_URL" --role "$ROLE" --provider sim --sim-latency 0 --concurrency "$WORKERS" --pprof 127.0.0.1:0
+[ -n "$WORKER_PROC" ] && start_serve s6w --db "$DB_URL" --role worker --provider sim --sim-latency 0 --concurrency "$WORKERS"
 
 # The server's count of POST /v1/jobs (every status), once a second.
 submitted() {
@@ -96,4 +100,4 @@ if [ "$PROFILE" = 1 ]; then
 	fi
 fi
 record s6-submit-$DB "p99 ${p99} ms" "${target} ms" "$ratio" \
-	"$DB, offered ${RATE}/s × ${SECS}s (loadtest -c $LTC --wait $WAIT), server saw ${first_secs_rate}/s over the first ${SECS}s (peak ${peak}/s, all after ${all_at}s), submit p50 ${p50} ms, $errs submit errors, $ok/$JOBS ok, $([ "$ROLE" = api ] && echo "serve --role api, no workers" || echo "workers running ($WORKERS, sim 0s)"), drained after ${wall}s, serve peak RSS ${rss} MB, $cpu, load $load"
+	"$DB, offered ${RATE}/s × ${SECS}s (loadtest -c $LTC --wait $WAIT), server saw ${first_secs_rate}/s over the first ${SECS}s (peak ${peak}/s, all after ${all_at}s), submit p50 ${p50} ms, $errs submit errors, $ok/$JOBS ok, $([ "$ROLE" = api ] && echo "serve --role api$([ -n "$WORKER_PROC" ] && echo " beside serve --role worker ($WORKERS workers, sim 0s)" || echo ", no workers")" || echo "workers running ($WORKERS, sim 0s)"), drained after ${wall}s, serve peak RSS ${rss} MB, $cpu, load $load"
