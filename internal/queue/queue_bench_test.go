@@ -14,7 +14,13 @@ import (
 
 func benchQueue(b *testing.B, url string, workers int, work queue.WorkFunc) *queue.Queue {
 	b.Helper()
-	q, err := queue.Open(b.Context(), url, queue.Config{Workers: workers, Work: work, PollInterval: 50 * time.Millisecond})
+	return benchQueueConfig(b, url, queue.Config{Workers: workers, Work: work})
+}
+
+func benchQueueConfig(b *testing.B, url string, cfg queue.Config) *queue.Queue {
+	b.Helper()
+	cfg.PollInterval = 50 * time.Millisecond
+	q, err := queue.Open(b.Context(), url, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -77,23 +83,7 @@ func BenchmarkClaimAndComplete(b *testing.B) {
 				}
 				n++
 			}
-			// Wait for every job to finish, polling the depth.
-			tick := time.NewTicker(10 * time.Millisecond)
-			defer tick.Stop()
-			deadline := time.Now().Add(2 * time.Minute)
-			for {
-				d, err := q.Depth(b.Context())
-				if err != nil {
-					b.Fatal(err)
-				}
-				if d[netcfg.StateQueued]+d[netcfg.StateRunning]+d[netcfg.StateRetrying] == 0 {
-					break
-				}
-				if time.Now().After(deadline) {
-					b.Fatalf("jobs still pending: %v", d)
-				}
-				<-tick.C
-			}
+			waitDrained(b, q)
 			b.ReportMetric(float64(n)/time.Since(start).Seconds(), "jobs/s")
 		})
 	}
@@ -125,5 +115,70 @@ func BenchmarkSubmitBatch(b *testing.B) {
 			}
 			b.ReportMetric(float64(n*size)/time.Since(start).Seconds(), "jobs/s")
 		})
+	}
+}
+
+// waitDrained polls the depth until no job is open.
+func waitDrained(b *testing.B, q *queue.Queue) {
+	b.Helper()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		d, err := q.Depth(b.Context())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if d[netcfg.StateQueued]+d[netcfg.StateRunning]+d[netcfg.StateRetrying] == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("jobs still pending: %v", d)
+		}
+		<-tick.C
+	}
+}
+
+// BenchmarkBatchDrain is a 2,000-device fleet batch over 10 intents queued
+// and worked to the end by 50 workers, once with every device a job of its
+// own (claim, run, complete) and once with the sweep (after an intent's
+// first device, its worker finishes the rest, 128 per transaction). Work
+// and Sweep return at once, so what is measured is the queue. It reports
+// jobs/s.
+func BenchmarkBatchDrain(b *testing.B) {
+	const size, intents = 2000, 10
+	result := func(context.Context, *store.Job) (*store.Result, error) {
+		return &store.Result{Body: []byte(`{}`), Cache: "hit"}, nil
+	}
+	for _, db := range []struct {
+		name string
+		url  func(testing.TB) string
+	}{{"sqlite", dbtest.SQLite}, {"postgres", dbtest.Postgres}} {
+		for _, mode := range []struct {
+			name  string
+			sweep queue.WorkFunc
+		}{{"per-job", nil}, {"sweep", result}} {
+			b.Run(db.name+"/"+mode.name, func(b *testing.B) {
+				q := benchQueueConfig(b, db.url(b), queue.Config{Workers: 50, Work: result, Sweep: mode.sweep})
+				n := 0
+				var took time.Duration
+				for b.Loop() {
+					jobs := make([]*store.Job, size)
+					for i := range jobs {
+						jobs[i] = benchJob(n*size + i)
+						jobs[i].IntentKey = fmt.Sprint("intent-", i%intents)
+					}
+					batch := &store.Batch{ID: fmt.Sprintf("drain-%d-%d", time.Now().UnixNano(), n), Devices: size, Intents: intents}
+					start := time.Now()
+					if err := q.EnqueueBatch(b.Context(), batch, jobs); err != nil {
+						b.Fatal(err)
+					}
+					waitDrained(b, q)
+					took += time.Since(start)
+					n++
+				}
+				b.ReportMetric(float64(n*size)/took.Seconds(), "jobs/s")
+			})
+		}
 	}
 }
