@@ -45,9 +45,8 @@ submitted() {
 		awk '/^netsmith_http_requests_total\{/ && /route="POST \/v1\/jobs"/ { n += $NF } END { printf "%d\n", n }'
 }
 (
-	t0=$(date +%s.%N)
 	while :; do
-		echo "$(python3 -c "print(round($(date +%s.%N) - $t0, 2))") $(submitted)"
+		echo "$(date +%s.%N) $(submitted)"
 		sleep 1
 	done
 ) >"$WORK/submitted.txt" 2>/dev/null &
@@ -60,6 +59,7 @@ fi
 run_loadtest --server "http://$ADDR_s6" -n "$JOBS" -c "$LTC" --rate "$RATE" --wait "$WAIT" --timeout 30m
 res=$(loadtest_json "$WORK/lt.out")
 stop_pid "$sampler"
+echo "$(date +%s.%N) $(submitted)" >>"$WORK/submitted.txt" # the count once every submission is answered
 if [ "$PROFILE" = 1 ]; then
 	wait "$PROFILE_PID"
 	[ "$DB" = postgres ] && wait "$PGACT_PID"
