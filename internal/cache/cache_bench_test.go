@@ -8,20 +8,13 @@ import (
 	"netsmith/internal/cache"
 	"netsmith/internal/dbtest"
 	"netsmith/internal/queue"
+	"netsmith/internal/queue/queuetest"
 	"netsmith/internal/store"
 )
 
 func benchConn(b *testing.B) store.Conn {
 	b.Helper()
-	q, err := queue.Open(b.Context(), dbtest.SQLite(b), queue.Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(q.Close)
-	if _, err := q.Migrate(b.Context()); err != nil {
-		b.Fatal(err)
-	}
-	return q.Conn()
+	return queuetest.Migrated(b, dbtest.SQLite(b), queue.Config{}).Conn()
 }
 
 func fillOnce(context.Context) (*cache.Entry, error) {

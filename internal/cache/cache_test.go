@@ -11,20 +11,13 @@ import (
 	"netsmith/internal/cache"
 	"netsmith/internal/dbtest"
 	"netsmith/internal/queue"
+	"netsmith/internal/queue/queuetest"
 	"netsmith/internal/store"
 )
 
 func openConn(t *testing.T, url string) store.Conn {
 	t.Helper()
-	q, err := queue.Open(t.Context(), url, queue.Config{MaxConns: 40})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(q.Close)
-	if _, err := q.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return q.Conn()
+	return queuetest.Migrated(t, url, queue.Config{MaxConns: 40}).Conn()
 }
 
 var meta = cache.Meta{Key: "intent-1", Kind: cache.KindTemplate, Role: "access", Platform: "cisco_xe"}

@@ -28,6 +28,7 @@ import (
 	"netsmith/internal/netcfg"
 	"netsmith/internal/prompt"
 	"netsmith/internal/queue"
+	"netsmith/internal/queue/queuetest"
 	"netsmith/internal/render"
 )
 
@@ -165,14 +166,7 @@ func avdRunIntent(t *testing.T, dir string, fab *avdFabric, in avdIntent, exclud
 		return resp, nil
 	})
 
-	q, err := queue.Open(t.Context(), dbtest.SQLite(t), queue.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(q.Close)
-	if _, err := q.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	q := queuetest.Migrated(t, dbtest.SQLite(t), queue.Config{})
 	svc := generate.New(generate.Config{
 		LLM: model, Provider: "avd-test", Model: "avd-test-model",
 		Cache:  cache.New(cache.Config{Conn: q.Conn(), Owner: "avd-test"}),

@@ -12,6 +12,7 @@ import (
 	"netsmith/internal/lint"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/queue"
+	"netsmith/internal/queue/queuetest"
 	"netsmith/internal/store"
 )
 
@@ -49,14 +50,7 @@ func TestCacheTTLNotInKey(t *testing.T) {
 // the intent hit and leave it alone.
 func TestCacheTTLSetsExpiry(t *testing.T) {
 	t.Parallel()
-	q, err := queue.Open(t.Context(), dbtest.SQLite(t), queue.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(q.Close)
-	if _, err := q.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	q := queuetest.Migrated(t, dbtest.SQLite(t), queue.Config{})
 	l, err := lint.Default()
 	if err != nil {
 		t.Fatal(err)
@@ -109,14 +103,7 @@ func TestCacheTTLSetsExpiry(t *testing.T) {
 // cached for the request's cache_ttl too.
 func TestCacheTTLFallback(t *testing.T) {
 	t.Parallel()
-	q, err := queue.Open(t.Context(), dbtest.SQLite(t), queue.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(q.Close)
-	if _, err := q.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	q := queuetest.Migrated(t, dbtest.SQLite(t), queue.Config{})
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	tc := cache.New(cache.Config{Conn: q.Conn(), Owner: "t", Clock: func() time.Time { return t0 }})
 	hardCoded := strings.Replace(goodTemplate, "{{.hostname}}", "sw1", 1)

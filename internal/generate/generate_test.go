@@ -15,6 +15,7 @@ import (
 	"netsmith/internal/netcfg"
 	"netsmith/internal/prompt"
 	"netsmith/internal/queue"
+	"netsmith/internal/queue/queuetest"
 )
 
 // scriptedLLM answers template prompts from a list (the last answer
@@ -59,14 +60,7 @@ func (s *scriptedLLM) calls(task prompt.Task) []prompt.Spec {
 
 func newService(t *testing.T, model generate.LLM) *generate.Service {
 	t.Helper()
-	q, err := queue.Open(t.Context(), dbtest.SQLite(t), queue.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(q.Close)
-	if _, err := q.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	q := queuetest.Migrated(t, dbtest.SQLite(t), queue.Config{})
 	l, err := lint.Default()
 	if err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 	"netsmith/internal/metrics"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/queue"
+	"netsmith/internal/queue/queuetest"
 	"netsmith/internal/store"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -286,14 +287,7 @@ func TestBatchResultsSince(t *testing.T) {
 func TestBatchIntentKeys(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewRegistry()
-	q, err := queue.Open(t.Context(), dbtest.SQLite(t), queue.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(q.Close)
-	if _, err := q.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	q := queuetest.Migrated(t, dbtest.SQLite(t), queue.Config{})
 	tc := cache.New(cache.Config{Conn: q.Conn(), Owner: "t"})
 	svc := generate.New(generate.Config{Provider: "test", Model: "m", Cache: tc})
 	srv := httptest.NewServer(httpapi.NewServer(httpapi.Config{MaxBody: 1 << 20}, httpapi.Deps{Queue: q, Metrics: metrics.New(reg),

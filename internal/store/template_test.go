@@ -10,20 +10,13 @@ import (
 
 	"netsmith/internal/dbtest"
 	"netsmith/internal/queue"
+	"netsmith/internal/queue/queuetest"
 	"netsmith/internal/store"
 )
 
 func openConn(t *testing.T, url string) store.Conn {
 	t.Helper()
-	q, err := queue.Open(t.Context(), url, queue.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(q.Close)
-	if _, err := q.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return q.Conn()
+	return queuetest.Migrated(t, url, queue.Config{}).Conn()
 }
 
 func TestTemplateLease(t *testing.T) {

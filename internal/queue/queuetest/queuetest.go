@@ -73,6 +73,21 @@ func Open(t testing.TB, url string, cfg queue.Config) *Harness {
 	return h
 }
 
+// Migrated opens a queue on url with cfg, migrated and not started, and
+// closes it when the test ends: the database of tests above the queue.
+func Migrated(tb testing.TB, url string, cfg queue.Config) *queue.Queue {
+	tb.Helper()
+	q, err := queue.Open(tb.Context(), url, cfg)
+	if err != nil {
+		tb.Fatalf("open queue: %v", err)
+	}
+	tb.Cleanup(q.Close)
+	if _, err := q.Migrate(tb.Context()); err != nil {
+		tb.Fatalf("migrate: %v", err)
+	}
+	return q
+}
+
 // CallsOf returns how many times Work ran for job id.
 func (h *Harness) CallsOf(id string) int {
 	v, ok := h.Calls.Load(id)
