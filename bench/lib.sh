@@ -189,3 +189,18 @@ record() {
 	[ -f "$RESULTS" ] || printf 'date\tcommit\tscenario\tfigure\tlimit\tratio\tnote\n' >"$RESULTS"
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "${BUILD_REV:-?}" "$@" >>"$RESULTS"
 }
+
+# intents_fleet_csv DEVICES INTENTS FILE: a CSV fleet of DEVICES access
+# switches, device i of intent i % INTENTS, each with its own management
+# address (fleet_csv gives every device an intent of its own).
+intents_fleet_csv() {
+	local devices=$1 intents=$2
+	{
+		echo "hostname,role,platform,os_version,site,requirements,var.mgmt_ip,var.mgmt_gateway,var.enable_secret"
+		for i in $(seq 0 $((devices - 1))); do
+			k=$((i % intents))
+			printf 'sw%05d,access,cisco_xe,17.9,site%d,"access switch variant %d, VLANs 10 20 99, SSH only",10.%d.%d.10/16,10.%d.0.1,vault:net/enable\n' \
+				"$i" "$k" "$k" $((i / 250)) $((i % 250)) $((i / 250))
+		done
+	} >"$3"
+}

@@ -20,14 +20,7 @@ WORKERS=${WORKERS:-100}
 PROFILE=${PROFILE:-1}
 build
 start_fake --latency "${LAT}s"
-{
-	echo "hostname,role,platform,os_version,site,requirements,var.mgmt_ip,var.mgmt_gateway,var.enable_secret"
-	for i in $(seq 0 $((DEVICES - 1))); do
-		k=$((i % INTENTS))
-		printf 'sw%05d,access,cisco_xe,17.9,site%d,"access switch variant %d, VLANs 10 20 99, SSH only",10.%d.%d.10/16,10.%d.0.1,vault:net/enable\n' \
-			"$i" "$k" "$k" $((i / 250)) $((i % 250)) $((i / 250))
-	done
-} >"$WORK/fleet.csv"
+intents_fleet_csv "$DEVICES" "$INTENTS" "$WORK/fleet.csv"
 load=$(loadavg)
 
 # run_batch N [ARGS…]: one embedded batch into $WORK/outN; sets WALL
