@@ -200,11 +200,10 @@ func (c *Cache) Lookup(ctx context.Context, key string) (*Entry, error) {
 	if t.State != store.TemplateReady || !t.ExpiresAt.After(now) {
 		return nil, nil
 	}
-	e, err := c.entryOf(t)
+	e, err := c.remember(t, now)
 	if err != nil {
 		return nil, err
 	}
-	c.l1.put(e, c.l1Until(now, t.ExpiresAt))
 	c.count(Hit)
 	return e, nil
 }
@@ -225,11 +224,10 @@ func (c *Cache) resolveShared(ctx context.Context, m Meta, fill FillFunc) (*Entr
 		case err != nil:
 			return nil, "", err
 		case t.State == store.TemplateReady && t.ExpiresAt.After(now):
-			e, err := c.entryOf(t)
+			e, err := c.remember(t, now)
 			if err != nil {
 				return nil, "", err
 			}
-			c.l1.put(e, c.l1Until(now, t.ExpiresAt))
 			if waited {
 				return e, Coalesced, nil
 			}
@@ -314,6 +312,17 @@ func (c *Cache) l1Until(now, expires time.Time) time.Time {
 		return until
 	}
 	return expires
+}
+
+// remember turns a ready stored entry read at now into an Entry and keeps
+// it in L1.
+func (c *Cache) remember(t *store.Template, now time.Time) (*Entry, error) {
+	e, err := c.entryOf(t)
+	if err != nil {
+		return nil, err
+	}
+	c.l1.put(e, c.l1Until(now, t.ExpiresAt))
+	return e, nil
 }
 
 func (c *Cache) entryOf(t *store.Template) (*Entry, error) {
