@@ -61,10 +61,10 @@ type riverEngine[TDriver riverdriver.Driver[TTx], TTx any] struct {
 	wrap     func(tx TTx) store.Conn
 	lock     func(ctx context.Context, fn func() error) error // serializes migrations across processes
 
-	completions   chan *completion // to the group committer, while workers run
-	completionsOK chan struct{}    // closed when the group committer has ended
-	closeFn       func()
-	started       bool
+	submits     *groupCommitter[*submission] // group commit of single submissions
+	completions *groupCommitter[*completion] // group commit of completions, while workers run
+	closeFn     func()
+	started     bool
 }
 
 func newRiverEngine[TDriver riverdriver.Driver[TTx], TTx any](q *Queue, driver TDriver, e *riverEngine[TDriver, TTx]) (*riverEngine[TDriver, TTx], error) {
@@ -104,6 +104,7 @@ func newRiverEngine[TDriver riverdriver.Driver[TTx], TTx any](q *Queue, driver T
 		return nil, fmt.Errorf("river client: %w", err)
 	}
 	e.client = client
+	e.submits = newGroupCommitter(submitGroupMax, 0, e.insertGroup)
 	return e, nil
 }
 
@@ -142,14 +143,20 @@ func (e *riverEngine[TDriver, TTx]) inTx(ctx context.Context, fn func(tx TTx) er
 type submission struct {
 	j        *store.Job
 	backlog  int64
+	reserve  int64 // j.ReservedNUSD as submitted
 	existing *store.Job
 	alerts   []store.BudgetAlert
 }
 
-// enqueue stores j, its holds and its River row in one transaction.
+// submitGroupMax bounds the submissions committed in one transaction.
+const submitGroupMax = 64
+
+// enqueue stores j, its holds and its River row in one transaction, which
+// it shares with the submissions that arrive while the previous group
+// commits (see groupCommitter).
 func (e *riverEngine[TDriver, TTx]) enqueue(ctx context.Context, j *store.Job, backlog int64) (*store.Job, error) {
-	sub := &submission{j: j, backlog: backlog}
-	err := e.inTx(ctx, func(tx TTx) error { return e.insertOne(ctx, tx, sub) })
+	sub := &submission{j: j, backlog: backlog, reserve: j.ReservedNUSD}
+	err := e.submits.do(ctx, sub)
 	var dup errDuplicate
 	if errors.As(err, &dup) {
 		return sub.existing, dup.err
@@ -160,11 +167,25 @@ func (e *riverEngine[TDriver, TTx]) enqueue(ctx context.Context, j *store.Job, b
 	return nil, err
 }
 
+// insertGroup stores submissions in one transaction. Any error fails them
+// all (the group committer then stores each on its own).
+func (e *riverEngine[TDriver, TTx]) insertGroup(ctx context.Context, subs []*submission) error {
+	return e.inTx(ctx, func(tx TTx) error {
+		for _, sub := range subs {
+			if err := e.insertOne(ctx, tx, sub); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // insertOne stores one submission in tx: its holds, its River row and our
 // row (which names the River row). A duplicate idempotency key returns
 // errDuplicate carrying the earlier job; the caller rolls back.
 func (e *riverEngine[TDriver, TTx]) insertOne(ctx context.Context, tx TTx, sub *submission) error {
 	c, j := e.wrap(tx), sub.j
+	j.ReservedNUSD, sub.existing, sub.alerts = sub.reserve, nil, nil // a retry after a failed group starts over
 	// Holds first: when no budget applies the job must carry no
 	// reservation. A duplicate rolls them back with everything else.
 	reserved, alerts, err := store.TakeHolds(ctx, c, holdsOf([]*store.Job{j}), j.CreatedAt)
@@ -374,11 +395,9 @@ func (e *riverEngine[TDriver, TTx]) start(ctx context.Context) error {
 	if e.q.cfg.Workers == 0 {
 		return nil // insert-only: River has nothing to run here
 	}
-	e.completions, e.completionsOK = make(chan *completion), make(chan struct{})
-	go e.runCompletions(e.completions, e.completionsOK)
+	e.completions = newGroupCommitter(groupMax, groupWait, e.commitGroup)
 	if err := e.client.Start(ctx); err != nil {
-		close(e.completions)
-		<-e.completionsOK
+		e.completions.close()
 		return fmt.Errorf("start river: %w", err)
 	}
 	e.started = true
@@ -391,10 +410,7 @@ func (e *riverEngine[TDriver, TTx]) stop(ctx context.Context) error {
 	}
 	// Every worker has returned once River has stopped: then the group
 	// committer can end.
-	defer func() {
-		close(e.completions)
-		<-e.completionsOK
-	}()
+	defer e.completions.close()
 	err := e.client.Stop(ctx)
 	if err == nil {
 		return nil
@@ -406,7 +422,10 @@ func (e *riverEngine[TDriver, TTx]) stop(ctx context.Context) error {
 	return errors.Join(err, e.client.StopAndCancel(hard))
 }
 
-func (e *riverEngine[TDriver, TTx]) close() { e.closeFn() }
+func (e *riverEngine[TDriver, TTx]) close() {
+	e.submits.close()
+	e.closeFn()
+}
 
 // jobWorker runs netsmith jobs for River.
 type jobWorker[TDriver riverdriver.Driver[TTx], TTx any] struct {
@@ -462,7 +481,7 @@ func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArg
 		// Record the result even if the job's context ended meanwhile.
 		dbctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		if err := e.complete(dbctx, &completion{ctx: dbctx, j: j, rj: rj, res: res}); err != nil {
+		if err := e.complete(dbctx, &completion{j: j, rj: rj, res: res}); err != nil {
 			return fmt.Errorf("complete job %s: %w", j.ID, err)
 		}
 		q.watch.notify(j.ID)
@@ -522,13 +541,12 @@ func (q *Queue) finish(ctx context.Context, j *store.Job, s netcfg.JobState, msg
 }
 
 // completion is a job's result waiting to be committed with its queue row.
+// The group committer commits it in a context derived from the worker's,
+// where River's JobCompleteTx finds its client.
 type completion struct {
-	// ctx is the worker's: River's JobCompleteTx finds its client in it.
-	ctx  context.Context
-	j    *store.Job
-	rj   *river.Job[jobArgs]
-	res  *store.Result
-	done chan error
+	j   *store.Job
+	rj  *river.Job[jobArgs]
+	res *store.Result
 }
 
 // groupMax and groupWait bound a group commit: completions that arrive
@@ -547,64 +565,13 @@ func (e *riverEngine[TDriver, TTx]) complete(ctx context.Context, c *completion)
 	if e.completions == nil {
 		return e.commitGroup(ctx, []*completion{c})
 	}
-	c.done = make(chan error, 1)
-	select {
-	case e.completions <- c:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case err := <-c.done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// runCompletions is the group committer; it ends when completions closes.
-func (e *riverEngine[TDriver, TTx]) runCompletions(in <-chan *completion, finished chan<- struct{}) {
-	defer close(finished)
-	for first := range in {
-		group := []*completion{first}
-		timer := time.NewTimer(groupWait)
-	gather:
-		for len(group) < groupMax {
-			select {
-			case c, ok := <-in:
-				if !ok {
-					break gather
-				}
-				group = append(group, c)
-			case <-timer.C:
-				break gather
-			}
-		}
-		timer.Stop()
-		// Every worker's context carries the same River client, which
-		// JobCompleteTx looks up there.
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(first.ctx), 30*time.Second)
-		err := e.commitGroup(ctx, group)
-		if err != nil && len(group) > 1 {
-			// One bad completion fails the group: commit each on its own
-			// so the others land and the bad one gets its own error.
-			for _, c := range group {
-				c.done <- e.commitGroup(ctx, []*completion{c})
-			}
-		} else {
-			for _, c := range group {
-				if c.done != nil {
-					c.done <- err
-				}
-			}
-		}
-		cancel()
-	}
+	return e.completions.do(ctx, c)
 }
 
 func (e *riverEngine[TDriver, TTx]) commitGroup(ctx context.Context, group []*completion) error {
 	now := e.q.cfg.Clock()
 	// Our rows in id order (see markRunning), then River's in the same
-	// order; a copy, since runCompletions answers the group in its order.
+	// order; a copy, since the group committer answers in its order.
 	group = slices.Clone(group)
 	slices.SortFunc(group, func(a, b *completion) int { return strings.Compare(a.j.ID, b.j.ID) })
 	return e.inTx(ctx, func(tx TTx) error {

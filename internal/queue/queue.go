@@ -256,9 +256,10 @@ func (q *Queue) ReadConn() store.Conn { return q.eng.readConn() }
 // LazyConn returns connections for writes whose loss in a database crash
 // costs only repeated work, never a job or a result: on PostgreSQL they
 // commit without waiting for the WAL flush (synchronous_commit off), which
-// is most of a short transaction's time there; on SQLite it is Conn. The
-// template cache's leases and fills use it: a lost fill is one more model
-// call for that intent after the crash.
+// is most of a short transaction's time there; on SQLite it is Conn with
+// its Execs committed in groups, which take the one writer once per group
+// instead of once per statement. The template cache's leases and fills use
+// it: a lost fill is one more model call for that intent after the crash.
 func (q *Queue) LazyConn() store.Conn { return q.eng.lazyConn() }
 
 // Migrate brings River's schema and netsmith's tables up to date.

@@ -82,12 +82,17 @@ func openSQLite(ctx context.Context, u string, q *Queue) (engine, error) {
 		rollback: func(_ context.Context, tx *sql.Tx) error { return tx.Rollback() },
 		wrap:     func(tx *sql.Tx) store.Conn { return store.SQL(tx) },
 		lock:     func(_ context.Context, fn func() error) error { return fn() },
-		closeFn:  func() { rdb.Close(); db.Close() },
 	}
+	// The template cache's leases and fills, single statements from many
+	// workers at once, share transactions (see execGroupConn).
+	lazy := newExecGroupConn(e.pool, func(ctx context.Context, fn func(store.Conn) error) error {
+		return e.inTx(ctx, func(tx *sql.Tx) error { return fn(store.SQL(tx)) })
+	})
+	e.lazyPool = lazy
+	e.closeFn = func() { lazy.g.close(); rdb.Close(); db.Close() }
 	eng, err := newRiverEngine(q, riversqlite.New(db), e)
 	if err != nil {
-		rdb.Close()
-		db.Close()
+		e.closeFn()
 		return nil, err
 	}
 	return eng, nil

@@ -158,6 +158,7 @@ func Run(t *testing.T, newURL func(testing.TB) string) {
 		{"SweepFinishesQueuedSiblings", testSweep},
 		{"SweepRacesWorkers", testSweepRace},
 		{"LongJobShowsRunning", testRunningMark},
+		{"ConcurrentSubmitsKeepOwnOutcome", testConcurrentSubmits},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -609,5 +610,78 @@ func testRunningMark(t *testing.T, url string) {
 	close(release)
 	if got := WaitState(t, h.Q, j.ID, 20*time.Second); got.State != netcfg.StateSucceeded {
 		t.Fatalf("state %s", got.State)
+	}
+}
+
+// testConcurrentSubmits submits many jobs at once, so that they share
+// transactions: new jobs, repeats of one idempotency key and conflicting
+// reuses of another each get their own answer, and every new job runs once.
+func testConcurrentSubmits(t *testing.T, url string) {
+	h := Open(t, url, queue.Config{Workers: 4})
+	ctx := context.Background()
+	taken := enqueue(t, h.Q, NewJob("key-taken", "first"))
+	const n = 90
+	type answer struct {
+		job *store.Job
+		dup bool
+		err error
+	}
+	answers := make([]answer, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			var j *store.Job
+			switch i % 3 {
+			case 0:
+				j = NewJob("", fmt.Sprintf("new-%d", i))
+			case 1:
+				j = NewJob("key-shared", "same")
+			default:
+				j = NewJob("key-taken", "other")
+			}
+			got, dup, err := h.Q.Enqueue(ctx, j)
+			answers[i] = answer{got, dup, err}
+		})
+	}
+	wg.Wait()
+	var shared string
+	for i, a := range answers {
+		switch i % 3 {
+		case 0:
+			if a.err != nil || a.dup || a.job == nil {
+				t.Fatalf("new job %d: dup %v err %v", i, a.dup, a.err)
+			}
+			WaitState(t, h.Q, a.job.ID, 20*time.Second)
+			if c := h.CallsOf(a.job.ID); c != 1 {
+				t.Errorf("new job %d ran %d times, want 1", i, c)
+			}
+		case 1:
+			if a.err != nil || a.job == nil {
+				t.Fatalf("shared key %d: err %v", i, a.err)
+			}
+			if shared == "" {
+				shared = a.job.ID
+			}
+			if a.job.ID != shared {
+				t.Errorf("shared key %d: job %s, want %s", i, a.job.ID, shared)
+			}
+		default:
+			if !errors.Is(a.err, store.ErrConflict) || !a.dup || a.job == nil || a.job.ID != taken.ID {
+				t.Errorf("taken key, other body %d: job %v dup %v err %v; want ErrConflict naming %s", i, a.job, a.dup, a.err, taken.ID)
+			}
+		}
+	}
+	dups := 0
+	for i := 1; i < n; i += 3 {
+		if answers[i].dup {
+			dups++
+		}
+	}
+	if dups != n/3-1 {
+		t.Errorf("shared key: %d duplicates among %d submissions, want all but one", dups, n/3)
+	}
+	WaitState(t, h.Q, shared, 20*time.Second)
+	if c := h.CallsOf(shared); c != 1 {
+		t.Errorf("shared key's job ran %d times, want 1", c)
 	}
 }
