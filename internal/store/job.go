@@ -196,13 +196,17 @@ func MarkRunning(ctx context.Context, c Conn, id string, attempt int, now time.T
 // started, when set, record the attempt that got here (a worker may record
 // them before its "running" mark lands). It reports whether the job changed.
 func MarkState(ctx context.Context, c Conn, id string, state netcfg.JobState, errText string, attempt int, started, now time.Time) (bool, error) {
-	ok, _, err := markState(ctx, c, id, state, errText, attempt, started, now)
-	return ok, err
+	st := newSettlement()
+	ok, _, err := markState(ctx, c, id, state, errText, attempt, started, now, st)
+	if err != nil || !ok {
+		return ok, err
+	}
+	return ok, st.apply(ctx, c)
 }
 
 // markState is MarkState; on a move to a final state it also releases what
 // the job held and returns its account.
-func markState(ctx context.Context, c Conn, id string, state netcfg.JobState, errText string, attempt int, started, now time.Time) (bool, *account, error) {
+func markState(ctx context.Context, c Conn, id string, state netcfg.JobState, errText string, attempt int, started, now time.Time, st *settlement) (bool, *account, error) {
 	var finished any
 	if state.Final() {
 		finished = now.UnixMilli()
@@ -235,7 +239,7 @@ func markState(ctx context.Context, c Conn, id string, state netcfg.JobState, er
 		return false, nil, fmt.Errorf("mark job %s %s: %w", id, state, err)
 	}
 	a.holdsSlot, a.created = slot != 0, time.UnixMilli(created)
-	if err := release(ctx, c, id, &a); err != nil {
+	if err := release(ctx, c, id, &a, st); err != nil {
 		return false, nil, err
 	}
 	return true, &a, nil
@@ -243,28 +247,56 @@ func markState(ctx context.Context, c Conn, id string, state netcfg.JobState, er
 
 // Complete marks job id succeeded and stores its result, unless the job was
 // already final (canceled while it ran). It is idempotent: a job that runs
-// twice after a crash stores one result and is charged once. Call it inside
-// the transaction that also completes the queue row: the result, the ledger
-// rows, the settled budget and the queue row commit together.
+// twice after a crash stores one result and is charged once. The result,
+// the ledger rows and the settled budget commit together.
 func Complete(ctx context.Context, c Conn, id string, attempt int, started time.Time, r *Result, now time.Time) (bool, error) {
-	ok, a, err := markState(ctx, c, id, netcfg.StateSucceeded, "", attempt, started, now)
-	if err != nil || !ok {
-		return false, err
-	}
-	if err := charge(ctx, c, id, a, r.Charges, now); err != nil {
-		return false, err
-	}
-	_, err = c.Exec(ctx, `INSERT INTO netsmith_result
-		(job_id, body, provider, model, input_tokens, output_tokens, duration_ms, created_at,
-		 cache, cache_key, saved_input_tokens, saved_output_tokens, batch_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (job_id) DO NOTHING`,
-		id, string(r.Body), r.Provider, r.Model, r.InputTokens, r.OutputTokens,
-		r.Duration.Milliseconds(), now.UnixMilli(), r.Cache, r.CacheKey, r.SavedInputTokens, r.SavedOutputTokens,
-		nullString(a.batchID))
+	done, err := CompleteMany(ctx, c, []Completion{{ID: id, Attempt: attempt, Started: started, Result: r}}, now)
 	if err != nil {
-		return false, fmt.Errorf("store result of job %s: %w", id, err)
+		return false, err
 	}
-	return true, nil
+	return done[0], nil
+}
+
+// Completion is one job's successful attempt, for CompleteMany.
+type Completion struct {
+	ID      string
+	Attempt int
+	Started time.Time
+	Result  *Result
+}
+
+// CompleteMany is Complete for several jobs in one transaction. It reports
+// which of them it completed (the others were already final). The rows the
+// jobs share (a department's spend, a key's slots) are updated once at the
+// end, in a fixed order (see settlement).
+func CompleteMany(ctx context.Context, c Conn, cs []Completion, now time.Time) ([]bool, error) {
+	st := newSettlement()
+	done := make([]bool, len(cs))
+	for i, x := range cs {
+		ok, a, err := markState(ctx, c, x.ID, netcfg.StateSucceeded, "", x.Attempt, x.Started, now, st)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		if err := charge(ctx, c, x.ID, a, x.Result.Charges, now, st); err != nil {
+			return nil, err
+		}
+		r := x.Result
+		_, err = c.Exec(ctx, `INSERT INTO netsmith_result
+			(job_id, body, provider, model, input_tokens, output_tokens, duration_ms, created_at,
+			 cache, cache_key, saved_input_tokens, saved_output_tokens, batch_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (job_id) DO NOTHING`,
+			x.ID, string(r.Body), r.Provider, r.Model, r.InputTokens, r.OutputTokens,
+			r.Duration.Milliseconds(), now.UnixMilli(), r.Cache, r.CacheKey, r.SavedInputTokens, r.SavedOutputTokens,
+			nullString(a.batchID))
+		if err != nil {
+			return nil, fmt.Errorf("store result of job %s: %w", x.ID, err)
+		}
+		done[i] = true
+	}
+	return done, st.apply(ctx, c)
 }
 
 // CountByState returns how many jobs are in each non-final state.

@@ -1,8 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -143,26 +146,17 @@ func usd(n int64) string { return "$" + strconv.FormatFloat(float64(n)/1e9, 'f',
 // submissions on any number of replicas cannot reserve past a limit. It
 // reports whether a budget applied (when none did, nothing is reserved and
 // the jobs must carry no reservation), and any alert to raise after commit.
+//
+// It locks the department's periods before the key, the order in which a
+// settlement gives them back (see settlement), so that a submission and a
+// completion group never wait for each other in a circle.
 func TakeHolds(ctx context.Context, c Conn, h Holds, now time.Time) (reserved bool, alerts []BudgetAlert, err error) {
-	if h.Slots > 0 && h.KeyID != "" {
-		n, err := c.Exec(ctx, `UPDATE netsmith_key SET active = active + $2
-			WHERE id = $1 AND (max_active = 0 OR active + $2 <= max_active)`, h.KeyID, h.Slots)
-		if err != nil {
-			return false, nil, fmt.Errorf("take key slots: %w", err)
-		}
-		if n == 0 {
-			e := &ActiveLimitError{Want: h.Slots}
-			_ = c.QueryRow(ctx, `SELECT name, max_active, active FROM netsmith_key WHERE id = $1`, h.KeyID).
-				Scan(&e.Key, &e.MaxActive, &e.Active)
-			return false, nil, e
-		}
-	}
 	if h.ReserveNUSD <= 0 {
-		return false, nil, nil
+		return false, nil, takeSlots(ctx, c, h)
 	}
 	b, err := GetBudget(ctx, c, h.Department)
 	if err == ErrNotFound {
-		return false, nil, nil
+		return false, nil, takeSlots(ctx, c, h)
 	}
 	if err != nil {
 		return false, nil, fmt.Errorf("read budget: %w", err)
@@ -202,7 +196,30 @@ func TakeHolds(ctx context.Context, c Conn, h Holds, now time.Time) (reserved bo
 			return false, nil, fmt.Errorf("budget warning: %w", err)
 		}
 	}
+	if err := takeSlots(ctx, c, h); err != nil {
+		return false, nil, err
+	}
 	return true, alerts, nil
+}
+
+// takeSlots takes h's key slots, if its key limits how many jobs it may
+// have unfinished.
+func takeSlots(ctx context.Context, c Conn, h Holds) error {
+	if h.Slots <= 0 || h.KeyID == "" {
+		return nil
+	}
+	n, err := c.Exec(ctx, `UPDATE netsmith_key SET active = active + $2
+		WHERE id = $1 AND (max_active = 0 OR active + $2 <= max_active)`, h.KeyID, h.Slots)
+	if err != nil {
+		return fmt.Errorf("take key slots: %w", err)
+	}
+	if n == 0 {
+		e := &ActiveLimitError{Want: h.Slots}
+		_ = c.QueryRow(ctx, `SELECT name, max_active, active FROM netsmith_key WHERE id = $1`, h.KeyID).
+			Scan(&e.Key, &e.MaxActive, &e.Active)
+		return e
+	}
+	return nil
 }
 
 // account is what a job's final transition needs to know about it.
@@ -215,8 +232,9 @@ type account struct {
 
 // release gives back what job id still holds (its reservation, its key
 // slot), as read by the update that made the job final. That update
-// happens once, so nothing is released twice.
-func release(ctx context.Context, c Conn, id string, a *account) error {
+// happens once, so nothing is released twice. The shared rows it touches
+// are only noted in st, to be updated with the rest of its group.
+func release(ctx context.Context, c Conn, id string, a *account, st *settlement) error {
 	if a.reserved == 0 && !a.holdsSlot {
 		return nil
 	}
@@ -224,15 +242,103 @@ func release(ctx context.Context, c Conn, id string, a *account) error {
 		return fmt.Errorf("release job %s holds: %w", id, err)
 	}
 	if a.reserved > 0 {
-		if _, err := c.Exec(ctx, `UPDATE netsmith_budget_usage SET reserved_nusd = reserved_nusd - $3
-			WHERE department = $1 AND period IN ($2, $4)`,
-			a.department, dayPeriod(a.created), a.reserved, monthPeriod(a.created)); err != nil {
-			return fmt.Errorf("release job %s reservation: %w", id, err)
-		}
+		st.usage(a.department, dayPeriod(a.created)).reserved -= a.reserved
+		st.usage(a.department, monthPeriod(a.created)).reserved -= a.reserved
 	}
 	if a.holdsSlot && a.keyID != "" {
-		if _, err := c.Exec(ctx, `UPDATE netsmith_key SET active = active - 1 WHERE id = $1 AND active > 0`, a.keyID); err != nil {
-			return fmt.Errorf("release job %s key slot: %w", id, err)
+		st.slots[[2]string{a.department, a.keyID}]++
+	}
+	return nil
+}
+
+// settlement is what the final moves of one transaction change in rows
+// that many jobs share: a department's spend and reservations per period,
+// a key's active slots. It is applied once, after the jobs' own rows, each
+// shared row in one statement, so that transactions finishing many jobs at
+// once (a completion group, a sweep) hold those hot rows only at their
+// end. The rows go in one fixed order, department by department, each
+// department's periods and then its keys, the order in which submissions
+// take them (TakeHolds, one department after another), so that no two
+// transactions lock two of them in opposite orders.
+type settlement struct {
+	periods map[[2]string]*usageDelta // (department, period)
+	slots   map[[2]string]int64       // (department, key id) → slots given back
+}
+
+type usageDelta struct{ spent, reserved int64 }
+
+func newSettlement() *settlement {
+	return &settlement{periods: map[[2]string]*usageDelta{}, slots: map[[2]string]int64{}}
+}
+
+func (st *settlement) usage(department, period string) *usageDelta {
+	k := [2]string{department, period}
+	d := st.periods[k]
+	if d == nil {
+		d = &usageDelta{}
+		st.periods[k] = d
+	}
+	return d
+}
+
+// spend notes money a department spent now.
+func (st *settlement) spend(department string, nusd int64, now time.Time) {
+	if nusd == 0 {
+		return
+	}
+	st.usage(department, dayPeriod(now)).spent += nusd
+	st.usage(department, monthPeriod(now)).spent += nusd
+}
+
+// apply writes the settlement.
+func (st *settlement) apply(ctx context.Context, c Conn) error {
+	byName := func(a, b [2]string) int { return cmp.Or(strings.Compare(a[0], b[0]), strings.Compare(a[1], b[1])) }
+	periods := slices.SortedFunc(maps.Keys(st.periods), byName)
+	slots := slices.SortedFunc(maps.Keys(st.slots), byName)
+	for len(periods) > 0 || len(slots) > 0 {
+		dept := ""
+		switch {
+		case len(periods) == 0:
+			dept = slots[0][0]
+		case len(slots) == 0:
+			dept = periods[0][0]
+		default:
+			dept = min(periods[0][0], slots[0][0])
+		}
+		for len(periods) > 0 && periods[0][0] == dept {
+			if err := st.applyPeriod(ctx, c, periods[0]); err != nil {
+				return err
+			}
+			periods = periods[1:]
+		}
+		for len(slots) > 0 && slots[0][0] == dept {
+			k := slots[0]
+			if _, err := c.Exec(ctx, `UPDATE netsmith_key SET active = CASE WHEN active > $2 THEN active - $2 ELSE 0 END
+				WHERE id = $1`, k[1], st.slots[k]); err != nil {
+				return fmt.Errorf("release key %s slots: %w", k[1], err)
+			}
+			slots = slots[1:]
+		}
+	}
+	return nil
+}
+
+func (st *settlement) applyPeriod(ctx context.Context, c Conn, k [2]string) error {
+	d := st.periods[k]
+	switch {
+	case d.spent == 0 && d.reserved == 0:
+		return nil
+	case d.spent == 0:
+		if _, err := c.Exec(ctx, `UPDATE netsmith_budget_usage SET reserved_nusd = reserved_nusd + $3
+			WHERE department = $1 AND period = $2`, k[0], k[1], d.reserved); err != nil {
+			return fmt.Errorf("release reservations of %s: %w", k[0], err)
+		}
+	default:
+		if _, err := c.Exec(ctx, `INSERT INTO netsmith_budget_usage (department, period, spent_nusd) VALUES ($1, $2, $3)
+			ON CONFLICT (department, period) DO UPDATE SET spent_nusd = netsmith_budget_usage.spent_nusd + excluded.spent_nusd,
+				reserved_nusd = netsmith_budget_usage.reserved_nusd + $4`,
+			k[0], k[1], d.spent, d.reserved); err != nil {
+			return fmt.Errorf("add spend of %s: %w", k[0], err)
 		}
 	}
 	return nil
@@ -259,7 +365,7 @@ type Charge struct {
 // charge writes a job's ledger rows and adds their cost to its
 // department's spend, in the job's completion transaction. Ledger ids are
 // the job id and call number, so a second completion charges nothing.
-func charge(ctx context.Context, c Conn, jobID string, a *account, charges []Charge, now time.Time) error {
+func charge(ctx context.Context, c Conn, jobID string, a *account, charges []Charge, now time.Time, st *settlement) error {
 	var spent int64
 	for i, ch := range charges {
 		n, err := c.Exec(ctx, `INSERT INTO netsmith_ledger (id, job_id, batch_id, key_id, owner, department,
@@ -277,28 +383,25 @@ func charge(ctx context.Context, c Conn, jobID string, a *account, charges []Cha
 			spent += ch.CostNUSD
 		}
 	}
-	return AddSpend(ctx, c, a.department, spent, now)
+	st.spend(a.department, spent, now)
+	return nil
 }
 
 // AddSpend adds money spent now to a department's day and month.
 func AddSpend(ctx context.Context, c Conn, department string, nusd int64, now time.Time) error {
-	if nusd == 0 {
-		return nil
-	}
-	for _, p := range []string{dayPeriod(now), monthPeriod(now)} {
-		if _, err := c.Exec(ctx, `INSERT INTO netsmith_budget_usage (department, period, spent_nusd) VALUES ($1, $2, $3)
-			ON CONFLICT (department, period) DO UPDATE SET spent_nusd = netsmith_budget_usage.spent_nusd + excluded.spent_nusd`,
-			department, p, nusd); err != nil {
-			return fmt.Errorf("add spend: %w", err)
-		}
-	}
-	return nil
+	st := newSettlement()
+	st.spend(department, nusd, now)
+	return st.apply(ctx, c)
 }
 
 // InsertLedger writes charges made outside a job (an economy batch's
 // Message Batch) under id, once, and adds them to the department's spend.
 func InsertLedger(ctx context.Context, c Conn, id, batchID, department string, charges []Charge, now time.Time) error {
-	return charge(ctx, c, id, &account{department: department, batchID: batchID}, charges, now)
+	st := newSettlement()
+	if err := charge(ctx, c, id, &account{department: department, batchID: batchID}, charges, now, st); err != nil {
+		return err
+	}
+	return st.apply(ctx, c)
 }
 
 // CostRow is one group of a cost report.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -857,6 +858,121 @@ func TestBacklog(t *testing.T) {
 		for _, tt := range tests {
 			if got, err := store.Backlog(ctx, c, tt.department, tt.limit); got != tt.want || err != nil {
 				t.Errorf("Backlog(%s, %d) = %d, %v; want %d", tt.department, tt.limit, got, err, tt.want)
+			}
+		}
+	})
+}
+
+// TestCompleteMany completes jobs of two departments and two keys in one
+// call: each department is charged its own jobs' cost, each gives back its
+// reservations and slots, and a job already final is left alone. Then
+// transactions completing jobs of both departments in opposite orders run
+// at once; none may fail (on PostgreSQL, a deadlock would).
+func TestCompleteMany(t *testing.T) {
+	t.Parallel()
+	const est = 3 * usd
+	finishedAt := noon.Add(24 * time.Hour)
+	charge := func(cost int64) *store.Result {
+		return &store.Result{Body: []byte("{}"), Charges: []store.Charge{{Kind: store.ChargeCall, Provider: "sim", Model: "m", CostNUSD: cost}}}
+	}
+	dbtest.Each(t, func(t *testing.T, url string) {
+		ctx := t.Context()
+		c := openConn(t, url)
+		keys := map[string]*store.Key{}
+		for _, d := range []string{"net", "sec"} {
+			putBudget(t, c, store.Budget{Department: d, DailyNUSD: 1000 * usd})
+			keys[d] = putKey(t, c, store.Key{Name: "k-" + d, Department: d, MaxActive: 100})
+		}
+		hold := func(dept, id string) {
+			t.Helper()
+			if reserved, _ := takeHolds(t, c, store.Holds{Department: dept, ReserveNUSD: est, KeyID: keys[dept].ID, Slots: 1}, noon); !reserved {
+				t.Fatal("TakeHolds reserved nothing")
+			}
+			insertJob(t, c, id, func(j *store.Job) {
+				j.Department, j.Owner, j.KeyID, j.ReservedNUSD, j.HoldsSlot = dept, "alice", keys[dept].ID, est, true
+			})
+		}
+		for _, id := range []string{"n1", "n2", "n3"} {
+			hold("net", id)
+		}
+		hold("sec", "s1")
+		if ok, err := store.MarkState(ctx, c, "n3", netcfg.StateFailed, "boom", 1, noon, noon); !ok || err != nil {
+			t.Fatalf("MarkState(failed) = %v, %v", ok, err)
+		}
+		done, err := store.CompleteMany(ctx, c, []store.Completion{
+			{ID: "n2", Attempt: 1, Started: noon, Result: charge(2 * usd)},
+			{ID: "s1", Attempt: 1, Started: noon, Result: charge(5 * usd)},
+			{ID: "n3", Attempt: 1, Started: noon, Result: charge(7 * usd)},
+			{ID: "n1", Attempt: 1, Started: noon, Result: charge(usd)},
+		}, finishedAt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []bool{true, true, false, true}; !slices.Equal(done, want) {
+			t.Errorf("CompleteMany = %v, want %v", done, want)
+		}
+		checkPeriod(t, c, "net", "day", noon, 0, 0)
+		checkPeriod(t, c, "net", "day", finishedAt, 3*usd, 0)
+		checkPeriod(t, c, "sec", "day", finishedAt, 5*usd, 0)
+		checkPeriod(t, c, "sec", "month", noon, 5*usd, 0)
+		for d, k := range keys {
+			if got := keyActive(t, c, k); got != 0 {
+				t.Errorf("key of %s: %d active after its jobs ended, want 0", d, got)
+			}
+		}
+		if n := ledgerRows(t, c, "n3"); n != 0 {
+			t.Errorf("%d ledger rows for the failed job, want 0", n)
+		}
+
+		// Opposite orders at once.
+		inTx := openTx(t, url)
+		const pairs = 16
+		for i := range pairs {
+			hold("net", fmt.Sprintf("pn%d", i))
+			hold("sec", fmt.Sprintf("ps%d", i))
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 2*pairs)
+		for i := range pairs {
+			// A submission group taking holds in both departments, in the
+			// order the queue sorts a group in.
+			wg.Go(func() {
+				errs <- inTx(ctx, func(c store.Conn) error {
+					for _, d := range []string{"net", "sec"} {
+						if _, _, err := store.TakeHolds(ctx, c, store.Holds{Department: d, ReserveNUSD: 1, KeyID: keys[d].ID, Slots: 1}, finishedAt); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+			})
+			wg.Go(func() {
+				cs := []store.Completion{
+					{ID: fmt.Sprintf("pn%d", i), Attempt: 1, Started: noon, Result: charge(usd)},
+					{ID: fmt.Sprintf("ps%d", i), Attempt: 1, Started: noon, Result: charge(usd)},
+				}
+				if i%2 == 1 {
+					cs[0], cs[1] = cs[1], cs[0]
+				}
+				errs <- inTx(ctx, func(c store.Conn) error {
+					_, err := store.CompleteMany(ctx, c, cs, finishedAt)
+					return err
+				})
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Errorf("concurrent CompleteMany: %v", err)
+			}
+		}
+		checkPeriod(t, c, "net", "day", finishedAt, (3+pairs)*usd, pairs)
+		checkPeriod(t, c, "sec", "day", finishedAt, (5+pairs)*usd, pairs)
+		checkPeriod(t, c, "net", "day", noon, 0, 0)
+		for d, k := range keys {
+			if got := keyActive(t, c, k); got != pairs {
+				t.Errorf("key of %s: %d active, want the %d taken meanwhile", d, got, pairs)
 			}
 		}
 	})
