@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -60,6 +61,11 @@ type riverEngine[TDriver riverdriver.Driver[TTx], TTx any] struct {
 	rollback func(ctx context.Context, tx TTx) error
 	wrap     func(tx TTx) store.Conn
 	lock     func(ctx context.Context, fn func() error) error // serializes migrations across processes
+	// committers is how many transactions of one kind (submissions,
+	// completions) are committed at once: 1 on SQLite's one writer; more
+	// on PostgreSQL, where a group's statements are round trips and one
+	// connection at a time would bound the throughput.
+	committers int
 
 	submits     *groupCommitter[*submission] // group commit of single submissions
 	completions *groupCommitter[*completion] // group commit of completions, while workers run
@@ -104,7 +110,7 @@ func newRiverEngine[TDriver riverdriver.Driver[TTx], TTx any](q *Queue, driver T
 		return nil, fmt.Errorf("river client: %w", err)
 	}
 	e.client = client
-	e.submits = newGroupCommitter(submitGroupMax, 0, e.insertGroup)
+	e.submits = newGroupCommitter(e.committers, submitGroupMax, 0, e.insertGroup)
 	return e, nil
 }
 
@@ -168,8 +174,16 @@ func (e *riverEngine[TDriver, TTx]) enqueue(ctx context.Context, j *store.Job, b
 }
 
 // insertGroup stores submissions in one transaction. Any error fails them
-// all (the group committer then stores each on its own).
+// all (the group committer then stores each on its own). They go in order
+// of department, key and idempotency key, so that groups committed at the
+// same time take the rows they share (a department's budget, a key's
+// slots, an idempotency key) in the same order and cannot deadlock.
 func (e *riverEngine[TDriver, TTx]) insertGroup(ctx context.Context, subs []*submission) error {
+	subs = slices.Clone(subs)
+	slices.SortStableFunc(subs, func(a, b *submission) int {
+		return cmp.Or(strings.Compare(a.j.Department, b.j.Department), strings.Compare(a.j.KeyID, b.j.KeyID),
+			strings.Compare(a.j.IdempotencyKey, b.j.IdempotencyKey))
+	})
 	return e.inTx(ctx, func(tx TTx) error {
 		for _, sub := range subs {
 			if err := e.insertOne(ctx, tx, sub); err != nil {
@@ -395,7 +409,7 @@ func (e *riverEngine[TDriver, TTx]) start(ctx context.Context) error {
 	if e.q.cfg.Workers == 0 {
 		return nil // insert-only: River has nothing to run here
 	}
-	e.completions = newGroupCommitter(groupMax, groupWait, e.commitGroup)
+	e.completions = newGroupCommitter(e.committers, groupMax, groupWait, e.commitGroup)
 	if err := e.client.Start(ctx); err != nil {
 		e.completions.close()
 		return fmt.Errorf("start river: %w", err)
@@ -540,9 +554,7 @@ func (q *Queue) finish(ctx context.Context, j *store.Job, s netcfg.JobState, msg
 	}
 }
 
-// completion is a job's result waiting to be committed with its queue row.
-// The group committer commits it in a context derived from the worker's,
-// where River's JobCompleteTx finds its client.
+// completion is a job's result waiting to be committed.
 type completion struct {
 	j   *store.Job
 	rj  *river.Job[jobArgs]
@@ -556,11 +568,21 @@ const (
 	groupWait = 2 * time.Millisecond
 )
 
-// complete commits c's result and completes its queue row in one
+// complete commits c's result, its ledger rows and its final state in one
 // transaction. Concurrent completions are committed together (group
-// commit): each keeps the guarantee (its result and its completion commit
-// together or not at all), and the database sees one commit instead of
-// many, which on SQLite's single writer is most of a job's cost.
+// commit): each keeps the guarantee (all of it commits or none), and the
+// database sees one commit instead of many, which on SQLite's single
+// writer is most of a job's cost.
+//
+// The job's River row is completed after Work returns, by River's own
+// completer, which batches many jobs in one statement. Our row is the
+// record: if the process dies between the two, River rescues the job
+// after RescueAfter and Work, finding our row final, cancels it without
+// running it again. Completing River's rows inside this transaction
+// instead (river.JobCompleteTx, or one JobSetStateIfRunningMany per group)
+// cost PostgreSQL more CPU than every other statement of a job together
+// (BENCHMARKS.md, scenario 1), and River's completer updated the rows once
+// more anyway.
 func (e *riverEngine[TDriver, TTx]) complete(ctx context.Context, c *completion) error {
 	if e.completions == nil {
 		return e.commitGroup(ctx, []*completion{c})
@@ -570,21 +592,16 @@ func (e *riverEngine[TDriver, TTx]) complete(ctx context.Context, c *completion)
 
 func (e *riverEngine[TDriver, TTx]) commitGroup(ctx context.Context, group []*completion) error {
 	now := e.q.cfg.Clock()
-	// Our rows in id order (see markRunning), then River's in the same
-	// order; a copy, since the group committer answers in its order.
-	group = slices.Clone(group)
-	slices.SortFunc(group, func(a, b *completion) int { return strings.Compare(a.j.ID, b.j.ID) })
+	// Our rows in id order (see markRunning); a copy, since the group
+	// committer answers in its order.
+	cs := make([]store.Completion, len(group))
+	for i, c := range group {
+		cs[i] = store.Completion{ID: c.j.ID, Attempt: c.rj.Attempt, Started: c.j.StartedAt, Result: c.res}
+	}
+	slices.SortFunc(cs, func(a, b store.Completion) int { return strings.Compare(a.ID, b.ID) })
 	return e.inTx(ctx, func(tx TTx) error {
-		conn := e.wrap(tx)
-		for _, c := range group {
-			if _, err := store.Complete(ctx, conn, c.j.ID, c.rj.Attempt, c.j.StartedAt, c.res, now); err != nil {
-				return err
-			}
-			if _, err := river.JobCompleteTx[TDriver](ctx, tx, c.rj); err != nil {
-				return fmt.Errorf("complete queue row of job %s: %w", c.j.ID, err)
-			}
-		}
-		return nil
+		_, err := store.CompleteMany(ctx, e.wrap(tx), cs, now)
+		return err
 	})
 }
 

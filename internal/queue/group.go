@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"netsmith/internal/store"
@@ -14,14 +15,15 @@ import (
 // instead of one per write: that hand-over, not the statements, is most of
 // a small write's cost there (BENCHMARKS.md, scenario 1).
 //
-// One goroutine commits the groups one after another. A group is what has
-// arrived by the time the previous one committed, up to max, plus what
+// A fixed number of goroutines (one on SQLite, whose writer is one
+// connection anyway) each commit one group after another. A group is what
+// has arrived by the time its goroutine is free, up to max, plus what
 // arrives within wait of its first write: with wait = 0 a write alone
 // waits for nothing, and under load the groups grow by themselves.
 type groupCommitter[T any] struct {
 	in     chan *groupItem[T]
 	stop   chan struct{}
-	ended  chan struct{}
+	ended  sync.WaitGroup
 	max    int
 	wait   time.Duration
 	commit func(ctx context.Context, group []T) error
@@ -36,16 +38,18 @@ type groupItem[T any] struct {
 // groupTimeout bounds one group's transaction.
 const groupTimeout = 30 * time.Second
 
-func newGroupCommitter[T any](max int, wait time.Duration, commit func(ctx context.Context, group []T) error) *groupCommitter[T] {
+// newGroupCommitter starts a group committer with n goroutines.
+func newGroupCommitter[T any](n, limit int, wait time.Duration, commit func(ctx context.Context, group []T) error) *groupCommitter[T] {
 	g := &groupCommitter[T]{
 		in:     make(chan *groupItem[T]),
 		stop:   make(chan struct{}),
-		ended:  make(chan struct{}),
-		max:    max,
+		max:    limit,
 		wait:   wait,
 		commit: commit,
 	}
-	go g.run()
+	for range max(n, 1) {
+		g.ended.Go(g.run)
+	}
 	return g
 }
 
@@ -66,15 +70,14 @@ func (g *groupCommitter[T]) do(ctx context.Context, v T) error {
 	}
 }
 
-// close ends the committer once the group in hand is committed; do calls
+// close ends the committer once the groups in hand are committed; do calls
 // that follow commit on their own.
 func (g *groupCommitter[T]) close() {
 	close(g.stop)
-	<-g.ended
+	g.ended.Wait()
 }
 
 func (g *groupCommitter[T]) run() {
-	defer close(g.ended)
 	for {
 		var first *groupItem[T]
 		select {
@@ -163,7 +166,7 @@ const execGroupMax = 64
 // newExecGroupConn groups the Execs on c; inTx runs a transaction whose
 // handle the function it is given receives.
 func newExecGroupConn(c store.Conn, inTx func(ctx context.Context, fn func(tx store.Conn) error) error) *execGroupConn {
-	return &execGroupConn{Conn: c, g: newGroupCommitter(execGroupMax, 0, func(ctx context.Context, items []*execItem) error {
+	return &execGroupConn{Conn: c, g: newGroupCommitter(1, execGroupMax, 0, func(ctx context.Context, items []*execItem) error {
 		return inTx(ctx, func(tx store.Conn) error {
 			for _, it := range items {
 				n, err := tx.Exec(ctx, it.query, it.args...)

@@ -21,7 +21,7 @@ func TestGroupCommitter(t *testing.T) {
 		release = make(chan struct{})
 	)
 	bad := errors.New("bad write")
-	g := newGroupCommitter(8, 0, func(_ context.Context, vs []int) error {
+	g := newGroupCommitter(1, 8, 0, func(_ context.Context, vs []int) error {
 		if vs[0] == 0 {
 			close(entered)
 			<-release // hold the first group while the others queue

@@ -168,15 +168,22 @@ func (e *riverEngine[TDriver, TTx]) commitSweep(ctx context.Context, group []*sw
 		for _, r := range res.Jobs {
 			taken[r.ID] = true
 		}
+		var (
+			cs   []store.Completion
+			took []*swept
+		)
 		for _, s := range group {
-			if !taken[s.j.RiverJobID] {
-				continue
+			if taken[s.j.RiverJobID] {
+				cs = append(cs, store.Completion{ID: s.j.ID, Attempt: 1, Started: now, Result: s.res})
+				took = append(took, s)
 			}
-			ok, err := store.Complete(ctx, c, s.j.ID, 1, now, s.res, now)
-			if err != nil {
-				return err
-			}
-			if ok {
+		}
+		ok, err := store.CompleteMany(ctx, c, cs, now)
+		if err != nil {
+			return err
+		}
+		for i, s := range took {
+			if ok[i] {
 				done = append(done, s)
 			}
 		}
