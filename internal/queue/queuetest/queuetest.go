@@ -159,6 +159,7 @@ func Run(t *testing.T, newURL func(testing.TB) string) {
 		{"SweepRacesWorkers", testSweepRace},
 		{"LongJobShowsRunning", testRunningMark},
 		{"ConcurrentSubmitsKeepOwnOutcome", testConcurrentSubmits},
+		{"FinishedJobNotRunAgain", testFinishedNotRerun},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -683,5 +684,44 @@ func testConcurrentSubmits(t *testing.T, url string) {
 	WaitState(t, h.Q, shared, 20*time.Second)
 	if c := h.CallsOf(shared); c != 1 {
 		t.Errorf("shared key's job ran %d times, want 1", c)
+	}
+}
+
+// testFinishedNotRerun is a process that died after committing a job's
+// result and before River's completer completed its queue row: River runs
+// the row again (after a rescue), and the job, final by our record, is not
+// worked again and keeps its result.
+func testFinishedNotRerun(t *testing.T, url string) {
+	ctx := context.Background()
+	first := Migrated(t, url, queue.Config{})
+	j := enqueue(t, first, NewJob("", "done-before"))
+	res := &store.Result{Body: []byte(`{"config":"hostname first\n"}`), Provider: "test", Model: "m"}
+	if ok, err := store.Complete(ctx, first.Conn(), j.ID, 1, time.Now(), res, time.Now()); !ok || err != nil {
+		t.Fatalf("Complete = %v, %v", ok, err)
+	}
+	h := Open(t, url, queue.Config{Workers: 1})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var state string
+		if err := h.Q.Conn().QueryRow(ctx, `SELECT state FROM river_job WHERE id = $1`, j.RiverJobID).Scan(&state); err != nil {
+			t.Fatal(err)
+		}
+		if state == "cancelled" || state == "completed" || state == "discarded" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("queue row still %s", state)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := h.CallsOf(j.ID); n != 0 {
+		t.Errorf("a finished job was worked %d times, want 0", n)
+	}
+	got, err := h.Q.Get(ctx, j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != netcfg.StateSucceeded || got.Result == nil || string(got.Result.Body) != string(res.Body) {
+		t.Errorf("job = %s with result %v, want succeeded with the first result", got.State, got.Result)
 	}
 }
