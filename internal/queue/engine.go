@@ -499,7 +499,7 @@ func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArg
 			return fmt.Errorf("complete job %s: %w", j.ID, err)
 		}
 		q.watch.notify(j.ID)
-		q.countFinal(j.Kind, netcfg.StateSucceeded)
+		q.countFinal(j, netcfg.StateSucceeded)
 		if m != nil {
 			m.JobDuration.WithLabelValues(string(j.Kind)).Observe(time.Since(j.CreatedAt).Seconds())
 		}
@@ -550,7 +550,7 @@ func (q *Queue) finish(ctx context.Context, j *store.Job, s netcfg.JobState, msg
 	}
 	if ok {
 		q.watch.notify(j.ID)
-		q.countFinal(j.Kind, s)
+		q.countFinal(j, s)
 	}
 }
 
@@ -625,7 +625,7 @@ func (w *maintainWorker[TDriver, TTx]) Work(ctx context.Context, _ *river.Job[ma
 		}
 		if ok {
 			q.watch.notify(j.ID)
-			q.countFinal(j.Kind, netcfg.StateExpired)
+			q.countFinal(j, netcfg.StateExpired)
 		}
 	}
 	orphans, err := store.Orphans(ctx, e.readConn(), now.Add(-q.cfg.MaintainInterval), 1000)

@@ -183,7 +183,12 @@ type Queue struct {
 }
 
 // backlogReading is a department's backlog as read at `at`, plus what this
-// process queued for it since.
+// process queued for it since, less what this process finished of it
+// since. (Counting only the new jobs, a reading grew by every submission
+// until the next read: at 600 submissions a second a backlog of 200 read as
+// 800 by the end of a second, and the jobs submitted then got a lower
+// priority than the ones after the next read, and waited seconds behind
+// them.)
 type backlogReading struct {
 	n  int64
 	at time.Time
@@ -378,7 +383,7 @@ func (q *Queue) Cancel(ctx context.Context, j *store.Job) (bool, error) {
 	ok, err := q.eng.cancel(ctx, j, netcfg.StateCanceled, "canceled by request")
 	if ok {
 		q.watch.notify(j.ID)
-		q.countFinal(j.Kind, netcfg.StateCanceled)
+		q.countFinal(j, netcfg.StateCanceled)
 	}
 	return ok, err
 }
@@ -426,10 +431,18 @@ func (q *Queue) alert(alerts []store.BudgetAlert) {
 // changes are not seen here; callers poll as well.
 func (q *Queue) Watch(id string) (<-chan struct{}, func()) { return q.watch.add(id) }
 
-func (q *Queue) countFinal(kind netcfg.JobKind, s netcfg.JobState) {
+// countFinal counts job j's move to final state s: in the metrics, and out
+// of its department's cached backlog.
+func (q *Queue) countFinal(j *store.Job, s netcfg.JobState) {
 	if q.cfg.Metrics != nil {
-		q.cfg.Metrics.JobsTotal.WithLabelValues(string(kind), string(s)).Inc()
+		q.cfg.Metrics.JobsTotal.WithLabelValues(string(j.Kind), string(s)).Inc()
 	}
+	q.backlogMu.Lock()
+	if r, ok := q.backlogs[j.Department]; ok && r.n > 0 {
+		r.n--
+		q.backlogs[j.Department] = r
+	}
+	q.backlogMu.Unlock()
 }
 
 // watchers fans out local job-change signals.

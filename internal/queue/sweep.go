@@ -111,7 +111,7 @@ func (e *riverEngine[TDriver, TTx]) sweep(ctx context.Context, j *store.Job) {
 		m := q.cfg.Metrics
 		for _, s := range done {
 			q.watch.notify(s.j.ID)
-			q.countFinal(s.j.Kind, netcfg.StateSucceeded)
+			q.countFinal(s.j, netcfg.StateSucceeded)
 			if m != nil {
 				m.JobDuration.WithLabelValues(string(s.j.Kind)).Observe(time.Since(s.j.CreatedAt).Seconds())
 			}

@@ -160,6 +160,7 @@ func Run(t *testing.T, newURL func(testing.TB) string) {
 		{"LongJobShowsRunning", testRunningMark},
 		{"ConcurrentSubmitsKeepOwnOutcome", testConcurrentSubmits},
 		{"FinishedJobNotRunAgain", testFinishedNotRerun},
+		{"BacklogCountsFinishedJobsOut", testBacklogPriority},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -723,5 +724,45 @@ func testFinishedNotRerun(t *testing.T, url string) {
 	}
 	if got.State != netcfg.StateSucceeded || got.Result == nil || string(got.Result.Body) != string(res.Body) {
 		t.Errorf("job = %s with result %v, want succeeded with the first result", got.State, got.Result)
+	}
+}
+
+// testBacklogPriority checks that the cached backlog behind a department's
+// fair priority counts out the jobs this process finished: after 40 jobs
+// came and went, with no fresh reading, a new job is a single request
+// again (River priority 1), not the 41st of a backlog.
+func testBacklogPriority(t *testing.T, url string) {
+	h := Open(t, url, queue.Config{Workers: 4, DepthTTL: time.Hour})
+	release := make(chan struct{})
+	h.Behave = func(ctx context.Context, _ *store.Job, _ int) (*store.Result, error) {
+		select {
+		case <-release:
+			return okResult(), nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	ctx := context.Background()
+	priority := func(j *store.Job) int {
+		t.Helper()
+		var p int
+		if err := h.Q.Conn().QueryRow(ctx, `SELECT priority FROM river_job WHERE id = $1`, j.RiverJobID).Scan(&p); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	var jobs []*store.Job
+	for i := range 40 {
+		jobs = append(jobs, enqueue(t, h.Q, NewJob("", fmt.Sprintf("b%d", i))))
+	}
+	if p := priority(jobs[39]); p != 2 {
+		t.Errorf("40th job in a row: priority %d, want 2 (a backlog of 39)", p)
+	}
+	close(release)
+	for _, j := range jobs {
+		WaitState(t, h.Q, j.ID, 20*time.Second)
+	}
+	if p := priority(enqueue(t, h.Q, NewJob("", "after"))); p != 1 {
+		t.Errorf("a job after the backlog finished: priority %d, want 1", p)
 	}
 }
