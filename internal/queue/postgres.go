@@ -50,7 +50,7 @@ func openPostgres(ctx context.Context, u string, q *Queue) (engine, error) {
 		commit:   func(ctx context.Context, tx pgx.Tx) error { return tx.Commit(ctx) },
 		rollback: func(ctx context.Context, tx pgx.Tx) error { return tx.Rollback(ctx) },
 		wrap:     func(tx pgx.Tx) store.Conn { return store.PGX(tx) },
-		// Four at a time for each kind, within a quarter of the pool.
+		// Four completion groups at a time, within a quarter of the pool.
 		committers: max(1, min(4, int(pc.MaxConns)/4)),
 		lock: func(ctx context.Context, fn func() error) error {
 			c, err := pool.Acquire(ctx)

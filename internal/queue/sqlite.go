@@ -75,14 +75,15 @@ func openSQLite(ctx context.Context, u string, q *Queue) (engine, error) {
 	rdb.SetMaxOpenConns(4)
 	rdb.SetMaxIdleConns(4)
 	e := &riverEngine[*riversqlite.Driver, *sql.Tx]{
-		pool:       store.SQL(db),
-		readPool:   store.SQL(rdb),
-		begin:      func(ctx context.Context) (*sql.Tx, error) { return db.BeginTx(ctx, nil) },
-		commit:     func(_ context.Context, tx *sql.Tx) error { return tx.Commit() },
-		rollback:   func(_ context.Context, tx *sql.Tx) error { return tx.Rollback() },
-		wrap:       func(tx *sql.Tx) store.Conn { return store.SQL(tx) },
-		lock:       func(_ context.Context, fn func() error) error { return fn() },
-		committers: 1,
+		pool:         store.SQL(db),
+		readPool:     store.SQL(rdb),
+		begin:        func(ctx context.Context) (*sql.Tx, error) { return db.BeginTx(ctx, nil) },
+		commit:       func(_ context.Context, tx *sql.Tx) error { return tx.Commit() },
+		rollback:     func(_ context.Context, tx *sql.Tx) error { return tx.Rollback() },
+		wrap:         func(tx *sql.Tx) store.Conn { return store.SQL(tx) },
+		lock:         func(_ context.Context, fn func() error) error { return fn() },
+		committers:   1,
+		groupSubmits: true,
 	}
 	// The template cache's leases and fills, single statements from many
 	// workers at once, share transactions (see execGroupConn).
