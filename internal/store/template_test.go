@@ -19,11 +19,27 @@ func openConn(t *testing.T, url string) store.Conn {
 	return queuetest.Migrated(t, url, queue.Config{}).Conn()
 }
 
+// TestTemplateLease runs on the queue's connection and on its LazyConn,
+// which the template cache uses (on SQLite its statements are committed
+// in groups, and each must still report its own rows).
 func TestTemplateLease(t *testing.T) {
 	t.Parallel()
+	for _, lazy := range []bool{false, true} {
+		t.Run(map[bool]string{false: "conn", true: "lazy"}[lazy], func(t *testing.T) {
+			t.Parallel()
+			testTemplateLease(t, lazy)
+		})
+	}
+}
+
+func testTemplateLease(t *testing.T, lazy bool) {
 	dbtest.Each(t, func(t *testing.T, url string) {
 		ctx := t.Context()
-		c := openConn(t, url)
+		q := queuetest.Migrated(t, url, queue.Config{})
+		c := q.Conn()
+		if lazy {
+			c = q.LazyConn()
+		}
 		now := time.Now()
 		entry := &store.Template{Key: "k1", Kind: "template", Role: "access", Platform: "cisco_xe"}
 
