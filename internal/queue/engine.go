@@ -1,7 +1,6 @@
 package queue
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -188,16 +187,10 @@ func (e *riverEngine[TDriver, TTx]) enqueue(ctx context.Context, j *store.Job, b
 }
 
 // insertGroup stores submissions in one transaction. Any error fails them
-// all (the group committer then stores each on its own). They go in order
-// of department, key and idempotency key, so that groups committed at the
-// same time take the rows they share (a department's budget, a key's
-// slots, an idempotency key) in the same order and cannot deadlock.
+// all (the group committer then stores each on its own). Groups of more
+// than one are SQLite's, where one transaction writes at a time, so the
+// order of the rows they share does not matter.
 func (e *riverEngine[TDriver, TTx]) insertGroup(ctx context.Context, subs []*submission) error {
-	subs = slices.Clone(subs)
-	slices.SortStableFunc(subs, func(a, b *submission) int {
-		return cmp.Or(strings.Compare(a.j.Department, b.j.Department), strings.Compare(a.j.KeyID, b.j.KeyID),
-			strings.Compare(a.j.IdempotencyKey, b.j.IdempotencyKey))
-	})
 	return e.inTx(ctx, func(tx TTx) error {
 		for _, sub := range subs {
 			if err := e.insertOne(ctx, tx, sub); err != nil {
