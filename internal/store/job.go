@@ -206,7 +206,7 @@ func MarkState(ctx context.Context, c Conn, id string, state netcfg.JobState, er
 
 // markState is MarkState; on a move to a final state it also releases what
 // the job held and returns its account.
-func markState(ctx context.Context, c Conn, id string, state netcfg.JobState, errText string, attempt int, started, now time.Time, st *settlement) (bool, *account, error) {
+func markState(ctx context.Context, c Conn, id string, state netcfg.JobState, errText string, attempt int, started, now time.Time, st settlement) (bool, *account, error) {
 	var finished any
 	if state.Final() {
 		finished = now.UnixMilli()

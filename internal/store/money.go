@@ -234,7 +234,7 @@ type account struct {
 // slot), as read by the update that made the job final. That update
 // happens once, so nothing is released twice. The shared rows it touches
 // are only noted in st, to be updated with the rest of its group.
-func release(ctx context.Context, c Conn, id string, a *account, st *settlement) error {
+func release(ctx context.Context, c Conn, id string, a *account, st settlement) error {
 	if a.reserved == 0 && !a.holdsSlot {
 		return nil
 	}
@@ -242,11 +242,11 @@ func release(ctx context.Context, c Conn, id string, a *account, st *settlement)
 		return fmt.Errorf("release job %s holds: %w", id, err)
 	}
 	if a.reserved > 0 {
-		st.usage(a.department, dayPeriod(a.created)).reserved -= a.reserved
-		st.usage(a.department, monthPeriod(a.created)).reserved -= a.reserved
+		st.period(a.department, dayPeriod(a.created)).reserved -= a.reserved
+		st.period(a.department, monthPeriod(a.created)).reserved -= a.reserved
 	}
 	if a.holdsSlot && a.keyID != "" {
-		st.slots[[2]string{a.department, a.keyID}]++
+		st.row(settleRow{department: a.department, key: true, name: a.keyID}).slots++
 	}
 	return nil
 }
@@ -260,88 +260,80 @@ func release(ctx context.Context, c Conn, id string, a *account, st *settlement)
 // department's periods and then its keys, the order in which submissions
 // take them (TakeHolds, one department after another), so that no two
 // transactions lock two of them in opposite orders.
-type settlement struct {
-	periods map[[2]string]*usageDelta // (department, period)
-	slots   map[[2]string]int64       // (department, key id) → slots given back
+type settlement map[settleRow]*settleDelta
+
+// settleRow names a shared row; its field order is the order of apply.
+type settleRow struct {
+	department string
+	key        bool   // false: a budget period; true: a key's slots
+	name       string // the period, or the key id
 }
 
-type usageDelta struct{ spent, reserved int64 }
+type settleDelta struct{ spent, reserved, slots int64 }
 
-func newSettlement() *settlement {
-	return &settlement{periods: map[[2]string]*usageDelta{}, slots: map[[2]string]int64{}}
-}
+func newSettlement() settlement { return settlement{} }
 
-func (st *settlement) usage(department, period string) *usageDelta {
-	k := [2]string{department, period}
-	d := st.periods[k]
+func (st settlement) row(r settleRow) *settleDelta {
+	d := st[r]
 	if d == nil {
-		d = &usageDelta{}
-		st.periods[k] = d
+		d = &settleDelta{}
+		st[r] = d
 	}
 	return d
 }
 
+func (st settlement) period(department, period string) *settleDelta {
+	return st.row(settleRow{department: department, name: period})
+}
+
 // spend notes money a department spent now.
-func (st *settlement) spend(department string, nusd int64, now time.Time) {
+func (st settlement) spend(department string, nusd int64, now time.Time) {
 	if nusd == 0 {
 		return
 	}
-	st.usage(department, dayPeriod(now)).spent += nusd
-	st.usage(department, monthPeriod(now)).spent += nusd
+	st.period(department, dayPeriod(now)).spent += nusd
+	st.period(department, monthPeriod(now)).spent += nusd
 }
 
 // apply writes the settlement.
-func (st *settlement) apply(ctx context.Context, c Conn) error {
-	byName := func(a, b [2]string) int { return cmp.Or(strings.Compare(a[0], b[0]), strings.Compare(a[1], b[1])) }
-	periods := slices.SortedFunc(maps.Keys(st.periods), byName)
-	slots := slices.SortedFunc(maps.Keys(st.slots), byName)
-	for len(periods) > 0 || len(slots) > 0 {
-		dept := ""
+func (st settlement) apply(ctx context.Context, c Conn) error {
+	rows := slices.SortedFunc(maps.Keys(st), func(a, b settleRow) int {
+		return cmp.Or(strings.Compare(a.department, b.department), compareBool(a.key, b.key), strings.Compare(a.name, b.name))
+	})
+	for _, r := range rows {
+		d := st[r]
+		var err error
 		switch {
-		case len(periods) == 0:
-			dept = slots[0][0]
-		case len(slots) == 0:
-			dept = periods[0][0]
-		default:
-			dept = min(periods[0][0], slots[0][0])
+		case r.key:
+			_, err = c.Exec(ctx, `UPDATE netsmith_key SET active = CASE WHEN active > $2 THEN active - $2 ELSE 0 END
+				WHERE id = $1`, r.name, d.slots)
+		case d.spent != 0:
+			_, err = c.Exec(ctx, `INSERT INTO netsmith_budget_usage (department, period, spent_nusd) VALUES ($1, $2, $3)
+				ON CONFLICT (department, period) DO UPDATE SET spent_nusd = netsmith_budget_usage.spent_nusd + excluded.spent_nusd,
+					reserved_nusd = netsmith_budget_usage.reserved_nusd + $4`,
+				r.department, r.name, d.spent, d.reserved)
+		case d.reserved != 0:
+			_, err = c.Exec(ctx, `UPDATE netsmith_budget_usage SET reserved_nusd = reserved_nusd + $3
+				WHERE department = $1 AND period = $2`, r.department, r.name, d.reserved)
 		}
-		for len(periods) > 0 && periods[0][0] == dept {
-			if err := st.applyPeriod(ctx, c, periods[0]); err != nil {
-				return err
-			}
-			periods = periods[1:]
+		if err != nil && r.key {
+			return fmt.Errorf("release key %s slots: %w", r.name, err)
 		}
-		for len(slots) > 0 && slots[0][0] == dept {
-			k := slots[0]
-			if _, err := c.Exec(ctx, `UPDATE netsmith_key SET active = CASE WHEN active > $2 THEN active - $2 ELSE 0 END
-				WHERE id = $1`, k[1], st.slots[k]); err != nil {
-				return fmt.Errorf("release key %s slots: %w", k[1], err)
-			}
-			slots = slots[1:]
+		if err != nil {
+			return fmt.Errorf("settle %s budget %s: %w", r.department, r.name, err)
 		}
 	}
 	return nil
 }
 
-func (st *settlement) applyPeriod(ctx context.Context, c Conn, k [2]string) error {
-	d := st.periods[k]
+func compareBool(a, b bool) int {
 	switch {
-	case d.spent == 0 && d.reserved == 0:
-		return nil
-	case d.spent == 0:
-		if _, err := c.Exec(ctx, `UPDATE netsmith_budget_usage SET reserved_nusd = reserved_nusd + $3
-			WHERE department = $1 AND period = $2`, k[0], k[1], d.reserved); err != nil {
-			return fmt.Errorf("release reservations of %s: %w", k[0], err)
-		}
-	default:
-		if _, err := c.Exec(ctx, `INSERT INTO netsmith_budget_usage (department, period, spent_nusd) VALUES ($1, $2, $3)
-			ON CONFLICT (department, period) DO UPDATE SET spent_nusd = netsmith_budget_usage.spent_nusd + excluded.spent_nusd,
-				reserved_nusd = netsmith_budget_usage.reserved_nusd + $4`,
-			k[0], k[1], d.spent, d.reserved); err != nil {
-			return fmt.Errorf("add spend of %s: %w", k[0], err)
-		}
+	case a == b:
+		return 0
+	case a:
+		return 1
 	}
-	return nil
+	return -1
 }
 
 // Charge kinds.
@@ -362,10 +354,10 @@ type Charge struct {
 	SavedNUSD int64
 }
 
-// charge writes a job's ledger rows and adds their cost to its
+// charge writes a job's ledger rows and notes their cost in st, for its
 // department's spend, in the job's completion transaction. Ledger ids are
 // the job id and call number, so a second completion charges nothing.
-func charge(ctx context.Context, c Conn, jobID string, a *account, charges []Charge, now time.Time, st *settlement) error {
+func charge(ctx context.Context, c Conn, jobID string, a *account, charges []Charge, now time.Time, st settlement) error {
 	var spent int64
 	for i, ch := range charges {
 		n, err := c.Exec(ctx, `INSERT INTO netsmith_ledger (id, job_id, batch_id, key_id, owner, department,
