@@ -599,3 +599,59 @@ func TestRateLimitedUpstreamWaits(t *testing.T) {
 	}
 	t.Logf("429 retry-after 2 → job succeeded after %s", waited.Round(10*time.Millisecond))
 }
+
+// TestAPILatencyTargetGivesWay: with --api-latency-target below anything
+// the API can answer in, every request is slow, so the workers' limit
+// falls (netsmith_workers_limit) and still every job finishes.
+func TestAPILatencyTargetGivesWay(t *testing.T) {
+	t.Parallel()
+	c := startInProcess(t, "--db", "sqlite://"+filepath.Join(t.TempDir(), "gate.db"), "--sim-latency", "20ms",
+		"--concurrency", "32", "--poll-interval", "100ms", "--api-latency-target", "1ns")
+	ctx := t.Context()
+	limit := func() string {
+		resp, err := http.Get(c.BaseURL() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		for line := range strings.Lines(string(b)) {
+			if v, ok := strings.CutPrefix(line, "netsmith_workers_limit "); ok {
+				return strings.TrimSpace(v)
+			}
+		}
+		t.Fatal("no netsmith_workers_limit in /metrics")
+		return ""
+	}
+	if l := limit(); l != "32" {
+		t.Fatalf("workers limit %s before any request, want --concurrency 32", l)
+	}
+	const n = 60
+	ids := make([]string, n)
+	for i := range n {
+		resp, err := c.LegacyGenerate(ctx, fmt.Sprintf("gate-sw%02d", i), fmt.Sprintf("access switch, VLAN %d, SSH only", 100+i))
+		if err != nil {
+			t.Fatalf("submit %d: %v", i, err)
+		}
+		ids[i] = resp.JobID
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for limit() == "32" && time.Now().Before(deadline) {
+		if _, err := c.LegacyStatus(ctx, ids[0]); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if l := limit(); l == "32" {
+		t.Fatalf("workers limit still %s with every API request slow", l)
+	}
+	for i, id := range ids {
+		if st := pollLegacy(t, c, id); st.Status != "SUCCESS" {
+			t.Fatalf("job %d: %+v", i, st)
+		}
+	}
+	code, _, errOut := cli("serve", "--db", "sqlite://"+filepath.Join(t.TempDir(), "g.db"), "--api-latency-target", "-1s")
+	if code != exitUsage || !strings.Contains(errOut, "--api-latency-target") {
+		t.Errorf("negative target: exit %d, %q; want exit 2 naming the flag", code, errOut)
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
+	"netsmith/internal/adapt"
 	"netsmith/internal/cache"
 	"netsmith/internal/generate"
 	"netsmith/internal/httpapi"
@@ -52,18 +53,21 @@ type Config struct {
 	SimLatency      time.Duration
 	MaxBody         int64
 	ShutdownTimeout time.Duration
-	PollInterval    time.Duration
-	Insecure        bool
-	LogLevel        string
-	LogFormat       string
-	Cache           bool
-	CacheTTL        time.Duration
-	EconomyPoll     time.Duration
-	PprofAddr       string
-	UpstreamRPM     int64
-	UpstreamITPM    int64
-	UpstreamOTPM    int64
-	Prices          string
+	// APILatencyTarget: with --role all, the workers give way to the API
+	// while its interactive requests are slower than this (0: never).
+	APILatencyTarget time.Duration
+	PollInterval     time.Duration
+	Insecure         bool
+	LogLevel         string
+	LogFormat        string
+	Cache            bool
+	CacheTTL         time.Duration
+	EconomyPoll      time.Duration
+	PprofAddr        string
+	UpstreamRPM      int64
+	UpstreamITPM     int64
+	UpstreamOTPM     int64
+	Prices           string
 
 	AnthropicBaseURL string
 	AnthropicAPIKey  string
@@ -110,6 +114,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.Int64Var(&c.MaxQueue, "max-queue", 100000, "refuse submissions with 503 when this many jobs wait (0: no limit)")
 	fs.Int64Var(&c.MaxBody, "max-body", 1<<20, "largest request body in bytes")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long running jobs may finish on SIGTERM before they are returned to the queue")
+	fs.DurationVar(&c.APILatencyTarget, "api-latency-target", 0, "with --role all, let fewer jobs work at once while over 2% of single-job API requests take longer than this, e.g. 20ms (0: off)")
 	fs.BoolVar(&c.Insecure, "insecure", false, "allow listening on a non-loopback address without API keys")
 }
 
@@ -187,6 +192,9 @@ func (c *Config) validate() error {
 	if c.MaxQueue < 0 || c.MaxBody <= 0 {
 		return usagef("--max-queue must be ≥ 0 and --max-body positive")
 	}
+	if c.APILatencyTarget < 0 || c.APILatencyTarget > time.Minute {
+		return usagef("--api-latency-target %s: must be 0 (off) to 1m", c.APILatencyTarget)
+	}
 	if c.Listen != "" {
 		host, _, err := net.SplitHostPort(c.Listen)
 		if err != nil {
@@ -255,8 +263,12 @@ type engine struct {
 	cache   *cache.Cache
 	svc     *generate.Service
 	prices  *pricing.Table
-	economy bool // the provider can make templates through Message Batches
+	economy bool        // the provider can make templates through Message Batches
+	gate    *adapt.Gate // nil unless --role all with --api-latency-target
 }
+
+// observeAPI tells the gate, if any, how long an interactive request took.
+func (e *engine) observeAPI(d time.Duration) { e.gate.Observe(d) }
 
 // loadPrices reads the price table and checks every model this process
 // calls has a price: an unknown model is a start-up error, never cost 0.
@@ -308,6 +320,14 @@ func budgetAlert(logger *slog.Logger, m *metrics.Metrics) func(store.BudgetAlert
 func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, workers int) (*engine, error) {
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
+	m.WorkersLimit.Set(float64(workers))
+	var gate *adapt.Gate
+	if cfg.Role == "all" && cfg.APILatencyTarget > 0 && workers > 0 {
+		gate = adapt.New(adapt.Config{Max: workers, Target: cfg.APILatencyTarget, LimitFunc: func(n int) {
+			m.WorkersLimit.Set(float64(n))
+			logger.Debug("workers limit", "limit", n)
+		}})
+	}
 	llmClient, model, err := newProvider(cfg, logger)
 	if err != nil {
 		return nil, err
@@ -347,6 +367,7 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, workers i
 		PollInterval:  cfg.PollInterval,
 		Logger:        logger,
 		Metrics:       m,
+		Gate:          gate,
 	})
 	if err != nil {
 		return nil, err
@@ -405,7 +426,7 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, workers i
 		}
 		return out
 	})
-	return &engine{q: q, reg: reg, metrics: m, cache: tc, svc: svc, prices: prices, economy: economyRun != nil}, nil
+	return &engine{q: q, reg: reg, metrics: m, cache: tc, svc: svc, prices: prices, economy: economyRun != nil, gate: gate}, nil
 }
 
 // estimate is the most one call for req can cost, in nano-USD, for budget
@@ -466,7 +487,7 @@ func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server
 	}
 	api := httpapi.NewServer(httpapi.Config{MaxBody: cfg.MaxBody, MaxQueue: cfg.MaxQueue, Provider: cfg.Provider, Economy: eng.economy},
 		httpapi.Deps{Queue: eng.q, Cache: eng.cache, Metrics: eng.metrics, Registry: eng.reg, Logger: logger,
-			TemplateMeta: eng.svc.TemplateMeta, Estimate: eng.estimate})
+			TemplateMeta: eng.svc.TemplateMeta, Estimate: eng.estimate, LatencyFunc: eng.observeAPI})
 	var handler http.Handler = api
 	if cfg.Role == "worker" {
 		handler = api.OpsHandler()
@@ -501,6 +522,9 @@ func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server
 		qerr := eng.q.Stop(sctx)
 		return errors.Join(herr, qerr)
 	})
+	if eng.gate != nil {
+		g.Go(func() error { eng.gate.Run(gctx); return nil })
+	}
 	if cfg.PprofAddr != "" {
 		if err := startPprof(gctx, g, cfg.PprofAddr, logger); err != nil {
 			return nil, err

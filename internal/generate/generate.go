@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"netsmith/internal/adapt"
 	"netsmith/internal/cache"
 	"netsmith/internal/fleet"
 	"netsmith/internal/lint"
@@ -285,6 +286,9 @@ func (s *Service) call(ctx context.Context, spec prompt.Spec, model string) (*ll
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.CallTimeout)
 	defer cancel()
+	// Waiting on the upstream is not this process's work: the job's
+	// worker slot is free for another job meanwhile (adapt.Idle).
+	defer adapt.Idle(ctx)()
 	lim := s.cfg.Limiters[model]
 	var res *limiter.Reservation
 	if lim != nil {

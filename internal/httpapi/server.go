@@ -61,6 +61,25 @@ type Deps struct {
 	// Estimate is the most one model call for a request can cost, in
 	// nano-USD; budgets reserve it at submit. Nil: nothing is reserved.
 	Estimate func(*netcfg.JobRequest) int64
+	// LatencyFunc, when set, is told how long each interactive request
+	// took (see interactive); serve hands it to the adaptive worker gate.
+	LatencyFunc func(time.Duration)
+}
+
+// interactive are the routes someone waits on one job at a time, whose
+// latency the workers give way to (adapt.Gate). Event streams last as long
+// as their job, and fleet submissions and reads scale with the fleet: they
+// say nothing about how responsive the API is.
+var interactive = map[string]bool{
+	"POST /v1/jobs":                true,
+	"GET /v1/jobs/{id}":            true,
+	"DELETE /v1/jobs/{id}":         true,
+	"GET /v1/queue":                true,
+	"POST /api/generate-config":    true,
+	"GET /api/job-status/{job_id}": true,
+	"GET /v1/batches/{id}":         true,
+	"GET /v1/whoami":               true,
+	"GET /v1/budgets/{department}": true,
 }
 
 // Server serves the API.
@@ -74,6 +93,7 @@ type Server struct {
 	mux     *http.ServeMux
 	meta    func(*netcfg.JobRequest) cache.Meta
 	est     func(*netcfg.JobRequest) int64
+	latency func(time.Duration)
 	keys    keyGate
 	streams atomic.Int64 // open event streams
 }
@@ -96,7 +116,7 @@ func NewServer(cfg Config, d Deps) *Server {
 		cfg.EconomyLease = 25 * time.Hour
 	}
 	s := &Server{cfg: cfg, q: d.Queue, cache: d.Cache, logger: d.Logger, metrics: d.Metrics, reg: d.Registry,
-		mux: http.NewServeMux(), meta: d.TemplateMeta, est: d.Estimate}
+		mux: http.NewServeMux(), meta: d.TemplateMeta, est: d.Estimate, latency: d.LatencyFunc}
 	s.routes()
 	return s
 }
@@ -159,10 +179,14 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 // observe counts a request, labelled by its route pattern (bounded), never
 // by its path.
 func (s *Server) observe(r *http.Request, code int, start time.Time) {
+	d := time.Since(start)
 	if s.metrics != nil {
 		route := r.Pattern
 		s.metrics.HTTPRequests.WithLabelValues(route, strconv.Itoa(code)).Inc()
-		s.metrics.HTTPDuration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		s.metrics.HTTPDuration.WithLabelValues(route).Observe(d.Seconds())
+	}
+	if s.latency != nil && interactive[r.Pattern] {
+		s.latency(d)
 	}
 }
 

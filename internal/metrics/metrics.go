@@ -13,6 +13,7 @@ type Metrics struct {
 	JobsTotal         *prometheus.CounterVec   // kind, status
 	JobDuration       *prometheus.HistogramVec // kind; submit to completion
 	WorkersBusy       prometheus.Gauge
+	WorkersLimit      prometheus.Gauge
 	LLMRequests       *prometheus.CounterVec // provider, model, outcome
 	LLMTokens         *prometheus.CounterVec // provider, model, type
 	CostUSD           *prometheus.CounterVec // department
@@ -38,6 +39,9 @@ func New(reg prometheus.Registerer) *Metrics {
 		}, []string{"kind"}),
 		WorkersBusy: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "netsmith_workers_busy", Help: "Workers running a job in this process.",
+		}),
+		WorkersLimit: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "netsmith_workers_limit", Help: "Jobs this process lets work at once now: --concurrency, less while the API is slow (--api-latency-target).",
 		}),
 		LLMRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "netsmith_llm_requests_total", Help: "Upstream model calls by outcome.",
@@ -69,7 +73,7 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "netsmith_lint_findings_total", Help: "Lint findings in generated configs, by rule and severity.",
 		}, []string{"rule", "severity"}),
 	}
-	reg.MustRegister(m.JobsTotal, m.JobDuration, m.WorkersBusy, m.LLMRequests, m.LLMTokens, m.CostUSD, m.BudgetAlerts,
+	reg.MustRegister(m.JobsTotal, m.JobDuration, m.WorkersBusy, m.WorkersLimit, m.LLMRequests, m.LLMTokens, m.CostUSD, m.BudgetAlerts,
 		m.CacheRequests, m.UpstreamThrottled, m.HTTPRequests, m.HTTPDuration, m.LintFindings,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

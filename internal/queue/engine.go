@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 
+	"netsmith/internal/adapt"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/store"
 )
@@ -463,6 +464,14 @@ func (w *jobWorker[TDriver, TTx]) Timeout(*river.Job[jobArgs]) time.Duration {
 func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArgs]) error {
 	e, q := w.e, w.e.q
 	cfg := &q.cfg
+	// River hands out jobs up to Workers; the gate may let fewer work at
+	// once while the API is slow. A job still waiting when its attempt
+	// ends comes back later without spending the attempt.
+	ctx, leave, err := adapt.Enter(ctx, cfg.Gate)
+	if err != nil {
+		return river.JobSnooze(time.Second)
+	}
+	defer leave()
 	j, err := store.GetJob(ctx, e.readConn(), rj.Args.JobID)
 	if errors.Is(err, store.ErrNotFound) {
 		return river.JobCancel(fmt.Errorf("job %s has no row", rj.Args.JobID))
