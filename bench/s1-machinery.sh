@@ -20,7 +20,7 @@ build
 use_db s1
 load=$(loadavg)
 start_serve s1 --db "$DB_URL" --provider sim --sim-latency 0 --concurrency "$WORKERS" \
-	--poll-interval "$POLL" --max-queue 0 --pprof 127.0.0.1:0
+	--poll-interval "$POLL" --max-queue 0 --pprof 127.0.0.1:0 ${SERVE_FLAGS:-}
 if [ "$PROFILE" = 1 ]; then
 	profile_bg "$PPROF_s1" 5 10 "$WORK/s1.pprof"
 	[ "$DB" = postgres ] && pg_activity_bg 5 10 "$WORK/pgact.txt"

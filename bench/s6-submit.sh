@@ -36,7 +36,7 @@ DB=${DB:-sqlite}
 build
 use_db s6
 load=$(loadavg)
-start_serve s6 --db "$DB_URL" --role "$ROLE" --provider sim --sim-latency 0 --concurrency "$WORKERS" --pprof 127.0.0.1:0
+start_serve s6 --db "$DB_URL" --role "$ROLE" --provider sim --sim-latency 0 --concurrency "$WORKERS" --pprof 127.0.0.1:0 ${SERVE_FLAGS:-}
 [ -n "$WORKER_PROC" ] && start_serve s6w --db "$DB_URL" --role worker --provider sim --sim-latency 0 --concurrency "$WORKERS"
 
 # The server's count of POST /v1/jobs (every status), once a second.
