@@ -65,4 +65,4 @@ if [ "$PROFILE" = 1 ]; then
 	fi
 fi
 record s1-machinery-$DB "${ns} jobs/s" "${bare} jobs/s (bare River)" "$ratio" \
-	"$DB, $ok/$JOBS distinct jobs ok, sim 0s, $WORKERS workers, loadtest -c $CONC, submit p50/p99 ${sp50}/${sp99} ms, e2e p50/p99 ${ep50}/${ep99} ms, serve peak RSS ${rss} MB$commits, $cpu, load $load"
+	"$DB, $ok/$JOBS distinct jobs ok, sim 0s, $WORKERS workers, loadtest -c $CONC, submit p50/p99 ${sp50}/${sp99} ms, e2e p50/p99 ${ep50}/${ep99} ms, serve peak RSS ${rss} MB$commits, $cpu${SERVE_FLAGS:+, serve $SERVE_FLAGS}, load $load"

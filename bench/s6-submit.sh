@@ -100,4 +100,4 @@ if [ "$PROFILE" = 1 ]; then
 	fi
 fi
 record s6-submit-$DB "p99 ${p99} ms" "${target} ms" "$ratio" \
-	"$DB, offered ${RATE}/s × ${SECS}s (loadtest -c $LTC --wait $WAIT), server saw ${first_secs_rate}/s over the first ${SECS}s (peak ${peak}/s, all after ${all_at}s), submit p50 ${p50} ms, $errs submit errors, $ok/$JOBS ok, $([ "$ROLE" = api ] && echo "serve --role api$([ -n "$WORKER_PROC" ] && echo " beside serve --role worker ($WORKERS workers, sim 0s)" || echo ", no workers")" || echo "workers running ($WORKERS, sim 0s)"), drained after ${wall}s, serve peak RSS ${rss} MB, $cpu, load $load"
+	"$DB, offered ${RATE}/s × ${SECS}s (loadtest -c $LTC --wait $WAIT), server saw ${first_secs_rate}/s over the first ${SECS}s (peak ${peak}/s, all after ${all_at}s), submit p50 ${p50} ms, $errs submit errors, $ok/$JOBS ok, $([ "$ROLE" = api ] && echo "serve --role api$([ -n "$WORKER_PROC" ] && echo " beside serve --role worker ($WORKERS workers, sim 0s)" || echo ", no workers")" || echo "workers running ($WORKERS, sim 0s)"), drained after ${wall}s, serve peak RSS ${rss} MB, $cpu${SERVE_FLAGS:+, serve $SERVE_FLAGS}, load $load"
