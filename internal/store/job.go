@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -259,7 +260,7 @@ func Complete(ctx context.Context, c Conn, id string, attempt int, started time.
 
 // Completion is one job's successful attempt, for CompleteMany.
 type Completion struct {
-	ID      string
+	ID      string // once per call: a second completion of a job is ignored
 	Attempt int
 	Started time.Time
 	Result  *Result
@@ -268,35 +269,153 @@ type Completion struct {
 // CompleteMany is Complete for several jobs in one transaction. It reports
 // which of them it completed (the others were already final). The rows the
 // jobs share (a department's spend, a key's slots) are updated once at the
-// end, in a fixed order (see settlement).
+// end, in a fixed order (see settlement). The jobs' own rows are written
+// many per statement (see chunks): one UPDATE of the jobs, one INSERT of
+// their ledger rows and one of their results per chunk, where one job at a
+// time took three statements (a round trip and an executor start each).
 func CompleteMany(ctx context.Context, c Conn, cs []Completion, now time.Time) ([]bool, error) {
 	st := newSettlement()
 	done := make([]bool, len(cs))
+	accts := make(map[string]*account, len(cs))
+	for _, ch := range chunks(len(cs)) {
+		if err := finishMany(ctx, c, cs[ch[0]:ch[1]], now, accts); err != nil {
+			return nil, err
+		}
+	}
+	var charged []ledgerEntry
+	var stored []int
 	for i, x := range cs {
-		ok, a, err := markState(ctx, c, x.ID, netcfg.StateSucceeded, "", x.Attempt, x.Started, now, st)
-		if err != nil {
-			return nil, err
+		a := accts[x.ID]
+		if a == nil || a.claimed {
+			continue // already final, or a second completion of one job
 		}
-		if !ok {
-			continue
-		}
-		if err := charge(ctx, c, x.ID, a, x.Result.Charges, now, st); err != nil {
-			return nil, err
-		}
-		r := x.Result
-		_, err = c.Exec(ctx, `INSERT INTO netsmith_result
-			(job_id, body, provider, model, input_tokens, output_tokens, duration_ms, created_at,
-			 cache, cache_key, saved_input_tokens, saved_output_tokens, batch_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (job_id) DO NOTHING`,
-			x.ID, string(r.Body), r.Provider, r.Model, r.InputTokens, r.OutputTokens,
-			r.Duration.Milliseconds(), now.UnixMilli(), r.Cache, r.CacheKey, r.SavedInputTokens, r.SavedOutputTokens,
-			nullString(a.batchID))
-		if err != nil {
-			return nil, fmt.Errorf("store result of job %s: %w", x.ID, err)
-		}
+		a.claimed = true
 		done[i] = true
+		if err := release(ctx, c, x.ID, a, st); err != nil {
+			return nil, err
+		}
+		for k, ch := range x.Result.Charges {
+			charged = append(charged, ledgerEntry{jobID: x.ID, n: k, a: a, ch: ch})
+		}
+		stored = append(stored, i)
+	}
+	for _, ch := range chunks(len(charged)) {
+		if err := chargeMany(ctx, c, charged[ch[0]:ch[1]], now, st); err != nil {
+			return nil, err
+		}
+	}
+	for _, ch := range chunks(len(stored)) {
+		if err := storeResults(ctx, c, cs, stored[ch[0]:ch[1]], accts, now); err != nil {
+			return nil, err
+		}
 	}
 	return done, st.apply(ctx, c)
+}
+
+// chunks splits n rows into runs of powers of two, largest first, at most
+// maxChunk each: [0,32) [32,36) [36,37) for 37. Each statement shape (rows
+// per statement) is prepared once per connection and then reused, so a
+// few fixed shapes serve every group size.
+func chunks(n int) [][2]int {
+	var out [][2]int
+	for at := 0; at < n; {
+		size := maxChunk
+		for size > n-at {
+			size /= 2
+		}
+		out = append(out, [2]int{at, at + size})
+		at += size
+	}
+	return out
+}
+
+// maxChunk bounds the rows of one statement: 64 results of 13 values stay
+// far below both databases' limits on bound values.
+const maxChunk = 64
+
+// values returns n rows of width placeholders each, numbered from first:
+// "($2, $3), ($4, $5)" for n 2, width 2, first 2.
+func values(n, width, first int) string {
+	var b strings.Builder
+	for r := range n {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for k := range width {
+			if k > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(first + r*width + k))
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// finishMany marks the jobs of cs succeeded, in one statement, and notes in
+// accts the account of each job it moved (the others were already final).
+func finishMany(ctx context.Context, c Conn, cs []Completion, now time.Time, accts map[string]*account) error {
+	// The jobs come as a derived table of (jid, attempt, started); the
+	// casts give PostgreSQL the types a bare parameter lacks.
+	var from strings.Builder
+	args := []any{string(netcfg.StateSucceeded), now.UnixMilli()}
+	for i, x := range cs {
+		n := len(args)
+		if i > 0 {
+			from.WriteString(" UNION ALL ")
+		}
+		fmt.Fprintf(&from, "SELECT CAST($%d AS TEXT) AS jid, CAST($%d AS BIGINT) AS attempt, CAST($%d AS BIGINT) AS started", n+1, n+2, n+3)
+		args = append(args, x.ID, x.Attempt, millis(x.Started))
+	}
+	rows, err := c.Query(ctx, `UPDATE netsmith_job AS j SET state = $1, error = '',
+		finished_at = $2, updated_at = $2,
+		attempts = CASE WHEN attempts < v.attempt THEN v.attempt ELSE attempts END,
+		started_at = COALESCE(started_at, v.started)
+		FROM (`+from.String()+`) AS v
+		WHERE id = v.jid AND `+notFinal+`
+		RETURNING id, department, key_id, owner, COALESCE(batch_id, ''), reserved_nusd, holds_slot, created_at`, args...)
+	if err != nil {
+		return fmt.Errorf("mark %d jobs succeeded: %w", len(cs), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id            string
+			a             account
+			slot, created int64
+		)
+		if err := rows.Scan(&id, &a.department, &a.keyID, &a.owner, &a.batchID, &a.reserved, &slot, &created); err != nil {
+			return fmt.Errorf("mark %d jobs succeeded: %w", len(cs), err)
+		}
+		a.holdsSlot, a.created = slot != 0, time.UnixMilli(created)
+		accts[id] = &a
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("mark %d jobs succeeded: %w", len(cs), err)
+	}
+	return nil
+}
+
+// storeResults inserts the results of the completions cs[i] for i in idx.
+func storeResults(ctx context.Context, c Conn, cs []Completion, idx []int, accts map[string]*account, now time.Time) error {
+	const width = 13
+	args := make([]any, 0, len(idx)*width)
+	for _, i := range idx {
+		x, r := cs[i], cs[i].Result
+		args = append(args, x.ID, string(r.Body), r.Provider, r.Model, r.InputTokens, r.OutputTokens,
+			r.Duration.Milliseconds(), now.UnixMilli(), r.Cache, r.CacheKey, r.SavedInputTokens, r.SavedOutputTokens,
+			nullString(accts[x.ID].batchID))
+	}
+	_, err := c.Exec(ctx, `INSERT INTO netsmith_result
+		(job_id, body, provider, model, input_tokens, output_tokens, duration_ms, created_at,
+		 cache, cache_key, saved_input_tokens, saved_output_tokens, batch_id)
+		VALUES `+values(len(idx), width, 1)+` ON CONFLICT (job_id) DO NOTHING`, args...)
+	if err != nil {
+		return fmt.Errorf("store results of %d jobs: %w", len(idx), err)
+	}
+	return nil
 }
 
 // CountByState returns how many jobs are in each non-final state.

@@ -228,6 +228,7 @@ type account struct {
 	reserved                          int64
 	holdsSlot                         bool
 	created                           time.Time
+	claimed                           bool // CompleteMany: its completion is counted
 }
 
 // release gives back what job id still holds (its reservation, its key
@@ -376,6 +377,53 @@ func charge(ctx context.Context, c Conn, jobID string, a *account, charges []Cha
 		}
 	}
 	st.spend(a.department, spent, now)
+	return nil
+}
+
+// ledgerEntry is charge n of job jobID, made under account a.
+type ledgerEntry struct {
+	jobID string
+	n     int
+	a     *account
+	ch    Charge
+}
+
+// chargeMany is charge for many jobs' charges in one statement: the rows
+// that were new (not written by an earlier run of the same job) count as
+// spent.
+func chargeMany(ctx context.Context, c Conn, es []ledgerEntry, now time.Time, st settlement) error {
+	const width = 16
+	args := make([]any, 0, len(es)*width)
+	byID := make(map[string]*ledgerEntry, len(es))
+	for i := range es {
+		e := &es[i]
+		id := e.jobID + ":" + strconv.Itoa(e.n)
+		byID[id] = e
+		args = append(args, id, e.jobID, e.a.batchID, e.a.keyID, e.a.owner, e.a.department,
+			e.ch.Provider, e.ch.Model, e.ch.Kind, e.ch.InputTokens, e.ch.OutputTokens, e.ch.CacheWriteTokens,
+			e.ch.CacheReadTokens, e.ch.CostNUSD, e.ch.SavedNUSD, now.UnixMilli())
+	}
+	rows, err := c.Query(ctx, `INSERT INTO netsmith_ledger (id, job_id, batch_id, key_id, owner, department,
+		provider, model, kind, input_tokens, output_tokens, cache_write_tokens, cache_read_tokens,
+		cost_nusd, saved_nusd, created_at)
+		VALUES `+values(len(es), width, 1)+`
+		ON CONFLICT (id) DO NOTHING RETURNING id`, args...)
+	if err != nil {
+		return fmt.Errorf("ledger for %d charges: %w", len(es), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return fmt.Errorf("ledger for %d charges: %w", len(es), err)
+		}
+		if e := byID[id]; e != nil {
+			st.spend(e.a.department, e.ch.CostNUSD, now)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("ledger for %d charges: %w", len(es), err)
+	}
 	return nil
 }
 

@@ -924,6 +924,41 @@ func TestCompleteMany(t *testing.T) {
 			t.Errorf("%d ledger rows for the failed job, want 0", n)
 		}
 
+		// More jobs than one statement takes (chunks of 64, 4, 2 and 1),
+		// one of them twice: each completes once, with its own result and
+		// ledger row, and is charged once.
+		const many = 71
+		var cs []store.Completion
+		for i := range many {
+			id := fmt.Sprintf("m%02d", i)
+			insertJob(t, c, id, func(j *store.Job) { j.Department = "ops" })
+			cs = append(cs, store.Completion{ID: id, Attempt: 2, Started: noon, Result: charge(int64(i+1) * usd)})
+		}
+		cs = append(cs, store.Completion{ID: "m07", Attempt: 2, Started: noon, Result: charge(1000 * usd)})
+		done, err = store.CompleteMany(ctx, c, cs, finishedAt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, ok := range done {
+			if ok != (i < many) {
+				t.Fatalf("CompleteMany of %d: done[%d] = %v", len(cs), i, ok)
+			}
+		}
+		for _, id := range []string{"m00", "m07", "m63", "m64", "m70"} {
+			j, err := store.GetJob(ctx, c, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if j.State != netcfg.StateSucceeded || j.Attempts != 2 || j.Result == nil || string(j.Result.Body) != "{}" ||
+				!j.FinishedAt.Equal(finishedAt) || !j.StartedAt.Equal(noon) {
+				t.Errorf("job %s: %s, %d attempts, result %v, started %v, finished %v", id, j.State, j.Attempts, j.Result, j.StartedAt, j.FinishedAt)
+			}
+			if n := ledgerRows(t, c, id); n != 1 {
+				t.Errorf("job %s: %d ledger rows, want 1", id, n)
+			}
+		}
+		checkPeriod(t, c, "ops", "day", finishedAt, many*(many+1)/2*usd, 0) // 1 + 2 + … + 71
+
 		// Opposite orders at once.
 		inTx := openTx(t, url)
 		const pairs = 16
