@@ -259,7 +259,11 @@ func (s *Server) handleJobEvents(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-changed:
+		case final := <-changed:
+			if final != nil { // completed here: no need to read it back
+				j = final
+				continue
+			}
 		case <-poll.C:
 		}
 		if j, err = s.q.Get(ctx, id); err != nil {

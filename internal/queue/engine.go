@@ -513,10 +513,11 @@ func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArg
 		// Record the result even if the job's context ended meanwhile.
 		dbctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		if err := e.complete(dbctx, &completion{j: j, rj: rj, res: res}); err != nil {
+		c := &completion{j: j, rj: rj, res: res}
+		if err := e.complete(dbctx, c); err != nil {
 			return fmt.Errorf("complete job %s: %w", j.ID, err)
 		}
-		q.watch.notify(j.ID)
+		q.watch.notifyFinal(j.ID, c.final)
 		q.countFinal(j, netcfg.StateSucceeded)
 		if m != nil {
 			m.JobDuration.WithLabelValues(string(j.Kind)).Observe(time.Since(j.CreatedAt).Seconds())
@@ -577,6 +578,9 @@ type completion struct {
 	j   *store.Job
 	rj  *river.Job[jobArgs]
 	res *store.Result
+	// final is the job as committed (store.Completed), set when this
+	// completion made it succeed; nil if it was final already.
+	final *store.Job
 }
 
 // groupMax and groupWait bound a group commit: completions that arrive
@@ -617,10 +621,24 @@ func (e *riverEngine[TDriver, TTx]) commitGroup(ctx context.Context, group []*co
 		cs[i] = store.Completion{ID: c.j.ID, Attempt: c.rj.Attempt, Started: c.j.StartedAt, Result: c.res}
 	}
 	slices.SortFunc(cs, func(a, b store.Completion) int { return strings.Compare(a.ID, b.ID) })
-	return e.inTx(ctx, func(tx TTx) error {
-		_, err := store.CompleteMany(ctx, e.wrap(tx), cs, now)
+	var done []bool
+	err := e.inTx(ctx, func(tx TTx) (err error) {
+		done, err = store.CompleteMany(ctx, e.wrap(tx), cs, now)
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	byID := make(map[string]*completion, len(group))
+	for _, c := range group {
+		byID[c.j.ID] = c
+	}
+	for k, ok := range done {
+		if c := byID[cs[k].ID]; ok && c != nil {
+			c.final = store.Completed(c.j, cs[k], now)
+		}
+	}
+	return nil
 }
 
 // maintainWorker expires overdue jobs and reconciles orphans, on the leader.

@@ -432,9 +432,11 @@ func (q *Queue) alert(alerts []store.BudgetAlert) {
 }
 
 // Watch returns a channel that receives a value whenever this process
-// changes job id's state, and a function to stop watching. Other processes'
-// changes are not seen here; callers poll as well.
-func (q *Queue) Watch(id string) (<-chan struct{}, func()) { return q.watch.add(id) }
+// changes job id's state, and a function to stop watching. The value is
+// the job itself when this process just completed it (as GetJob would read
+// it), else nil: read the job. Other processes' changes are not seen here;
+// callers poll as well.
+func (q *Queue) Watch(id string) (<-chan *store.Job, func()) { return q.watch.add(id) }
 
 // countFinal counts job j's move to final state s: in the metrics, and out
 // of its department's cached backlog.
@@ -453,16 +455,16 @@ func (q *Queue) countFinal(j *store.Job, s netcfg.JobState) {
 // watchers fans out local job-change signals.
 type watchers struct {
 	mu   sync.Mutex
-	byID map[string]map[chan struct{}]struct{}
+	byID map[string]map[chan *store.Job]struct{}
 }
 
-func newWatchers() *watchers { return &watchers{byID: map[string]map[chan struct{}]struct{}{}} }
+func newWatchers() *watchers { return &watchers{byID: map[string]map[chan *store.Job]struct{}{}} }
 
-func (w *watchers) add(id string) (<-chan struct{}, func()) {
-	ch := make(chan struct{}, 1)
+func (w *watchers) add(id string) (<-chan *store.Job, func()) {
+	ch := make(chan *store.Job, 1)
 	w.mu.Lock()
 	if w.byID[id] == nil {
-		w.byID[id] = map[chan struct{}]struct{}{}
+		w.byID[id] = map[chan *store.Job]struct{}{}
 	}
 	w.byID[id][ch] = struct{}{}
 	w.mu.Unlock()
@@ -476,13 +478,28 @@ func (w *watchers) add(id string) (<-chan struct{}, func()) {
 	}
 }
 
-func (w *watchers) notify(id string) {
+// notify signals job id's watchers that it changed.
+func (w *watchers) notify(id string) { w.notifyFinal(id, nil) }
+
+// notifyFinal signals job id's watchers, handing them final (nil: they
+// read the job). A final job replaces a signal not yet taken; a plain
+// signal never replaces one.
+func (w *watchers) notifyFinal(id string, final *store.Job) {
 	w.mu.Lock()
+	defer w.mu.Unlock()
 	for ch := range w.byID[id] {
 		select {
-		case ch <- struct{}{}:
+		case ch <- final:
+			continue
 		default:
 		}
+		if final == nil {
+			continue
+		}
+		select { // full: take the pending signal out (unless the watcher just did)
+		case <-ch:
+		default:
+		}
+		ch <- final // the one sender, under w.mu: there is room now
 	}
-	w.mu.Unlock()
 }

@@ -266,6 +266,33 @@ type Completion struct {
 	Result  *Result
 }
 
+// Completed returns job j as GetJob reads it after CompleteMany completed
+// it with c at now (reported done): succeeded, its times and result at the
+// precision the database keeps. The process that completed a job hands it
+// to its local watchers with this instead of their reading it back.
+func Completed(j *Job, c Completion, now time.Time) *Job {
+	ms := func(t time.Time) time.Time {
+		if t.IsZero() {
+			return t
+		}
+		return time.UnixMilli(t.UnixMilli()).UTC()
+	}
+	f := *j
+	f.State, f.Error = netcfg.StateSucceeded, ""
+	f.Attempts = max(f.Attempts, c.Attempt)
+	if f.StartedAt.IsZero() {
+		f.StartedAt = c.Started
+	}
+	f.StartedAt, f.CreatedAt, f.ExpiresAt = ms(f.StartedAt), ms(f.CreatedAt), ms(f.ExpiresAt)
+	f.FinishedAt, f.UpdatedAt = ms(now), ms(now)
+	f.ReservedNUSD, f.HoldsSlot = 0, false // GetJob does not read them
+	r := *c.Result
+	r.Duration = r.Duration.Truncate(time.Millisecond)
+	r.CreatedAt, r.Charges = ms(now), nil
+	f.Result = &r
+	return &f
+}
+
 // CompleteMany is Complete for several jobs in one transaction. It reports
 // which of them it completed (the others were already final). The rows the
 // jobs share (a department's spend, a key's slots) are updated once at the

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -163,6 +164,7 @@ func Run(t *testing.T, newURL func(testing.TB) string) {
 		{"FinishedJobNotRunAgain", testFinishedNotRerun},
 		{"BacklogCountsFinishedJobsOut", testBacklogPriority},
 		{"GateBoundsWorkNotWaits", testGate},
+		{"WatchHandsOverCompletedJob", testWatchFinal},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -814,5 +816,39 @@ func testGate(t *testing.T, url string) {
 	}
 	if in := inside.most.Load(); in <= 2 {
 		t.Errorf("at most %d jobs inside Work at once: waiting on the upstream kept the others out", in)
+	}
+}
+
+// testWatchFinal: a watcher of a job this process completes is handed the
+// job as GetJob reads it, and need not read it back.
+func testWatchFinal(t *testing.T, url string) {
+	h := Open(t, url, queue.Config{Workers: 1})
+	release := make(chan struct{})
+	h.Behave = func(ctx context.Context, j *store.Job, call int) (*store.Result, error) {
+		<-release
+		r := okResult()
+		r.Duration = 1234567 * time.Microsecond // kept to the millisecond
+		r.Charges = []store.Charge{{Kind: store.ChargeCall, Provider: "sim", Model: "m", CostNUSD: 5}}
+		return r, nil
+	}
+	j := enqueue(t, h.Q, NewJob("", "watched"))
+	changed, stop := h.Q.Watch(j.ID)
+	defer stop()
+	close(release)
+	timeout := time.After(20 * time.Second)
+	var final *store.Job
+	for final == nil {
+		select {
+		case final = <-changed:
+		case <-timeout:
+			t.Fatal("no completed job handed to the watcher")
+		}
+	}
+	got, err := h.Q.Get(context.Background(), j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(final, got) {
+		t.Fatalf("handed over:\n%+v\n%+v\nread back:\n%+v\n%+v", final, final.Result, got, got.Result)
 	}
 }
