@@ -169,7 +169,8 @@ func (c *Client) Wait(ctx context.Context, id string, onChange func(*JobView)) (
 	}
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	// Most events are small; one with a large config grows the buffer.
+	sc.Buffer(make([]byte, 4<<10), 16<<20)
 	var last *JobView
 	for sc.Scan() {
 		data, ok := strings.CutPrefix(sc.Text(), "data: ")
