@@ -192,43 +192,44 @@ func (e *riverEngine[TDriver, TTx]) enqueue(ctx context.Context, j *store.Job, b
 // than one are SQLite's, where one transaction writes at a time, so the
 // order of the rows they share does not matter.
 func (e *riverEngine[TDriver, TTx]) insertGroup(ctx context.Context, subs []*submission) error {
-	return e.inTx(ctx, func(tx TTx) error {
-		for _, sub := range subs {
-			if err := e.insertOne(ctx, tx, sub); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return e.inTx(ctx, func(tx TTx) error { return e.insertMany(ctx, tx, subs) })
 }
 
-// insertOne stores one submission in tx: its holds, its River row and our
-// row (which names the River row). A duplicate idempotency key returns
-// errDuplicate carrying the earlier job; the caller rolls back.
-func (e *riverEngine[TDriver, TTx]) insertOne(ctx context.Context, tx TTx, sub *submission) error {
-	c, j := e.wrap(tx), sub.j
-	j.ReservedNUSD, sub.existing, sub.alerts = sub.reserve, nil, nil // a retry after a failed group starts over
-	// Holds first: when no budget applies the job must carry no
-	// reservation. A duplicate rolls them back with everything else.
-	reserved, alerts, err := store.TakeHolds(ctx, c, holdsOf([]*store.Job{j}), j.CreatedAt)
+// insertMany stores submissions in tx: each one's holds, then all their
+// River rows in one statement, then our rows (which name the River rows).
+// A duplicate idempotency key returns errDuplicate carrying the earlier
+// job; the caller rolls back.
+func (e *riverEngine[TDriver, TTx]) insertMany(ctx context.Context, tx TTx, subs []*submission) error {
+	c := e.wrap(tx)
+	params := make([]river.InsertManyParams, len(subs))
+	for i, sub := range subs {
+		j := sub.j
+		j.ReservedNUSD, sub.existing, sub.alerts = sub.reserve, nil, nil // a retry after a failed group starts over
+		// Holds first: when no budget applies the job must carry no
+		// reservation. A duplicate rolls them back with everything else.
+		reserved, alerts, err := store.TakeHolds(ctx, c, holdsOf([]*store.Job{j}), j.CreatedAt)
+		if err != nil {
+			return err
+		}
+		if !reserved {
+			j.ReservedNUSD = 0
+		}
+		sub.alerts = alerts
+		params[i] = river.InsertManyParams{Args: jobArgs{JobID: j.ID},
+			InsertOpts: &river.InsertOpts{MaxAttempts: j.MaxAttempts, Priority: fairPriority(sub.backlog, false)}}
+	}
+	res, err := e.client.InsertManyTx(ctx, tx, params)
 	if err != nil {
-		return err
+		return fmt.Errorf("insert queue rows: %w", err)
 	}
-	if !reserved {
-		j.ReservedNUSD = 0
+	for i, sub := range subs {
+		sub.j.RiverJobID = res[i].Job.ID
+		prev, err := store.InsertJob(ctx, c, sub.j)
+		if prev != nil || err != nil {
+			sub.existing, sub.alerts = prev, nil
+			return errDuplicate{err}
+		}
 	}
-	res, err := e.client.InsertTx(ctx, tx, jobArgs{JobID: j.ID},
-		&river.InsertOpts{MaxAttempts: j.MaxAttempts, Priority: fairPriority(sub.backlog, false)})
-	if err != nil {
-		return fmt.Errorf("insert queue row: %w", err)
-	}
-	j.RiverJobID = res.Job.ID
-	prev, err := store.InsertJob(ctx, c, j)
-	if prev != nil || err != nil {
-		sub.existing = prev
-		return errDuplicate{err}
-	}
-	sub.alerts = alerts
 	return nil
 }
 
