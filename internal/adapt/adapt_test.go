@@ -106,12 +106,16 @@ func TestGateHoldsLimit(t *testing.T) {
 		now.Add(-1)
 		g.Release()
 	}
-	for range 40 {
-		wg.Add(1)
-		go work()
+	runAll := func(n int) int64 {
+		peak.Store(0)
+		for range n {
+			wg.Add(1)
+			go work()
+		}
+		wg.Wait()
+		return peak.Load()
 	}
-	wg.Wait()
-	if p := peak.Load(); p != 4 {
+	if p := runAll(40); p != 4 {
 		t.Fatalf("%d at work at once, want the limit 4", p)
 	}
 	// Lowered to Min (1): new work goes one at a time.
@@ -122,13 +126,7 @@ func TestGateHoldsLimit(t *testing.T) {
 	if g.Limit() != 1 {
 		t.Fatalf("limit %d, want 1", g.Limit())
 	}
-	peak.Store(0)
-	for range 20 {
-		wg.Add(1)
-		go work()
-	}
-	wg.Wait()
-	if p := peak.Load(); p != 1 {
+	if p := runAll(20); p != 1 {
 		t.Fatalf("%d at work at once, want 1", p)
 	}
 }

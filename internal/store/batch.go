@@ -43,28 +43,17 @@ func InsertJobs(ctx context.Context, c Conn, jobs []*Job) error {
 	const cols = 17
 	for start := 0; start < len(jobs); start += jobsPerInsert {
 		chunk := jobs[start:min(start+jobsPerInsert, len(jobs))]
-		var sb strings.Builder
-		sb.WriteString(`INSERT INTO netsmith_job (id, kind, state, department, owner, request_hash, request,
-			river_job_id, batch_id, max_attempts, created_at, expires_at, updated_at, key_id, reserved_nusd, holds_slot, intent_key) VALUES `)
 		args := make([]any, 0, len(chunk)*cols)
-		for i, j := range chunk {
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			sb.WriteString("(")
-			for k := range cols {
-				if k > 0 {
-					sb.WriteString(", ")
-				}
-				fmt.Fprintf(&sb, "$%d", i*cols+k+1)
-			}
-			sb.WriteString(")")
+		for _, j := range chunk {
 			created := j.CreatedAt.UnixMilli()
 			args = append(args, j.ID, string(j.Kind), string(netcfg.StateQueued), j.Department, j.Owner, j.RequestHash,
 				string(j.Request), j.RiverJobID, nullString(j.BatchID), j.MaxAttempts, created, millis(j.ExpiresAt), created,
 				j.KeyID, j.ReservedNUSD, boolInt(j.HoldsSlot), nullString(j.IntentKey))
 		}
-		if _, err := c.Exec(ctx, sb.String(), args...); err != nil {
+		query := `INSERT INTO netsmith_job (id, kind, state, department, owner, request_hash, request,
+			river_job_id, batch_id, max_attempts, created_at, expires_at, updated_at, key_id, reserved_nusd, holds_slot, intent_key)
+			VALUES ` + values(len(chunk), cols, 1)
+		if _, err := c.Exec(ctx, query, args...); err != nil {
 			return fmt.Errorf("insert jobs %d–%d: %w", start, start+len(chunk)-1, err)
 		}
 	}
