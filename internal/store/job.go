@@ -296,31 +296,29 @@ func Completed(j *Job, c Completion, now time.Time) *Job {
 // CompleteMany is Complete for several jobs in one transaction. It reports
 // which of them it completed (the others were already final). The rows the
 // jobs share (a department's spend, a key's slots) are updated once at the
-// end, in a fixed order (see settlement). The jobs' own rows are written
-// many per statement (see chunks): one UPDATE of the jobs, one INSERT of
-// their ledger rows and one of their results per chunk, where one job at a
-// time took three statements (a round trip and an executor start each).
+// end, in a fixed order (see settlement). The jobs' ledger rows and results
+// are written many per statement (see chunks), where each job took a
+// statement for each (a round trip and an executor start each).
 func CompleteMany(ctx context.Context, c Conn, cs []Completion, now time.Time) ([]bool, error) {
 	st := newSettlement()
 	done := make([]bool, len(cs))
 	accts := make(map[string]*account, len(cs))
-	for _, ch := range chunks(len(cs)) {
-		if err := finishMany(ctx, c, cs[ch[0]:ch[1]], now, accts); err != nil {
-			return nil, err
-		}
-	}
 	var charged []ledgerEntry
 	var stored []int
 	for i, x := range cs {
-		a := accts[x.ID]
-		if a == nil || a.claimed {
-			continue // already final, or a second completion of one job
-		}
-		a.claimed = true
-		done[i] = true
-		if err := release(ctx, c, x.ID, a, st); err != nil {
+		// One job per UPDATE, in the caller's order: on PostgreSQL a
+		// multi-row UPDATE … FROM (derived rows) missed jobs now and then
+		// when it raced a sweep on the same rows (they stayed open while
+		// their workers reported them done; queuetest SweepRacesWorkers),
+		// and it locks rows in its plan's order, not the caller's.
+		ok, a, err := markState(ctx, c, x.ID, netcfg.StateSucceeded, "", x.Attempt, x.Started, now, st)
+		if err != nil {
 			return nil, err
 		}
+		if !ok {
+			continue // already final, or completed earlier in this call
+		}
+		done[i], accts[x.ID] = true, a
 		for k, ch := range x.Result.Charges {
 			charged = append(charged, ledgerEntry{jobID: x.ID, n: k, a: a, ch: ch})
 		}
@@ -379,50 +377,6 @@ func values(n, width, first int) string {
 		b.WriteByte(')')
 	}
 	return b.String()
-}
-
-// finishMany marks the jobs of cs succeeded, in one statement, and notes in
-// accts the account of each job it moved (the others were already final).
-func finishMany(ctx context.Context, c Conn, cs []Completion, now time.Time, accts map[string]*account) error {
-	// The jobs come as a derived table of (jid, attempt, started); the
-	// casts give PostgreSQL the types a bare parameter lacks.
-	var from strings.Builder
-	args := []any{string(netcfg.StateSucceeded), now.UnixMilli()}
-	for i, x := range cs {
-		n := len(args)
-		if i > 0 {
-			from.WriteString(" UNION ALL ")
-		}
-		fmt.Fprintf(&from, "SELECT CAST($%d AS TEXT) AS jid, CAST($%d AS BIGINT) AS attempt, CAST($%d AS BIGINT) AS started", n+1, n+2, n+3)
-		args = append(args, x.ID, x.Attempt, millis(x.Started))
-	}
-	rows, err := c.Query(ctx, `UPDATE netsmith_job AS j SET state = $1, error = '',
-		finished_at = $2, updated_at = $2,
-		attempts = CASE WHEN attempts < v.attempt THEN v.attempt ELSE attempts END,
-		started_at = COALESCE(started_at, v.started)
-		FROM (`+from.String()+`) AS v
-		WHERE id = v.jid AND `+notFinal+`
-		RETURNING id, department, key_id, owner, COALESCE(batch_id, ''), reserved_nusd, holds_slot, created_at`, args...)
-	if err != nil {
-		return fmt.Errorf("mark %d jobs succeeded: %w", len(cs), err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			id            string
-			a             account
-			slot, created int64
-		)
-		if err := rows.Scan(&id, &a.department, &a.keyID, &a.owner, &a.batchID, &a.reserved, &slot, &created); err != nil {
-			return fmt.Errorf("mark %d jobs succeeded: %w", len(cs), err)
-		}
-		a.holdsSlot, a.created = slot != 0, time.UnixMilli(created)
-		accts[id] = &a
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("mark %d jobs succeeded: %w", len(cs), err)
-	}
-	return nil
 }
 
 // storeResults inserts the results of the completions cs[i] for i in idx.

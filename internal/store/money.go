@@ -228,7 +228,6 @@ type account struct {
 	reserved                          int64
 	holdsSlot                         bool
 	created                           time.Time
-	claimed                           bool // CompleteMany: its completion is counted
 }
 
 // release gives back what job id still holds (its reservation, its key

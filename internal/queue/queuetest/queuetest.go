@@ -514,7 +514,7 @@ func testSweep(t *testing.T, url string) {
 			continue
 		}
 		if got.State != netcfg.StateSucceeded || got.Result == nil {
-			t.Fatalf("job %s: %s", j.ID, got.State)
+			t.Fatalf("job %s: %s: %s", j.ID, got.State, got.Error)
 		}
 		by := "sweep"
 		if h.CallsOf(j.ID) > 0 {
@@ -563,7 +563,7 @@ func testSweepRace(t *testing.T, url string) {
 	for _, j := range jobs {
 		got := WaitState(t, h.Q, j.ID, 60*time.Second)
 		if got.State != netcfg.StateSucceeded || got.Result == nil {
-			t.Fatalf("job %s: %s", j.ID, got.State)
+			t.Fatalf("job %s: %s: %s", j.ID, got.State, got.Error)
 		}
 		by := "sweep"
 		if h.CallsOf(j.ID) > 0 {
