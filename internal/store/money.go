@@ -354,31 +354,6 @@ type Charge struct {
 	SavedNUSD int64
 }
 
-// charge writes a job's ledger rows and notes their cost in st, for its
-// department's spend, in the job's completion transaction. Ledger ids are
-// the job id and call number, so a second completion charges nothing.
-func charge(ctx context.Context, c Conn, jobID string, a *account, charges []Charge, now time.Time, st settlement) error {
-	var spent int64
-	for i, ch := range charges {
-		n, err := c.Exec(ctx, `INSERT INTO netsmith_ledger (id, job_id, batch_id, key_id, owner, department,
-			provider, model, kind, input_tokens, output_tokens, cache_write_tokens, cache_read_tokens,
-			cost_nusd, saved_nusd, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-			ON CONFLICT (id) DO NOTHING`,
-			jobID+":"+strconv.Itoa(i), jobID, a.batchID, a.keyID, a.owner, a.department,
-			ch.Provider, ch.Model, ch.Kind, ch.InputTokens, ch.OutputTokens, ch.CacheWriteTokens,
-			ch.CacheReadTokens, ch.CostNUSD, ch.SavedNUSD, now.UnixMilli())
-		if err != nil {
-			return fmt.Errorf("ledger for job %s: %w", jobID, err)
-		}
-		if n == 1 {
-			spent += ch.CostNUSD
-		}
-	}
-	st.spend(a.department, spent, now)
-	return nil
-}
-
 // ledgerEntry is charge n of job jobID, made under account a.
 type ledgerEntry struct {
 	jobID string
@@ -387,9 +362,11 @@ type ledgerEntry struct {
 	ch    Charge
 }
 
-// chargeMany is charge for many jobs' charges in one statement: the rows
-// that were new (not written by an earlier run of the same job) count as
-// spent.
+// chargeMany writes ledger rows, many jobs' charges in one statement, and
+// notes in st the cost of the rows that were new, for their departments'
+// spend. Ledger ids are the job id and the charge's number, so a second
+// completion of a job (or an economy batch's second settlement) charges
+// nothing.
 func chargeMany(ctx context.Context, c Conn, es []ledgerEntry, now time.Time, st settlement) error {
 	const width = 16
 	args := make([]any, 0, len(es)*width)
@@ -437,8 +414,15 @@ func AddSpend(ctx context.Context, c Conn, department string, nusd int64, now ti
 // Message Batch) under id, once, and adds them to the department's spend.
 func InsertLedger(ctx context.Context, c Conn, id, batchID, department string, charges []Charge, now time.Time) error {
 	st := newSettlement()
-	if err := charge(ctx, c, id, &account{department: department, batchID: batchID}, charges, now, st); err != nil {
-		return err
+	a := &account{department: department, batchID: batchID}
+	es := make([]ledgerEntry, len(charges))
+	for k, ch := range charges {
+		es[k] = ledgerEntry{jobID: id, n: k, a: a, ch: ch}
+	}
+	for _, ch := range chunks(len(es)) {
+		if err := chargeMany(ctx, c, es[ch[0]:ch[1]], now, st); err != nil {
+			return err
+		}
 	}
 	return st.apply(ctx, c)
 }
