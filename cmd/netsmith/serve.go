@@ -267,8 +267,14 @@ type engine struct {
 	gate    *adapt.Gate // nil unless --role all with --api-latency-target
 }
 
-// observeAPI tells the gate, if any, how long an interactive request took.
-func (e *engine) observeAPI(d time.Duration) { e.gate.Observe(d) }
+// latencyFunc is what the API tells of its requests' latency: the gate's
+// Observe, or nil (nothing to tell) without a gate.
+func (e *engine) latencyFunc() func(time.Duration) {
+	if e.gate == nil {
+		return nil
+	}
+	return e.gate.Observe
+}
 
 // loadPrices reads the price table and checks every model this process
 // calls has a price: an unknown model is a start-up error, never cost 0.
@@ -487,7 +493,7 @@ func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server
 	}
 	api := httpapi.NewServer(httpapi.Config{MaxBody: cfg.MaxBody, MaxQueue: cfg.MaxQueue, Provider: cfg.Provider, Economy: eng.economy},
 		httpapi.Deps{Queue: eng.q, Cache: eng.cache, Metrics: eng.metrics, Registry: eng.reg, Logger: logger,
-			TemplateMeta: eng.svc.TemplateMeta, Estimate: eng.estimate, LatencyFunc: eng.observeAPI})
+			TemplateMeta: eng.svc.TemplateMeta, Estimate: eng.estimate, LatencyFunc: eng.latencyFunc()})
 	var handler http.Handler = api
 	if cfg.Role == "worker" {
 		handler = api.OpsHandler()
