@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -66,12 +67,12 @@ type riverEngine[TDriver riverdriver.Driver[TTx], TTx any] struct {
 	// statements are round trips and one connection at a time would bound
 	// the throughput.
 	committers int
-	// groupSubmits commits single submissions in groups (SQLite). On
-	// PostgreSQL each has a transaction of its own: its statements then
-	// wait for no one else's, and the WAL flush already serves many
-	// commits at once. Grouped there (by one committer), s6's submit p50
-	// went from 3.8 to 13.4 ms and its p99 from 47.5 to 104 ms
-	// (BENCHMARKS.md, scenario 6).
+	// groupSubmits commits single submissions in groups, committers
+	// groups at a time. A group is what arrived while the committer was
+	// busy, with no waiting, so a submission alone commits at once; under
+	// load one commit, and one River insert, serves many. On PostgreSQL
+	// one committer was too few (s6's p50 went from 3.8 to 13.4 ms);
+	// with four, s1 ran ×1.16–1.19 faster (BENCHMARKS.md).
 	groupSubmits bool
 
 	submits     *groupCommitter[*submission] // group commit of single submissions, when groupSubmits
@@ -118,7 +119,7 @@ func newRiverEngine[TDriver riverdriver.Driver[TTx], TTx any](q *Queue, driver T
 	}
 	e.client = client
 	if e.groupSubmits {
-		e.submits = newGroupCommitter(1, submitGroupMax, 0, e.insertGroup)
+		e.submits = newGroupCommitter(e.committers, submitGroupMax, 0, e.insertGroup)
 	}
 	return e, nil
 }
@@ -188,10 +189,16 @@ func (e *riverEngine[TDriver, TTx]) enqueue(ctx context.Context, j *store.Job, b
 }
 
 // insertGroup stores submissions in one transaction. Any error fails them
-// all (the group committer then stores each on its own). Groups of more
-// than one are SQLite's, where one transaction writes at a time, so the
-// order of the rows they share does not matter.
+// all (the group committer then stores each on its own). On PostgreSQL
+// several groups commit at once: each takes the rows they may share (a
+// department's budget usage, a key's slots, an idempotency key) in one
+// order, so that two groups never wait on each other in a cycle.
 func (e *riverEngine[TDriver, TTx]) insertGroup(ctx context.Context, subs []*submission) error {
+	slices.SortStableFunc(subs, func(a, b *submission) int {
+		return cmp.Or(strings.Compare(a.j.Department, b.j.Department),
+			strings.Compare(a.j.KeyID, b.j.KeyID),
+			strings.Compare(a.j.IdempotencyKey, b.j.IdempotencyKey))
+	})
 	return e.inTx(ctx, func(tx TTx) error { return e.insertMany(ctx, tx, subs) })
 }
 

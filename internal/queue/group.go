@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"netsmith/internal/store"
@@ -27,6 +28,8 @@ type groupCommitter[T any] struct {
 	max    int
 	wait   time.Duration
 	commit func(ctx context.Context, group []T) error
+	// splits counts groups that failed and were committed one by one.
+	splits atomic.Int64
 }
 
 type groupItem[T any] struct {
@@ -96,6 +99,7 @@ func (g *groupCommitter[T]) run() {
 		if err != nil && len(group) > 1 {
 			// One bad write fails the group: commit each on its own so
 			// that the others land and the bad one gets its own error.
+			g.splits.Add(1)
 			for _, it := range group {
 				it.done <- g.commitOne(it)
 			}

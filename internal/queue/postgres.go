@@ -51,7 +51,8 @@ func openPostgres(ctx context.Context, u string, q *Queue) (engine, error) {
 		rollback: func(ctx context.Context, tx pgx.Tx) error { return tx.Rollback(ctx) },
 		wrap:     func(tx pgx.Tx) store.Conn { return store.PGX(tx) },
 		// Four completion groups at a time, within a quarter of the pool.
-		committers: max(1, min(4, int(pc.MaxConns)/4)),
+		committers:   max(1, min(4, int(pc.MaxConns)/4)),
+		groupSubmits: true,
 		lock: func(ctx context.Context, fn func() error) error {
 			c, err := pool.Acquire(ctx)
 			if err != nil {
