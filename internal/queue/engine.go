@@ -229,8 +229,22 @@ func (e *riverEngine[TDriver, TTx]) insertMany(ctx context.Context, tx TTx, subs
 	if err != nil {
 		return fmt.Errorf("insert queue rows: %w", err)
 	}
+	// Rows without an idempotency key cannot conflict: they go in
+	// multi-row INSERTs. The others may find an earlier job, one by one.
+	plain := make([]*store.Job, 0, len(subs))
 	for i, sub := range subs {
 		sub.j.RiverJobID = res[i].Job.ID
+		if sub.j.IdempotencyKey == "" {
+			plain = append(plain, sub.j)
+		}
+	}
+	if err := store.InsertJobs(ctx, c, plain); err != nil {
+		return err
+	}
+	for _, sub := range subs {
+		if sub.j.IdempotencyKey == "" {
+			continue
+		}
 		prev, err := store.InsertJob(ctx, c, sub.j)
 		if prev != nil || err != nil {
 			sub.existing, sub.alerts = prev, nil

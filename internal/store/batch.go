@@ -38,7 +38,7 @@ func InsertBatch(ctx context.Context, c Conn, b *Batch) error {
 const jobsPerInsert = 25
 
 // InsertJobs inserts queued jobs that carry no idempotency key (a batch's
-// devices) with multi-row INSERTs.
+// devices, a group of single submissions) with multi-row INSERTs.
 func InsertJobs(ctx context.Context, c Conn, jobs []*Job) error {
 	const cols = 17
 	for start := 0; start < len(jobs); start += jobsPerInsert {
