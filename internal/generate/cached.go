@@ -188,14 +188,14 @@ func (s *Service) fillTemplate(ctx context.Context, req *netcfg.JobRequest, exam
 		}
 		usage = usage.Add(resp.Usage)
 		body := prompt.ExtractBlock(resp.Text)
-		problems = s.checkTemplate(ctx, body, example, d.Platform)
+		var t *render.Template
+		t, problems = s.checkTemplate(ctx, body, example, d.Platform)
 		if len(problems) > 0 && try == templateTries-1 && onlyLint(problems) {
 			// The model kept the risky lines after being told: use the
 			// template, and every config from it carries its findings.
 			problems = nil
 		}
 		if len(problems) == 0 {
-			t, _ := render.Parse("intent", body)
 			return &cache.Entry{Body: body, Template: t, Provider: resp.Provider, Model: resp.Model,
 				InputTokens: usage.InputTokens, OutputTokens: usage.OutputTokens}, nil
 		}
@@ -225,14 +225,15 @@ func onlyLint(problems []string) bool {
 	return true
 }
 
-// checkTemplate returns what is wrong with a candidate template, or nothing:
-// it must parse, only variable lines may change between two synthetic
-// variable sets, it must render with the example values, and that render
-// must have no lint finding at high or above.
-func (s *Service) checkTemplate(ctx context.Context, body string, example map[string]any, p netcfg.Platform) []string {
+// checkTemplate returns the parsed template and what is wrong with it, or
+// nothing: it must parse, only variable lines may change between two
+// synthetic variable sets, it must render with the example values, and
+// that render must have no lint finding at high or above. The template is
+// nil when the body does not parse.
+func (s *Service) checkTemplate(ctx context.Context, body string, example map[string]any, p netcfg.Platform) (*render.Template, []string) {
 	t, err := render.Parse("intent", body)
 	if err != nil {
-		return []string{err.Error()}
+		return nil, []string{err.Error()}
 	}
 	// The example values are what a model would copy into a template by
 	// mistake, so one of the two sets is the example itself.
@@ -244,14 +245,12 @@ func (s *Service) checkTemplate(ctx context.Context, body string, example map[st
 		if len(fb) == 0 && err != nil {
 			fb = []string{err.Error()}
 		}
-		return fb
+		return t, fb
 	}
-	out, err := t.Render(ctx, a)
-	if err != nil {
-		return []string{"render with the example values: " + err.Error()}
-	}
+	// Set a is the example values.
+	out := rep.RenderA
 	if s.cfg.Linter == nil {
-		return nil
+		return t, nil
 	}
 	var problems []string
 	for _, f := range s.lintMemo(p, out) {
@@ -259,7 +258,7 @@ func (s *Service) checkTemplate(ctx context.Context, body string, example map[st
 			problems = append(problems, fmt.Sprintf("%sline %d: %s (%s, %s)", lintProblem, f.Line, f.Message, f.Rule, f.Severity))
 		}
 	}
-	return problems
+	return t, problems
 }
 
 // fallback makes one per-device call for a device whose intent has no

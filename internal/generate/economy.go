@@ -12,7 +12,6 @@ import (
 	"netsmith/internal/llm"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/prompt"
-	"netsmith/internal/render"
 	"netsmith/internal/store"
 )
 
@@ -203,12 +202,9 @@ func (e *Economy) store(ctx context.Context, owner string, r llm.BatchResult, in
 	resp := r.Response
 	s.observe(s.cfg.Model, resp, nil)
 	body := prompt.ExtractBlock(resp.Text)
-	if problems := s.checkTemplate(ctx, body, in.example, in.req.Device.Platform); len(problems) > 0 {
+	if _, problems := s.checkTemplate(ctx, body, in.example, in.req.Device.Platform); len(problems) > 0 {
 		// The normal path asks again, with these problems.
 		return false, fmt.Sprintf("%d problem(s): %s", len(problems), problems[0]), nil
-	}
-	if _, err := render.Parse("intent", body); err != nil {
-		return false, err.Error(), nil
 	}
 	ttl := e.cfg.TTL
 	if in.req.CacheTTL > 0 { // a fleet gives every device of an intent the same

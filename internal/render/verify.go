@@ -55,6 +55,8 @@ type Report struct {
 	ConstantLines  int      // lines of render a that render b has too
 	Unused         []string // variables (leaf paths) whose value render b does not show
 	Findings       []Finding
+	// RenderA is the render with set a, once both sets rendered.
+	RenderA string
 }
 
 // Errors returns the findings that refuse the template.
@@ -138,6 +140,7 @@ func Verify(ctx context.Context, t *Template, a, b map[string]any) (*Report, err
 		r.add(Finding{Severity: SeverityError, Msg: "render with set b: " + err.Error()})
 		return r, fmt.Errorf("%w: render with set b: %w", ErrNotVerified, err)
 	}
+	r.RenderA = outA
 
 	la, lb := leaves(a), leaves(b)
 	same := map[string]bool{}

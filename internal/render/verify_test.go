@@ -86,6 +86,9 @@ func TestVerifyPasses(t *testing.T) {
 			if len(r.Unused) > 0 {
 				t.Errorf("%s, seed %d: Unused = %v, want none", tt.name, seed, r.Unused)
 			}
+			if want, err := tm.Render(t.Context(), tt.vars); err != nil || r.RenderA != want {
+				t.Errorf("%s, seed %d: RenderA is not the render with set a (%v)", tt.name, seed, err)
+			}
 		}
 	}
 }
