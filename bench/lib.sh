@@ -37,10 +37,11 @@ build() {
 	echo "built $BUILD_REV" >&2
 }
 
-# start_fake ARGS…: starts fake-anthropic, sets FAKE_URL.
+# start_fake ARGS…: starts fake-anthropic, sets FAKE_URL and FAKE_PID.
 start_fake() {
 	"$BIN" fake-anthropic --listen 127.0.0.1:0 --log-level warn "$@" >"$WORK/fake.url" 2>"$WORK/fake.log" &
 	PIDS+=($!)
+	FAKE_PID=$!
 	for _ in $(seq 1 100); do
 		FAKE_URL=$(head -n1 "$WORK/fake.url" 2>/dev/null || true)
 		[ -n "$FAKE_URL" ] && return 0

@@ -28,9 +28,15 @@ import (
 // est's answer against their department's budget.
 func newMoneyServer(t *testing.T, cfg httpapi.Config, workers int, est func(*netcfg.JobRequest) int64) (*httptest.Server, *queue.Queue) {
 	t.Helper()
+	return newServerOn(t, dbtest.SQLite(t), cfg, workers, est)
+}
+
+// newServerOn is newMoneyServer on the database at url.
+func newServerOn(t *testing.T, url string, cfg httpapi.Config, workers int, est func(*netcfg.JobRequest) int64) (*httptest.Server, *queue.Queue) {
+	t.Helper()
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
-	q, err := queue.Open(t.Context(), dbtest.SQLite(t), queue.Config{
+	q, err := queue.Open(t.Context(), url, queue.Config{
 		Workers: workers, DepthTTL: time.Nanosecond, PollInterval: 50 * time.Millisecond, Metrics: m,
 		Work: func(ctx context.Context, j *store.Job) (*store.Result, error) {
 			return &store.Result{Body: []byte(`{"kind":"generate","config":"hostname x\n","provider":"test","model":"m","tokens":{"input":1,"output":2,"total":3}}`)}, nil

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -225,8 +224,8 @@ func (s *Server) handleJobEvents(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	// Watch before the first read: a change made after it is signalled, one
 	// made before it is in what the read returns. Watching after the read
-	// lost a job finished in between until the next poll, which with 15,000
-	// open streams comes 75 s later (see eventPoll).
+	// lost a job finished in between until the next poll. Changes made by
+	// other processes are seen by the poller (streamPoller).
 	changed, stop := s.q.Watch(id)
 	defer stop()
 	j, err := s.visibleJob(ctx, id)
@@ -245,20 +244,27 @@ func (s *Server) handleJobEvents(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 
-	n := s.streams.Add(1)
+	s.streams.Add(1)
 	defer s.streams.Add(-1)
-	poll := time.NewTicker(s.eventPoll(n))
-	defer poll.Stop()
-	var last string
+	var (
+		last   store.JobVersion
+		polled *polledStream
+	)
 	for {
-		if key := string(j.State) + "/" + strconv.Itoa(j.Attempts) + "/" + j.UpdatedAt.String(); key != last {
-			last = key
+		if v := store.VersionOf(j); v != last {
+			last = v
 			b, _ := json.Marshal(viewOf(j))
 			fmt.Fprintf(w, "event: state\ndata: %s\n\n", b)
 			flusher.Flush()
 		}
 		if j.State.Final() {
 			return
+		}
+		if polled == nil {
+			polled = s.poller.add(id, last)
+			defer s.poller.remove(polled)
+		} else {
+			s.poller.seen(polled, last)
 		}
 		select {
 		case <-ctx.Done():
@@ -268,7 +274,7 @@ func (s *Server) handleJobEvents(w http.ResponseWriter, r *http.Request) {
 				j = final
 				continue
 			}
-		case <-poll.C:
+		case <-polled.wake:
 		}
 		if j, err = s.q.Get(ctx, id); err != nil {
 			fmt.Fprintf(w, "event: error\ndata: %s\n\n", strings.ReplaceAll(toError(err).Msg, "\n", " "))
@@ -286,16 +292,4 @@ func newID() string {
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b[:])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
-// maxStreamPolls bounds the database reads all open event streams of this
-// process make per second to see changes made by other replicas (changes
-// made here arrive at once through Queue.Watch).
-const maxStreamPolls = 200
-
-// eventPoll is how often each of n open streams re-reads its job: EventPoll,
-// stretched so that n streams together stay under maxStreamPolls reads a
-// second. 15,000 waiting clients then cost 200 reads/s, not 15,000.
-func (s *Server) eventPoll(n int64) time.Duration {
-	return max(s.cfg.EventPoll, time.Duration(n)*time.Second/maxStreamPolls)
 }

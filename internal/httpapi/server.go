@@ -35,8 +35,8 @@ type Config struct {
 	MaxQueue int64
 	// DefaultPlatform is used by the legacy API, whose requests name none.
 	DefaultPlatform string
-	// EventPoll is how often an SSE stream re-reads a job that another
-	// process may be changing.
+	// EventPoll is how often the jobs of all open SSE streams are read
+	// together, to see changes made by another process.
 	EventPoll time.Duration
 	// Provider is reported by /api/health.
 	Provider string
@@ -96,6 +96,7 @@ type Server struct {
 	latency func(time.Duration)
 	keys    keyGate
 	streams atomic.Int64 // open event streams
+	poller  *streamPoller
 }
 
 // NewServer returns the API handler.
@@ -117,6 +118,7 @@ func NewServer(cfg Config, d Deps) *Server {
 	}
 	s := &Server{cfg: cfg, q: d.Queue, cache: d.Cache, logger: d.Logger, metrics: d.Metrics, reg: d.Registry,
 		mux: http.NewServeMux(), meta: d.TemplateMeta, est: d.Estimate, latency: d.LatencyFunc}
+	s.poller = &streamPoller{every: cfg.EventPoll, read: d.Queue.Versions, logger: s.logger}
 	s.routes()
 	return s
 }

@@ -1,13 +1,16 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -168,6 +171,68 @@ func TestJobLifecycleAndEvents(t *testing.T) {
 	}
 	if _, err := c.LegacyStatus(ctx, "no-such-job"); !isStatus(err, http.StatusNotFound) {
 		t.Errorf("unknown legacy job: %v, want 404", err)
+	}
+}
+
+// TestEventsSeeOtherProcesses opens many event streams on one process and
+// cancels their jobs from another (a second queue on the same database,
+// whose changes this process is not told of): every stream must end with
+// the canceled state, through the poller that reads the jobs of all open
+// streams together.
+func TestEventsSeeOtherProcesses(t *testing.T) {
+	t.Parallel()
+	url := dbtest.SQLite(t)
+	srv, q := newServerOn(t, url, httpapi.Config{EventPoll: 50 * time.Millisecond}, 0, nil)
+	c := httpapi.NewClient(srv.URL, srv.Client(), "")
+	other, err := queue.Open(t.Context(), url, queue.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(other.Close)
+	const n = 300
+	ids := make([]string, n)
+	for i := range ids {
+		j := queuetest.NewJob("", fmt.Sprint("other-", i))
+		if _, _, err := q.Enqueue(t.Context(), j); err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = j.ID
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	var opened, ended sync.WaitGroup
+	finals := make([]*httpapi.JobView, n)
+	errs := make([]error, n)
+	for i, id := range ids {
+		opened.Add(1)
+		ended.Go(func() {
+			first := true
+			finals[i], errs[i] = c.Wait(ctx, id, func(*httpapi.JobView) {
+				if first {
+					first = false
+					opened.Done()
+				}
+			})
+			if first {
+				opened.Done()
+			}
+		})
+	}
+	opened.Wait()
+	for _, id := range ids {
+		j, err := other.Get(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := other.Cancel(t.Context(), j); !ok || err != nil {
+			t.Fatalf("cancel %s from the other process: %v, %v", id, ok, err)
+		}
+	}
+	ended.Wait()
+	for i := range ids {
+		if errs[i] != nil || finals[i] == nil || finals[i].Status != netcfg.StateCanceled {
+			t.Fatalf("stream %d ended with %+v, %v; want canceled", i, finals[i], errs[i])
+		}
 	}
 }
 

@@ -382,6 +382,12 @@ func (q *Queue) Get(ctx context.Context, id string) (*store.Job, error) {
 	return store.GetJob(ctx, q.eng.readConn(), id)
 }
 
+// Versions returns the versions of the jobs named in ids that exist, read
+// together (see store.JobVersions).
+func (q *Queue) Versions(ctx context.Context, ids []string) (map[string]store.JobVersion, error) {
+	return store.JobVersions(ctx, q.eng.readConn(), ids)
+}
+
 // Cancel cancels a job that has not finished. It reports false when the job
 // was already final.
 func (q *Queue) Cancel(ctx context.Context, j *store.Job) (bool, error) {

@@ -489,3 +489,66 @@ func deref(s *string) string {
 	}
 	return *s
 }
+
+// JobVersion is what changes whenever a job's row does: an event stream
+// compares it to learn that its job changed in another process.
+type JobVersion struct {
+	State     netcfg.JobState
+	Attempts  int
+	UpdatedAt int64 // Unix ms
+}
+
+// VersionOf is j's JobVersion.
+func VersionOf(j *Job) JobVersion {
+	return JobVersion{State: j.State, Attempts: j.Attempts, UpdatedAt: j.UpdatedAt.UnixMilli()}
+}
+
+// versionChunk is the ids of one JobVersions statement; a shorter list is
+// padded with its last id so that every statement has one of two shapes.
+const versionChunk = 256
+
+// JobVersions returns the versions of the jobs named in ids that exist.
+func JobVersions(ctx context.Context, c Conn, ids []string) (map[string]JobVersion, error) {
+	out := make(map[string]JobVersion, len(ids))
+	for start := 0; start < len(ids); start += versionChunk {
+		chunk := ids[start:min(start+versionChunk, len(ids))]
+		size := versionChunk
+		if len(ids) <= 16 {
+			size = 16
+		}
+		args := make([]any, size)
+		var b strings.Builder
+		b.WriteString(`SELECT id, state, attempts, updated_at FROM netsmith_job WHERE id IN (`)
+		for i := range size {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(i + 1))
+			args[i] = chunk[min(i, len(chunk)-1)]
+		}
+		b.WriteByte(')')
+		rows, err := c.Query(ctx, b.String(), args...)
+		if err != nil {
+			return nil, fmt.Errorf("job versions: %w", err)
+		}
+		for rows.Next() {
+			var (
+				id, state string
+				v         JobVersion
+			)
+			if err := rows.Scan(&id, &state, &v.Attempts, &v.UpdatedAt); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("job versions: %w", err)
+			}
+			v.State = netcfg.JobState(state)
+			out[id] = v
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("job versions: %w", err)
+		}
+	}
+	return out, nil
+}
