@@ -505,7 +505,9 @@ func VersionOf(j *Job) JobVersion {
 
 // versionChunk is the ids of one JobVersions statement; a shorter list is
 // padded with its last id so that every statement has one of two shapes.
-const versionChunk = 256
+// Not more: the SQLite driver's cost of binding a statement's parameters
+// grows with the square of their number (see jobsPerInsert).
+const versionChunk = 64
 
 // JobVersions returns the versions of the jobs named in ids that exist.
 func JobVersions(ctx context.Context, c Conn, ids []string) (map[string]JobVersion, error) {
@@ -513,8 +515,8 @@ func JobVersions(ctx context.Context, c Conn, ids []string) (map[string]JobVersi
 	for start := 0; start < len(ids); start += versionChunk {
 		chunk := ids[start:min(start+versionChunk, len(ids))]
 		size := versionChunk
-		if len(ids) <= 16 {
-			size = 16
+		if len(ids) <= 8 {
+			size = 8
 		}
 		args := make([]any, size)
 		var b strings.Builder
