@@ -47,23 +47,27 @@ ns=$(jq -r '.jobs_per_second | . * 10 | round / 10' <<<"$res")
 echo "--- bare River, $JOBS no-op jobs, $WORKERS workers, $DB"
 bench_db=""
 [ "$DB" = postgres ] && bench_db=$BENCH_PG
+bare_flags=(-bare.workers "$WORKERS" -bare.poll "$POLL")
+# (Commits before BenchmarkBareRiverSubmitNoop have no -bare.clients.)
+"$WORK/queue.test" -h 2>&1 | grep -q bare.clients && bare_flags+=(-bare.clients "$CONC")
 TEST_DATABASE_URL=$bench_db "$WORK/queue.test" -test.run '^$' -test.bench "BareRiver(Submit)?Noop/^$DB\$" \
-	-test.benchtime "${JOBS}x" -bare.workers "$WORKERS" -bare.poll "$POLL" -bare.clients "$CONC" | tee "$WORK/bare.out"
+	-test.benchtime "${JOBS}x" "${bare_flags[@]}" | tee "$WORK/bare.out"
 bare_of() { awk -v b="Benchmark$1/" 'index($0, b) == 1 { for (i = 1; i < NF; i++) if ($(i+1) == "jobs/s") v = $i } END { print v }' "$WORK/bare.out"; }
 bare=$(bare_of BareRiverNoop)
 [ -n "$bare" ] || { echo "no bare River figure" >&2; exit 1; }
 # River with its inserts on the clock, one per transaction from CONC
 # goroutines: River used as netsmith uses it (not the target's yardstick).
-# (Commits before this benchmark have none.)
 bare_sub=$(bare_of BareRiverSubmitNoop)
-ratio_sub=n/a
-[ -n "$bare_sub" ] && ratio_sub=$(python3 -c "print(round($ns / $bare_sub, 3))")
+sub_note=""
+if [ -n "$bare_sub" ]; then
+	sub_note="bare River with its inserts timed ${bare_sub} jobs/s (ratio $(python3 -c "print(round($ns / $bare_sub, 3))")), "
+fi
 
 ratio=$(python3 -c "print(round($ns / $bare, 3))")
 sp50=$(jq -r '.submit_p50_ms | round' <<<"$res"); sp99=$(jq -r '.submit_p99_ms | round' <<<"$res")
 ep50=$(jq -r '.e2e_p50_ms | round' <<<"$res"); ep99=$(jq -r '.e2e_p99_ms | round' <<<"$res")
 ok=$(jq -r '.ok' <<<"$res")
-echo "netsmith ${ns} jobs/s, bare River ${bare} jobs/s, ratio $ratio (target >= 0.4); with its inserts timed bare River ${bare_sub} jobs/s, ratio $ratio_sub; serve peak RSS ${rss} MB$commits; $cpu"
+echo "netsmith ${ns} jobs/s, bare River ${bare} jobs/s, ratio $ratio (target >= 0.4); ${sub_note}serve peak RSS ${rss} MB$commits; $cpu"
 if [ "$PROFILE" = 1 ]; then
 	echo "--- serve CPU profile, 10 s from 5 s into the run"
 	profile_top "$WORK/s1.pprof"
@@ -73,4 +77,4 @@ if [ "$PROFILE" = 1 ]; then
 	fi
 fi
 record s1-machinery-$DB "${ns} jobs/s" "${bare} jobs/s (bare River)" "$ratio" \
-	"$DB, $ok/$JOBS distinct jobs ok, bare River with its inserts timed ${bare_sub} jobs/s (ratio $ratio_sub), sim 0s, $WORKERS workers, loadtest -c $CONC, submit p50/p99 ${sp50}/${sp99} ms, e2e p50/p99 ${ep50}/${ep99} ms, serve peak RSS ${rss} MB$commits, $cpu${SERVE_FLAGS:+, serve $SERVE_FLAGS}, load $load"
+	"$DB, $ok/$JOBS distinct jobs ok, ${sub_note}sim 0s, $WORKERS workers, loadtest -c $CONC, submit p50/p99 ${sp50}/${sp99} ms, e2e p50/p99 ${ep50}/${ep99} ms, serve peak RSS ${rss} MB$commits, $cpu${SERVE_FLAGS:+, serve $SERVE_FLAGS}, load $load"
