@@ -89,3 +89,17 @@ func TestStreamPoller(t *testing.T) {
 		t.Error("the poller still runs with no stream open")
 	}
 }
+
+// TestStreamPollerInterval: the poller reads every interval until the open
+// streams' jobs pass maxPolledJobs a second, then less often.
+func TestStreamPollerInterval(t *testing.T) {
+	p := &streamPoller{every: time.Second}
+	for _, tt := range []struct {
+		jobs int
+		want time.Duration
+	}{{0, time.Second}, {512, time.Second}, {maxPolledJobs, time.Second}, {15000, 7500 * time.Millisecond}} {
+		if got := p.interval(tt.jobs); got != tt.want {
+			t.Errorf("interval(%d) = %v, want %v", tt.jobs, got, tt.want)
+		}
+	}
+}
