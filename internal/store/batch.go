@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"netsmith/internal/netcfg"
@@ -159,19 +158,13 @@ func TouchQueued(ctx context.Context, c Conn, ids []string, now time.Time) (map[
 	out := make(map[string]bool, len(ids))
 	for start := 0; start < len(ids); start += jobsPerInsert {
 		chunk := ids[start:min(start+jobsPerInsert, len(ids))]
-		var sb strings.Builder
 		args := make([]any, 0, len(chunk)+1)
 		args = append(args, now.UnixMilli())
-		sb.WriteString(`UPDATE netsmith_job SET updated_at = $1 WHERE state = 'queued' AND id IN (`)
-		for i, id := range chunk {
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			fmt.Fprintf(&sb, "$%d", i+2)
+		for _, id := range chunk {
 			args = append(args, id)
 		}
-		sb.WriteString(") RETURNING id")
-		rows, err := c.Query(ctx, sb.String(), args...)
+		rows, err := c.Query(ctx, `UPDATE netsmith_job SET updated_at = $1 WHERE state = 'queued' AND id IN (`+
+			params(len(chunk), 2)+`) RETURNING id`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("touch queued jobs: %w", err)
 		}

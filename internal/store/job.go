@@ -367,14 +367,21 @@ func values(n, width, first int) string {
 			b.WriteString(", ")
 		}
 		b.WriteByte('(')
-		for k := range width {
-			if k > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(first + r*width + k))
-		}
+		b.WriteString(params(width, first+r*width))
 		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// params is the placeholder list $first, …, $(first+n-1).
+func params(n, first int) string {
+	var b strings.Builder
+	for k := range n {
+		if k > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(first + k))
 	}
 	return b.String()
 }
@@ -519,18 +526,10 @@ func JobVersions(ctx context.Context, c Conn, ids []string) (map[string]JobVersi
 			size = 8
 		}
 		args := make([]any, size)
-		var b strings.Builder
-		b.WriteString(`SELECT id, state, attempts, updated_at FROM netsmith_job WHERE id IN (`)
 		for i := range size {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(i + 1))
 			args[i] = chunk[min(i, len(chunk)-1)]
 		}
-		b.WriteByte(')')
-		rows, err := c.Query(ctx, b.String(), args...)
+		rows, err := c.Query(ctx, `SELECT id, state, attempts, updated_at FROM netsmith_job WHERE id IN (`+params(size, 1)+`)`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("job versions: %w", err)
 		}
