@@ -164,7 +164,7 @@ func list(v any) []map[string]any {
 // final pass sees devices unaccounted for and reads the whole batch.
 func TestCollectorFindsMissedResults(t *testing.T) {
 	t.Parallel()
-	c := startInProcess(t, "--sim-latency", "1ms")
+	c := startInProcess(t, "--db", "sqlite://"+filepath.Join(t.TempDir(), "c.db"), "--sim-latency", "1ms")
 	ctx := t.Context()
 	data, err := os.ReadFile(filepath.Join("..", "..", "examples", "campus.csv"))
 	if err != nil {
