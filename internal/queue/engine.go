@@ -73,7 +73,7 @@ type riverEngine[TDriver riverdriver.Driver[TTx], TTx any] struct {
 	// load one commit, and one River insert, serves many. On PostgreSQL
 	// one committer was too few (s6's p50 went from 3.8 to 13.4 ms);
 	// with four, s1's quick runs there were ×1.16–1.33 faster, its full
-	// run ×1.02 (BENCHMARKS.md).
+	// runs ×1.02 and ×1.11 (BENCHMARKS.md).
 	groupSubmits bool
 
 	submits     *groupCommitter[*submission] // group commit of single submissions, when groupSubmits
