@@ -61,10 +61,25 @@ func TestLedgerMatchesUpstreamUsage(t *testing.T) {
 	args := []string{"--db", url, "--cache=false", "--concurrency", "8", "--job-timeout", "10s",
 		"--rescue-after", "12s", "--max-attempts", "20", "--poll-interval", "100ms"}
 	a := startProcessEnv(t, env, args...)
+	// The kill comes 300 ms after the first call reaches the upstream.
+	// Every call takes a second to answer, so by then none has been
+	// answered (none can be lost between its answer and its commit), and
+	// those in flight are cut off. (Waiting for the first job to show
+	// running instead let the kill land after answers on a slow machine:
+	// the job shown may be on its second attempt after a 429.)
+	first := make(chan struct{})
+	go func() {
+		defer close(first)
+		for up.Fake.Stats().InFlight == 0 && t.Context().Err() == nil {
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
 	ids := submitN(t, a.client(), 30, "ledger-")
-	// Every call of the first wave takes a second to answer: killing the
-	// process 300 ms after one starts leaves no answered call uncommitted.
-	waitRunning(t, a.client(), ids[0])
+	select {
+	case <-first:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no call reached the upstream in 30 s")
+	}
 	time.Sleep(300 * time.Millisecond)
 	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
