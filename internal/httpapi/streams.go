@@ -21,7 +21,7 @@ type streamPoller struct {
 
 	mu      sync.Mutex
 	streams map[*polledStream]struct{}
-	stop    chan struct{} // closed when the last stream leaves; nil when not running
+	stop    context.CancelFunc // ends the poller when the last stream leaves; nil when not running
 }
 
 // polledStream is one open event stream's view of its job.
@@ -41,8 +41,9 @@ func (p *streamPoller) add(id string, v store.JobVersion) *polledStream {
 	}
 	p.streams[ps] = struct{}{}
 	if p.stop == nil {
-		p.stop = make(chan struct{})
-		go p.run(p.stop)
+		var ctx context.Context
+		ctx, p.stop = context.WithCancel(context.Background())
+		go p.run(ctx)
 	}
 	return ps
 }
@@ -60,7 +61,7 @@ func (p *streamPoller) remove(ps *polledStream) {
 	defer p.mu.Unlock()
 	delete(p.streams, ps)
 	if len(p.streams) == 0 && p.stop != nil {
-		close(p.stop)
+		p.stop()
 		p.stop = nil
 	}
 }
@@ -71,16 +72,16 @@ func (p *streamPoller) remove(ps *polledStream) {
 // and learn of a change within 7.5 s.
 const maxPolledJobs = 2000
 
-func (p *streamPoller) run(stop chan struct{}) {
+func (p *streamPoller) run(ctx context.Context) {
 	t := time.NewTimer(p.every)
 	defer t.Stop()
 	for {
 		select {
-		case <-stop:
+		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		t.Reset(p.interval(p.poll(stop)))
+		t.Reset(p.interval(p.poll(ctx)))
 	}
 }
 
@@ -92,7 +93,7 @@ func (p *streamPoller) interval(n int) time.Duration {
 // poll reads the versions of the open streams' jobs and wakes the streams
 // whose job changed or is gone (their next read says so). It returns how
 // many jobs it read.
-func (p *streamPoller) poll(stop chan struct{}) int {
+func (p *streamPoller) poll(ctx context.Context) int {
 	p.mu.Lock()
 	ids := make([]string, 0, len(p.streams))
 	seen := make(map[string]bool, len(p.streams))
@@ -106,15 +107,8 @@ func (p *streamPoller) poll(stop chan struct{}) int {
 	if len(ids) == 0 {
 		return 0
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), max(p.every, 5*time.Second))
+	ctx, cancel := context.WithTimeout(ctx, max(p.every, 5*time.Second))
 	defer cancel()
-	go func() {
-		select {
-		case <-stop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	versions, err := p.read(ctx, ids)
 	if err != nil {
 		if ctx.Err() == nil && p.logger != nil {
