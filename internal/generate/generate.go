@@ -48,11 +48,18 @@ type Config struct {
 	// Limiters keep calls of each model inside the upstream's limits,
 	// across replicas; a model without one is not limited.
 	Limiters map[string]*limiter.Limiter
+	// MaxCalls bounds the model calls this Service has in flight at once
+	// (0: no bound). A process may run more jobs than that: the database
+	// work before and after a job's call then happens while other jobs'
+	// calls use every slot, instead of holding a slot the upstream could
+	// use (see serve's jobSlots).
+	MaxCalls int
 }
 
 // Service runs jobs.
 type Service struct {
-	cfg Config
+	cfg   Config
+	calls chan struct{} // a token per call in flight, when MaxCalls > 0
 
 	// memo keeps the findings of the last configs linted: a template's
 	// proof lints its render with the example values, which for the device
@@ -98,7 +105,11 @@ func New(cfg Config) *Service {
 	if cfg.AnalyzeModel == "" {
 		cfg.AnalyzeModel = cfg.Model
 	}
-	return &Service{cfg: cfg}
+	s := &Service{cfg: cfg}
+	if cfg.MaxCalls > 0 {
+		s.calls = make(chan struct{}, cfg.MaxCalls)
+	}
+	return s
 }
 
 // Tokens counts a result's tokens the way the legacy API reports them.
@@ -289,6 +300,11 @@ func (s *Service) call(ctx context.Context, spec prompt.Spec, model string) (*ll
 	// Waiting on the upstream is not this process's work: the job's
 	// worker slot is free for another job meanwhile (adapt.Idle).
 	defer adapt.Idle(ctx)()
+	release, err := s.callSlot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	lim := s.cfg.Limiters[model]
 	var res *limiter.Reservation
 	if lim != nil {
@@ -305,6 +321,7 @@ func (s *Service) call(ctx context.Context, spec prompt.Spec, model string) (*ll
 		}
 	}
 	resp, err := s.cfg.LLM.Generate(ctx, req)
+	release() // the next call may start while this one is settled
 	s.observe(model, resp, err)
 	if err == nil && resp != nil {
 		recordCall(ctx, model, resp)
@@ -313,6 +330,21 @@ func (s *Service) call(ctx context.Context, spec prompt.Spec, model string) (*ll
 		s.settle(ctx, lim, res, resp, err)
 	}
 	return resp, err
+}
+
+// callSlot waits for one of MaxCalls call slots; release gives it back
+// and may be called more than once.
+func (s *Service) callSlot(ctx context.Context) (release func(), err error) {
+	if s.calls == nil {
+		return func() {}, nil
+	}
+	select {
+	case s.calls <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	var once sync.Once
+	return func() { once.Do(func() { <-s.calls }) }, nil
 }
 
 // settle tells the limiter how the call went: its real usage, the

@@ -41,7 +41,7 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "netsmith_workers_busy", Help: "Workers running a job in this process.",
 		}),
 		WorkersLimit: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "netsmith_workers_limit", Help: "Jobs this process lets work at once now: --concurrency, less while the API is slow (--api-latency-target).",
+			Name: "netsmith_workers_limit", Help: "Jobs this process lets work at once now: --concurrency (its model calls in flight) and a sixteenth more, less while the API is slow (--api-latency-target).",
 		}),
 		LLMRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "netsmith_llm_requests_total", Help: "Upstream model calls by outcome.",
