@@ -5,15 +5,16 @@
 # with every intent distinct, one `serve --role all` driven over HTTP by
 # `netsmith loadtest`. Then, with serve stopped, the engine's own ceiling on
 # the same kind of database: BenchmarkBareRiverNoop (River alone, no-op
-# jobs, the same worker count and poll interval). Target: netsmith >= 40 %
-# of bare River. Beside it, BenchmarkBareRiverSubmitNoop: River with its
+# jobs, the same worker count and poll interval: serve's River runs
+# --concurrency WORKERS and a sixteenth more, as its log says). Target:
+# netsmith >= 40 % of bare River. Beside it, BenchmarkBareRiverSubmitNoop: River with its
 # inserts on the clock, one per transaction from CONC goroutines.
 #   [DB=sqlite|postgres] [JOBS=20000] [WORKERS=50] [CONC=200] [PROFILE=1] bash bench/s1-machinery.sh
 source "$(dirname "$0")/lib.sh"
 DB=${DB:-sqlite}
 JOBS=${JOBS:-20000}
-WORKERS=${WORKERS:-50}    # serve's default --concurrency
-CONC=${CONC:-200}         # loadtest slots: enough that WORKERS never wait for work
+WORKERS=${WORKERS:-50}    # serve's default --concurrency (model calls at once)
+CONC=${CONC:-200}         # loadtest slots: enough that the workers never wait for work
 POLL=${POLL:-1s}          # serve's default --poll-interval
 PROFILE=${PROFILE:-1}
 build
@@ -22,6 +23,10 @@ use_db s1
 load=$(loadavg)
 start_serve s1 --db "$DB_URL" --provider sim --sim-latency 0 --concurrency "$WORKERS" \
 	--poll-interval "$POLL" --max-queue 0 --pprof 127.0.0.1:0 ${SERVE_FLAGS:-}
+# River's worker count in serve, for bare River: --concurrency until the
+# commit that runs a few more jobs than model calls, then the log says.
+SLOTS=$(grep -o 'msg="netsmith serving".* workers=[0-9]*' "$WORK/s1.log" | sed 's/.*workers=//' || true)
+SLOTS=${SLOTS:-$WORKERS}
 if [ "$PROFILE" = 1 ]; then
 	profile_bg "$PPROF_s1" 5 10 "$WORK/s1.pprof"
 	[ "$DB" = postgres ] && pg_activity_bg 5 10 "$WORK/pgact.txt"
@@ -44,10 +49,10 @@ cpu="serve used $(cpu_s "$PID_s1") CPU s, loadtest $LT_CPU"
 stop_pid "$PID_s1"
 
 ns=$(jq -r '.jobs_per_second | . * 10 | round / 10' <<<"$res")
-echo "--- bare River, $JOBS no-op jobs, $WORKERS workers, $DB"
+echo "--- bare River, $JOBS no-op jobs, $SLOTS workers, $DB"
 bench_db=""
 [ "$DB" = postgres ] && bench_db=$BENCH_PG
-bare_flags=(-bare.workers "$WORKERS" -bare.poll "$POLL")
+bare_flags=(-bare.workers "$SLOTS" -bare.poll "$POLL")
 # (Commits before BenchmarkBareRiverSubmitNoop have no -bare.clients.)
 "$WORK/queue.test" -h 2>&1 | grep -q bare.clients && bare_flags+=(-bare.clients "$CONC")
 TEST_DATABASE_URL=$bench_db "$WORK/queue.test" -test.run '^$' -test.bench "BareRiver(Submit)?Noop/^$DB\$" \
@@ -77,4 +82,4 @@ if [ "$PROFILE" = 1 ]; then
 	fi
 fi
 record s1-machinery-$DB "${ns} jobs/s" "${bare} jobs/s (bare River)" "$ratio" \
-	"$DB, $ok/$JOBS distinct jobs ok, ${sub_note}sim 0s, $WORKERS workers, loadtest -c $CONC, submit p50/p99 ${sp50}/${sp99} ms, e2e p50/p99 ${ep50}/${ep99} ms, serve peak RSS ${rss} MB$commits, $cpu${SERVE_FLAGS:+, serve $SERVE_FLAGS}, load $load"
+	"$DB, $ok/$JOBS distinct jobs ok, ${sub_note}sim 0s, --concurrency $WORKERS, $SLOTS workers (bare River too), loadtest -c $CONC, submit p50/p99 ${sp50}/${sp99} ms, e2e p50/p99 ${ep50}/${ep99} ms, serve peak RSS ${rss} MB$commits, $cpu${SERVE_FLAGS:+, serve $SERVE_FLAGS}, load $load"
