@@ -25,6 +25,9 @@ stats=$(curl -s "$FAKE_URL/stats")
 calls=$(jq -r '.requests' <<<"$stats")
 okc=$(jq -r '.succeeded' <<<"$stats")
 r429=$(jq -r '.rate_limited_429' <<<"$stats")
+# The fewest requests the fake's bucket had left after admitting one (how
+# close the run came to a 429; "?" for a fake that does not report it).
+head=$(jq -r '.requests_headroom // "?"' <<<"$stats")
 wall=$(jq -r ".wall_seconds | . * 10 | round / 10" <<<"$res")
 ok=$(jq -r '.ok' <<<"$res")
 # Each job is one successful call: the achieved upstream rate is theirs
@@ -34,6 +37,6 @@ ratio=$(python3 -c "print(round($okc / $wall * 60 / $RPM, 3))")
 share=$(python3 -c "print(round(100 * $r429 / max($calls, 1), 2))")
 ep50=$(jq -r '.e2e_p50_ms | round' <<<"$res"); ep99=$(jq -r '.e2e_p99_ms | round' <<<"$res")
 ideal=$(python3 -c "print(round($JOBS / ($RPM / 60) + $LAT, 1))")
-echo "achieved ${rate}/min against ${RPM}/min (ratio $ratio); wall ${wall}s (ideal ${ideal}s: JOBS at RPM plus one latency); upstream calls $calls, 429s $r429 (${share} %, target <= 1 %); serve peak RSS ${rss} MB"
+echo "achieved ${rate}/min against ${RPM}/min (ratio $ratio); wall ${wall}s (ideal ${ideal}s: JOBS at RPM plus one latency); upstream calls $calls, 429s $r429 (${share} %, target <= 1 %), least headroom $head requests; serve peak RSS ${rss} MB"
 record s3-rate-${DB:-sqlite} "${rate}/min" "${RPM}/min" "$ratio" \
-	"${DB:-sqlite}, $ok/$JOBS distinct jobs ok, ${LAT}s upstream limited to $RPM/min (burst 1s), --upstream-rpm $RPM, concurrency $CONC, $calls upstream calls, 429s $r429 (${share} %), wall ${wall}s (ideal ${ideal}s), e2e p50/p99 ${ep50}/${ep99} ms, serve peak RSS ${rss} MB, load $load"
+	"${DB:-sqlite}, $ok/$JOBS distinct jobs ok, ${LAT}s upstream limited to $RPM/min (burst 1s), --upstream-rpm $RPM, concurrency $CONC, $calls upstream calls, 429s $r429 (${share} %), least headroom $head requests, wall ${wall}s (ideal ${ideal}s), e2e p50/p99 ${ep50}/${ep99} ms, serve peak RSS ${rss} MB, load $load"

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -279,6 +280,11 @@ type Stats struct {
 	Batches     BatchStats             `json:"batches"`
 	InFlight    int64                  `json:"in_flight"`
 	MaxInFlight int64                  `json:"max_in_flight"`
+	// RequestsHeadroom, with a requests-per-minute limit, is the fewest
+	// requests the bucket had left right after admitting one: how close
+	// the clients came to a 429 (below 1, one more at that moment would
+	// have been refused). Absent without such a limit.
+	RequestsHeadroom *float64 `json:"requests_headroom,omitempty"`
 }
 
 // ModelStats counts one model's messages.
@@ -329,6 +335,10 @@ func (s *Server) Stats() Stats {
 	}
 	st.InFlight = s.inFlight.Load()
 	st.MaxInFlight = s.maxInFlight.Load()
+	if s.limits.requests != nil {
+		low := math.Round(s.limits.requestsLow*100) / 100
+		st.RequestsHeadroom = &low
+	}
 	return st
 }
 

@@ -231,6 +231,10 @@ func TestRequestLimit(t *testing.T) {
 		if got := r.header.Get("anthropic-ratelimit-requests-remaining"); got != wantRemaining {
 			t.Errorf("request %d: remaining %q, want %q", i, got, wantRemaining)
 		}
+		// The clock stands still: the least left so far is what is left now.
+		if h := s.Fake.Stats().RequestsHeadroom; h == nil || fmt.Sprint(*h) != wantRemaining {
+			t.Errorf("request %d: requests_headroom %v, want %s", i, h, wantRemaining)
+		}
 	}
 	r := call(t, s, "POST", "/v1/messages", nil, msgBody("x"))
 	if r.status != 429 || r.errorType(t) != "rate_limit_error" {
@@ -528,7 +532,7 @@ func TestStatsEndpoint(t *testing.T) {
 	want := map[string]any{
 		"requests": 4.0, "succeeded": 2.0, "input_tokens": 2.0, "output_tokens": out,
 		"invalid_requests_400": 1.0, "rate_limited_429": 1.0, "server_errors_500": 0.0, "overloaded_529": 0.0,
-		"client_closed": 0.0, "count_tokens_requests": 0.0, "in_flight": 0.0, "max_in_flight": 1.0,
+		"client_closed": 0.0, "count_tokens_requests": 0.0, "in_flight": 0.0, "max_in_flight": 1.0, "requests_headroom": 0.0,
 		"by_status": map[string]any{"200": 2.0, "400": 1.0, "429": 1.0},
 		"by_model": map[string]any{"claude-fake-1": map[string]any{
 			"requests": 3.0, "succeeded": 2.0, "input_tokens": 2.0, "output_tokens": out,

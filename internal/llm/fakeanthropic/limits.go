@@ -66,14 +66,21 @@ type limitState struct {
 // organisation had one limit for all of them. It is guarded by Server.mu.
 type limits struct {
 	requests, input, output *bucket
+	// requestsLow is the least the requests bucket held right after
+	// admitting a request: how close the clients came to a 429.
+	requestsLow float64
 }
 
 func newLimits(cfg Config, now time.Time) *limits {
-	return &limits{
+	l := &limits{
 		requests: newBucket("requests", "requests", cfg.RequestsPerMinute, cfg.Burst, now),
 		input:    newBucket("input-tokens", "input tokens", cfg.InputTokensPerMinute, cfg.Burst, now),
 		output:   newBucket("output-tokens", "output tokens", cfg.OutputTokensPerMinute, cfg.Burst, now),
 	}
+	if l.requests != nil {
+		l.requestsLow = l.requests.capacity
+	}
+	return l
 }
 
 // admission is the outcome of asking for capacity.
@@ -111,6 +118,9 @@ func (l *limits) admit(now time.Time, in, out int64) admission {
 			if w.b != nil {
 				w.b.level -= w.n
 			}
+		}
+		if l.requests != nil {
+			l.requestsLow = min(l.requestsLow, l.requests.level)
 		}
 	}
 	a.states = l.states(now)
