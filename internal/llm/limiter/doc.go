@@ -37,13 +37,15 @@
 // limit × (t + burst) / 1 min goes, plus one call. Anthropic's limits are
 // token buckets refilled continuously and may be enforced over short
 // intervals, so a short burst keeps the cluster from overrunning them after
-// an idle spell. The window is Config.Burst less a twentieth: calls reach
-// the provider a little after they are admitted, some later than others,
-// and a burst that exactly fills a bucket of the same size on the
-// provider's side then arrives faster than it was admitted. With the limits
-// equal on both sides that gave one 429 at start-up in scenario 3 of
-// BENCHMARKS.md (4,000/min, 1 s bursts on both sides), and the pause and
-// cut that follow a 429; with the twentieth, none. Large calls borrow: a
+// an idle spell. The window is Config.Burst less a quarter: calls reach
+// the provider a little after they are admitted, and while a burst is on
+// its way the provider's bucket, full after the idle spell, refills
+// nothing, so the calls admitted here meanwhile arrive on top of it. With
+// the limits equal on both sides (scenario 3 of BENCHMARKS.md: 4,000/min,
+// 1 s bursts on both sides), a burst that exactly fills the provider's
+// bucket gave 429s at start-up, and the pause and cut that follow; a
+// twentieth less still did in some runs, a quarter less lets the burst
+// take 250 ms to arrive (see jitterShare). Large calls borrow: a
 // call costing more than the window goes alone and the next one waits
 // until it is paid for.
 //

@@ -31,7 +31,7 @@ type Config struct {
 	// provider reports, never raise them above a configured (non-zero) one.
 	Limits Limits
 	// Burst is how far ahead of the steady rate calls may go after an idle
-	// spell: Burst's worth of each limit at once, less a twentieth left
+	// spell: Burst's worth of each limit at once, less a quarter left
 	// for jitter (see jitterShare). Default 1 s.
 	Burst time.Duration
 	// MinFactor is the floor of the AIMD multiplier; default 0.1.
@@ -59,10 +59,17 @@ const (
 
 // jitterShare: a burst admits 1/jitterShare less than Config.Burst's
 // worth. Calls reach the provider a little after they are admitted here,
-// some later than others (new connections, scheduling), so a burst that
-// fills the provider's bucket exactly can arrive faster than it was
-// admitted; with the limits equal on both sides that is a 429.
-const jitterShare = 20
+// and while a burst is on its way the provider's bucket, full after the
+// idle spell, refills nothing; the calls admitted here meanwhile at the
+// steady rate then arrive on top of the burst. With the limits equal on
+// both sides, a burst that would fill the provider's bucket exactly is a
+// 429 as soon as it takes any time to arrive; with a share s left, it may
+// take Burst/s. A twentieth (50 ms at 1 s) was too little: s3's first burst
+// of 64 calls, on new connections while 256 workers start on two cores,
+// got 429s in 2 of 2 runs of one hour, and a tenth still in 1 of 2. A
+// quarter allows 250 ms and costs the first burst a quarter of its calls,
+// about 0.2 s over s3's 77 s.
+const jitterShare = 4
 
 const (
 	cut          = 0.7              // multiplicative decrease on a 429 (see doc.go)

@@ -161,7 +161,7 @@ func TestRateSimulated(t *testing.T) {
 		burst      int     // calls allowed at once after idling (Burst 1 s)
 		wantReason string
 	}{
-		{"600 rpm", Limits{RPM: 600}, 100, 100, 10, 10, ReasonRPM},
+		{"600 rpm", Limits{RPM: 600}, 100, 100, 10, 8, ReasonRPM},
 		{"input tokens bind", Limits{RPM: 6000, InputTPM: 60_000, OutputTPM: 600_000}, 500, 100, 2, 2, ReasonITPM},
 		{"output tokens bind", Limits{RPM: 6000, InputTPM: 600_000, OutputTPM: 6_000}, 500, 50, 2, 2, ReasonOTPM},
 		{"call larger than the burst", Limits{InputTPM: 6_000}, 500, 0, 0.2, 1, ReasonITPM},
@@ -224,10 +224,10 @@ func TestSettle(t *testing.T) {
 		}, time.Second, ReasonOTPM},
 		{"settle charges input above the estimate", func(ctx context.Context, r *Reservation) error {
 			// 100 estimated, 12,000 (with cache writes) used: 12 s of the
-			// input limit, less the 0.85 s the next call's 0.1 s fits in
-			// (the 1 s burst less its twentieth for jitter).
+			// input limit, less the 0.65 s the next call's 0.1 s fits in
+			// (the 1 s burst less its quarter for jitter).
 			return r.Settle(ctx, llm.Usage{InputTokens: 9_000, CacheWriteTokens: 3_000, CacheReadTokens: 50_000, OutputTokens: 0})
-		}, 11150 * time.Millisecond, ReasonITPM},
+		}, 11350 * time.Millisecond, ReasonITPM},
 		{"cancel gives back everything", func(ctx context.Context, r *Reservation) error { return r.Cancel(ctx) }, 0, ""},
 		{"only the first settle counts", func(ctx context.Context, r *Reservation) error {
 			if err := r.Settle(ctx, llm.Usage{InputTokens: 100, OutputTokens: 100}); err != nil {
