@@ -558,6 +558,39 @@ func TestConcurrentIdenticalSubmissions(t *testing.T) {
 	}
 }
 
+// TestConcurrencyBoundsUpstreamCalls: --concurrency is the model calls in
+// flight. 24 jobs of distinct intents on --concurrency 4 keep the upstream
+// at four calls at once, never more, while the process runs five jobs.
+func TestConcurrencyBoundsUpstreamCalls(t *testing.T) {
+	t.Parallel()
+	up := llmtest.NewServer(t, fakeanthropic.Config{Latency: 200 * time.Millisecond})
+	env := map[string]string{"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": up.URL}
+	c := startInProcessEnv(t, env, "--db", "sqlite://"+filepath.Join(t.TempDir(), "calls.db"),
+		"--poll-interval", "100ms", "--concurrency", "4")
+	ids := make([]string, 24)
+	for i := range ids {
+		resp, err := c.Submit(t.Context(), &httpapi.SubmitRequest{JobRequest: netcfg.JobRequest{
+			Kind:         netcfg.KindGenerate,
+			Device:       &netcfg.Device{Hostname: fmt.Sprintf("calls-sw%02d", i), Platform: netcfg.CiscoXE, Role: "access"},
+			Requirements: fmt.Sprintf("access switch, VLAN %d, SSH only", 100+i),
+		}})
+		if err != nil {
+			t.Fatalf("submit %d: %v", i, err)
+		}
+		ids[i] = resp.ID
+	}
+	for _, j := range waitAll(t, c, ids, time.Minute) {
+		if j.Status != netcfg.StateSucceeded {
+			t.Errorf("job %s %s: %s", j.ID, j.Status, j.Error)
+		}
+	}
+	// (A distinct intent is at least one call: its template, and more if
+	// the fake's answer needs another try.)
+	if st := up.Fake.Stats(); st.Requests < 24 || st.MaxInFlight != 4 {
+		t.Errorf("%d upstream calls, at most %d in flight; want 24 or more, at most 4 (and 4 reached)", st.Requests, st.MaxInFlight)
+	}
+}
+
 // TestRateLimitedUpstreamWaits: the upstream answers the first call 429
 // with retry-after: 2. The job waits about two seconds (snoozed, not a
 // failed attempt) and then succeeds; the upstream sees two calls.
