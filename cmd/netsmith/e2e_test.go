@@ -71,6 +71,14 @@ func startInProcess(t *testing.T, args ...string) *httpapi.Client {
 
 // startInProcessEnv is startInProcess with environment variables, and
 // returns the server's log as well.
+// startOnFake is startInProcess on a fresh SQLite file with the anthropic
+// provider pointed at the upstream at url.
+func startOnFake(t *testing.T, url string, args ...string) *httpapi.Client {
+	t.Helper()
+	env := map[string]string{"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": url}
+	return startInProcessEnv(t, env, append([]string{"--db", "sqlite://" + filepath.Join(t.TempDir(), "serve.db")}, args...)...)
+}
+
 func startInProcessEnv(t *testing.T, env map[string]string, args ...string) *httpapi.Client {
 	t.Helper()
 	c, _ := startWithLog(t, env, args...)
@@ -520,9 +528,7 @@ func TestAnthropicProviderEndToEnd(t *testing.T) {
 func TestConcurrentIdenticalSubmissions(t *testing.T) {
 	t.Parallel()
 	up := llmtest.NewServer(t, fakeanthropic.Config{Latency: 300 * time.Millisecond})
-	env := map[string]string{"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": up.URL}
-	c := startInProcessEnv(t, env, "--db", "sqlite://"+filepath.Join(t.TempDir(), "c.db"),
-		"--poll-interval", "100ms", "--concurrency", "100")
+	c := startOnFake(t, up.URL, "--poll-interval", "100ms", "--concurrency", "100")
 	req := &httpapi.SubmitRequest{JobRequest: netcfg.JobRequest{
 		Kind:         netcfg.KindGenerate,
 		Device:       &netcfg.Device{Hostname: "bld1-acc01", Platform: netcfg.CiscoXE, Role: "access", Vars: map[string]any{"mgmt_ip": "10.99.1.11/24", "enable_secret": "vault:net/enable"}},
@@ -564,9 +570,7 @@ func TestConcurrentIdenticalSubmissions(t *testing.T) {
 func TestConcurrencyBoundsUpstreamCalls(t *testing.T) {
 	t.Parallel()
 	up := llmtest.NewServer(t, fakeanthropic.Config{Latency: 200 * time.Millisecond})
-	env := map[string]string{"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": up.URL}
-	c := startInProcessEnv(t, env, "--db", "sqlite://"+filepath.Join(t.TempDir(), "calls.db"),
-		"--poll-interval", "100ms", "--concurrency", "4")
+	c := startOnFake(t, up.URL, "--poll-interval", "100ms", "--concurrency", "4")
 	ids := make([]string, 24)
 	for i := range ids {
 		resp, err := c.Submit(t.Context(), &httpapi.SubmitRequest{JobRequest: netcfg.JobRequest{
@@ -609,9 +613,7 @@ func TestRateLimitedUpstreamWaits(t *testing.T) {
 		fake.ServeHTTP(w, r)
 	}))
 	t.Cleanup(up.Close)
-	env := map[string]string{"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": up.URL}
-	c := startInProcessEnv(t, env, "--db", "sqlite://"+filepath.Join(t.TempDir(), "r.db"),
-		"--poll-interval", "50ms", "--max-attempts", "1")
+	c := startOnFake(t, up.URL, "--poll-interval", "50ms", "--max-attempts", "1")
 	ids := submitN(t, c, 1, "rl-")
 	start := time.Now()
 	j, err := c.Wait(t.Context(), ids[0], nil)

@@ -20,8 +20,7 @@ import (
 func TestLoadtest(t *testing.T) {
 	t.Parallel()
 	up := llmtest.NewServer(t, fakeanthropic.Config{Latency: 10 * time.Millisecond})
-	c := startInProcessEnv(t, map[string]string{"ANTHROPIC_API_KEY": "k", "ANTHROPIC_BASE_URL": up.URL},
-		"--db", "sqlite://"+filepath.Join(t.TempDir(), "l.db"), "--poll-interval", "100ms")
+	c := startOnFake(t, up.URL, "--poll-interval", "100ms")
 	for _, api := range []string{"v1", "legacy"} {
 		var out bytes.Buffer
 		code := run(context.Background(), []string{"loadtest", "--server", c.BaseURL(), "-n", "60", "-c", "10",
