@@ -63,8 +63,8 @@ const (
 // idle spell, refills nothing; the calls admitted here meanwhile at the
 // steady rate then arrive on top of the burst. With the limits equal on
 // both sides, a burst that would fill the provider's bucket exactly is a
-// 429 as soon as it takes any time to arrive; with a share s left, it may
-// take Burst/s. A twentieth (50 ms at 1 s) was too little: s3's first burst
+// 429 as soon as it takes any time to arrive; with Burst/jitterShare left
+// over, it may take that long. A twentieth (50 ms at 1 s) was too little: s3's first burst
 // of 64 calls, on new connections while 256 workers start on two cores,
 // got 429s in 2 of 2 runs of one hour, and a tenth still in 1 of 2. A
 // quarter allows 250 ms and costs the first burst a quarter of its calls,
