@@ -7,8 +7,9 @@
 # the same kind of database: BenchmarkBareRiverNoop (River alone, no-op
 # jobs, the same worker count and poll interval: serve's River runs
 # --concurrency WORKERS and a sixteenth more, as its log says). Target:
-# netsmith >= 40 % of bare River. Beside it, BenchmarkBareRiverSubmitNoop: River with its
-# inserts on the clock, one per transaction from CONC goroutines.
+# netsmith >= 40 % of bare River. Beside it, BenchmarkBareRiverSubmitNoop:
+# River with its inserts on the clock, one per transaction from CONC
+# goroutines.
 #   [DB=sqlite|postgres] [JOBS=20000] [WORKERS=50] [CONC=200] [PROFILE=1] bash bench/s1-machinery.sh
 source "$(dirname "$0")/lib.sh"
 DB=${DB:-sqlite}
