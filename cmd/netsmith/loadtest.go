@@ -32,8 +32,14 @@ type LoadResult struct {
 	E2EP50Ms      float64 `json:"e2e_p50_ms"`
 	E2EP95Ms      float64 `json:"e2e_p95_ms"`
 	E2EP99Ms      float64 `json:"e2e_p99_ms"`
-	UpstreamCalls *int64  `json:"upstream_calls,omitempty"`
-	Upstream429s  *int64  `json:"upstream_429s,omitempty"`
+	// With --rate: the rate submissions actually left at, and how late
+	// they left behind their schedule (every slot busy, or the load
+	// generator itself short of CPU).
+	OfferedPerSecond float64 `json:"offered_per_second,omitempty"`
+	LagP99Ms         float64 `json:"lag_p99_ms,omitempty"`
+	LagMaxMs         float64 `json:"lag_max_ms,omitempty"`
+	UpstreamCalls    *int64  `json:"upstream_calls,omitempty"`
+	Upstream429s     *int64  `json:"upstream_429s,omitempty"`
 }
 
 func runLoadtest(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
@@ -77,40 +83,26 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 		mu      sync.Mutex
 		submits []time.Duration
 		e2e     []time.Duration
+		lags    []time.Duration // how late each submission left, behind its due time (--rate)
+		sent    []time.Time
 		ok, bad int
 		subErr  atomic.Int64
 	)
-	var pace <-chan time.Time
-	if rate > 0 {
-		t := time.NewTicker(time.Duration(float64(time.Second) / rate))
-		defer t.Stop()
-		pace = t.C
-	}
-	next := make(chan int)
-	go func() {
-		defer close(next)
-		for i := range n {
-			if pace != nil {
-				select {
-				case <-pace:
-				case <-ctx.Done():
-					return
-				}
-			}
-			select {
-			case next <- i:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
 	start := time.Now()
+	next := make(chan slot)
+	go pace(ctx, start, n, rate, next)
 	var wg sync.WaitGroup
 	for range conc {
 		wg.Go(func() {
-			for i := range next {
+			for sl := range next {
 				t0 := time.Now()
-				id, err := loadSubmit(ctx, c, api, i, distinct)
+				if rate > 0 {
+					mu.Lock()
+					lags = append(lags, t0.Sub(sl.due))
+					sent = append(sent, t0)
+					mu.Unlock()
+				}
+				id, err := loadSubmit(ctx, c, api, sl.i, distinct)
 				t1 := time.Now()
 				if err != nil {
 					subErr.Add(1)
@@ -145,6 +137,13 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 		WallSeconds: wall.Seconds(), JobsPerSecond: float64(ok) / wall.Seconds(),
 		SubmitP50Ms: pct(submits, 50), SubmitP99Ms: pct(submits, 99),
 		E2EP50Ms: pct(e2e, 50), E2EP95Ms: pct(e2e, 95), E2EP99Ms: pct(e2e, 99)}
+	if rate > 0 && len(sent) > 1 {
+		// From the schedule's origin: the last of k submissions is due at
+		// (k-1)/rate, so this is at most the rate asked for.
+		last := slices.MaxFunc(sent, time.Time.Compare)
+		res.OfferedPerSecond = float64(len(sent)-1) / last.Sub(start).Seconds()
+		res.LagP99Ms, res.LagMaxMs = pct(lags, 99), float64(slices.Max(lags))/float64(time.Millisecond)
+	}
 	if after, err := fakeStats(ctx, hc, upstreamStats); err == nil && after != nil {
 		calls := after.Requests - before.Requests
 		r429 := after.RateLimited - before.RateLimited
@@ -154,6 +153,10 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 		res.Jobs, res.OK, res.Failed, res.SubmitErrors, res.WallSeconds, res.JobsPerSecond)
 	fmt.Fprintf(stdout, "submit  p50 %.1f ms  p99 %.1f ms\n", res.SubmitP50Ms, res.SubmitP99Ms)
 	fmt.Fprintf(stdout, "e2e     p50 %.0f ms  p95 %.0f ms  p99 %.0f ms\n", res.E2EP50Ms, res.E2EP95Ms, res.E2EP99Ms)
+	if res.OfferedPerSecond > 0 {
+		fmt.Fprintf(stdout, "offered %.1f/s (asked %.1f/s)  lag behind schedule p99 %.1f ms  max %.1f ms\n",
+			res.OfferedPerSecond, rate, res.LagP99Ms, res.LagMaxMs)
+	}
 	if res.UpstreamCalls != nil {
 		fmt.Fprintf(stdout, "upstream calls %d, 429s %d\n", *res.UpstreamCalls, *res.Upstream429s)
 	}
@@ -163,6 +166,43 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 		return fmt.Errorf("%d of %d jobs did not succeed", n-res.OK, n)
 	}
 	return nil
+}
+
+// slot is job i of a load test and when it is due to be submitted.
+type slot struct {
+	i   int
+	due time.Time
+}
+
+// pace hands out the jobs' indexes on next, then closes it: as fast as they
+// are taken when rate is 0, else job i at start + i/rate. A submission that
+// could not leave on time (every slot busy, or this process short of CPU)
+// leaves as soon as it can, and the ones due meanwhile follow at once: the
+// rate offered is the one asked for, not one that drops what fell behind,
+// as a ticker would.
+func pace(ctx context.Context, start time.Time, n int, rate float64, next chan<- slot) {
+	defer close(next)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for i := range n {
+		due := time.Now()
+		if rate > 0 {
+			due = start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
+			if d := time.Until(due); d > 0 {
+				timer.Reset(d)
+				select {
+				case <-timer.C:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+		select {
+		case next <- slot{i, due}:
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // loadJob is job i of a load test: a distinct device, and an intent shared

@@ -88,3 +88,58 @@ func TestLoadtestSubmitOnly(t *testing.T) {
 		t.Errorf("queue depth %v, want 40 queued (nothing runs them)", q.Depth)
 	}
 }
+
+// TestPaceCatchesUp: at an offered rate, job i is due at start + i/rate,
+// and the jobs that fell due while no one took them (every slot busy) leave
+// at once afterwards instead of being dropped: 100 jobs at 500/s, with the
+// taker away for the first 300 ms, are all out soon after 300 ms. A ticker
+// would have dropped the ticks of the stall and taken about 500 ms.
+func TestPaceCatchesUp(t *testing.T) {
+	t.Parallel()
+	const n, rate = 100, 500.0
+	next := make(chan slot)
+	start := time.Now()
+	go pace(context.Background(), start, n, rate, next)
+	time.Sleep(300 * time.Millisecond)
+	got := 0
+	for sl := range next {
+		if sl.i != got {
+			t.Fatalf("job %d handed out as number %d", sl.i, got)
+		}
+		if want := start.Add(time.Duration(got) * 2 * time.Millisecond); !sl.due.Equal(want) {
+			t.Errorf("job %d due %v after start, want %v", got, sl.due.Sub(start), want.Sub(start))
+		}
+		got++
+	}
+	if got != n {
+		t.Fatalf("%d jobs handed out, want %d", got, n)
+	}
+	if el := time.Since(start); el > 450*time.Millisecond {
+		t.Errorf("the 100 jobs took %v: those due during the stall were not sent at once", el)
+	}
+}
+
+// TestLoadtestRate: --rate reports the rate the submissions left at and
+// their lag behind the schedule.
+func TestLoadtestRate(t *testing.T) {
+	t.Parallel()
+	c := startInProcess(t, "--db", "sqlite://"+filepath.Join(t.TempDir(), "s.db"), "--role", "api")
+	var out bytes.Buffer
+	code := run(context.Background(), []string{"loadtest", "--server", c.BaseURL(), "-n", "30", "-c", "4",
+		"--wait", "none", "--rate", "100"}, noEnv, strings.NewReader(""), &out, &out)
+	if code != 0 {
+		t.Fatalf("loadtest --rate exited %d:\n%s", code, out.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	var res LoadResult
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil {
+		t.Fatal(err)
+	}
+	// The 30th submission is due 290 ms after the start: never faster than asked.
+	if res.OK != 30 || res.OfferedPerSecond <= 0 || res.OfferedPerSecond > 100 || res.LagMaxMs < res.LagP99Ms {
+		t.Errorf("%+v: want 30 submitted at no more than 100/s, with lags", res)
+	}
+	if !strings.Contains(out.String(), "offered ") {
+		t.Errorf("no offered-rate line:\n%s", out.String())
+	}
+}
