@@ -6,7 +6,8 @@
 # with the API for the CPU and the database as hard as they can); every
 # intent is distinct. Figures: submit p50/p99 and errors (targets: p99 <=
 # 25 ms on PostgreSQL, <= 50 ms on SQLite), and the submission rate the
-# server actually saw (its POST /v1/jobs counter, read every second).
+# server actually saw (its POST /v1/jobs counter, read every second),
+# beside the rate loadtest sent at and its lag behind its schedule.
 #
 # loadtest holds one slot from a job's submission until the job is done
 # (its SSE stream), so it can offer RATE/s only while fewer than LTC jobs
@@ -87,10 +88,16 @@ p99=$(jq -r '.submit_p99_ms | . * 10 | round / 10' <<<"$res")
 errs=$(jq -r '.submit_errors' <<<"$res")
 ok=$(jq -r '.ok' <<<"$res")
 wall=$(jq -r '.wall_seconds | . * 10 | round / 10' <<<"$res")
+# What loadtest offered (commits since e4f0266 keep to a schedule and say
+# how late their submissions left; earlier ones used a ticker that dropped
+# the ticks it fell behind on).
+sent=""
+off=$(jq -r '(.offered_per_second // empty) | . * 10 | round / 10' <<<"$res")
+[ -n "$off" ] && sent="loadtest sent ${off}/s (lag behind schedule p99 $(jq -r '.lag_p99_ms | . * 10 | round / 10' <<<"$res") ms, max $(jq -r '.lag_max_ms | round' <<<"$res") ms), "
 target=50
 [ "$DB" = postgres ] && target=25
 ratio=$(python3 -c "print(round($p99 / $target, 3))")
-echo "submit p50 ${p50} ms, p99 ${p99} ms (target <= ${target} ms), errors $errs; offered ${RATE}/s for ${SECS}s: the server saw ${first_secs_rate}/s over the first ${SECS}s (peak ${peak}/s), all $JOBS after ${all_at}s; $ok jobs ok, drained after ${wall}s; serve peak RSS ${rss} MB; $cpu"
+echo "submit p50 ${p50} ms, p99 ${p99} ms (target <= ${target} ms), errors $errs; offered ${RATE}/s for ${SECS}s: ${sent}the server saw ${first_secs_rate}/s over the first ${SECS}s (peak ${peak}/s), all $JOBS after ${all_at}s; $ok jobs ok, drained after ${wall}s; serve peak RSS ${rss} MB; $cpu"
 if [ "$PROFILE" = 1 ]; then
 	echo "--- serve CPU profile, 10 s from 10 s into the run"
 	profile_top "$WORK/s6.pprof"
@@ -100,4 +107,4 @@ if [ "$PROFILE" = 1 ]; then
 	fi
 fi
 record s6-submit-$DB "p99 ${p99} ms" "${target} ms" "$ratio" \
-	"$DB, offered ${RATE}/s × ${SECS}s (loadtest -c $LTC --wait $WAIT), server saw ${first_secs_rate}/s over the first ${SECS}s (peak ${peak}/s, all after ${all_at}s), submit p50 ${p50} ms, $errs submit errors, $ok/$JOBS ok, $([ "$ROLE" = api ] && echo "serve --role api$([ -n "$WORKER_PROC" ] && echo " beside serve --role worker ($WORKERS workers, sim 0s)" || echo ", no workers")" || echo "workers running ($WORKERS, sim 0s)"), drained after ${wall}s, serve peak RSS ${rss} MB, $cpu${SERVE_FLAGS:+, serve $SERVE_FLAGS}, load $load"
+	"$DB, offered ${RATE}/s × ${SECS}s (loadtest -c $LTC --wait $WAIT), ${sent}server saw ${first_secs_rate}/s over the first ${SECS}s (peak ${peak}/s, all after ${all_at}s), submit p50 ${p50} ms, $errs submit errors, $ok/$JOBS ok, $([ "$ROLE" = api ] && echo "serve --role api$([ -n "$WORKER_PROC" ] && echo " beside serve --role worker ($WORKERS workers, sim 0s)" || echo ", no workers")" || echo "workers running ($WORKERS, sim 0s)"), drained after ${wall}s, serve peak RSS ${rss} MB, $cpu${SERVE_FLAGS:+, serve $SERVE_FLAGS}, load $load"
