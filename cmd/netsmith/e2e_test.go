@@ -691,3 +691,56 @@ func TestAPILatencyTargetGivesWay(t *testing.T) {
 		t.Errorf("negative target: exit %d, %q; want exit 2 naming the flag", code, errOut)
 	}
 }
+
+// TestJobPhaseMetrics: /metrics says where the jobs' time went. Four jobs
+// of one intent: every one is queued, read, served by the template cache,
+// rendered, linted and completed; one model call made the template, so
+// one job has the wait, call and proof phases, and the call phase holds
+// the upstream's latency. With no --api-latency-target there is no gate.
+func TestJobPhaseMetrics(t *testing.T) {
+	t.Parallel()
+	const latency = 50 * time.Millisecond
+	up := llmtest.NewServer(t, fakeanthropic.Config{Latency: latency})
+	c := startOnFake(t, up.URL, "--poll-interval", "50ms")
+	ids := submitN(t, c, 4, "phase-")
+	for _, j := range waitAll(t, c, ids, 30*time.Second) {
+		if j.Status != netcfg.StateSucceeded {
+			t.Fatalf("job %s: %s %s", j.ID, j.Status, j.Error)
+		}
+	}
+	resp, err := http.Get(c.BaseURL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	phase := func(name, stat string) (float64, bool) {
+		re := regexp.MustCompile(`(?m)^netsmith_job_phase_seconds_` + stat + `\{phase="` + name + `"\} (\S+)$`)
+		m := re.FindSubmatch(b)
+		if m == nil {
+			return 0, false
+		}
+		v, err := strconv.ParseFloat(string(m[1]), 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v, true
+	}
+	for name, want := range map[string]float64{"complete": 4, "template": 4, "render": 4, "lint": 4,
+		"wait": 1, "call": 1, "check": 1} {
+		if n, _ := phase(name, "count"); n != want {
+			t.Errorf("phase %s observed %v times, want %v", name, n, want)
+		}
+	}
+	for _, name := range []string{"queued", "read"} {
+		if n, _ := phase(name, "count"); n < 4 {
+			t.Errorf("phase %s observed %v times, want one per attempt, at least 4", name, n)
+		}
+	}
+	if s, _ := phase("call", "sum"); s < latency.Seconds() {
+		t.Errorf("call phase sums to %vs, want at least the upstream's %v", s, latency)
+	}
+	if _, ok := phase("gate", "count"); ok {
+		t.Error("a gate phase without --api-latency-target")
+	}
+}

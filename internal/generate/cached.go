@@ -115,7 +115,7 @@ func (s *Service) generateCached(ctx context.Context, req *netcfg.JobRequest) (*
 	if ctx.Value(cacheOnlyKey{}) != nil {
 		return s.renderCached(ctx, d, key, vars)
 	}
-	e, outcome, err := s.cfg.Cache.Resolve(ctx, meta, func(ctx context.Context) (*cache.Entry, error) {
+	e, outcome, err := s.resolve(ctx, meta, func(ctx context.Context) (*cache.Entry, error) {
 		return s.fillTemplate(ctx, req, exampleOf(fleet.RedactSecrets(vars)))
 	})
 	if errors.Is(err, cache.ErrInvalid) {
@@ -128,7 +128,7 @@ func (s *Service) generateCached(ctx context.Context, req *netcfg.JobRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	config, err := e.Template.Render(ctx, renderData(vars))
+	config, err := s.render(ctx, e.Template, vars)
 	if err != nil {
 		// This device's vars do not fit its intent's template (a list
 		// shaped differently, say): it gets a call of its own.
@@ -137,17 +137,34 @@ func (s *Service) generateCached(ctx context.Context, req *netcfg.JobRequest) (*
 	return s.cachedResult(d, config, e, outcome), nil
 }
 
+// resolve is Cache.Resolve, its time counted as PhaseTemplate but for
+// what its fill, if this job made it, spent in the other phases.
+func (s *Service) resolve(ctx context.Context, meta cache.Meta, fill cache.FillFunc) (*cache.Entry, cache.Outcome, error) {
+	start, before := time.Now(), phaseSum(ctx, PhaseWait, PhaseCall, PhaseCheck)
+	e, outcome, err := s.cfg.Cache.Resolve(ctx, meta, fill)
+	timePhase(ctx, PhaseTemplate, start.Add(phaseSum(ctx, PhaseWait, PhaseCall, PhaseCheck)-before))
+	return e, outcome, err
+}
+
+// render renders t for a device's vars, timed as PhaseRender.
+func (s *Service) render(ctx context.Context, t *render.Template, vars map[string]any) (string, error) {
+	defer timePhase(ctx, PhaseRender, time.Now())
+	return t.Render(ctx, renderData(vars))
+}
+
 // renderCached is RunCached's generateCached: the device's config from a
 // ready entry, or ErrNeedsCall.
 func (s *Service) renderCached(ctx context.Context, d *netcfg.Device, key string, vars map[string]any) (*Result, error) {
+	looked := time.Now()
 	e, err := s.cfg.Cache.Lookup(ctx, key)
+	timePhase(ctx, PhaseTemplate, looked)
 	if err != nil {
 		return nil, err
 	}
 	if e == nil || e.Template == nil {
 		return nil, ErrNeedsCall
 	}
-	config, err := e.Template.Render(ctx, renderData(vars))
+	config, err := s.render(ctx, e.Template, vars)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNeedsCall, err)
 	}
@@ -189,7 +206,9 @@ func (s *Service) fillTemplate(ctx context.Context, req *netcfg.JobRequest, exam
 		usage = usage.Add(resp.Usage)
 		body := prompt.ExtractBlock(resp.Text)
 		var t *render.Template
+		checked := time.Now()
 		t, problems = s.checkTemplate(ctx, body, example, d.Platform)
+		timePhase(ctx, PhaseCheck, checked)
 		if len(problems) > 0 && try == templateTries-1 && onlyLint(problems) {
 			// The model kept the risky lines after being told: use the
 			// template, and every config from it carries its findings.
@@ -269,7 +288,7 @@ func (s *Service) fallback(ctx context.Context, req *netcfg.JobRequest, intentKe
 	s.cfg.Cache.CountFallback()
 	meta := cache.Meta{Key: intentKey + ":" + d.Hostname, Kind: cache.KindConfig, Role: d.Role,
 		Platform: string(d.Platform), Hostname: d.Hostname, TTL: time.Duration(req.CacheTTL)}
-	e, outcome, err := s.cfg.Cache.Resolve(ctx, meta, func(ctx context.Context) (*cache.Entry, error) {
+	e, outcome, err := s.resolve(ctx, meta, func(ctx context.Context) (*cache.Entry, error) {
 		res, err := s.generate(ctx, req)
 		if err != nil {
 			return nil, err

@@ -147,6 +147,8 @@ type Result struct {
 	// Calls are the model calls this job made and paid for, for the
 	// ledger; a cache hit or a coalesced wait has none.
 	Calls []Call `json:"-"`
+	// Phases is where the job's time went, for the phases it went through.
+	Phases map[Phase]time.Duration `json:"-"`
 }
 
 // Call is one model call a job paid for. Model is what the provider says
@@ -156,21 +158,63 @@ type Call struct {
 	Usage                      llm.Usage
 }
 
-// callLog collects the calls made under one Run; it travels in the
-// context so that a template fill made on the job's behalf is recorded too.
-type callLog struct {
-	mu    sync.Mutex
-	calls []Call
+// Phase names a part of a job's work, as netsmith_job_phase_seconds
+// labels it.
+type Phase string
+
+// The phases of Run; Result.Phases has those a job went through.
+const (
+	// PhaseTemplate is the template cache's own time: its lookup, lease
+	// and fill writes, and waiting on another job's fill of the same
+	// intent.
+	PhaseTemplate Phase = "template"
+	PhaseWait     Phase = "wait" // for a call slot and the upstream limiter
+	PhaseCall     Phase = "call" // model calls
+	PhaseCheck    Phase = "check"
+	PhaseRender   Phase = "render"
+	PhaseLint     Phase = "lint"
+)
+
+// runLog collects the calls made under one Run and where its time went; it
+// travels in the context so that a template fill made on the job's behalf
+// is recorded too.
+type runLog struct {
+	mu     sync.Mutex
+	calls  []Call
+	phases map[Phase]time.Duration
 }
 
-type callLogKey struct{}
+type runLogKey struct{}
 
 func recordCall(ctx context.Context, requested string, resp *llm.Response) {
-	if l, ok := ctx.Value(callLogKey{}).(*callLog); ok {
+	if l, ok := ctx.Value(runLogKey{}).(*runLog); ok {
 		l.mu.Lock()
 		l.calls = append(l.calls, Call{Provider: resp.Provider, Model: resp.Model, Requested: requested, Usage: resp.Usage})
 		l.mu.Unlock()
 	}
+}
+
+// timePhase adds the time since start to phase p of ctx's Run.
+func timePhase(ctx context.Context, p Phase, start time.Time) {
+	if l, ok := ctx.Value(runLogKey{}).(*runLog); ok {
+		d := time.Since(start)
+		l.mu.Lock()
+		l.phases[p] += d
+		l.mu.Unlock()
+	}
+}
+
+// phaseSum is the time ctx's Run has spent so far in the phases ps.
+func phaseSum(ctx context.Context, ps ...Phase) time.Duration {
+	var d time.Duration
+	if l, ok := ctx.Value(runLogKey{}).(*runLog); ok {
+		l.mu.Lock()
+		for _, p := range ps {
+			d += l.phases[p]
+		}
+		l.mu.Unlock()
+	}
+	return d
 }
 
 // ErrNeedsCall is RunCached's answer for a request it cannot serve without
@@ -197,8 +241,8 @@ func (s *Service) Run(ctx context.Context, req *netcfg.JobRequest) (*Result, err
 		res *Result
 		err error
 	)
-	calls := &callLog{}
-	ctx = context.WithValue(ctx, callLogKey{}, calls)
+	log := &runLog{phases: map[Phase]time.Duration{}}
+	ctx = context.WithValue(ctx, runLogKey{}, log)
 	switch req.Kind {
 	case netcfg.KindGenerate:
 		if s.cfg.Cache != nil {
@@ -215,16 +259,18 @@ func (s *Service) Run(ctx context.Context, req *netcfg.JobRequest) (*Result, err
 		return nil, err
 	}
 	res.Kind = req.Kind
+	linted := time.Now()
 	switch req.Kind {
 	case netcfg.KindGenerate:
 		res.Lint = s.lint(req.Device.Platform, res.Config)
 	case netcfg.KindAnalyze:
 		res.Lint = s.lint(req.Platform, req.Config)
 	}
+	timePhase(ctx, PhaseLint, linted)
 	res.DurationSeconds = time.Since(started).Seconds()
-	calls.mu.Lock()
-	res.Calls = calls.calls
-	calls.mu.Unlock()
+	log.mu.Lock()
+	res.Calls, res.Phases = log.calls, log.phases
+	log.mu.Unlock()
 	return res, nil
 }
 
@@ -300,6 +346,7 @@ func (s *Service) call(ctx context.Context, spec prompt.Spec, model string) (*ll
 	// Waiting on the upstream is not this process's work: the job's
 	// worker slot is free for another job meanwhile (adapt.Idle).
 	defer adapt.Idle(ctx)()
+	waited := time.Now()
 	release, err := s.callSlot(ctx)
 	if err != nil {
 		return nil, err
@@ -320,8 +367,11 @@ func (s *Service) call(ctx context.Context, spec prompt.Spec, model string) (*ll
 			return nil, err
 		}
 	}
+	timePhase(ctx, PhaseWait, waited)
+	called := time.Now()
 	resp, err := s.cfg.LLM.Generate(ctx, req)
 	release() // the next call may start while this one is settled
+	timePhase(ctx, PhaseCall, called)
 	s.observe(model, resp, err)
 	if err == nil && resp != nil {
 		recordCall(ctx, model, resp)

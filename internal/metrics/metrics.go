@@ -12,6 +12,7 @@ import (
 type Metrics struct {
 	JobsTotal         *prometheus.CounterVec   // kind, status
 	JobDuration       *prometheus.HistogramVec // kind; submit to completion
+	JobPhase          *prometheus.HistogramVec // phase; where an attempt's time went
 	WorkersBusy       prometheus.Gauge
 	WorkersLimit      prometheus.Gauge
 	LLMRequests       *prometheus.CounterVec // provider, model, outcome
@@ -37,6 +38,14 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help:    "Time from submission to success, by kind.",
 			Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900},
 		}, []string{"kind"}),
+		JobPhase: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "netsmith_job_phase_seconds",
+			Help: "Where a job attempt's time went, by phase: queued (available, not yet started), read (its row), " +
+				"gate (held back while the API is slow), template (cache lookup, lease and fill writes, waiting on another " +
+				"job's fill), wait (for a call slot and the upstream limiter), call (model calls), check (template proofs), " +
+				"render, lint, complete (committing the result). Work phases count succeeded attempts only.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120},
+		}, []string{"phase"}),
 		WorkersBusy: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "netsmith_workers_busy", Help: "Workers running a job in this process.",
 		}),
@@ -73,7 +82,7 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "netsmith_lint_findings_total", Help: "Lint findings in generated configs, by rule and severity.",
 		}, []string{"rule", "severity"}),
 	}
-	reg.MustRegister(m.JobsTotal, m.JobDuration, m.WorkersBusy, m.WorkersLimit, m.LLMRequests, m.LLMTokens, m.CostUSD, m.BudgetAlerts,
+	reg.MustRegister(m.JobsTotal, m.JobDuration, m.JobPhase, m.WorkersBusy, m.WorkersLimit, m.LLMRequests, m.LLMTokens, m.CostUSD, m.BudgetAlerts,
 		m.CacheRequests, m.UpstreamThrottled, m.HTTPRequests, m.HTTPDuration, m.LintFindings,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -487,6 +487,21 @@ func (w *jobWorker[TDriver, TTx]) Timeout(*river.Job[jobArgs]) time.Duration {
 func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArgs]) error {
 	e, q := w.e, w.e.q
 	cfg := &q.cfg
+	m := cfg.Metrics
+	t := time.Now()
+	// phase observes the time since t as phase p, and starts the next.
+	phase := func(p string) {
+		now := time.Now()
+		if m != nil {
+			m.JobPhase.WithLabelValues(p).Observe(max(0, now.Sub(t)).Seconds())
+		}
+		t = now
+	}
+	if m != nil {
+		// Available since ScheduledAt (insert, snooze or retry), by the
+		// database's clock: a skewed one reads as 0.
+		m.JobPhase.WithLabelValues("queued").Observe(max(0, t.Sub(rj.ScheduledAt)).Seconds())
+	}
 	// River hands out jobs up to Workers; the gate may let fewer work at
 	// once while the API is slow. A job still waiting when its attempt
 	// ends comes back later without spending the attempt.
@@ -495,7 +510,11 @@ func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArg
 		return river.JobSnooze(time.Second)
 	}
 	defer leave()
+	if cfg.Gate != nil {
+		phase("gate")
+	}
 	j, err := store.GetJob(ctx, e.readConn(), rj.Args.JobID)
+	phase("read")
 	if errors.Is(err, store.ErrNotFound) {
 		return river.JobCancel(fmt.Errorf("job %s has no row", rj.Args.JobID))
 	}
@@ -520,7 +539,6 @@ func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArg
 		j.StartedAt = now
 	}
 
-	m := cfg.Metrics
 	if m != nil {
 		m.WorkersBusy.Inc()
 		defer m.WorkersBusy.Dec()
@@ -537,9 +555,11 @@ func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArg
 		dbctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		c := &completion{j: j, rj: rj, res: res}
+		t = time.Now()
 		if err := e.complete(dbctx, c); err != nil {
 			return fmt.Errorf("complete job %s: %w", j.ID, err)
 		}
+		phase("complete")
 		q.watch.notifyFinal(j.ID, c.final)
 		q.countFinal(j, netcfg.StateSucceeded)
 		if m != nil {

@@ -65,6 +65,11 @@ func (r *Runner) run(ctx context.Context, j *store.Job, do func(context.Context,
 		r.logger.WarnContext(ctx, "job attempt failed", "job_id", j.ID, "attempt", j.Attempts, slog.Any("error", err))
 		return nil, classify(err)
 	}
+	if r.metrics != nil {
+		for p, d := range res.Phases {
+			r.metrics.JobPhase.WithLabelValues(string(p)).Observe(d.Seconds())
+		}
+	}
 	body, err := json.Marshal(res)
 	if err != nil {
 		return nil, &queue.PermanentError{Err: fmt.Errorf("encode result: %w", err)}
