@@ -104,6 +104,17 @@ run_loadtest() {
 	LT_CPU=$(awk 'END { printf "%.1f", $1 + $2 }' "$WORK/lt.time")
 }
 
+# phase_means ADDR: the mean time per job attempt of each phase of
+# netsmith_job_phase_seconds on serve's /metrics, in ms, in a job's order
+# ("queued 12.3, read 0.8, …"); empty for a commit without it.
+phase_means() {
+	curl -s "http://$1/metrics" | awk '
+		/^netsmith_job_phase_seconds_sum\{/ { match($0, /phase="[a-z_]+"/); p = substr($0, RSTART + 7, RLENGTH - 8); sum[p] = $NF }
+		/^netsmith_job_phase_seconds_count\{/ { match($0, /phase="[a-z_]+"/); p = substr($0, RSTART + 7, RLENGTH - 8); n[p] = $NF }
+		END { k = split("queued gate read template wait call check render lint complete", order, " ")
+			for (i = 1; i <= k; i++) { p = order[i]; if (n[p] > 0) printf "%s%s %.1f", (out++ ? ", " : ""), p, 1000 * sum[p] / n[p] }; if (out) print "" }'
+}
+
 # loadavg: the 1, 5 and 15 minute load averages, for the notes (the
 # machine is shared).
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }

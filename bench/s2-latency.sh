@@ -22,6 +22,7 @@ start_serve s2 --db "$DB_URL" --provider anthropic --concurrency "$CONC" --max-q
 run_loadtest --server "http://$ADDR_s2" -n "$JOBS" -c "$LTC" --upstream-stats "$FAKE_URL" --timeout 30m
 res=$(loadtest_json "$WORK/lt.out")
 rss=$(mem_mb "$PID_s2" VmHWM)
+phases=$(phase_means "$ADDR_s2")
 # The three processes share the two cores; the fake stands in for a
 # provider that would not.
 cpu="CPU s: serve $(cpu_s "$PID_s2"), fake $(cpu_s "$FAKE_PID"), loadtest $LT_CPU"
@@ -37,5 +38,6 @@ share=$(python3 -c "print(round(100 * $r429 / max($calls, 1), 2))")
 ok=$(jq -r '.ok' <<<"$res")
 ep50=$(jq -r '.e2e_p50_ms | round' <<<"$res"); ep99=$(jq -r '.e2e_p99_ms | round' <<<"$res")
 echo "achieved ${rate} jobs/s against ${CONC}/${LAT}s = ${bound} jobs/s (ratio $ratio; whole rounds allow ${rounds}); upstream calls $calls, 429s $r429 (${share} %), most in flight $maxin; serve peak RSS ${rss} MB; $cpu"
+[ -n "$phases" ] && echo "mean ms per job attempt by phase: $phases"
 record s2-latency-${DB:-sqlite} "${rate} jobs/s" "${bound} jobs/s" "$ratio" \
-	"${DB:-sqlite}, $ok/$JOBS distinct jobs ok, ${LAT}s upstream, concurrency $CONC, loadtest -c $LTC, $calls upstream calls, 429s $r429 (${share} %), max in flight $maxin, whole-round bound ${rounds} jobs/s, e2e p50/p99 ${ep50}/${ep99} ms, serve peak RSS ${rss} MB, $cpu, load $load"
+	"${DB:-sqlite}, $ok/$JOBS distinct jobs ok, ${LAT}s upstream, concurrency $CONC, loadtest -c $LTC, $calls upstream calls, 429s $r429 (${share} %), max in flight $maxin, whole-round bound ${rounds} jobs/s, e2e p50/p99 ${ep50}/${ep99} ms, serve peak RSS ${rss} MB, $cpu${phases:+, mean ms per phase: $phases}, load $load"
