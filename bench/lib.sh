@@ -96,10 +96,11 @@ cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "
 # run_loadtest ARGS…: runs `netsmith loadtest ARGS` and prints its output;
 # sets LT_CPU to the CPU seconds it used (it shares the machine with the
 # server it drives). Its failure (some jobs did not succeed) is not fatal:
-# the figures say so.
+# the figures say so. LT_BIN, when set, is the netsmith binary whose
+# loadtest runs: one load generator for commits measured side by side.
 run_loadtest() {
 	local TIMEFORMAT='%U %S'
-	{ time "$BIN" loadtest "$@" >"$WORK/lt.out" 2>"$WORK/lt.err"; } 2>"$WORK/lt.time" || true
+	{ time "${LT_BIN:-$BIN}" loadtest "$@" >"$WORK/lt.out" 2>"$WORK/lt.err"; } 2>"$WORK/lt.time" || true
 	cat "$WORK/lt.out" "$WORK/lt.err"
 	LT_CPU=$(awk 'END { printf "%.1f", $1 + $2 }' "$WORK/lt.time")
 }

@@ -57,8 +57,21 @@ if [ "$PROFILE" = 1 ]; then
 	profile_bg "$PPROF_s6" 10 10 "$WORK/s6.pprof"
 	[ "$DB" = postgres ] && pg_activity_bg 10 10 "$WORK/pgact.txt"
 fi
+t_start=$(date +%s.%N)
 run_loadtest --server "http://$ADDR_s6" -n "$JOBS" -c "$LTC" --rate "$RATE" --wait "$WAIT" --timeout 30m
 res=$(loadtest_json "$WORK/lt.out")
+# With --wait none loadtest ends once every submission is answered; when
+# workers run, wait for them to finish the queue too (at most 10 minutes).
+drain=""
+if [ "$WAIT" = none ] && { [ "$ROLE" != api ] || [ -n "$WORKER_PROC" ]; }; then
+	for _ in $(seq 1 1200); do
+		left=$(curl -s "http://$ADDR_s6/v1/queue" | jq '[.depth[]] | add // 0')
+		[ "$left" = 0 ] && break
+		sleep 0.5
+	done
+	drain="queue drained after $(python3 -c "print(round($(date +%s.%N) - $t_start, 1))")s"
+	[ "$left" = 0 ] || drain="queue not drained after 10 min ($left jobs left)"
+fi
 stop_pid "$sampler"
 echo "$(date +%s.%N) $(submitted)" >>"$WORK/submitted.txt" # the count once every submission is answered
 if [ "$PROFILE" = 1 ]; then
@@ -97,7 +110,7 @@ off=$(jq -r '(.offered_per_second // empty) | . * 10 | round / 10' <<<"$res")
 target=50
 [ "$DB" = postgres ] && target=25
 ratio=$(python3 -c "print(round($p99 / $target, 3))")
-echo "submit p50 ${p50} ms, p99 ${p99} ms (target <= ${target} ms), errors $errs; offered ${RATE}/s for ${SECS}s: ${sent}the server saw ${first_secs_rate}/s over the first ${SECS}s (peak ${peak}/s), all $JOBS after ${all_at}s; $ok jobs ok, drained after ${wall}s; serve peak RSS ${rss} MB; $cpu"
+echo "submit p50 ${p50} ms, p99 ${p99} ms (target <= ${target} ms), errors $errs; offered ${RATE}/s for ${SECS}s: ${sent}the server saw ${first_secs_rate}/s over the first ${SECS}s (peak ${peak}/s), all $JOBS after ${all_at}s; $ok jobs ok, loadtest done after ${wall}s${drain:+, $drain}; serve peak RSS ${rss} MB; $cpu"
 if [ "$PROFILE" = 1 ]; then
 	echo "--- serve CPU profile, 10 s from 10 s into the run"
 	profile_top "$WORK/s6.pprof"
@@ -107,4 +120,4 @@ if [ "$PROFILE" = 1 ]; then
 	fi
 fi
 record s6-submit-$DB "p99 ${p99} ms" "${target} ms" "$ratio" \
-	"$DB, offered ${RATE}/s × ${SECS}s (loadtest -c $LTC --wait $WAIT), ${sent}server saw ${first_secs_rate}/s over the first ${SECS}s (peak ${peak}/s, all after ${all_at}s), submit p50 ${p50} ms, $errs submit errors, $ok/$JOBS ok, $([ "$ROLE" = api ] && echo "serve --role api$([ -n "$WORKER_PROC" ] && echo " beside serve --role worker ($WORKERS workers, sim 0s)" || echo ", no workers")" || echo "workers running ($WORKERS, sim 0s)"), drained after ${wall}s, serve peak RSS ${rss} MB, $cpu${SERVE_FLAGS:+, serve $SERVE_FLAGS}, load $load"
+	"$DB, offered ${RATE}/s × ${SECS}s (loadtest -c $LTC --wait $WAIT), ${sent}server saw ${first_secs_rate}/s over the first ${SECS}s (peak ${peak}/s, all after ${all_at}s), submit p50 ${p50} ms, $errs submit errors, $ok/$JOBS ok, $([ "$ROLE" = api ] && echo "serve --role api$([ -n "$WORKER_PROC" ] && echo " beside serve --role worker ($WORKERS workers, sim 0s)" || echo ", no workers")" || echo "workers running ($WORKERS, sim 0s)"), loadtest done after ${wall}s${drain:+, $drain}, serve peak RSS ${rss} MB, $cpu${SERVE_FLAGS:+, serve $SERVE_FLAGS}, load $load"
