@@ -241,8 +241,8 @@ func (s *Service) Run(ctx context.Context, req *netcfg.JobRequest) (*Result, err
 		res *Result
 		err error
 	)
-	log := &runLog{phases: map[Phase]time.Duration{}}
-	ctx = context.WithValue(ctx, runLogKey{}, log)
+	rl := &runLog{phases: map[Phase]time.Duration{}}
+	ctx = context.WithValue(ctx, runLogKey{}, rl)
 	switch req.Kind {
 	case netcfg.KindGenerate:
 		if s.cfg.Cache != nil {
@@ -268,9 +268,9 @@ func (s *Service) Run(ctx context.Context, req *netcfg.JobRequest) (*Result, err
 	}
 	timePhase(ctx, PhaseLint, linted)
 	res.DurationSeconds = time.Since(started).Seconds()
-	log.mu.Lock()
-	res.Calls, res.Phases = log.calls, log.phases
-	log.mu.Unlock()
+	rl.mu.Lock()
+	res.Calls, res.Phases = rl.calls, rl.phases
+	rl.mu.Unlock()
 	return res, nil
 }
 
