@@ -92,7 +92,7 @@ func (c *Config) engineFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.JobTimeout, "job-timeout", 3*time.Minute, "time limit of one attempt")
 	fs.DurationVar(&c.RescueAfter, "rescue-after", 0, "run a job again if it stays running this long (its process presumed dead); default job-timeout + 20% + 10s")
 	fs.DurationVar(&c.SimLatency, "sim-latency", 500*time.Millisecond, "latency of each sim provider call")
-	fs.DurationVar(&c.PollInterval, "poll-interval", time.Second, "how often workers look for jobs when no notification arrives")
+	fs.DurationVar(&c.PollInterval, "poll-interval", queue.DefaultPollInterval, "how often workers look for jobs when no notification arrives: the longest a ready job can wait for a free worker, as River drops insert notifications that follow another within 20 ms")
 	fs.StringVar(&c.AnthropicBaseURL, "anthropic-base-url", "", "Anthropic API base URL (default ANTHROPIC_BASE_URL or https://api.anthropic.com)")
 	fs.StringVar(&c.OpenAIBaseURL, "openai-base-url", "http://127.0.0.1:8000", "OpenAI-compatible server base URL")
 	fs.Int64Var(&c.UpstreamRPM, "upstream-rpm", 0, "requests per minute the provider allows this model, shared by all replicas (0: learn from its headers and 429s)")

@@ -59,6 +59,16 @@ type Economy struct {
 	LeaseUntil time.Time
 }
 
+// DefaultPollInterval is how often workers look for jobs when no
+// notification wakes them. It bounds how long a job can sit ready with a
+// worker free: River sends at most one insert notification per queue per
+// fetch cooldown (20 ms) and drops the rest, so a job committed just after
+// another, once that one's fetch has run, waits for the next poll. With a
+// 1 s poll, single jobs submitted one after another on PostgreSQL waited
+// about a second one time in five (p95 1,055 ms submit to done, 84 ms with
+// 100 ms). It costs an idle process about 20 empty fetches a second.
+const DefaultPollInterval = 100 * time.Millisecond
+
 // Config configures a Queue.
 type Config struct {
 	// Workers is how many jobs this process runs at once; 0 makes an
@@ -87,7 +97,8 @@ type Config struct {
 	// RetryBase and RetryMax shape the exponential backoff with jitter.
 	RetryBase, RetryMax time.Duration
 	// PollInterval is how often workers look for jobs when no notification
-	// arrives (and how often the SQLite listener polls).
+	// arrives (and how often the SQLite listener polls); DefaultPollInterval
+	// when zero.
 	PollInterval time.Duration
 	// MaintainInterval is how often the leader expires overdue jobs and
 	// reconciles orphans.
@@ -131,7 +142,7 @@ func (c *Config) setDefaults() {
 		c.RetryMax = 5 * time.Minute
 	}
 	if c.PollInterval <= 0 {
-		c.PollInterval = time.Second
+		c.PollInterval = DefaultPollInterval
 	}
 	if c.MaintainInterval <= 0 {
 		c.MaintainInterval = 10 * time.Second
