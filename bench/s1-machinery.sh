@@ -16,7 +16,7 @@ DB=${DB:-sqlite}
 JOBS=${JOBS:-20000}
 WORKERS=${WORKERS:-50}    # serve's default --concurrency (model calls at once)
 CONC=${CONC:-200}         # loadtest slots: enough that the workers never wait for work
-POLL=${POLL:-1s}          # serve's default --poll-interval
+POLL=${POLL:-100ms}       # serve's default --poll-interval (1s until 30 Nov 2026)
 PROFILE=${PROFILE:-1}
 build
 (cd "$SRC" && go test -c -o "$WORK/queue.test" ./internal/queue)
