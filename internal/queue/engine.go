@@ -104,7 +104,9 @@ func newRiverEngine[TDriver riverdriver.Driver[TTx], TTx any](q *Queue, driver T
 	if cfg.Workers > 0 {
 		rc.Queues = map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: cfg.Workers},
-			economyQueue:       {MaxWorkers: cfg.EconomyWorkers},
+			// Economy jobs wait minutes on a Message Batch: their
+			// queue need not be polled as often.
+			economyQueue: {MaxWorkers: cfg.EconomyWorkers, FetchPollInterval: max(cfg.PollInterval, time.Second)},
 		}
 		rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(
 			river.PeriodicInterval(cfg.MaintainInterval),

@@ -66,7 +66,8 @@ type Economy struct {
 // another, once that one's fetch has run, waits for the next poll. With a
 // 1 s poll, single jobs submitted one after another on PostgreSQL waited
 // about a second one time in five (p95 1,055 ms submit to done, 84 ms with
-// 100 ms). It costs an idle process about 20 empty fetches a second.
+// 100 ms). It costs an idle process about 10 empty fetches a second (the
+// economy queue polls once a second).
 const DefaultPollInterval = 100 * time.Millisecond
 
 // Config configures a Queue.
