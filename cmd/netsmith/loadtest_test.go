@@ -22,17 +22,8 @@ func TestLoadtest(t *testing.T) {
 	up := llmtest.NewServer(t, fakeanthropic.Config{Latency: 10 * time.Millisecond})
 	c := startOnFake(t, up.URL, "--poll-interval", "100ms")
 	for _, api := range []string{"v1", "legacy"} {
-		var out bytes.Buffer
-		code := run(context.Background(), []string{"loadtest", "--server", c.BaseURL(), "-n", "60", "-c", "10",
-			"--distinct", "3", "--api", api, "--upstream-stats", up.URL}, noEnv, strings.NewReader(""), &out, &out)
-		if code != 0 {
-			t.Fatalf("loadtest --api %s exited %d:\n%s", api, code, out.String())
-		}
-		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-		var res LoadResult
-		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil {
-			t.Fatalf("last line is not the JSON result: %v\n%s", err, out.String())
-		}
+		res, _ := loadtestJSON(t, "--server", c.BaseURL(), "-n", "60", "-c", "10",
+			"--distinct", "3", "--api", api, "--upstream-stats", up.URL)
 		if res.Jobs != 60 || res.OK != 60 || res.Failed != 0 || res.JobsPerSecond <= 0 {
 			t.Errorf("%s: %+v", api, res)
 		}
@@ -59,17 +50,7 @@ func TestLoadtest(t *testing.T) {
 func TestLoadtestSubmitOnly(t *testing.T) {
 	t.Parallel()
 	c := startInProcess(t, "--db", "sqlite://"+filepath.Join(t.TempDir(), "s.db"), "--role", "api")
-	var out bytes.Buffer
-	code := run(context.Background(), []string{"loadtest", "--server", c.BaseURL(), "-n", "40", "-c", "8", "--wait", "none"},
-		noEnv, strings.NewReader(""), &out, &out)
-	if code != 0 {
-		t.Fatalf("loadtest --wait none exited %d:\n%s", code, out.String())
-	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	var res LoadResult
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil {
-		t.Fatal(err)
-	}
+	res, _ := loadtestJSON(t, "--server", c.BaseURL(), "-n", "40", "-c", "8", "--wait", "none")
 	if res.OK != 40 || res.SubmitErrors != 0 || res.SubmitP50Ms <= 0 || res.E2EP50Ms != 0 {
 		t.Errorf("%+v: want 40 submitted, submit latencies and no end-to-end figures", res)
 	}
@@ -124,22 +105,28 @@ func TestPaceCatchesUp(t *testing.T) {
 func TestLoadtestRate(t *testing.T) {
 	t.Parallel()
 	c := startInProcess(t, "--db", "sqlite://"+filepath.Join(t.TempDir(), "s.db"), "--role", "api")
-	var out bytes.Buffer
-	code := run(context.Background(), []string{"loadtest", "--server", c.BaseURL(), "-n", "30", "-c", "4",
-		"--wait", "none", "--rate", "100"}, noEnv, strings.NewReader(""), &out, &out)
-	if code != 0 {
-		t.Fatalf("loadtest --rate exited %d:\n%s", code, out.String())
-	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	var res LoadResult
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil {
-		t.Fatal(err)
-	}
+	res, out := loadtestJSON(t, "--server", c.BaseURL(), "-n", "30", "-c", "4", "--wait", "none", "--rate", "100")
 	// The 30th submission is due 290 ms after the start: never faster than asked.
 	if res.OK != 30 || res.OfferedPerSecond <= 0 || res.OfferedPerSecond > 100 || res.LagMaxMs < res.LagP99Ms {
 		t.Errorf("%+v: want 30 submitted at no more than 100/s, with lags", res)
 	}
-	if !strings.Contains(out.String(), "offered ") {
-		t.Errorf("no offered-rate line:\n%s", out.String())
+	if !strings.Contains(out, "offered ") {
+		t.Errorf("no offered-rate line:\n%s", out)
 	}
+}
+
+// loadtestJSON runs `netsmith loadtest args…`, which must succeed, and
+// returns its JSON line and all it printed.
+func loadtestJSON(t *testing.T, args ...string) (LoadResult, string) {
+	t.Helper()
+	var out bytes.Buffer
+	if code := run(context.Background(), append([]string{"loadtest"}, args...), noEnv, strings.NewReader(""), &out, &out); code != 0 {
+		t.Fatalf("loadtest %v exited %d:\n%s", args, code, out.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	var res LoadResult
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil {
+		t.Fatalf("last line is not the JSON result: %v\n%s", err, out.String())
+	}
+	return res, out.String()
 }
