@@ -153,7 +153,7 @@ func (s *Server) writeFleetErrors(w http.ResponseWriter, fe fleet.Errors) {
 func (s *Server) submitFleet(ctx context.Context, name string, f *fleet.Fleet, economy bool, department string) (*store.Batch, error) {
 	p := principal(ctx)
 	if s.cfg.MaxQueue > 0 {
-		d, err := s.q.Depth(ctx)
+		d, err := s.q.CachedDepth(ctx)
 		if err != nil {
 			return nil, err
 		}

@@ -176,7 +176,7 @@ func (s *Server) checkDepth(ctx context.Context) error {
 	if s.cfg.MaxQueue <= 0 {
 		return nil
 	}
-	d, err := s.q.Depth(ctx)
+	d, err := s.q.CachedDepth(ctx)
 	if err != nil {
 		return err
 	}

@@ -411,9 +411,17 @@ func (q *Queue) Cancel(ctx context.Context, j *store.Job) (bool, error) {
 	return ok, err
 }
 
-// Depth returns the number of jobs per non-final state, read at most
-// DepthTTL ago.
+// Depth returns the number of jobs per non-final state, read now.
 func (q *Queue) Depth(ctx context.Context) (map[netcfg.JobState]int64, error) {
+	return store.CountByState(ctx, q.eng.readConn())
+}
+
+// CachedDepth is Depth read at most DepthTTL ago, with the jobs this
+// process enqueued since counted in: for the queue limit, checked on every
+// submission. It is approximate: a submission committed while the reading
+// was taken, and counted in after it, is counted twice until the next
+// reading.
+func (q *Queue) CachedDepth(ctx context.Context) (map[netcfg.JobState]int64, error) {
 	q.depthMu.Lock()
 	defer q.depthMu.Unlock()
 	now := time.Now()

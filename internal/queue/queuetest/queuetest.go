@@ -371,14 +371,32 @@ func testTimeout(t *testing.T, url string) {
 	}
 }
 
+// testDepth: Depth reads the database; CachedDepth keeps its reading (an
+// hour here) and counts in the jobs this process enqueues meanwhile.
 func testDepth(t *testing.T, url string) {
-	h := Open(t, url, queue.Config{Workers: 0, DepthTTL: time.Nanosecond})
-	for i := range 7 {
-		enqueue(t, h.Q, NewJob("", fmt.Sprint("d", i)))
+	h := Open(t, url, queue.Config{Workers: 0, DepthTTL: time.Hour})
+	ctx := context.Background()
+	if d, err := h.Q.CachedDepth(ctx); err != nil || d[netcfg.StateQueued] != 0 {
+		t.Fatalf("CachedDepth = %v, %v; want 0 queued", d, err)
 	}
-	d, err := h.Q.Depth(context.Background())
-	if err != nil || d[netcfg.StateQueued] != 7 {
-		t.Fatalf("Depth = %v, %v; want 7 queued", d, err)
+	var first *store.Job
+	for i := range 7 {
+		j := enqueue(t, h.Q, NewJob("", fmt.Sprint("d", i)))
+		if first == nil {
+			first = j
+		}
+	}
+	for name, depth := range map[string]func(context.Context) (map[netcfg.JobState]int64, error){
+		"Depth": h.Q.Depth, "CachedDepth": h.Q.CachedDepth} {
+		if d, err := depth(ctx); err != nil || d[netcfg.StateQueued] != 7 {
+			t.Errorf("%s = %v, %v; want 7 queued", name, d, err)
+		}
+	}
+	if _, err := store.MarkState(ctx, h.Q.Conn(), first.ID, netcfg.StateCanceled, "gone", 0, time.Time{}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := h.Q.Depth(ctx); err != nil || d[netcfg.StateQueued] != 6 {
+		t.Errorf("Depth after a change behind the cache's back = %v, %v; want 6 queued", d, err)
 	}
 }
 
