@@ -84,7 +84,7 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 		submits []time.Duration
 		e2e     []time.Duration
 		lags    []time.Duration // how late each submission left, behind its due time (--rate)
-		sent    []time.Time
+		last    time.Time       // when the latest submission left (--rate)
 		ok, bad int
 		subErr  atomic.Int64
 	)
@@ -99,7 +99,9 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 				if rate > 0 {
 					mu.Lock()
 					lags = append(lags, t0.Sub(sl.due))
-					sent = append(sent, t0)
+					if t0.After(last) {
+						last = t0
+					}
 					mu.Unlock()
 				}
 				id, err := loadSubmit(ctx, c, api, sl.i, distinct)
@@ -137,11 +139,10 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 		WallSeconds: wall.Seconds(), JobsPerSecond: float64(ok) / wall.Seconds(),
 		SubmitP50Ms: pct(submits, 50), SubmitP99Ms: pct(submits, 99),
 		E2EP50Ms: pct(e2e, 50), E2EP95Ms: pct(e2e, 95), E2EP99Ms: pct(e2e, 99)}
-	if rate > 0 && len(sent) > 1 {
+	if rate > 0 && len(lags) > 1 {
 		// From the schedule's origin: the last of k submissions is due at
 		// (k-1)/rate, so this is at most the rate asked for.
-		last := slices.MaxFunc(sent, time.Time.Compare)
-		res.OfferedPerSecond = float64(len(sent)-1) / last.Sub(start).Seconds()
+		res.OfferedPerSecond = float64(len(lags)-1) / last.Sub(start).Seconds()
 		res.LagP99Ms, res.LagMaxMs = pct(lags, 99), float64(slices.Max(lags))/float64(time.Millisecond)
 	}
 	if after, err := fakeStats(ctx, hc, upstreamStats); err == nil && after != nil {
