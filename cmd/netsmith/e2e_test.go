@@ -448,18 +448,27 @@ func TestDistributedPostgres(t *testing.T) {
 	t.Logf("500 jobs: worker 1 ran %d, worker 2 ran %d", n1, n2)
 }
 
+// scrape returns a server's /metrics page.
+func scrape(t *testing.T, baseURL string) []byte {
+	t.Helper()
+	resp, err := http.Get(baseURL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 var succeededRE = regexp.MustCompile(`(?m)^netsmith_jobs_total\{kind="generate",status="succeeded"\} (\d+)`)
 
 // succeededBy reads how many jobs a process completed from its /metrics.
 func succeededBy(t *testing.T, p *proc) int {
 	t.Helper()
-	resp, err := http.Get("http://" + p.addr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	m := succeededRE.FindSubmatch(b)
+	m := succeededRE.FindSubmatch(scrape(t, "http://"+p.addr))
 	if m == nil {
 		return 0
 	}
@@ -644,13 +653,7 @@ func TestAPILatencyTargetGivesWay(t *testing.T) {
 		"--concurrency", "32", "--poll-interval", "100ms", "--api-latency-target", "1ns")
 	ctx := t.Context()
 	limit := func() string {
-		resp, err := http.Get(c.BaseURL() + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		for line := range strings.Lines(string(b)) {
+		for line := range strings.Lines(string(scrape(t, c.BaseURL()))) {
 			if v, ok := strings.CutPrefix(line, "netsmith_workers_limit "); ok {
 				return strings.TrimSpace(v)
 			}
@@ -708,12 +711,7 @@ func TestJobPhaseMetrics(t *testing.T) {
 			t.Fatalf("job %s: %s %s", j.ID, j.Status, j.Error)
 		}
 	}
-	resp, err := http.Get(c.BaseURL() + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	b := scrape(t, c.BaseURL())
 	phase := func(name, stat string) (float64, bool) {
 		re := regexp.MustCompile(`(?m)^netsmith_job_phase_seconds_` + stat + `\{phase="` + name + `"\} (\S+)$`)
 		m := re.FindSubmatch(b)
@@ -761,12 +759,7 @@ func TestSingleJobsStartPromptly(t *testing.T) {
 			t.Fatalf("job %d: %v %+v", i, err, j)
 		}
 	}
-	resp, err := http.Get(c.BaseURL() + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	b := scrape(t, c.BaseURL())
 	bucket := func(le string) int {
 		m := regexp.MustCompile(`(?m)^netsmith_job_phase_seconds_bucket\{phase="queued",le="` + regexp.QuoteMeta(le) + `"\} (\d+)$`).FindSubmatch(b)
 		if m == nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -354,13 +353,7 @@ func TestBudgetWarningWebhook(t *testing.T) {
 	if n := strings.Count(logs.String(), "budget warning"); n != 1 {
 		t.Errorf("%d budget warning log lines, want 1", n)
 	}
-	resp, err := http.Get(c.BaseURL() + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(b), `netsmith_budget_alerts_total{department="ops",period="day"} 1`) {
+	if !strings.Contains(string(scrape(t, c.BaseURL())), `netsmith_budget_alerts_total{department="ops",period="day"} 1`) {
 		t.Errorf("metrics lack the budget alert")
 	}
 
