@@ -114,7 +114,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.Int64Var(&c.MaxQueue, "max-queue", 100000, "refuse submissions with 503 when this many jobs wait (0: no limit)")
 	fs.Int64Var(&c.MaxBody, "max-body", 1<<20, "largest request body in bytes")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long running jobs may finish on SIGTERM before they are returned to the queue")
-	fs.DurationVar(&c.APILatencyTarget, "api-latency-target", 0, "with --role all, let fewer jobs work at once while over 2% of single-job API requests take longer than this, e.g. 20ms (0: off)")
+	fs.DurationVar(&c.APILatencyTarget, "api-latency-target", 0, "with --role all, let fewer jobs work at once while over 1% of single-job API requests take longer than this (a p99 target), e.g. 20ms (0: off)")
 	fs.BoolVar(&c.Insecure, "insecure", false, "allow listening on a non-loopback address without API keys")
 }
 

@@ -51,15 +51,22 @@ func TestAdjustBacksOffFastAndRecoversSlowly(t *testing.T) {
 		t.Fatalf("raised to %d after %d fast ticks with the average at %.4f; want 6, not before the 1 s cooldown (10 ticks), average under %.3f",
 			g.Limit(), ticks, g.share, raiseBelow)
 	}
-	// Inside the band (1 % slow: the average settles between 0.5 % and
-	// 2 %), the limit holds however long it lasts.
+	// Inside the band (0.5 % slow: the average settles between 0.25 %
+	// and 1 %), the limit holds however long it lasts.
 	for range 5 {
-		tick(100, 1)
+		tick(200, 1)
 	}
 	for i := range 30 {
-		if got := tick(100, 1); got != 6 {
+		if got := tick(200, 1); got != 6 {
 			t.Fatalf("tick %d in the band: limit %d, want 6 (hysteresis)", i, got)
 		}
+	}
+	// 1.5 % slow is a p99 over target: the limit comes down.
+	for range 10 {
+		tick(200, 3)
+	}
+	if got := g.Limit(); got != 3 {
+		t.Fatalf("1.5 %% slow: limit %d, want Min 3", got)
 	}
 	// An idle API counts as a fast one: back to Max step by step.
 	for range 200 {
