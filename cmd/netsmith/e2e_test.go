@@ -772,3 +772,63 @@ func TestSingleJobsStartPromptly(t *testing.T) {
 		t.Errorf("%d of %d job attempts waited over 0.5 s to start", all-fast, all)
 	}
 }
+
+// TestDBPoolMetrics: /metrics shows each database pool's size, use and
+// waits; on PostgreSQL the URL's pool_max_conns sizes the main pool.
+func TestDBPoolMetrics(t *testing.T) {
+	t.Parallel()
+	value := func(t *testing.T, b []byte, series string) float64 {
+		t.Helper()
+		m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindSubmatch(b)
+		if m == nil {
+			t.Fatalf("no %s in /metrics", series)
+		}
+		v, err := strconv.ParseFloat(string(m[1]), 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for _, tc := range []struct {
+		name string
+		db   func(t *testing.T) string
+		max  map[string]float64
+	}{
+		{"sqlite", func(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "serve.db") },
+			map[string]float64{"writer": 1, "read": 4}},
+		{"postgres", func(t *testing.T) string { return dbtest.Postgres(t) + "&pool_max_conns=7" },
+			map[string]float64{"main": 7, "lazy": 2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := startInProcess(t, "--db", tc.db(t), "--sim-latency", "0s")
+			for _, j := range waitAll(t, c, submitN(t, c, 8, "pool-"), 30*time.Second) {
+				if j.Status != netcfg.StateSucceeded {
+					t.Fatalf("job %s: %s %s", j.ID, j.Status, j.Error)
+				}
+			}
+			b := scrape(t, c.BaseURL())
+			for pool, want := range tc.max {
+				if got := value(t, b, `netsmith_db_connections_max{pool="`+pool+`"}`); got != want {
+					t.Errorf("pool %s: max %v, want %v", pool, got, want)
+				}
+				inUse := value(t, b, `netsmith_db_connections{pool="`+pool+`",state="in_use"}`)
+				idle := value(t, b, `netsmith_db_connections{pool="`+pool+`",state="idle"}`)
+				if inUse < 0 || idle < 0 || inUse+idle > want {
+					t.Errorf("pool %s: %v in use and %v idle, more than its %v", pool, inUse, idle, want)
+				}
+				if w := value(t, b, `netsmith_db_pool_waits_total{pool="`+pool+`"}`); w < 0 {
+					t.Errorf("pool %s: %v waits", pool, w)
+				}
+				value(t, b, `netsmith_db_pool_wait_seconds_total{pool="`+pool+`"}`)
+			}
+			// Readers were used: at least one reader connection is open.
+			if tc.name == "sqlite" {
+				if n := value(t, b, `netsmith_db_connections{pool="read",state="in_use"}`) +
+					value(t, b, `netsmith_db_connections{pool="read",state="idle"}`); n < 1 {
+					t.Errorf("no reader connection open after 8 jobs")
+				}
+			}
+		})
+	}
+}

@@ -110,3 +110,53 @@ func (c *depthCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, n, state)
 	}
 }
+
+// DBPool is one database connection pool's state, as RegisterDBPools
+// reports it.
+type DBPool struct {
+	Name        string
+	Max         int
+	InUse, Idle int
+	Waits       int64   // acquisitions that found no idle connection
+	WaitSeconds float64 // their total wait
+}
+
+// RegisterDBPools adds the connection pools' metrics, read by f at scrape:
+// netsmith_db_connections{pool,state} (in_use, idle),
+// netsmith_db_connections_max{pool}, and the counters
+// netsmith_db_pool_waits_total{pool} and
+// netsmith_db_pool_wait_seconds_total{pool}.
+func RegisterDBPools(reg prometheus.Registerer, f func() []DBPool) {
+	reg.MustRegister(&poolCollector{f: f,
+		conns: prometheus.NewDesc("netsmith_db_connections",
+			"Database connections open now, by pool and state (in_use, idle).", []string{"pool", "state"}, nil),
+		max: prometheus.NewDesc("netsmith_db_connections_max",
+			"Database connections a pool may open.", []string{"pool"}, nil),
+		waits: prometheus.NewDesc("netsmith_db_pool_waits_total",
+			"Connection acquisitions that found none idle and waited, by pool.", []string{"pool"}, nil),
+		wait: prometheus.NewDesc("netsmith_db_pool_wait_seconds_total",
+			"Time acquisitions waited for a connection, by pool.", []string{"pool"}, nil),
+	})
+}
+
+type poolCollector struct {
+	f                       func() []DBPool
+	conns, max, waits, wait *prometheus.Desc
+}
+
+func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.conns
+	ch <- c.max
+	ch <- c.waits
+	ch <- c.wait
+}
+
+func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, p := range c.f() {
+		ch <- prometheus.MustNewConstMetric(c.conns, prometheus.GaugeValue, float64(p.InUse), p.Name, "in_use")
+		ch <- prometheus.MustNewConstMetric(c.conns, prometheus.GaugeValue, float64(p.Idle), p.Name, "idle")
+		ch <- prometheus.MustNewConstMetric(c.max, prometheus.GaugeValue, float64(p.Max), p.Name)
+		ch <- prometheus.MustNewConstMetric(c.waits, prometheus.CounterValue, float64(p.Waits), p.Name)
+		ch <- prometheus.MustNewConstMetric(c.wait, prometheus.CounterValue, p.WaitSeconds, p.Name)
+	}
+}

@@ -26,7 +26,11 @@ func openPostgres(ctx context.Context, u string, q *Queue) (engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database url %s: %w", redactURL(u), err)
 	}
-	pc.MaxConns = int32(q.cfg.MaxConns)
+	// pgx reads pool_max_conns from the URL; without it the pool has
+	// Config.MaxConns connections, not pgx's default of max(4, CPUs).
+	if !strings.Contains(u, "pool_max_conns=") {
+		pc.MaxConns = int32(q.cfg.MaxConns)
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", redactURL(u), err)
@@ -65,6 +69,7 @@ func openPostgres(ctx context.Context, u string, q *Queue) (engine, error) {
 			defer c.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLockKey)
 			return fn()
 		},
+		stats: func() []PoolStat { return []PoolStat{pgxPoolStat("main", pool), pgxPoolStat("lazy", lazy)} },
 		closeFn: func() {
 			lazy.Close()
 			pool.Close()
@@ -77,6 +82,12 @@ func openPostgres(ctx context.Context, u string, q *Queue) (engine, error) {
 		return nil, err
 	}
 	return eng, nil
+}
+
+func pgxPoolStat(name string, p *pgxpool.Pool) PoolStat {
+	st := p.Stat()
+	return PoolStat{Pool: name, Max: int(st.MaxConns()), InUse: int(st.AcquiredConns()), Idle: int(st.IdleConns()),
+		Waits: st.EmptyAcquireCount(), WaitTime: st.EmptyAcquireWaitTime()}
 }
 
 // redactURL hides a password in a database URL.

@@ -84,6 +84,9 @@ func openSQLite(ctx context.Context, u string, q *Queue) (engine, error) {
 		lock:         func(_ context.Context, fn func() error) error { return fn() },
 		committers:   1,
 		groupSubmits: true,
+		stats: func() []PoolStat {
+			return []PoolStat{sqlPoolStat("writer", db.Stats()), sqlPoolStat("read", rdb.Stats())}
+		},
 	}
 	// The template cache's leases and fills, single statements from many
 	// workers at once, share transactions (see execGroupConn).
@@ -98,4 +101,9 @@ func openSQLite(ctx context.Context, u string, q *Queue) (engine, error) {
 		return nil, err
 	}
 	return eng, nil
+}
+
+func sqlPoolStat(name string, st sql.DBStats) PoolStat {
+	return PoolStat{Pool: name, Max: st.MaxOpenConnections, InUse: st.InUse, Idle: st.Idle,
+		Waits: st.WaitCount, WaitTime: st.WaitDuration}
 }
