@@ -116,6 +116,16 @@ phase_means() {
 			for (i = 1; i <= k; i++) { p = order[i]; if (n[p] > 0) printf "%s%s %.1f", (out++ ? ", " : ""), p, 1000 * sum[p] / n[p] }; if (out) print "" }'
 }
 
+# pool_waits ADDR: how often and how long work waited for a database
+# connection, per pool, from serve's /metrics at ADDR ("main 120 waits
+# 0.8 s, lazy 0 waits 0.0 s"; empty for a commit without these metrics).
+pool_waits() {
+	curl -s "http://$1/metrics" | awk '
+		/^netsmith_db_pool_waits_total\{/ { match($0, /pool="[a-z_]+"/); p = substr($0, RSTART + 6, RLENGTH - 7); n[p] = $NF; if (!(p in seen)) { seen[p] = 1; order[++k] = p } }
+		/^netsmith_db_pool_wait_seconds_total\{/ { match($0, /pool="[a-z_]+"/); p = substr($0, RSTART + 6, RLENGTH - 7); s[p] = $NF }
+		END { for (i = 1; i <= k; i++) { p = order[i]; printf "%s%s %d waits %.1f s", (i > 1 ? ", " : ""), p, n[p], s[p] }; if (k) print "" }'
+}
+
 # loadavg: the 1, 5 and 15 minute load averages, for the notes (the
 # machine is shared).
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
@@ -177,7 +187,7 @@ new_pg_db() {
 use_db() {
 	case ${DB:-sqlite} in
 	sqlite) DB_URL="sqlite://$WORK/$1.db" ;;
-	postgres) new_pg_db; DB_URL=$BENCH_PG ;;
+	postgres) new_pg_db; DB_URL="$BENCH_PG${PG_PARAMS:+&$PG_PARAMS}" ;; # PG_PARAMS: pool_max_conns=40, say
 	*) echo "DB must be sqlite or postgres" >&2; return 2 ;;
 	esac
 }

@@ -47,6 +47,7 @@ if [ "$PROFILE" = 1 ]; then
 fi
 rss=$(mem_mb "$PID_s1" VmHWM)
 phases=$(phase_means "$ADDR_s1")
+waits=$(pool_waits "$ADDR_s1")
 cpu="serve used $(cpu_s "$PID_s1") CPU s, loadtest $LT_CPU"
 stop_pid "$PID_s1"
 
@@ -76,6 +77,7 @@ ep50=$(jq -r '.e2e_p50_ms | round' <<<"$res"); ep99=$(jq -r '.e2e_p99_ms | round
 ok=$(jq -r '.ok' <<<"$res")
 echo "netsmith ${ns} jobs/s, bare River ${bare} jobs/s, ratio $ratio (target >= 0.4); ${sub_note}serve peak RSS ${rss} MB$commits; $cpu"
 [ -n "$phases" ] && echo "mean ms per job attempt by phase: $phases"
+[ -n "$waits" ] && echo "waits for a database connection: $waits"
 if [ "$PROFILE" = 1 ]; then
 	echo "--- serve CPU profile, 10 s from 5 s into the run"
 	profile_top "$WORK/s1.pprof"
@@ -85,4 +87,4 @@ if [ "$PROFILE" = 1 ]; then
 	fi
 fi
 record s1-machinery-$DB "${ns} jobs/s" "${bare} jobs/s (bare River)" "$ratio" \
-	"$DB, $ok/$JOBS distinct jobs ok, ${sub_note}sim 0s, --concurrency $WORKERS, $SLOTS workers (bare River too), loadtest -c $CONC, submit p50/p99 ${sp50}/${sp99} ms, e2e p50/p99 ${ep50}/${ep99} ms, serve peak RSS ${rss} MB$commits, $cpu${phases:+, mean ms per phase: $phases}${SERVE_FLAGS:+, serve $SERVE_FLAGS}, load $load"
+	"$DB, $ok/$JOBS distinct jobs ok, ${sub_note}sim 0s, --concurrency $WORKERS, $SLOTS workers (bare River too), loadtest -c $CONC, submit p50/p99 ${sp50}/${sp99} ms, e2e p50/p99 ${ep50}/${ep99} ms, serve peak RSS ${rss} MB$commits, $cpu${phases:+, mean ms per phase: $phases}${waits:+, connection waits: $waits}${PG_PARAMS:+, URL $PG_PARAMS}${SERVE_FLAGS:+, serve $SERVE_FLAGS}, load $load"
