@@ -79,6 +79,7 @@ if [ "$PROFILE" = 1 ]; then
 	[ "$DB" = postgres ] && wait "$PGACT_PID"
 fi
 rss=$(mem_mb "$PID_s6" VmHWM)
+waits=$(pool_waits "$ADDR_s6")
 cpu="serve used $(cpu_s "$PID_s6") CPU s, loadtest $LT_CPU"
 
 # Achieved submission rate: over the first SECS seconds, and the time the
@@ -111,6 +112,7 @@ target=50
 [ "$DB" = postgres ] && target=25
 ratio=$(python3 -c "print(round($p99 / $target, 3))")
 echo "submit p50 ${p50} ms, p99 ${p99} ms (target <= ${target} ms), errors $errs; offered ${RATE}/s for ${SECS}s: ${sent}the server saw ${first_secs_rate}/s over the first ${SECS}s (peak ${peak}/s), all $JOBS after ${all_at}s; $ok jobs ok, loadtest done after ${wall}s${drain:+, $drain}; serve peak RSS ${rss} MB; $cpu"
+[ -n "$waits" ] && echo "waits for a database connection: $waits"
 if [ "$PROFILE" = 1 ]; then
 	echo "--- serve CPU profile, 10 s from 10 s into the run"
 	profile_top "$WORK/s6.pprof"
@@ -120,4 +122,4 @@ if [ "$PROFILE" = 1 ]; then
 	fi
 fi
 record s6-submit-$DB "p99 ${p99} ms" "${target} ms" "$ratio" \
-	"$DB, offered ${RATE}/s × ${SECS}s (loadtest -c $LTC --wait $WAIT), ${sent}server saw ${first_secs_rate}/s over the first ${SECS}s (peak ${peak}/s, all after ${all_at}s), submit p50 ${p50} ms, $errs submit errors, $ok/$JOBS ok, $([ "$ROLE" = api ] && echo "serve --role api$([ -n "$WORKER_PROC" ] && echo " beside serve --role worker ($WORKERS workers, sim 0s)" || echo ", no workers")" || echo "workers running ($WORKERS, sim 0s)"), loadtest done after ${wall}s${drain:+, $drain}, serve peak RSS ${rss} MB, $cpu${SERVE_FLAGS:+, serve $SERVE_FLAGS}, load $load"
+	"$DB, offered ${RATE}/s × ${SECS}s (loadtest -c $LTC --wait $WAIT), ${sent}server saw ${first_secs_rate}/s over the first ${SECS}s (peak ${peak}/s, all after ${all_at}s), submit p50 ${p50} ms, $errs submit errors, $ok/$JOBS ok, $([ "$ROLE" = api ] && echo "serve --role api$([ -n "$WORKER_PROC" ] && echo " beside serve --role worker ($WORKERS workers, sim 0s)" || echo ", no workers")" || echo "workers running ($WORKERS, sim 0s)"), loadtest done after ${wall}s${drain:+, $drain}, serve peak RSS ${rss} MB, $cpu${waits:+, connection waits: $waits}${PG_PARAMS:+, URL $PG_PARAMS}${SERVE_FLAGS:+, serve $SERVE_FLAGS}, load $load"
