@@ -507,3 +507,24 @@ func TestVerifyComputedValues(t *testing.T) {
 		t.Error("a line changing through no variable value passed")
 	}
 }
+
+// BenchmarkVerify is the proof every new template gets before it is
+// cached: two renders, their comparison, and the values' search.
+func BenchmarkVerify(b *testing.B) {
+	text, err := os.ReadFile(filepath.Join("testdata", "access.tmpl"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	tm, err := Parse("access", string(text))
+	if err != nil {
+		b.Fatal(err)
+	}
+	a := loadVars(b, filepath.Join("testdata", "access.json"))
+	other := Synthesize(a, 1)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Verify(b.Context(), tm, a, other); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
