@@ -477,16 +477,23 @@ func TestRenderGolden(t *testing.T) {
 	}
 }
 
-func BenchmarkRender(b *testing.B) {
+// accessFixture is the access switch template of testdata, parsed, and
+// its variables.
+func accessFixture(tb testing.TB) (*Template, map[string]any) {
+	tb.Helper()
 	text, err := os.ReadFile(filepath.Join("testdata", "access.tmpl"))
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	tm, err := Parse("access", string(text))
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	vars := loadVars(b, filepath.Join("testdata", "access.json"))
+	return tm, loadVars(tb, filepath.Join("testdata", "access.json"))
+}
+
+func BenchmarkRender(b *testing.B) {
+	tm, vars := accessFixture(b)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {

@@ -511,15 +511,7 @@ func TestVerifyComputedValues(t *testing.T) {
 // BenchmarkVerify is the proof every new template gets before it is
 // cached: two renders, their comparison, and the values' search.
 func BenchmarkVerify(b *testing.B) {
-	text, err := os.ReadFile(filepath.Join("testdata", "access.tmpl"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	tm, err := Parse("access", string(text))
-	if err != nil {
-		b.Fatal(err)
-	}
-	a := loadVars(b, filepath.Join("testdata", "access.json"))
+	tm, a := accessFixture(b)
 	other := Synthesize(a, 1)
 	b.ReportAllocs()
 	for b.Loop() {
