@@ -437,14 +437,7 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, calls int
 				return c
 			}})
 	}
-	metrics.RegisterDBPools(reg, func() []metrics.DBPool {
-		var out []metrics.DBPool
-		for _, p := range q.PoolStats() {
-			out = append(out, metrics.DBPool{Name: p.Pool, Max: p.Max, InUse: p.InUse, Idle: p.Idle,
-				Waits: p.Waits, WaitSeconds: p.WaitTime.Seconds()})
-		}
-		return out
-	})
+	metrics.RegisterDBPools(reg, q.PoolStats)
 	metrics.RegisterQueueDepth(reg, func() map[string]float64 {
 		dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()

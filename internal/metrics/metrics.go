@@ -4,6 +4,8 @@
 package metrics
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -111,14 +113,18 @@ func (c *depthCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// DBPool is one database connection pool's state, as RegisterDBPools
-// reports it.
+// DBPool is one database connection pool's state (queue.Queue.PoolStats
+// names them), as RegisterDBPools reports it.
 type DBPool struct {
-	Name        string
-	Max         int
-	InUse, Idle int
-	Waits       int64   // acquisitions that found no idle connection
-	WaitSeconds float64 // their total wait
+	Name  string
+	Max   int // connections the pool may open
+	InUse int // connections handed out now
+	Idle  int // open connections not handed out
+	// Waits counts the acquisitions that found no idle connection, and
+	// WaitTime the time they waited, since the pool opened: a pool that
+	// is too small shows here before anywhere else.
+	Waits    int64
+	WaitTime time.Duration
 }
 
 // RegisterDBPools adds the connection pools' metrics, read by f at scrape:
@@ -157,6 +163,6 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.conns, prometheus.GaugeValue, float64(p.Idle), p.Name, "idle")
 		ch <- prometheus.MustNewConstMetric(c.max, prometheus.GaugeValue, float64(p.Max), p.Name)
 		ch <- prometheus.MustNewConstMetric(c.waits, prometheus.CounterValue, float64(p.Waits), p.Name)
-		ch <- prometheus.MustNewConstMetric(c.wait, prometheus.CounterValue, p.WaitSeconds, p.Name)
+		ch <- prometheus.MustNewConstMetric(c.wait, prometheus.CounterValue, p.WaitTime.Seconds(), p.Name)
 	}
 }

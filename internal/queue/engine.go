@@ -17,6 +17,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"netsmith/internal/adapt"
+	"netsmith/internal/metrics"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/store"
 )
@@ -62,7 +63,7 @@ type riverEngine[TDriver riverdriver.Driver[TTx], TTx any] struct {
 	rollback func(ctx context.Context, tx TTx) error
 	wrap     func(tx TTx) store.Conn
 	lock     func(ctx context.Context, fn func() error) error // serializes migrations across processes
-	stats    func() []PoolStat                                // the pools' state, for metrics
+	stats    func() []metrics.DBPool                          // the pools' state, for metrics
 	// committers is how many groups of completions are committed at
 	// once: 1 on SQLite's one writer; more on PostgreSQL, where a group's
 	// statements are round trips and one connection at a time would bound
@@ -130,7 +131,7 @@ func newRiverEngine[TDriver riverdriver.Driver[TTx], TTx any](q *Queue, driver T
 
 func (e *riverEngine[TDriver, TTx]) conn() store.Conn { return e.pool }
 
-func (e *riverEngine[TDriver, TTx]) poolStats() []PoolStat { return e.stats() }
+func (e *riverEngine[TDriver, TTx]) poolStats() []metrics.DBPool { return e.stats() }
 
 func (e *riverEngine[TDriver, TTx]) lazyConn() store.Conn {
 	if e.lazyPool != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"netsmith/internal/metrics"
 	"netsmith/internal/store"
 )
 
@@ -69,7 +70,7 @@ func openPostgres(ctx context.Context, u string, q *Queue) (engine, error) {
 			defer c.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLockKey)
 			return fn()
 		},
-		stats: func() []PoolStat { return []PoolStat{pgxPoolStat("main", pool), pgxPoolStat("lazy", lazy)} },
+		stats: func() []metrics.DBPool { return []metrics.DBPool{pgxPoolStat("main", pool), pgxPoolStat("lazy", lazy)} },
 		closeFn: func() {
 			lazy.Close()
 			pool.Close()
@@ -84,9 +85,9 @@ func openPostgres(ctx context.Context, u string, q *Queue) (engine, error) {
 	return eng, nil
 }
 
-func pgxPoolStat(name string, p *pgxpool.Pool) PoolStat {
+func pgxPoolStat(name string, p *pgxpool.Pool) metrics.DBPool {
 	st := p.Stat()
-	return PoolStat{Pool: name, Max: int(st.MaxConns()), InUse: int(st.AcquiredConns()), Idle: int(st.IdleConns()),
+	return metrics.DBPool{Name: name, Max: int(st.MaxConns()), InUse: int(st.AcquiredConns()), Idle: int(st.IdleConns()),
 		Waits: st.EmptyAcquireCount(), WaitTime: st.EmptyAcquireWaitTime()}
 }
 

@@ -177,7 +177,7 @@ type engine interface {
 	cancel(ctx context.Context, j *store.Job, state netcfg.JobState, reason string) (bool, error)
 	migrate(ctx context.Context) ([]string, error)
 	markRunning(ctx context.Context, marks []runMark) error
-	poolStats() []PoolStat
+	poolStats() []metrics.DBPool
 	start(ctx context.Context) error
 	stop(ctx context.Context) error
 	close()
@@ -412,23 +412,10 @@ func (q *Queue) Cancel(ctx context.Context, j *store.Job) (bool, error) {
 	return ok, err
 }
 
-// PoolStat is one database connection pool's state: on PostgreSQL "main"
+// PoolStats reports the database connection pools: on PostgreSQL "main"
 // (everything that must be durable at commit) and "lazy" (LazyConn); on
 // SQLite "writer" (the one writer connection) and "read" (the readers).
-type PoolStat struct {
-	Pool  string
-	Max   int // connections the pool may open
-	InUse int // connections handed out now
-	Idle  int // open connections not handed out
-	// Waits counts the acquisitions that found no idle connection, and
-	// WaitTime the time they waited, since the pool opened: a pool that
-	// is too small shows here before anywhere else.
-	Waits    int64
-	WaitTime time.Duration
-}
-
-// PoolStats reports the database connection pools.
-func (q *Queue) PoolStats() []PoolStat { return q.eng.poolStats() }
+func (q *Queue) PoolStats() []metrics.DBPool { return q.eng.poolStats() }
 
 // Depth returns the number of jobs per non-final state, read now.
 func (q *Queue) Depth(ctx context.Context) (map[netcfg.JobState]int64, error) {

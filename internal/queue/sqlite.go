@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"modernc.org/sqlite"
 
+	"netsmith/internal/metrics"
 	"netsmith/internal/store"
 )
 
@@ -84,8 +85,8 @@ func openSQLite(ctx context.Context, u string, q *Queue) (engine, error) {
 		lock:         func(_ context.Context, fn func() error) error { return fn() },
 		committers:   1,
 		groupSubmits: true,
-		stats: func() []PoolStat {
-			return []PoolStat{sqlPoolStat("writer", db.Stats()), sqlPoolStat("read", rdb.Stats())}
+		stats: func() []metrics.DBPool {
+			return []metrics.DBPool{sqlPoolStat("writer", db.Stats()), sqlPoolStat("read", rdb.Stats())}
 		},
 	}
 	// The template cache's leases and fills, single statements from many
@@ -103,7 +104,7 @@ func openSQLite(ctx context.Context, u string, q *Queue) (engine, error) {
 	return eng, nil
 }
 
-func sqlPoolStat(name string, st sql.DBStats) PoolStat {
-	return PoolStat{Pool: name, Max: st.MaxOpenConnections, InUse: st.InUse, Idle: st.Idle,
+func sqlPoolStat(name string, st sql.DBStats) metrics.DBPool {
+	return metrics.DBPool{Name: name, Max: st.MaxOpenConnections, InUse: st.InUse, Idle: st.Idle,
 		Waits: st.WaitCount, WaitTime: st.WaitDuration}
 }
