@@ -69,20 +69,19 @@ func startInProcess(t *testing.T, args ...string) *httpapi.Client {
 	return startInProcessEnv(t, nil, args...)
 }
 
-// startInProcessEnv is startInProcess with environment variables, and
-// returns the server's log as well.
+// startInProcessEnv is startInProcess with environment variables.
+func startInProcessEnv(t *testing.T, env map[string]string, args ...string) *httpapi.Client {
+	t.Helper()
+	c, _ := startWithLog(t, env, args...)
+	return c
+}
+
 // startOnFake is startInProcess on a fresh SQLite file with the anthropic
 // provider pointed at the upstream at url.
 func startOnFake(t *testing.T, url string, args ...string) *httpapi.Client {
 	t.Helper()
 	env := map[string]string{"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": url}
 	return startInProcessEnv(t, env, append([]string{"--db", "sqlite://" + filepath.Join(t.TempDir(), "serve.db")}, args...)...)
-}
-
-func startInProcessEnv(t *testing.T, env map[string]string, args ...string) *httpapi.Client {
-	t.Helper()
-	c, _ := startWithLog(t, env, args...)
-	return c
 }
 
 func startWithLog(t *testing.T, env map[string]string, args ...string) (*httpapi.Client, *logWriter) {
@@ -463,6 +462,21 @@ func scrape(t *testing.T, baseURL string) []byte {
 	return b
 }
 
+// metricValue is the value of series (name and labels, exactly as the
+// page writes them) on a /metrics page; false when it is not there.
+func metricValue(t *testing.T, page []byte, series string) (float64, bool) {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindSubmatch(page)
+	if m == nil {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(string(m[1]), 64)
+	if err != nil {
+		t.Fatalf("%s: %v", series, err)
+	}
+	return v, true
+}
+
 var succeededRE = regexp.MustCompile(`(?m)^netsmith_jobs_total\{kind="generate",status="succeeded"\} (\d+)`)
 
 // succeededBy reads how many jobs a process completed from its /metrics.
@@ -713,16 +727,7 @@ func TestJobPhaseMetrics(t *testing.T) {
 	}
 	b := scrape(t, c.BaseURL())
 	phase := func(name, stat string) (float64, bool) {
-		re := regexp.MustCompile(`(?m)^netsmith_job_phase_seconds_` + stat + `\{phase="` + name + `"\} (\S+)$`)
-		m := re.FindSubmatch(b)
-		if m == nil {
-			return 0, false
-		}
-		v, err := strconv.ParseFloat(string(m[1]), 64)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v, true
+		return metricValue(t, b, `netsmith_job_phase_seconds_`+stat+`{phase="`+name+`"}`)
 	}
 	for name, want := range map[string]float64{"complete": 4, "template": 4, "render": 4, "lint": 4,
 		"wait": 1, "call": 1, "check": 1} {
@@ -760,16 +765,15 @@ func TestSingleJobsStartPromptly(t *testing.T) {
 		}
 	}
 	b := scrape(t, c.BaseURL())
-	bucket := func(le string) int {
-		m := regexp.MustCompile(`(?m)^netsmith_job_phase_seconds_bucket\{phase="queued",le="` + regexp.QuoteMeta(le) + `"\} (\d+)$`).FindSubmatch(b)
-		if m == nil {
+	bucket := func(le string) float64 {
+		v, ok := metricValue(t, b, `netsmith_job_phase_seconds_bucket{phase="queued",le="`+le+`"}`)
+		if !ok {
 			t.Fatalf("no queued bucket le=%s in /metrics", le)
 		}
-		v, _ := strconv.Atoi(string(m[1]))
 		return v
 	}
 	if fast, all := bucket("0.5"), bucket("+Inf"); fast != all || all < n {
-		t.Errorf("%d of %d job attempts waited over 0.5 s to start", all-fast, all)
+		t.Errorf("%v of %v job attempts waited over 0.5 s to start", all-fast, all)
 	}
 }
 
@@ -779,13 +783,9 @@ func TestDBPoolMetrics(t *testing.T) {
 	t.Parallel()
 	value := func(t *testing.T, b []byte, series string) float64 {
 		t.Helper()
-		m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindSubmatch(b)
-		if m == nil {
+		v, ok := metricValue(t, b, series)
+		if !ok {
 			t.Fatalf("no %s in /metrics", series)
-		}
-		v, err := strconv.ParseFloat(string(m[1]), 64)
-		if err != nil {
-			t.Fatal(err)
 		}
 		return v
 	}
