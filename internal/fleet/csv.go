@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"netsmith/internal/netcfg"
 	"slices"
 	"strconv"
 	"strings"
@@ -155,7 +156,7 @@ func (r *csvReader) header(header []string) bool {
 			r.c.errorf(at, "", fmt.Sprintf("column %d", i+1), "empty column name")
 		default:
 			msg := "unknown column (want " + strings.Join(csvFields, ", ") + ", var.<name> or const.<name>)"
-			if near := nearest(lower, csvFields); near != "" {
+			if near := netcfg.Nearest(lower, csvFields); near != "" {
 				msg = fmt.Sprintf("unknown column (did you mean %q?)", near)
 			}
 			r.c.errorf(at, "", h, "%s", msg)

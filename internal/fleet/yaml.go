@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"netsmith/internal/netcfg"
 	"regexp"
 	"strconv"
 	"strings"
@@ -498,7 +499,7 @@ func (r *treeReader) groupLayer(n *yaml.Node, prefix string, at *yaml.Node) *lay
 		case "hostname", "group", "groups", "devices", "defaults", "version":
 			r.errorf(e.k, "", f, "not allowed in %s", strings.TrimSuffix(prefix, "."))
 		default:
-			if near := nearest(e.key, groupKeys); near != "" {
+			if near := netcfg.Nearest(e.key, groupKeys); near != "" {
 				r.errorf(e.k, "", f, "unknown field (did you mean %q?)", near)
 				continue
 			}
@@ -613,7 +614,7 @@ func (r *treeReader) device(n *yaml.Node, i int) *layer {
 
 func (r *treeReader) unknownKey(e entry, device string, known []string, prefix string) {
 	f := prefix + e.key
-	if near := nearest(e.key, known); near != "" {
+	if near := netcfg.Nearest(e.key, known); near != "" {
 		r.errorf(e.k, device, f, "unknown field (did you mean %q?)", near)
 		return
 	}
@@ -622,44 +623,6 @@ func (r *treeReader) unknownKey(e entry, device string, known []string, prefix s
 		return
 	}
 	r.errorf(e.k, device, f, "unknown field (known: %s)", strings.Join(known, ", "))
-}
-
-// nearest returns the known key within a small edit distance of key, or "".
-func nearest(key string, known []string) string {
-	limit := 1
-	if len(key) > 5 {
-		limit = 2
-	}
-	best, bestD := "", limit+1
-	for _, k := range known {
-		if d := editDistance(strings.ToLower(key), k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 64
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // nodeDesc names a node's kind or value for a message.
