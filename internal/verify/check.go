@@ -382,13 +382,7 @@ func (c *checker) neighbor(d *Device, n *Neighbor) {
 		c.add(Error, "bgp-remote-as-mismatch", d.Hostname, n.Ref, p.Hostname, p.BGP.Ref,
 			"neighbor %s remote-as %s, but %s's ASN is %s", n.Addr, n.RemoteAS, p.Hostname, p.BGP.ASN)
 	}
-	var back *Neighbor
-	for _, pn := range p.BGP.Neighbors {
-		if slices.ContainsFunc(c.owners[pn.Addr], func(x owner) bool { return x.dev == d }) {
-			back = pn
-			break
-		}
-	}
+	back := backSession(d, n, p, isLoopback(o.iface.Name), c.owners)
 	if back == nil {
 		c.add(Error, "bgp-session-one-sided", d.Hostname, n.Ref, p.Hostname, p.BGP.Ref,
 			"neighbor %s (%s) has no neighbor statement for any address of %s", n.Addr, p.Hostname, d.Hostname)
@@ -407,6 +401,51 @@ func (c *checker) neighbor(d *Device, n *Neighbor) {
 		c.add(Error, "bgp-no-multihop", d.Hostname, n.Ref, p.Hostname, o.addr.Ref,
 			"eBGP neighbor %s is %s's %s, not directly connected: it needs ebgp-multihop (multihop)", n.Addr, p.Hostname, o.iface.Name)
 	}
+}
+
+// sourceAddr is the address d sends n's session from: its update-source's,
+// or that of the interface in the neighbor's subnet.
+func sourceAddr(d *Device, n *Neighbor) (netip.Addr, bool) {
+	if n.UpdateSource != "" {
+		if i := d.Interface(n.UpdateSource); i != nil {
+			a, ok := firstAddr(i, n.Addr.Is4())
+			return a.Prefix.Addr(), ok
+		}
+		if a, err := netip.ParseAddr(n.UpdateSource); err == nil { // Junos local-address
+			return a, true
+		}
+	}
+	for _, i := range d.Interfaces {
+		for _, a := range i.Addresses {
+			if !a.Virtual && a.Prefix.Contains(n.Addr) {
+				return a.Prefix.Addr(), true
+			}
+		}
+	}
+	return netip.Addr{}, false
+}
+
+// backSession returns p's neighbor for d's session n: the one to the
+// address d sends from; without an update-source (whose absence the loopback
+// check reports) any to an address of d, a loopback one when n is to p's
+// loopback.
+func backSession(d *Device, n *Neighbor, p *Device, toLoopback bool, owners map[netip.Addr][]owner) *Neighbor {
+	src, ok := sourceAddr(d, n)
+	var anyBack *Neighbor
+	for _, pn := range p.BGP.Neighbors {
+		if ok && pn.Addr == src {
+			return pn
+		}
+		if anyBack == nil && slices.ContainsFunc(owners[pn.Addr], func(x owner) bool {
+			return x.dev == d && (!toLoopback || isLoopback(x.iface.Name))
+		}) {
+			anyBack = pn
+		}
+	}
+	if ok && n.UpdateSource != "" {
+		return nil // p has no session to the address d sends from
+	}
+	return anyBack
 }
 
 // duplicates reports an address held by more than one interface in one
