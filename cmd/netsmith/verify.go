@@ -108,6 +108,28 @@ func verifyDir(dir string, fl *fleet.Fleet) (*verify.Report, int, error) {
 	if len(paths) == 0 {
 		return nil, 0, fmt.Errorf("%s holds no *.cfg files", dir)
 	}
+	rep, err := verifyFiles(paths, fl)
+	return rep, len(paths), err
+}
+
+// verifyBatch verifies the configs a batch of fl has just written to out:
+// every device's but the failed ones', and no other file of out.
+func verifyBatch(out string, fl *fleet.Fleet, failed []failedDevice) (*verify.Report, error) {
+	skip := map[string]bool{}
+	for _, f := range failed {
+		skip[f.Hostname] = true
+	}
+	var paths []string
+	for _, r := range fl.Devices {
+		if !skip[r.Device.Hostname] {
+			paths = append(paths, filepath.Join(out, r.Device.Hostname+".cfg"))
+		}
+	}
+	return verifyFiles(paths, fl)
+}
+
+// verifyFiles parses the configs at paths (HOSTNAME.cfg) and verifies them.
+func verifyFiles(paths []string, fl *fleet.Fleet) (*verify.Report, error) {
 	var devices []netcfg.Device
 	platforms := map[string]netcfg.Platform{}
 	if fl != nil {
@@ -121,7 +143,7 @@ func verifyDir(dir string, fl *fleet.Fleet) (*verify.Report, int, error) {
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
 		if err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		host := strings.TrimSuffix(filepath.Base(p), ".cfg")
 		text := string(b)
@@ -131,11 +153,11 @@ func verifyDir(dir string, fl *fleet.Fleet) (*verify.Report, int, error) {
 		}
 		tree, err := confparse.Parse(platform, text)
 		if err != nil {
-			return nil, 0, fmt.Errorf("%s: %w", p, err)
+			return nil, fmt.Errorf("%s: %w", p, err)
 		}
 		cfgs = append(cfgs, verify.Config{Hostname: host, Tree: tree})
 	}
-	return verify.Verify(cfgs, devices), len(cfgs), nil
+	return verify.Verify(cfgs, devices), nil
 }
 
 // printVerify prints the findings grouped by device, then a total line.

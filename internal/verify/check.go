@@ -365,6 +365,9 @@ func (c *checker) neighbor(d *Device, n *Neighbor) {
 		case host != "" && c.devs[host] != nil:
 			c.add(Error, "bgp-peer-address-missing", d.Hostname, n.Ref, host, Ref{},
 				"neighbor %s is %s's address in the fleet, but no interface of %s's config has it", n.Addr, host, host)
+			if p := c.devs[host]; p.BGP != nil && n.RemoteAS != "" && p.BGP.ASN != "" && n.RemoteAS != p.BGP.ASN {
+				c.remoteASMismatch(d, n, p)
+			}
 		case host != "":
 		default:
 			c.add(Warning, "bgp-peer-unknown", d.Hostname, n.Ref, "", Ref{},
@@ -379,8 +382,7 @@ func (c *checker) neighbor(d *Device, n *Neighbor) {
 		return
 	}
 	if n.RemoteAS != "" && n.RemoteAS != p.BGP.ASN {
-		c.add(Error, "bgp-remote-as-mismatch", d.Hostname, n.Ref, p.Hostname, p.BGP.Ref,
-			"neighbor %s remote-as %s, but %s's ASN is %s", n.Addr, n.RemoteAS, p.Hostname, p.BGP.ASN)
+		c.remoteASMismatch(d, n, p)
 	}
 	back := backSession(d, n, p, isLoopback(o.iface.Name), c.owners)
 	if back == nil {
@@ -401,6 +403,11 @@ func (c *checker) neighbor(d *Device, n *Neighbor) {
 		c.add(Error, "bgp-no-multihop", d.Hostname, n.Ref, p.Hostname, o.addr.Ref,
 			"eBGP neighbor %s is %s's %s, not directly connected: it needs ebgp-multihop (multihop)", n.Addr, p.Hostname, o.iface.Name)
 	}
+}
+
+func (c *checker) remoteASMismatch(d *Device, n *Neighbor, p *Device) {
+	c.add(Error, "bgp-remote-as-mismatch", d.Hostname, n.Ref, p.Hostname, p.BGP.Ref,
+		"neighbor %s remote-as %s, but %s's ASN is %s", n.Addr, n.RemoteAS, p.Hostname, p.BGP.ASN)
 }
 
 // sourceAddr is the address d sends n's session from: its update-source's,
