@@ -34,6 +34,7 @@ type checker struct {
 	// as outside the set.
 	external map[string]map[netip.Addr]bool
 	fleetLnk []link
+	nbrs     map[*Device]map[netip.Addr]*Neighbor // each device's first neighbor per address
 	findings []Finding
 }
 
@@ -41,8 +42,18 @@ func newChecker(devs []*Device, fleet []netcfg.Device) *checker {
 	c := &checker{devs: map[string]*Device{}, order: devs, owners: map[netip.Addr][]owner{},
 		fleet: map[string]netcfg.Device{}, hasFleet: fleet != nil,
 		fleetAddr: map[netip.Addr]string{}, external: map[string]map[netip.Addr]bool{}}
+	c.nbrs = make(map[*Device]map[netip.Addr]*Neighbor, len(devs))
 	for _, d := range devs {
 		c.devs[d.Hostname] = d
+		if d.BGP != nil {
+			m := make(map[netip.Addr]*Neighbor, len(d.BGP.Neighbors))
+			for _, n := range d.BGP.Neighbors {
+				if m[n.Addr] == nil {
+					m[n.Addr] = n
+				}
+			}
+			c.nbrs[d] = m
+		}
 		for _, i := range d.Interfaces {
 			for _, a := range i.Addresses {
 				if !a.Virtual {
@@ -384,7 +395,7 @@ func (c *checker) neighbor(d *Device, n *Neighbor) {
 	if n.RemoteAS != "" && n.RemoteAS != p.BGP.ASN {
 		c.remoteASMismatch(d, n, p)
 	}
-	back := backSession(d, n, p, isLoopback(o.iface.Name), c.owners)
+	back := c.backSession(d, n, p, isLoopback(o.iface.Name))
 	if back == nil {
 		c.add(Error, "bgp-session-one-sided", d.Hostname, n.Ref, p.Hostname, p.BGP.Ref,
 			"neighbor %s (%s) has no neighbor statement for any address of %s", n.Addr, p.Hostname, d.Hostname)
@@ -436,23 +447,29 @@ func sourceAddr(d *Device, n *Neighbor) (netip.Addr, bool) {
 // address d sends from; without an update-source (whose absence the loopback
 // check reports) any to an address of d, a loopback one when n is to p's
 // loopback.
-func backSession(d *Device, n *Neighbor, p *Device, toLoopback bool, owners map[netip.Addr][]owner) *Neighbor {
+func (c *checker) backSession(d *Device, n *Neighbor, p *Device, toLoopback bool) *Neighbor {
+	byAddr := c.nbrs[p]
 	src, ok := sourceAddr(d, n)
-	var anyBack *Neighbor
-	for _, pn := range p.BGP.Neighbors {
-		if ok && pn.Addr == src {
+	if ok {
+		if pn := byAddr[src]; pn != nil {
 			return pn
 		}
-		if anyBack == nil && slices.ContainsFunc(owners[pn.Addr], func(x owner) bool {
-			return x.dev == d && (!toLoopback || isLoopback(x.iface.Name))
-		}) {
-			anyBack = pn
+		if n.UpdateSource != "" {
+			return nil // p has no session to the address d sends from
 		}
 	}
-	if ok && n.UpdateSource != "" {
-		return nil // p has no session to the address d sends from
+	var back *Neighbor
+	for _, i := range d.Interfaces {
+		if toLoopback && !isLoopback(i.Name) {
+			continue
+		}
+		for _, a := range i.Addresses {
+			if pn := byAddr[a.Prefix.Addr()]; pn != nil && !a.Virtual && (back == nil || pn.Line < back.Line) {
+				back = pn
+			}
+		}
 	}
-	return anyBack
+	return back
 }
 
 // duplicates reports an address held by more than one interface in one
