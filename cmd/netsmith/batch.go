@@ -45,6 +45,7 @@ type Summary struct {
 	Warnings    []string       `json:"warnings,omitempty"`
 	Files       int            `json:"files"`
 	Out         string         `json:"out"`
+	Verify      *VerifySummary `json:"verify,omitempty"` // the checks of netsmith verify over the configs written
 }
 
 type summaryTokens struct {
@@ -180,6 +181,11 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 	sum.WallSeconds = time.Since(started).Seconds()
 	for _, w := range f.Warnings {
 		sum.Warnings = append(sum.Warnings, w.Error())
+	}
+	if sum.Files > 0 {
+		if sum.Verify, err = verifyBatch(out, f, sum.Failed); err != nil {
+			return fmt.Errorf("verify %s: %w", out, err)
+		}
 	}
 	b2, err := json.MarshalIndent(sum, "", "  ")
 	if err != nil {
@@ -396,6 +402,9 @@ func printSummary(w io.Writer, s *Summary) {
 			}
 		}
 		fmt.Fprintf(w, "lint findings: %s\n", strings.Join(parts, ", "))
+	}
+	if s.Verify != nil {
+		fmt.Fprintf(w, "verify: %d errors, %d warnings (netsmith verify %s --fleet %s)\n", s.Verify.Errors, s.Verify.Warnings, s.Out, s.Fleet)
 	}
 	for _, f := range s.Failed {
 		fmt.Fprintf(w, "FAILED %s: %s\n", f.Hostname, f.Reason)

@@ -27,6 +27,7 @@ Commands:
   cost            spend from the ledger by department, user, key, model or day
   budget DEPT     show a department's daily and monthly budget, or --set it
   lint FILE|DIR   check device configs for security and consistency problems
+  verify DIR      check a directory of configs as one network (links, BGP, duplicate IPs, MLAG)
   fake-anthropic  run a wire-compatible fake of the Anthropic Messages API
   loadtest        submit N jobs to a server and measure throughput and latency
   help            show this text
@@ -72,6 +73,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = runBudget(ctx, rest, getenv, stdout)
 	case "lint":
 		return runLint(ctx, rest, stdout, stderr)
+	case "verify":
+		return runVerify(ctx, rest, getenv, stdout, stderr)
 	case "loadtest":
 		err = runLoadtest(ctx, rest, getenv, stdout)
 	case "fake-anthropic":

@@ -1,0 +1,97 @@
+package verify
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"netsmith/internal/confparse"
+	"netsmith/internal/netcfg"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// readDir parses dir/*.cfg (platform detected from a first-line comment
+// "! platform P" or "# platform P") and dir/fleet.json when there is one.
+func readDir(t *testing.T, dir string) ([]Config, []netcfg.Device) {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(dir, "*.cfg"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no configs in %s: %v", dir, err)
+	}
+	var cfgs []Config
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, _, _ := strings.Cut(string(b), "\n")
+		_, plat, ok := strings.Cut(first, "platform ")
+		if !ok {
+			t.Fatalf("%s: first line must name the platform", p)
+		}
+		tree, err := confparse.Parse(netcfg.Platform(strings.TrimSpace(plat)), string(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfgs = append(cfgs, Config{Hostname: strings.TrimSuffix(filepath.Base(p), ".cfg"), Tree: tree})
+	}
+	var fleet []netcfg.Device
+	if b, err := os.ReadFile(filepath.Join(dir, "fleet.json")); err == nil {
+		if err := json.Unmarshal(b, &fleet); err != nil {
+			t.Fatalf("fleet.json: %v", err)
+		}
+	}
+	return cfgs, fleet
+}
+
+// render writes a report one finding per line, for golden files.
+func render(r *Report) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "errors %d, warnings %d\n", r.Errors, r.Warnings)
+	for _, f := range r.Findings {
+		fmt.Fprintf(&b, "%s:%d %s %s", f.Device, f.Line, f.Severity, f.Check)
+		if f.Peer != "" {
+			fmt.Fprintf(&b, " peer %s:%d", f.Peer, f.PeerLine)
+		}
+		fmt.Fprintf(&b, ": %s\n", f.Message)
+	}
+	return b.String()
+}
+
+func TestVerifyGolden(t *testing.T) {
+	t.Parallel()
+	dirs, err := filepath.Glob("testdata/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range dirs {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			continue
+		}
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			t.Parallel()
+			cfgs, fleet := readDir(t, dir)
+			got := render(Verify(cfgs, fleet))
+			golden := filepath.Join(dir, "want.golden")
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update)", err)
+			}
+			if diff := cmp.Diff(string(want), got); diff != "" {
+				t.Errorf("findings differ from %s (-want +got):\n%s", golden, diff)
+			}
+		})
+	}
+}
