@@ -107,7 +107,7 @@ func (r *Rule) evalSecrets(d *doc, out []Finding, want secretClass) []Finding {
 			if s.parent != nil && (n.Parent == nil || !s.parent.MatchString(n.Parent.Text)) {
 				continue
 			}
-			if s.unless != nil && s.unless.MatchString(n.Text) {
+			if s.unless != nil && s.unless.MatchString(n.Text) || r.exempts(n) {
 				continue
 			}
 			loc := s.re.FindStringSubmatchIndex(n.Text)

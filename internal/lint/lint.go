@@ -316,7 +316,7 @@ func (r *Rule) evalScope(scope []*confparse.Node, at int, parent string, out []F
 		return append(out, r.finding(at, r.expand(parent, "")))
 	}
 	for _, n := range scope {
-		if sub := c.mustNotMatch.submatch(n.Text); sub != nil {
+		if sub := c.mustNotMatch.submatch(n.Text); sub != nil && !r.exempts(n) {
 			out = append(out, r.finding(n.Line, r.expand(parent, c.mustNotMatch.group(sub, "name"))))
 		}
 	}

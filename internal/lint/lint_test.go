@@ -71,6 +71,8 @@ func TestLoadErrors(t *testing.T) {
 		{"uses without name group", "version: 1\nrules:\n  - id: r1\n    severity: low\n    message: m\n    check: undefined-reference\n    defines: ['^a (?P<name>x)']\n    uses: ['^b']\n", "names"},
 		{"unknown platform", "version: 1\nrules:\n  - id: r1\n    platforms: [cisco_asa]\n    severity: low\n    message: m\n    must_match: x\n", "cisco_asa"},
 		{"bad scope", "version: 1\nrules:\n  - id: r1\n    severity: low\n    message: m\n    must_match: x\n    scope: children\n", "scope"},
+		{"under outside exempt", "version: 1\nrules:\n  - id: r1\n    severity: low\n    message: m\n    check: undefined-reference\n    defines: ['^a (?P<name>x)']\n    uses: [{match: '^b (?P<name>x)', under: '^c'}]\n", "under applies"},
+		{"exempt without match", "version: 1\nrules:\n  - id: r1\n    severity: low\n    message: m\n    must_match: x\n    exempt: [{under: '^c'}]\n", "exempt pattern needs match"},
 		{"require_parent alone", "version: 1\nrules:\n  - id: r1\n    severity: low\n    message: m\n    must_match: x\n    require_parent: true\n", "require_parent"},
 	}
 	for _, tt := range tests {

@@ -54,6 +54,11 @@ type Rule struct {
 	Check   string    `yaml:"check" json:"check,omitempty"`
 	Defines []Pattern `yaml:"defines" json:"defines,omitempty"` // reference checks: lines that define an object; group "name"
 	Uses    []Pattern `yaml:"uses" json:"uses,omitempty"`       // reference checks: lines that use objects; group "name" or "names" (space-separated)
+	// Exempt lists lines that never give a finding of this rule, with
+	// Under for the lines below a matching one only: EOS stores BGP
+	// neighbor keys in type 7 and has no other form, so a type-7 check
+	// exempts "neighbor … password 7" under "router bgp".
+	Exempt []Pattern `yaml:"exempt" json:"exempt,omitempty"`
 
 	// Disabled removes a rule of the same ID when passed to Linter.With.
 	Disabled bool `yaml:"disabled" json:"disabled,omitempty"`
@@ -67,6 +72,9 @@ type Rule struct {
 type Pattern struct {
 	Match  string `yaml:"match" json:"match"`
 	Unless string `yaml:"unless" json:"unless,omitempty"`
+	// Under (exempt patterns only) limits the pattern to lines with an
+	// ancestor matching it.
+	Under string `yaml:"under" json:"under,omitempty"`
 }
 
 // UnmarshalYAML accepts a plain string as well as a mapping.
@@ -100,10 +108,28 @@ const (
 type compiled struct {
 	parent, mustMatch, mustNotMatch, last, when, unless *matcher
 	scope                                               string
-	defines, uses                                       []patternMatcher
+	defines, uses, exempt                               []patternMatcher
 }
 
-type patternMatcher struct{ match, unless *matcher }
+type patternMatcher struct{ match, unless, under *matcher }
+
+// exempts reports whether n is one of the rule's exempt lines.
+func (r *Rule) exempts(n *confparse.Node) bool {
+	for _, p := range r.c.exempt {
+		if p.find(n.Text) == nil {
+			continue
+		}
+		if p.under == nil {
+			return true
+		}
+		for a := n.Parent; a != nil; a = a.Parent {
+			if p.under.matches(a.Text) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 func (p patternMatcher) find(s string) []string {
 	if p.unless.matches(s) {
@@ -301,13 +327,26 @@ func (r *Rule) compile() error {
 	c.when = compile("when", r.When)
 	c.unless = compile("unless", r.Unless)
 	for _, p := range r.Defines {
-		c.defines = append(c.defines, patternMatcher{compile("defines", p.Match), compile("defines", p.Unless)})
+		c.defines = append(c.defines, patternMatcher{match: compile("defines", p.Match), unless: compile("defines", p.Unless)})
 	}
 	for _, p := range r.Uses {
-		c.uses = append(c.uses, patternMatcher{compile("uses", p.Match), compile("uses", p.Unless)})
+		c.uses = append(c.uses, patternMatcher{match: compile("uses", p.Match), unless: compile("uses", p.Unless)})
+	}
+	for _, p := range r.Exempt {
+		c.exempt = append(c.exempt, patternMatcher{compile("exempt", p.Match), compile("exempt", p.Unless), compile("exempt", p.Under)})
 	}
 	if err != nil {
 		return err
+	}
+	for _, p := range append(slices.Clone(r.Defines), r.Uses...) {
+		if p.Under != "" {
+			return fail("under applies to exempt patterns only")
+		}
+	}
+	for _, p := range c.exempt {
+		if p.match == nil {
+			return fail("every exempt pattern needs match")
+		}
 	}
 	switch {
 	case r.Check != "":

@@ -145,7 +145,14 @@ var ruleCases = []ruleCase{
 	{rule: "reversible-secret", platform: ios, config: "username a password 7 0822455D0A16\n", want: []int{1}, secret: "0822455D0A16"},
 	{rule: "reversible-secret", platform: nxos, config: "tacacs-server key 7 \"fewhg123\"\n", want: []int{1}, secret: "fewhg123"},
 	{rule: "reversible-secret", platform: ios, config: "username a secret 9 $9$abc\nusername b password 0 x\n"},
-	{rule: "eos-reversible-secret", platform: eos, config: "router bgp 1\n   neighbor 192.0.2.1 password 7 AbCdEf==\n", want: []int{2}, secret: "AbCdEf=="},
+	// EOS has no other form for BGP neighbor keys: type 7 there is no
+	// finding, in the default VRF or another one; elsewhere it is.
+	{rule: "eos-reversible-secret", platform: eos, config: "router bgp 1\n   neighbor 192.0.2.1 password 7 AbCdEf==\n   neighbor PG password 7 AbCdEf==\n"},
+	{rule: "eos-reversible-secret", platform: eos, config: "router bgp 1\n   vrf RED\n      neighbor 192.0.2.1 password 7 AbCdEf==\n"},
+	{rule: "eos-reversible-secret", platform: eos, config: "router bgp 1\n   neighbor 192.0.2.1 password 7 AbCdEf==\n" +
+		"interface Ethernet1\n   ip ospf authentication-key 7 AbCdEf==\ntacacs-server host 192.0.2.9 key 7 0822455D0A16\n", want: []int{4, 5}, secret: "AbCdEf=="},
+	{rule: "eos-reversible-secret", platform: eos, config: "router ospf 1\n   neighbor 192.0.2.1 password 7 AbCdEf==\n", want: []int{2}},
+	{rule: "reversible-secret", platform: ios, config: "router bgp 1\n neighbor 192.0.2.1 password 7 0822455D0A16\n", want: []int{2}},
 	{rule: "eos-reversible-secret", platform: eos, config: "router bgp 1\n   neighbor 192.0.2.1 password 8a AbCdEf==\n"},
 	{rule: "junos-cleartext-secret", platform: junos, config: "set protocols bgp group G authentication-key Sup3rS3cret\n", want: []int{1}, secret: "Sup3rS3cret"},
 	{rule: "junos-cleartext-secret", platform: junos, config: "set protocols bgp group G authentication-key \"$9$abcdef\"\nset system root-authentication encrypted-password \"$6$xyz\"\n"},
