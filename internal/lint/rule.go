@@ -48,9 +48,20 @@ type Rule struct {
 	Last   string `yaml:"last" json:"last,omitempty"`
 	When   string `yaml:"when" json:"when,omitempty"`     // the rule applies only if some line matches
 	Unless string `yaml:"unless" json:"unless,omitempty"` // the rule does not apply if some line matches
+	// ParentHas, with Parent, keeps only the parents with a child matching
+	// it: "interfaces with switchport mode access".
+	ParentHas string `yaml:"parent_has" json:"parent_has,omitempty"`
+
+	// WhenVars: the rule applies only if the Context's vars set one of these
+	// names (a value that is not empty). WhenRequirements: only if the
+	// Context's requirements match this expression. Without a Context such
+	// rules do not run.
+	WhenVars         Names  `yaml:"when_vars" json:"when_vars,omitempty"`
+	WhenRequirements string `yaml:"when_requirements" json:"when_requirements,omitempty"`
 
 	// Check names a built-in check: cleartext-secret, reversible-secret,
-	// undefined-reference, unused-definition or parse-problem.
+	// undefined-reference, unused-definition, unreferenced, ebgp-policy or
+	// parse-problem.
 	Check   string    `yaml:"check" json:"check,omitempty"`
 	Defines []Pattern `yaml:"defines" json:"defines,omitempty"` // reference checks: lines that define an object; group "name"
 	Uses    []Pattern `yaml:"uses" json:"uses,omitempty"`       // reference checks: lines that use objects; group "name" or "names" (space-separated)
@@ -93,9 +104,15 @@ const (
 	CheckUndefinedReference = "undefined-reference"
 	CheckUnusedDefinition   = "unused-definition"
 	CheckParseProblem       = "parse-problem"
+	// CheckUnreferenced is unused-definition where only the uses patterns
+	// count: "every access port is named by an edge statement".
+	CheckUnreferenced = "unreferenced"
+	// CheckEBGPPolicy reports eBGP neighbors without an inbound and an
+	// outbound policy.
+	CheckEBGPPolicy = "ebgp-policy"
 )
 
-var checks = []string{CheckCleartextSecret, CheckReversibleSecret, CheckUndefinedReference, CheckUnusedDefinition, CheckParseProblem}
+var checks = []string{CheckCleartextSecret, CheckReversibleSecret, CheckUndefinedReference, CheckUnusedDefinition, CheckParseProblem, CheckUnreferenced, CheckEBGPPolicy}
 
 // The scopes.
 const (
@@ -107,6 +124,7 @@ const (
 
 type compiled struct {
 	parent, mustMatch, mustNotMatch, last, when, unless *matcher
+	parentHas, whenRequirements                         *matcher
 	scope                                               string
 	defines, uses, exempt                               []patternMatcher
 }
@@ -326,6 +344,8 @@ func (r *Rule) compile() error {
 	c.last = compile("last", r.Last)
 	c.when = compile("when", r.When)
 	c.unless = compile("unless", r.Unless)
+	c.parentHas = compile("parent_has", r.ParentHas)
+	c.whenRequirements = compile("when_requirements", r.WhenRequirements)
 	for _, p := range r.Defines {
 		c.defines = append(c.defines, patternMatcher{match: compile("defines", p.Match), unless: compile("defines", p.Unless)})
 	}
@@ -337,6 +357,14 @@ func (r *Rule) compile() error {
 	}
 	if err != nil {
 		return err
+	}
+	if r.ParentHas != "" && r.Parent == "" {
+		return fail("parent_has needs parent")
+	}
+	for _, v := range r.WhenVars {
+		if strings.TrimSpace(v) == "" {
+			return fail("when_vars has an empty name")
+		}
 	}
 	for _, p := range append(slices.Clone(r.Defines), r.Uses...) {
 		if p.Under != "" {
@@ -356,7 +384,7 @@ func (r *Rule) compile() error {
 		if r.Parent != "" || r.Scope != "" || r.RequireParent || r.Last != "" {
 			return fail("parent, scope, require_parent and last do not apply to check %s", r.Check)
 		}
-		if r.Check == CheckUndefinedReference || r.Check == CheckUnusedDefinition {
+		if r.Check == CheckUndefinedReference || r.Check == CheckUnusedDefinition || r.Check == CheckUnreferenced {
 			if len(c.defines) == 0 || len(c.uses) == 0 {
 				return fail("check %s needs defines and uses", r.Check)
 			}
