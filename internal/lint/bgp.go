@@ -257,6 +257,9 @@ func (r *Rule) evalJunosEBGPPolicy(d *doc, out []Finding) []Finding {
 	instances := map[string]*instance{}
 	localAS := map[string]string{}
 	for _, n := range d.all {
+		if !strings.Contains(n.Text, " protocols bgp") && !strings.Contains(n.Text, " autonomous-system ") {
+			continue // most statements: no expression to run
+		}
 		if m := junosLocalAS.FindStringSubmatch(n.Text); m != nil {
 			localAS[m[1]] = m[2]
 			continue
