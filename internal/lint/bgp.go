@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"cmp"
 	"regexp"
 	"strconv"
 	"strings"
@@ -38,7 +39,7 @@ var (
 	junosLocalAS = regexp.MustCompile(`^set ((?:logical-systems \S+ )?(?:routing-instances \S+ )?)routing-options autonomous-system (\S+)`)
 )
 
-// peers collects the peers of one router bgp block, keyed by VRF and name.
+// bgpPeers holds the peers of one router bgp block, keyed by VRF and name.
 type bgpPeers map[string]*bgpPeer
 
 func bgpKey(vrf, name string) string { return vrf + "\x00" + name }
@@ -135,17 +136,10 @@ func (ps bgpPeers) resolve(vrf string, p *bgpPeer, seen map[*bgpPeer]bool) (remo
 			continue
 		}
 		r, l, i, o, s := ps.resolve(vrf, gp, seen)
-		remote, local = cmpOr(remote, r), cmpOr(local, l)
+		remote, local = cmp.Or(remote, r), cmp.Or(local, l)
 		in, out, shut = in || i, out || o, shut || s
 	}
 	return remote, local, in, out, shut
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // asNumber normalizes an AS number: asdot "1.10" is 65546.
@@ -209,7 +203,7 @@ func (r *Rule) evalEBGPPolicy(d *doc, out []Finding) []Finding {
 			}
 			vrf, _, _ := strings.Cut(k, "\x00")
 			remote, local, in, o, shut := ps.resolve(vrf, p, map[*bgpPeer]bool{})
-			if shut || !external(remote, cmpOr(local, m[1])) {
+			if shut || !external(remote, cmp.Or(local, m[1])) {
 				continue
 			}
 			if miss := missingPolicy(in, o); miss != "" {
@@ -299,9 +293,9 @@ func (r *Rule) evalJunosEBGPPolicy(d *doc, out []Finding) []Finding {
 	for prefix, in := range instances {
 		for _, k := range in.order {
 			nb, g := in.neighbors[k], in.groups[k[0]]
-			typ := cmpOr(g.typ, in.proto.typ)
-			remote := cmpOr(nb.peerAS, cmpOr(g.peerAS, in.proto.peerAS))
-			local := cmpOr(nb.local, cmpOr(g.local, cmpOr(in.proto.local, cmpOr(localAS[prefix], localAS[""]))))
+			typ := cmp.Or(g.typ, in.proto.typ)
+			remote := cmp.Or(nb.peerAS, g.peerAS, in.proto.peerAS)
+			local := cmp.Or(nb.local, g.local, in.proto.local, localAS[prefix], localAS[""])
 			switch {
 			case typ == "internal":
 				continue
