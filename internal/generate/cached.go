@@ -207,7 +207,7 @@ func (s *Service) fillTemplate(ctx context.Context, req *netcfg.JobRequest, exam
 		body := prompt.ExtractBlock(resp.Text)
 		var t *render.Template
 		checked := time.Now()
-		t, problems = s.checkTemplate(ctx, body, example, d.Platform)
+		t, problems = s.checkTemplate(ctx, body, example, d.Platform, req.Requirements)
 		timePhase(ctx, PhaseCheck, checked)
 		if len(problems) > 0 && try == templateTries-1 && onlyLint(problems) {
 			// The model kept the risky lines after being told: use the
@@ -247,9 +247,11 @@ func onlyLint(problems []string) bool {
 // checkTemplate returns the parsed template and what is wrong with it, or
 // nothing: it must parse, only variable lines may change between two
 // synthetic variable sets, it must render with the example values, and
-// that render must have no lint finding at high or above. The template is
+// that render must have no lint finding at high or above (linted with the
+// example vars and the requirements, so "tacacs_servers is set but the
+// config has no TACACS+ server" goes back to the model). The template is
 // nil when the body does not parse.
-func (s *Service) checkTemplate(ctx context.Context, body string, example map[string]any, p netcfg.Platform) (*render.Template, []string) {
+func (s *Service) checkTemplate(ctx context.Context, body string, example map[string]any, p netcfg.Platform, requirements string) (*render.Template, []string) {
 	t, err := render.Parse("intent", body)
 	if err != nil {
 		return nil, []string{err.Error()}
@@ -272,7 +274,7 @@ func (s *Service) checkTemplate(ctx context.Context, body string, example map[st
 		return t, nil
 	}
 	var problems []string
-	for _, f := range s.lintMemo(p, out) {
+	for _, f := range s.lintMemo(p, out, lint.Context{Vars: example, Requirements: requirements}) {
 		if f.AtLeast(lint.SeverityHigh) {
 			problems = append(problems, fmt.Sprintf("%sline %d: %s (%s, %s)", lintProblem, f.Line, f.Message, f.Rule, f.Severity))
 		}

@@ -71,20 +71,21 @@ type Service struct {
 type memoKey struct {
 	platform netcfg.Platform
 	sum      [sha256.Size]byte
+	context  string // the linter's ContextKey: the vars and requirements its rules look at
 }
 
 // memoSize bounds the lint memo; it is cleared when full.
 const memoSize = 1024
 
-func (s *Service) lintMemo(p netcfg.Platform, text string) []lint.Finding {
-	k := memoKey{p, sha256.Sum256([]byte(text))}
+func (s *Service) lintMemo(p netcfg.Platform, text string, c lint.Context) []lint.Finding {
+	k := memoKey{p, sha256.Sum256([]byte(text)), s.cfg.Linter.ContextKey(c)}
 	s.memoMu.Lock()
 	fs, ok := s.memo[k]
 	s.memoMu.Unlock()
 	if ok {
 		return fs
 	}
-	fs = s.cfg.Linter.Lint(p, text)
+	fs = s.cfg.Linter.LintContext(p, text, c)
 	s.memoMu.Lock()
 	if s.memo == nil || len(s.memo) >= memoSize {
 		s.memo = make(map[memoKey][]lint.Finding, memoSize)
@@ -262,9 +263,9 @@ func (s *Service) Run(ctx context.Context, req *netcfg.JobRequest) (*Result, err
 	linted := time.Now()
 	switch req.Kind {
 	case netcfg.KindGenerate:
-		res.Lint = s.lint(req.Device.Platform, res.Config)
+		res.Lint = s.lint(req.Device.Platform, res.Config, lint.Context{Vars: req.Device.Vars, Requirements: req.Requirements})
 	case netcfg.KindAnalyze:
-		res.Lint = s.lint(req.Platform, req.Config)
+		res.Lint = s.lint(req.Platform, req.Config, lint.Context{Requirements: req.Requirements})
 	}
 	timePhase(ctx, PhaseLint, linted)
 	res.DurationSeconds = time.Since(started).Seconds()
@@ -274,12 +275,13 @@ func (s *Service) Run(ctx context.Context, req *netcfg.JobRequest) (*Result, err
 	return res, nil
 }
 
-// lint runs the static checks and counts their findings.
-func (s *Service) lint(p netcfg.Platform, text string) []lint.Finding {
+// lint runs the static checks, with what the request says about the
+// device (c), and counts their findings.
+func (s *Service) lint(p netcfg.Platform, text string, c lint.Context) []lint.Finding {
 	if s.cfg.Linter == nil {
 		return nil
 	}
-	fs := s.lintMemo(p, text)
+	fs := s.lintMemo(p, text, c)
 	if m := s.cfg.Metrics; m != nil {
 		for _, f := range fs {
 			m.LintFindings.WithLabelValues(f.Rule, f.Severity).Inc()

@@ -208,3 +208,53 @@ func TestRunCached(t *testing.T) {
 		t.Errorf("%d model calls in all, want only the %d template calls Run made", n, filled)
 	}
 }
+
+// TestLintSeesDeviceContext: configs are linted with their device's vars and
+// the intent's requirements, and the lint memo keeps findings apart for the
+// same text under different contexts.
+func TestLintSeesDeviceContext(t *testing.T) {
+	t.Parallel()
+	svc := newService(t, &scriptedLLM{templates: []string{goodTemplate}})
+	rules := func(res *generate.Result) map[string]bool {
+		out := map[string]bool{}
+		for _, f := range res.Lint {
+			out[f.Rule] = true
+		}
+		return out
+	}
+	req := job("sw1")
+	req.Device.Vars["tacacs_servers"] = []any{"10.0.0.41"}
+	res, err := svc.Run(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rules(res)["aaa-tacacs-server"] {
+		t.Errorf("sw1 (tacacs_servers set, none in the config): findings %v lack aaa-tacacs-server", res.Lint)
+	}
+	res, err = svc.Run(t.Context(), job("sw2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rules(res)["aaa-tacacs-server"] {
+		t.Errorf("sw2 (no tacacs_servers): findings %v have aaa-tacacs-server", res.Lint)
+	}
+
+	const access = "hostname sw9\ninterface GigabitEthernet1/0/1\n switchport mode access\n"
+	for _, tt := range []struct {
+		requirements string
+		want         bool
+	}{
+		{"access ports with portfast", true},
+		{"access ports", false},
+		{"access ports with portfast", true},
+	} {
+		res, err := svc.Run(t.Context(), &netcfg.JobRequest{Kind: netcfg.KindAnalyze, Platform: netcfg.CiscoIOS,
+			Config: access, Requirements: tt.requirements})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rules(res)["ios-access-port-portfast"]; got != tt.want {
+			t.Errorf("analyze with requirements %q: ios-access-port-portfast %t, want %t", tt.requirements, got, tt.want)
+		}
+	}
+}

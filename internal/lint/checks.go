@@ -16,7 +16,11 @@ func (r *Rule) evalCheck(d *doc, out []Finding) []Finding {
 	case CheckUndefinedReference:
 		return r.evalUndefined(d, out)
 	case CheckUnusedDefinition:
-		return r.evalUnused(d, out)
+		return r.evalUnused(d, out, true)
+	case CheckUnreferenced:
+		return r.evalUnused(d, out, false)
+	case CheckEBGPPolicy:
+		return r.evalEBGPPolicy(d, out)
 	case CheckParseProblem:
 		for _, p := range d.tree.Problems {
 			out = append(out, r.finding(p.Line, r.expand("", p.Message)))
@@ -107,7 +111,7 @@ func (r *Rule) evalSecrets(d *doc, out []Finding, want secretClass) []Finding {
 			if s.parent != nil && (n.Parent == nil || !s.parent.MatchString(n.Parent.Text)) {
 				continue
 			}
-			if s.unless != nil && s.unless.MatchString(n.Text) {
+			if s.unless != nil && s.unless.MatchString(n.Text) || r.exempts(n) {
 				continue
 			}
 			loc := s.re.FindStringSubmatchIndex(n.Text)
@@ -267,11 +271,13 @@ func (r *Rule) evalUndefined(d *doc, out []Finding) []Finding {
 }
 
 // evalUnused reports objects no statement refers to. A name counts as used
-// when a uses pattern names it, or when it appears as a word in any
-// statement other than its definitions: the uses patterns cannot know every
-// command that refers to an ACL or a route-map, and a missed reference must
-// not become a false finding.
-func (r *Rule) evalUnused(d *doc, out []Finding) []Finding {
+// when a uses pattern names it, or, with anyWord, when it appears as a word
+// in any statement other than its definitions: the uses patterns cannot
+// know every command that refers to an ACL or a route-map, and a missed
+// reference must not become a false finding. Without anyWord only the uses
+// patterns count (an interface name is in many statements that do not make
+// it an edge port).
+func (r *Rule) evalUnused(d *doc, out []Finding, anyWord bool) []Finding {
 	first, count := r.definitions(d)
 	if len(first) == 0 {
 		return out
@@ -286,9 +292,12 @@ func (r *Rule) evalUnused(d *doc, out []Finding) []Finding {
 			}
 		}
 	}
-	tokens := d.tokenCounts()
+	var tokens map[string]int
+	if anyWord {
+		tokens = d.tokenCounts()
+	}
 	for name, line := range first {
-		if used[name] || tokens[name] > count[name] {
+		if used[name] || anyWord && tokens[name] > count[name] {
 			continue
 		}
 		out = append(out, r.finding(line, r.expand("", name)))

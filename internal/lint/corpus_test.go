@@ -305,14 +305,62 @@ func TestCorpusReviewed(t *testing.T) {
 		}
 	})
 
-	t.Run("FRR configs are quiet", func(t *testing.T) {
+	t.Run("FRR configs are quiet but for eBGP without policy", func(t *testing.T) {
 		t.Parallel()
 		for _, c := range configs {
-			if strings.HasPrefix(c.rel, "netconfeval/") {
-				if fs := lint(c.rel); len(fs) > 0 {
-					t.Errorf("%s: %d findings, want none:\n%s", c.rel, len(fs), formatFindings(fs))
-				}
+			if !strings.HasPrefix(c.rel, "netconfeval/") {
+				continue
 			}
+			// bgp_simple's two routers peer over eBGP (AS 1 and 2) with no
+			// route-map or prefix-list: FRR's default ebgp-requires-policy
+			// then exchanges no routes at all.
+			var want []int
+			if strings.Contains(c.rel, "/bgp_simple/") {
+				want = []int{3}
+			}
+			fs := lint(c.rel)
+			if got := findingLines(fs, "bgp-ebgp-policy"); !cmp.Equal(got, want) || len(fs) != len(want) {
+				t.Errorf("%s: bgp-ebgp-policy at %v, want %v and no other finding:\n%s", c.rel, got, want, formatFindings(fs))
+			}
+		}
+	})
+
+	t.Run("eBGP without policy", func(t *testing.T) {
+		t.Parallel()
+		// Read off the configs: the failure-analysis labs leave some eBGP
+		// peer groups without a route-map in one or both directions (in
+		// seattle the inbound one is commented out); the Junos border
+		// exports to xanadu and bad-ebgp but imports nothing.
+		for rel, want := range map[string][]int{
+			"batfish-pybatfish/ios-failure-analysis/london.cfg":       {105, 106}, // bad-ebgp, xanadu: no policy
+			"batfish-pybatfish/ios-failure-analysis/seattle.cfg":      {94},       // as3: out only
+			"batfish-pybatfish/ios-failure-analysis/hongkong.cfg":     {91},       // as1: in only
+			"batfish-pybatfish/ios-failure-analysis/paris.cfg":        {92},       // as3: none
+			"batfish-pybatfish/ios-failure-analysis/sanfrancisco.cfg": nil,        // iBGP only
+			"batfish-pybatfish/hybrid-cloud/exitgw.cfg":               {274, 275, 276, 278, 280, 282, 284},
+		} {
+			if got := findingLines(lint(rel), "bgp-ebgp-policy"); !cmp.Equal(got, want) {
+				t.Errorf("%s: bgp-ebgp-policy at %v, want %v", rel, got, want)
+			}
+		}
+		if got := findingLines(lint("batfish-batfish/junos-set-example/as1border1.cfg"), "junos-ebgp-policy"); !cmp.Equal(got, []int{23, 27}) {
+			t.Errorf("as1border1: junos-ebgp-policy at %v, want [23 27] (xanadu, bad-ebgp)", got)
+		}
+		// The AS-reuse fabric is eBGP everywhere and has no policy at all:
+		// every remote-as line is a finding.
+		n := 0
+		for _, c := range configs {
+			if !strings.HasPrefix(c.rel, "batfish-batfish/eos-dc-as-reuse/") {
+				continue
+			}
+			n++
+			want := lines(c.text, func(s string) bool { return strings.HasPrefix(s, "neighbor ") && strings.Contains(s, " remote-as ") })
+			if got := findingLines(lint(c.rel), "bgp-ebgp-policy"); len(want) == 0 || !cmp.Equal(got, want) {
+				t.Errorf("%s: bgp-ebgp-policy at %v, want every remote-as line %v", c.rel, got, want)
+			}
+		}
+		if n != 10 {
+			t.Errorf("checked %d AS-reuse configs, want 10", n)
 		}
 	})
 }

@@ -17,8 +17,19 @@
 //     statement that holds them and their encryption type),
 //     undefined-reference and unused-definition (ACLs, route-maps,
 //     prefix-lists and Junos policies, with the defining and using patterns
-//     given in the rule), and parse-problem (input the parser could not read
-//     cleanly).
+//     given in the rule), unreferenced (the same, where only the using
+//     patterns count: Junos access ports without an edge statement),
+//     ebgp-policy (eBGP neighbors, by remote-as against the local AS,
+//     without an inbound and an outbound policy of their own or of their
+//     peer group or template) and parse-problem (input the parser could
+//     not read cleanly).
+//
+// Some rules depend on what the config is for, not only on its text: with
+// when_vars a rule runs only when the device's vars set one of the names
+// ("tacacs_servers": then the config must define a TACACS+ server), with
+// when_requirements only when the intent's requirements match ("portfast":
+// then access ports must be edge ports). LintContext passes that Context;
+// Lint runs none of those rules.
 //
 // The scope of a pattern is the top-level lines, every line, or the children
 // (or whole subtree) of every line matching a parent pattern, so "transport

@@ -110,7 +110,14 @@ func (l *Linter) Rule(id string) (Rule, bool) {
 // by line, then rule. An empty platform is detected from the text (Detect).
 // Text that cannot be parsed at all (binary input) gives one finding of
 // rule "unparsable".
+// Rules that need a Context (when_vars, when_requirements) do not run.
 func (l *Linter) Lint(platform netcfg.Platform, text string) []Finding {
+	return l.LintContext(platform, text, Context{})
+}
+
+// LintContext is Lint with what is known about the device: its vars and
+// its intent's requirements, for the rules that depend on them.
+func (l *Linter) LintContext(platform netcfg.Platform, text string, c Context) []Finding {
 	if platform == "" {
 		platform = Detect(text)
 	}
@@ -118,17 +125,23 @@ func (l *Linter) Lint(platform netcfg.Platform, text string) []Finding {
 	if err != nil {
 		return []Finding{{Rule: "unparsable", Severity: SeverityHigh.String(), Message: err.Error()}}
 	}
-	return l.LintTree(tree)
+	return l.LintTreeContext(tree, c)
 }
 
 // LintTree returns the findings for a parsed config, sorted by line, then
 // rule. A tree parsed without a platform is linted as Detect(tree.String()).
 func (l *Linter) LintTree(tree *confparse.Tree) []Finding {
+	return l.LintTreeContext(tree, Context{})
+}
+
+// LintTreeContext is LintTree with a Context (see LintContext).
+func (l *Linter) LintTreeContext(tree *confparse.Tree, c Context) []Finding {
 	platform := tree.Platform
 	if platform == "" {
 		platform = Detect(tree.String())
 	}
 	d := newDoc(tree)
+	d.ctx = c
 	var out []Finding
 	for _, r := range l.byPlatform[platform] {
 		out = r.eval(d, out)
@@ -144,6 +157,7 @@ func (l *Linter) LintTree(tree *confparse.Tree) []Finding {
 // statement is a top-level set-style line.
 type doc struct {
 	tree *confparse.Tree
+	ctx  Context
 	top  []*confparse.Node
 	all  []*confparse.Node
 
@@ -267,6 +281,9 @@ func (r *Rule) expand(parent, name string) string {
 
 func (r *Rule) eval(d *doc, out []Finding) []Finding {
 	c := r.c
+	if r.contextual() && !r.inContext(d.ctx) {
+		return out
+	}
 	if c.when != nil && !d.any(c.when) || c.unless != nil && d.any(c.unless) {
 		return out
 	}
@@ -316,7 +333,7 @@ func (r *Rule) evalScope(scope []*confparse.Node, at int, parent string, out []F
 		return append(out, r.finding(at, r.expand(parent, "")))
 	}
 	for _, n := range scope {
-		if sub := c.mustNotMatch.submatch(n.Text); sub != nil {
+		if sub := c.mustNotMatch.submatch(n.Text); sub != nil && !r.exempts(n) {
 			out = append(out, r.finding(n.Line, r.expand(parent, c.mustNotMatch.group(sub, "name"))))
 		}
 	}
@@ -327,7 +344,7 @@ func (r *Rule) evalParent(d *doc, out []Finding) []Finding {
 	c := r.c
 	parents := 0
 	for _, p := range d.scope(c.parent, false) {
-		if !c.parent.matches(p.Text) {
+		if !c.parent.matches(p.Text) || c.parentHas != nil && !hasChild(p, c.parentHas) {
 			continue
 		}
 		parents++
@@ -354,4 +371,14 @@ func (r *Rule) evalParent(d *doc, out []Finding) []Finding {
 		out = append(out, r.finding(0, r.expand("(missing)", "")))
 	}
 	return out
+}
+
+// hasChild reports whether a configuration child of n matches m.
+func hasChild(n *confparse.Node, m *matcher) bool {
+	for _, ch := range n.Children {
+		if ch.IsConfig() && m.matches(ch.Text) {
+			return true
+		}
+	}
+	return false
 }

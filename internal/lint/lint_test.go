@@ -71,6 +71,11 @@ func TestLoadErrors(t *testing.T) {
 		{"uses without name group", "version: 1\nrules:\n  - id: r1\n    severity: low\n    message: m\n    check: undefined-reference\n    defines: ['^a (?P<name>x)']\n    uses: ['^b']\n", "names"},
 		{"unknown platform", "version: 1\nrules:\n  - id: r1\n    platforms: [cisco_asa]\n    severity: low\n    message: m\n    must_match: x\n", "cisco_asa"},
 		{"bad scope", "version: 1\nrules:\n  - id: r1\n    severity: low\n    message: m\n    must_match: x\n    scope: children\n", "scope"},
+		{"under outside exempt", "version: 1\nrules:\n  - id: r1\n    severity: low\n    message: m\n    check: undefined-reference\n    defines: ['^a (?P<name>x)']\n    uses: [{match: '^b (?P<name>x)', under: '^c'}]\n", "under applies"},
+		{"exempt without match", "version: 1\nrules:\n  - id: r1\n    severity: low\n    message: m\n    must_match: x\n    exempt: [{under: '^c'}]\n", "exempt pattern needs match"},
+		{"parent_has without parent", "version: 1\nrules:\n  - id: r1\n    severity: low\n    message: m\n    must_match: x\n    parent_has: y\n", "parent_has needs parent"},
+		{"empty when_vars", "version: 1\nrules:\n  - id: r1\n    severity: low\n    message: m\n    must_match: x\n    when_vars: ['']\n", "when_vars"},
+		{"bad when_requirements", "version: 1\nrules:\n  - id: r1\n    severity: low\n    message: m\n    must_match: x\n    when_requirements: '('\n", "when_requirements"},
 		{"require_parent alone", "version: 1\nrules:\n  - id: r1\n    severity: low\n    message: m\n    must_match: x\n    require_parent: true\n", "require_parent"},
 	}
 	for _, tt := range tests {
@@ -273,6 +278,57 @@ func TestConcurrentLint(t *testing.T) {
 	for i := range got {
 		if diff := cmp.Diff(want[i%len(configs)], got[i]); diff != "" {
 			t.Errorf("goroutine %d (-want +got):\n%s", i, diff)
+		}
+	}
+}
+
+// TestContextRules: a user's rule file can name vars as one name or a
+// list; ContextKey changes exactly when a contextual rule's outcome does.
+func TestContextRules(t *testing.T) {
+	t.Parallel()
+	rules, err := Load(strings.NewReader(`version: 1
+rules:
+  - id: snmp-location
+    severity: low
+    message: no snmp location
+    when_vars: snmp_location
+    must_match: '^snmp-server location '
+  - id: dns
+    severity: low
+    message: no name server
+    when_vars: [dns_servers, domain_name]
+    when_requirements: '(?i)\bdns\b'
+    must_match: '^ip name-server '
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := New(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		c    Context
+		want []string // rules with a finding on an empty config
+		key  string
+	}{
+		{"none", Context{}, nil, "00"},
+		{"location", Context{Vars: map[string]any{"snmp_location": "rack 4"}}, []string{"snmp-location"}, "10"},
+		{"blank location", Context{Vars: map[string]any{"snmp_location": " "}}, nil, "00"},
+		{"dns without requirement", Context{Vars: map[string]any{"domain_name": "example.net"}}, nil, "00"},
+		{"dns", Context{Vars: map[string]any{"dns_servers": []string{"192.0.2.53"}}, Requirements: "use DNS"}, []string{"dns"}, "01"},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, f := range l.LintContext(netcfg.CiscoIOS, "hostname r1\n", tt.c) {
+			got = append(got, f.Rule)
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s: rules (-want +got):\n%s", tt.name, diff)
+		}
+		if k := l.ContextKey(tt.c); k != tt.key {
+			t.Errorf("%s: ContextKey = %q, want %q", tt.name, k, tt.key)
 		}
 	}
 }

@@ -48,12 +48,28 @@ type Rule struct {
 	Last   string `yaml:"last" json:"last,omitempty"`
 	When   string `yaml:"when" json:"when,omitempty"`     // the rule applies only if some line matches
 	Unless string `yaml:"unless" json:"unless,omitempty"` // the rule does not apply if some line matches
+	// ParentHas, with Parent, keeps only the parents with a child matching
+	// it: "interfaces with switchport mode access".
+	ParentHas string `yaml:"parent_has" json:"parent_has,omitempty"`
+
+	// WhenVars: the rule applies only if the Context's vars set one of these
+	// names (a value that is not empty). WhenRequirements: only if the
+	// Context's requirements match this expression. Without a Context such
+	// rules do not run.
+	WhenVars         Names  `yaml:"when_vars" json:"when_vars,omitempty"`
+	WhenRequirements string `yaml:"when_requirements" json:"when_requirements,omitempty"`
 
 	// Check names a built-in check: cleartext-secret, reversible-secret,
-	// undefined-reference, unused-definition or parse-problem.
+	// undefined-reference, unused-definition, unreferenced, ebgp-policy or
+	// parse-problem.
 	Check   string    `yaml:"check" json:"check,omitempty"`
 	Defines []Pattern `yaml:"defines" json:"defines,omitempty"` // reference checks: lines that define an object; group "name"
 	Uses    []Pattern `yaml:"uses" json:"uses,omitempty"`       // reference checks: lines that use objects; group "name" or "names" (space-separated)
+	// Exempt lists lines that never give a finding of this rule, with
+	// Under for the lines below a matching one only: EOS stores BGP
+	// neighbor keys in type 7 and has no other form, so a type-7 check
+	// exempts "neighbor … password 7" under "router bgp".
+	Exempt []Pattern `yaml:"exempt" json:"exempt,omitempty"`
 
 	// Disabled removes a rule of the same ID when passed to Linter.With.
 	Disabled bool `yaml:"disabled" json:"disabled,omitempty"`
@@ -67,6 +83,9 @@ type Rule struct {
 type Pattern struct {
 	Match  string `yaml:"match" json:"match"`
 	Unless string `yaml:"unless" json:"unless,omitempty"`
+	// Under (exempt patterns only) limits the pattern to lines with an
+	// ancestor matching it.
+	Under string `yaml:"under" json:"under,omitempty"`
 }
 
 // UnmarshalYAML accepts a plain string as well as a mapping.
@@ -85,9 +104,15 @@ const (
 	CheckUndefinedReference = "undefined-reference"
 	CheckUnusedDefinition   = "unused-definition"
 	CheckParseProblem       = "parse-problem"
+	// CheckUnreferenced is unused-definition where only the uses patterns
+	// count: "every access port is named by an edge statement".
+	CheckUnreferenced = "unreferenced"
+	// CheckEBGPPolicy reports eBGP neighbors without an inbound and an
+	// outbound policy.
+	CheckEBGPPolicy = "ebgp-policy"
 )
 
-var checks = []string{CheckCleartextSecret, CheckReversibleSecret, CheckUndefinedReference, CheckUnusedDefinition, CheckParseProblem}
+var checks = []string{CheckCleartextSecret, CheckReversibleSecret, CheckUndefinedReference, CheckUnusedDefinition, CheckParseProblem, CheckUnreferenced, CheckEBGPPolicy}
 
 // The scopes.
 const (
@@ -99,11 +124,30 @@ const (
 
 type compiled struct {
 	parent, mustMatch, mustNotMatch, last, when, unless *matcher
+	parentHas, whenRequirements                         *matcher
 	scope                                               string
-	defines, uses                                       []patternMatcher
+	defines, uses, exempt                               []patternMatcher
 }
 
-type patternMatcher struct{ match, unless *matcher }
+type patternMatcher struct{ match, unless, under *matcher }
+
+// exempts reports whether n is one of the rule's exempt lines.
+func (r *Rule) exempts(n *confparse.Node) bool {
+	for _, p := range r.c.exempt {
+		if p.find(n.Text) == nil {
+			continue
+		}
+		if p.under == nil {
+			return true
+		}
+		for a := n.Parent; a != nil; a = a.Parent {
+			if p.under.matches(a.Text) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 func (p patternMatcher) find(s string) []string {
 	if p.unless.matches(s) {
@@ -300,14 +344,37 @@ func (r *Rule) compile() error {
 	c.last = compile("last", r.Last)
 	c.when = compile("when", r.When)
 	c.unless = compile("unless", r.Unless)
+	c.parentHas = compile("parent_has", r.ParentHas)
+	c.whenRequirements = compile("when_requirements", r.WhenRequirements)
 	for _, p := range r.Defines {
-		c.defines = append(c.defines, patternMatcher{compile("defines", p.Match), compile("defines", p.Unless)})
+		c.defines = append(c.defines, patternMatcher{match: compile("defines", p.Match), unless: compile("defines", p.Unless)})
 	}
 	for _, p := range r.Uses {
-		c.uses = append(c.uses, patternMatcher{compile("uses", p.Match), compile("uses", p.Unless)})
+		c.uses = append(c.uses, patternMatcher{match: compile("uses", p.Match), unless: compile("uses", p.Unless)})
+	}
+	for _, p := range r.Exempt {
+		c.exempt = append(c.exempt, patternMatcher{compile("exempt", p.Match), compile("exempt", p.Unless), compile("exempt", p.Under)})
 	}
 	if err != nil {
 		return err
+	}
+	if r.ParentHas != "" && r.Parent == "" {
+		return fail("parent_has needs parent")
+	}
+	for _, v := range r.WhenVars {
+		if strings.TrimSpace(v) == "" {
+			return fail("when_vars has an empty name")
+		}
+	}
+	for _, p := range append(slices.Clone(r.Defines), r.Uses...) {
+		if p.Under != "" {
+			return fail("under applies to exempt patterns only")
+		}
+	}
+	for _, p := range c.exempt {
+		if p.match == nil {
+			return fail("every exempt pattern needs match")
+		}
 	}
 	switch {
 	case r.Check != "":
@@ -317,7 +384,7 @@ func (r *Rule) compile() error {
 		if r.Parent != "" || r.Scope != "" || r.RequireParent || r.Last != "" {
 			return fail("parent, scope, require_parent and last do not apply to check %s", r.Check)
 		}
-		if r.Check == CheckUndefinedReference || r.Check == CheckUnusedDefinition {
+		if r.Check == CheckUndefinedReference || r.Check == CheckUnusedDefinition || r.Check == CheckUnreferenced {
 			if len(c.defines) == 0 || len(c.uses) == 0 {
 				return fail("check %s needs defines and uses", r.Check)
 			}

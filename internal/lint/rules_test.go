@@ -26,7 +26,19 @@ type ruleCase struct {
 	config   string
 	want     []int
 	secret   string // must not appear in any message
+	// vars and req are the lint Context; rules with when_vars or
+	// when_requirements run only with one.
+	vars map[string]any
+	req  string
 }
+
+// Contexts of the device-context rules' cases.
+var (
+	tacacs = map[string]any{"tacacs_servers": []any{"192.0.2.10", map[string]any{"address": "tac2.example.net", "vrf": "MGMT"}}}
+	radius = map[string]any{"radius_servers": []any{"192.0.2.20"}}
+)
+
+const edgeReq = "Access ports are edge ports (portfast), BPDU guard on."
 
 // ruleCases has, for every built-in rule, at least one snippet that raises
 // it and one that does not (TestRulesCovered enforces this).
@@ -145,7 +157,14 @@ var ruleCases = []ruleCase{
 	{rule: "reversible-secret", platform: ios, config: "username a password 7 0822455D0A16\n", want: []int{1}, secret: "0822455D0A16"},
 	{rule: "reversible-secret", platform: nxos, config: "tacacs-server key 7 \"fewhg123\"\n", want: []int{1}, secret: "fewhg123"},
 	{rule: "reversible-secret", platform: ios, config: "username a secret 9 $9$abc\nusername b password 0 x\n"},
-	{rule: "eos-reversible-secret", platform: eos, config: "router bgp 1\n   neighbor 192.0.2.1 password 7 AbCdEf==\n", want: []int{2}, secret: "AbCdEf=="},
+	// EOS has no other form for BGP neighbor keys: type 7 there is no
+	// finding, in the default VRF or another one; elsewhere it is.
+	{rule: "eos-reversible-secret", platform: eos, config: "router bgp 1\n   neighbor 192.0.2.1 password 7 AbCdEf==\n   neighbor PG password 7 AbCdEf==\n"},
+	{rule: "eos-reversible-secret", platform: eos, config: "router bgp 1\n   vrf RED\n      neighbor 192.0.2.1 password 7 AbCdEf==\n"},
+	{rule: "eos-reversible-secret", platform: eos, config: "router bgp 1\n   neighbor 192.0.2.1 password 7 AbCdEf==\n" +
+		"interface Ethernet1\n   ip ospf authentication-key 7 AbCdEf==\ntacacs-server host 192.0.2.9 key 7 0822455D0A16\n", want: []int{4, 5}, secret: "AbCdEf=="},
+	{rule: "eos-reversible-secret", platform: eos, config: "router ospf 1\n   neighbor 192.0.2.1 password 7 AbCdEf==\n", want: []int{2}},
+	{rule: "reversible-secret", platform: ios, config: "router bgp 1\n neighbor 192.0.2.1 password 7 0822455D0A16\n", want: []int{2}},
 	{rule: "eos-reversible-secret", platform: eos, config: "router bgp 1\n   neighbor 192.0.2.1 password 8a AbCdEf==\n"},
 	{rule: "junos-cleartext-secret", platform: junos, config: "set protocols bgp group G authentication-key Sup3rS3cret\n", want: []int{1}, secret: "Sup3rS3cret"},
 	{rule: "junos-cleartext-secret", platform: junos, config: "set protocols bgp group G authentication-key \"$9$abcdef\"\nset system root-authentication encrypted-password \"$6$xyz\"\n"},
@@ -269,6 +288,66 @@ var ruleCases = []ruleCase{
 	{rule: "junos-unused-prefix-list", platform: junos, config: "set policy-options prefix-list PL 10.0.0.0/8\n", want: []int{1}},
 	{rule: "junos-unused-prefix-list", platform: junos, config: "set policy-options prefix-list PL 10.0.0.0/8\nset policy-options policy-statement P term t from prefix-list PL\n"},
 
+	// eBGP sessions need an inbound and an outbound policy.
+	{rule: "bgp-ebgp-policy", platform: ios, config: "router bgp 65000\n neighbor 192.0.2.2 remote-as 65001\n neighbor 192.0.2.6 remote-as 65000\n", want: []int{2}},
+	{rule: "bgp-ebgp-policy", platform: ios, config: "router bgp 65000\n neighbor 192.0.2.2 remote-as 65001\n neighbor 192.0.2.2 route-map IN in\n", want: []int{2}},
+	{rule: "bgp-ebgp-policy", platform: xe, config: "router bgp 65000\n neighbor 192.0.2.2 remote-as 65001\n address-family ipv4\n  neighbor 192.0.2.2 prefix-list IN in\n  neighbor 192.0.2.2 filter-list 1 out\n"},
+	{rule: "bgp-ebgp-policy", platform: ios, config: "router bgp 65000\n neighbor 192.0.2.2 remote-as 65001\n neighbor 192.0.2.2 local-as 65001\n neighbor 192.0.2.6 remote-as 65002\n neighbor 192.0.2.6 shutdown\n"},
+	// Policies and remote-as from a peer group, in any address family.
+	{rule: "bgp-ebgp-policy", platform: ios, config: "router bgp 65000\n neighbor PG peer-group\n neighbor PG remote-as 65001\n neighbor 192.0.2.2 peer-group PG\n" +
+		" address-family ipv4\n  neighbor PG route-map IN in\n  neighbor PG route-map OUT out\n"},
+	{rule: "bgp-ebgp-policy", platform: ios, config: "router bgp 65000\n neighbor PG peer-group\n neighbor PG remote-as 65001\n neighbor 192.0.2.2 peer-group PG\n neighbor PG route-map IN in\n", want: []int{4}},
+	// A VRF's neighbor is not the default VRF's neighbor with the same address.
+	{rule: "bgp-ebgp-policy", platform: ios, config: "router bgp 65000\n neighbor 192.0.2.2 remote-as 65001\n address-family ipv4 vrf RED\n" +
+		"  neighbor 192.0.2.2 remote-as 65001\n  neighbor 192.0.2.2 route-map IN in\n  neighbor 192.0.2.2 route-map OUT out\n", want: []int{2}},
+	{rule: "bgp-ebgp-policy", platform: ios, config: "router bgp 65000\n template peer-session S\n  remote-as 65001\n template peer-policy P\n  route-map IN in\n  route-map OUT out\n" +
+		" neighbor 192.0.2.2 inherit peer-session S\n address-family ipv4\n  neighbor 192.0.2.2 inherit peer-policy P 10\n"},
+	{rule: "bgp-ebgp-policy", platform: eos, config: "router bgp 65101\n   neighbor SPINES peer group\n   neighbor SPINES remote-as 65000\n   neighbor 10.0.0.0 peer group SPINES\n" +
+		"   neighbor 10.0.0.2 peer group SPINES\n   neighbor 10.0.0.2 route-map IN in\n   neighbor 10.0.0.2 route-map OUT out\n   vrf RED\n      neighbor 10.1.1.1 remote-as 65200\n", want: []int{4, 9}},
+	{rule: "bgp-ebgp-policy", platform: eos, config: "router bgp 1.10\n   neighbor 10.0.0.0 remote-as 65546\n   neighbor interface Ethernet1 peer-group P remote-as 65001\n   neighbor P peer group\n   neighbor P route-map IN in\n   neighbor P route-map OUT out\n"},
+	{rule: "bgp-ebgp-policy", platform: nxos, config: "router bgp 65000\n  neighbor 192.0.2.2\n    remote-as 65001\n    address-family ipv4 unicast\n      route-map IN in\n" +
+		"  neighbor 192.0.2.6 remote-as 65002\n", want: []int{3, 6}},
+	{rule: "bgp-ebgp-policy", platform: nxos, config: "router bgp 65000\n  template peer SPINE\n    remote-as 65001\n    address-family ipv4 unicast\n      route-map IN in\n      route-map OUT out\n" +
+		"  neighbor 192.0.2.2\n    inherit peer SPINE\n  vrf RED\n    neighbor 192.0.2.6\n      inherit peer SPINE\n"},
+	{rule: "bgp-ebgp-policy", platform: frr, config: "router bgp 65000\n neighbor fabric peer-group\n neighbor fabric remote-as external\n neighbor swp1 interface peer-group fabric\n", want: []int{4}},
+	{rule: "bgp-ebgp-policy", platform: frr, config: "router bgp 65000\n neighbor fabric peer-group\n neighbor fabric remote-as internal\n neighbor swp1 interface peer-group fabric\n"},
+	{rule: "junos-ebgp-policy", platform: junos, config: "set routing-options autonomous-system 65000\nset protocols bgp group T type external\nset protocols bgp group T peer-as 65001\n" +
+		"set protocols bgp group T neighbor 192.0.2.2\nset protocols bgp group T neighbor 192.0.2.6 import IN\nset protocols bgp group U peer-as 65002\nset protocols bgp group U neighbor 192.0.2.10\n", want: []int{4, 5, 7}},
+	{rule: "junos-ebgp-policy", platform: junos, config: "set routing-options autonomous-system 65000\nset protocols bgp export OUT\nset protocols bgp group T type external\n" +
+		"set protocols bgp group T peer-as 65001\nset protocols bgp group T import IN\nset protocols bgp group T neighbor 192.0.2.2\nset protocols bgp group I type internal\nset protocols bgp group I neighbor 10.0.0.1\n" +
+		"set routing-instances R routing-options autonomous-system 65010\nset routing-instances R protocols bgp group G peer-as 65010\nset routing-instances R protocols bgp group G neighbor 10.0.0.2\n"},
+	{rule: "junos-ebgp-policy", platform: junos, config: "routing-options {\n    autonomous-system 65000;\n}\nprotocols {\n    bgp {\n        group T {\n            type external;\n" +
+		"            neighbor 192.0.2.2 {\n                peer-as 65001;\n                import IN;\n            }\n        }\n    }\n}\n", want: []int{9}}, // the neighbor's first statement
+
+	// Device context: AAA servers where the vars list them.
+	{rule: "aaa-tacacs-server", platform: ios, config: "aaa new-model\naaa authentication login default group tacacs+ local\n", vars: tacacs, want: []int{0}},
+	{rule: "aaa-tacacs-server", platform: ios, config: "aaa new-model\n"}, // no context: the rule does not run
+	{rule: "aaa-tacacs-server", platform: ios, config: "aaa new-model\n", vars: radius},
+	{rule: "aaa-tacacs-server", platform: xe, config: "tacacs server T1\n address ipv4 192.0.2.10\n", vars: tacacs},
+	{rule: "aaa-tacacs-server", platform: eos, config: "tacacs-server host 192.0.2.10 vrf MGMT key 7 070C285F4D06\n", vars: tacacs},
+	{rule: "aaa-tacacs-server", platform: nxos, config: "feature tacacs+\n", vars: tacacs, want: []int{0}},
+	{rule: "aaa-tacacs-server", platform: nxos, config: "feature tacacs+\n", vars: map[string]any{"tacacs_servers": []any{}}},
+	{rule: "aaa-radius-server", platform: ios, config: "hostname r1\n", vars: radius, want: []int{0}},
+	{rule: "aaa-radius-server", platform: nxos, config: "radius-server host 192.0.2.20 key 7 \"x\"\n", vars: radius},
+	{rule: "junos-aaa-tacacs-server", platform: junos, config: "set system host-name j1\n", vars: tacacs, want: []int{0}},
+	{rule: "junos-aaa-tacacs-server", platform: junos, config: "set system tacplus-server 192.0.2.10 secret \"$9$abc\"\n", vars: tacacs},
+	{rule: "junos-aaa-radius-server", platform: junos, config: "set system host-name j1\n", vars: radius, want: []int{0}},
+	{rule: "junos-aaa-radius-server", platform: junos, config: "set system radius-server 192.0.2.20 secret \"$9$abc\"\n", vars: radius},
+
+	// Device context: access ports are edge ports where the requirements say so.
+	{rule: "ios-access-port-portfast", platform: ios, config: "interface Gi1/0/1\n switchport mode access\n switchport access vlan 10\ninterface Gi1/0/2\n switchport mode access\n spanning-tree portfast\n" +
+		"interface Gi1/0/48\n switchport mode trunk\n", req: edgeReq, want: []int{1}},
+	{rule: "ios-access-port-portfast", platform: ios, config: "interface Gi1/0/1\n switchport mode access\n", req: "VLANs 10 and 20, SSH only"},
+	{rule: "ios-access-port-portfast", platform: xe, config: "spanning-tree portfast default\ninterface Gi1/0/1\n switchport mode access\n", req: edgeReq},
+	{rule: "eos-access-port-portfast", platform: eos, config: "interface Ethernet1\n   switchport mode access\ninterface Ethernet2\n   switchport mode access\n   spanning-tree portfast\n", req: edgeReq, want: []int{1}},
+	{rule: "eos-access-port-portfast", platform: eos, config: "interface Ethernet1\n   switchport mode access\n   spanning-tree portfast\n", req: edgeReq},
+	{rule: "nxos-access-port-edge", platform: nxos, config: "interface Ethernet1/1\n  switchport mode access\n  spanning-tree port type edge\ninterface Ethernet1/2\n  switchport mode access\n", req: "edge ports on every access port", want: []int{4}},
+	{rule: "nxos-access-port-edge", platform: nxos, config: "spanning-tree port type edge default\ninterface Ethernet1/2\n  switchport mode access\n", req: edgeReq},
+	{rule: "junos-access-port-edge", platform: junos, config: "set interfaces ge-0/0/1 unit 0 family ethernet-switching interface-mode access\n" +
+		"set interfaces ge-0/0/2 unit 0 family ethernet-switching interface-mode access\nset interfaces ge-0/0/2 description host\nset protocols rstp interface ge-0/0/1 edge\n", req: edgeReq, want: []int{2}},
+	{rule: "junos-access-port-edge", platform: junos, config: "set interfaces ge-0/0/1 unit 0 family ethernet-switching interface-mode access\nset protocols rstp interface all edge\n", req: edgeReq},
+	{rule: "junos-access-port-edge", platform: junos, config: "set interfaces ge-0/0/1 unit 0 family ethernet-switching interface-mode access\n"},
+
 	// Parse problems.
 	{rule: "config-parse", platform: ios, config: "banner motd ^C\nhello\n", want: []int{1}},
 	{rule: "config-parse", platform: ios, config: "banner motd ^C\nhello\n^C\n"},
@@ -282,7 +361,7 @@ func TestRules(t *testing.T) {
 	for _, tc := range ruleCases {
 		t.Run(tc.rule+"/"+string(tc.platform), func(t *testing.T) {
 			t.Parallel()
-			fs := l.Lint(tc.platform, tc.config)
+			fs := l.LintContext(tc.platform, tc.config, Context{Vars: tc.vars, Requirements: tc.req})
 			if diff := cmp.Diff(tc.want, findingLines(fs, tc.rule)); diff != "" {
 				t.Errorf("lines of %s findings (-want +got):\n%s\nconfig:\n%s\nfindings:\n%s", tc.rule, diff, tc.config, formatFindings(fs))
 			}
@@ -358,7 +437,9 @@ ip access-list standard MGMT
 router bgp 65000
  neighbor 192.0.2.2 remote-as 65001
  neighbor 192.0.2.2 route-map TRANSIT-IN in
+ neighbor 192.0.2.2 prefix-list OWN out
 !
+ip prefix-list OWN seq 5 permit 203.0.113.0/24
 ip prefix-list BOGONS seq 5 deny 10.0.0.0/8 le 32
 ip prefix-list BOGONS seq 10 permit 0.0.0.0/0 le 24
 route-map TRANSIT-IN permit 10
