@@ -213,7 +213,7 @@ const maxRange = 4096
 var (
 	ifaceValue = regexp.MustCompile(`^([A-Za-z][A-Za-z-]*?)-?((?:\d+/)*)(\d+)(?:\.(\d+))?(?:\s*-\s*(\d+))?$`)
 	junosRange = regexp.MustCompile(`^([A-Za-z]+)-((?:\d+/)*)\[(\d+)-(\d+)\]$`)
-	ifaceInCfg = regexp.MustCompile(`\b([a-z][a-z-]*?)-?((?:\d+/)*)(\d+)(?:\.(\d+))?`)
+	ifaceInCfg = regexp.MustCompile(`([a-z][a-z-]*?)-?((?:\d+/)*)(\d+)(?:\.(\d+))?`)
 	rangeDash  = regexp.MustCompile(`^\s*-\s*(\d+)\b`)
 	rangeComma = regexp.MustCompile(`^\s*,\s*(\d+)(?:\s*-\s*(\d+))?\b`)
 	rangeJunos = regexp.MustCompile(`^/\[(\d+)-(\d+)\]`)
@@ -253,7 +253,9 @@ func (x *configIndex) scanIfaces() {
 	t := x.lower
 	for _, m := range ifaceInCfg.FindAllStringSubmatchIndex(t, -1) {
 		letters := t[m[2]:m[3]]
-		if !isIfaceType(letters) {
+		// Not \b in the pattern: an underscore may come before a name
+		// (L2_SPINES_Port-Channel1).
+		if m[0] > 0 && isAlnum(t[m[0]-1]) || !isIfaceType(letters) {
 			continue
 		}
 		parent, unit := t[m[4]:m[5]], ""
