@@ -2,6 +2,8 @@ package coverage
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -216,5 +218,54 @@ func TestReportSuggest(t *testing.T) {
 	}
 	if got := rep.Names(); !slices.Equal(got, []string{"border_lnks"}) {
 		t.Errorf("Names() = %q", got)
+	}
+}
+
+// accessSwitch is render's golden access switch: its vars and the config
+// its template renders from them, which uses every one.
+func accessSwitch(t testing.TB) (map[string]any, string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "render", "testdata", "access.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vars map[string]any
+	if err := json.Unmarshal(b, &vars); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := os.ReadFile(filepath.Join("..", "render", "testdata", "access.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vars, string(cfg)
+}
+
+func TestCheckAccessSwitchGolden(t *testing.T) {
+	vars, cfg := accessSwitch(t)
+	rep := Check(netcfg.CiscoIOS, vars, cfg)
+	if rep.Checked < 20 || len(rep.Missing) != 0 {
+		t.Errorf("checked %d, missing %v; want every value found", rep.Checked, rep.Missing)
+	}
+	// Each line the template wrote for a value, taken out, is missed.
+	for _, drop := range []struct{ line, path string }{
+		{"ip default-gateway 10.99.1.1", "mgmt_gateway"},
+		{"ntp server 10.0.0.2", "ntp_servers.1"},
+	} {
+		if !strings.Contains(cfg, drop.line+"\n") {
+			t.Fatalf("golden config lacks %q", drop.line)
+		}
+		rep := Check(netcfg.CiscoIOS, vars, strings.Replace(cfg, drop.line+"\n", "", 1))
+		if len(rep.Missing) != 1 || rep.Missing[0].Path != drop.path {
+			t.Errorf("without %q: missing %v, want %s", drop.line, rep.Missing, drop.path)
+		}
+	}
+}
+
+func BenchmarkCheck(b *testing.B) {
+	vars, cfg := accessSwitch(b)
+	b.SetBytes(int64(len(cfg)))
+	b.ReportAllocs()
+	for b.Loop() {
+		Check(netcfg.CiscoIOS, vars, cfg)
 	}
 }

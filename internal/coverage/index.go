@@ -213,7 +213,6 @@ const maxRange = 4096
 var (
 	ifaceValue = regexp.MustCompile(`^([A-Za-z][A-Za-z-]*?)-?((?:\d+/)*)(\d+)(?:\.(\d+))?(?:\s*-\s*(\d+))?$`)
 	junosRange = regexp.MustCompile(`^([A-Za-z]+)-((?:\d+/)*)\[(\d+)-(\d+)\]$`)
-	ifaceInCfg = regexp.MustCompile(`([a-z][a-z-]*?)-?((?:\d+/)*)(\d+)(?:\.(\d+))?`)
 	rangeDash  = regexp.MustCompile(`^\s*-\s*(\d+)\b`)
 	rangeComma = regexp.MustCompile(`^\s*,\s*(\d+)(?:\s*-\s*(\d+))?\b`)
 	rangeJunos = regexp.MustCompile(`^/\[(\d+)-(\d+)\]`)
@@ -246,56 +245,81 @@ func atoi(s string) int {
 	return n
 }
 
+// ifaceAt reads an interface-like name at t[i:] (t lowered): letters and
+// dashes, then numbers joined by slashes, then an optional .unit. ok is
+// false when no number follows the letters; end is where reading stopped.
+func ifaceAt(t string, i int) (r ifaceRef, end int, ok bool) {
+	j := i
+	for j < len(t) && ('a' <= t[j] && t[j] <= 'z' || t[j] == '-') {
+		j++
+	}
+	if j == i || j == len(t) || !isDigit(t[j]) {
+		return r, j, false
+	}
+	r.letters = strings.TrimRight(t[i:j], "-")
+	k, last := j, j
+	for {
+		last, k = k, digitsAt(t, k)
+		if k+1 < len(t) && t[k] == '/' && isDigit(t[k+1]) {
+			k++
+			continue
+		}
+		break
+	}
+	r.parent, r.first = t[j:last], atoi(t[last:k])
+	r.last = r.first
+	if k+1 < len(t) && t[k] == '.' && isDigit(t[k+1]) {
+		e := digitsAt(t, k+1)
+		r.unit, k = t[k+1:e], e
+	}
+	return r, k, true
+}
+
 // scanIfaces indexes every interface name in the config, with the members
 // of the ranges written after one (Gi1/0/1 - 24, Ethernet1-46,48,
-// ge-0/0/[0-46], ge-0/0/0 to ge-0/0/46).
+// ge-0/0/[0-46], ge-0/0/0 to ge-0/0/46). A name starts after anything but
+// a letter or digit: an underscore may come before one
+// (L2_SPINES_Port-Channel1).
 func (x *configIndex) scanIfaces() {
 	t := x.lower
-	for _, m := range ifaceInCfg.FindAllStringSubmatchIndex(t, -1) {
-		letters := t[m[2]:m[3]]
-		// Not \b in the pattern: an underscore may come before a name
-		// (L2_SPINES_Port-Channel1).
-		if m[0] > 0 && isAlnum(t[m[0]-1]) || !isIfaceType(letters) {
+	for i := 0; i < len(t); {
+		if c := t[i]; c < 'a' || c > 'z' || i > 0 && isAlnum(t[i-1]) {
+			i++
 			continue
 		}
-		parent, unit := t[m[4]:m[5]], ""
-		if m[8] >= 0 {
-			unit = t[m[8]:m[9]]
-		}
-		first := atoi(t[m[6]:m[7]])
-		x.addIface(letters, parent, first, first, unit)
-		if unit != "" {
+		r, end, ok := ifaceAt(t, i)
+		i = end
+		if !ok || !isIfaceType(r.letters) {
 			continue
 		}
-		rest := t[m[1]:]
-		if r := rangeJunos.FindStringSubmatch(rest); r != nil {
-			x.addIface(letters, parent+strconv.Itoa(first)+"/", atoi(r[1]), atoi(r[2]), "")
+		x.addIface(r.letters, r.parent, r.first, r.first, r.unit)
+		if r.unit != "" {
 			continue
 		}
-		last := first
-		if r := rangeDash.FindStringSubmatchIndex(rest); r != nil {
-			last = atoi(rest[r[2]:r[3]])
-			x.addIface(letters, parent, first, last, "")
-			rest = rest[r[1]:]
-		} else if r := rangeTo.FindStringIndex(rest); r != nil {
-			if n := ifaceInCfg.FindStringSubmatchIndex(rest[r[1]:]); n != nil && n[0] == 0 {
-				to := rest[r[1]:]
-				if sameType(letters, to[n[2]:n[3]]) && to[n[4]:n[5]] == parent {
-					x.addIface(letters, parent, first, atoi(to[n[6]:n[7]]), "")
-				}
+		rest := t[end:]
+		if m := rangeJunos.FindStringSubmatch(rest); m != nil {
+			x.addIface(r.letters, r.parent+strconv.Itoa(r.first)+"/", atoi(m[1]), atoi(m[2]), "")
+			continue
+		}
+		if m := rangeDash.FindStringSubmatchIndex(rest); m != nil {
+			x.addIface(r.letters, r.parent, r.first, atoi(rest[m[2]:m[3]]), "")
+			rest = rest[m[1]:]
+		} else if m := rangeTo.FindStringIndex(rest); m != nil {
+			if to, _, ok := ifaceAt(rest, m[1]); ok && sameType(r.letters, to.letters) && to.parent == r.parent {
+				x.addIface(r.letters, r.parent, r.first, to.first, "")
 			}
 		}
 		for {
-			r := rangeComma.FindStringSubmatchIndex(rest)
-			if r == nil || r[1] < len(rest) && (rest[r[1]] == '/' || rest[r[1]] == '.') {
+			m := rangeComma.FindStringSubmatchIndex(rest)
+			if m == nil || m[1] < len(rest) && (rest[m[1]] == '/' || rest[m[1]] == '.') {
 				break
 			}
-			a, b := atoi(rest[r[2]:r[3]]), -1
-			if r[4] >= 0 {
-				b = atoi(rest[r[4]:r[5]])
+			a, b := atoi(rest[m[2]:m[3]]), -1
+			if m[4] >= 0 {
+				b = atoi(rest[m[4]:m[5]])
 			}
-			x.addIface(letters, parent, a, max(a, b), "")
-			rest = rest[r[1]:]
+			x.addIface(r.letters, r.parent, a, max(a, b), "")
+			rest = rest[m[1]:]
 		}
 	}
 }
