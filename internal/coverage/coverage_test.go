@@ -164,6 +164,15 @@ func TestCheck(t *testing.T) {
 			vars:    `{"hostname":"n1","ports":["Ethernet1/2","Ethernet1/4"],"peer_link":"Port-Channel10","svi":"Vlan10","vlan":10}`,
 			checked: 6,
 		},
+		{
+			name: "ipv6, banner lines, route targets", p: netcfg.AristaEOS,
+			config: "interface Loopback0\n   ipv6 address 2001:db8::1/128\nbanner motd\nAuthorized access only.\nDisconnect now.\nEOF\n" +
+				"router bgp 65001\n   neighbor 2001:db8:ff::2 remote-as 65002\n   vrf A\n      route-target import evpn 65001:10110\n",
+			vars: `{"loopback0_v6":"2001:DB8::1/128","peer":"2001:db8:ff::2","gone":"2001:db8:ff::20","rt":"65001:10110",
+				"banner":"Authorized access only.\nDisconnect now.","motd":"Authorized access only.\nGo away."}`,
+			missing: []string{"gone", "motd"},
+			checked: 6,
+		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var vars map[string]any
