@@ -41,6 +41,7 @@ type Summary struct {
 	SavedUSD    float64        `json:"saved_usd"`
 	Failed      []failedDevice `json:"failed"`
 	Lint        map[string]int `json:"lint"`
+	Coverage    batchCoverage  `json:"coverage"`
 	WallSeconds float64        `json:"wall_seconds"`
 	Warnings    []string       `json:"warnings,omitempty"`
 	Files       int            `json:"files"`
@@ -342,6 +343,9 @@ func (col *collector) add(br *httpapi.BatchResult) error {
 	for _, f := range res.Lint {
 		sum.Lint[f.Severity]++
 	}
+	if res.VarCoverage != nil {
+		sum.Coverage.add(br.Hostname, res.VarCoverage.Checked, res.UnusedVars)
+	}
 	p, err := configPath(col.root, br.Hostname)
 	if err != nil {
 		sum.Failed = append(sum.Failed, failedDevice{Hostname: br.Hostname, Reason: err.Error()})
@@ -403,6 +407,7 @@ func printSummary(w io.Writer, s *Summary) {
 		}
 		fmt.Fprintf(w, "lint findings: %s\n", strings.Join(parts, ", "))
 	}
+	s.Coverage.print(w)
 	if s.Verify != nil {
 		fmt.Fprintf(w, "verify: %d errors, %d warnings (netsmith verify %s --fleet %s)\n", s.Verify.Errors, s.Verify.Warnings, s.Out, s.Fleet)
 	}

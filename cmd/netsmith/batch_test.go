@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"netsmith/internal/coverage"
 	"netsmith/internal/fleet"
 	"netsmith/internal/httpapi"
 )
@@ -56,6 +59,8 @@ func TestBatchCampus(t *testing.T) {
 	if sum.CacheHits+sum.Coalesced != int64(len(f.Devices)-len(f.Intents)) {
 		t.Errorf("summary: %d hits + %d coalesced, want %d", sum.CacheHits, sum.Coalesced, len(f.Devices)-len(f.Intents))
 	}
+
+	checkCoverage(t, f, out, &sum, stdout.String())
 
 	hostRE := regexp.MustCompile(`[a-z0-9]+(?:-[a-z0-9]+)+`)
 	hosts := map[string]bool{}
@@ -195,5 +200,64 @@ func TestCollectorFindsMissedResults(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(out, "*.cfg"))
 	if sum.Files != b.Devices || len(files) != b.Devices || sum.Succeeded != b.Devices || len(sum.Failed) != 0 {
 		t.Errorf("%d files (%d on disk), %d succeeded, failed %v; want all %d", sum.Files, len(files), sum.Succeeded, sum.Failed, b.Devices)
+	}
+}
+
+// checkCoverage recounts the variable coverage of a batch's configs from
+// the fleet and the files, and compares it with the summary's.
+func checkCoverage(t *testing.T, f *fleet.Fleet, out string, sum *Summary, stdout string) {
+	t.Helper()
+	var want batchCoverage
+	for _, d := range f.Devices {
+		dev := d.Device
+		text, err := os.ReadFile(filepath.Join(out, dev.Hostname+".cfg"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		vars := maps.Clone(dev.Vars)
+		vars["hostname"] = dev.Hostname
+		if dev.Site != "" {
+			vars["site"] = dev.Site
+		}
+		rep := coverage.Check(dev.Platform, vars, string(text))
+		want.add(dev.Hostname, rep.Checked, rep.Missing)
+	}
+	got := sum.Coverage
+	if got.Checked == 0 || got.Checked != want.Checked || got.Missing != want.Missing || got.DevicesIncomplete != want.DevicesIncomplete {
+		t.Errorf("summary coverage: %d checked, %d missing, %d devices incomplete; the configs have %d, %d, %d",
+			got.Checked, got.Missing, got.DevicesIncomplete, want.Checked, want.Missing, want.DevicesIncomplete)
+	}
+	if len(got.Devices) != len(want.Devices) || len(got.Devices) > 0 && got.Devices[0].Hostname != want.Devices[0].Hostname {
+		t.Errorf("summary lists %d incomplete devices, want the first %d by hostname", len(got.Devices), len(want.Devices))
+	}
+	if !strings.Contains(stdout, fmt.Sprintf("variable coverage: %d of %d values used", got.Checked-got.Missing, got.Checked)) {
+		t.Errorf("printed summary lacks the coverage line:\n%s", stdout)
+	}
+}
+
+// TestBatchCoverageBounded: the summary lists at most maxIncompleteListed
+// devices, the first by hostname whatever the order results come in, each
+// with at most maxUnusedListed paths.
+func TestBatchCoverageBounded(t *testing.T) {
+	t.Parallel()
+	var c batchCoverage
+	unused := make([]coverage.Missing, maxUnusedListed+3)
+	for i := range unused {
+		unused[i] = coverage.Missing{Path: fmt.Sprintf("v%d", i), Name: "v"}
+	}
+	unused[0].Suggest = "vlan"
+	for i := 2*maxIncompleteListed - 1; i >= 0; i-- {
+		c.add(fmt.Sprintf("sw%03d", i), 20, unused)
+		c.add(fmt.Sprintf("ok%03d", i), 20, nil)
+	}
+	if c.Checked != 4*maxIncompleteListed*20 || c.Missing != 2*maxIncompleteListed*len(unused) || c.DevicesIncomplete != 2*maxIncompleteListed {
+		t.Errorf("counts %d/%d/%d", c.Checked, c.Missing, c.DevicesIncomplete)
+	}
+	if len(c.Devices) != maxIncompleteListed || c.Devices[0].Hostname != "sw000" || c.Devices[maxIncompleteListed-1].Hostname != fmt.Sprintf("sw%03d", maxIncompleteListed-1) {
+		t.Fatalf("listed %d devices, %s to %s", len(c.Devices), c.Devices[0].Hostname, c.Devices[len(c.Devices)-1].Hostname)
+	}
+	d := c.Devices[0]
+	if len(d.Unused) != maxUnusedListed || d.More != 3 || d.Unused[0] != "v0 (did you mean vlan?)" {
+		t.Errorf("device entry %+v", d)
 	}
 }

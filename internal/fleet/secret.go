@@ -2,57 +2,20 @@ package fleet
 
 import (
 	"slices"
-	"strings"
+
+	"netsmith/internal/netcfg"
 )
 
 // Redacted replaces a literal secret in the copy RedactSecrets returns.
-const Redacted = "<redacted>"
-
-// secretSchemes are the prefixes of a secret reference: the value names where
-// the secret lives (resolved when a config is rendered), never the secret.
-var secretSchemes = []string{"vault:", "env:", "file:"}
+const Redacted = netcfg.Redacted
 
 // IsSecretRef reports whether v is a secret reference such as
-// "vault:net/enable", "env:SNMP_RO" or "file:/run/secrets/tacacs": a known
-// scheme followed by a non-empty path without white space.
-func IsSecretRef(v string) bool {
-	for _, s := range secretSchemes {
-		rest, ok := strings.CutPrefix(v, s)
-		if ok {
-			return rest != "" && !strings.ContainsAny(rest, " \t\r\n")
-		}
-	}
-	return false
-}
+// "vault:net/enable" (netcfg.IsSecretRef).
+func IsSecretRef(v string) bool { return netcfg.IsSecretRef(v) }
 
-// IsSecretName reports whether a variable named name holds a secret:
-// passwords, secrets, pre-shared keys, tokens and SNMP communities
-// (enable_secret, tacacs_key, sha512_password, snmp_community, api_token, …),
-// but not key_id, keychain, bgp_community, send_community or community_list.
-func IsSecretName(name string) bool {
-	n := strings.ToLower(name)
-	for _, s := range []string{"password", "passwd", "secret", "passphrase", "credential"} {
-		if strings.Contains(n, s) {
-			return true
-		}
-	}
-	tokens := strings.FieldsFunc(n, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
-	})
-	if len(tokens) == 0 {
-		return false
-	}
-	switch tokens[len(tokens)-1] {
-	case "key", "psk", "token", "pwd", "pass":
-		return true
-	}
-	has := func(t string) bool { return slices.Contains(tokens, t) }
-	if has("community") || has("communities") {
-		// SNMP communities are secrets; BGP communities and community lists are not.
-		return has("snmp") || !has("bgp") && !has("send") && !has("list") && !has("lists")
-	}
-	return n == "key_string"
-}
+// IsSecretName reports whether a variable named name holds a secret
+// (netcfg.IsSecretName).
+func IsSecretName(name string) bool { return netcfg.IsSecretName(name) }
 
 // RedactSecrets returns a deep copy of vars in which every literal secret is
 // replaced by Redacted: the value of a secret-named key (IsSecretName) at any
@@ -100,19 +63,7 @@ func redact(v any, secret bool) any {
 
 // secretChild reports whether the entry k of a map holds a secret, given
 // whether the map itself is held under a secret name.
-func secretChild(secret bool, k string) bool {
-	if IsSecretName(k) {
-		return true
-	}
-	if !secret {
-		return false
-	}
-	switch strings.ToLower(k) {
-	case "name", "value", "string":
-		return true
-	}
-	return false
-}
+func secretChild(secret bool, k string) bool { return netcfg.IsSecretEntry(secret, k) }
 
 // literalSecret reports whether v, held under a secret-named key, contains a
 // secret that is not a reference (by the rules of RedactSecrets).

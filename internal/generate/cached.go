@@ -179,6 +179,9 @@ func (s *Service) cachedResult(d *netcfg.Device, config string, e *cache.Entry, 
 		Hostname: d.Hostname, Platform: string(d.Platform), Config: config,
 		Provider: e.Provider, Model: e.Model, Cache: outcome, CacheKey: e.Key,
 	}
+	if e.Template != nil {
+		res.templateVars = e.Template.Vars()
+	}
 	if outcome == cache.Miss {
 		res.Tokens = t
 	} else {
@@ -209,9 +212,10 @@ func (s *Service) fillTemplate(ctx context.Context, req *netcfg.JobRequest, exam
 		checked := time.Now()
 		t, problems = s.checkTemplate(ctx, body, example, d.Platform, req.Requirements)
 		timePhase(ctx, PhaseCheck, checked)
-		if len(problems) > 0 && try == templateTries-1 && onlyLint(problems) {
-			// The model kept the risky lines after being told: use the
-			// template, and every config from it carries its findings.
+		if len(problems) > 0 && try == templateTries-1 && advisory(problems) {
+			// The model kept the risky lines, or still leaves variables
+			// out, after being told: use the template, and every config
+			// from it carries its findings and unused variables.
 			problems = nil
 		}
 		if len(problems) == 0 {
@@ -235,21 +239,13 @@ func templateSpec(req *netcfg.JobRequest, example map[string]any) prompt.Spec {
 // lintProblem prefixes feedback about lint findings in a template's render.
 const lintProblem = "lint: "
 
-func onlyLint(problems []string) bool {
-	for _, p := range problems {
-		if !strings.HasPrefix(p, lintProblem) {
-			return false
-		}
-	}
-	return true
-}
-
 // checkTemplate returns the parsed template and what is wrong with it, or
 // nothing: it must parse, only variable lines may change between two
 // synthetic variable sets, it must render with the example values, and
-// that render must have no lint finding at high or above (linted with the
-// example vars and the requirements, so "tacacs_servers is set but the
-// config has no TACACS+ server" goes back to the model). The template is
+// that render must use every example value (package coverage) and have no
+// lint finding at high or above (linted with the example vars and the
+// requirements, so "tacacs_servers is set but the config has no TACACS+
+// server" goes back to the model). The template is
 // nil when the body does not parse.
 func (s *Service) checkTemplate(ctx context.Context, body string, example map[string]any, p netcfg.Platform, requirements string) (*render.Template, []string) {
 	t, err := render.Parse("intent", body)
@@ -270,10 +266,10 @@ func (s *Service) checkTemplate(ctx context.Context, body string, example map[st
 	}
 	// Set a is the example values.
 	out := rep.RenderA
+	problems := coverageProblems(p, example, out, t.Vars())
 	if s.cfg.Linter == nil {
-		return t, nil
+		return t, problems
 	}
-	var problems []string
 	for _, f := range s.lintMemo(p, out, lint.Context{Vars: example, Requirements: requirements}) {
 		if f.AtLeast(lint.SeverityHigh) {
 			problems = append(problems, fmt.Sprintf("%sline %d: %s (%s, %s)", lintProblem, f.Line, f.Message, f.Rule, f.Severity))

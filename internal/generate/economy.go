@@ -202,8 +202,12 @@ func (e *Economy) store(ctx context.Context, owner string, r llm.BatchResult, in
 	resp := r.Response
 	s.observe(s.cfg.Model, resp, nil)
 	body := prompt.ExtractBlock(resp.Text)
-	if _, problems := s.checkTemplate(ctx, body, in.example, in.req.Device.Platform, in.req.Requirements); len(problems) > 0 {
-		// The normal path asks again, with these problems.
+	if _, problems := s.checkTemplate(ctx, body, in.example, in.req.Device.Platform, in.req.Requirements); len(problems) > 0 &&
+		!only(problems, coverageProblem) {
+		// The normal path asks again, with these problems. Unused
+		// variables alone do not make it: asking again at full price
+		// for them would undo what the Message Batch saved, and every
+		// config from the template lists them (Result.UnusedVars).
 		return false, fmt.Sprintf("%d problem(s): %s", len(problems), problems[0]), nil
 	}
 	ttl := e.cfg.TTL

@@ -14,6 +14,7 @@ import (
 
 	"netsmith/internal/adapt"
 	"netsmith/internal/cache"
+	"netsmith/internal/coverage"
 	"netsmith/internal/fleet"
 	"netsmith/internal/lint"
 	"netsmith/internal/llm"
@@ -150,6 +151,14 @@ type Result struct {
 	Calls []Call `json:"-"`
 	// Phases is where the job's time went, for the phases it went through.
 	Phases map[Phase]time.Duration `json:"-"`
+	// UnusedVars are the device's variables whose values Config does not
+	// contain (package coverage), after the template was told of them;
+	// VarCoverage counts the values looked for and found.
+	UnusedVars  []coverage.Missing `json:"unused_vars,omitempty"`
+	VarCoverage *VarCoverage       `json:"var_coverage,omitempty"`
+	// templateVars are the names the template that rendered Config
+	// references, for coverage's "did you mean".
+	templateVars []string
 }
 
 // Call is one model call a job paid for. Model is what the provider says
@@ -264,6 +273,7 @@ func (s *Service) Run(ctx context.Context, req *netcfg.JobRequest) (*Result, err
 	switch req.Kind {
 	case netcfg.KindGenerate:
 		res.Lint = s.lint(req.Device.Platform, res.Config, lint.Context{Vars: req.Device.Vars, Requirements: req.Requirements})
+		cover(res, req.Device)
 	case netcfg.KindAnalyze:
 		res.Lint = s.lint(req.Platform, req.Config, lint.Context{Requirements: req.Requirements})
 	}
