@@ -257,12 +257,12 @@ func (r *csvReader) row(l *layer, rec []string) {
 		m      map[string]any
 		consts bool
 	}{{l.vars, false}, {l.consts, true}} {
-		for _, is := range checkValues(part.m) {
-			f := l.prefix + r.columnPath(part.consts, is.path)
-			if is.warn {
-				r.c.warnf(l.at, l.name, f, "%s", is.msg)
+		for _, is := range netcfg.CheckVars(part.m) {
+			f := l.prefix + r.columnPath(part.consts, is.Path)
+			if is.Warn {
+				r.c.warnf(l.at, l.name, f, "%s", is.Msg)
 			} else {
-				r.c.errorf(l.at, l.name, f, "%s", is.msg)
+				r.c.errorf(l.at, l.name, f, "%s", is.Msg)
 			}
 		}
 	}

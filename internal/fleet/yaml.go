@@ -408,13 +408,13 @@ func (r *treeReader) varsMap(e entry, device, prefix, name string, depth int) ma
 // check runs checkValues on m, converted from node n, and reports each issue
 // at the node it concerns.
 func (r *treeReader) check(n *yaml.Node, m map[string]any, device, field string) {
-	for _, is := range checkValues(m) {
-		at := r.at(locate(n, is.path))
-		f := formatPath(field, is.path)
-		if is.warn {
-			r.c.warnf(at, device, f, "%s", is.msg)
+	for _, is := range netcfg.CheckVars(m) {
+		at := r.at(locate(n, is.Path))
+		f := formatPath(field, is.Path)
+		if is.Warn {
+			r.c.warnf(at, device, f, "%s", is.Msg)
 		} else {
-			r.c.errorf(at, device, f, "%s", is.msg)
+			r.c.errorf(at, device, f, "%s", is.Msg)
 		}
 	}
 }

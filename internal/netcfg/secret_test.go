@@ -1,4 +1,4 @@
-package fleet
+package netcfg
 
 import (
 	"testing"
@@ -66,21 +66,24 @@ func TestIsSecretName(t *testing.T) {
 
 func TestRedactSecrets(t *testing.T) {
 	t.Parallel()
-	in := map[string]any{
-		"enable_secret":  "vault:net/enable",
-		"snmp_community": "public",
-		"tacacs_key":     12345,
-		"mgmt_ip":        "10.0.0.1/24",
-		"users": []any{
-			map[string]any{"name": "admin", "password": "hunter2", "privilege": 15},
-			map[string]any{"name": "ops", "password": "env:OPS"},
-		},
-		"snmp_communities":    []any{map[string]any{"name": "public", "access": "ro", "enabled": true}},
-		"key_id":              1,
-		"ntp":                 map[string]any{"auth_key": "s3cret", "server": "10.0.0.5", "key_id": 7},
-		"enable_password":     map[string]any{"type": 9, "value": "$9$abc"},
-		"snmp_community_list": []any{"public", "env:SNMP_RW"},
+	input := func() map[string]any {
+		return map[string]any{
+			"enable_secret":  "vault:net/enable",
+			"snmp_community": "public",
+			"tacacs_key":     12345,
+			"mgmt_ip":        "10.0.0.1/24",
+			"users": []any{
+				map[string]any{"name": "admin", "password": "hunter2", "privilege": 15},
+				map[string]any{"name": "ops", "password": "env:OPS"},
+			},
+			"snmp_communities":    []any{map[string]any{"name": "public", "access": "ro", "enabled": true}},
+			"key_id":              1,
+			"ntp":                 map[string]any{"auth_key": "s3cret", "server": "10.0.0.5", "key_id": 7},
+			"enable_password":     map[string]any{"type": 9, "value": "$9$abc"},
+			"snmp_community_list": []any{"public", "env:SNMP_RW"},
+		}
 	}
+	in := input()
 	want := map[string]any{
 		"enable_secret":  "vault:net/enable",
 		"snmp_community": Redacted,
@@ -96,12 +99,11 @@ func TestRedactSecrets(t *testing.T) {
 		"enable_password":     map[string]any{"type": 9, "value": Redacted},
 		"snmp_community_list": []any{Redacted, "env:SNMP_RW"},
 	}
-	before := deepCopy(in)
 	got := RedactSecrets(in)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("RedactSecrets mismatch (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(before, any(in)); diff != "" {
+	if diff := cmp.Diff(input(), in); diff != "" {
 		t.Errorf("RedactSecrets changed its input (-before +after):\n%s", diff)
 	}
 	if RedactSecrets(nil) != nil {
