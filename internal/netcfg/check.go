@@ -20,6 +20,9 @@ type Issue struct {
 	// Warn marks a problem that stops neither a batch nor a job: a literal
 	// secret, a var name that looks misspelled.
 	Warn bool
+	// Hint marks a warning about a name, not its value (a did-you-mean):
+	// it is the same for every device that sets the name.
+	Hint bool
 }
 
 // Field returns the path dotted, list indexes as numbers:
@@ -239,6 +242,7 @@ func (k *checker) hint(path []any, key string) {
 		return
 	}
 	k.add(path, true, "unknown var %q (did you mean %q?)", key, near)
+	k.issues[len(k.issues)-1].Hint = true
 }
 
 func digits(s string) string {
