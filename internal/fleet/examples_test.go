@@ -66,6 +66,38 @@ func TestExamples(t *testing.T) {
 	}
 }
 
+// TestEveryExample parses every examples/*.yaml and *.csv, listed above or
+// not (new examples are covered by the glob): no errors, no warnings.
+func TestEveryExample(t *testing.T) {
+	t.Parallel()
+	root := repoRoot(t)
+	var files []string
+	for _, pat := range []string{"*.yaml", "*.yml", "*.csv"} {
+		m, err := filepath.Glob(filepath.Join(root, "examples", pat))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	if len(files) == 0 {
+		t.Fatal("no examples found")
+	}
+	for _, path := range files {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fl, err := Parse(filepath.Base(path), data)
+		if err != nil {
+			t.Errorf("Parse(examples/%s):\n%v", filepath.Base(path), err)
+			continue
+		}
+		if len(fl.Warnings) > 0 {
+			t.Errorf("Parse(examples/%s) warnings:\n%v", filepath.Base(path), fl.Warnings)
+		}
+	}
+}
+
 func BenchmarkParseCampus(b *testing.B) {
 	data, err := os.ReadFile(filepath.Join(repoRoot(b), "examples", "campus.yaml"))
 	if err != nil {
