@@ -3,6 +3,7 @@ package netcfg
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"net/netip"
 	"regexp"
@@ -126,7 +127,7 @@ func (k *checker) walkMap(path []any, m map[string]any, sc scope) {
 	if sc == inServers && m["address"] == nil && m["host"] == nil && m["ip"] == nil {
 		k.add(path, false, "a server entry needs an address, host or ip")
 	}
-	for _, key := range sortedKeys(m) {
+	for _, key := range slices.Sorted(maps.Keys(m)) {
 		p := append(path, key)
 		v := m[key]
 		lk := strings.ToLower(key)
@@ -271,7 +272,7 @@ func (k *checker) each(path []any, v any, inMaps bool, check func([]any, any)) {
 		if !inMaps {
 			return
 		}
-		for _, key := range sortedKeys(v) {
+		for _, key := range slices.Sorted(maps.Keys(v)) {
 			switch e := v[key]; e.(type) {
 			case map[string]any, []any:
 			default:
@@ -429,7 +430,7 @@ func (k *checker) vlans(path []any, v any) bool {
 		}
 	case map[string]any:
 		// VLANs by id ("10: DATA") or by name ("DATA: {id: 10}").
-		for _, key := range sortedKeys(v) {
+		for _, key := range slices.Sorted(maps.Keys(v)) {
 			p := append(path, key)
 			if strings.Trim(key, "0123456789") == "" {
 				k.vlan(p, key)
@@ -598,13 +599,4 @@ func Describe(v any) string {
 		return strconv.FormatFloat(v, 'g', -1, 64)
 	}
 	return fmt.Sprintf("%T", v)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
