@@ -94,12 +94,12 @@
 //     *_subnet a prefix without host bits; NTP, DNS, syslog, TACACS and
 //     RADIUS servers (ntp_servers, name_servers, dns_servers, logging_hosts,
 //     syslog_servers, tacacs_servers, radius_servers, or the singular
-//     forms) addresses, DNS names or {address|host|ip, port, vrf, key}
+//     forms) addresses, DNS names or {address|host|ip|name, port, vrf, key}
 //     entries with a port 1-65535; VLAN ids 1-4094 in vlans (ids, ranges,
 //     {id, name} maps, a map by id, or a VLAN list string), vlan, vlan_id,
 //     native_vlan, voice_vlan; VLAN lists such as "10,20,30-40" (or all,
 //     none) in *_vlan and *_vlans; AS numbers 1-4294967295 (or asdot) in
-//     asn, *_asn, remote_as, local_as;
+//     asn, *_asn, *_as (remote_as, local_as, peer_as);
 //   - malformed YAML, JSON or CSV, duplicate map keys, unknown fields (with a
 //     did-you-mean), unsupported YAML tags, and the limits
 //     DefaultMaxDevices, MaxDepth and MaxAliasNodes.

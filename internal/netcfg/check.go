@@ -55,19 +55,21 @@ func (is Issue) Field() string {
 //     syslog_servers, tacacs_servers, radius_servers and their singular
 //     forms hold an IP address or a DNS name, or entries
 //     {address|host|ip, port, vrf, key} whose port is 1-65535 and whose key
-//     is a secret;
+//     is a secret (an entry with none of address, host and ip names its
+//     server by name, as AVD's NTP servers do);
 //   - VLAN ids 1-4094: "vlans" (ids, ranges such as "30-40", {id, name, …}
 //     maps, a map by id, or one VLAN list string), "vlan", "vlan_id",
 //     "native_vlan", "voice_vlan"; VLAN lists ("10,20,30-40", all, none):
 //     "*_vlan", "*_vlans";
-//   - AS numbers 1-4294967295 (plain or asdot): "asn", "*_asn",
-//     "remote_as", "local_as";
+//   - AS numbers 1-4294967295 (plain or asdot): "asn", "*_asn", "*_as"
+//     (remote_as, local_as, peer_as);
 //   - literal secrets under a secret name (IsSecretName; by the rules of
 //     RedactSecrets) are warnings;
 //   - a name of five letters or more that no rule knows and that is close
-//     to one of KnownVars (Nearest) is a warning with a did-you-mean. Plurals
-//     of a known name, and names whose digits differ from it (vlan10,
-//     loopback2), are taken as meant.
+//     to one of KnownVars (Nearest) is a warning with a did-you-mean. Taken
+//     as meant are plurals of a known name, names whose first letter or
+//     digits differ from it (lag_id, vlan10, loopback2) and names that differ
+//     in one word that is itself known (mlag_id against mlag_ip).
 //
 // Nulls and secret references are never checked as addresses or numbers.
 // Numbers may come from any decoder: JSON's float64 and json.Number count
@@ -124,8 +126,11 @@ func (k *checker) walk(path []any, v any, sc scope) {
 }
 
 func (k *checker) walkMap(path []any, m map[string]any, sc scope) {
-	if sc == inServers && m["address"] == nil && m["host"] == nil && m["ip"] == nil {
-		k.add(path, false, "a server entry needs an address, host or ip")
+	// A server entry says where the server is by address, host or ip; some
+	// inventories (AVD's ntp servers) use name, which then counts as one.
+	byName := sc == inServers && m["address"] == nil && m["host"] == nil && m["ip"] == nil
+	if byName && m["name"] == nil {
+		k.add(path, false, "a server entry needs an address, host, ip or name")
 	}
 	for _, key := range slices.Sorted(maps.Keys(m)) {
 		p := append(path, key)
@@ -135,7 +140,7 @@ func (k *checker) walkMap(path []any, m map[string]any, sc scope) {
 			k.walk(p, v, inMap)
 			continue
 		}
-		if sc == inServers && k.serverField(p, lk, v) {
+		if sc == inServers && k.serverField(p, lk, v, byName) {
 			continue
 		}
 		child, known := k.checkKey(p, lk, v, sc == inList)
@@ -147,14 +152,15 @@ func (k *checker) walkMap(path []any, m map[string]any, sc scope) {
 }
 
 // serverField checks the fields of a server entry that say where the server
-// is; it reports false for the others, which the ordinary rules check.
-func (k *checker) serverField(path []any, key string, v any) bool {
-	switch key {
-	case "address", "host", "ip":
+// is (name too when byName); it reports false for the others, which the
+// ordinary rules check.
+func (k *checker) serverField(path []any, key string, v any, byName bool) bool {
+	switch {
+	case key == "address" || key == "host" || key == "ip" || key == "name" && byName:
 		if v != nil {
 			k.server(path, v)
 		}
-	case "port":
+	case key == "port":
 		if v != nil {
 			k.port(path, v)
 		}
@@ -224,7 +230,7 @@ func (k *checker) checkKey(path []any, key string, v any, inList bool) (scope, b
 		}
 	case strings.HasSuffix(key, "_vlan") || strings.HasSuffix(key, "_vlans"):
 		k.each(path, v, false, k.vlanSpec)
-	case key == "asn" || strings.HasSuffix(key, "_asn") || key == "remote_as" || key == "local_as":
+	case key == "asn" || strings.HasSuffix(key, "_asn") || strings.HasSuffix(key, "_as"):
 		k.asn(path, v)
 	default:
 		known = false
@@ -239,11 +245,32 @@ func (k *checker) hint(path []any, key string) {
 		return // short names (rd, svi, as) are too often someone's own
 	}
 	near := Nearest(name, KnownVars)
-	if near == "" || near == name || near+"s" == name || name+"s" == near || digits(near) != digits(name) {
+	if near == "" || near == name || near[0] != name[0] || near+"s" == name || name+"s" == near ||
+		digits(near) != digits(name) || ownWord(name, near) {
 		return
 	}
 	k.add(path, true, "unknown var %q (did you mean %q?)", key, near)
 	k.issues[len(k.issues)-1].Hint = true
+}
+
+// ownWord reports whether name differs from near in one word (between
+// underscores) that is itself a known name: mlag_id is not a misspelled
+// mlag_ip.
+func ownWord(name, near string) bool {
+	a, b := strings.Split(name, "_"), strings.Split(near, "_")
+	if len(a) != len(b) {
+		return false
+	}
+	diff := -1
+	for i := range a {
+		if a[i] != b[i] {
+			if diff >= 0 {
+				return false
+			}
+			diff = i
+		}
+	}
+	return diff >= 0 && slices.Contains(KnownVars, a[diff])
 }
 
 func digits(s string) string {
