@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // Issue is one problem in a vars or constants tree.
@@ -244,13 +246,49 @@ func (k *checker) hint(path []any, key string) {
 	if len(name) < 5 {
 		return // short names (rd, svi, as) are too often someone's own
 	}
-	near := Nearest(name, KnownVars)
+	near := nearestVar(name)
 	if near == "" || near == name || near[0] != name[0] || near+"s" == name || name+"s" == near ||
 		digits(near) != digits(name) || ownWord(name, near) {
 		return
 	}
 	k.add(path, true, "unknown var %q (did you mean %q?)", key, near)
 	k.issues[len(k.issues)-1].Hint = true
+}
+
+// knownVars is KnownVars as a set, and nearVars remembers Nearest's answer
+// for names that are not known: a fleet repeats the same few names on every
+// device, and Nearest against every known name would dominate its check.
+// nearVars stops growing at maxNearVars names so that a file of made-up
+// names cannot grow it without bound.
+var (
+	knownVars   = map[string]bool{}
+	nearVars    sync.Map // name -> Nearest(name, KnownVars)
+	nearVarsLen atomic.Int64
+)
+
+const maxNearVars = 4096
+
+func init() {
+	for _, n := range KnownVars {
+		knownVars[n] = true
+	}
+}
+
+// nearestVar is Nearest(name, KnownVars) for a lower-case name.
+func nearestVar(name string) string {
+	if knownVars[name] {
+		return name
+	}
+	if near, ok := nearVars.Load(name); ok {
+		return near.(string)
+	}
+	near := Nearest(name, KnownVars)
+	if nearVarsLen.Load() < maxNearVars {
+		if _, loaded := nearVars.LoadOrStore(name, near); !loaded {
+			nearVarsLen.Add(1)
+		}
+	}
+	return near
 }
 
 // ownWord reports whether name differs from near in one word (between

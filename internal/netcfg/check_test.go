@@ -135,3 +135,22 @@ func TestValidateVars(t *testing.T) {
 		t.Errorf("ValidateVars with warnings only = %v, want nil", err)
 	}
 }
+
+// BenchmarkCheckVars checks one leaf's vars as a job does, decoded from JSON.
+func BenchmarkCheckVars(b *testing.B) {
+	var vars map[string]any
+	if err := json.Unmarshal([]byte(`{"mgmt_ip":"172.16.1.11/24","mgmt_gateway":"172.16.1.1","loopback0":"10.255.0.11/32","asn":65101,
+		"ntp_servers":["time1.example.net","2001:db8::123"],"name_servers":["10.0.0.53"],
+		"syslog_servers":[{"address":"log1.example.net","port":514,"vrf":"MGMT"}],
+		"tacacs_servers":[{"host":"tacacs1.example.net","key":"vault:dc1/tacacs","vrf":"MGMT"}],
+		"vlans":[{"id":110,"name":"WEB"},{"id":111,"name":"APP"}],"trunk_vlans":"110-111",
+		"uplinks":[{"port":"Ethernet49/1","peer":"spine1","peer_port":"Ethernet1/1","ip":"10.254.0.1/31","peer_ip":"10.254.0.0"}],
+		"customer_tag":"acme","enable_secret":"vault:dc1/enable"}`), &vars); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if issues := CheckVars(vars); len(issues) != 0 {
+			b.Fatal(issues)
+		}
+	}
+}
