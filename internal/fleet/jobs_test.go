@@ -41,18 +41,24 @@ func TestJobsAcceptFleets(t *testing.T) {
 			continue
 		}
 		for _, d := range fl.Devices {
-			b, err := json.Marshal(netcfg.JobRequest{Kind: netcfg.KindGenerate, Device: &d.Device,
-				Requirements: d.Intent.Requirements, Constants: d.Intent.Constants, CacheTTL: d.Intent.CacheTTL})
-			if err != nil {
-				t.Fatalf("%s: %s: %v", path, d.Device.Hostname, err)
-			}
-			var req netcfg.JobRequest
-			if err := json.Unmarshal(b, &req); err != nil {
-				t.Fatalf("%s: %s: %v", path, d.Device.Hostname, err)
-			}
-			if err := req.Validate(); err != nil {
+			if err := jobValidates(d); err != nil {
 				t.Errorf("%s: %s: the fleet parses but its job is refused: %v", path, d.Device.Hostname, err)
 			}
 		}
 	}
+}
+
+// jobValidates builds d's job request as the API's batch does, sends it
+// through JSON as the queue does, and validates it as the worker does.
+func jobValidates(d Resolved) error {
+	b, err := json.Marshal(netcfg.JobRequest{Kind: netcfg.KindGenerate, Device: &d.Device,
+		Requirements: d.Intent.Requirements, Constants: d.Intent.Constants, CacheTTL: d.Intent.CacheTTL})
+	if err != nil {
+		return err
+	}
+	var req netcfg.JobRequest
+	if err := json.Unmarshal(b, &req); err != nil {
+		return err
+	}
+	return req.Validate()
 }
