@@ -58,7 +58,8 @@ func (is Issue) Field() string {
 //     forms hold an IP address or a DNS name, or entries
 //     {address|host|ip, port, vrf, key} whose port is 1-65535 and whose key
 //     is a secret (an entry with none of address, host and ip names its
-//     server by name, as AVD's NTP servers do);
+//     server by name, as AVD's NTP servers do); the plural forms may also
+//     be maps by name of either;
 //   - VLAN ids 1-4094: "vlans" (ids, ranges such as "30-40", {id, name, …}
 //     maps, a map by id, or one VLAN list string), "vlan", "vlan_id",
 //     "native_vlan", "voice_vlan"; VLAN lists ("10,20,30-40", all, none):
@@ -98,10 +99,11 @@ func ValidateVars(vars map[string]any) error {
 type scope int
 
 const (
-	inMap     scope = iota // a map's value: its keys are var names
-	inList                 // a list element: "address" in its map is an address
-	inServers              // a server list or entry: {address|host|ip, port, vrf, key}
-	inData                 // a map keyed by data (VLAN ids, loopback names), checked by its owner
+	inMap       scope = iota // a map's value: its keys are var names
+	inList                   // a list element: "address" in its map is an address
+	inServers                // a server list or entry: {address|host|ip, port, vrf, key}
+	inServerMap              // servers by name: {primary: 10.0.0.1, backup: {host: …}}
+	inData                   // a map keyed by data (VLAN ids, loopback names), checked by its owner
 )
 
 type checker struct {
@@ -128,10 +130,22 @@ func (k *checker) walk(path []any, v any, sc scope) {
 }
 
 func (k *checker) walkMap(path []any, m map[string]any, sc scope) {
+	if sc == inServerMap {
+		for _, key := range slices.Sorted(maps.Keys(m)) {
+			switch v := m[key]; v.(type) {
+			case map[string]any, []any:
+				k.walk(append(path, key), v, inServers)
+			case nil:
+			default:
+				k.server(append(path, key), v)
+			}
+		}
+		return
+	}
 	// A server entry says where the server is by address, host or ip; some
 	// inventories (AVD's ntp servers) use name, which then counts as one.
-	byName := sc == inServers && m["address"] == nil && m["host"] == nil && m["ip"] == nil
-	if byName && m["name"] == nil {
+	byName := sc == inServers && !hasKey(m, "address", "host", "ip")
+	if byName && !hasKey(m, "name") {
 		k.add(path, false, "a server entry needs an address, host, ip or name")
 	}
 	for _, key := range slices.Sorted(maps.Keys(m)) {
@@ -172,6 +186,17 @@ func (k *checker) serverField(path []any, key string, v any, byName bool) bool {
 	return true
 }
 
+// hasKey reports whether m has a non-null value under one of names (in
+// lower case), whatever the case of its key.
+func hasKey(m map[string]any, names ...string) bool {
+	for key, v := range m {
+		if v != nil && slices.Contains(names, strings.ToLower(key)) {
+			return true
+		}
+	}
+	return false
+}
+
 // serverKeys hold servers by address or DNS name.
 var serverKeys = map[string]bool{}
 
@@ -198,6 +223,9 @@ func (k *checker) checkKey(path []any, key string, v any, inList bool) (scope, b
 	child, known := inMap, true
 	if serverKeys[key] {
 		child = inServers
+		if m, ok := v.(map[string]any); ok && strings.HasSuffix(key, "s") && !hasKey(m, "address", "host", "ip", "name") {
+			child = inServerMap
+		}
 	}
 	if v == nil {
 		return child, known // a null removes an inherited value: nothing to check
