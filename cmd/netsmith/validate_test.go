@@ -30,7 +30,7 @@ func TestBatchGoodFleets(t *testing.T) {
 			out := filepath.Join(dir, "out")
 			var stdout, stderr bytes.Buffer
 			code := run(context.Background(), []string{"batch", file, "--out", out,
-				"--db", "sqlite://" + filepath.Join(dir, "b.db"), "--poll-interval", "100ms"},
+				"--db", "sqlite://" + filepath.Join(dir, "b.db"), "--sim-latency", "20ms", "--poll-interval", "100ms"},
 				noEnv, strings.NewReader(""), &stdout, &stderr)
 			b, err := os.ReadFile(filepath.Join(out, "summary.json"))
 			if err != nil {
@@ -43,8 +43,9 @@ func TestBatchGoodFleets(t *testing.T) {
 			if len(sum.Failed) != 0 {
 				t.Errorf("%d of %d devices failed: %+v", len(sum.Failed), sum.Devices, sum.Failed)
 			}
-			if code != 0 || sum.Devices == 0 || sum.Succeeded != sum.Devices {
-				t.Errorf("batch exited %d, %d of %d devices succeeded\nstderr:\n%s", code, sum.Succeeded, sum.Devices, stderr.String())
+			if code != 0 || sum.Devices == 0 || sum.Succeeded != sum.Devices || sum.Files != sum.Devices {
+				t.Errorf("batch exited %d, %d of %d devices succeeded, %d configs written\nstderr:\n%s",
+					code, sum.Succeeded, sum.Devices, sum.Files, stderr.String())
 			}
 			if strings.Contains(stderr.String(), "warning:") {
 				t.Errorf("a good fleet gave warnings:\n%s", stderr.String())
