@@ -198,14 +198,11 @@ func hasKey(m map[string]any, names ...string) bool {
 }
 
 // serverKeys hold servers by address or DNS name.
-var serverKeys = map[string]bool{}
-
-func init() {
-	for _, s := range []string{"ntp_server", "name_server", "dns_server", "logging_host",
-		"syslog_server", "tacacs_server", "radius_server"} {
-		serverKeys[s] = true
-		serverKeys[s+"s"] = true
-	}
+var serverKeys = map[string]bool{
+	"ntp_server": true, "ntp_servers": true, "name_server": true, "name_servers": true,
+	"dns_server": true, "dns_servers": true, "logging_host": true, "logging_hosts": true,
+	"syslog_server": true, "syslog_servers": true, "tacacs_server": true, "tacacs_servers": true,
+	"radius_server": true, "radius_servers": true,
 }
 
 var loopbackN = regexp.MustCompile(`^loopback[0-9]+$`)
@@ -289,22 +286,22 @@ func (k *checker) hint(path []any, key string) {
 // nearVars stops growing at maxNearVars names so that a file of made-up
 // names cannot grow it without bound.
 var (
-	knownVars   = map[string]bool{}
+	knownVars = sync.OnceValue(func() map[string]bool {
+		set := make(map[string]bool, len(KnownVars))
+		for _, n := range KnownVars {
+			set[n] = true
+		}
+		return set
+	})
 	nearVars    sync.Map // name -> Nearest(name, KnownVars)
 	nearVarsLen atomic.Int64
 )
 
 const maxNearVars = 4096
 
-func init() {
-	for _, n := range KnownVars {
-		knownVars[n] = true
-	}
-}
-
 // nearestVar is Nearest(name, KnownVars) for a lower-case name.
 func nearestVar(name string) string {
-	if knownVars[name] {
+	if knownVars()[name] {
 		return name
 	}
 	if near, ok := nearVars.Load(name); ok {
