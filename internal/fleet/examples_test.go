@@ -71,31 +71,42 @@ func TestExamples(t *testing.T) {
 func TestEveryExample(t *testing.T) {
 	t.Parallel()
 	root := repoRoot(t)
-	var files []string
-	for _, pat := range []string{"*.yaml", "*.yml", "*.csv"} {
-		m, err := filepath.Glob(filepath.Join(root, "examples", pat))
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, m...)
-	}
-	if len(files) == 0 {
+	n := parseEach(t, []string{filepath.Join(root, "examples", "*.yaml"), filepath.Join(root, "examples", "*.csv")},
+		func(path string, fl *Fleet) {
+			if len(fl.Warnings) > 0 {
+				t.Errorf("Parse(%s) warnings:\n%v", path, fl.Warnings)
+			}
+		})
+	if n == 0 {
 		t.Fatal("no examples found")
 	}
-	for _, path := range files {
-		data, err := os.ReadFile(path)
+}
+
+// parseEach parses every file the glob patterns match, reports those that
+// do not parse, hands each fleet to f and returns how many files it read.
+func parseEach(t *testing.T, patterns []string, f func(path string, fl *Fleet)) int {
+	t.Helper()
+	n := 0
+	for _, pat := range patterns {
+		files, err := filepath.Glob(pat)
 		if err != nil {
 			t.Fatal(err)
 		}
-		fl, err := Parse(filepath.Base(path), data)
-		if err != nil {
-			t.Errorf("Parse(examples/%s):\n%v", filepath.Base(path), err)
-			continue
-		}
-		if len(fl.Warnings) > 0 {
-			t.Errorf("Parse(examples/%s) warnings:\n%v", filepath.Base(path), fl.Warnings)
+		for _, path := range files {
+			n++
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fl, err := Parse(filepath.Base(path), data)
+			if err != nil {
+				t.Errorf("Parse(%s):\n%v", path, err)
+				continue
+			}
+			f(path, fl)
 		}
 	}
+	return n
 }
 
 func BenchmarkParseCampus(b *testing.B) {

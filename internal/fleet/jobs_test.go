@@ -2,7 +2,6 @@ package fleet
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -16,35 +15,22 @@ import (
 // their values; TestBatchGoodFleets in cmd/netsmith runs the same end to end.
 func TestJobsAcceptFleets(t *testing.T) {
 	t.Parallel()
-	var files []string
-	for _, pat := range []string{
+	root := repoRoot(t)
+	n := parseEach(t, []string{
 		filepath.Join("testdata", "good-*.yaml"),
 		filepath.Join("testdata", "warn", "*.yaml"),
 		filepath.Join("testdata", "warn", "*.csv"),
-		filepath.Join(repoRoot(t), "examples", "*.yaml"),
-		filepath.Join(repoRoot(t), "examples", "*.csv"),
-	} {
-		m, err := filepath.Glob(pat)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, m...)
-	}
-	for _, path := range files {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fl, err := Parse(filepath.Base(path), data)
-		if err != nil {
-			t.Errorf("Parse(%s):\n%v", path, err)
-			continue
-		}
+		filepath.Join(root, "examples", "*.yaml"),
+		filepath.Join(root, "examples", "*.csv"),
+	}, func(path string, fl *Fleet) {
 		for _, d := range fl.Devices {
 			if err := jobValidates(d); err != nil {
 				t.Errorf("%s: %s: the fleet parses but its job is refused: %v", path, d.Device.Hostname, err)
 			}
 		}
+	})
+	if n == 0 {
+		t.Fatal("no fleet files found")
 	}
 }
 
