@@ -88,9 +88,9 @@
 //   - cache_ttl, wherever it is set: a Go duration from 1m to 8760h;
 //   - the value rules of netcfg.CheckVars, the same rules every job applies,
 //     so that a fleet file that parses does not fail its jobs: IP addresses
-//     or prefixes (IPv4 or IPv6) under ip, ip_address, *_ip, loopback<N>, in
-//     loopbacks, and address in a map inside a list; mgmt_ip one prefix
-//     (address/length); gateway and *_gateway an address; subnet and
+//     or prefixes (IPv4 or IPv6) under ip, *_ip, ip_address, ipv4_address,
+//     ipv6_address (and *_ip_address, …), loopback<N>, in loopbacks, and
+//     address in a map inside a list; mgmt_ip one prefix (address/length); gateway and *_gateway an address; subnet and
 //     *_subnet a prefix without host bits; NTP, DNS, syslog, TACACS and
 //     RADIUS servers (ntp_servers, name_servers, dns_servers, logging_hosts,
 //     syslog_servers, tacacs_servers, radius_servers, or the singular

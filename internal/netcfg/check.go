@@ -47,8 +47,8 @@ func (is Issue) Field() string {
 // a job (ValidateVars) refuses the first error, so whatever a fleet file
 // accepts, its jobs accept. Keys are matched without case, at any depth:
 //
-//   - IP addresses or prefixes (IPv4 or IPv6): "ip", "ip_address", "*_ip",
-//     "*_ip_address", "loopback<N>", the values of "loopbacks" (a list, or a
+//   - IP addresses or prefixes (IPv4 or IPv6): "ip", "*_ip", "ip_address",
+//     "ipv4_address", "ipv6_address" (alone or ending a name), "loopback<N>", the values of "loopbacks" (a list, or a
 //     map by name), and "address" in a map that is a list element;
 //     "mgmt_ip" must be one prefix (address/length);
 //   - addresses only: "gateway", "*_gateway";
@@ -232,9 +232,8 @@ func (k *checker) checkKey(path []any, key string, v any, inList bool) (scope, b
 		k.each(path, v, false, k.server)
 	case key == "mgmt_ip":
 		k.prefix(path, v)
-	case key == "ip" || key == "ip_address" || strings.HasSuffix(key, "_ip") ||
-		strings.HasSuffix(key, "_ip_address") || loopbackN.MatchString(key) ||
-		key == "address" && inList:
+	case key == "ip" || strings.HasSuffix(key, "_ip") || loopbackN.MatchString(key) ||
+		ipAddressKey(key) || key == "address" && inList:
 		k.each(path, v, false, k.addrOrPrefix)
 	case key == "loopbacks":
 		k.each(path, v, true, k.addrOrPrefix)
@@ -263,6 +262,17 @@ func (k *checker) checkKey(path []any, key string, v any, inList bool) (scope, b
 		known = false
 	}
 	return child, known
+}
+
+// ipAddressKey reports whether key is ip_address, ipv4_address or
+// ipv6_address, alone or as the end of a longer name (peer_ipv6_address).
+func ipAddressKey(key string) bool {
+	for _, s := range []string{"ip_address", "ipv4_address", "ipv6_address"} {
+		if key == s || strings.HasSuffix(key, "_"+s) {
+			return true
+		}
+	}
+	return false
 }
 
 // hint warns about a name that no rule knows when it is close to a known one.
