@@ -33,6 +33,9 @@ type csvReader struct {
 	lists map[string]bool
 	// colNames maps a var path ("uplinks.0.port") to its column header.
 	colNames map[string]string
+	// hinted holds the fields whose name was questioned (a did-you-mean),
+	// which is said once for the column, not once per row.
+	hinted map[string]bool
 }
 
 // parseCSV reads a CSV fleet (see the package documentation for the format).
@@ -257,12 +260,21 @@ func (r *csvReader) row(l *layer, rec []string) {
 		m      map[string]any
 		consts bool
 	}{{l.vars, false}, {l.consts, true}} {
-		for _, is := range checkValues(part.m) {
-			f := l.prefix + r.columnPath(part.consts, is.path)
-			if is.warn {
-				r.c.warnf(l.at, l.name, f, "%s", is.msg)
+		for _, is := range netcfg.CheckVars(part.m) {
+			f := l.prefix + r.columnPath(part.consts, is.Path)
+			if is.Hint {
+				if r.hinted[f] {
+					continue
+				}
+				if r.hinted == nil {
+					r.hinted = map[string]bool{}
+				}
+				r.hinted[f] = true
+			}
+			if is.Warn {
+				r.c.warnf(l.at, l.name, f, "%s", is.Msg)
 			} else {
-				r.c.errorf(l.at, l.name, f, "%s", is.msg)
+				r.c.errorf(l.at, l.name, f, "%s", is.Msg)
 			}
 		}
 	}

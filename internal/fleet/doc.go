@@ -86,16 +86,20 @@
 //   - every device resolves to an intent: a known platform, a role and
 //     requirements after merging; groups it names exist;
 //   - cache_ttl, wherever it is set: a Go duration from 1m to 8760h;
-//   - IP addresses or prefixes under the keys ip, ip_address, *_ip,
-//     loopback<N>, in loopbacks, and address in a map inside a list;
-//     mgmt_ip must be one prefix (address/length); gateway and *_gateway an
-//     address; subnet and *_subnet a prefix without host bits; ntp_servers,
-//     name_servers, dns_servers, logging_hosts and syslog_servers addresses
-//     or DNS names;
-//   - VLAN ids 1-4094 in vlans (ids, {id, name} maps, or a VLAN list string),
-//     vlan, vlan_id, native_vlan, voice_vlan; VLAN lists such as "10,20,30-40"
-//     (or all, none) in *_vlan and *_vlans;
-//   - AS numbers 1-4294967295 (or asdot) in asn, *_asn, remote_as, local_as;
+//   - the value rules of netcfg.CheckVars, the same rules every job applies,
+//     so that a fleet file that parses does not fail its jobs: IP addresses
+//     or prefixes (IPv4 or IPv6) under ip, *_ip, ip_address, ipv4_address,
+//     ipv6_address (and *_ip_address, …), loopback<N>, in loopbacks, and
+//     address in a map inside a list; mgmt_ip one prefix (address/length); gateway and *_gateway an address; subnet and
+//     *_subnet a prefix without host bits; NTP, DNS, syslog, TACACS and
+//     RADIUS servers (ntp_servers, name_servers, dns_servers, logging_hosts,
+//     syslog_servers, tacacs_servers, radius_servers, or the singular
+//     forms) addresses, DNS names or {address|host|ip|name, port, vrf, key}
+//     entries with a port 1-65535; VLAN ids 1-4094 in vlans (ids, ranges,
+//     {id, name} maps, a map by id, or a VLAN list string), vlan, vlan_id,
+//     native_vlan, voice_vlan; VLAN lists such as "10,20,30-40" (or all,
+//     none) in *_vlan and *_vlans; AS numbers 1-4294967295 (or asdot) in
+//     asn, *_asn, *_as (remote_as, local_as, peer_as);
 //   - malformed YAML, JSON or CSV, duplicate map keys, unknown fields (with a
 //     did-you-mean), unsupported YAML tags, and the limits
 //     DefaultMaxDevices, MaxDepth and MaxAliasNodes.
@@ -103,7 +107,9 @@
 // The key rules apply at any depth, in vars and constants alike; a null value
 // and secret references are not checked.
 //
-// Warnings do not stop a batch: literal secrets, a management gateway outside
+// Warnings do not stop a batch: literal secrets (a TACACS key too), a var
+// name close to a well-known one (unknown var "mgmt_gatway" (did you mean
+// "mgmt_gateway"?), said once per CSV column), a management gateway outside
 // the management prefix, two devices with one management address, devices of
 // one intent with different cache_ttl values.
 //

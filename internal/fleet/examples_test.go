@@ -66,6 +66,49 @@ func TestExamples(t *testing.T) {
 	}
 }
 
+// TestEveryExample parses every examples/*.yaml and *.csv, listed above or
+// not (new examples are covered by the glob): no errors, no warnings.
+func TestEveryExample(t *testing.T) {
+	t.Parallel()
+	root := repoRoot(t)
+	n := parseEach(t, []string{filepath.Join(root, "examples", "*.yaml"), filepath.Join(root, "examples", "*.csv")},
+		func(path string, fl *Fleet) {
+			if len(fl.Warnings) > 0 {
+				t.Errorf("Parse(%s) warnings:\n%v", path, fl.Warnings)
+			}
+		})
+	if n == 0 {
+		t.Fatal("no examples found")
+	}
+}
+
+// parseEach parses every file the glob patterns match, reports those that
+// do not parse, hands each fleet to f and returns how many files it read.
+func parseEach(t *testing.T, patterns []string, f func(path string, fl *Fleet)) int {
+	t.Helper()
+	n := 0
+	for _, pat := range patterns {
+		files, err := filepath.Glob(pat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range files {
+			n++
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fl, err := Parse(filepath.Base(path), data)
+			if err != nil {
+				t.Errorf("Parse(%s):\n%v", path, err)
+				continue
+			}
+			f(path, fl)
+		}
+	}
+	return n
+}
+
 func BenchmarkParseCampus(b *testing.B) {
 	data, err := os.ReadFile(filepath.Join(repoRoot(b), "examples", "campus.yaml"))
 	if err != nil {

@@ -7,7 +7,8 @@ import (
 )
 
 // FuzzParse checks that no input panics, hangs or yields a fleet that breaks
-// the invariants the batch code relies on.
+// the invariants the batch code relies on, among them that every device's
+// job passes the job's own validation.
 func FuzzParse(f *testing.F) {
 	for _, pattern := range []string{"testdata/*.yaml", "testdata/bad/*", "testdata/warn/*"} {
 		files, _ := filepath.Glob(pattern)
@@ -36,6 +37,9 @@ func FuzzParse(f *testing.F) {
 			seen[d.Device.Hostname] = true
 			if d.Device.Role == "" || d.Intent.Requirements == "" || d.Device.Platform == "" {
 				t.Fatalf("device %q resolved without an intent: %+v", d.Device.Hostname, d.Intent)
+			}
+			if err := jobValidates(d); err != nil {
+				t.Fatalf("device %q: the fleet parses but its job is refused: %v", d.Device.Hostname, err)
 			}
 		}
 	})

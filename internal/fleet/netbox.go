@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"netsmith/internal/netcfg"
 )
 
 // netboxPlatforms maps NetBox platform slugs (with '-' read as '_') to
@@ -96,8 +98,8 @@ func (r *treeReader) netboxDevice(n *yaml.Node, i int) *layer {
 			ip, _ := r.str(mgmt, l.name, l.prefix+"primary_ip4.address")
 			if ip.val != "" {
 				m := map[string]any{"mgmt_ip": ip.val}
-				for _, is := range checkValues(m) {
-					r.c.errorf(r.at(mgmt), l.name, l.prefix+"primary_ip4.address", "%s", is.msg)
+				for _, is := range netcfg.CheckVars(m) {
+					r.c.errorf(r.at(mgmt), l.name, l.prefix+"primary_ip4.address", "%s", is.Msg)
 				}
 				l.vars = mergeInto(l.vars, m)
 			}
@@ -137,7 +139,7 @@ func (r *treeReader) netboxMap(l *layer, e entry, f string) map[string]any {
 	}
 	m, isMap := v.(map[string]any)
 	if !isMap {
-		r.errorf(e.v, l.name, f, "want a map, got %s", describe(v))
+		r.errorf(e.v, l.name, f, "want a map, got %s", netcfg.Describe(v))
 		return nil
 	}
 	for _, k := range netboxReserved {
@@ -153,7 +155,7 @@ func (r *treeReader) netboxMap(l *layer, e entry, f string) map[string]any {
 		if k == "constants" {
 			c, isMap := rv.(map[string]any)
 			if !isMap {
-				r.errorf(at, l.name, f+".constants", "want a map, got %s", describe(rv))
+				r.errorf(at, l.name, f+".constants", "want a map, got %s", netcfg.Describe(rv))
 				continue
 			}
 			r.check(at, c, l.name, f+".constants")

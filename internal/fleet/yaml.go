@@ -408,13 +408,16 @@ func (r *treeReader) varsMap(e entry, device, prefix, name string, depth int) ma
 // check runs checkValues on m, converted from node n, and reports each issue
 // at the node it concerns.
 func (r *treeReader) check(n *yaml.Node, m map[string]any, device, field string) {
-	for _, is := range checkValues(m) {
-		at := r.at(locate(n, is.path))
-		f := formatPath(field, is.path)
-		if is.warn {
-			r.c.warnf(at, device, f, "%s", is.msg)
+	for _, is := range netcfg.CheckVars(m) {
+		at := r.at(locate(n, is.Path))
+		if is.Hint { // about the name: point at the key
+			at = r.at(locateKey(n, is.Path))
+		}
+		f := formatPath(field, is.Path)
+		if is.Warn {
+			r.c.warnf(at, device, f, "%s", is.Msg)
 		} else {
-			r.c.errorf(at, device, f, "%s", is.msg)
+			r.c.errorf(at, device, f, "%s", is.Msg)
 		}
 	}
 }
@@ -436,6 +439,24 @@ func locate(n *yaml.Node, path []any) *yaml.Node {
 		n = next
 	}
 	return n
+}
+
+// locateKey returns the key node that path's last element names, or what
+// locate finds when that key is not written in the map itself (a merge key).
+func locateKey(n *yaml.Node, path []any) *yaml.Node {
+	name, ok := path[len(path)-1].(string)
+	parent := locate(n, path[:len(path)-1])
+	for parent.Kind == yaml.AliasNode && parent.Alias != nil {
+		parent = parent.Alias
+	}
+	if ok && parent.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(parent.Content); i += 2 {
+			if parent.Content[i].Value == name {
+				return parent.Content[i]
+			}
+		}
+	}
+	return locate(n, path)
 }
 
 func childNode(n *yaml.Node, p any, depth int) *yaml.Node {

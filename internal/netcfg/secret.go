@@ -5,8 +5,7 @@ import (
 	"strings"
 )
 
-// Redacted stands for a literal secret wherever one must not be shown: in
-// prompts, in stored results, in what a check reports.
+// Redacted replaces a literal secret in the copy RedactSecrets returns.
 const Redacted = "<redacted>"
 
 // secretSchemes are the prefixes of a secret reference: the value names where
@@ -55,6 +54,50 @@ func IsSecretName(name string) bool {
 	return n == "key_string"
 }
 
+// RedactSecrets returns a deep copy of vars in which every literal secret is
+// replaced by Redacted: the value of a secret-named key (IsSecretName) at any
+// depth, the elements of a list it holds, and in a map it holds the entries
+// that carry the secret (secret-named keys, or name, value and string, as in
+// snmp_communities: [{name: public, access: ro}]). Secret references
+// (IsSecretRef), booleans and nulls are kept, and so is the shape of lists
+// and maps, so the copy still shows what a template will get. Use it for
+// anything that leaves the process, above all LLM prompts.
+func RedactSecrets(vars map[string]any) map[string]any {
+	if vars == nil {
+		return nil
+	}
+	return redact(vars, false).(map[string]any)
+}
+
+func redact(v any, secret bool) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			out[k] = redact(e, IsSecretEntry(secret, k))
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = redact(e, secret)
+		}
+		return out
+	case string:
+		if secret && !IsSecretRef(v) {
+			return Redacted
+		}
+		return v
+	case nil, bool:
+		return v
+	default: // numbers
+		if secret {
+			return Redacted
+		}
+		return v
+	}
+}
+
 // IsSecretEntry reports whether the entry k of a map holds a secret, given
 // whether the map itself is held under a secret name (secret): a
 // secret-named key anywhere, and in a secret's map also name, value and
@@ -68,6 +111,27 @@ func IsSecretEntry(secret bool, k string) bool {
 	}
 	switch strings.ToLower(k) {
 	case "name", "value", "string":
+		return true
+	}
+	return false
+}
+
+// literalSecret reports whether v, held under a secret-named key, contains a
+// secret that is not a reference (by the rules of RedactSecrets).
+func literalSecret(v any) bool {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			if IsSecretEntry(true, k) && literalSecret(e) {
+				return true
+			}
+		}
+	case []any:
+		return slices.ContainsFunc(v, literalSecret)
+	case string:
+		return !IsSecretRef(v)
+	case nil, bool:
+	default:
 		return true
 	}
 	return false
