@@ -1,6 +1,7 @@
 package generate
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -192,11 +193,11 @@ func (s *Service) cachedResult(d *netcfg.Device, config string, e *cache.Entry, 
 // A second try carries the first answer's problems; after that the intent
 // is stored invalid.
 func (s *Service) fillTemplate(ctx context.Context, req *netcfg.JobRequest, example map[string]any) (*cache.Entry, error) {
-	d := req.Device
 	spec := templateSpec(req, example)
 	var (
 		usage    llm.Usage
 		problems []string
+		reason   string
 	)
 	for try := range templateTries {
 		resp, err := s.call(ctx, spec, s.cfg.Model)
@@ -207,7 +208,7 @@ func (s *Service) fillTemplate(ctx context.Context, req *netcfg.JobRequest, exam
 		body := prompt.ExtractBlock(resp.Text)
 		var t *render.Template
 		checked := time.Now()
-		t, problems = s.checkTemplate(ctx, body, example, d.Platform)
+		t, problems, reason = s.checkTemplate(ctx, body, example, req)
 		timePhase(ctx, PhaseCheck, checked)
 		if len(problems) > 0 && try == templateTries-1 && onlyLint(problems) {
 			// The model kept the risky lines after being told: use the
@@ -220,7 +221,7 @@ func (s *Service) fillTemplate(ctx context.Context, req *netcfg.JobRequest, exam
 		}
 		spec.Feedback = problems
 	}
-	return nil, &cache.InvalidError{Reason: strings.Join(problems, "; ")}
+	return nil, &cache.InvalidError{Reason: reason}
 }
 
 // templateSpec is the prompt asking for the template of req's intent.
@@ -247,38 +248,49 @@ func onlyLint(problems []string) bool {
 // checkTemplate returns the parsed template and what is wrong with it, or
 // nothing: it must parse, only variable lines may change between two
 // synthetic variable sets, it must render with the example values, and
-// that render must have no lint finding at high or above. The template is
+// that render must have no lint finding at high or above. The problems are
+// feedback for the model; reason says in a few words why the template is
+// refused, for the results of the devices that fall back. The template is
 // nil when the body does not parse.
-func (s *Service) checkTemplate(ctx context.Context, body string, example map[string]any, p netcfg.Platform) (*render.Template, []string) {
+func (s *Service) checkTemplate(ctx context.Context, body string, example map[string]any, req *netcfg.JobRequest) (t *render.Template, problems []string, reason string) {
 	t, err := render.Parse("intent", body)
 	if err != nil {
-		return nil, []string{err.Error()}
+		return nil, []string{err.Error()}, err.Error()
 	}
 	// The example values are what a model would copy into a template by
-	// mistake, so one of the two sets is the example itself.
+	// mistake, so one of the two sets is the example itself. What the
+	// intent itself says is no per-device value, even when a device's
+	// value equals it.
 	a := renderData(example)
 	b := renderData(render.Synthesize(example, 1))
-	rep, err := render.Verify(ctx, t, a, b)
+	proof := render.VerifyConfig{Known: []string{req.Requirements}, KnownValues: fleet.RedactSecrets(req.Constants)}
+	rep, err := proof.Verify(ctx, t, a, b)
 	if err != nil || len(rep.Errors()) > 0 {
 		fb := rep.Feedback(8)
 		if len(fb) == 0 && err != nil {
 			fb = []string{err.Error()}
 		}
-		return t, fb
+		return t, fb, cmp.Or(rep.Reason(), fb[0])
 	}
 	// Set a is the example values.
 	out := rep.RenderA
 	if s.cfg.Linter == nil {
-		return t, nil
+		return t, nil, ""
 	}
-	var problems []string
-	for _, f := range s.lintMemo(p, out) {
+	for _, f := range s.lintMemo(req.Device.Platform, out) {
 		if f.AtLeast(lint.SeverityHigh) {
 			problems = append(problems, fmt.Sprintf("%sline %d: %s (%s, %s)", lintProblem, f.Line, f.Message, f.Rule, f.Severity))
 		}
 	}
-	return t, problems
+	if len(problems) > 0 {
+		reason = fmt.Sprintf("%s (%d lint finding(s) at high or above)", strings.TrimPrefix(problems[0], lintProblem), len(problems))
+	}
+	return t, problems, reason
 }
+
+// RejectedPrefix starts the FallbackReason of a device whose intent's
+// template was refused by the proof; the rest is the proof's reason.
+const RejectedPrefix = "template rejected: "
 
 // fallback makes one per-device call for a device whose intent has no
 // usable template, cached under a key that includes the hostname so that a
@@ -301,6 +313,10 @@ func (s *Service) fallback(ctx context.Context, req *netcfg.JobRequest, intentKe
 	}
 	res := s.cachedResult(d, e.Body, e, outcome)
 	res.FallbackReason = why.Error()
+	var inv *cache.InvalidError
+	if errors.As(why, &inv) {
+		res.FallbackReason = RejectedPrefix + inv.Reason
+	}
 	if outcome == cache.Miss {
 		res.Cache = cache.Fallback
 	}

@@ -202,7 +202,7 @@ func (e *Economy) store(ctx context.Context, owner string, r llm.BatchResult, in
 	resp := r.Response
 	s.observe(s.cfg.Model, resp, nil)
 	body := prompt.ExtractBlock(resp.Text)
-	if _, problems := s.checkTemplate(ctx, body, in.example, in.req.Device.Platform); len(problems) > 0 {
+	if _, problems, _ := s.checkTemplate(ctx, body, in.example, in.req); len(problems) > 0 {
 		// The normal path asks again, with these problems.
 		return false, fmt.Sprintf("%d problem(s): %s", len(problems), problems[0]), nil
 	}
