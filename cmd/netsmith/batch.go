@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -45,6 +47,9 @@ type Summary struct {
 	Warnings    []string       `json:"warnings,omitempty"`
 	Files       int            `json:"files"`
 	Out         string         `json:"out"`
+
+	// TemplatesRejected is, by intent, why its template was refused.
+	TemplatesRejected map[string]string `json:"templates_rejected,omitempty"`
 }
 
 type summaryTokens struct {
@@ -246,6 +251,9 @@ func progress(w io.Writer, v *httpapi.BatchView, elapsed time.Duration, tty bool
 	pct := 100 * float64(v.Done) / float64(max(v.Devices, 1))
 	line := fmt.Sprintf("%d/%d %3.0f%%  %.1f/s  ETA %s  llm %d  hits %d  failed %d",
 		v.Done, v.Devices, pct, rate, eta, v.LLMCalls, v.CacheHits+v.Coalesced, v.Counts[netcfg.StateFailed])
+	if n := len(v.TemplatesRejected); n > 0 {
+		line += fmt.Sprintf("  rejected %d", n)
+	}
 	if !tty {
 		fmt.Fprintln(w, "progress: "+line)
 		return
@@ -367,6 +375,7 @@ func (col *collector) finish(ctx context.Context, v *httpapi.BatchView) (*Summar
 	sum.Coalesced, sum.Fallbacks, sum.CostUSD, sum.SavedUSD = v.Coalesced, v.Fallbacks, v.CostUSD, v.SavedUSD
 	sum.Tokens = summaryTokens{Input: v.Tokens.Input, Output: v.Tokens.Output}
 	sum.SavedTokens = summaryTokens{Input: v.Saved.Input, Output: v.Saved.Output}
+	sum.TemplatesRejected = v.TemplatesRejected
 	sort.Slice(sum.Failed, func(i, j int) bool { return sum.Failed[i].Hostname < sum.Failed[j].Hostname })
 	return sum, nil
 }
@@ -396,6 +405,9 @@ func printSummary(w io.Writer, s *Summary) {
 			}
 		}
 		fmt.Fprintf(w, "lint findings: %s\n", strings.Join(parts, ", "))
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.TemplatesRejected)) {
+		fmt.Fprintf(w, "template rejected for %s: %s\n", name, s.TemplatesRejected[name])
 	}
 	for _, f := range s.Failed {
 		fmt.Fprintf(w, "FAILED %s: %s\n", f.Hostname, f.Reason)
