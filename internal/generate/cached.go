@@ -112,12 +112,14 @@ func (s *Service) generateCached(ctx context.Context, req *netcfg.JobRequest) (*
 	d := req.Device
 	meta := s.TemplateMeta(req)
 	key := meta.Key
-	vars := deviceVars(d)
+	// Templates see secrets as placeholders, the same for every device;
+	// Run puts each device's own in.
+	vars := fleet.SecretPlaceholders(deviceVars(d))
 	if ctx.Value(cacheOnlyKey{}) != nil {
 		return s.renderCached(ctx, d, key, vars)
 	}
 	e, outcome, err := s.resolve(ctx, meta, func(ctx context.Context) (*cache.Entry, error) {
-		return s.fillTemplate(ctx, req, exampleOf(fleet.RedactSecrets(vars)))
+		return s.fillTemplate(ctx, req, exampleOf(vars))
 	})
 	if errors.Is(err, cache.ErrInvalid) {
 		return s.fallback(ctx, req, key, err)
@@ -229,7 +231,7 @@ func templateSpec(req *netcfg.JobRequest, example map[string]any) prompt.Spec {
 	d := req.Device
 	return prompt.Spec{
 		Task: prompt.TaskTemplate, Platform: string(d.Platform), Role: d.Role, OSVersion: d.OSVersion,
-		Requirements: req.Requirements, Constants: fleet.RedactSecrets(req.Constants), Vars: example,
+		Requirements: req.Requirements, Constants: fleet.SecretPlaceholders(req.Constants), Vars: example,
 	}
 }
 
@@ -263,7 +265,7 @@ func (s *Service) checkTemplate(ctx context.Context, body string, example map[st
 	// value equals it.
 	a := renderData(example)
 	b := renderData(render.Synthesize(example, 1))
-	proof := render.VerifyConfig{Known: []string{req.Requirements}, KnownValues: fleet.RedactSecrets(req.Constants)}
+	proof := render.VerifyConfig{Known: []string{req.Requirements}, KnownValues: fleet.SecretPlaceholders(req.Constants)}
 	rep, err := proof.Verify(ctx, t, a, b)
 	if err != nil || len(rep.Errors()) > 0 {
 		fb := rep.Feedback(8)

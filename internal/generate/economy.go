@@ -276,7 +276,7 @@ func (e *Economy) intents(ctx context.Context, batchID string, keys []string) (m
 			if _, seen := out[k]; seen || !want[k] {
 				continue
 			}
-			out[k] = economyIntent{req: &req, example: exampleOf(fleet.RedactSecrets(deviceVars(req.Device)))}
+			out[k] = economyIntent{req: &req, example: exampleOf(fleet.SecretPlaceholders(deviceVars(req.Device)))}
 		}
 		if len(jobs) < 500 {
 			break
