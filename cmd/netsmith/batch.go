@@ -69,6 +69,7 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 		apiKey, format string
 		progressEvery  time.Duration
 		economy        bool
+		resolveSecrets bool
 	)
 	fs := flag.NewFlagSet("batch", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -78,6 +79,7 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&apiKey, "api-key", "", "API key for --server (or NETSMITH_API_KEY)")
 	fs.StringVar(&format, "format", "", "fleet format: yaml, csv or json (default: from the file name)")
 	fs.BoolVar(&economy, "economy", false, "make the intents' templates through the Message Batches API: half price, slower (anthropic provider)")
+	fs.BoolVar(&resolveSecrets, "resolve-secrets", false, "write env: and file: secret references as the secret, read on this machine as each config is written (vault: references stay placeholders)")
 	fs.DurationVar(&progressEvery, "progress-every", 0, "how often to report progress (default 200ms on a terminal, 2s otherwise)")
 	pos, err := parseFlags(fs, args, getenv)
 	if err != nil {
@@ -162,6 +164,9 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 	col, err := newCollector(client, b.ID, out)
 	if err != nil {
 		return err
+	}
+	if resolveSecrets {
+		col.resolve = localSecrets(getenv)
 	}
 	final, err := followBatch(ctx, client, b.ID, started, progressEvery, isTTY, stderr, col.poll)
 	if err != nil {
@@ -277,6 +282,9 @@ type collector struct {
 	seen     map[string]bool
 	since    time.Time
 	lastPull time.Time
+	// resolve, when set, writes the secret references a config holds as
+	// the secrets (batch --resolve-secrets).
+	resolve fleet.SecretResolveFunc
 }
 
 // resultLag is how far before the newest finish a pull reaches back: a
@@ -340,6 +348,14 @@ func (col *collector) add(br *httpapi.BatchResult) error {
 	var res generate.Result
 	if err := json.Unmarshal(br.Result, &res); err != nil {
 		return fmt.Errorf("%s: %w", br.Hostname, err)
+	}
+	if col.resolve != nil {
+		config, _, err := fleet.ResolveSecretRefs(res.Config, col.resolve)
+		if err != nil {
+			sum.Failed = append(sum.Failed, failedDevice{Hostname: br.Hostname, Reason: err.Error()})
+			return nil
+		}
+		res.Config, res.Lint = config, resolvedFindings(config, res.Lint)
 	}
 	for _, f := range res.Lint {
 		sum.Lint[f.Severity]++

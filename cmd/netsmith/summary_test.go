@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -182,5 +183,79 @@ func TestBatchSummaryEqualsLedger(t *testing.T) {
 	}
 	if n != 3 {
 		t.Errorf("%d fallback results, want 3", n)
+	}
+}
+
+// TestBatchResolveSecrets: with --resolve-secrets a batch writes env: and
+// file: references as the secrets, a literal hash verbatim either way, and
+// a reference that does not resolve fails its device, naming it, with no
+// file written.
+func TestBatchResolveSecrets(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	const hash = "$6$rounds=5000$saltsalt$0123456789abcdefABCDEF"
+	snmpFile := filepath.Join(dir, "snmp")
+	if err := os.WriteFile(snmpFile, []byte("c0mmunity\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fleetYAML := `version: 1
+defaults:
+  platform: arista_eos
+  vars:
+    enable_secret: "` + hash + `"
+    admin_secret: "env:NS_ADMIN"
+    snmp_community: "file:` + snmpFile + `"
+groups:
+  leaves:
+    role: leaf
+    requirements: Leaf switch, SSH only.
+devices:
+  - {hostname: leaf1, group: leaves, vars: {mgmt_ip: 10.1.0.11/24}}
+  - {hostname: leaf2, group: leaves, vars: {mgmt_ip: 10.1.0.12/24}}
+  - {hostname: leaf3, group: leaves, vars: {mgmt_ip: 10.1.0.13/24, admin_secret: "env:NS_UNSET"}}
+`
+	fleetPath := filepath.Join(dir, "fleet.yaml")
+	if err := os.WriteFile(fleetPath, []byte(fleetYAML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"NS_ADMIN": "$6$admin$hash"}
+	for _, resolve := range []bool{false, true} {
+		out := filepath.Join(dir, fmt.Sprintf("out-%t", resolve))
+		args := []string{"batch", fleetPath, "--out", out, "--db", "sqlite://" + filepath.Join(dir, "b.db"), "--poll-interval", "100ms"}
+		if resolve {
+			args = append(args, "--resolve-secrets")
+		}
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(""), &stdout, &stderr)
+		wantCode := 0
+		if resolve {
+			wantCode = 1
+		}
+		if code != wantCode {
+			t.Fatalf("resolve %t: batch exited %d, want %d\nstdout:\n%s\nstderr:\n%s", resolve, code, wantCode, stdout.String(), stderr.String())
+		}
+		for _, host := range []string{"leaf1", "leaf2"} {
+			b, err := os.ReadFile(filepath.Join(out, host+".cfg"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := string(b)
+			want := []string{"enable password sha512 " + hash + "\n", " secret sha512 <env:NS_ADMIN>\n", "<file:" + snmpFile + ">"}
+			if resolve {
+				want = []string{"enable password sha512 " + hash + "\n", " secret sha512 $6$admin$hash\n", "community c0mmunity "}
+			}
+			for _, w := range want {
+				if !strings.Contains(cfg, w) {
+					t.Errorf("resolve %t: %s lacks %q:\n%s", resolve, host, w, cfg)
+				}
+			}
+		}
+		_, err := os.Stat(filepath.Join(out, "leaf3.cfg"))
+		if resolve != os.IsNotExist(err) {
+			t.Errorf("resolve %t: leaf3.cfg: %v", resolve, err)
+		}
+		if resolve && !strings.Contains(stdout.String(), "FAILED leaf3: secret env:NS_UNSET: environment variable not set") {
+			t.Errorf("the failure does not name leaf3 and its reference:\n%s", stdout.String())
+		}
 	}
 }
