@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -39,14 +38,7 @@ func TestBatchCampus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sum Summary
-	b, err := os.ReadFile(filepath.Join(out, "summary.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &sum); err != nil {
-		t.Fatal(err)
-	}
+	sum := readSummary(t, out)
 	if sum.Devices != len(f.Devices) || sum.Files != len(f.Devices) || len(sum.Failed) != 0 {
 		t.Fatalf("summary: %d devices, %d files, failed %v; want %d, all written", sum.Devices, sum.Files, sum.Failed, len(f.Devices))
 	}

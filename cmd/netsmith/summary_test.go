@@ -18,6 +18,20 @@ import (
 	"netsmith/internal/prompt"
 )
 
+// readSummary reads DIR/summary.json.
+func readSummary(t *testing.T, dir string) Summary {
+	t.Helper()
+	var sum Summary
+	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
 // hardCodeMarker in an intent's requirements makes hardCodingUpstream write
 // the example device's hostname into that intent's templates.
 const hardCodeMarker = "HARDCODE-HOSTNAME"
@@ -120,14 +134,7 @@ func TestBatchSummaryEqualsLedger(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("batch exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
 	}
-	var sum Summary
-	b, err := os.ReadFile(filepath.Join(out, "summary.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &sum); err != nil {
-		t.Fatal(err)
-	}
+	sum := readSummary(t, out)
 
 	var ledgerCalls, in, outTok int64
 	q := openStore(t, dbURL)
