@@ -23,7 +23,7 @@ func TestBatchCampus(t *testing.T) {
 	dir := t.TempDir()
 	fleetPath := filepath.Join("..", "..", "examples", "campus.yaml")
 	out := filepath.Join(dir, "out")
-	var stdout, stderr bytes.Buffer
+	var stdout, stderr syncBuffer
 	code := run(context.Background(), []string{"batch", fleetPath, "--out", out,
 		"--db", "sqlite://" + filepath.Join(dir, "b.db"), "--sim-latency", "20ms", "--poll-interval", "100ms"},
 		noEnv, strings.NewReader(""), &stdout, &stderr)
@@ -119,7 +119,7 @@ devices:
     vars: {vlans: [5000]}
 `), 0o644)
 	db := filepath.Join(dir, "b.db")
-	var stdout, stderr bytes.Buffer
+	var stdout, stderr syncBuffer
 	code := run(context.Background(), []string{"batch", bad, "--out", filepath.Join(dir, "out"), "--db", "sqlite://" + db},
 		noEnv, strings.NewReader(""), &stdout, &stderr)
 	if code != exitUsage {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -128,7 +127,7 @@ func TestBatchSummaryEqualsLedger(t *testing.T) {
 	out := filepath.Join(dir, "out")
 	dbURL := "sqlite://" + filepath.Join(dir, "b.db")
 	env := map[string]string{"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": up.URL}
-	var stdout, stderr bytes.Buffer
+	var stdout, stderr syncBuffer
 	code := run(context.Background(), []string{"batch", fleetPath, "--out", out, "--db", dbURL, "--poll-interval", "100ms"},
 		func(k string) string { return env[k] }, strings.NewReader(""), &stdout, &stderr)
 	if code != 0 {
@@ -232,7 +231,7 @@ devices:
 		if resolve {
 			args = append(args, "--resolve-secrets")
 		}
-		var stdout, stderr bytes.Buffer
+		var stdout, stderr syncBuffer
 		code := run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(""), &stdout, &stderr)
 		wantCode := 0
 		if resolve {
