@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -47,6 +49,9 @@ type Summary struct {
 	Files       int            `json:"files"`
 	Out         string         `json:"out"`
 	Verify      *VerifySummary `json:"verify,omitempty"` // the checks of netsmith verify over the configs written
+
+	// TemplatesRejected is, by intent, why its template was refused.
+	TemplatesRejected map[string]string `json:"templates_rejected,omitempty"`
 }
 
 type summaryTokens struct {
@@ -66,6 +71,7 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 		apiKey, format string
 		progressEvery  time.Duration
 		economy        bool
+		resolveSecrets bool
 	)
 	fs := flag.NewFlagSet("batch", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -75,6 +81,7 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&apiKey, "api-key", "", "API key for --server (or NETSMITH_API_KEY)")
 	fs.StringVar(&format, "format", "", "fleet format: yaml, csv or json (default: from the file name)")
 	fs.BoolVar(&economy, "economy", false, "make the intents' templates through the Message Batches API: half price, slower (anthropic provider)")
+	fs.BoolVar(&resolveSecrets, "resolve-secrets", false, "write env: and file: secret references as the secret, read on this machine as each config is written (vault: references stay placeholders)")
 	fs.DurationVar(&progressEvery, "progress-every", 0, "how often to report progress (default 200ms on a terminal, 2s otherwise)")
 	pos, err := parseFlags(fs, args, getenv)
 	if err != nil {
@@ -159,6 +166,9 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 	col, err := newCollector(client, b.ID, out)
 	if err != nil {
 		return err
+	}
+	if resolveSecrets {
+		col.resolve = localSecrets(getenv)
 	}
 	final, err := followBatch(ctx, client, b.ID, started, progressEvery, isTTY, stderr, col.poll)
 	if err != nil {
@@ -253,6 +263,9 @@ func progress(w io.Writer, v *httpapi.BatchView, elapsed time.Duration, tty bool
 	pct := 100 * float64(v.Done) / float64(max(v.Devices, 1))
 	line := fmt.Sprintf("%d/%d %3.0f%%  %.1f/s  ETA %s  llm %d  hits %d  failed %d",
 		v.Done, v.Devices, pct, rate, eta, v.LLMCalls, v.CacheHits+v.Coalesced, v.Counts[netcfg.StateFailed])
+	if n := len(v.TemplatesRejected); n > 0 {
+		line += fmt.Sprintf("  rejected %d", n)
+	}
 	if !tty {
 		fmt.Fprintln(w, "progress: "+line)
 		return
@@ -276,6 +289,9 @@ type collector struct {
 	seen     map[string]bool
 	since    time.Time
 	lastPull time.Time
+	// resolve, when set, writes the secret references a config holds as
+	// the secrets (batch --resolve-secrets).
+	resolve fleet.SecretResolveFunc
 }
 
 // resultLag is how far before the newest finish a pull reaches back: a
@@ -340,6 +356,14 @@ func (col *collector) add(br *httpapi.BatchResult) error {
 	if err := json.Unmarshal(br.Result, &res); err != nil {
 		return fmt.Errorf("%s: %w", br.Hostname, err)
 	}
+	if col.resolve != nil {
+		config, _, err := fleet.ResolveSecretRefs(res.Config, col.resolve)
+		if err != nil {
+			sum.Failed = append(sum.Failed, failedDevice{Hostname: br.Hostname, Reason: err.Error()})
+			return nil
+		}
+		res.Config, res.Lint = config, resolvedFindings(config, res.Lint)
+	}
 	for _, f := range res.Lint {
 		sum.Lint[f.Severity]++
 	}
@@ -377,6 +401,7 @@ func (col *collector) finish(ctx context.Context, v *httpapi.BatchView) (*Summar
 	sum.Coalesced, sum.Fallbacks, sum.CostUSD, sum.SavedUSD = v.Coalesced, v.Fallbacks, v.CostUSD, v.SavedUSD
 	sum.Tokens = summaryTokens{Input: v.Tokens.Input, Output: v.Tokens.Output}
 	sum.SavedTokens = summaryTokens{Input: v.Saved.Input, Output: v.Saved.Output}
+	sum.TemplatesRejected = v.TemplatesRejected
 	sort.Slice(sum.Failed, func(i, j int) bool { return sum.Failed[i].Hostname < sum.Failed[j].Hostname })
 	return sum, nil
 }
@@ -410,6 +435,9 @@ func printSummary(w io.Writer, s *Summary) {
 	s.Coverage.print(w)
 	if s.Verify != nil {
 		fmt.Fprintf(w, "verify: %d errors, %d warnings (netsmith verify %s --fleet %s)\n", s.Verify.Errors, s.Verify.Warnings, s.Out, s.Fleet)
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.TemplatesRejected)) {
+		fmt.Fprintf(w, "template rejected for %s: %s\n", name, s.TemplatesRejected[name])
 	}
 	for _, f := range s.Failed {
 		fmt.Fprintf(w, "FAILED %s: %s\n", f.Hostname, f.Reason)

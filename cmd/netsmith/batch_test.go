@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"net/netip"
@@ -27,7 +26,7 @@ func TestBatchCampus(t *testing.T) {
 	dir := t.TempDir()
 	fleetPath := filepath.Join("..", "..", "examples", "campus.yaml")
 	out := filepath.Join(dir, "out")
-	var stdout, stderr bytes.Buffer
+	var stdout, stderr syncBuffer
 	code := run(context.Background(), []string{"batch", fleetPath, "--out", out,
 		"--db", "sqlite://" + filepath.Join(dir, "b.db"), "--sim-latency", "20ms", "--poll-interval", "100ms"},
 		noEnv, strings.NewReader(""), &stdout, &stderr)
@@ -42,14 +41,7 @@ func TestBatchCampus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sum Summary
-	b, err := os.ReadFile(filepath.Join(out, "summary.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &sum); err != nil {
-		t.Fatal(err)
-	}
+	sum := readSummary(t, out)
 	if sum.Devices != len(f.Devices) || sum.Files != len(f.Devices) || len(sum.Failed) != 0 {
 		t.Fatalf("summary: %d devices, %d files, failed %v; want %d, all written", sum.Devices, sum.Files, sum.Failed, len(f.Devices))
 	}
@@ -132,7 +124,7 @@ devices:
     vars: {vlans: [5000]}
 `), 0o644)
 	db := filepath.Join(dir, "b.db")
-	var stdout, stderr bytes.Buffer
+	var stdout, stderr syncBuffer
 	code := run(context.Background(), []string{"batch", bad, "--out", filepath.Join(dir, "out"), "--db", "sqlite://" + db},
 		noEnv, strings.NewReader(""), &stdout, &stderr)
 	if code != exitUsage {

@@ -1,13 +1,13 @@
 package generate
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"netsmith/internal/cache"
@@ -111,12 +111,14 @@ func (s *Service) generateCached(ctx context.Context, req *netcfg.JobRequest) (*
 	d := req.Device
 	meta := s.TemplateMeta(req)
 	key := meta.Key
-	vars := deviceVars(d)
+	// Templates see secrets as placeholders, the same for every device;
+	// Run puts each device's own in.
+	vars := fleet.SecretPlaceholders(deviceVars(d))
 	if ctx.Value(cacheOnlyKey{}) != nil {
 		return s.renderCached(ctx, d, key, vars)
 	}
 	e, outcome, err := s.resolve(ctx, meta, func(ctx context.Context) (*cache.Entry, error) {
-		return s.fillTemplate(ctx, req, exampleOf(fleet.RedactSecrets(vars)))
+		return s.fillTemplate(ctx, req, exampleOf(vars))
 	})
 	if errors.Is(err, cache.ErrInvalid) {
 		return s.fallback(ctx, req, key, err)
@@ -195,11 +197,11 @@ func (s *Service) cachedResult(d *netcfg.Device, config string, e *cache.Entry, 
 // A second try carries the first answer's problems; after that the intent
 // is stored invalid.
 func (s *Service) fillTemplate(ctx context.Context, req *netcfg.JobRequest, example map[string]any) (*cache.Entry, error) {
-	d := req.Device
 	spec := templateSpec(req, example)
 	var (
 		usage    llm.Usage
 		problems []string
+		reason   string
 	)
 	for try := range templateTries {
 		resp, err := s.call(ctx, spec, s.cfg.Model)
@@ -210,7 +212,7 @@ func (s *Service) fillTemplate(ctx context.Context, req *netcfg.JobRequest, exam
 		body := prompt.ExtractBlock(resp.Text)
 		var t *render.Template
 		checked := time.Now()
-		t, problems = s.checkTemplate(ctx, body, example, d.Platform, req.Requirements)
+		t, problems, reason = s.checkTemplate(ctx, body, example, req)
 		timePhase(ctx, PhaseCheck, checked)
 		if len(problems) > 0 && try == templateTries-1 && advisory(problems) {
 			// The model kept the risky lines, or still leaves variables
@@ -224,7 +226,7 @@ func (s *Service) fillTemplate(ctx context.Context, req *netcfg.JobRequest, exam
 		}
 		spec.Feedback = problems
 	}
-	return nil, &cache.InvalidError{Reason: strings.Join(problems, "; ")}
+	return nil, &cache.InvalidError{Reason: reason}
 }
 
 // templateSpec is the prompt asking for the template of req's intent.
@@ -232,7 +234,7 @@ func templateSpec(req *netcfg.JobRequest, example map[string]any) prompt.Spec {
 	d := req.Device
 	return prompt.Spec{
 		Task: prompt.TaskTemplate, Platform: string(d.Platform), Role: d.Role, OSVersion: d.OSVersion,
-		Requirements: req.Requirements, Constants: fleet.RedactSecrets(req.Constants), Vars: example,
+		Requirements: req.Requirements, Constants: fleet.SecretPlaceholders(req.Constants), Vars: example,
 	}
 }
 
@@ -245,38 +247,60 @@ const lintProblem = "lint: "
 // that render must use every example value (package coverage) and have no
 // lint finding at high or above (linted with the example vars and the
 // requirements, so "tacacs_servers is set but the config has no TACACS+
-// server" goes back to the model). The template is
-// nil when the body does not parse.
-func (s *Service) checkTemplate(ctx context.Context, body string, example map[string]any, p netcfg.Platform, requirements string) (*render.Template, []string) {
+// server" goes back to the model). The problems are feedback for the
+// model; reason says in a few words why the template is refused, for the
+// results of the devices that fall back. The template is nil when the
+// body does not parse.
+func (s *Service) checkTemplate(ctx context.Context, body string, example map[string]any, req *netcfg.JobRequest) (t *render.Template, problems []string, reason string) {
 	t, err := render.Parse("intent", body)
 	if err != nil {
-		return nil, []string{err.Error()}
+		return nil, []string{err.Error()}, err.Error()
 	}
 	// The example values are what a model would copy into a template by
-	// mistake, so one of the two sets is the example itself.
+	// mistake, so one of the two sets is the example itself. What the
+	// intent itself says is no per-device value, even when a device's
+	// value equals it.
 	a := renderData(example)
 	b := renderData(render.Synthesize(example, 1))
-	rep, err := render.Verify(ctx, t, a, b)
+	proof := render.VerifyConfig{Known: []string{req.Requirements}, KnownValues: fleet.SecretPlaceholders(req.Constants)}
+	rep, err := proof.Verify(ctx, t, a, b)
 	if err != nil || len(rep.Errors()) > 0 {
 		fb := rep.Feedback(8)
 		if len(fb) == 0 && err != nil {
 			fb = []string{err.Error()}
 		}
-		return t, fb
+		return t, fb, cmp.Or(rep.Reason(), fb[0])
 	}
 	// Set a is the example values.
 	out := rep.RenderA
-	problems := coverageProblems(p, example, out, t.Vars())
+	p := req.Device.Platform
+	problems = coverageProblems(p, example, out, t.Vars())
 	if s.cfg.Linter == nil {
-		return t, problems
+		return t, problems, problemsReason(problems)
 	}
-	for _, f := range s.lintMemo(p, out, lint.Context{Vars: example, Requirements: requirements}) {
+	for _, f := range s.lintMemo(p, out, lint.Context{Vars: example, Requirements: req.Requirements}) {
 		if f.AtLeast(lint.SeverityHigh) {
 			problems = append(problems, fmt.Sprintf("%sline %d: %s (%s, %s)", lintProblem, f.Line, f.Message, f.Rule, f.Severity))
 		}
 	}
-	return t, problems
+	return t, problems, problemsReason(problems)
 }
+
+// problemsReason is the short reason a template with these advisory
+// problems (unused variables, lint findings) is refused.
+func problemsReason(problems []string) string {
+	if len(problems) == 0 {
+		return ""
+	}
+	if len(problems) == 1 {
+		return problems[0]
+	}
+	return fmt.Sprintf("%s (and %d more problem(s))", problems[0], len(problems)-1)
+}
+
+// RejectedPrefix starts the FallbackReason of a device whose intent's
+// template was refused by the proof; the rest is the proof's reason.
+const RejectedPrefix = "template rejected: "
 
 // fallback makes one per-device call for a device whose intent has no
 // usable template, cached under a key that includes the hostname so that a
@@ -299,6 +323,10 @@ func (s *Service) fallback(ctx context.Context, req *netcfg.JobRequest, intentKe
 	}
 	res := s.cachedResult(d, e.Body, e, outcome)
 	res.FallbackReason = why.Error()
+	var inv *cache.InvalidError
+	if errors.As(why, &inv) {
+		res.FallbackReason = RejectedPrefix + inv.Reason
+	}
 	if outcome == cache.Miss {
 		res.Cache = cache.Fallback
 	}

@@ -202,7 +202,7 @@ func (e *Economy) store(ctx context.Context, owner string, r llm.BatchResult, in
 	resp := r.Response
 	s.observe(s.cfg.Model, resp, nil)
 	body := prompt.ExtractBlock(resp.Text)
-	if _, problems := s.checkTemplate(ctx, body, in.example, in.req.Device.Platform, in.req.Requirements); len(problems) > 0 &&
+	if _, problems, _ := s.checkTemplate(ctx, body, in.example, in.req); len(problems) > 0 &&
 		!only(problems, coverageProblem) {
 		// The normal path asks again, with these problems. Unused
 		// variables alone do not make it: asking again at full price
@@ -280,7 +280,7 @@ func (e *Economy) intents(ctx context.Context, batchID string, keys []string) (m
 			if _, seen := out[k]; seen || !want[k] {
 				continue
 			}
-			out[k] = economyIntent{req: &req, example: exampleOf(fleet.RedactSecrets(deviceVars(req.Device)))}
+			out[k] = economyIntent{req: &req, example: exampleOf(fleet.SecretPlaceholders(deviceVars(req.Device)))}
 		}
 		if len(jobs) < 500 {
 			break

@@ -269,6 +269,12 @@ func (s *Service) Run(ctx context.Context, req *netcfg.JobRequest) (*Result, err
 		return nil, err
 	}
 	res.Kind = req.Kind
+	if req.Kind == netcfg.KindGenerate {
+		// Every path wrote the secrets' placeholders (what the model and
+		// the template saw); the device's own go in here, after the
+		// caches, which never hold them.
+		res.Config = fleet.FillSecrets(res.Config, req.Device.Vars, req.Constants)
+	}
 	linted := time.Now()
 	switch req.Kind {
 	case netcfg.KindGenerate:
@@ -311,9 +317,9 @@ func (s *Service) generate(ctx context.Context, req *netcfg.JobRequest) (*Result
 		Role:         d.Role,
 		OSVersion:    d.OSVersion,
 		Requirements: req.Requirements,
-		Constants:    fleet.RedactSecrets(req.Constants),
+		Constants:    fleet.SecretPlaceholders(req.Constants),
 		Hostname:     d.Hostname,
-		Vars:         fleet.RedactSecrets(d.Vars),
+		Vars:         fleet.SecretPlaceholders(d.Vars),
 	}
 	resp, err := s.call(ctx, spec, s.cfg.Model)
 	if err != nil {
@@ -476,7 +482,7 @@ func (s *Service) Estimate(req *netcfg.JobRequest) (model string, input, maxOutp
 		if req.Device == nil {
 			return model, 0, int64(s.cfg.MaxTokens)
 		}
-		spec = templateSpec(req, exampleOf(fleet.RedactSecrets(deviceVars(req.Device))))
+		spec = templateSpec(req, exampleOf(fleet.SecretPlaceholders(deviceVars(req.Device))))
 	}
 	r, err := prompt.Build(spec, model, s.cfg.MaxTokens)
 	if err != nil {

@@ -151,8 +151,8 @@ func TestHardCodedTemplateFallsBack(t *testing.T) {
 		if !strings.Contains(res.Config, "hostname "+h+"\n") {
 			t.Errorf("%s got config:\n%s", h, res.Config)
 		}
-		if res.FallbackReason == "" {
-			t.Errorf("%s: no fallback reason", h)
+		if want := `template rejected: hard-codes "sw1" (value of hostname)`; res.FallbackReason != want {
+			t.Errorf("%s: fallback reason %q, want %q", h, res.FallbackReason, want)
 		}
 	}
 	if n := len(m.calls(prompt.TaskTemplate)); n != 2 {

@@ -46,6 +46,11 @@ type BatchView struct {
 	CreatedAt  time.Time                 `json:"created_at"`
 	ETASeconds *float64                  `json:"eta_seconds,omitempty"`
 	Warnings   []string                  `json:"warnings,omitempty"`
+	// TemplatesRejected holds, for each intent of the batch whose template
+	// was refused (its devices got calls of their own), why: by intent
+	// name, role/platform, with the intent key's start when two intents
+	// share one.
+	TemplatesRejected map[string]string `json:"templates_rejected,omitempty"`
 	// Economy is set for a batch submitted with economy=true whose
 	// intents' templates go through the Message Batches API.
 	Economy *EconomyView `json:"economy,omitempty"`
@@ -289,6 +294,7 @@ func batchView(st *store.BatchStatus, now time.Time) *BatchView {
 	for _, s := range netcfg.FinalStates {
 		v.Done += st.States[s]
 	}
+	v.TemplatesRejected = rejectedByIntent(st.Rejected)
 	if v.Done == int64(st.Devices) {
 		v.Status = "done"
 		return v
@@ -299,6 +305,27 @@ func batchView(st *store.BatchStatus, now time.Time) *BatchView {
 		v.ETASeconds = &eta
 	}
 	return v
+}
+
+// rejectedByIntent names each refused template's intent role/platform, or
+// role/platform#key when intents share a role and platform.
+func rejectedByIntent(rs []store.RejectedTemplate) map[string]string {
+	if len(rs) == 0 {
+		return nil
+	}
+	n := map[string]int{}
+	for _, r := range rs {
+		n[r.Role+"/"+r.Platform]++
+	}
+	out := make(map[string]string, len(rs))
+	for _, r := range rs {
+		name := r.Role + "/" + r.Platform
+		if n[name] > 1 {
+			name += "#" + r.Key[:min(len(r.Key), 12)]
+		}
+		out[name] = r.Reason
+	}
+	return out
 }
 
 // resultsPage is how many jobs one query of a results stream reads.

@@ -43,6 +43,10 @@ const edgeReq = "Access ports are edge ports (portfast), BPDU guard on."
 // ruleCases has, for every built-in rule, at least one snippet that raises
 // it and one that does not (TestRulesCovered enforces this).
 var ruleCases = []ruleCase{
+	// Secrets left as placeholders.
+	{rule: "unresolved-secret", platform: eos, config: "username a secret sha512 <vault:net/admin>\nsnmp-server community <env:SNMP_RO> ro\n", want: []int{1, 2}},
+	{rule: "unresolved-secret", platform: junos, config: "system {\n  root-authentication {\n    encrypted-password \"<secret:enable_secret>\";\n  }\n}\n", want: []int{3}},
+	{rule: "unresolved-secret", platform: eos, config: "username a secret sha512 $6$salt$hash\nbanner motd\nuse <your-name> to log in\nEOF\n"},
 	// AAA.
 	{rule: "ios-aaa-new-model", platform: ios, config: "hostname r1\n", want: []int{0}},
 	{rule: "ios-aaa-new-model", platform: ios, config: "no aaa new-model\n", want: []int{1}},

@@ -2,6 +2,7 @@ package netcfg
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -61,41 +62,51 @@ func IsSecretName(name string) bool {
 // snmp_communities: [{name: public, access: ro}]). Secret references
 // (IsSecretRef), booleans and nulls are kept, and so is the shape of lists
 // and maps, so the copy still shows what a template will get. Use it for
-// anything that leaves the process, above all LLM prompts.
+// anything that leaves the process and is not a prompt (prompts get
+// fleet.SecretPlaceholders).
 func RedactSecrets(vars map[string]any) map[string]any {
 	if vars == nil {
 		return nil
 	}
-	return redact(vars, false).(map[string]any)
+	return MapSecrets(vars, false, "", func(_ string, v any) any {
+		if s, ok := v.(string); ok && IsSecretRef(s) {
+			return v
+		}
+		return Redacted
+	}).(map[string]any)
 }
 
-func redact(v any, secret bool) any {
+// MapSecrets returns a deep copy of v in which every secret leaf (by the
+// rules of RedactSecrets; secret says whether v is held under a secret
+// name) is leaf(path, value), path naming it like "snmp_communities.0.name".
+// Booleans and nulls are never secrets.
+func MapSecrets(v any, secret bool, path string, leaf func(path string, v any) any) any {
+	join := func(k string) string {
+		if path == "" {
+			return k
+		}
+		return path + "." + k
+	}
 	switch v := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(v))
 		for k, e := range v {
-			out[k] = redact(e, IsSecretEntry(secret, k))
+			out[k] = MapSecrets(e, IsSecretEntry(secret, k), join(k), leaf)
 		}
 		return out
 	case []any:
 		out := make([]any, len(v))
 		for i, e := range v {
-			out[i] = redact(e, secret)
+			out[i] = MapSecrets(e, secret, join(strconv.Itoa(i)), leaf)
 		}
 		return out
-	case string:
-		if secret && !IsSecretRef(v) {
-			return Redacted
-		}
-		return v
 	case nil, bool:
 		return v
-	default: // numbers
-		if secret {
-			return Redacted
-		}
-		return v
 	}
+	if secret {
+		return leaf(path, v)
+	}
+	return v
 }
 
 // IsSecretEntry reports whether the entry k of a map holds a secret, given

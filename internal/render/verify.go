@@ -35,6 +35,27 @@ type Finding struct {
 	Text     string // the line, cut to 200 bytes
 	Var      string // the variable involved, as a path like uplinks[0].peer
 	Msg      string
+	// Value is the value of Var that a render shows where it should not,
+	// when that is the problem.
+	Value string
+}
+
+// Reason is the finding in a few words, for a person reading why a template
+// was refused: `hard-codes "10.0.0.1" (value of uplinks.0.ip)`.
+func (f Finding) Reason() string {
+	if f.Value != "" && f.Var != "" {
+		return fmt.Sprintf("hard-codes %q (value of %s)", f.Value, dottedPath(f.Var))
+	}
+	if f.Line > 0 {
+		return fmt.Sprintf("line %d %q: %s", f.Line, f.Text, f.Msg)
+	}
+	return f.Msg
+}
+
+// dottedPath writes a variable path the way a fleet file's author names
+// it: uplinks[0].ip as uplinks.0.ip.
+func dottedPath(p string) string {
+	return strings.NewReplacer("[", ".", "]", "").Replace(p)
 }
 
 func (f Finding) String() string {
@@ -68,6 +89,19 @@ func (r *Report) Errors() []Finding {
 		}
 	}
 	return errs
+}
+
+// Reason says in a few words why the template is refused: its first
+// error's Reason, and how many more there are; "" when none.
+func (r *Report) Reason() string {
+	errs := r.Errors()
+	switch len(errs) {
+	case 0:
+		return ""
+	case 1:
+		return errs[0].Reason()
+	}
+	return fmt.Sprintf("%s (and %d more)", errs[0].Reason(), len(errs)-1)
 }
 
 // Feedback returns one sentence per finding, errors first, at most limit
@@ -123,12 +157,41 @@ func (r *Report) add(f Finding) {
 //     address variable is a warning (a gateway, say, that may belong in a
 //     variable).
 //
+// A value of a counts as showing in render b only as a whole token: not
+// as part of a longer name, range or sub-interface (Ethernet1 in
+// Ethernet1-46, Ethernet1/1 or Ethernet1.100). Only values with a digit,
+// and addresses, are distinctive: a value of letters alone (network-admin,
+// point-to-point) is as likely a keyword of the platform, so its showing is
+// a warning.
+//
 // Pass as a the example values the model was shown (those are what a model
 // copies into a template) and as b made-up values, Synthesize(a, seed).
 // Variables that are equal in a and b (bools, empty strings) are not
 // checked. Verify returns the report and, when the template is refused, an
 // error wrapping ErrNotVerified.
 func Verify(ctx context.Context, t *Template, a, b map[string]any) (*Report, error) {
+	return VerifyConfig{}.Verify(ctx, t, a, b)
+}
+
+// VerifyConfig is what Verify may know besides the template and the two
+// variable sets.
+type VerifyConfig struct {
+	// Known are texts of the intent itself, its requirements say; a value
+	// of set a that shows in one of them as a whole token is constant by
+	// the intent's own words ("role network-admin" asked for in the
+	// requirements), so its showing in render b proves nothing.
+	Known []string
+	// KnownValues are values of the intent itself (its constants), used
+	// as Known.
+	KnownValues map[string]any
+}
+
+// Verify is the package's Verify with what c knows.
+func (c VerifyConfig) Verify(ctx context.Context, t *Template, a, b map[string]any) (*Report, error) {
+	known := slices.Clone(c.Known)
+	for _, l := range leaves(c.KnownValues) {
+		known = append(known, l.text)
+	}
 	r := &Report{}
 	outA, err := t.Render(ctx, a)
 	if err != nil {
@@ -222,7 +285,7 @@ func Verify(ctx context.Context, t *Template, a, b map[string]any) (*Report, err
 	groups := map[string]*group{}
 	common := map[string]bool{} // needle text -> rb.common(text, values)
 	for _, o := range outermost(rb.find(ra.needles)) {
-		if rb.explained(o.start, o.end) || o.n.variant {
+		if rb.explained(o.start, o.end) || o.n.variant || !wholeToken(rb.out, o.start, o.end) || isKnown(o.n.text, known) {
 			continue
 		}
 		// A distinctive value on unchanged lines that show most values
@@ -265,7 +328,11 @@ func Verify(ctx context.Context, t *Template, a, b map[string]any) (*Report, err
 			msg += fmt.Sprintf(" (on %d lines)", g.lines)
 		}
 		line := rb.lineOf(o.start)
-		r.add(Finding{Severity: sev, Render: rb.name, Line: line + 1, Text: rb.lines[line].text, Var: o.n.path, Msg: msg})
+		f := Finding{Severity: sev, Render: rb.name, Line: line + 1, Text: rb.lines[line].text, Var: o.n.path, Msg: msg}
+		if sev == SeverityError {
+			f.Value = o.n.text
+		}
+		r.add(f)
 	}
 
 	// Addresses on unchanged lines inside a variable's subnet.
@@ -420,7 +487,9 @@ func stringLeaf(path, s string) leaf {
 		add(a.String(), true)
 		return l
 	}
-	strong := len(s) >= 3 && (strings.ContainsAny(s, "0123456789.:/@_-"))
+	// Per-device names carry numbers (bld1-acc01, Ethernet49, VRF
+	// TENANT_A1); words of letters alone also name keywords and roles.
+	strong := len(s) >= 3 && strings.ContainsAny(s, "0123456789")
 	add(s, strong)
 	// A template may change the case of a value ({{upper .hostname}}).
 	// For a short word the other case is too common in configs ("voice"
@@ -556,6 +625,53 @@ func outermost(occ []occurrence) []occurrence {
 // or of letters.
 func standsAlone(s string, i, j int) bool {
 	return (i == 0 || !sameClass(s[i-1], s[i])) && (j == len(s) || !sameClass(s[j], s[j-1]))
+}
+
+// wholeToken reports whether s[i:j] stands alone and is not joined to a
+// longer token: by -, _ or / to a letter or digit, or by . to a digit
+// (Ethernet1 in Ethernet1-46, Ethernet1/1, Ethernet1.100 or
+// port_Ethernet1). A colon does not join: 65001 in 65001:100 is the ASN
+// written into a community.
+func wholeToken(s string, i, j int) bool {
+	if !standsAlone(s, i, j) {
+		return false
+	}
+	joins := func(sep, beyond byte) bool {
+		switch sep {
+		case '-', '_', '/':
+			return isAlnum(beyond)
+		case '.':
+			return beyond >= '0' && beyond <= '9'
+		}
+		return false
+	}
+	if i >= 2 && joins(s[i-1], s[i-2]) {
+		return false
+	}
+	return j+1 >= len(s) || !joins(s[j], s[j+1])
+}
+
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// isKnown reports whether v shows as a whole token in one of the known
+// texts.
+func isKnown(v string, known []string) bool {
+	for _, k := range known {
+		for off := 0; ; {
+			i := strings.Index(k[off:], v)
+			if i < 0 {
+				break
+			}
+			i += off
+			if wholeToken(k, i, i+len(v)) {
+				return true
+			}
+			off = i + 1
+		}
+	}
+	return false
 }
 
 func sameClass(a, b byte) bool {

@@ -520,3 +520,69 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 }
+
+// TestVerifyCollisions: a value that equals constant text of the template
+// by coincidence does not refuse it, and a per-device value written into
+// the template still does.
+func TestVerifyCollisions(t *testing.T) {
+	t.Parallel()
+	vars := func() map[string]any {
+		return map[string]any{"hostname": "leaf1a", "role": "network-admin", "tenant": "ACME7",
+			"uplinks": []any{map[string]any{"port": "Ethernet1", "ip": "10.0.0.1/31", "peer": "spine1"}}}
+	}
+	const base = "hostname {{.hostname}}\n{{range .uplinks}}interface {{.port}}\n ip address {{.ip}}\n description to {{.peer}}\n{{end}}"
+	tests := []struct {
+		name    string
+		text    string
+		cfg     VerifyConfig
+		ok      bool
+		wantVar string // of the error, when !ok
+	}{
+		{"role that is also a keyword", base + "username admin role network-admin secret x\n", VerifyConfig{}, true, ""},
+		{"value inside a range", base + "interface Ethernet1-46\n switchport access vlan 10\n", VerifyConfig{}, true, ""},
+		{"value inside a sub-interface", base + "interface Ethernet1.100\n", VerifyConfig{}, true, ""},
+		{"value the requirements ask for", base + "vrf instance ACME7\n",
+			VerifyConfig{Known: []string{"One VRF, ACME7, for every tenant port."}}, true, ""},
+		{"value the constants hold", base + "vrf instance ACME7\n",
+			VerifyConfig{KnownValues: map[string]any{"vrfs": []any{"ACME7"}}}, true, ""},
+		{"value not in the requirements", base + "vrf instance ACME7\n",
+			VerifyConfig{Known: []string{"One VRF, ACME71, for every tenant port."}}, false, "tenant"},
+		{"hard-coded address", base + "ip route 0.0.0.0/0 10.0.0.1\n", VerifyConfig{}, false, "uplinks[0].ip"},
+		{"hard-coded port", base + "interface Ethernet1\n shutdown\n", VerifyConfig{}, false, "uplinks[0].port"},
+		{"hard-coded asn in a community", base + "ip community-list 1 permit ACME7:100\n", VerifyConfig{}, false, "tenant"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			for seed := range 4 {
+				ex := vars()
+				r, err := tt.cfg.Verify(t.Context(), mustParse(t, tt.text), ex, Synthesize(ex, seed))
+				if tt.ok {
+					if err != nil {
+						t.Errorf("seed %d: Verify: %v\n%s", seed, err, strings.Join(r.Feedback(0), "\n"))
+					}
+					continue
+				}
+				if !errors.Is(err, ErrNotVerified) {
+					t.Fatalf("seed %d: Verify error %v, want ErrNotVerified", seed, err)
+				}
+				if errs := r.Errors(); errs[0].Var != tt.wantVar || !strings.HasPrefix(r.Reason(), "hard-codes ") {
+					t.Errorf("seed %d: first error %+v, reason %q; want one about %s", seed, errs[0], r.Reason(), tt.wantVar)
+				}
+			}
+		})
+	}
+}
+
+func TestFindingReason(t *testing.T) {
+	t.Parallel()
+	ex := map[string]any{"hostname": "leaf1a", "uplinks": []any{map[string]any{"ip": "10.0.0.1/31"}}}
+	text := "hostname {{.hostname}}\n{{range .uplinks}}ip address {{.ip}}\n{{end}}ip route 0.0.0.0/0 10.0.0.1\n"
+	r, err := Verify(t.Context(), mustParse(t, text), ex, Synthesize(ex, 1))
+	if !errors.Is(err, ErrNotVerified) {
+		t.Fatalf("Verify error %v, want ErrNotVerified", err)
+	}
+	if got, want := r.Reason(), `hard-codes "10.0.0.1" (value of uplinks.0.ip)`; got != want {
+		t.Errorf("Reason() = %q, want %q", got, want)
+	}
+}

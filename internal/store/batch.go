@@ -66,9 +66,12 @@ type BatchStatus struct {
 	InputTokens  int64
 	OutputTokens int64
 	Cache        CacheStats
-	// LLMCalls counts results that paid for a model call: template misses,
-	// per-device fallbacks, and jobs run without the cache.
-	LLMCalls     int64
+	// LLMCalls and the tokens are the batch's model calls in the ledger:
+	// template fills (every try), per-device fallbacks, jobs run without
+	// the cache and an economy batch's Message Batch requests.
+	LLMCalls int64
+	// Rejected are the batch's intents whose template was refused.
+	Rejected     []RejectedTemplate
 	FirstStarted time.Time
 	LastFinished time.Time
 }
@@ -112,9 +115,12 @@ func GetBatch(ctx context.Context, c Conn, id string) (*BatchStatus, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	err = c.QueryRow(ctx, `SELECT COALESCE(sum(r.input_tokens), 0), COALESCE(sum(r.output_tokens), 0),
-		COALESCE(sum(CASE WHEN r.cache IN ('miss', 'fallback', '') THEN 1 ELSE 0 END), 0)
-		FROM netsmith_result r WHERE r.batch_id = $1`, id).
+	// Calls and tokens are the ledger's: every call a job paid for is a row
+	// there (a refused template's tries and the fallback call after them
+	// too), while a result carries only the tokens of what it shows.
+	err = c.QueryRow(ctx, `SELECT COALESCE(sum(input_tokens), 0), COALESCE(sum(output_tokens), 0),
+		COALESCE(sum(CASE WHEN kind <> '`+ChargeCacheHit+`' THEN 1 ELSE 0 END), 0)
+		FROM netsmith_ledger WHERE batch_id = $1 AND batch_id <> ''`, id).
 		Scan(&s.InputTokens, &s.OutputTokens, &s.LLMCalls)
 	if err != nil {
 		return nil, fmt.Errorf("batch %s tokens: %w", id, err)
@@ -124,7 +130,40 @@ func GetBatch(ctx context.Context, c Conn, id string) (*BatchStatus, error) {
 		return nil, err
 	}
 	s.Cache = *cs
+	if s.Rejected, err = batchRejected(ctx, c, id); err != nil {
+		return nil, err
+	}
 	return &s, nil
+}
+
+// RejectedTemplate is an intent of a batch whose template was refused (its
+// cache entry holds an invalid verdict), so its devices got calls of their
+// own.
+type RejectedTemplate struct {
+	Key, Role, Platform string
+	Reason              string
+}
+
+// batchRejected returns the batch's intents whose template is refused, by
+// key.
+func batchRejected(ctx context.Context, c Conn, id string) ([]RejectedTemplate, error) {
+	rows, err := c.Query(ctx, `SELECT t.key, t.role, t.platform, t.reason FROM netsmith_template t
+		WHERE t.state = '`+string(TemplateInvalid)+`' AND t.key IN (SELECT DISTINCT intent_key FROM netsmith_job
+			WHERE batch_id = $1 AND intent_key IS NOT NULL)
+		ORDER BY t.key`, id)
+	if err != nil {
+		return nil, fmt.Errorf("batch %s rejected templates: %w", id, err)
+	}
+	defer rows.Close()
+	var out []RejectedTemplate
+	for rows.Next() {
+		var r RejectedTemplate
+		if err := rows.Scan(&r.Key, &r.Role, &r.Platform, &r.Reason); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 // ListBatchJobs returns up to limit of a batch's jobs with ids after

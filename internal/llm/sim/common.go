@@ -1,6 +1,9 @@
 package sim
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // vniFormat turns a VLAN id into its VXLAN VNI, 10000 + id, with the
 // template builtin printf: "1%04d" of 10 is "10010".
@@ -23,9 +26,17 @@ func writeHeader(g *gen, d *device, comment string) {
 	g.line(comment, " ", g.lit(about))
 }
 
-// secretRef writes a secret var as a reference placeholder, never as a
-// password: "<vault:net/enable>".
-func secretRef(g *gen, v val) string { return "<" + g.s(v) + ">" }
+// secretRef writes a secret var as a placeholder, never as a password: a
+// reference in angle brackets ("<vault:net/enable>"), and netsmith's own
+// placeholders ("<secret:enable_secret>", see fleet.SecretPlaceholders) as
+// they are, so that netsmith finds them to put the secret in. A template
+// decides by the example value, which every device of the intent shares.
+func secretRef(g *gen, v val) string {
+	if s, ok := v.x.(string); ok && strings.HasPrefix(s, "<") && strings.HasSuffix(s, ">") {
+		return g.s(v)
+	}
+	return "<" + g.s(v) + ">"
+}
 
 // writeBanner writes the login banner between open and end lines.
 func writeBanner(g *gen, d *device, open, end string) {
