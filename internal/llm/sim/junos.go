@@ -88,6 +88,7 @@ func writeJunos(g *gen, d *device) {
 	if mgmt {
 		l(1, "management-instance;")
 	}
+	writeJunosAAA(g, d, l, mgmt)
 	if d.dns.present() {
 		l(1, "name-server {")
 		g.each(d.dns, "$s", func(s val) { l(2, g.s(s), ";") })
@@ -149,30 +150,32 @@ func writeJunos(g *gen, d *device) {
 		l(2, "}")
 		l(1, "}")
 	}
-	g.each(d.uplinks, "$u", func(u val) {
-		port := g.field(u, "port")
-		g.when(func() {
-			l(1, g.s(port), " {")
-			writeUplinkDescription(g, u, strings.Repeat("    ", 2)+`description "`, `";`)
-			switch {
-			case d.uplinkRouted:
-				ip := g.field(u, "ip")
-				l(2, "mtu 9216;")
-				l(2, "unit 0 {")
-				l(3, "family inet {")
-				g.when(func() { l(4, "address ", g.s(ip), ";") }, ip)
-				l(3, "}")
-				l(2, "}")
-			case bundle:
-				l(2, "ether-options {")
-				l(3, "802.3ad ae0;")
-				l(2, "}")
-			default:
-				trunkUnit(2)
-			}
-			l(1, "}")
-		}, port)
-	})
+	for _, lk := range d.links() {
+		g.each(lk.list, "$u", func(u val) {
+			port := g.field(u, "port")
+			g.when(func() {
+				l(1, g.s(port), " {")
+				writeUplinkDescription(g, u, strings.Repeat("    ", 2)+`description "`, `";`)
+				switch {
+				case lk.routed:
+					ip := g.field(u, "ip")
+					l(2, "mtu ", d.linkMTU(g, 9216), ";")
+					l(2, "unit 0 {")
+					l(3, "family inet {")
+					g.when(func() { l(4, "address ", g.s(ip), ";") }, ip)
+					l(3, "}")
+					l(2, "}")
+				case bundle && !lk.downlink:
+					l(2, "ether-options {")
+					l(3, "802.3ad ae0;")
+					l(2, "}")
+				default:
+					trunkUnit(2)
+				}
+				l(1, "}")
+			}, port)
+		})
+	}
 	if bundle {
 		l(1, "ae0 {")
 		l(2, `description "LACP uplink to `, g.join(d.uplinks, ", ", "$u", peerName(g)), `";`)
@@ -257,8 +260,11 @@ func writeJunos(g *gen, d *device) {
 			l(4, "signaling;")
 			l(3, "}")
 		}
+		l(3, "import ", policyIn, ";")
 		if len(d.loopbacks) > 0 {
-			l(3, "export EXPORT-LOOPBACK;")
+			l(3, "export [ EXPORT-LOOPBACK ", policyOut, " ];")
+		} else {
+			l(3, "export ", policyOut, ";")
 		}
 		l(3, "multipath {")
 		l(4, "multiple-as;")
@@ -270,6 +276,28 @@ func writeJunos(g *gen, d *device) {
 			l(3, "}")
 		})
 		l(2, "}")
+		if d.evpnPeers.present() {
+			l(2, "group OVERLAY {")
+			l(3, "type external;")
+			l(3, "multihop {")
+			l(4, "ttl 3;")
+			l(3, "}")
+			if len(d.loopbacks) > 0 && d.loopbacks[0].n == 0 {
+				l(3, "local-address ", g.s(d.loopbacks[0].address), ";")
+			}
+			l(3, "family evpn {")
+			l(4, "signaling;")
+			l(3, "}")
+			l(3, "import ", policyIn, ";")
+			l(3, "export ", policyOut, ";")
+			eachOverlayPeer(g, d, func(ip, asn, desc val) {
+				l(3, "neighbor ", g.s(ip), " {")
+				g.when(func() { l(4, "description ", q(desc), ";") }, desc)
+				l(4, "peer-as ", g.s(asn), ";")
+				l(3, "}")
+			})
+			l(2, "}")
+		}
 		l(1, "}")
 	}
 	if d.feat.evpn && bgp {
@@ -313,14 +341,21 @@ func writeJunos(g *gen, d *device) {
 		l(1, "}")
 	}
 	l(0, "}")
-	if bgp && len(d.loopbacks) > 0 {
+	if bgp {
 		l(0, "policy-options {")
-		l(1, "policy-statement EXPORT-LOOPBACK {")
-		l(2, "term loopback {")
-		l(3, "from interface lo0.0;")
-		l(3, "then accept;")
-		l(2, "}")
-		l(1, "}")
+		if len(d.loopbacks) > 0 {
+			l(1, "policy-statement EXPORT-LOOPBACK {")
+			l(2, "term loopback {")
+			l(3, "from interface lo0.0;")
+			l(3, "then accept;")
+			l(2, "}")
+			l(1, "}")
+		}
+		for _, p := range []string{policyIn, policyOut} {
+			l(1, "policy-statement ", p, " {")
+			l(2, "then accept;")
+			l(1, "}")
+		}
 		l(0, "}")
 	}
 	if (d.feat.evpn && bgp) || (d.feat.access && d.feat.voice) {
@@ -360,4 +395,39 @@ func writeJunos(g *gen, d *device) {
 		})
 		l(0, "}")
 	}
+}
+
+// writeJunosAAA writes the TACACS+/RADIUS servers, the authentication order
+// (servers, then the local password) and accounting, inside system.
+func writeJunosAAA(g *gen, d *device, l func(int, ...string), mgmt bool) {
+	groups := d.aaa.groups()
+	if len(groups) == 0 {
+		return
+	}
+	order := ""
+	for _, gr := range groups {
+		kind := "tacplus"
+		if gr.name == "RADIUS" {
+			kind = "radius"
+		}
+		order += kind + " "
+		l(1, kind, "-server {")
+		eachServer(g, gr.servers, gr.key, func(s server) {
+			l(2, g.s(s.addr), " {")
+			g.when(func() { l(3, "port ", g.s(s.port), ";") }, s.port)
+			g.when(func() { l(3, `secret "`, secretRef(g, s.key), `"; ## SECRET-DATA`) }, s.key)
+			if mgmt {
+				l(3, "routing-instance mgmt_junos;")
+			}
+			l(2, "}")
+		})
+		l(1, "}")
+	}
+	l(1, "authentication-order [ ", order, "password ];")
+	l(1, "accounting {")
+	l(2, "events [ login change-log interactive-commands ];")
+	l(2, "destination {")
+	l(3, strings.TrimSpace(strings.Fields(order)[0]), ";")
+	l(2, "}")
+	l(1, "}")
 }

@@ -39,6 +39,17 @@ func writeNXOS(g *gen, d *device) {
 	if d.feat.mlag {
 		g.line("feature vpc")
 	}
+	if d.aaa.tacacs.present() {
+		g.line("feature tacacs+")
+	}
+	if len(d.svis()) > 0 || d.vrfs.present() {
+		g.line("feature interface-vlan")
+		if !d.feat.vrrp {
+			g.line("feature hsrp")
+		} else {
+			g.line("feature vrrp")
+		}
+	}
 	g.line("feature lldp")
 	g.line("no feature telnet")
 	g.line("!")
@@ -54,7 +65,7 @@ func writeNXOS(g *gen, d *device) {
 	}
 	g.each(d.dns, "$s", func(s val) { g.line("ip name-server ", g.s(s), useVRF()) })
 	g.line("!")
-	g.line("aaa authentication login default local")
+	writeNXOSAAA(g, d, mgmt)
 	g.line("aaa authentication login error-enable")
 	g.line("!")
 	if d.ntp.present() {
@@ -97,7 +108,11 @@ func writeNXOS(g *gen, d *device) {
 		g.line(in, "peer-switch")
 		if mgmt {
 			g.when(func() {
-				g.line(in, "peer-keepalive destination ", g.s(d.mlagPeerIP), " source ", g.s(d.mgmtAddress), " vrf management")
+				src := d.mlagLocalIP
+				if !src.present() {
+					src = d.mgmtAddress
+				}
+				g.line(in, "peer-keepalive destination ", g.s(d.mlagPeerIP), " source ", g.s(src), " vrf management")
 			}, d.mlagPeerIP)
 		}
 		g.line(in, "peer-gateway")
@@ -132,32 +147,48 @@ func writeNXOS(g *gen, d *device) {
 		})
 		g.line("!")
 	}
-	g.each(d.uplinks, "$u", func(u val) {
-		port := g.field(u, "port")
-		g.when(func() {
-			g.line("interface ", g.s(port))
-			writeUplinkDescription(g, u, in+"description ", "")
-			if d.uplinkRouted {
-				ip := g.field(u, "ip")
-				g.line(in, "no switchport")
-				g.line(in, "mtu 9216")
-				g.when(func() { g.line(in, "ip address ", g.s(ip)) }, ip)
-				if ospf {
-					g.when(func() {
-						g.line(in, "ip ospf network point-to-point")
-						g.line(in, "ip router ospf UNDERLAY area 0.0.0.0")
-					}, d.ospfOn(g, u))
-				}
-			} else {
-				writeNXOSTrunk(g, d)
-				if bundle {
-					g.line(in, "channel-group 1 mode active")
-				}
-			}
-			g.line(in, "no shutdown")
-			g.line("!")
-		}, port)
+	eachDownlinkBundle(g, d, func(l, pc val) {
+		g.line("interface port-channel", g.s(pc))
+		writeUplinkDescription(g, l, in+"description ", "")
+		writeNXOSTrunk(g, d)
+		if d.feat.mlag {
+			g.line(in, "vpc ", g.s(pc))
+		}
+		g.line("!")
 	})
+	for _, lk := range d.links() {
+		g.each(lk.list, "$u", func(u val) {
+			port := g.field(u, "port")
+			g.when(func() {
+				g.line("interface ", g.s(port))
+				writeUplinkDescription(g, u, in+"description ", "")
+				switch {
+				case lk.routed:
+					ip := g.field(u, "ip")
+					g.line(in, "no switchport")
+					g.line(in, "mtu ", d.linkMTU(g, 9216))
+					g.when(func() { g.line(in, "ip address ", g.s(ip)) }, ip)
+					if ospf {
+						g.when(func() {
+							g.line(in, "ip ospf network point-to-point")
+							g.line(in, "ip router ospf UNDERLAY area 0.0.0.0")
+						}, d.ospfOn(g, u))
+					}
+				case lk.downlink:
+					writeNXOSTrunk(g, d)
+					pc := g.field(u, "port_channel")
+					g.when(func() { g.line(in, "channel-group ", g.s(pc), " mode active") }, pc)
+				default:
+					writeNXOSTrunk(g, d)
+					if bundle {
+						g.line(in, "channel-group 1 mode active")
+					}
+				}
+				g.line(in, "no shutdown")
+				g.line("!")
+			}, port)
+		})
+	}
 	if d.feat.mlag {
 		ports := d.mlagPorts
 		if !ports.present() {
@@ -203,6 +234,29 @@ func writeNXOS(g *gen, d *device) {
 		g.line(in, "ip address ", g.s(d.mgmtIP))
 		g.line("!")
 	}
+	eachSVI(g, d, func(v svi) {
+		g.line("interface Vlan", g.s(v.id))
+		g.when(func() { g.line(in, "description ", g.s(v.name)) }, v.name)
+		g.line(in, "no shutdown")
+		g.when(func() { g.line(in, "vrf member ", g.s(v.vrf)) }, v.vrf)
+		g.line(in, "ip address ", g.s(v.ip))
+		g.when(func() {
+			if d.feat.vrrp {
+				g.line(in, "vrrp ", g.s(v.id))
+				g.line(in, in, "address ", g.s(v.virtualIP))
+				g.when(func() { g.line(in, in, "priority ", g.s(d.fhrpPriority)) }, d.fhrpPriority)
+				g.line(in, in, "no shutdown")
+			} else {
+				g.line(in, "hsrp ", g.s(v.id))
+				g.line(in, in, "ip ", g.s(v.virtualIP))
+				g.when(func() {
+					g.line(in, in, "priority ", g.s(d.fhrpPriority))
+					g.line(in, in, "preempt")
+				}, d.fhrpPriority)
+			}
+		}, v.virtualIP)
+		g.line("!")
+	})
 	for _, l := range d.loopbacks {
 		g.line("interface loopback", itoa(l.n))
 		switch {
@@ -230,6 +284,7 @@ func writeNXOS(g *gen, d *device) {
 		g.line("!")
 	}
 	if bgp {
+		writeRouteMaps(g, d)
 		g.line("router bgp ", g.s(d.asn))
 		g.when(func() { g.line(in, "router-id ", g.s(d.routerID)) }, d.routerID)
 		g.line(in, "log-neighbor-changes")
@@ -241,17 +296,31 @@ func writeNXOS(g *gen, d *device) {
 		if d.feat.evpn {
 			g.line(in, "address-family l2vpn evpn")
 		}
-		eachNeighbor(g, d, func(ip, asn, desc val) {
+		overlay := d.evpnPeers.present()
+		neighbor := func(ip, asn, desc val, loopback bool) {
 			g.line(in, "neighbor ", g.s(ip))
 			g.line(in, in, "remote-as ", g.s(asn))
 			g.when(func() { g.line(in, in, "description ", g.s(desc)) }, desc)
-			g.line(in, in, "address-family ipv4 unicast")
-			if d.feat.evpn {
+			if loopback {
+				g.line(in, in, "update-source loopback0")
+				g.line(in, in, "ebgp-multihop 3")
+			} else {
+				g.line(in, in, "address-family ipv4 unicast")
+				g.line(in, in, in, "route-map ", policyIn, " in")
+				g.line(in, in, in, "route-map ", policyOut, " out")
+			}
+			if d.feat.evpn && loopback == overlay {
 				g.line(in, in, "address-family l2vpn evpn")
 				g.line(in, in, in, "send-community")
 				g.line(in, in, in, "send-community extended")
+				if loopback {
+					g.line(in, in, in, "route-map ", policyIn, " in")
+					g.line(in, in, in, "route-map ", policyOut, " out")
+				}
 			}
-		})
+		}
+		eachNeighbor(g, d, func(ip, asn, desc val) { neighbor(ip, asn, desc, false) })
+		eachOverlayPeer(g, d, func(ip, asn, desc val) { neighbor(ip, asn, desc, true) })
 		g.line("!")
 	}
 	if d.feat.evpn && d.vlans.present() {
@@ -273,4 +342,34 @@ func writeNXOSTrunk(g *gen, d *device) {
 	g.line(in, "switchport")
 	g.line(in, "switchport mode trunk")
 	g.when(func() { g.line(in, "switchport trunk allowed vlan ", d.vlanList(g, ",")) }, d.vlans)
+}
+
+// writeNXOSAAA writes the TACACS+/RADIUS servers, their groups (in the
+// management VRF when there is one) and the method lists.
+func writeNXOSAAA(g *gen, d *device, mgmt bool) {
+	const in = "  "
+	for _, gr := range d.aaa.groups() {
+		kind, proto := "tacacs-server", "tacacs+"
+		if gr.name == "RADIUS" {
+			kind, proto = "radius-server", "radius"
+		}
+		eachServer(g, gr.servers, gr.key, func(s server) {
+			g.line(kind, " host ", g.s(s.addr), keyText(g, s.key, " key 7 "), g.ifText(s.port, " port "+g.s(s.port)))
+		})
+		g.line("aaa group server ", proto, " ", gr.name)
+		eachServer(g, gr.servers, gr.key, func(s server) { g.line(in, "server ", g.s(s.addr)) })
+		if mgmt {
+			g.line(in, "use-vrf management")
+		}
+		g.line("!")
+	}
+	m := d.aaa.methods()
+	if m == "local" {
+		g.line("aaa authentication login default local")
+		return
+	}
+	groups := m[:len(m)-len(" local")]
+	g.line("aaa authentication login default ", groups)
+	g.line("aaa authorization commands default ", m)
+	g.line("aaa accounting default ", groups)
 }
