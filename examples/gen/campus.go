@@ -347,13 +347,9 @@ func campusDevices() []device {
 				uplinks = append(uplinks, kv{"port", ups[c], "peer", fmt.Sprintf("campus-core%02d", c+1), "peer_port", corePort, "ip", distSide})
 				coreDown[c] = append(coreDown[c], kv{"port", corePort, "peer", dist[j], "peer_port", ups[c], "ip", coreSide})
 			}
-			var svis []kv
-			for _, v := range b.vlans {
-				svis = append(svis, kv{"vlan", v.id, "name", v.name, "ip", v.host(2 + j), "virtual_ip", v.gateway()})
-			}
 			var vlans []any
 			for _, v := range b.vlans {
-				vlans = append(vlans, kv{"id", v.id, "name", v.name})
+				vlans = append(vlans, kv{"id", v.id, "name", v.name, "svi_ip", v.host(2 + j), "virtual_ip", v.gateway()})
 			}
 			dists = append(dists, device{
 				hostname: dist[j], group: b.dist, site: b.name,
@@ -364,7 +360,6 @@ func campusDevices() []device {
 					"loopback0", fmt.Sprintf("10.255.%d.%d/32", b.n, j+1),
 					"fhrp_priority", 110 - 10*j,
 					"vlans", vlans,
-					"svis", svis,
 					"uplinks", uplinks,
 					"downlinks", downlinks[j],
 				},

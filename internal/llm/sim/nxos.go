@@ -53,6 +53,13 @@ func writeNXOS(g *gen, d *device) {
 	g.line("feature lldp")
 	g.line("no feature telnet")
 	g.line("!")
+	// NX-OS has no enable mode: the enable secret guards the built-in admin
+	// account, as it guards root on Junos.
+	if d.enableSecret.present() {
+		g.when(func() {
+			g.line("username admin password 5 ", secretRef(g, d.enableSecret), " role network-admin")
+		}, g.not(g.nameIs(d.adminUser, "admin")))
+	}
 	if d.adminSecret.present() {
 		g.line("username ", g.s(d.adminUser), " password 5 ", secretRef(g, d.adminSecret), " role network-admin")
 	} else {
