@@ -382,6 +382,7 @@ func campusDevices() []device {
 				"mgmt_ip", fmt.Sprintf("10.98.0.%d/24", 11+c),
 				"mgmt_gateway", oobGateway,
 				"loopback0", fmt.Sprintf("10.255.0.%d/32", 1+c),
+				"vpc_peer", fmt.Sprintf("campus-core%02d", 2-c),
 				"vpc_keepalive_ip", fmt.Sprintf("10.98.0.%d", 11+c),
 				"vpc_peer_keepalive_ip", fmt.Sprintf("10.98.0.%d", 12-c),
 				"uplinks", uplinks,

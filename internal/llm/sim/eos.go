@@ -219,6 +219,7 @@ func writeEOS(g *gen, d *device) {
 		} else {
 			g.line(in, "ip address ", g.s(v.ip))
 		}
+		g.each(d.dhcpRelays, "$r", func(r val) { g.line(in, "ip helper-address ", g.s(r)) })
 		g.when(func() {
 			g.line(in, "vrrp ", g.s(v.id), " ipv4 ", g.s(v.virtualIP))
 			g.when(func() { g.line(in, "vrrp ", g.s(v.id), " priority-level ", g.s(d.fhrpPriority)) }, d.fhrpPriority)

@@ -8,7 +8,7 @@ func writeIOS(g *gen, d *device) {
 
 	// Management: the dedicated port in a management VRF, or on a classic
 	// IOS layer-2 switch an SVI in the management VLAN.
-	mgmtSVI := !xe && switching && (d.mgmtVLAN.present() || d.hasNamedVLAN(mgmtNames))
+	mgmtSVI := (!xe || d.feat.mgmtSVI) && switching && (d.mgmtVLAN.present() || d.hasNamedVLAN(mgmtNames))
 	vrf := ""
 	if d.mgmtIP.present() && !mgmtSVI {
 		vrf = "Mgmt-intf"
@@ -239,6 +239,7 @@ func writeIOS(g *gen, d *device) {
 		g.when(func() { g.line(" vrf forwarding ", g.s(v.vrf)) }, v.vrf)
 		g.whenElse(func() { g.line(" ip address ", g.s(v.ipAddress), " ", g.s(v.ipNetmask)) },
 			func() { g.line(" ipv6 address ", g.s(v.ip)) }, v.ipNetmask)
+		g.each(d.dhcpRelays, "$r", func(r val) { g.line(" ip helper-address ", g.s(r)) })
 		g.when(func() {
 			if d.feat.vrrp {
 				g.line(" vrrp ", g.s(v.id), " ip ", g.s(v.virtualIP))

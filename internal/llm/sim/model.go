@@ -55,6 +55,7 @@ type device struct {
 	vrfs           val // list of {name, vni}
 	virtualMAC     val // anycast gateway MAC
 	fhrpPriority   val
+	dhcpRelays     val // DHCP relay (helper) addresses on every SVI
 	nativeVLAN     val
 
 	loopbacks []loopback
@@ -103,6 +104,7 @@ type features struct {
 	ospf      bool
 	anycast   bool // an anycast gateway (EOS ip address virtual) on SVIs
 	vrrp      bool // VRRP rather than HSRP for an SVI's virtual_ip
+	mgmtSVI   bool // management on an SVI in the management VLAN
 }
 
 var (
@@ -141,6 +143,7 @@ func newDevice(g *gen, s prompt.Spec) *device {
 			ospf:      has("ospf"),
 			anycast:   has("anycast", "ip address virtual"),
 			vrrp:      has("vrrp"),
+			mgmtSVI:   has("management svi", "mgmt svi"),
 		},
 	}
 	d.feat.access = has("access port") || d.feat.voice || d.feat.portfast || d.feat.bpduguard
@@ -205,6 +208,7 @@ func newDevice(g *gen, s prompt.Spec) *device {
 	d.virtualMAC = g.get("virtual_router_mac", "anycast_mac")
 	d.fhrpPriority = g.get("fhrp_priority", "hsrp_priority", "vrrp_priority")
 	d.nativeVLAN = g.get("native_vlan")
+	d.dhcpRelays = g.get("dhcp_relays", "dhcp_helpers", "helper_addresses")
 
 	d.loopbacks = loopbacks(g)
 
@@ -227,7 +231,7 @@ func newDevice(g *gen, s prompt.Spec) *device {
 		}
 	}
 
-	d.mlagPeer = g.get("mlag_peer")
+	d.mlagPeer = g.get("mlag_peer", "vpc_peer")
 	if !d.mlagPeer.present() {
 		// "MLAG with dc1-leaf1b", but not "MLAG with its pair".
 		if m := mlagWith.FindStringSubmatch(s.Requirements); m != nil && strings.ContainsAny(m[1], "0123456789-") {

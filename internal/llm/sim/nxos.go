@@ -247,6 +247,7 @@ func writeNXOS(g *gen, d *device) {
 		g.line(in, "no shutdown")
 		g.when(func() { g.line(in, "vrf member ", g.s(v.vrf)) }, v.vrf)
 		g.line(in, "ip address ", g.s(v.ip))
+		g.each(d.dhcpRelays, "$r", func(r val) { g.line(in, "ip dhcp relay address ", g.s(r)) })
 		g.when(func() {
 			if d.feat.vrrp {
 				g.line(in, "vrrp ", g.s(v.id))
