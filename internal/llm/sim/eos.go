@@ -122,39 +122,32 @@ func writeEOS(g *gen, d *device) {
 			g.line("!")
 		})
 	}
-	for _, lk := range d.links() {
-		g.each(lk.list, "$u", func(u val) {
-			port := g.field(u, "port")
-			g.when(func() {
-				g.line("interface ", g.s(port))
-				writeUplinkDescription(g, u, in+"description ", "")
-				g.line(in, "no shutdown")
-				switch {
-				case lk.routed:
-					ip := g.field(u, "ip")
-					g.line(in, "mtu ", d.linkMTU(g, 9214))
-					g.line(in, "no switchport")
-					g.when(func() { g.line(in, "ip address ", g.s(ip)) }, ip)
-					if ospf {
-						g.when(func() {
-							g.line(in, "ip ospf network point-to-point")
-							g.line(in, "ip ospf area 0.0.0.0")
-						}, d.ospfOn(g, u))
-					}
-				case lk.downlink:
-					pc := g.field(u, "port_channel")
-					g.whenElse(func() { g.line(in, "channel-group ", g.s(pc), " mode active") },
-						func() { writeEOSTrunk(g, d) }, pc)
-				default:
-					writeEOSTrunk(g, d)
-					if bundle {
-						g.line(in, "channel-group 1 mode active")
-					}
-				}
-				g.line("!")
-			}, port)
-		})
-	}
+	eachLinkInterface(g, d, in, func(lk link, u val) {
+		g.line(in, "no shutdown")
+		switch {
+		case lk.routed:
+			ip := g.field(u, "ip")
+			g.line(in, "mtu ", d.linkMTU(g, 9214))
+			g.line(in, "no switchport")
+			g.when(func() { g.line(in, "ip address ", g.s(ip)) }, ip)
+			if ospf {
+				g.when(func() {
+					g.line(in, "ip ospf network point-to-point")
+					g.line(in, "ip ospf area 0.0.0.0")
+				}, d.ospfOn(g, u))
+			}
+		case lk.downlink:
+			pc := g.field(u, "port_channel")
+			g.whenElse(func() { g.line(in, "channel-group ", g.s(pc), " mode active") },
+				func() { writeEOSTrunk(g, d) }, pc)
+		default:
+			writeEOSTrunk(g, d)
+			if bundle {
+				g.line(in, "channel-group 1 mode active")
+			}
+		}
+		g.line("!")
+	})
 	if d.feat.access {
 		ports := d.accessPorts
 		if !ports.present() {
@@ -349,14 +342,7 @@ func writeEOSAAA(g *gen, d *device, mgmtVRF string) {
 		})
 		g.line("!")
 	}
-	m := d.aaa.methods()
-	g.line("aaa authentication login default ", m)
-	g.line("aaa authorization exec default ", m)
-	if m != "local" {
-		g.line("aaa authorization commands all default ", m)
-		g.line("aaa accounting exec default start-stop ", m[:len(m)-len(" local")])
-		g.line("aaa accounting commands all default start-stop ", m[:len(m)-len(" local")])
-	}
+	writeAAAMethods(g, d, "all")
 }
 
 // eosServerVRF returns " vrf NAME" for an AAA server: its own vrf, else the

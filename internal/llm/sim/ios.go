@@ -132,49 +132,42 @@ func writeIOS(g *gen, d *device) {
 		writeIOSTrunk(g, d)
 		g.line("!")
 	})
-	for _, lk := range d.links() {
-		g.each(lk.list, "$u", func(u val) {
-			port := g.field(u, "port")
-			g.when(func() {
-				g.line("interface ", g.s(port))
-				writeUplinkDescription(g, u, " description ", "")
-				switch {
-				case lk.routed:
-					ip, mask := g.field(u, "ip_address"), g.field(u, "ip_netmask")
-					if switching {
-						g.line(" no switchport")
-					}
-					if d.mtu.present() {
-						g.line(" mtu ", g.s(d.mtu))
-					}
-					g.whenElse(func() {
-						g.line(" ip address ", g.s(ip), " ", g.s(mask))
-					}, func() {
-						v6 := g.field(u, "ip")
-						g.when(func() { g.line(" ipv6 address ", g.s(v6)) }, v6)
-					}, ip, mask)
-					if ospf {
-						g.when(func() {
-							g.line(" ip ospf network point-to-point")
-							g.line(" ip ospf 1 area 0")
-						}, d.ospfOn(g, u))
-					}
-				case !switching:
-				case lk.downlink:
-					writeIOSTrunk(g, d)
-					pc := g.field(u, "port_channel")
-					g.when(func() { g.line(" channel-group ", g.s(pc), " mode active") }, pc)
-				default:
-					writeIOSTrunk(g, d)
-					if bundle {
-						g.line(" channel-group 1 mode active")
-					}
-				}
-				g.line(" no shutdown")
-				g.line("!")
-			}, port)
-		})
-	}
+	eachLinkInterface(g, d, " ", func(lk link, u val) {
+		switch {
+		case lk.routed:
+			ip, mask := g.field(u, "ip_address"), g.field(u, "ip_netmask")
+			if switching {
+				g.line(" no switchport")
+			}
+			if d.mtu.present() {
+				g.line(" mtu ", g.s(d.mtu))
+			}
+			g.whenElse(func() {
+				g.line(" ip address ", g.s(ip), " ", g.s(mask))
+			}, func() {
+				v6 := g.field(u, "ip")
+				g.when(func() { g.line(" ipv6 address ", g.s(v6)) }, v6)
+			}, ip, mask)
+			if ospf {
+				g.when(func() {
+					g.line(" ip ospf network point-to-point")
+					g.line(" ip ospf 1 area 0")
+				}, d.ospfOn(g, u))
+			}
+		case !switching:
+		case lk.downlink:
+			writeIOSTrunk(g, d)
+			pc := g.field(u, "port_channel")
+			g.when(func() { g.line(" channel-group ", g.s(pc), " mode active") }, pc)
+		default:
+			writeIOSTrunk(g, d)
+			if bundle {
+				g.line(" channel-group 1 mode active")
+			}
+		}
+		g.line(" no shutdown")
+		g.line("!")
+	})
 	if d.feat.access && switching {
 		ports := d.accessPorts
 		if !ports.present() {
@@ -450,14 +443,7 @@ func writeIOSAAA(g *gen, d *device, vrf string) {
 		}
 		g.line("!")
 	}
-	m := d.aaa.methods()
-	g.line("aaa authentication login default ", m)
-	g.line("aaa authorization exec default ", m)
-	if m != "local" {
-		groups := m[:len(m)-len(" local")]
-		g.line("aaa accounting exec default start-stop ", groups)
-		g.line("aaa accounting commands 15 default start-stop ", groups)
-	}
+	writeAAAMethods(g, d, "15")
 	if d.aaa.radius.present() {
 		g.line("aaa authentication dot1x default group RADIUS")
 	}

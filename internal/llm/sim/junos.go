@@ -269,12 +269,13 @@ func writeJunos(g *gen, d *device) {
 		l(3, "multipath {")
 		l(4, "multiple-as;")
 		l(3, "}")
-		eachNeighbor(g, d, func(ip, asn, desc val) {
+		neighbor := func(ip, asn, desc val) {
 			l(3, "neighbor ", g.s(ip), " {")
 			g.when(func() { l(4, "description ", q(desc), ";") }, desc)
 			l(4, "peer-as ", g.s(asn), ";")
 			l(3, "}")
-		})
+		}
+		eachNeighbor(g, d, neighbor)
 		l(2, "}")
 		if d.evpnPeers.present() {
 			l(2, "group OVERLAY {")
@@ -290,12 +291,7 @@ func writeJunos(g *gen, d *device) {
 			l(3, "}")
 			l(3, "import ", policyIn, ";")
 			l(3, "export ", policyOut, ";")
-			eachOverlayPeer(g, d, func(ip, asn, desc val) {
-				l(3, "neighbor ", g.s(ip), " {")
-				g.when(func() { l(4, "description ", q(desc), ";") }, desc)
-				l(4, "peer-as ", g.s(asn), ";")
-				l(3, "}")
-			})
+			eachOverlayPeer(g, d, neighbor)
 			l(2, "}")
 		}
 		l(1, "}")

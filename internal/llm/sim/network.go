@@ -1,5 +1,7 @@
 package sim
 
+import "strings"
+
 // This file holds what the platform writers share about the network around
 // a device: AAA servers, links, SVIs, VRFs and BGP sessions. Each helper
 // decides what to write once; the writers supply only the syntax.
@@ -58,13 +60,20 @@ func (a aaaServers) groups() []aaaGroup {
 	return out
 }
 
-// methods returns the AAA method list: every server group, then local.
-func (a aaaServers) methods() string {
-	m := ""
+// serverMethods returns the AAA method list of the server groups alone,
+// "group TACACS group RADIUS", or "" without servers.
+func (a aaaServers) serverMethods() string {
+	var m []string
 	for _, gr := range a.groups() {
-		m += "group " + gr.name + " "
+		m = append(m, "group "+gr.name)
 	}
-	return m + "local"
+	return strings.Join(m, " ")
+}
+
+// methods returns the AAA method list for login: every server group, then
+// local.
+func (a aaaServers) methods() string {
+	return strings.TrimSpace(a.serverMethods() + " local")
 }
 
 // keyText returns " key <ref>" with the platform's key type, or "" when
@@ -193,4 +202,34 @@ func (d *device) svis() []any {
 		}
 	}
 	return out
+}
+
+// eachLinkInterface calls fn for every uplink and downlink that names its
+// port, after writing its "interface PORT" and description lines (indent
+// is the platform's).
+func eachLinkInterface(g *gen, d *device, indent string, fn func(lk link, u val)) {
+	for _, lk := range d.links() {
+		g.each(lk.list, "$u", func(u val) {
+			port := g.field(u, "port")
+			g.when(func() {
+				g.line("interface ", g.s(port))
+				writeUplinkDescription(g, u, indent+"description ", "")
+				fn(lk, u)
+			}, port)
+		})
+	}
+}
+
+// writeAAAMethods writes the IOS and EOS method lists: login and exec
+// through the server groups then local, and with servers, command
+// authorization and accounting at level (IOS "15", EOS "all").
+func writeAAAMethods(g *gen, d *device, level string) {
+	m, servers := d.aaa.methods(), d.aaa.serverMethods()
+	g.line("aaa authentication login default ", m)
+	g.line("aaa authorization exec default ", m)
+	if servers != "" {
+		g.line("aaa authorization commands ", level, " default ", m)
+		g.line("aaa accounting exec default start-stop ", servers)
+		g.line("aaa accounting commands ", level, " default start-stop ", servers)
+	}
 }

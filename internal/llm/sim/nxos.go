@@ -163,39 +163,32 @@ func writeNXOS(g *gen, d *device) {
 		}
 		g.line("!")
 	})
-	for _, lk := range d.links() {
-		g.each(lk.list, "$u", func(u val) {
-			port := g.field(u, "port")
-			g.when(func() {
-				g.line("interface ", g.s(port))
-				writeUplinkDescription(g, u, in+"description ", "")
-				switch {
-				case lk.routed:
-					ip := g.field(u, "ip")
-					g.line(in, "no switchport")
-					g.line(in, "mtu ", d.linkMTU(g, 9216))
-					g.when(func() { g.line(in, "ip address ", g.s(ip)) }, ip)
-					if ospf {
-						g.when(func() {
-							g.line(in, "ip ospf network point-to-point")
-							g.line(in, "ip router ospf UNDERLAY area 0.0.0.0")
-						}, d.ospfOn(g, u))
-					}
-				case lk.downlink:
-					writeNXOSTrunk(g, d)
-					pc := g.field(u, "port_channel")
-					g.when(func() { g.line(in, "channel-group ", g.s(pc), " mode active") }, pc)
-				default:
-					writeNXOSTrunk(g, d)
-					if bundle {
-						g.line(in, "channel-group 1 mode active")
-					}
-				}
-				g.line(in, "no shutdown")
-				g.line("!")
-			}, port)
-		})
-	}
+	eachLinkInterface(g, d, in, func(lk link, u val) {
+		switch {
+		case lk.routed:
+			ip := g.field(u, "ip")
+			g.line(in, "no switchport")
+			g.line(in, "mtu ", d.linkMTU(g, 9216))
+			g.when(func() { g.line(in, "ip address ", g.s(ip)) }, ip)
+			if ospf {
+				g.when(func() {
+					g.line(in, "ip ospf network point-to-point")
+					g.line(in, "ip router ospf UNDERLAY area 0.0.0.0")
+				}, d.ospfOn(g, u))
+			}
+		case lk.downlink:
+			writeNXOSTrunk(g, d)
+			pc := g.field(u, "port_channel")
+			g.when(func() { g.line(in, "channel-group ", g.s(pc), " mode active") }, pc)
+		default:
+			writeNXOSTrunk(g, d)
+			if bundle {
+				g.line(in, "channel-group 1 mode active")
+			}
+		}
+		g.line(in, "no shutdown")
+		g.line("!")
+	})
 	if d.feat.mlag {
 		ports := d.mlagPorts
 		if !ports.present() {
@@ -371,13 +364,12 @@ func writeNXOSAAA(g *gen, d *device, mgmt bool) {
 		}
 		g.line("!")
 	}
-	m := d.aaa.methods()
-	if m == "local" {
+	servers := d.aaa.serverMethods()
+	if servers == "" {
 		g.line("aaa authentication login default local")
 		return
 	}
-	groups := m[:len(m)-len(" local")]
-	g.line("aaa authentication login default ", groups)
-	g.line("aaa authorization commands default ", m)
-	g.line("aaa accounting default ", groups)
+	g.line("aaa authentication login default ", servers)
+	g.line("aaa authorization commands default ", d.aaa.methods())
+	g.line("aaa accounting default ", servers)
 }
