@@ -46,6 +46,22 @@ func writeIOS(g *gen, d *device) {
 		g.line(" exit-address-family")
 		g.line("!")
 	}
+	eachVRF(g, d, func(name, vni val) {
+		g.line("vrf definition ", g.s(name))
+		g.when(func() {
+			g.when(func() { g.line(" rd ", g.s(d.routerID), ":", g.s(vni)) }, d.routerID)
+			g.line(" !")
+			g.line(" address-family ipv4")
+			if d.feat.evpn && xe {
+				g.line("  route-target export ", g.s(vni), ":", g.s(vni), " stitching")
+				g.line("  route-target import ", g.s(vni), ":", g.s(vni), " stitching")
+			} else {
+				g.line("  route-target both ", g.s(vni), ":", g.s(vni))
+			}
+			g.line(" exit-address-family")
+		}, vni)
+		g.line("!")
+	})
 	g.line("no logging console")
 	g.line("logging buffered 64000 informational")
 	if d.enableSecret.present() {

@@ -197,6 +197,25 @@ func writeJunos(g *gen, d *device) {
 		l(2, "}")
 		l(1, "}")
 	}
+	if len(d.svis()) > 0 {
+		l(1, "irb {")
+		eachSVI(g, d, func(v svi) {
+			l(2, "unit ", g.s(v.id), " {")
+			g.when(func() { l(3, "description ", q(v.name), ";") }, v.name)
+			l(3, "family inet {")
+			l(4, "address ", g.s(v.ip), " {")
+			g.when(func() {
+				l(5, "vrrp-group ", g.s(v.id), " {")
+				l(6, "virtual-address ", g.s(v.virtualIP), ";")
+				g.when(func() { l(6, "priority ", g.s(d.fhrpPriority), ";") }, d.fhrpPriority)
+				l(5, "}")
+			}, v.virtualIP)
+			l(4, "}")
+			l(3, "}")
+			l(2, "}")
+		})
+		l(1, "}")
+	}
 	if len(d.loopbacks) > 0 {
 		l(1, "lo0 {")
 		l(2, "unit 0 {")
@@ -228,15 +247,31 @@ func writeJunos(g *gen, d *device) {
 		}
 		l(0, "}")
 	}
-	if mgmt && d.mgmtGateway.present() {
+	if mgmt && d.mgmtGateway.present() || d.vrfs.present() && routed {
 		l(0, "routing-instances {")
-		l(1, "mgmt_junos {")
-		l(2, "routing-options {")
-		l(3, "static {")
-		l(4, "route 0.0.0.0/0 next-hop ", g.s(d.mgmtGateway), ";")
-		l(3, "}")
-		l(2, "}")
-		l(1, "}")
+		if mgmt && d.mgmtGateway.present() {
+			l(1, "mgmt_junos {")
+			l(2, "routing-options {")
+			l(3, "static {")
+			l(4, "route 0.0.0.0/0 next-hop ", g.s(d.mgmtGateway), ";")
+			l(3, "}")
+			l(2, "}")
+			l(1, "}")
+		}
+		if routed {
+			eachVRF(g, d, func(name, vni val) {
+				l(1, g.s(name), " {")
+				l(2, "instance-type vrf;")
+				eachSVI(g, d, func(v svi) {
+					g.when(func() { l(2, "interface irb.", g.s(v.id), ";") }, g.eq(v.vrf, name))
+				})
+				g.when(func() {
+					g.when(func() { l(2, "route-distinguisher ", g.s(d.routerID), ":", g.s(vni), ";") }, d.routerID)
+					l(2, "vrf-target target:", g.s(vni), ":", g.s(vni), ";")
+				}, vni)
+				l(1, "}")
+			})
+		}
 		l(0, "}")
 	}
 	if bgp || (d.routerID.present() && routed) {
@@ -382,9 +417,13 @@ func writeJunos(g *gen, d *device) {
 			}
 			l(1, name, " {")
 			l(2, "vlan-id ", g.s(id), ";")
+			if d.vlanMaps && routed {
+				ip := g.field(v, "svi_ip")
+				g.when(func() { l(2, "l3-interface irb.", g.s(id), ";") }, ip)
+			}
 			if d.feat.evpn && bgp {
 				l(2, "vxlan {")
-				l(3, "vni ", g.printf(vniFormat, id), ";")
+				l(3, "vni ", d.vni(g, v), ";")
 				l(2, "}")
 			}
 			l(1, "}")

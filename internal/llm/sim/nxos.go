@@ -101,6 +101,19 @@ func writeNXOS(g *gen, d *device) {
 		}
 	})
 	g.line("!")
+	eachVRF(g, d, func(name, vni val) {
+		g.line("vrf context ", g.s(name))
+		g.when(func() {
+			g.line(in, "vni ", g.s(vni))
+			g.line(in, "rd auto")
+			g.line(in, "address-family ipv4 unicast")
+			g.line(in, in, "route-target both auto")
+			if d.feat.evpn {
+				g.line(in, in, "route-target both auto evpn")
+			}
+		}, vni)
+		g.line("!")
+	})
 	if mgmt {
 		g.line("vrf context management")
 		g.when(func() { g.line(in, "ip route 0.0.0.0/0 ", g.s(d.mgmtGateway)) }, d.mgmtGateway)
@@ -234,6 +247,13 @@ func writeNXOS(g *gen, d *device) {
 		g.line(in, "ip address ", g.s(d.mgmtIP))
 		g.line("!")
 	}
+	if _, ok := d.mlagIBGP(); ok {
+		g.line("interface Vlan4094")
+		g.line(in, "description vPC peer routing", peerSuffix(g, d))
+		g.line(in, "no shutdown")
+		g.line(in, "ip address ", g.s(d.mlagIP))
+		g.line("!")
+	}
 	eachSVI(g, d, func(v svi) {
 		g.line("interface Vlan", g.s(v.id))
 		g.when(func() { g.line(in, "description ", g.s(v.name)) }, v.name)
@@ -321,6 +341,13 @@ func writeNXOS(g *gen, d *device) {
 			}
 		}
 		eachNeighbor(g, d, func(ip, asn, desc val) { neighbor(ip, asn, desc, false) })
+		if peer, ok := d.mlagIBGP(); ok {
+			g.line(in, "neighbor ", g.s(peer))
+			g.line(in, in, "remote-as ", g.s(d.asn))
+			g.line(in, in, "description vPC iBGP", peerSuffix(g, d))
+			g.line(in, in, "address-family ipv4 unicast")
+			g.line(in, in, in, "next-hop-self")
+		}
 		eachOverlayPeer(g, d, func(ip, asn, desc val) { neighbor(ip, asn, desc, true) })
 		g.line("!")
 	}
