@@ -161,6 +161,9 @@ func writeEOS(g *gen, d *device) {
 			d.namedVLAN(g, d.voiceVLAN, voiceNames, func(id val) { g.line(in, "switchport phone vlan ", g.s(id)) })
 			g.line(in, "switchport phone trunk untagged")
 			g.line(in, "switchport mode trunk phone")
+		} else if d.nativeVLAN.present() {
+			g.line(in, "switchport trunk native vlan ", g.s(d.nativeVLAN))
+			writeEOSTrunk(g, d)
 		} else {
 			d.namedVLAN(g, d.dataVLAN, dataNames, func(id val) { g.line(in, "switchport access vlan ", g.s(id)) })
 			g.line(in, "switchport mode access")

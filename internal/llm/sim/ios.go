@@ -191,8 +191,13 @@ func writeIOS(g *gen, d *device) {
 		}
 		g.line("interface range ", g.s(ports))
 		g.line(" description access port")
-		g.line(" switchport mode access")
-		d.namedVLAN(g, d.dataVLAN, dataNames, func(id val) { g.line(" switchport access vlan ", g.s(id)) })
+		if d.nativeVLAN.present() {
+			g.line(" switchport trunk native vlan ", g.s(d.nativeVLAN))
+			writeIOSTrunk(g, d)
+		} else {
+			g.line(" switchport mode access")
+			d.namedVLAN(g, d.dataVLAN, dataNames, func(id val) { g.line(" switchport access vlan ", g.s(id)) })
+		}
 		if d.feat.voice {
 			d.namedVLAN(g, d.voiceVLAN, voiceNames, func(id val) { g.line(" switchport voice vlan ", g.s(id)) })
 		}

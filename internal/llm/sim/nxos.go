@@ -225,8 +225,14 @@ func writeNXOS(g *gen, d *device) {
 		g.line("interface ", g.s(ports))
 		g.line(in, "description access port")
 		g.line(in, "switchport")
-		g.line(in, "switchport mode access")
-		d.namedVLAN(g, d.dataVLAN, dataNames, func(id val) { g.line(in, "switchport access vlan ", g.s(id)) })
+		if d.nativeVLAN.present() {
+			g.line(in, "switchport mode trunk")
+			g.line(in, "switchport trunk native vlan ", g.s(d.nativeVLAN))
+			g.when(func() { g.line(in, "switchport trunk allowed vlan ", d.vlanList(g, ",")) }, d.vlans)
+		} else {
+			g.line(in, "switchport mode access")
+			d.namedVLAN(g, d.dataVLAN, dataNames, func(id val) { g.line(in, "switchport access vlan ", g.s(id)) })
+		}
 		if d.feat.portfast {
 			g.line(in, "spanning-tree port type edge")
 		}
