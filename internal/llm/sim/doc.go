@@ -14,7 +14,8 @@
 // management VRF. The rest follows the spec: the vars below, the group
 // constants (same names; a var wins), and keywords in the requirements
 // (LACP/port-channel, portfast, bpduguard, voice VLAN, access ports, MLAG or
-// vPC, EVPN/VXLAN, OSPF, anycast gateway, VRRP, management SVI; "no OSPF" or
+// vPC, EVPN/VXLAN, OSPF, BFD, anycast gateway, VRRP, management SVI, 802.1X,
+// storm control; "no OSPF" or
 // "OSPF not used" does not count). MLAG/vPC is written only when the
 // requirements ask for it. Every eBGP session gets the inbound and outbound
 // policies BGP-IN and BGP-OUT (route-maps, or Junos import/export). Vars it
@@ -74,6 +75,7 @@
 //	vpc_keepalive_ip              NX-OS keepalive source, the management address when absent
 //	access_ports                  access port range in the platform's syntax
 //	native_vlan                   access ports become trunks with this native VLAN (AP ports)
+//	guest_vlan                    802.1X authentication-failure VLAN (IOS, with RADIUS servers)
 //
 // Free-text vars (snmp_location, snmp_contact, banner, descriptions) are
 // written verbatim. On NX-OS, which has no enable mode, enable_secret is the

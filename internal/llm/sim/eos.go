@@ -134,6 +134,9 @@ func writeEOS(g *gen, d *device) {
 				g.when(func() {
 					g.line(in, "ip ospf network point-to-point")
 					g.line(in, "ip ospf area 0.0.0.0")
+					if d.feat.bfd {
+						g.line(in, "bfd interval 300 min-rx 300 multiplier 3")
+					}
 				}, d.ospfOn(g, u))
 			}
 		case lk.downlink:
@@ -281,6 +284,9 @@ func writeEOS(g *gen, d *device) {
 				port := g.field(u, "port")
 				g.when(func() { g.line(in, "no passive-interface ", g.s(port)) }, port, d.ospfOn(g, u))
 			})
+		}
+		if d.feat.bfd {
+			g.line(in, "bfd default")
 		}
 		g.line(in, "max-lsa 12000")
 		g.line("!")

@@ -168,6 +168,10 @@ func writeIOS(g *gen, d *device) {
 				g.when(func() {
 					g.line(" ip ospf network point-to-point")
 					g.line(" ip ospf 1 area 0")
+					if d.feat.bfd {
+						g.line(" bfd interval 300 min_rx 300 multiplier 3")
+						g.line(" ip ospf bfd")
+					}
 				}, d.ospfOn(g, u))
 			}
 		case !switching:
@@ -202,6 +206,17 @@ func writeIOS(g *gen, d *device) {
 			d.namedVLAN(g, d.voiceVLAN, voiceNames, func(id val) { g.line(" switchport voice vlan ", g.s(id)) })
 		}
 		g.line(" switchport nonegotiate")
+		if d.feat.storm {
+			g.line(" storm-control broadcast level 1.00")
+		}
+		if d.feat.dot1x && d.aaa.radius.present() {
+			g.line(" authentication port-control auto")
+			g.line(" authentication order dot1x mab")
+			g.line(" authentication priority dot1x mab")
+			g.when(func() { g.line(" authentication event fail action authorize vlan ", g.s(d.guestVLAN)) }, d.guestVLAN)
+			g.line(" mab")
+			g.line(" dot1x pae authenticator")
+		}
 		if d.feat.portfast {
 			g.line(" spanning-tree portfast")
 		}
@@ -467,5 +482,9 @@ func writeIOSAAA(g *gen, d *device, vrf string) {
 	writeAAAMethods(g, d, "15")
 	if d.aaa.radius.present() {
 		g.line("aaa authentication dot1x default group RADIUS")
+		if d.feat.dot1x {
+			g.line("aaa authorization network default group RADIUS")
+			g.line("dot1x system-auth-control")
+		}
 	}
 }

@@ -55,6 +55,7 @@ type device struct {
 	vrfs           val // list of {name, vni}
 	virtualMAC     val // anycast gateway MAC
 	fhrpPriority   val
+	guestVLAN      val // 802.1X authentication-failure VLAN
 	dhcpRelays     val // DHCP relay (helper) addresses on every SVI
 	nativeVLAN     val
 
@@ -105,6 +106,9 @@ type features struct {
 	anycast   bool // an anycast gateway (EOS ip address virtual) on SVIs
 	vrrp      bool // VRRP rather than HSRP for an SVI's virtual_ip
 	mgmtSVI   bool // management on an SVI in the management VLAN
+	bfd       bool // BFD on routed links, for OSPF
+	dot1x     bool // 802.1X with MAB on access ports (IOS)
+	storm     bool // broadcast storm control on access ports
 }
 
 var (
@@ -144,6 +148,9 @@ func newDevice(g *gen, s prompt.Spec) *device {
 			anycast:   has("anycast", "ip address virtual"),
 			vrrp:      has("vrrp"),
 			mgmtSVI:   has("management svi", "mgmt svi"),
+			bfd:       has("bfd"),
+			dot1x:     has("802.1x", "dot1x"),
+			storm:     has("storm control", "storm-control"),
 		},
 	}
 	d.feat.access = has("access port") || d.feat.voice || d.feat.portfast || d.feat.bpduguard
@@ -208,6 +215,7 @@ func newDevice(g *gen, s prompt.Spec) *device {
 	d.virtualMAC = g.get("virtual_router_mac", "anycast_mac")
 	d.fhrpPriority = g.get("fhrp_priority", "hsrp_priority", "vrrp_priority")
 	d.nativeVLAN = g.get("native_vlan")
+	d.guestVLAN = g.get("guest_vlan", "auth_fail_vlan")
 	d.dhcpRelays = g.get("dhcp_relays", "dhcp_helpers", "helper_addresses")
 
 	d.loopbacks = loopbacks(g)

@@ -25,6 +25,9 @@ func writeNXOS(g *gen, d *device) {
 	}
 	if ospf {
 		g.line("feature ospf")
+		if d.feat.bfd {
+			g.line("feature bfd")
+		}
 	}
 	if bgp {
 		g.line("feature bgp")
@@ -187,6 +190,10 @@ func writeNXOS(g *gen, d *device) {
 				g.when(func() {
 					g.line(in, "ip ospf network point-to-point")
 					g.line(in, "ip router ospf UNDERLAY area 0.0.0.0")
+					if d.feat.bfd {
+						g.line(in, "bfd interval 300 min_rx 300 multiplier 3")
+						g.line(in, "ip ospf bfd")
+					}
 				}, d.ospfOn(g, u))
 			}
 		case lk.downlink:
