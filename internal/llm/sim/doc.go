@@ -15,8 +15,8 @@
 // constants (same names; a var wins), and keywords in the requirements
 // (LACP/port-channel, portfast, bpduguard, voice VLAN, access ports, MLAG or
 // vPC, EVPN/VXLAN, OSPF, BFD, anycast gateway, VRRP, management SVI, 802.1X,
-// storm control; "no OSPF" or
-// "OSPF not used" does not count). MLAG/vPC is written only when the
+// storm control; "no OSPF" or "OSPF not used" does not count). MLAG/vPC is
+// written only when the
 // requirements ask for it. Every eBGP session gets the inbound and outbound
 // policies BGP-IN and BGP-OUT (route-maps, or Junos import/export). Vars it
 // does not know are ignored; missing ones leave their lines out.

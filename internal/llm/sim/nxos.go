@@ -45,7 +45,8 @@ func writeNXOS(g *gen, d *device) {
 	if d.aaa.tacacs.present() {
 		g.line("feature tacacs+")
 	}
-	if len(d.svis()) > 0 || d.vrfs.present() {
+	_, ibgp := d.mlagIBGP()
+	if len(d.svis()) > 0 || d.vrfs.present() || ibgp {
 		g.line("feature interface-vlan")
 		if !d.feat.vrrp {
 			g.line("feature hsrp")
@@ -260,7 +261,10 @@ func writeNXOS(g *gen, d *device) {
 		g.line(in, "ip address ", g.s(d.mgmtIP))
 		g.line("!")
 	}
-	if _, ok := d.mlagIBGP(); ok {
+	if ibgp {
+		g.line("vlan 4094")
+		g.line(in, "name VPC_PEER_ROUTING")
+		g.line("!")
 		g.line("interface Vlan4094")
 		g.line(in, "description vPC peer routing", peerSuffix(g, d))
 		g.line(in, "no shutdown")
