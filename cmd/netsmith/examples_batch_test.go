@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"netsmith/internal/fleet"
+	"netsmith/internal/llm/sim"
+	"netsmith/internal/prompt"
+)
+
+// TestBatchExamples batches the fabric and the CSV campus embedded with the
+// sim provider: no failures, no fallbacks, one call per intent, and every
+// config exactly what sim writes for the device alone, whose var coverage
+// sim's TestExampleFleets checks.
+func TestBatchExamples(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"dc-fabric.yaml", "campus.csv"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			fleetPath := filepath.Join("..", "..", "examples", name)
+			out := filepath.Join(dir, "out")
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), []string{"batch", fleetPath, "--out", out,
+				"--db", "sqlite://" + filepath.Join(dir, "b.db"), "--poll-interval", "100ms"},
+				noEnv, strings.NewReader(""), &stdout, &stderr)
+			if code != 0 {
+				t.Fatalf("batch exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+			}
+			data, err := os.ReadFile(fleetPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := fleet.Parse(name, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sum Summary
+			b, err := os.ReadFile(filepath.Join(out, "summary.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(b, &sum); err != nil {
+				t.Fatal(err)
+			}
+			if len(sum.Failed) != 0 || sum.Fallbacks != 0 || sum.LLMCalls != int64(len(f.Intents)) {
+				t.Errorf("summary: failed %v, %d fallbacks, %d calls; want none, none, %d (one per intent)",
+					sum.Failed, sum.Fallbacks, sum.LLMCalls, len(f.Intents))
+			}
+			for _, r := range f.Devices {
+				d, in := r.Device, r.Intent
+				want := sim.Render(prompt.Spec{Task: prompt.TaskConfig, Platform: string(in.Platform), Role: in.Role,
+					OSVersion: in.OSVersion, Requirements: in.Requirements, Constants: fleet.RedactSecrets(in.Constants),
+					Hostname: d.Hostname, Vars: fleet.RedactSecrets(d.Vars)})
+				got, err := os.ReadFile(filepath.Join(out, d.Hostname+".cfg"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(strings.TrimSpace(want), strings.TrimSpace(string(got))); diff != "" {
+					t.Errorf("%s: batch config differs from sim's own (-sim +batch):\n%s", d.Hostname, diff)
+				}
+			}
+		})
+	}
+}
+
+// varsHold reports whether any scalar value in vars is s.
+func varsHold(vars any, s string) bool {
+	switch x := vars.(type) {
+	case map[string]any:
+		for _, v := range x {
+			if varsHold(v, s) {
+				return true
+			}
+		}
+	case []any:
+		for _, v := range x {
+			if varsHold(v, s) {
+				return true
+			}
+		}
+	case string:
+		return x == s
+	}
+	return false
+}
