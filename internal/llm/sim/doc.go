@@ -18,8 +18,11 @@
 // storm control; "no OSPF" or "OSPF not used" does not count). MLAG/vPC is
 // written only when the
 // requirements ask for it. Every eBGP session gets the inbound and outbound
-// policies BGP-IN and BGP-OUT (route-maps, or Junos import/export). Vars it
-// does not know are ignored; missing ones leave their lines out.
+// policies BGP-IN and BGP-OUT (route-maps, or Junos import/export): they
+// accept everything unless the requirements say "default route only"
+// (inbound 0.0.0.0/0) or an advertise var or constant lists the prefixes to
+// send (outbound, and BGP network statements). Vars it does not know are
+// ignored; missing ones leave their lines out.
 //
 // For a template task it writes the same config as a Go text/template over
 // the declared vars, with built-in actions only (range, if, else, index, eq,

@@ -425,6 +425,7 @@ func writeEOSBGP(g *gen, d *device) {
 	for _, l := range d.loopbacks {
 		g.line(in, in, "network ", g.s(l.cidr))
 	}
+	g.each(d.advertise, "$p", func(p val) { g.line(in, in, "network ", g.s(p)) })
 	if d.feat.evpn {
 		eachVRF(g, d, func(name, vni val) {
 			g.line(in, "!")

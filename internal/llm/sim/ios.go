@@ -333,6 +333,9 @@ func writeIOS(g *gen, d *device) {
 				g.line("  network ", g.s(l.address), " mask ", g.s(l.netmask))
 			}
 		}
+		if a, m := g.get("advertise_address"), g.get("advertise_netmask"); a.present() && m.present() {
+			g.line("  network ", g.s(a), " mask ", g.s(m))
+		}
 		eachNeighbor(g, d, func(ip, _, _ val) {
 			g.line("  neighbor ", g.s(ip), " activate")
 			g.line("  neighbor ", g.s(ip), " route-map ", policyIn, " in")

@@ -56,6 +56,7 @@ type device struct {
 	virtualMAC     val // anycast gateway MAC
 	fhrpPriority   val
 	guestVLAN      val // 802.1X authentication-failure VLAN
+	advertise      val // prefixes eBGP advertises (CIDR, or a list)
 	dhcpRelays     val // DHCP relay (helper) addresses on every SVI
 	nativeVLAN     val
 
@@ -109,6 +110,8 @@ type features struct {
 	bfd       bool // BFD on routed links, for OSPF
 	dot1x     bool // 802.1X with MAB on access ports (IOS)
 	storm     bool // broadcast storm control on access ports
+	// defaultOnly: accept only a default route from eBGP peers.
+	defaultOnly bool
 }
 
 var (
@@ -136,21 +139,22 @@ func newDevice(g *gen, s prompt.Spec) *device {
 		role:      role,
 		osVersion: s.OSVersion,
 		feat: features{
-			layer2:    role == "access" || has("layer-2", "layer 2", "l2 access"),
-			router:    strings.Contains(role, "wan") || strings.Contains(role, "router") || role == "edge",
-			lacp:      has("lacp", "port-channel", "port channel", "portchannel", "etherchannel", "802.3ad", "bundle"),
-			portfast:  has("portfast", "edge port"),
-			bpduguard: has("bpduguard", "bpdu guard", "bpdu-guard"),
-			voice:     has("voice"),
-			mlag:      has("mlag", "mc-lag", "multi-chassis", "vpc"),
-			evpn:      has("evpn", "vxlan"),
-			ospf:      has("ospf"),
-			anycast:   has("anycast", "ip address virtual"),
-			vrrp:      has("vrrp"),
-			mgmtSVI:   has("management svi", "mgmt svi"),
-			bfd:       has("bfd"),
-			dot1x:     has("802.1x", "dot1x"),
-			storm:     has("storm control", "storm-control"),
+			layer2:      role == "access" || has("layer-2", "layer 2", "l2 access"),
+			router:      strings.Contains(role, "wan") || strings.Contains(role, "router") || role == "edge",
+			lacp:        has("lacp", "port-channel", "port channel", "portchannel", "etherchannel", "802.3ad", "bundle"),
+			portfast:    has("portfast", "edge port"),
+			bpduguard:   has("bpduguard", "bpdu guard", "bpdu-guard"),
+			voice:       has("voice"),
+			mlag:        has("mlag", "mc-lag", "multi-chassis", "vpc"),
+			evpn:        has("evpn", "vxlan"),
+			ospf:        has("ospf"),
+			anycast:     has("anycast", "ip address virtual"),
+			vrrp:        has("vrrp"),
+			mgmtSVI:     has("management svi", "mgmt svi"),
+			bfd:         has("bfd"),
+			dot1x:       has("802.1x", "dot1x"),
+			storm:       has("storm control", "storm-control"),
+			defaultOnly: has("default route only", "only a default route", "default-route only"),
 		},
 	}
 	d.feat.access = has("access port") || d.feat.voice || d.feat.portfast || d.feat.bpduguard
@@ -216,6 +220,7 @@ func newDevice(g *gen, s prompt.Spec) *device {
 	d.fhrpPriority = g.get("fhrp_priority", "hsrp_priority", "vrrp_priority")
 	d.nativeVLAN = g.get("native_vlan")
 	d.guestVLAN = g.get("guest_vlan", "auth_fail_vlan")
+	d.advertise = g.get("advertise", "advertised_prefixes")
 	d.dhcpRelays = g.get("dhcp_relays", "dhcp_helpers", "helper_addresses")
 
 	d.loopbacks = loopbacks(g)

@@ -179,14 +179,28 @@ const (
 	policyOut = "BGP-OUT"
 )
 
-// writeRouteMaps writes the eBGP route-maps IOS, EOS and NX-OS share: accept
-// what the peers send and advertise what BGP carries, as the fabric's
-// default; a site narrows them with prefix-lists.
+// writeRouteMaps writes the eBGP route-maps IOS, EOS and NX-OS share. By
+// default they accept what the peers send and advertise what BGP carries;
+// "default route only" in the requirements narrows the inbound one to
+// 0.0.0.0/0, and an advertise var or constant narrows the outbound one to
+// those prefixes.
 func writeRouteMaps(g *gen, d *device) {
-	g.line("route-map ", policyIn, " permit 10")
-	g.line("!")
-	g.line("route-map ", policyOut, " permit 10")
-	g.line("!")
+	if d.feat.defaultOnly {
+		g.line("ip prefix-list ", policyIn, " permit 0.0.0.0/0")
+	}
+	g.each(d.advertise, "$p", func(p val) { g.line("ip prefix-list ", policyOut, " permit ", g.s(p)) })
+	if d.feat.defaultOnly || d.advertise.present() {
+		g.line("!")
+	}
+	routeMap := func(name string, match bool) {
+		g.line("route-map ", name, " permit 10")
+		if match {
+			g.line(" match ip address prefix-list ", name)
+		}
+		g.line("!")
+	}
+	routeMap(policyIn, d.feat.defaultOnly)
+	routeMap(policyOut, d.advertise.present())
 }
 
 // svis returns the example VLANs that are routed: whether any SVI is

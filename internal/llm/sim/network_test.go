@@ -157,3 +157,27 @@ func TestRequirementsDecide(t *testing.T) {
 		})
 	}
 }
+
+// TestBGPPolicyFollowsRequirements: "a default route only" narrows the
+// inbound policy and an advertise constant the outbound one; without them
+// both accept everything.
+func TestBGPPolicyFollowsRequirements(t *testing.T) {
+	t.Parallel()
+	vars := map[string]any{"asn": 65010, "uplinks": []any{map[string]any{"port": "Te0/0/0", "ip": "203.0.113.2/30", "peer_ip": "203.0.113.1", "peer_asn": 64500}}}
+	for _, p := range []string{"cisco_xe", "arista_eos", "cisco_nxos"} {
+		s := prompt.Spec{Task: prompt.TaskConfig, Platform: p, Role: "wan-edge", Hostname: "wan1", Vars: vars,
+			Requirements: "eBGP to the provider: accept a default route only, advertise our prefix.",
+			Constants:    map[string]any{"advertise": "192.0.2.0/24"}}
+		config := Render(s)
+		for _, want := range []string{"ip prefix-list BGP-IN permit 0.0.0.0/0", "ip prefix-list BGP-OUT permit 192.0.2.0/24",
+			"match ip address prefix-list BGP-IN", "match ip address prefix-list BGP-OUT"} {
+			if !strings.Contains(config, want) {
+				t.Errorf("%s: config lacks %q", p, want)
+			}
+		}
+		s.Requirements, s.Constants = "eBGP to the provider.", nil
+		if config := Render(s); strings.Contains(config, "prefix-list") || !strings.Contains(config, "route-map BGP-IN permit 10") {
+			t.Errorf("%s: without a default-only or advertise the policies should accept everything:\n%s", p, config)
+		}
+	}
+}

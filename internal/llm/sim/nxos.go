@@ -330,6 +330,7 @@ func writeNXOS(g *gen, d *device) {
 		for _, l := range d.loopbacks {
 			g.line(in, in, "network ", g.s(l.cidr))
 		}
+		g.each(d.advertise, "$p", func(p val) { g.line(in, in, "network ", g.s(p)) })
 		g.line(in, in, "maximum-paths 4")
 		if d.feat.evpn {
 			g.line(in, "address-family l2vpn evpn")
