@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -12,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"netsmith/internal/fleet"
 	"netsmith/internal/httpapi"
 )
 
@@ -21,32 +19,7 @@ import (
 // hostname, management address and uplink peers, and no other device's.
 func TestBatchCampus(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	fleetPath := filepath.Join("..", "..", "examples", "campus.yaml")
-	out := filepath.Join(dir, "out")
-	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"batch", fleetPath, "--out", out,
-		"--db", "sqlite://" + filepath.Join(dir, "b.db"), "--sim-latency", "20ms", "--poll-interval", "100ms"},
-		noEnv, strings.NewReader(""), &stdout, &stderr)
-	if code != 0 {
-		t.Fatalf("batch exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
-	}
-	data, err := os.ReadFile(fleetPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := fleet.Parse(fleetPath, data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum Summary
-	b, err := os.ReadFile(filepath.Join(out, "summary.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &sum); err != nil {
-		t.Fatal(err)
-	}
+	out, f, sum := batchExample(t, "campus.yaml", "--sim-latency", "20ms")
 	if sum.Devices != len(f.Devices) || sum.Files != len(f.Devices) || len(sum.Failed) != 0 {
 		t.Fatalf("summary: %d devices, %d files, failed %v; want %d, all written", sum.Devices, sum.Files, sum.Failed, len(f.Devices))
 	}

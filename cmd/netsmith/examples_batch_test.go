@@ -25,32 +25,7 @@ func TestBatchExamples(t *testing.T) {
 	for _, name := range []string{"dc-fabric.yaml", "campus.csv"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			dir := t.TempDir()
-			fleetPath := filepath.Join("..", "..", "examples", name)
-			out := filepath.Join(dir, "out")
-			var stdout, stderr bytes.Buffer
-			code := run(context.Background(), []string{"batch", fleetPath, "--out", out,
-				"--db", "sqlite://" + filepath.Join(dir, "b.db"), "--poll-interval", "100ms"},
-				noEnv, strings.NewReader(""), &stdout, &stderr)
-			if code != 0 {
-				t.Fatalf("batch exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
-			}
-			data, err := os.ReadFile(fleetPath)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f, err := fleet.Parse(name, data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var sum Summary
-			b, err := os.ReadFile(filepath.Join(out, "summary.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(b, &sum); err != nil {
-				t.Fatal(err)
-			}
+			out, f, sum := batchExample(t, name)
 			if len(sum.Failed) != 0 || sum.Fallbacks != 0 || sum.LLMCalls != int64(len(f.Intents)) {
 				t.Errorf("summary: failed %v, %d fallbacks, %d calls; want none, none, %d (one per intent)",
 					sum.Failed, sum.Fallbacks, sum.LLMCalls, len(f.Intents))
@@ -91,4 +66,37 @@ func varsHold(vars any, s string) bool {
 		return x == s
 	}
 	return false
+}
+
+// batchExample runs `netsmith batch examples/NAME` embedded with the sim
+// provider and returns the output directory, the parsed fleet and the
+// summary. It fails the test when the batch exits non-zero.
+func batchExample(t *testing.T, name string, flags ...string) (string, *fleet.Fleet, Summary) {
+	t.Helper()
+	dir := t.TempDir()
+	fleetPath := filepath.Join("..", "..", "examples", name)
+	out := filepath.Join(dir, "out")
+	args := append([]string{"batch", fleetPath, "--out", out,
+		"--db", "sqlite://" + filepath.Join(dir, "b.db"), "--poll-interval", "100ms"}, flags...)
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), args, noEnv, strings.NewReader(""), &stdout, &stderr); code != 0 {
+		t.Fatalf("batch exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	data, err := os.ReadFile(fleetPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := fleet.Parse(fleetPath, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum Summary
+	b, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	return out, f, sum
 }
