@@ -55,7 +55,7 @@
 //	                              routed point-to-point interfaces (MTU from mtu, else jumbo) when
 //	                              the first has an ip, else trunks; a downlink's port_channel makes
 //	                              it a member of that LACP port-channel (an MLAG/vPC one on a pair)
-//	mtu                           MTU of routed links (var or constant)
+//	mtu                           MTU of routed links (var or constant; a link's own mtu wins)
 //	loopback0, loopback1, …       loopback addresses in CIDR form; loopback0 is the router-id
 //	asn, router_id, bgp_neighbors BGP; neighbors are {ip, asn, description}, else the uplinks' and
 //	                              downlinks' peer_ip/peer_asn

@@ -127,7 +127,8 @@ func writeEOS(g *gen, d *device) {
 		switch {
 		case lk.routed:
 			ip := g.field(u, "ip")
-			g.line(in, "mtu ", d.linkMTU(g, 9214))
+			mtu, ok := d.linkMTU(g, u, 9214)
+			g.when(func() { g.line(in, "mtu ", mtu) }, ok)
 			g.line(in, "no switchport")
 			g.when(func() { g.line(in, "ip address ", g.s(ip)) }, ip)
 			if ospf {

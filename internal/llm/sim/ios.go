@@ -155,9 +155,8 @@ func writeIOS(g *gen, d *device) {
 			if switching {
 				g.line(" no switchport")
 			}
-			if d.mtu.present() {
-				g.line(" mtu ", g.s(d.mtu))
-			}
+			mtu, ok := d.linkMTU(g, u, 0)
+			g.when(func() { g.line(" mtu ", mtu) }, ok)
 			g.whenElse(func() {
 				g.line(" ip address ", g.s(ip), " ", g.s(mask))
 			}, func() {

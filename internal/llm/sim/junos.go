@@ -159,7 +159,8 @@ func writeJunos(g *gen, d *device) {
 				switch {
 				case lk.routed:
 					ip := g.field(u, "ip")
-					l(2, "mtu ", d.linkMTU(g, 9216), ";")
+					mtu, ok := d.linkMTU(g, u, 9216)
+					g.when(func() { l(2, "mtu ", mtu, ";") }, ok)
 					l(2, "unit 0 {")
 					l(3, "family inet {")
 					g.when(func() { l(4, "address ", g.s(ip), ";") }, ip)

@@ -94,13 +94,18 @@ func (d *device) links() []link {
 	return []link{{d.uplinks, d.uplinkRouted, false}, {d.downlinks, d.downlinkRouted, true}}
 }
 
-// linkMTU returns the MTU of a routed link: the mtu var or constant, or
-// the platform's jumbo default.
-func (d *device) linkMTU(g *gen, def int) string {
-	if d.mtu.present() {
-		return g.s(d.mtu)
+// linkMTU returns the MTU of routed link u: its own mtu, else the mtu var
+// or constant, else the platform's jumbo default (def; 0 for none, when
+// the whole line is left out).
+func (d *device) linkMTU(g *gen, u val, def int) (text string, cond val) {
+	own := g.field(u, "mtu")
+	switch {
+	case d.mtu.present():
+		return g.ifElseText(own, g.s(own), g.s(d.mtu)), val{x: true}
+	case def > 0:
+		return g.ifElseText(own, g.s(own), itoa(def)), val{x: true}
 	}
-	return itoa(def)
+	return g.s(own), own
 }
 
 // eachDownlinkBundle calls fn for every non-routed downlink that names its

@@ -185,7 +185,8 @@ func writeNXOS(g *gen, d *device) {
 		case lk.routed:
 			ip := g.field(u, "ip")
 			g.line(in, "no switchport")
-			g.line(in, "mtu ", d.linkMTU(g, 9216))
+			mtu, ok := d.linkMTU(g, u, 9216)
+			g.when(func() { g.line(in, "mtu ", mtu) }, ok)
 			g.when(func() { g.line(in, "ip address ", g.s(ip)) }, ip)
 			if ospf {
 				g.when(func() {
