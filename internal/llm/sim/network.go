@@ -34,10 +34,12 @@ func eachServer(g *gen, list, sharedKey val, fn func(s server)) {
 		if _, ok := item.x.(map[string]any); ok {
 			s = server{addr: g.field(item, "address"), port: g.field(item, "port"), vrf: g.field(item, "vrf")}
 			own := g.field(item, "key")
-			g.whenElse(func() { s.key = own; fn(s) }, func() { s.key = sharedKey; fn(s) }, own)
+			g.when(func() {
+				g.whenElse(func() { s.key = own; fn(s) }, func() { s.key = sharedKey; fn(s) }, own)
+			}, s.addr)
 			return
 		}
-		fn(s)
+		g.when(func() { fn(s) }, s.addr)
 	})
 }
 
