@@ -221,7 +221,7 @@ An SVI for every building VLAN with HSRP (the pair's 01 switch active), DHCP rel
 to 10.0.0.51 and 10.0.0.52. One LACP port-channel trunk per access switch,
 allowing only the building VLANs. Rapid-PVST root for all building VLANs.
 Out-of-band management on GigabitEthernet0/0 in VRF Mgmt-vrf. SSH v2, TACACS+, NTP, syslog.`,
-			constants: kv{"routing", "ospf", "ospf_area", 0, "fhrp", "hsrp", "dhcp_relays", []string{"10.0.0.51", "10.0.0.52"}},
+			constants: kv{"routing", "ospf", "ospf_area", 0, "fhrp", "hsrp", "dhcp_relays", []string{"10.0.0.51", "10.0.0.52"}, "mtu", 9216},
 		},
 		{
 			name: distEOS, role: "distribution", platform: "arista_eos", osVersion: "4.31.2F",
@@ -231,7 +231,7 @@ advertise loopback0 and the building subnets. An SVI for every building VLAN
 with VRRP (the pair's 01 switch master), DHCP relay to 10.0.0.51 and 10.0.0.52.
 One LACP port-channel trunk per access switch. MSTP root for all VLANs.
 Out-of-band management on Management1 in VRF MGMT. SSH, TACACS+, NTP, syslog.`,
-			constants: kv{"routing", "ospf", "ospf_area", 0, "fhrp", "vrrp", "dhcp_relays", []string{"10.0.0.51", "10.0.0.52"}},
+			constants: kv{"routing", "ospf", "ospf_area", 0, "fhrp", "vrrp", "dhcp_relays", []string{"10.0.0.51", "10.0.0.52"}, "mtu", 9216},
 		},
 		{
 			name: coreNXOS, role: "core", platform: "cisco_nxos", osVersion: "10.3(4a)",
@@ -240,7 +240,7 @@ Routed point-to-point links to every building distribution switch and to both
 WAN edge routers, OSPF area 0 with BFD and MD5 authentication, ECMP.
 No VLANs beyond the vPC peer link to the other core switch for the services VLAN.
 Out-of-band management on mgmt0 in VRF management. SSH, TACACS+, NTP, syslog.`,
-			constants: kv{"routing", "ospf", "ospf_area", 0},
+			constants: kv{"routing", "ospf", "ospf_area", 0, "mtu", 9216},
 			vars:      kv{"vpc_domain", 10, "vpc_peer_link", []string{"Ethernet1/35", "Ethernet1/36"}},
 		},
 		{
@@ -250,7 +250,7 @@ provider uplink: accept a default route only, advertise 192.0.2.0/24.
 OSPF area 0 to both core switches on routed links, originate a default route
 into OSPF while the eBGP session is up. NAT is out of scope.
 Out-of-band management on GigabitEthernet0 in VRF Mgmt-intf. SSH v2, TACACS+, NTP, syslog.`,
-			constants: kv{"routing", "ebgp+ospf", "ospf_area", 0, "advertise", "192.0.2.0/24"},
+			constants: kv{"routing", "ebgp+ospf", "ospf_area", 0, "advertise", "192.0.2.0/24", "mtu", 9216},
 			vars:      kv{"asn", 65010},
 		},
 	}
@@ -347,13 +347,9 @@ func campusDevices() []device {
 				uplinks = append(uplinks, kv{"port", ups[c], "peer", fmt.Sprintf("campus-core%02d", c+1), "peer_port", corePort, "ip", distSide})
 				coreDown[c] = append(coreDown[c], kv{"port", corePort, "peer", dist[j], "peer_port", ups[c], "ip", coreSide})
 			}
-			var svis []kv
-			for _, v := range b.vlans {
-				svis = append(svis, kv{"vlan", v.id, "name", v.name, "ip", v.host(2 + j), "virtual_ip", v.gateway()})
-			}
 			var vlans []any
 			for _, v := range b.vlans {
-				vlans = append(vlans, kv{"id", v.id, "name", v.name})
+				vlans = append(vlans, kv{"id", v.id, "name", v.name, "svi_ip", v.host(2 + j), "virtual_ip", v.gateway()})
 			}
 			dists = append(dists, device{
 				hostname: dist[j], group: b.dist, site: b.name,
@@ -364,7 +360,6 @@ func campusDevices() []device {
 					"loopback0", fmt.Sprintf("10.255.%d.%d/32", b.n, j+1),
 					"fhrp_priority", 110 - 10*j,
 					"vlans", vlans,
-					"svis", svis,
 					"uplinks", uplinks,
 					"downlinks", downlinks[j],
 				},
@@ -387,6 +382,7 @@ func campusDevices() []device {
 				"mgmt_ip", fmt.Sprintf("10.98.0.%d/24", 11+c),
 				"mgmt_gateway", oobGateway,
 				"loopback0", fmt.Sprintf("10.255.0.%d/32", 1+c),
+				"vpc_peer", fmt.Sprintf("campus-core%02d", 2-c),
 				"vpc_keepalive_ip", fmt.Sprintf("10.98.0.%d", 11+c),
 				"vpc_peer_keepalive_ip", fmt.Sprintf("10.98.0.%d", 12-c),
 				"uplinks", uplinks,
@@ -399,7 +395,7 @@ func campusDevices() []device {
 		asn            int
 	}{{"isp-a-pe1", "203.0.113.2/30", "203.0.113.1", 64500}, {"isp-b-pe7", "198.51.100.6/30", "198.51.100.5", 64501}}
 	for wi, isp := range isps {
-		uplinks := []kv{{"port", "TenGigabitEthernet0/0/0", "peer", isp.name, "ip", isp.ip, "peer_ip", isp.peer, "peer_asn", isp.asn}}
+		uplinks := []kv{{"port", "TenGigabitEthernet0/0/0", "peer", isp.name, "ip", isp.ip, "peer_ip", isp.peer, "peer_asn", isp.asn, "mtu", 1500}}
 		for c := range 2 {
 			_, wanSide := p2p(0, 4*wi+2*c)
 			uplinks = append(uplinks, kv{"port", fmt.Sprintf("TenGigabitEthernet0/0/%d", 1+c), "peer", fmt.Sprintf("campus-core%02d", c+1),

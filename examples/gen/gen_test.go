@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -60,9 +61,6 @@ func TestLinksAgree(t *testing.T) {
 						match = b
 					}
 				}
-				if match == nil && name == "campus.csv" {
-					continue // the CSV's distribution rows list no downlinks (it would take 80 columns)
-				}
 				if match == nil {
 					t.Errorf("%s: %s %v -> %s %v has no link back", name, host, l["port"], peer, l["peer_port"])
 					continue
@@ -89,6 +87,84 @@ func TestLinksAgree(t *testing.T) {
 		t.Logf("%s: %d link ends checked", name, checked)
 		if checked == 0 && name != "campus.csv" {
 			t.Errorf("%s: no links checked", name)
+		}
+	}
+}
+
+// TestBGPPeersAgree checks every BGP session the examples give: a link's
+// peer_asn and an overlay peer's asn are the far device's asn, an overlay
+// peer's ip is its loopback0, and the far device has the session back.
+func TestBGPPeersAgree(t *testing.T) {
+	t.Parallel()
+	for name, text := range files() {
+		fl, err := fleet.Parse(name, []byte(text))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		byHost := map[string]map[string]any{}
+		byLoopback := map[string]string{}
+		for _, d := range fl.Devices {
+			byHost[d.Device.Hostname] = d.Device.Vars
+			if lo, ok := d.Device.Vars["loopback0"].(string); ok {
+				byLoopback[netip.MustParsePrefix(lo).Addr().String()] = d.Device.Hostname
+			}
+		}
+		// sessions[a][b]: a has a session toward b
+		sessions := map[string]map[string]int{}
+		add := func(a, b string) {
+			if sessions[a] == nil {
+				sessions[a] = map[string]int{}
+			}
+			sessions[a][b]++
+		}
+		checked := 0
+		for host, vars := range byHost {
+			for _, key := range []string{"uplinks", "downlinks"} {
+				list, _ := vars[key].([]any)
+				for _, x := range list {
+					l := x.(map[string]any)
+					peer, _ := l["peer"].(string)
+					far, ok := byHost[peer]
+					if l["peer_asn"] == nil || !ok {
+						continue
+					}
+					if l["peer_asn"] != far["asn"] {
+						t.Errorf("%s: %s -> %s: peer_asn %v, but %s has asn %v", name, host, peer, l["peer_asn"], peer, far["asn"])
+					}
+					add(host, peer)
+					checked++
+				}
+			}
+			overlay, _ := vars["evpn_peers"].([]any)
+			for _, x := range overlay {
+				o := x.(map[string]any)
+				peer, ok := byLoopback[o["ip"].(string)]
+				if !ok {
+					t.Errorf("%s: %s: overlay peer %v is no device's loopback0", name, host, o["ip"])
+					continue
+				}
+				if o["asn"] != byHost[peer]["asn"] {
+					t.Errorf("%s: %s -> %s: overlay asn %v, but %s has asn %v", name, host, peer, o["asn"], peer, byHost[peer]["asn"])
+				}
+				add(host, peer+" overlay")
+				checked++
+			}
+		}
+		for a, to := range sessions {
+			for b, n := range to {
+				peer, kind, _ := strings.Cut(b, " ")
+				back := a
+				if kind != "" {
+					back += " " + kind
+				}
+				if sessions[peer][back] != n {
+					t.Errorf("%s: %s has %d session(s) %s toward %s, which has %d back", name, a, n, kind, peer, sessions[peer][back])
+				}
+			}
+		}
+		t.Logf("%s: %d BGP session ends checked", name, checked)
+		if name == "dc-fabric.yaml" && checked == 0 {
+			t.Errorf("%s: no BGP sessions checked", name)
 		}
 	}
 }

@@ -36,7 +36,7 @@ func TestExamples(t *testing.T) {
 	}{
 		{"campus.yaml", 284, 10},
 		{"campus.csv", 22, 3},
-		{"dc-fabric.yaml", 10, 3},
+		{"dc-fabric.yaml", 10, 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

@@ -274,7 +274,16 @@ func (s *Service) checkTemplate(ctx context.Context, body string, example map[st
 	// Set a is the example values.
 	out := rep.RenderA
 	p := req.Device.Platform
-	problems = coverageProblems(p, example, out, t.Vars())
+	// Coverage is judged on the asking device's whole vars: the example
+	// cuts lists short, and a value that only a later list item carries
+	// (VLAN 99 as the third of the vlans, and as mgmt_vlan) would look
+	// unused in the example's render.
+	covVars, covText := example, out
+	full := fleet.SecretPlaceholders(deviceVars(req.Device))
+	if text, err := t.Render(ctx, renderData(full)); err == nil {
+		covVars, covText = full, text
+	}
+	problems = coverageProblems(p, covVars, covText, t.Vars())
 	if s.cfg.Linter == nil {
 		return t, problems, problemsReason(problems)
 	}

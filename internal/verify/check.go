@@ -255,7 +255,16 @@ func (c *checker) checkLink(da *Device, ia *Interface, ea linkEnd, db *Device, i
 	}
 	la, lb := lagOf(da, ia), lagOf(db, ib)
 	if la.Mode == "trunk" && lb.Mode == "trunk" && la.AllowedVLANs != lb.AllowedVLANs {
-		c.add(Error, "trunk-vlans-mismatch", da.Hostname, cmpRef(la.AllowedRef, la.Ref), db.Hostname, cmpRef(lb.AllowedRef, lb.Ref),
+		// A trunk whose far end allows more VLANs than it does only
+		// carries the VLANs both allow: untidy, not broken (a
+		// distribution switch allows every access VLAN toward each access
+		// switch). VLANs that each end allows and the other does not are
+		// a mistake.
+		sev, check := Error, "trunk-vlans-mismatch"
+		if onlyA, onlyB, ok := vlanDiff(la.AllowedVLANs, lb.AllowedVLANs); ok && (onlyA == "none" || onlyB == "none") {
+			sev, check = Warning, "trunk-vlans-subset"
+		}
+		c.add(sev, check, da.Hostname, cmpRef(la.AllowedRef, la.Ref), db.Hostname, cmpRef(lb.AllowedRef, lb.Ref),
 			"trunk %s allows VLANs %s but %s %s allows %s", la.Name, la.AllowedVLANs, db.Hostname, lb.Name, lb.AllowedVLANs)
 	}
 	routed := len(ia.Addresses) > 0 || len(ib.Addresses) > 0 || ea.ip != "" || eb.ip != ""
@@ -571,4 +580,19 @@ func (c *checker) mlag() {
 			}
 		}
 	}
+}
+
+// vlanDiff returns the VLANs that only a allows and that only b allows
+// ("none" for none), for
+// two normalised allowed-VLAN lists of ids and ranges; ok is false when
+// either holds anything else (Junos VLAN names).
+func vlanDiff(a, b string) (onlyA, onlyB string, ok bool) {
+	numeric := func(s string) bool {
+		return strings.Trim(s, "0123456789,-") == ""
+	}
+	if !numeric(a) || !numeric(b) {
+		return "", "", false
+	}
+	sa, sb := vlanSet(a), vlanSet(b)
+	return formatVLANs(minus(vlanSet(a), sb)), formatVLANs(minus(vlanSet(b), sa)), true
 }

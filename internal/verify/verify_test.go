@@ -95,3 +95,20 @@ func TestVerifyGolden(t *testing.T) {
 		})
 	}
 }
+
+func TestVLANDiff(t *testing.T) {
+	for _, c := range []struct {
+		a, b, onlyA, onlyB string
+		ok                 bool
+	}{
+		{"10,20,30", "10-30", "none", "11-19,21-29", true},
+		{"10,20", "10,30", "20", "30", true},
+		{"1-4094", "1-4094", "none", "none", true},
+		{"DATA,VOICE", "10", "", "", false},
+	} {
+		a, b, ok := vlanDiff(c.a, c.b)
+		if a != c.onlyA || b != c.onlyB || ok != c.ok {
+			t.Errorf("vlanDiff(%q, %q) = %q, %q, %v; want %q, %q, %v", c.a, c.b, a, b, ok, c.onlyA, c.onlyB, c.ok)
+		}
+	}
+}

@@ -66,13 +66,16 @@ func peerName(g *gen) func(u val) string {
 	}
 }
 
-// eachNeighbor calls fn for every BGP neighbor that has an address and a
-// remote AS.
+// eachNeighbor calls fn for every underlay BGP neighbor that has an address
+// and a remote AS: bgp_neighbors, or else the peers of the uplinks and
+// downlinks.
 func eachNeighbor(g *gen, d *device, fn func(ip, asn, desc val)) {
-	g.each(d.neighbors, "$n", func(n val) {
-		ip, asn, desc := d.neighbor(g, n)
-		g.when(func() { fn(ip, asn, desc) }, ip, asn)
-	})
+	for _, list := range []val{d.neighbors, d.linkNeighbors} {
+		g.each(list, "$n", func(n val) {
+			ip, asn, desc := d.neighbor(g, n)
+			g.when(func() { fn(ip, asn, desc) }, ip, asn)
+		})
+	}
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

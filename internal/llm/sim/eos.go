@@ -20,8 +20,7 @@ func writeEOS(g *gen, d *device) {
 	writeHeader(g, d, "!")
 	g.line("!")
 	g.line("no aaa root")
-	g.line("aaa authentication login default local")
-	g.line("aaa authorization exec default local")
+	writeEOSAAA(g, d, vrf)
 	g.line("!")
 	if d.adminSecret.present() {
 		g.line("username ", g.s(d.adminUser), " privilege 15 role network-admin secret sha512 ", secretRef(g, d.adminSecret))
@@ -79,6 +78,10 @@ func writeEOS(g *gen, d *device) {
 		g.line("vrf instance ", vrf)
 		g.line("!")
 	}
+	eachVRF(g, d, func(name, _ val) {
+		g.line("vrf instance ", g.s(name))
+		g.line("!")
+	})
 
 	// Interfaces.
 	if bundle {
@@ -96,6 +99,16 @@ func writeEOS(g *gen, d *device) {
 		g.line(in, "switchport trunk group MLAG")
 		g.line("!")
 	}
+	eachDownlinkBundle(g, d, func(l, pc val) {
+		g.line("interface Port-Channel", g.s(pc))
+		writeUplinkDescription(g, l, in+"description ", "")
+		g.line(in, "no shutdown")
+		writeEOSTrunk(g, d)
+		if d.feat.mlag {
+			g.line(in, "mlag ", g.s(pc))
+		}
+		g.line("!")
+	})
 	if d.feat.mlag {
 		ports := d.mlagPorts
 		if !ports.present() {
@@ -109,31 +122,35 @@ func writeEOS(g *gen, d *device) {
 			g.line("!")
 		})
 	}
-	g.each(d.uplinks, "$u", func(u val) {
-		port := g.field(u, "port")
-		g.when(func() {
-			g.line("interface ", g.s(port))
-			writeUplinkDescription(g, u, in+"description ", "")
-			g.line(in, "no shutdown")
-			if d.uplinkRouted {
-				ip := g.field(u, "ip")
-				g.line(in, "mtu 9214")
-				g.line(in, "no switchport")
-				g.when(func() { g.line(in, "ip address ", g.s(ip)) }, ip)
-				if ospf {
-					g.when(func() {
-						g.line(in, "ip ospf network point-to-point")
-						g.line(in, "ip ospf area 0.0.0.0")
-					}, d.ospfOn(g, u))
-				}
-			} else {
-				writeEOSTrunk(g, d)
-				if bundle {
-					g.line(in, "channel-group 1 mode active")
-				}
+	eachLinkInterface(g, d, in, func(lk link, u val) {
+		g.line(in, "no shutdown")
+		switch {
+		case lk.routed:
+			ip := g.field(u, "ip")
+			mtu, ok := d.linkMTU(g, u, 9214)
+			g.when(func() { g.line(in, "mtu ", mtu) }, ok)
+			g.line(in, "no switchport")
+			g.when(func() { g.line(in, "ip address ", g.s(ip)) }, ip)
+			if ospf {
+				g.when(func() {
+					g.line(in, "ip ospf network point-to-point")
+					g.line(in, "ip ospf area 0.0.0.0")
+					if d.feat.bfd {
+						g.line(in, "bfd interval 300 min-rx 300 multiplier 3")
+					}
+				}, d.ospfOn(g, u))
 			}
-			g.line("!")
-		}, port)
+		case lk.downlink:
+			pc := g.field(u, "port_channel")
+			g.whenElse(func() { g.line(in, "channel-group ", g.s(pc), " mode active") },
+				func() { writeEOSTrunk(g, d) }, pc)
+		default:
+			writeEOSTrunk(g, d)
+			if bundle {
+				g.line(in, "channel-group 1 mode active")
+			}
+		}
+		g.line("!")
 	})
 	if d.feat.access {
 		ports := d.accessPorts
@@ -148,6 +165,9 @@ func writeEOS(g *gen, d *device) {
 			d.namedVLAN(g, d.voiceVLAN, voiceNames, func(id val) { g.line(in, "switchport phone vlan ", g.s(id)) })
 			g.line(in, "switchport phone trunk untagged")
 			g.line(in, "switchport mode trunk phone")
+		} else if d.nativeVLAN.present() {
+			g.line(in, "switchport trunk native vlan ", g.s(d.nativeVLAN))
+			writeEOSTrunk(g, d)
 		} else {
 			d.namedVLAN(g, d.dataVLAN, dataNames, func(id val) { g.line(in, "switchport access vlan ", g.s(id)) })
 			g.line(in, "switchport mode access")
@@ -189,6 +209,23 @@ func writeEOS(g *gen, d *device) {
 		g.when(func() { g.line(in, "ip address ", g.s(d.mlagIP)) }, d.mlagIP)
 		g.line("!")
 	}
+	eachSVI(g, d, func(v svi) {
+		g.line("interface Vlan", g.s(v.id))
+		g.when(func() { g.line(in, "description ", g.s(v.name)) }, v.name)
+		g.line(in, "no shutdown")
+		g.when(func() { g.line(in, "vrf ", g.s(v.vrf)) }, v.vrf)
+		if d.feat.anycast {
+			g.line(in, "ip address virtual ", g.s(v.ip))
+		} else {
+			g.line(in, "ip address ", g.s(v.ip))
+		}
+		g.each(d.dhcpRelays, "$r", func(r val) { g.line(in, "ip helper-address ", g.s(r)) })
+		g.when(func() {
+			g.line(in, "vrrp ", g.s(v.id), " ipv4 ", g.s(v.virtualIP))
+			g.when(func() { g.line(in, "vrrp ", g.s(v.id), " priority-level ", g.s(d.fhrpPriority)) }, d.fhrpPriority)
+		}, v.virtualIP)
+		g.line("!")
+	})
 	if d.feat.evpn && d.vlans.present() {
 		g.line("interface Vxlan1")
 		if d.hostname.present() {
@@ -198,12 +235,20 @@ func writeEOS(g *gen, d *device) {
 		g.line(in, "vxlan udp-port 4789")
 		g.each(d.vlans, "$v", func(v val) {
 			id := d.vlanID(g, v)
-			g.line(in, "vxlan vlan ", g.s(id), " vni ", g.printf(vniFormat, id))
+			g.line(in, "vxlan vlan ", g.s(id), " vni ", d.vni(g, v))
 		})
+		eachVRF(g, d, func(name, vni val) {
+			g.when(func() { g.line(in, "vxlan vrf ", g.s(name), " vni ", g.s(vni)) }, vni)
+		})
+		g.line("!")
+	}
+	if d.virtualMAC.present() && routed {
+		g.line("ip virtual-router mac-address ", g.s(d.virtualMAC))
 		g.line("!")
 	}
 	if routed {
 		g.line("ip routing")
+		eachVRF(g, d, func(name, _ val) { g.line("ip routing vrf ", g.s(name)) })
 	}
 	if vrf != "" {
 		g.line("no ip routing vrf ", vrf)
@@ -228,38 +273,8 @@ func writeEOS(g *gen, d *device) {
 		g.line("!")
 	}
 	if d.bgp() && routed {
-		g.line("router bgp ", g.s(d.asn))
-		g.when(func() { g.line(in, "router-id ", g.s(d.routerID)) }, d.routerID)
-		g.line(in, "no bgp default ipv4-unicast")
-		g.line(in, "maximum-paths 4 ecmp 4")
-		eachNeighbor(g, d, func(ip, asn, desc val) {
-			g.line(in, "neighbor ", g.s(ip), " remote-as ", g.s(asn))
-			g.when(func() { g.line(in, "neighbor ", g.s(ip), " description ", g.s(desc)) }, desc)
-			if d.feat.evpn {
-				g.line(in, "neighbor ", g.s(ip), " send-community extended")
-			}
-		})
-		if d.feat.evpn {
-			g.each(d.vlans, "$v", func(v val) {
-				id := d.vlanID(g, v)
-				vni := g.printf(vniFormat, id)
-				g.line(in, "!")
-				g.line(in, "vlan ", g.s(id))
-				g.when(func() { g.line(in, in, "rd ", g.s(d.routerID), ":", vni) }, d.routerID)
-				g.line(in, in, "route-target both ", vni, ":", vni)
-				g.line(in, in, "redistribute learned")
-			})
-			g.line(in, "!")
-			g.line(in, "address-family evpn")
-			eachNeighbor(g, d, func(ip, _, _ val) { g.line(in, in, "neighbor ", g.s(ip), " activate") })
-		}
-		g.line(in, "!")
-		g.line(in, "address-family ipv4")
-		eachNeighbor(g, d, func(ip, _, _ val) { g.line(in, in, "neighbor ", g.s(ip), " activate") })
-		for _, l := range d.loopbacks {
-			g.line(in, in, "network ", g.s(l.cidr))
-		}
-		g.line("!")
+		writeRouteMaps(g, d)
+		writeEOSBGP(g, d)
 	}
 	if ospf {
 		g.line("router ospf 1")
@@ -270,6 +285,9 @@ func writeEOS(g *gen, d *device) {
 				port := g.field(u, "port")
 				g.when(func() { g.line(in, "no passive-interface ", g.s(port)) }, port, d.ospfOn(g, u))
 			})
+		}
+		if d.feat.bfd {
+			g.line(in, "bfd default")
 		}
 		g.line(in, "max-lsa 12000")
 		g.line("!")
@@ -308,4 +326,118 @@ func peerSuffix(g *gen, d *device) string {
 		return ""
 	}
 	return " to " + g.s(d.mlagPeer)
+}
+
+// writeEOSAAA writes the AAA servers, their groups and the method lists:
+// the groups then local, or local alone without servers.
+func writeEOSAAA(g *gen, d *device, mgmtVRF string) {
+	const in = "   "
+	for _, gr := range d.aaa.groups() {
+		kind := "tacacs-server"
+		if gr.name == "RADIUS" {
+			kind = "radius-server"
+		}
+		eachServer(g, gr.servers, gr.key, func(s server) {
+			g.line(kind, " host ", g.s(s.addr), eosServerVRF(g, s, mgmtVRF), g.ifText(s.port, " port "+g.s(s.port)), keyText(g, s.key, " key 7 "))
+		})
+	}
+	for _, gr := range d.aaa.groups() {
+		proto := "tacacs+"
+		if gr.name == "RADIUS" {
+			proto = "radius"
+		}
+		g.line("aaa group server ", proto, " ", gr.name)
+		eachServer(g, gr.servers, gr.key, func(s server) {
+			g.line(in, "server ", g.s(s.addr), eosServerVRF(g, s, mgmtVRF))
+		})
+		g.line("!")
+	}
+	writeAAAMethods(g, d, "all")
+}
+
+// eosServerVRF returns " vrf NAME" for an AAA server: its own vrf, else the
+// management VRF.
+func eosServerVRF(g *gen, s server, mgmtVRF string) string {
+	def := ""
+	if mgmtVRF != "" {
+		def = " vrf " + mgmtVRF
+	}
+	return g.ifElseText(s.vrf, " vrf "+g.s(s.vrf), def)
+}
+
+// writeEOSBGP writes router bgp: the underlay sessions with their
+// policies, the EVPN overlay from Loopback0, the MLAG iBGP session, the
+// MAC-VRFs and the tenant VRFs.
+func writeEOSBGP(g *gen, d *device) {
+	const in = "   "
+	overlay := d.evpnPeers.present()
+	g.line("router bgp ", g.s(d.asn))
+	g.when(func() { g.line(in, "router-id ", g.s(d.routerID)) }, d.routerID)
+	g.line(in, "no bgp default ipv4-unicast")
+	g.line(in, "maximum-paths 4 ecmp 4")
+	ebgp := func(ip, asn, desc val) {
+		g.line(in, "neighbor ", g.s(ip), " remote-as ", g.s(asn))
+		g.when(func() { g.line(in, "neighbor ", g.s(ip), " description ", g.s(desc)) }, desc)
+		g.line(in, "neighbor ", g.s(ip), " route-map ", policyIn, " in")
+		g.line(in, "neighbor ", g.s(ip), " route-map ", policyOut, " out")
+	}
+	eachNeighbor(g, d, func(ip, asn, desc val) {
+		ebgp(ip, asn, desc)
+		if d.feat.evpn && !overlay {
+			g.line(in, "neighbor ", g.s(ip), " send-community extended")
+		}
+	})
+	eachOverlayPeer(g, d, func(ip, asn, desc val) {
+		ebgp(ip, asn, desc)
+		g.line(in, "neighbor ", g.s(ip), " update-source Loopback0")
+		g.line(in, "neighbor ", g.s(ip), " ebgp-multihop 3")
+		g.line(in, "neighbor ", g.s(ip), " send-community extended")
+	})
+	peer, ibgp := d.mlagIBGP()
+	if ibgp {
+		g.line(in, "neighbor ", g.s(peer), " remote-as ", g.s(d.asn))
+		g.line(in, "neighbor ", g.s(peer), " description MLAG iBGP", peerSuffix(g, d))
+		g.line(in, "neighbor ", g.s(peer), " next-hop-self")
+	}
+	if d.feat.evpn {
+		g.each(d.vlans, "$v", func(v val) {
+			id := d.vlanID(g, v)
+			vni := d.vni(g, v)
+			g.line(in, "!")
+			g.line(in, "vlan ", g.s(id))
+			g.when(func() { g.line(in, in, "rd ", g.s(d.routerID), ":", vni) }, d.routerID)
+			g.line(in, in, "route-target both ", vni, ":", vni)
+			g.line(in, in, "redistribute learned")
+		})
+		g.line(in, "!")
+		g.line(in, "address-family evpn")
+		if overlay {
+			eachOverlayPeer(g, d, func(ip, _, _ val) { g.line(in, in, "neighbor ", g.s(ip), " activate") })
+		} else {
+			eachNeighbor(g, d, func(ip, _, _ val) { g.line(in, in, "neighbor ", g.s(ip), " activate") })
+		}
+	}
+	g.line(in, "!")
+	g.line(in, "address-family ipv4")
+	eachNeighbor(g, d, func(ip, _, _ val) { g.line(in, in, "neighbor ", g.s(ip), " activate") })
+	if ibgp {
+		g.line(in, in, "neighbor ", g.s(peer), " activate")
+	}
+	for _, l := range d.loopbacks {
+		g.line(in, in, "network ", g.s(l.cidr))
+	}
+	g.each(d.advertise, "$p", func(p val) { g.line(in, in, "network ", g.s(p)) })
+	if d.feat.evpn {
+		eachVRF(g, d, func(name, vni val) {
+			g.line(in, "!")
+			g.line(in, "vrf ", g.s(name))
+			g.when(func() {
+				g.when(func() { g.line(in, in, "rd ", g.s(d.routerID), ":", g.s(vni)) }, d.routerID)
+				g.line(in, in, "route-target import evpn ", g.s(vni), ":", g.s(vni))
+				g.line(in, in, "route-target export evpn ", g.s(vni), ":", g.s(vni))
+			}, vni)
+			g.line(in, in, "redistribute connected")
+		})
+	}
+	g.line("!")
 }

@@ -259,6 +259,14 @@ func (g *gen) not(v val) val {
 	return val{expr: "not " + g.arg(v), x: true}
 }
 
+// eq returns a condition that holds when a and b print the same.
+func (g *gen) eq(a, b val) val {
+	if !a.dynamic() && !b.dynamic() {
+		return val{x: fmt.Sprint(a.x) == fmt.Sprint(b.x)}
+	}
+	return val{expr: `eq (printf "%v" ` + g.arg(a) + `) (printf "%v" ` + g.arg(b) + ")", x: true}
+}
+
 // nameIs returns a condition that holds when v, printed, is one of names.
 func (g *gen) nameIs(v val, names ...string) val {
 	if !v.dynamic() {

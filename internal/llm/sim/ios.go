@@ -8,7 +8,7 @@ func writeIOS(g *gen, d *device) {
 
 	// Management: the dedicated port in a management VRF, or on a classic
 	// IOS layer-2 switch an SVI in the management VLAN.
-	mgmtSVI := !xe && switching && (d.mgmtVLAN.present() || d.hasNamedVLAN(mgmtNames))
+	mgmtSVI := (!xe || d.feat.mgmtSVI) && switching && (d.mgmtVLAN.present() || d.hasNamedVLAN(mgmtNames))
 	vrf := ""
 	if d.mgmtIP.present() && !mgmtSVI {
 		vrf = "Mgmt-intf"
@@ -46,6 +46,22 @@ func writeIOS(g *gen, d *device) {
 		g.line(" exit-address-family")
 		g.line("!")
 	}
+	eachVRF(g, d, func(name, vni val) {
+		g.line("vrf definition ", g.s(name))
+		g.when(func() {
+			g.when(func() { g.line(" rd ", g.s(d.routerID), ":", g.s(vni)) }, d.routerID)
+			g.line(" !")
+			g.line(" address-family ipv4")
+			if d.feat.evpn && xe {
+				g.line("  route-target export ", g.s(vni), ":", g.s(vni), " stitching")
+				g.line("  route-target import ", g.s(vni), ":", g.s(vni), " stitching")
+			} else {
+				g.line("  route-target both ", g.s(vni), ":", g.s(vni))
+			}
+			g.line(" exit-address-family")
+		}, vni)
+		g.line("!")
+	})
 	g.line("no logging console")
 	g.line("logging buffered 64000 informational")
 	if d.enableSecret.present() {
@@ -55,8 +71,7 @@ func writeIOS(g *gen, d *device) {
 	}
 	g.line("!")
 	g.line("aaa new-model")
-	g.line("aaa authentication login default local")
-	g.line("aaa authorization exec default local")
+	writeIOSAAA(g, d, vrf)
 	g.line("aaa session-id common")
 	g.line("!")
 	if d.feat.router {
@@ -124,37 +139,53 @@ func writeIOS(g *gen, d *device) {
 		writeIOSTrunk(g, d)
 		g.line("!")
 	}
-	g.each(d.uplinks, "$u", func(u val) {
-		port := g.field(u, "port")
-		g.when(func() {
-			g.line("interface ", g.s(port))
-			writeUplinkDescription(g, u, " description ", "")
-			if d.uplinkRouted {
-				ip, mask := g.field(u, "ip_address"), g.field(u, "ip_netmask")
-				if switching {
-					g.line(" no switchport")
-				}
-				g.whenElse(func() {
-					g.line(" ip address ", g.s(ip), " ", g.s(mask))
-				}, func() {
-					v6 := g.field(u, "ip")
-					g.when(func() { g.line(" ipv6 address ", g.s(v6)) }, v6)
-				}, ip, mask)
-				if ospf {
-					g.when(func() {
-						g.line(" ip ospf network point-to-point")
-						g.line(" ip ospf 1 area 0")
-					}, d.ospfOn(g, u))
-				}
-			} else if switching {
-				writeIOSTrunk(g, d)
-				if bundle {
-					g.line(" channel-group 1 mode active")
-				}
+	eachDownlinkBundle(g, d, func(l, pc val) {
+		if !switching {
+			return
+		}
+		g.line("interface Port-channel", g.s(pc))
+		writeUplinkDescription(g, l, " description ", "")
+		writeIOSTrunk(g, d)
+		g.line("!")
+	})
+	eachLinkInterface(g, d, " ", func(lk link, u val) {
+		switch {
+		case lk.routed:
+			ip, mask := g.field(u, "ip_address"), g.field(u, "ip_netmask")
+			if switching {
+				g.line(" no switchport")
 			}
-			g.line(" no shutdown")
-			g.line("!")
-		}, port)
+			mtu, ok := d.linkMTU(g, u, 0)
+			g.when(func() { g.line(" mtu ", mtu) }, ok)
+			g.whenElse(func() {
+				g.line(" ip address ", g.s(ip), " ", g.s(mask))
+			}, func() {
+				v6 := g.field(u, "ip")
+				g.when(func() { g.line(" ipv6 address ", g.s(v6)) }, v6)
+			}, ip, mask)
+			if ospf {
+				g.when(func() {
+					g.line(" ip ospf network point-to-point")
+					g.line(" ip ospf 1 area 0")
+					if d.feat.bfd {
+						g.line(" bfd interval 300 min_rx 300 multiplier 3")
+						g.line(" ip ospf bfd")
+					}
+				}, d.ospfOn(g, u))
+			}
+		case !switching:
+		case lk.downlink:
+			writeIOSTrunk(g, d)
+			pc := g.field(u, "port_channel")
+			g.when(func() { g.line(" channel-group ", g.s(pc), " mode active") }, pc)
+		default:
+			writeIOSTrunk(g, d)
+			if bundle {
+				g.line(" channel-group 1 mode active")
+			}
+		}
+		g.line(" no shutdown")
+		g.line("!")
 	})
 	if d.feat.access && switching {
 		ports := d.accessPorts
@@ -163,12 +194,28 @@ func writeIOS(g *gen, d *device) {
 		}
 		g.line("interface range ", g.s(ports))
 		g.line(" description access port")
-		g.line(" switchport mode access")
-		d.namedVLAN(g, d.dataVLAN, dataNames, func(id val) { g.line(" switchport access vlan ", g.s(id)) })
+		if d.nativeVLAN.present() {
+			g.line(" switchport trunk native vlan ", g.s(d.nativeVLAN))
+			writeIOSTrunk(g, d)
+		} else {
+			g.line(" switchport mode access")
+			d.namedVLAN(g, d.dataVLAN, dataNames, func(id val) { g.line(" switchport access vlan ", g.s(id)) })
+		}
 		if d.feat.voice {
 			d.namedVLAN(g, d.voiceVLAN, voiceNames, func(id val) { g.line(" switchport voice vlan ", g.s(id)) })
 		}
 		g.line(" switchport nonegotiate")
+		if d.feat.storm {
+			g.line(" storm-control broadcast level 1.00")
+		}
+		if d.feat.dot1x && d.aaa.radius.present() {
+			g.line(" authentication port-control auto")
+			g.line(" authentication order dot1x mab")
+			g.line(" authentication priority dot1x mab")
+			g.when(func() { g.line(" authentication event fail action authorize vlan ", g.s(d.guestVLAN)) }, d.guestVLAN)
+			g.line(" mab")
+			g.line(" dot1x pae authenticator")
+		}
 		if d.feat.portfast {
 			g.line(" spanning-tree portfast")
 		}
@@ -214,6 +261,28 @@ func writeIOS(g *gen, d *device) {
 		}
 		g.line("!")
 	}
+	eachSVI(g, d, func(v svi) {
+		g.line("interface Vlan", g.s(v.id))
+		g.when(func() { g.line(" description ", g.s(v.name)) }, v.name)
+		g.when(func() { g.line(" vrf forwarding ", g.s(v.vrf)) }, v.vrf)
+		g.whenElse(func() { g.line(" ip address ", g.s(v.ipAddress), " ", g.s(v.ipNetmask)) },
+			func() { g.line(" ipv6 address ", g.s(v.ip)) }, v.ipNetmask)
+		g.each(d.dhcpRelays, "$r", func(r val) { g.line(" ip helper-address ", g.s(r)) })
+		g.when(func() {
+			if d.feat.vrrp {
+				g.line(" vrrp ", g.s(v.id), " ip ", g.s(v.virtualIP))
+				g.when(func() { g.line(" vrrp ", g.s(v.id), " priority ", g.s(d.fhrpPriority)) }, d.fhrpPriority)
+			} else {
+				g.line(" standby ", g.s(v.id), " ip ", g.s(v.virtualIP))
+				g.when(func() {
+					g.line(" standby ", g.s(v.id), " priority ", g.s(d.fhrpPriority))
+					g.line(" standby ", g.s(v.id), " preempt")
+				}, d.fhrpPriority)
+			}
+		}, v.virtualIP)
+		g.line(" no shutdown")
+		g.line("!")
+	})
 	if d.feat.evpn && xe && d.vlans.present() {
 		g.line("interface nve1")
 		g.line(" no ip address")
@@ -239,6 +308,7 @@ func writeIOS(g *gen, d *device) {
 		g.line("!")
 	}
 	if d.bgp() {
+		writeRouteMaps(g, d)
 		g.line("router bgp ", g.s(d.asn))
 		g.when(func() { g.line(" bgp router-id ", g.s(d.routerID)) }, d.routerID)
 		g.line(" bgp log-neighbor-changes")
@@ -247,6 +317,14 @@ func writeIOS(g *gen, d *device) {
 			g.line(" neighbor ", g.s(ip), " remote-as ", g.s(asn))
 			g.when(func() { g.line(" neighbor ", g.s(ip), " description ", g.s(desc)) }, desc)
 		})
+		if xe {
+			eachOverlayPeer(g, d, func(ip, asn, desc val) {
+				g.line(" neighbor ", g.s(ip), " remote-as ", g.s(asn))
+				g.when(func() { g.line(" neighbor ", g.s(ip), " description ", g.s(desc)) }, desc)
+				g.line(" neighbor ", g.s(ip), " update-source Loopback0")
+				g.line(" neighbor ", g.s(ip), " ebgp-multihop 3")
+			})
+		}
 		g.line(" !")
 		g.line(" address-family ipv4")
 		for _, l := range d.loopbacks {
@@ -254,15 +332,31 @@ func writeIOS(g *gen, d *device) {
 				g.line("  network ", g.s(l.address), " mask ", g.s(l.netmask))
 			}
 		}
-		eachNeighbor(g, d, func(ip, _, _ val) { g.line("  neighbor ", g.s(ip), " activate") })
+		if a, m := g.get("advertise_address"), g.get("advertise_netmask"); a.present() && m.present() {
+			g.line("  network ", g.s(a), " mask ", g.s(m))
+		}
+		eachNeighbor(g, d, func(ip, _, _ val) {
+			g.line("  neighbor ", g.s(ip), " activate")
+			g.line("  neighbor ", g.s(ip), " route-map ", policyIn, " in")
+			g.line("  neighbor ", g.s(ip), " route-map ", policyOut, " out")
+		})
 		g.line(" exit-address-family")
 		if d.feat.evpn && xe {
 			g.line(" !")
 			g.line(" address-family l2vpn evpn")
-			eachNeighbor(g, d, func(ip, _, _ val) {
+			evpn := func(ip, _, _ val) {
 				g.line("  neighbor ", g.s(ip), " activate")
 				g.line("  neighbor ", g.s(ip), " send-community both")
-			})
+			}
+			if d.evpnPeers.present() {
+				eachOverlayPeer(g, d, func(ip, asn, desc val) {
+					evpn(ip, asn, desc)
+					g.line("  neighbor ", g.s(ip), " route-map ", policyIn, " in")
+					g.line("  neighbor ", g.s(ip), " route-map ", policyOut, " out")
+				})
+			} else {
+				eachNeighbor(g, d, evpn)
+			}
 			g.line(" exit-address-family")
 		}
 		g.line("!")
@@ -363,5 +457,36 @@ func writeIOSSNMP(g *gen, d *device, vrf string) {
 			g.line("snmp-server vrf ", vrf)
 		}
 		g.line("!")
+	}
+}
+
+// writeIOSAAA writes the TACACS+/RADIUS servers, their groups (in the
+// management VRF when there is one) and the method lists.
+func writeIOSAAA(g *gen, d *device, vrf string) {
+	for _, gr := range d.aaa.groups() {
+		kind, proto, port := "tacacs server ", "tacacs+", " port "
+		if gr.name == "RADIUS" {
+			kind, proto, port = "radius server ", "radius", " auth-port "
+		}
+		eachServer(g, gr.servers, gr.key, func(s server) {
+			g.line(kind, g.s(s.addr))
+			g.line(" address ipv4 ", g.s(s.addr), g.ifText(s.port, port+g.s(s.port)))
+			g.when(func() { g.line(" key 6 ", secretRef(g, s.key)) }, s.key)
+			g.line("!")
+		})
+		g.line("aaa group server ", proto, " ", gr.name)
+		eachServer(g, gr.servers, gr.key, func(s server) { g.line(" server name ", g.s(s.addr)) })
+		if vrf != "" {
+			g.line(" ip vrf forwarding ", vrf)
+		}
+		g.line("!")
+	}
+	writeAAAMethods(g, d, "15")
+	if d.aaa.radius.present() {
+		g.line("aaa authentication dot1x default group RADIUS")
+		if d.feat.dot1x {
+			g.line("aaa authorization network default group RADIUS")
+			g.line("dot1x system-auth-control")
+		}
 	}
 }

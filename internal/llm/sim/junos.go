@@ -88,6 +88,7 @@ func writeJunos(g *gen, d *device) {
 	if mgmt {
 		l(1, "management-instance;")
 	}
+	writeJunosAAA(g, d, l, mgmt)
 	if d.dns.present() {
 		l(1, "name-server {")
 		g.each(d.dns, "$s", func(s val) { l(2, g.s(s), ";") })
@@ -149,30 +150,33 @@ func writeJunos(g *gen, d *device) {
 		l(2, "}")
 		l(1, "}")
 	}
-	g.each(d.uplinks, "$u", func(u val) {
-		port := g.field(u, "port")
-		g.when(func() {
-			l(1, g.s(port), " {")
-			writeUplinkDescription(g, u, strings.Repeat("    ", 2)+`description "`, `";`)
-			switch {
-			case d.uplinkRouted:
-				ip := g.field(u, "ip")
-				l(2, "mtu 9216;")
-				l(2, "unit 0 {")
-				l(3, "family inet {")
-				g.when(func() { l(4, "address ", g.s(ip), ";") }, ip)
-				l(3, "}")
-				l(2, "}")
-			case bundle:
-				l(2, "ether-options {")
-				l(3, "802.3ad ae0;")
-				l(2, "}")
-			default:
-				trunkUnit(2)
-			}
-			l(1, "}")
-		}, port)
-	})
+	for _, lk := range d.links() {
+		g.each(lk.list, "$u", func(u val) {
+			port := g.field(u, "port")
+			g.when(func() {
+				l(1, g.s(port), " {")
+				writeUplinkDescription(g, u, strings.Repeat("    ", 2)+`description "`, `";`)
+				switch {
+				case lk.routed:
+					ip := g.field(u, "ip")
+					mtu, ok := d.linkMTU(g, u, 9216)
+					g.when(func() { l(2, "mtu ", mtu, ";") }, ok)
+					l(2, "unit 0 {")
+					l(3, "family inet {")
+					g.when(func() { l(4, "address ", g.s(ip), ";") }, ip)
+					l(3, "}")
+					l(2, "}")
+				case bundle && !lk.downlink:
+					l(2, "ether-options {")
+					l(3, "802.3ad ae0;")
+					l(2, "}")
+				default:
+					trunkUnit(2)
+				}
+				l(1, "}")
+			}, port)
+		})
+	}
 	if bundle {
 		l(1, "ae0 {")
 		l(2, `description "LACP uplink to `, g.join(d.uplinks, ", ", "$u", peerName(g)), `";`)
@@ -192,6 +196,25 @@ func writeJunos(g *gen, d *device) {
 		l(4, "address ", g.s(d.mgmtIP), ";")
 		l(3, "}")
 		l(2, "}")
+		l(1, "}")
+	}
+	if len(d.svis()) > 0 {
+		l(1, "irb {")
+		eachSVI(g, d, func(v svi) {
+			l(2, "unit ", g.s(v.id), " {")
+			g.when(func() { l(3, "description ", q(v.name), ";") }, v.name)
+			l(3, "family inet {")
+			l(4, "address ", g.s(v.ip), " {")
+			g.when(func() {
+				l(5, "vrrp-group ", g.s(v.id), " {")
+				l(6, "virtual-address ", g.s(v.virtualIP), ";")
+				g.when(func() { l(6, "priority ", g.s(d.fhrpPriority), ";") }, d.fhrpPriority)
+				l(5, "}")
+			}, v.virtualIP)
+			l(4, "}")
+			l(3, "}")
+			l(2, "}")
+		})
 		l(1, "}")
 	}
 	if len(d.loopbacks) > 0 {
@@ -225,15 +248,31 @@ func writeJunos(g *gen, d *device) {
 		}
 		l(0, "}")
 	}
-	if mgmt && d.mgmtGateway.present() {
+	if mgmt && d.mgmtGateway.present() || d.vrfs.present() && routed {
 		l(0, "routing-instances {")
-		l(1, "mgmt_junos {")
-		l(2, "routing-options {")
-		l(3, "static {")
-		l(4, "route 0.0.0.0/0 next-hop ", g.s(d.mgmtGateway), ";")
-		l(3, "}")
-		l(2, "}")
-		l(1, "}")
+		if mgmt && d.mgmtGateway.present() {
+			l(1, "mgmt_junos {")
+			l(2, "routing-options {")
+			l(3, "static {")
+			l(4, "route 0.0.0.0/0 next-hop ", g.s(d.mgmtGateway), ";")
+			l(3, "}")
+			l(2, "}")
+			l(1, "}")
+		}
+		if routed {
+			eachVRF(g, d, func(name, vni val) {
+				l(1, g.s(name), " {")
+				l(2, "instance-type vrf;")
+				eachSVI(g, d, func(v svi) {
+					g.when(func() { l(2, "interface irb.", g.s(v.id), ";") }, g.eq(v.vrf, name))
+				})
+				g.when(func() {
+					g.when(func() { l(2, "route-distinguisher ", g.s(d.routerID), ":", g.s(vni), ";") }, d.routerID)
+					l(2, "vrf-target target:", g.s(vni), ":", g.s(vni), ";")
+				}, vni)
+				l(1, "}")
+			})
+		}
 		l(0, "}")
 	}
 	if bgp || (d.routerID.present() && routed) {
@@ -257,19 +296,40 @@ func writeJunos(g *gen, d *device) {
 			l(4, "signaling;")
 			l(3, "}")
 		}
+		l(3, "import ", policyIn, ";")
 		if len(d.loopbacks) > 0 {
-			l(3, "export EXPORT-LOOPBACK;")
+			l(3, "export [ EXPORT-LOOPBACK ", policyOut, " ];")
+		} else {
+			l(3, "export ", policyOut, ";")
 		}
 		l(3, "multipath {")
 		l(4, "multiple-as;")
 		l(3, "}")
-		eachNeighbor(g, d, func(ip, asn, desc val) {
+		neighbor := func(ip, asn, desc val) {
 			l(3, "neighbor ", g.s(ip), " {")
 			g.when(func() { l(4, "description ", q(desc), ";") }, desc)
 			l(4, "peer-as ", g.s(asn), ";")
 			l(3, "}")
-		})
+		}
+		eachNeighbor(g, d, neighbor)
 		l(2, "}")
+		if d.evpnPeers.present() {
+			l(2, "group OVERLAY {")
+			l(3, "type external;")
+			l(3, "multihop {")
+			l(4, "ttl 3;")
+			l(3, "}")
+			if len(d.loopbacks) > 0 && d.loopbacks[0].n == 0 {
+				l(3, "local-address ", g.s(d.loopbacks[0].address), ";")
+			}
+			l(3, "family evpn {")
+			l(4, "signaling;")
+			l(3, "}")
+			l(3, "import ", policyIn, ";")
+			l(3, "export ", policyOut, ";")
+			eachOverlayPeer(g, d, neighbor)
+			l(2, "}")
+		}
 		l(1, "}")
 	}
 	if d.feat.evpn && bgp {
@@ -313,14 +373,21 @@ func writeJunos(g *gen, d *device) {
 		l(1, "}")
 	}
 	l(0, "}")
-	if bgp && len(d.loopbacks) > 0 {
+	if bgp {
 		l(0, "policy-options {")
-		l(1, "policy-statement EXPORT-LOOPBACK {")
-		l(2, "term loopback {")
-		l(3, "from interface lo0.0;")
-		l(3, "then accept;")
-		l(2, "}")
-		l(1, "}")
+		if len(d.loopbacks) > 0 {
+			l(1, "policy-statement EXPORT-LOOPBACK {")
+			l(2, "term loopback {")
+			l(3, "from interface lo0.0;")
+			l(3, "then accept;")
+			l(2, "}")
+			l(1, "}")
+		}
+		for _, p := range []string{policyIn, policyOut} {
+			l(1, "policy-statement ", p, " {")
+			l(2, "then accept;")
+			l(1, "}")
+		}
 		l(0, "}")
 	}
 	if (d.feat.evpn && bgp) || (d.feat.access && d.feat.voice) {
@@ -351,13 +418,52 @@ func writeJunos(g *gen, d *device) {
 			}
 			l(1, name, " {")
 			l(2, "vlan-id ", g.s(id), ";")
+			if d.vlanMaps && routed {
+				ip := g.field(v, "svi_ip")
+				g.when(func() { l(2, "l3-interface irb.", g.s(id), ";") }, ip)
+			}
 			if d.feat.evpn && bgp {
 				l(2, "vxlan {")
-				l(3, "vni ", g.printf(vniFormat, id), ";")
+				l(3, "vni ", d.vni(g, v), ";")
 				l(2, "}")
 			}
 			l(1, "}")
 		})
 		l(0, "}")
 	}
+}
+
+// writeJunosAAA writes the TACACS+/RADIUS servers, the authentication order
+// (servers, then the local password) and accounting, inside system.
+func writeJunosAAA(g *gen, d *device, l func(int, ...string), mgmt bool) {
+	groups := d.aaa.groups()
+	if len(groups) == 0 {
+		return
+	}
+	order := ""
+	for _, gr := range groups {
+		kind := "tacplus"
+		if gr.name == "RADIUS" {
+			kind = "radius"
+		}
+		order += kind + " "
+		l(1, kind, "-server {")
+		eachServer(g, gr.servers, gr.key, func(s server) {
+			l(2, g.s(s.addr), " {")
+			g.when(func() { l(3, "port ", g.s(s.port), ";") }, s.port)
+			g.when(func() { l(3, `secret "`, secretRef(g, s.key), `"; ## SECRET-DATA`) }, s.key)
+			if mgmt {
+				l(3, "routing-instance mgmt_junos;")
+			}
+			l(2, "}")
+		})
+		l(1, "}")
+	}
+	l(1, "authentication-order [ ", order, "password ];")
+	l(1, "accounting {")
+	l(2, "events [ login change-log interactive-commands ];")
+	l(2, "destination {")
+	l(3, strings.TrimSpace(strings.Fields(order)[0]), ";")
+	l(2, "}")
+	l(1, "}")
 }

@@ -45,21 +45,41 @@ type device struct {
 
 	uplinks      val
 	uplinkRouted bool // the (first) uplink carries its own "ip"
+	// downlinks are the links toward the devices below: routed
+	// point-to-point links (an "ip" each) or LACP trunks ("port_channel").
+	downlinks      val
+	downlinkRouted bool
+	mtu            val // routed link MTU, from vars or constants
+	aaa            aaaServers
+	evpnPeers      val // list of {ip, asn, description}: overlay sessions from Loopback0
+	vrfs           val // list of {name, vni}
+	virtualMAC     val // anycast gateway MAC
+	fhrpPriority   val
+	guestVLAN      val // 802.1X authentication-failure VLAN
+	advertise      val // prefixes eBGP advertises (CIDR, or a list)
+	dhcpRelays     val // DHCP relay (helper) addresses on every SVI
+	nativeVLAN     val
 
 	loopbacks []loopback
 
 	asn       val
 	routerID  val
 	neighbors val // list of {ip, asn, description}
-	// neighborsFromUplinks: the BGP neighbors are the uplinks' peers
-	// (peer_ip, peer_asn) because no bgp_neighbors were given.
-	neighborsFromUplinks bool
+	// neighborsFromLinks: the BGP neighbors are the uplinks' and
+	// downlinks' peers (peer_ip, peer_asn) because no bgp_neighbors were
+	// given; neighbors then holds the uplinks and linkNeighbors the
+	// downlinks.
+	neighborsFromLinks bool
+	linkNeighbors      val
 
 	mlagPeer   val // peer hostname
 	mlagIP     val // CIDR on the peer VLAN (EOS)
 	mlagPeerIP val
 	mlagDomain val
 	mlagPorts  val
+	// mlagLocalIP is this switch's own peer-keepalive address (vPC); the
+	// management address when absent.
+	mlagLocalIP val
 
 	accessPorts val // platform range string
 
@@ -84,6 +104,14 @@ type features struct {
 	mlag      bool
 	evpn      bool
 	ospf      bool
+	anycast   bool // an anycast gateway (EOS ip address virtual) on SVIs
+	vrrp      bool // VRRP rather than HSRP for an SVI's virtual_ip
+	mgmtSVI   bool // management on an SVI in the management VLAN
+	bfd       bool // BFD on routed links, for OSPF
+	dot1x     bool // 802.1X with MAB on access ports (IOS)
+	storm     bool // broadcast storm control on access ports
+	// defaultOnly: accept only a default route from eBGP peers.
+	defaultOnly bool
 }
 
 var (
@@ -111,15 +139,22 @@ func newDevice(g *gen, s prompt.Spec) *device {
 		role:      role,
 		osVersion: s.OSVersion,
 		feat: features{
-			layer2:    role == "access" || has("layer-2", "layer 2", "l2 access"),
-			router:    strings.Contains(role, "wan") || strings.Contains(role, "router") || role == "edge",
-			lacp:      has("lacp", "port-channel", "port channel", "portchannel", "etherchannel", "802.3ad", "bundle"),
-			portfast:  has("portfast", "edge port"),
-			bpduguard: has("bpduguard", "bpdu guard", "bpdu-guard"),
-			voice:     has("voice"),
-			mlag:      has("mlag", "mc-lag", "multi-chassis", "vpc"),
-			evpn:      has("evpn", "vxlan"),
-			ospf:      has("ospf"),
+			layer2:      role == "access" || has("layer-2", "layer 2", "l2 access"),
+			router:      strings.Contains(role, "wan") || strings.Contains(role, "router") || role == "edge",
+			lacp:        has("lacp", "port-channel", "port channel", "portchannel", "etherchannel", "802.3ad", "bundle"),
+			portfast:    has("portfast", "edge port"),
+			bpduguard:   has("bpduguard", "bpdu guard", "bpdu-guard"),
+			voice:       has("voice"),
+			mlag:        has("mlag", "mc-lag", "multi-chassis", "vpc"),
+			evpn:        has("evpn", "vxlan"),
+			ospf:        has("ospf"),
+			anycast:     has("anycast", "ip address virtual"),
+			vrrp:        has("vrrp"),
+			mgmtSVI:     has("management svi", "mgmt svi"),
+			bfd:         has("bfd"),
+			dot1x:       has("802.1x", "dot1x"),
+			storm:       has("storm control", "storm-control"),
+			defaultOnly: has("default route only", "only a default route", "default-route only"),
 		},
 	}
 	d.feat.access = has("access port") || d.feat.voice || d.feat.portfast || d.feat.bpduguard
@@ -171,6 +206,22 @@ func newDevice(g *gen, s prompt.Spec) *device {
 		d.uplinks = val{} // only lists of {port, peer, peer_port, …} are understood
 	}
 	d.uplinkRouted = truth(u["ip"]) && !d.feat.layer2
+	d.downlinks = g.get("downlinks")
+	dl, _ := first(elems(d.downlinks.x)).(map[string]any)
+	if dl == nil {
+		d.downlinks = val{}
+	}
+	d.downlinkRouted = truth(dl["ip"]) && !d.feat.layer2
+	d.mtu = g.get("mtu", "p2p_mtu", "link_mtu")
+	d.aaa = newAAAServers(g)
+	d.evpnPeers = mapList(g.get("evpn_peers", "overlay_peers"))
+	d.vrfs = mapList(g.get("vrfs"))
+	d.virtualMAC = g.get("virtual_router_mac", "anycast_mac")
+	d.fhrpPriority = g.get("fhrp_priority", "hsrp_priority", "vrrp_priority")
+	d.nativeVLAN = g.get("native_vlan")
+	d.guestVLAN = g.get("guest_vlan", "auth_fail_vlan")
+	d.advertise = g.get("advertise", "advertised_prefixes")
+	d.dhcpRelays = g.get("dhcp_relays", "dhcp_helpers", "helper_addresses")
 
 	d.loopbacks = loopbacks(g)
 
@@ -183,12 +234,17 @@ func newDevice(g *gen, s prompt.Spec) *device {
 	if _, ok := first(elems(d.neighbors.x)).(map[string]any); !ok {
 		d.neighbors = val{}
 	}
-	if !d.neighbors.present() && truth(u["peer_ip"]) {
-		d.neighbors = d.uplinks
-		d.neighborsFromUplinks = true
+	if !d.neighbors.present() && (truth(u["peer_ip"]) || truth(dl["peer_ip"])) {
+		d.neighborsFromLinks = true
+		if truth(u["peer_ip"]) {
+			d.neighbors = d.uplinks
+		}
+		if truth(dl["peer_ip"]) {
+			d.linkNeighbors = d.downlinks
+		}
 	}
 
-	d.mlagPeer = g.get("mlag_peer")
+	d.mlagPeer = g.get("mlag_peer", "vpc_peer")
 	if !d.mlagPeer.present() {
 		// "MLAG with dc1-leaf1b", but not "MLAG with its pair".
 		if m := mlagWith.FindStringSubmatch(s.Requirements); m != nil && strings.ContainsAny(m[1], "0123456789-") {
@@ -196,9 +252,10 @@ func newDevice(g *gen, s prompt.Spec) *device {
 		}
 	}
 	d.mlagIP = g.get("mlag_ip")
-	d.mlagPeerIP = g.get("mlag_peer_ip")
-	d.mlagDomain = g.get("mlag_domain")
-	d.mlagPorts = g.get("mlag_ports", "peer_link_ports")
+	d.mlagPeerIP = g.get("mlag_peer_ip", "vpc_peer_keepalive_ip")
+	d.mlagLocalIP = g.get("vpc_keepalive_ip", "mlag_local_ip")
+	d.mlagDomain = g.get("mlag_domain", "vpc_domain")
+	d.mlagPorts = g.get("mlag_ports", "peer_link_ports", "vpc_peer_link")
 	d.accessPorts = g.get("access_ports")
 	return d
 }
@@ -273,10 +330,19 @@ func (d *device) bgp() bool { return d.asn.present() }
 
 // neighbor returns a BGP neighbor's address, remote AS and description.
 func (d *device) neighbor(g *gen, n val) (ip, asn, desc val) {
-	if d.neighborsFromUplinks {
+	if d.neighborsFromLinks {
 		return g.field(n, "peer_ip"), g.field(n, "peer_asn"), g.field(n, "peer")
 	}
 	return g.field(n, "ip"), g.field(n, "asn"), g.field(n, "description")
+}
+
+// mapList returns v when it is a list of maps (judged by its first
+// element), else nothing.
+func mapList(v val) val {
+	if _, ok := first(elems(v.x)).(map[string]any); !ok {
+		return val{}
+	}
+	return v
 }
 
 // vlanID returns a VLAN list element's id.

@@ -25,6 +25,9 @@ func writeNXOS(g *gen, d *device) {
 	}
 	if ospf {
 		g.line("feature ospf")
+		if d.feat.bfd {
+			g.line("feature bfd")
+		}
 	}
 	if bgp {
 		g.line("feature bgp")
@@ -39,9 +42,28 @@ func writeNXOS(g *gen, d *device) {
 	if d.feat.mlag {
 		g.line("feature vpc")
 	}
+	if d.aaa.tacacs.present() {
+		g.line("feature tacacs+")
+	}
+	_, ibgp := d.mlagIBGP()
+	if len(d.svis()) > 0 || d.vrfs.present() || ibgp {
+		g.line("feature interface-vlan")
+		if !d.feat.vrrp {
+			g.line("feature hsrp")
+		} else {
+			g.line("feature vrrp")
+		}
+	}
 	g.line("feature lldp")
 	g.line("no feature telnet")
 	g.line("!")
+	// NX-OS has no enable mode: the enable secret guards the built-in admin
+	// account, as it guards root on Junos.
+	if d.enableSecret.present() {
+		g.when(func() {
+			g.line("username admin password 5 ", secretRef(g, d.enableSecret), " role network-admin")
+		}, g.not(g.nameIs(d.adminUser, "admin")))
+	}
 	if d.adminSecret.present() {
 		g.line("username ", g.s(d.adminUser), " password 5 ", secretRef(g, d.adminSecret), " role network-admin")
 	} else {
@@ -54,7 +76,7 @@ func writeNXOS(g *gen, d *device) {
 	}
 	g.each(d.dns, "$s", func(s val) { g.line("ip name-server ", g.s(s), useVRF()) })
 	g.line("!")
-	g.line("aaa authentication login default local")
+	writeNXOSAAA(g, d, mgmt)
 	g.line("aaa authentication login error-enable")
 	g.line("!")
 	if d.ntp.present() {
@@ -83,6 +105,19 @@ func writeNXOS(g *gen, d *device) {
 		}
 	})
 	g.line("!")
+	eachVRF(g, d, func(name, vni val) {
+		g.line("vrf context ", g.s(name))
+		g.when(func() {
+			g.line(in, "vni ", g.s(vni))
+			g.line(in, "rd auto")
+			g.line(in, "address-family ipv4 unicast")
+			g.line(in, in, "route-target both auto")
+			if d.feat.evpn {
+				g.line(in, in, "route-target both auto evpn")
+			}
+		}, vni)
+		g.line("!")
+	})
 	if mgmt {
 		g.line("vrf context management")
 		g.when(func() { g.line(in, "ip route 0.0.0.0/0 ", g.s(d.mgmtGateway)) }, d.mgmtGateway)
@@ -97,7 +132,11 @@ func writeNXOS(g *gen, d *device) {
 		g.line(in, "peer-switch")
 		if mgmt {
 			g.when(func() {
-				g.line(in, "peer-keepalive destination ", g.s(d.mlagPeerIP), " source ", g.s(d.mgmtAddress), " vrf management")
+				src := d.mlagLocalIP
+				if !src.present() {
+					src = d.mgmtAddress
+				}
+				g.line(in, "peer-keepalive destination ", g.s(d.mlagPeerIP), " source ", g.s(src), " vrf management")
 			}, d.mlagPeerIP)
 		}
 		g.line(in, "peer-gateway")
@@ -132,31 +171,45 @@ func writeNXOS(g *gen, d *device) {
 		})
 		g.line("!")
 	}
-	g.each(d.uplinks, "$u", func(u val) {
-		port := g.field(u, "port")
-		g.when(func() {
-			g.line("interface ", g.s(port))
-			writeUplinkDescription(g, u, in+"description ", "")
-			if d.uplinkRouted {
-				ip := g.field(u, "ip")
-				g.line(in, "no switchport")
-				g.line(in, "mtu 9216")
-				g.when(func() { g.line(in, "ip address ", g.s(ip)) }, ip)
-				if ospf {
-					g.when(func() {
-						g.line(in, "ip ospf network point-to-point")
-						g.line(in, "ip router ospf UNDERLAY area 0.0.0.0")
-					}, d.ospfOn(g, u))
-				}
-			} else {
-				writeNXOSTrunk(g, d)
-				if bundle {
-					g.line(in, "channel-group 1 mode active")
-				}
+	eachDownlinkBundle(g, d, func(l, pc val) {
+		g.line("interface port-channel", g.s(pc))
+		writeUplinkDescription(g, l, in+"description ", "")
+		writeNXOSTrunk(g, d)
+		if d.feat.mlag {
+			g.line(in, "vpc ", g.s(pc))
+		}
+		g.line("!")
+	})
+	eachLinkInterface(g, d, in, func(lk link, u val) {
+		switch {
+		case lk.routed:
+			ip := g.field(u, "ip")
+			g.line(in, "no switchport")
+			mtu, ok := d.linkMTU(g, u, 9216)
+			g.when(func() { g.line(in, "mtu ", mtu) }, ok)
+			g.when(func() { g.line(in, "ip address ", g.s(ip)) }, ip)
+			if ospf {
+				g.when(func() {
+					g.line(in, "ip ospf network point-to-point")
+					g.line(in, "ip router ospf UNDERLAY area 0.0.0.0")
+					if d.feat.bfd {
+						g.line(in, "bfd interval 300 min_rx 300 multiplier 3")
+						g.line(in, "ip ospf bfd")
+					}
+				}, d.ospfOn(g, u))
 			}
-			g.line(in, "no shutdown")
-			g.line("!")
-		}, port)
+		case lk.downlink:
+			writeNXOSTrunk(g, d)
+			pc := g.field(u, "port_channel")
+			g.when(func() { g.line(in, "channel-group ", g.s(pc), " mode active") }, pc)
+		default:
+			writeNXOSTrunk(g, d)
+			if bundle {
+				g.line(in, "channel-group 1 mode active")
+			}
+		}
+		g.line(in, "no shutdown")
+		g.line("!")
 	})
 	if d.feat.mlag {
 		ports := d.mlagPorts
@@ -181,8 +234,14 @@ func writeNXOS(g *gen, d *device) {
 		g.line("interface ", g.s(ports))
 		g.line(in, "description access port")
 		g.line(in, "switchport")
-		g.line(in, "switchport mode access")
-		d.namedVLAN(g, d.dataVLAN, dataNames, func(id val) { g.line(in, "switchport access vlan ", g.s(id)) })
+		if d.nativeVLAN.present() {
+			g.line(in, "switchport mode trunk")
+			g.line(in, "switchport trunk native vlan ", g.s(d.nativeVLAN))
+			g.when(func() { g.line(in, "switchport trunk allowed vlan ", d.vlanList(g, ",")) }, d.vlans)
+		} else {
+			g.line(in, "switchport mode access")
+			d.namedVLAN(g, d.dataVLAN, dataNames, func(id val) { g.line(in, "switchport access vlan ", g.s(id)) })
+		}
 		if d.feat.portfast {
 			g.line(in, "spanning-tree port type edge")
 		}
@@ -203,6 +262,40 @@ func writeNXOS(g *gen, d *device) {
 		g.line(in, "ip address ", g.s(d.mgmtIP))
 		g.line("!")
 	}
+	if ibgp {
+		g.line("vlan 4094")
+		g.line(in, "name VPC_PEER_ROUTING")
+		g.line("!")
+		g.line("interface Vlan4094")
+		g.line(in, "description vPC peer routing", peerSuffix(g, d))
+		g.line(in, "no shutdown")
+		g.line(in, "ip address ", g.s(d.mlagIP))
+		g.line("!")
+	}
+	eachSVI(g, d, func(v svi) {
+		g.line("interface Vlan", g.s(v.id))
+		g.when(func() { g.line(in, "description ", g.s(v.name)) }, v.name)
+		g.line(in, "no shutdown")
+		g.when(func() { g.line(in, "vrf member ", g.s(v.vrf)) }, v.vrf)
+		g.line(in, "ip address ", g.s(v.ip))
+		g.each(d.dhcpRelays, "$r", func(r val) { g.line(in, "ip dhcp relay address ", g.s(r)) })
+		g.when(func() {
+			if d.feat.vrrp {
+				g.line(in, "vrrp ", g.s(v.id))
+				g.line(in, in, "address ", g.s(v.virtualIP))
+				g.when(func() { g.line(in, in, "priority ", g.s(d.fhrpPriority)) }, d.fhrpPriority)
+				g.line(in, in, "no shutdown")
+			} else {
+				g.line(in, "hsrp ", g.s(v.id))
+				g.line(in, in, "ip ", g.s(v.virtualIP))
+				g.when(func() {
+					g.line(in, in, "priority ", g.s(d.fhrpPriority))
+					g.line(in, in, "preempt")
+				}, d.fhrpPriority)
+			}
+		}, v.virtualIP)
+		g.line("!")
+	})
 	for _, l := range d.loopbacks {
 		g.line("interface loopback", itoa(l.n))
 		switch {
@@ -230,6 +323,7 @@ func writeNXOS(g *gen, d *device) {
 		g.line("!")
 	}
 	if bgp {
+		writeRouteMaps(g, d)
 		g.line("router bgp ", g.s(d.asn))
 		g.when(func() { g.line(in, "router-id ", g.s(d.routerID)) }, d.routerID)
 		g.line(in, "log-neighbor-changes")
@@ -237,21 +331,43 @@ func writeNXOS(g *gen, d *device) {
 		for _, l := range d.loopbacks {
 			g.line(in, in, "network ", g.s(l.cidr))
 		}
+		g.each(d.advertise, "$p", func(p val) { g.line(in, in, "network ", g.s(p)) })
 		g.line(in, in, "maximum-paths 4")
 		if d.feat.evpn {
 			g.line(in, "address-family l2vpn evpn")
 		}
-		eachNeighbor(g, d, func(ip, asn, desc val) {
+		overlay := d.evpnPeers.present()
+		neighbor := func(ip, asn, desc val, loopback bool) {
 			g.line(in, "neighbor ", g.s(ip))
 			g.line(in, in, "remote-as ", g.s(asn))
 			g.when(func() { g.line(in, in, "description ", g.s(desc)) }, desc)
-			g.line(in, in, "address-family ipv4 unicast")
-			if d.feat.evpn {
+			if loopback {
+				g.line(in, in, "update-source loopback0")
+				g.line(in, in, "ebgp-multihop 3")
+			} else {
+				g.line(in, in, "address-family ipv4 unicast")
+				g.line(in, in, in, "route-map ", policyIn, " in")
+				g.line(in, in, in, "route-map ", policyOut, " out")
+			}
+			if d.feat.evpn && loopback == overlay {
 				g.line(in, in, "address-family l2vpn evpn")
 				g.line(in, in, in, "send-community")
 				g.line(in, in, in, "send-community extended")
+				if loopback {
+					g.line(in, in, in, "route-map ", policyIn, " in")
+					g.line(in, in, in, "route-map ", policyOut, " out")
+				}
 			}
-		})
+		}
+		eachNeighbor(g, d, func(ip, asn, desc val) { neighbor(ip, asn, desc, false) })
+		if peer, ok := d.mlagIBGP(); ok {
+			g.line(in, "neighbor ", g.s(peer))
+			g.line(in, in, "remote-as ", g.s(d.asn))
+			g.line(in, in, "description vPC iBGP", peerSuffix(g, d))
+			g.line(in, in, "address-family ipv4 unicast")
+			g.line(in, in, in, "next-hop-self")
+		}
+		eachOverlayPeer(g, d, func(ip, asn, desc val) { neighbor(ip, asn, desc, true) })
 		g.line("!")
 	}
 	if d.feat.evpn && d.vlans.present() {
@@ -273,4 +389,33 @@ func writeNXOSTrunk(g *gen, d *device) {
 	g.line(in, "switchport")
 	g.line(in, "switchport mode trunk")
 	g.when(func() { g.line(in, "switchport trunk allowed vlan ", d.vlanList(g, ",")) }, d.vlans)
+}
+
+// writeNXOSAAA writes the TACACS+/RADIUS servers, their groups (in the
+// management VRF when there is one) and the method lists.
+func writeNXOSAAA(g *gen, d *device, mgmt bool) {
+	const in = "  "
+	for _, gr := range d.aaa.groups() {
+		kind, proto := "tacacs-server", "tacacs+"
+		if gr.name == "RADIUS" {
+			kind, proto = "radius-server", "radius"
+		}
+		eachServer(g, gr.servers, gr.key, func(s server) {
+			g.line(kind, " host ", g.s(s.addr), keyText(g, s.key, " key 7 "), g.ifText(s.port, " port "+g.s(s.port)))
+		})
+		g.line("aaa group server ", proto, " ", gr.name)
+		eachServer(g, gr.servers, gr.key, func(s server) { g.line(in, "server ", g.s(s.addr)) })
+		if mgmt {
+			g.line(in, "use-vrf management")
+		}
+		g.line("!")
+	}
+	servers := d.aaa.serverMethods()
+	if servers == "" {
+		g.line("aaa authentication login default local")
+		return
+	}
+	g.line("aaa authentication login default ", servers)
+	g.line("aaa authorization commands default ", d.aaa.methods())
+	g.line("aaa accounting default ", servers)
 }

@@ -221,6 +221,10 @@ func TestRenderOddVars(t *testing.T) {
 		{"uplinks": []any{map[string]any{"peer": "x"}, nil}, "bgp_neighbors": []any{map[string]any{"ip": 1}}, "loopback0": "10.0.0.1"},
 		{"ntp_servers": "10.0.0.1", "logging_hosts": map[string]any{"a": 1}, "hostname": []any{"a"}, "enable_secret": ""},
 		{"loopback00": "10.0.0.1/32", "loopback7": "fe80::1/64", "asn": 1e20, "mlag_ports": 3, "access_ports": []any{}},
+		{"tacacs_servers": "10.0.0.41", "radius_servers": []any{map[string]any{"port": 1812}, 7}, "downlinks": []any{map[string]any{"ip": 5}},
+			"evpn_peers": []any{"x"}, "vrfs": map[string]any{"name": "A"}, "vlans": []any{map[string]any{"id": 10, "svi_ip": "fe80::1/64", "vrf": 3}}},
+		{"tacacs_servers": []any{map[string]any{"address": []any{1}, "key": map[string]any{}}}, "downlinks": []any{map[string]any{"port": "e1", "port_channel": "x"}},
+			"vrfs": []any{map[string]any{"vni": 1}}, "asn": 1, "mlag_ip": "10.0.0.1/31", "mlag_peer_ip": "10.0.0.0", "native_vlan": []any{}, "dhcp_relays": 4},
 	}
 	reqs := "LACP, portfast, bpduguard, voice VLAN, MLAG with peer-1, EVPN/VXLAN, OSPF, BGP, access ports"
 	for _, platform := range []string{"cisco_ios", "cisco_xe", "cisco_nxos", "arista_eos", "juniper_junos", "", "vyos"} {
@@ -242,6 +246,8 @@ func FuzzRender(f *testing.F) {
 	f.Add("arista_eos", "EVPN MLAG OSPF", `{"asn":65001,"loopback0":"10.0.0.1/32","vlans":[10,20],"uplinks":[{"port":"Ethernet1","ip":"10.1.0.1/31","peer_ip":"10.1.0.0","peer_asn":65000}]}`)
 	f.Add("juniper_junos", "lacp bpduguard", `{"vlans":[{"id":"x","name":{"a":1}}],"uplinks":[{"port":"{{.x}}"}],"banner":"a\"b"}`)
 	f.Add("cisco_nxos", "vpc evpn", `{"mlag_peer_ip":"1.1.1.1","mgmt_ip":"::1/128","vlans":[[1]]}`)
+	f.Add("arista_eos", "MLAG EVPN anycast", `{"asn":65101,"loopback0":"10.0.0.3/32","mlag_ip":"10.1.0.0/31","mlag_peer_ip":"10.1.0.1","tacacs_servers":[{"address":"10.0.0.41","key":"vault:k"}],"downlinks":[{"port":"Ethernet1","port_channel":11,"peer":"l2"}],"evpn_peers":[{"ip":"10.0.0.1","asn":65100}],"vlans":[{"id":110,"svi_ip":"10.1.10.1/24","vrf":"A","vni":10110}],"vrfs":[{"name":"A","vni":50001}]}`)
+	f.Add("juniper_junos", "vrrp evpn", `{"asn":65101,"vlans":[{"id":110,"svi_ip":"10.1.10.2/24","vrf":"A","virtual_ip":"10.1.10.1"}],"vrfs":[{"name":"A","vni":5}],"radius_servers":["r1"],"downlinks":[{"port":"xe-0/0/1","ip":"10.0.0.0/31","peer_ip":"10.0.0.1","peer_asn":65000}]}`)
 	f.Fuzz(func(t *testing.T, platform, req, vars string) {
 		s := prompt.Spec{Task: prompt.TaskConfig, Platform: platform, Role: "access", Requirements: req, Hostname: "h"}
 		if err := json.Unmarshal([]byte(vars), &s.Vars); err != nil {
