@@ -46,6 +46,10 @@ type Config struct {
 	// EconomyLease is how long a batch's economy job holds its intents'
 	// template leases (default 25 h: a Message Batch ends within 24 h).
 	EconomyLease time.Duration
+	// InternalKey, when set, is a secret that authenticates its bearer as
+	// an admin whatever keys exist: the in-process client of an embedded
+	// batch, which holds it only while it runs and never stores it.
+	InternalKey string
 }
 
 // Deps are the parts a Server works with.
