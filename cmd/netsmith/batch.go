@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -62,6 +61,7 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 		cfg            Config
 		out, srvURL    string
 		apiKey, format string
+		department     string
 		progressEvery  time.Duration
 		economy        bool
 	)
@@ -71,6 +71,7 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&out, "out", "", "directory for HOSTNAME.cfg files and summary.json (required)")
 	fs.StringVar(&srvURL, "server", "", "run on this netsmith server `URL` instead of embedded")
 	fs.StringVar(&apiKey, "api-key", "", "API key for --server (or NETSMITH_API_KEY)")
+	fs.StringVar(&department, "department", "", "department that pays for the batch (embedded default \""+defaultDepartment+"\"; with --server, the key's own)")
 	fs.StringVar(&format, "format", "", "fleet format: yaml, csv or json (default: from the file name)")
 	fs.BoolVar(&economy, "economy", false, "make the intents' templates through the Message Batches API: half price, slower (anthropic provider)")
 	fs.DurationVar(&progressEvery, "progress-every", 0, "how often to report progress (default 200ms on a terminal, 2s otherwise)")
@@ -103,43 +104,20 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	started := time.Now()
 
-	var (
-		client  *httpapi.Client
-		stopped chan error
-	)
+	var client *httpapi.Client
 	if srvURL != "" {
 		client = httpapi.NewClient(srvURL, nil, cmp.Or(apiKey, getenv("NETSMITH_API_KEY")))
 	} else {
-		if err := cfg.secrets(getenv); err != nil {
-			return err
-		}
-		cfg.Listen, cfg.Role, cfg.MaxQueue, cfg.MaxBody, cfg.ShutdownTimeout = "127.0.0.1:0", "all", 0, 1<<20, 10*time.Second
-		if cfg.LogLevel == "info" {
-			cfg.LogLevel = "warn" // keep the terminal for progress
-		}
-		if err := cfg.validate(); err != nil {
-			return err
-		}
-		logger, err := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
+		c, stop, err := startEmbedded(ctx, &cfg, getenv, stderr)
 		if err != nil {
 			return err
 		}
-		slog.SetDefault(logger)
-		srvCtx, stopServer := context.WithCancel(context.WithoutCancel(ctx))
-		defer stopServer()
-		s, err := startServer(srvCtx, &cfg, logger)
-		if err != nil {
-			return err
-		}
-		stopped = s.done
-		defer func() {
-			stopServer()
-			<-stopped
-		}()
-		client = httpapi.NewClient("http://"+s.addr, nil, "")
+		defer stop()
+		client = c
+		department = cmp.Or(department, defaultDepartment)
 	}
 
-	b, err := client.SubmitFleet(ctx, httpapi.SubmitOptions{Name: filepath.Base(path), Format: format, Economy: economy}, data)
+	b, err := client.SubmitFleet(ctx, httpapi.SubmitOptions{Name: filepath.Base(path), Format: format, Economy: economy, Department: department}, data)
 	if err != nil {
 		return err
 	}
@@ -153,7 +131,7 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 			progressEvery = 200 * time.Millisecond
 		}
 	}
-	fmt.Fprintf(stderr, "batch %s: %d devices, %d intents\n", b.ID, b.Devices, b.Intents)
+	fmt.Fprintf(stderr, "batch %s: %d devices, %d intents, charged to department %q\n", b.ID, b.Devices, b.Intents, b.Department)
 	col, err := newCollector(client, b.ID, out)
 	if err != nil {
 		return err
