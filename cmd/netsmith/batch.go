@@ -27,6 +27,7 @@ type Summary struct {
 	Batch       string         `json:"batch"`
 	Fleet       string         `json:"fleet"`
 	Provider    string         `json:"provider,omitempty"`
+	Model       string         `json:"model,omitempty"` // the models that wrote the configs, comma-separated
 	Devices     int            `json:"devices"`
 	Intents     int            `json:"intents"`
 	Succeeded   int            `json:"succeeded"`
@@ -40,6 +41,8 @@ type Summary struct {
 	SavedUSD    float64        `json:"saved_usd"`
 	Failed      []failedDevice `json:"failed"`
 	Lint        map[string]int `json:"lint"`
+	LintRules   []lintRule     `json:"lint_rules"` // by rule, with the devices
+	Pruned      []string       `json:"pruned,omitempty"`
 	WallSeconds float64        `json:"wall_seconds"`
 	Warnings    []string       `json:"warnings,omitempty"`
 	Files       int            `json:"files"`
@@ -64,6 +67,8 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 		department     string
 		progressEvery  time.Duration
 		economy        bool
+		resume, prune  bool
+		failOnFlag     string
 	)
 	fs := flag.NewFlagSet("batch", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -74,6 +79,9 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&department, "department", "", "department that pays for the batch (embedded default \""+defaultDepartment+"\"; with --server, the key's own)")
 	fs.StringVar(&format, "format", "", "fleet format: yaml, csv or json (default: from the file name)")
 	fs.BoolVar(&economy, "economy", false, "make the intents' templates through the Message Batches API: half price, slower (anthropic provider)")
+	fs.BoolVar(&resume, "resume", false, "continue the interrupted batch that wrote to --out (its finished and queued jobs are reused); without it, that batch's unfinished jobs are canceled")
+	fs.StringVar(&failOnFlag, "fail-on", "none", "exit 1 when a config has a lint finding of this `severity` or higher: info, low, medium, high, critical, or none")
+	fs.BoolVar(&prune, "prune", false, "remove HOSTNAME.cfg files in --out of devices no longer in the fleet")
 	fs.DurationVar(&progressEvery, "progress-every", 0, "how often to report progress (default 200ms on a terminal, 2s otherwise)")
 	pos, err := parseFlags(fs, args, getenv)
 	if err != nil {
@@ -83,6 +91,10 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 		return usagef("usage: netsmith batch FLEET.(yaml|csv|json) --out DIR [--server URL]")
 	}
 	path := pos[0]
+	failOn, err := parseFailOn(failOnFlag)
+	if err != nil {
+		return err
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return &usageError{err}
@@ -103,6 +115,10 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	started := time.Now()
+	resumeID, err := resumeOrCancel(ctx, out, path, data, resume, cfg.DB, stderr)
+	if err != nil {
+		return err
+	}
 
 	var client *httpapi.Client
 	if srvURL != "" {
@@ -117,7 +133,8 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 		department = cmp.Or(department, defaultDepartment)
 	}
 
-	b, err := client.SubmitFleet(ctx, httpapi.SubmitOptions{Name: filepath.Base(path), Format: format, Economy: economy, Department: department}, data)
+	b, err := submitOrResume(ctx, client, resumeID, out, &batchState{Fleet: path, SHA256: fleetSum(data), Embedded: srvURL == ""},
+		httpapi.SubmitOptions{Name: filepath.Base(path), Format: format, Economy: economy, Department: department}, data)
 	if err != nil {
 		return err
 	}
@@ -143,7 +160,7 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 			if final != nil {
 				done = final.Done
 			}
-			return fmt.Errorf("interrupted with %d of %d devices done; finished intents stay cached, so a rerun pays only for the rest", done, b.Devices)
+			return fmt.Errorf("interrupted with %d of %d devices done; `netsmith batch %s --out %s --resume` continues it", done, b.Devices, path, out)
 		}
 		return err
 	}
@@ -154,6 +171,11 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 	sum.Fleet, sum.Provider, sum.Intents = path, cfg.Provider, len(f.Intents)
 	if srvURL != "" {
 		sum.Provider = ""
+	}
+	if prune {
+		if sum.Pruned, err = pruneConfigs(out, fleetHostnames(f)); err != nil {
+			return err
+		}
 	}
 	sum.WallSeconds = time.Since(started).Seconds()
 	for _, w := range f.Warnings {
@@ -167,10 +189,13 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	printSummary(stdout, sum)
+	if err := clearBatchState(out); err != nil {
+		return err
+	}
 	if len(sum.Failed) > 0 {
 		return fmt.Errorf("%d of %d devices failed (see %s)", len(sum.Failed), sum.Devices, filepath.Join(out, "summary.json"))
 	}
-	return nil
+	return lintFailure(sum.LintRules, failOn, filepath.Join(out, "summary.json"))
 }
 
 // followBatch polls the batch until it is done or ctx ends, reporting
@@ -222,8 +247,8 @@ func progress(w io.Writer, v *httpapi.BatchView, elapsed time.Duration, tty bool
 		eta = (time.Duration(float64(int64(v.Devices)-v.Done) / rate * float64(time.Second))).Round(time.Second).String()
 	}
 	pct := 100 * float64(v.Done) / float64(max(v.Devices, 1))
-	line := fmt.Sprintf("%d/%d %3.0f%%  %.1f/s  ETA %s  llm %d  hits %d  failed %d",
-		v.Done, v.Devices, pct, rate, eta, v.LLMCalls, v.CacheHits+v.Coalesced, v.Counts[netcfg.StateFailed])
+	line := fmt.Sprintf("%d/%d %3.0f%%  %.1f/s  ETA %s  %s, failed %d",
+		v.Done, v.Devices, pct, rate, eta, cacheOutcomes(v.LLMCalls, v.CacheHits, v.Coalesced, v.Fallbacks), v.Counts[netcfg.StateFailed])
 	if !tty {
 		fmt.Fprintln(w, "progress: "+line)
 		return
@@ -247,6 +272,10 @@ type collector struct {
 	seen     map[string]bool
 	since    time.Time
 	lastPull time.Time
+	// models and rules gather the summary's model and lint_rules
+	// (noteResult).
+	models []string
+	rules  map[string]*lintRule
 }
 
 // resultLag is how far before the newest finish a pull reaches back: a
@@ -314,6 +343,7 @@ func (col *collector) add(br *httpapi.BatchResult) error {
 	for _, f := range res.Lint {
 		sum.Lint[f.Severity]++
 	}
+	col.noteResult(br.Hostname, &res)
 	p, err := configPath(col.root, br.Hostname)
 	if err != nil {
 		sum.Failed = append(sum.Failed, failedDevice{Hostname: br.Hostname, Reason: err.Error()})
@@ -346,6 +376,7 @@ func (col *collector) finish(ctx context.Context, v *httpapi.BatchView) (*Summar
 	sum.Tokens = summaryTokens{Input: v.Tokens.Input, Output: v.Tokens.Output}
 	sum.SavedTokens = summaryTokens{Input: v.Saved.Input, Output: v.Saved.Output}
 	sort.Slice(sum.Failed, func(i, j int) bool { return sum.Failed[i].Hostname < sum.Failed[j].Hostname })
+	col.report(sum)
 	return sum, nil
 }
 
@@ -363,17 +394,12 @@ func configPath(root, hostname string) (string, error) {
 
 func printSummary(w io.Writer, s *Summary) {
 	fmt.Fprintf(w, "%d devices, %d intents: %d configs in %s, %d failed\n", s.Devices, s.Intents, s.Files, s.Out, len(s.Failed))
-	fmt.Fprintf(w, "LLM calls %d, cache hits %d, coalesced %d, fallbacks %d\n", s.LLMCalls, s.CacheHits, s.Coalesced, s.Fallbacks)
+	fmt.Fprintf(w, "%s; model %s\n", cacheOutcomes(s.LLMCalls, s.CacheHits, s.Coalesced, s.Fallbacks), cmp.Or(s.Model, "-"))
 	fmt.Fprintf(w, "tokens %d in, %d out (saved %d in, %d out); cost $%.4f, saved $%.4f\n",
 		s.Tokens.Input, s.Tokens.Output, s.SavedTokens.Input, s.SavedTokens.Output, s.CostUSD, s.SavedUSD)
-	if len(s.Lint) > 0 {
-		var parts []string
-		for _, sev := range []string{"critical", "high", "medium", "low", "info"} {
-			if n := s.Lint[sev]; n > 0 {
-				parts = append(parts, fmt.Sprintf("%s %d", sev, n))
-			}
-		}
-		fmt.Fprintf(w, "lint findings: %s\n", strings.Join(parts, ", "))
+	printLintRules(w, s.LintRules)
+	if len(s.Pruned) > 0 {
+		fmt.Fprintf(w, "pruned %d configs of devices no longer in the fleet: %s\n", len(s.Pruned), strings.Join(s.Pruned, ", "))
 	}
 	for _, f := range s.Failed {
 		fmt.Fprintf(w, "FAILED %s: %s\n", f.Hostname, f.Reason)

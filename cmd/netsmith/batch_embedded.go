@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"netsmith/internal/httpapi"
@@ -32,6 +33,11 @@ func startEmbedded(ctx context.Context, cfg *Config, getenv func(string) string,
 	if err != nil {
 		return nil, nil, err
 	}
+	// Once the batch ends, stopping the server cancels the jobs in flight;
+	// each would log a warning, and an interrupted batch says all there
+	// is to say in one line.
+	quiet := new(atomic.Bool)
+	logger = slog.New(&quietHandler{Handler: logger.Handler(), quiet: quiet})
 	slog.SetDefault(logger)
 	cfg.internalKey, _ = httpapi.NewAPIKey()
 	srvCtx, stopServer := context.WithCancel(context.WithoutCancel(ctx))
@@ -41,8 +47,27 @@ func startEmbedded(ctx context.Context, cfg *Config, getenv func(string) string,
 		return nil, nil, err
 	}
 	stop := func() {
+		quiet.Store(true)
 		stopServer()
 		<-s.done
 	}
 	return httpapi.NewClient("http://"+s.addr, nil, cfg.internalKey), stop, nil
+}
+
+// quietHandler drops every record once quiet is set.
+type quietHandler struct {
+	slog.Handler
+	quiet *atomic.Bool
+}
+
+func (h *quietHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return !h.quiet.Load() && h.Handler.Enabled(ctx, l)
+}
+
+func (h *quietHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &quietHandler{Handler: h.Handler.WithAttrs(attrs), quiet: h.quiet}
+}
+
+func (h *quietHandler) WithGroup(name string) slog.Handler {
+	return &quietHandler{Handler: h.Handler.WithGroup(name), quiet: h.quiet}
 }
