@@ -21,6 +21,7 @@ Commands:
   serve           run the HTTP API and/or workers (--role all|api|worker)
   submit          submit one job to a server (--wait prints the config)
   status ID       show a job
+  jobs            list jobs, newest first (--state, --batch, --all)
   cache           template cache: stats, or invalidate by key, device, role, platform or all
   migrate         create or update the database schema
   keys            API keys: create (printed once), list, revoke
@@ -71,6 +72,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = runCache(ctx, rest, getenv, stdout)
 	case "status":
 		err = runStatus(ctx, rest, getenv, stdout)
+	case "jobs":
+		err = runJobs(ctx, rest, getenv, stdout)
 	case "migrate":
 		err = runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "keys":

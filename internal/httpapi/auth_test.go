@@ -219,6 +219,7 @@ func TestAuthRequired(t *testing.T) {
 
 	routes := []struct{ method, path, body string }{
 		{http.MethodPost, "/v1/jobs", validJob},
+		{http.MethodGet, "/v1/jobs", ""},
 		{http.MethodGet, "/v1/jobs/x", ""},
 		{http.MethodDelete, "/v1/jobs/x", ""},
 		{http.MethodGet, "/v1/jobs/x/events", ""},

@@ -129,6 +129,7 @@ func NewServer(cfg Config, d Deps) *Server {
 
 func (s *Server) routes() {
 	s.handle("POST /v1/jobs", s.handleSubmit)
+	s.handle("GET /v1/jobs", s.handleListJobs)
 	s.handle("GET /v1/jobs/{id}", s.handleGetJob)
 	s.handle("DELETE /v1/jobs/{id}", s.handleCancelJob)
 	s.handle("GET /v1/jobs/{id}/events", s.handleJobEvents)
