@@ -5,10 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"runtime/debug"
 	"strings"
 	"syscall"
+
+	"netsmith/internal/httpapi"
 )
 
 // helpError is -h or --help on a command (or `netsmith help CMD`): run
@@ -55,6 +58,16 @@ func commandLine(name string) string {
 // what -h is for.
 func flagError(fs *flag.FlagSet, err error) error {
 	return usagef("%v (see `netsmith %s -h`)", err, fs.Name())
+}
+
+// badRequestAsUsage turns a server's 400 (a bad query parameter) into a
+// usage error, exit 2, with the server's message.
+func badRequestAsUsage(err error) error {
+	var ae *httpapi.APIError
+	if errors.As(err, &ae) && ae.Status == http.StatusBadRequest {
+		return usagef("%s", ae.Message)
+	}
+	return err
 }
 
 // refusedHint turns a refused connection to a netsmith server into the

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -57,11 +56,7 @@ func runJobs(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		page, err := c.Jobs(ctx, q)
 		if err != nil {
-			var ae *httpapi.APIError
-			if errors.As(err, &ae) && ae.Status == 400 {
-				return usagef("%s", ae.Message)
-			}
-			return err
+			return badRequestAsUsage(err)
 		}
 		if asJSON {
 			if err := json.NewEncoder(stdout).Encode(page); err != nil {

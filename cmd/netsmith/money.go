@@ -176,11 +176,7 @@ func runCost(ctx context.Context, args []string, getenv func(string) string, std
 			}
 		}
 		if rep, err = c.Costs(ctx, q); err != nil {
-			var ae *httpapi.APIError
-			if errors.As(err, &ae) && ae.Status == 400 {
-				return usagef("%s", ae.Message)
-			}
-			return err
+			return badRequestAsUsage(err)
 		}
 	}
 	switch {
