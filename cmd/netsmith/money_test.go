@@ -53,7 +53,7 @@ func writeFile(t *testing.T, name, body string) string {
 // from the table: nothing lost, nothing charged twice.
 func TestLedgerMatchesUpstreamUsage(t *testing.T) {
 	t.Parallel()
-	up := llmtest.NewServer(t, fakeanthropic.Config{Latency: time.Second, Error529Rate: 0.2, Seed: 11,
+	up := llmtest.NewServer(t, fakeanthropic.Config{Latency: 3 * time.Second, Error529Rate: 0.2, Seed: 11,
 		RequestsPerMinute: 240, Burst: time.Second})
 	env := map[string]string{"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": up.URL}
 	url := "sqlite://" + filepath.Join(t.TempDir(), "ledger.db")
@@ -61,11 +61,12 @@ func TestLedgerMatchesUpstreamUsage(t *testing.T) {
 		"--rescue-after", "12s", "--max-attempts", "20", "--poll-interval", "100ms"}
 	a := startProcessEnv(t, env, args...)
 	// The kill comes as soon as a call has been admitted by the upstream
-	// and is waiting out its one-second answer: that call is cut off, and
-	// none has been answered yet (none can be lost between its answer and
-	// its commit). A fixed delay after the first request instead found no
-	// call in flight on a loaded machine, where the first requests were
-	// 429s and 529s, answered at once.
+	// and is waiting out its three-second answer: that call is cut off,
+	// and none has been answered yet (none can be lost between its answer
+	// and its commit). A fixed delay after the first request instead found
+	// no call in flight on a loaded machine, where the first requests were
+	// 429s and 529s, answered at once; the three seconds are the room a
+	// starved test process has between seeing the call and killing.
 	waiting := func(st fakeanthropic.Stats) int64 {
 		n := st.Requests - st.Succeeded - st.ClientClosed
 		for code, c := range st.ByStatus {
