@@ -148,7 +148,7 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 			progressEvery = 200 * time.Millisecond
 		}
 	}
-	fmt.Fprintf(stderr, "batch %s: %d devices, %d intents, charged to department %q\n", b.ID, b.Devices, b.Intents, b.Department)
+	fmt.Fprintf(stderr, "batch %s: %d devices, %d intents, charged to department %q\n", b.ID, b.Devices, b.Intents, cmp.Or(b.Department, "(none)"))
 	col, err := newCollector(client, b.ID, out)
 	if err != nil {
 		return err
