@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -30,6 +29,7 @@ type Summary struct {
 	Batch       string         `json:"batch"`
 	Fleet       string         `json:"fleet"`
 	Provider    string         `json:"provider,omitempty"`
+	Model       string         `json:"model,omitempty"` // the models that wrote the configs, comma-separated
 	Devices     int            `json:"devices"`
 	Intents     int            `json:"intents"`
 	Succeeded   int            `json:"succeeded"`
@@ -43,7 +43,9 @@ type Summary struct {
 	SavedUSD    float64        `json:"saved_usd"`
 	Failed      []failedDevice `json:"failed"`
 	Lint        map[string]int `json:"lint"`
+	LintRules   []lintRule     `json:"lint_rules"` // by rule, with the devices
 	Coverage    batchCoverage  `json:"coverage"`
+	Pruned      []string       `json:"pruned,omitempty"`
 	WallSeconds float64        `json:"wall_seconds"`
 	Warnings    []string       `json:"warnings,omitempty"`
 	Files       int            `json:"files"`
@@ -69,9 +71,12 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 		cfg            Config
 		out, srvURL    string
 		apiKey, format string
+		department     string
 		progressEvery  time.Duration
 		economy        bool
 		resolveSecrets bool
+		resume, prune  bool
+		failOnFlag     string
 	)
 	fs := flag.NewFlagSet("batch", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -79,9 +84,13 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&out, "out", "", "directory for HOSTNAME.cfg files and summary.json (required)")
 	fs.StringVar(&srvURL, "server", "", "run on this netsmith server `URL` instead of embedded")
 	fs.StringVar(&apiKey, "api-key", "", "API key for --server (or NETSMITH_API_KEY)")
+	fs.StringVar(&department, "department", "", "department that pays for the batch (embedded default \""+defaultDepartment+"\"; with --server, the key's own)")
 	fs.StringVar(&format, "format", "", "fleet format: yaml, csv or json (default: from the file name)")
 	fs.BoolVar(&economy, "economy", false, "make the intents' templates through the Message Batches API: half price, slower (anthropic provider)")
 	fs.BoolVar(&resolveSecrets, "resolve-secrets", false, "write env: and file: secret references as the secret, read on this machine as each config is written (vault: references stay placeholders)")
+	fs.BoolVar(&resume, "resume", false, "continue the interrupted batch that wrote to --out (its finished and queued jobs are reused); without it, that batch's unfinished jobs are canceled")
+	fs.StringVar(&failOnFlag, "fail-on", "none", "exit 1 when a config has a lint finding of this `severity` or higher: info, low, medium, high, critical, or none")
+	fs.BoolVar(&prune, "prune", false, "remove HOSTNAME.cfg files in --out of devices no longer in the fleet")
 	fs.DurationVar(&progressEvery, "progress-every", 0, "how often to report progress (default 200ms on a terminal, 2s otherwise)")
 	pos, err := parseFlags(fs, args, getenv)
 	if err != nil {
@@ -91,6 +100,10 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 		return usagef("usage: netsmith batch FLEET.(yaml|csv|json) --out DIR [--server URL]")
 	}
 	path := pos[0]
+	failOn, err := parseFailOn(failOnFlag)
+	if err != nil {
+		return err
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return &usageError{err}
@@ -111,44 +124,26 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	started := time.Now()
+	resumeID, err := resumeOrCancel(ctx, out, path, data, resume, cfg.DB, stderr)
+	if err != nil {
+		return err
+	}
 
-	var (
-		client  *httpapi.Client
-		stopped chan error
-	)
+	var client *httpapi.Client
 	if srvURL != "" {
 		client = httpapi.NewClient(srvURL, nil, cmp.Or(apiKey, getenv("NETSMITH_API_KEY")))
 	} else {
-		if err := cfg.secrets(getenv); err != nil {
-			return err
-		}
-		cfg.Listen, cfg.Role, cfg.MaxQueue, cfg.MaxBody, cfg.ShutdownTimeout = "127.0.0.1:0", "all", 0, 1<<20, 10*time.Second
-		if cfg.LogLevel == "info" {
-			cfg.LogLevel = "warn" // keep the terminal for progress
-		}
-		if err := cfg.validate(); err != nil {
-			return err
-		}
-		logger, err := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
+		c, stop, err := startEmbedded(ctx, &cfg, getenv, stderr)
 		if err != nil {
 			return err
 		}
-		slog.SetDefault(logger)
-		srvCtx, stopServer := context.WithCancel(context.WithoutCancel(ctx))
-		defer stopServer()
-		s, err := startServer(srvCtx, &cfg, logger)
-		if err != nil {
-			return err
-		}
-		stopped = s.done
-		defer func() {
-			stopServer()
-			<-stopped
-		}()
-		client = httpapi.NewClient("http://"+s.addr, nil, "")
+		defer stop()
+		client = c
+		department = cmp.Or(department, defaultDepartment)
 	}
 
-	b, err := client.SubmitFleet(ctx, httpapi.SubmitOptions{Name: filepath.Base(path), Format: format, Economy: economy}, data)
+	b, err := submitOrResume(ctx, client, resumeID, out, &batchState{Fleet: path, SHA256: fleetSum(data), Embedded: srvURL == ""},
+		httpapi.SubmitOptions{Name: filepath.Base(path), Format: format, Economy: economy, Department: department}, data)
 	if err != nil {
 		return err
 	}
@@ -162,7 +157,7 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 			progressEvery = 200 * time.Millisecond
 		}
 	}
-	fmt.Fprintf(stderr, "batch %s: %d devices, %d intents\n", b.ID, b.Devices, b.Intents)
+	fmt.Fprintf(stderr, "batch %s: %d devices, %d intents, charged to department %q\n", b.ID, b.Devices, b.Intents, cmp.Or(b.Department, "(none)"))
 	col, err := newCollector(client, b.ID, out)
 	if err != nil {
 		return err
@@ -177,7 +172,7 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 			if final != nil {
 				done = final.Done
 			}
-			return fmt.Errorf("interrupted with %d of %d devices done; finished intents stay cached, so a rerun pays only for the rest", done, b.Devices)
+			return fmt.Errorf("interrupted with %d of %d devices done; `netsmith batch %s --out %s --resume` continues it", done, b.Devices, path, out)
 		}
 		return err
 	}
@@ -188,6 +183,11 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 	sum.Fleet, sum.Provider, sum.Intents = path, cfg.Provider, len(f.Intents)
 	if srvURL != "" {
 		sum.Provider = ""
+	}
+	if prune {
+		if sum.Pruned, err = pruneConfigs(out, fleetHostnames(f)); err != nil {
+			return err
+		}
 	}
 	sum.WallSeconds = time.Since(started).Seconds()
 	for _, w := range f.Warnings {
@@ -206,10 +206,13 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	printSummary(stdout, sum)
+	if err := clearBatchState(out); err != nil {
+		return err
+	}
 	if len(sum.Failed) > 0 {
 		return fmt.Errorf("%d of %d devices failed (see %s)", len(sum.Failed), sum.Devices, filepath.Join(out, "summary.json"))
 	}
-	return nil
+	return lintFailure(sum.LintRules, failOn, filepath.Join(out, "summary.json"))
 }
 
 // followBatch polls the batch until it is done or ctx ends, reporting
@@ -261,10 +264,10 @@ func progress(w io.Writer, v *httpapi.BatchView, elapsed time.Duration, tty bool
 		eta = (time.Duration(float64(int64(v.Devices)-v.Done) / rate * float64(time.Second))).Round(time.Second).String()
 	}
 	pct := 100 * float64(v.Done) / float64(max(v.Devices, 1))
-	line := fmt.Sprintf("%d/%d %3.0f%%  %.1f/s  ETA %s  llm %d  hits %d  failed %d",
-		v.Done, v.Devices, pct, rate, eta, v.LLMCalls, v.CacheHits+v.Coalesced, v.Counts[netcfg.StateFailed])
+	line := fmt.Sprintf("%d/%d %3.0f%%  %.1f/s  ETA %s  %s, failed %d",
+		v.Done, v.Devices, pct, rate, eta, cacheOutcomes(v.LLMCalls, v.CacheHits, v.Coalesced, v.Fallbacks), v.Counts[netcfg.StateFailed])
 	if n := len(v.TemplatesRejected); n > 0 {
-		line += fmt.Sprintf("  rejected %d", n)
+		line += fmt.Sprintf(", templates rejected %d", n)
 	}
 	if !tty {
 		fmt.Fprintln(w, "progress: "+line)
@@ -292,6 +295,10 @@ type collector struct {
 	// resolve, when set, writes the secret references a config holds as
 	// the secrets (batch --resolve-secrets).
 	resolve fleet.SecretResolveFunc
+	// models and rules gather the summary's model and lint_rules
+	// (noteResult).
+	models []string
+	rules  map[string]*lintRule
 }
 
 // resultLag is how far before the newest finish a pull reaches back: a
@@ -370,6 +377,7 @@ func (col *collector) add(br *httpapi.BatchResult) error {
 	if res.VarCoverage != nil {
 		sum.Coverage.add(br.Hostname, res.VarCoverage.Checked, res.UnusedVars)
 	}
+	col.noteResult(br.Hostname, &res)
 	p, err := configPath(col.root, br.Hostname)
 	if err != nil {
 		sum.Failed = append(sum.Failed, failedDevice{Hostname: br.Hostname, Reason: err.Error()})
@@ -403,6 +411,7 @@ func (col *collector) finish(ctx context.Context, v *httpapi.BatchView) (*Summar
 	sum.SavedTokens = summaryTokens{Input: v.Saved.Input, Output: v.Saved.Output}
 	sum.TemplatesRejected = v.TemplatesRejected
 	sort.Slice(sum.Failed, func(i, j int) bool { return sum.Failed[i].Hostname < sum.Failed[j].Hostname })
+	col.report(sum)
 	return sum, nil
 }
 
@@ -420,17 +429,12 @@ func configPath(root, hostname string) (string, error) {
 
 func printSummary(w io.Writer, s *Summary) {
 	fmt.Fprintf(w, "%d devices, %d intents: %d configs in %s, %d failed\n", s.Devices, s.Intents, s.Files, s.Out, len(s.Failed))
-	fmt.Fprintf(w, "LLM calls %d, cache hits %d, coalesced %d, fallbacks %d\n", s.LLMCalls, s.CacheHits, s.Coalesced, s.Fallbacks)
+	fmt.Fprintf(w, "%s; model %s\n", cacheOutcomes(s.LLMCalls, s.CacheHits, s.Coalesced, s.Fallbacks), cmp.Or(s.Model, "-"))
 	fmt.Fprintf(w, "tokens %d in, %d out (saved %d in, %d out); cost $%.4f, saved $%.4f\n",
 		s.Tokens.Input, s.Tokens.Output, s.SavedTokens.Input, s.SavedTokens.Output, s.CostUSD, s.SavedUSD)
-	if len(s.Lint) > 0 {
-		var parts []string
-		for _, sev := range []string{"critical", "high", "medium", "low", "info"} {
-			if n := s.Lint[sev]; n > 0 {
-				parts = append(parts, fmt.Sprintf("%s %d", sev, n))
-			}
-		}
-		fmt.Fprintf(w, "lint findings: %s\n", strings.Join(parts, ", "))
+	printLintRules(w, s.LintRules)
+	if len(s.Pruned) > 0 {
+		fmt.Fprintf(w, "pruned %d configs of devices no longer in the fleet: %s\n", len(s.Pruned), strings.Join(s.Pruned, ", "))
 	}
 	s.Coverage.print(w)
 	if s.Verify != nil {

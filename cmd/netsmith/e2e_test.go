@@ -649,8 +649,12 @@ func TestRateLimitedUpstreamWaits(t *testing.T) {
 	if j.Status != netcfg.StateSucceeded {
 		t.Fatalf("job %s: %s", j.Status, j.Error)
 	}
-	if waited < 1900*time.Millisecond || waited > 6*time.Second {
-		t.Errorf("job took %s after a 429 with retry-after: 2; want about 2 s", waited)
+	// Not before the upstream's retry-after. The upper bound only catches
+	// a wait of a whole rate-limit window (a minute) instead of the two
+	// seconds asked: how much longer than 2 s the job takes depends on
+	// the machine's load (6 s on a busy two-core machine), not on netsmith.
+	if waited < 1900*time.Millisecond || waited > 30*time.Second {
+		t.Errorf("job took %s after a 429 with retry-after: 2; want 2 s, and far less than a minute", waited)
 	}
 	if n := calls.Load(); n != 2 {
 		t.Errorf("upstream saw %d calls, want 2", n)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,7 +25,9 @@ Checks device configs for security and consistency problems and prints one
 line per finding: FILE:LINE RULE SEVERITY MESSAGE (line 0: something is
 missing from the config). A directory is searched recursively for config
 files (*.cfg, *.conf, *.config, *.txt, *.ios, *.eos, *.nxos, *.junos, *.set;
-hidden files are skipped). Flags may come before or after the files.
+hidden files are skipped). A file, named or found, that does not look like a
+config is skipped with a note unless --platform is given. Flags may come
+before or after the files.
 
 Exit status: 0 no finding at or above --fail-on, 1 at least one, 2 bad flags
 or unreadable input.
@@ -52,7 +55,7 @@ type lintFileError struct {
 
 type lintReport struct {
 	Files   []lintFileResult `json:"files"`
-	Skipped []string         `json:"skipped,omitempty"` // found in a directory, not recognised as configs
+	Skipped []string         `json:"skipped,omitempty"` // not recognised as configs, no --platform
 	Errors  []lintFileError  `json:"errors,omitempty"`
 	Summary lintSummary      `json:"summary"`
 }
@@ -79,13 +82,18 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(fset.Output(), lintUsage)
 		fset.PrintDefaults()
 	}
+	fset.SetOutput(io.Discard) // errors are printed below, in one line
 	paths, err := parseInterspersed(fset, args)
 	if errors.Is(err, flag.ErrHelp) {
+		fset.SetOutput(stdout)
+		fset.Usage()
 		return 0
 	}
 	if err != nil {
-		return exitUsage // the flag package has printed the error and usage
+		fmt.Fprintf(stderr, "netsmith lint: %v\n", flagError(fset, err))
+		return exitUsage
 	}
+	fset.SetOutput(stderr)
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "netsmith lint: "+format+"\n", a...)
 		return exitUsage
@@ -166,11 +174,11 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, e := range report.Errors {
 		fmt.Fprintf(stderr, "netsmith lint: %s: %s\n", e.File, e.Error)
 	}
-	if len(report.Files) == 0 && len(report.Errors) == 0 {
+	if len(report.Files) == 0 && len(report.Errors) == 0 && len(report.Skipped) == 0 {
 		return fail("no config files found in %s", strings.Join(paths, ", "))
 	}
 	if len(report.Skipped) > 0 {
-		fmt.Fprintf(stderr, "netsmith lint: skipped %d files that do not look like device configs (%s); name them or pass --platform to lint them\n",
+		fmt.Fprintf(stderr, "netsmith lint: skipped %d files that do not look like device configs (%s); pass --platform to lint them as that platform\n",
 			len(report.Skipped), strings.Join(report.Skipped, ", "))
 	}
 	if !*jsonFlag {
@@ -241,12 +249,12 @@ func withRuleFile(l *lint.Linter, path string) (*lint.Linter, error) {
 
 // lintTarget is a file to lint.
 type lintTarget struct {
-	path   string
-	walked bool // found in a directory rather than named
+	path string
 }
 
-// errNotConfig marks a file found in a directory that does not look like a
-// device config.
+// errNotConfig marks a file that does not look like a device config: found
+// in a directory or named (README.md), it is skipped with a note unless
+// --platform says what to lint it as.
 var errNotConfig = errors.New("not recognised as a device config")
 
 // collectLintFiles expands directories into the config files under them.
@@ -276,7 +284,7 @@ func collectLintFiles(paths []string) ([]lintTarget, []lintFileError) {
 			case d.IsDir() || hidden || !d.Type().IsRegular():
 				return nil
 			case slices.Contains(lintExtensions, strings.ToLower(filepath.Ext(path))):
-				files = append(files, lintTarget{path: path, walked: true})
+				files = append(files, lintTarget{path: path})
 			}
 			return nil
 		})
@@ -288,8 +296,8 @@ func collectLintFiles(paths []string) ([]lintTarget, []lintFileError) {
 }
 
 // lintFile reads, parses and lints one file. The platform is detected from
-// the text when none is given; a file from a directory walk whose text shows
-// no sign of being a config is not linted (errNotConfig).
+// the text when none is given; a file whose text shows no sign of being a
+// config is not linted (errNotConfig).
 func lintFile(l *lint.Linter, platform netcfg.Platform, target lintTarget) (lintFileResult, error) {
 	path := target.path
 	f, err := os.Open(path)
@@ -305,10 +313,13 @@ func lintFile(l *lint.Linter, platform netcfg.Platform, target lintTarget) (lint
 		return lintFileResult{}, fmt.Errorf("larger than %d MiB: not a device config", maxLintFile>>20)
 	}
 	text := string(b)
+	if bytes.IndexByte(b, 0) >= 0 { // an error, not a skip: a config file went wrong
+		return lintFileResult{}, fmt.Errorf("parse config: %w", confparse.ErrBinary)
+	}
 	if platform == "" {
 		var ok bool
 		platform, ok = lint.Identify(text)
-		if !ok && target.walked {
+		if !ok {
 			return lintFileResult{}, errNotConfig
 		}
 	}

@@ -45,6 +45,10 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 	if len(args) == 0 {
 		return usagef("%s", keysUsage)
 	}
+	if isHelp(args[0]) {
+		fmt.Fprint(stdout, keysUsage+"\nRun `netsmith keys SUBCOMMAND -h` for its flags.\n")
+		return nil
+	}
 	sub := args[0]
 	var (
 		db, name, dept, role string
@@ -52,7 +56,6 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 		asJSON               bool
 	)
 	fs := flag.NewFlagSet("keys "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.StringVar(&db, "db", "sqlite://netsmith.db", "database `URL`")
 	switch sub {
 	case "create":
@@ -173,11 +176,7 @@ func runCost(ctx context.Context, args []string, getenv func(string) string, std
 			}
 		}
 		if rep, err = c.Costs(ctx, q); err != nil {
-			var ae *httpapi.APIError
-			if errors.As(err, &ae) && ae.Status == 400 {
-				return usagef("%s", ae.Message)
-			}
-			return err
+			return badRequestAsUsage(err)
 		}
 	}
 	switch {
@@ -262,8 +261,7 @@ func runBudget(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "department %s: daily $%s, monthly $%s, warn at %d%%\n", v.Department,
-		limitText(v.DailyUSD), limitText(v.MonthlyUSD), v.WarnPct)
+	fmt.Fprintln(stdout, budgetLine(v))
 	for _, u := range v.Usage {
 		rem := "no limit"
 		if u.RemainingUSD != nil {
@@ -274,9 +272,22 @@ func runBudget(ctx context.Context, args []string, getenv func(string) string, s
 	return nil
 }
 
+// budgetLine is a department's budget in a sentence; without limits
+// it says so and how to set one, rather than "daily $none, warn at 0%".
+func budgetLine(v *httpapi.BudgetView) string {
+	if v.DailyUSD == 0 && v.MonthlyUSD == 0 {
+		return fmt.Sprintf("department %s: no budget (set one with `netsmith budget %s --set --daily USD`)", v.Department, v.Department)
+	}
+	line := fmt.Sprintf("department %s: daily %s, monthly %s", v.Department, limitText(v.DailyUSD), limitText(v.MonthlyUSD))
+	if v.WarnPct > 0 {
+		line += fmt.Sprintf(", warn at %d%%", v.WarnPct)
+	}
+	return line
+}
+
 func limitText(v float64) string {
 	if v == 0 {
-		return "none"
+		return "no limit"
 	}
-	return strconv.FormatFloat(v, 'f', 2, 64)
+	return "$" + strconv.FormatFloat(v, 'f', 2, 64)
 }

@@ -53,24 +53,34 @@ func writeFile(t *testing.T, name, body string) string {
 // from the table: nothing lost, nothing charged twice.
 func TestLedgerMatchesUpstreamUsage(t *testing.T) {
 	t.Parallel()
-	up := llmtest.NewServer(t, fakeanthropic.Config{Latency: time.Second, Error529Rate: 0.2, Seed: 11,
+	up := llmtest.NewServer(t, fakeanthropic.Config{Latency: 3 * time.Second, Error529Rate: 0.2, Seed: 11,
 		RequestsPerMinute: 240, Burst: time.Second})
 	env := map[string]string{"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": up.URL}
 	url := "sqlite://" + filepath.Join(t.TempDir(), "ledger.db")
 	args := []string{"--db", url, "--cache=false", "--concurrency", "8", "--job-timeout", "10s",
 		"--rescue-after", "12s", "--max-attempts", "20", "--poll-interval", "100ms"}
 	a := startProcessEnv(t, env, args...)
-	// The kill comes 300 ms after the first call reaches the upstream.
-	// Every call takes a second to answer, so by then none has been
-	// answered (none can be lost between its answer and its commit), and
-	// those in flight are cut off. (Waiting for the first job to show
-	// running instead let the kill land after answers on a slow machine:
-	// the job shown may be on its second attempt after a 429.)
+	// The kill comes as soon as a call has been admitted by the upstream
+	// and is waiting out its three-second answer: that call is cut off,
+	// and none has been answered yet (none can be lost between its answer
+	// and its commit). A fixed delay after the first request instead found
+	// no call in flight on a loaded machine, where the first requests were
+	// 429s and 529s, answered at once; the three seconds are the room a
+	// starved test process has between seeing the call and killing.
+	waiting := func(st fakeanthropic.Stats) int64 {
+		n := st.Requests - st.Succeeded - st.ClientClosed
+		for code, c := range st.ByStatus {
+			if code != http.StatusOK {
+				n -= c
+			}
+		}
+		return n
+	}
 	first := make(chan struct{})
 	go func() {
 		defer close(first)
-		for up.Fake.Stats().InFlight == 0 && t.Context().Err() == nil {
-			time.Sleep(2 * time.Millisecond)
+		for waiting(up.Fake.Stats()) == 0 && t.Context().Err() == nil {
+			time.Sleep(time.Millisecond)
 		}
 	}()
 	ids := submitN(t, a.client(), 30, "ledger-")
@@ -79,7 +89,6 @@ func TestLedgerMatchesUpstreamUsage(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("no call reached the upstream in 30 s")
 	}
-	time.Sleep(300 * time.Millisecond)
 	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ Commands:
   serve           run the HTTP API and/or workers (--role all|api|worker)
   submit          submit one job to a server (--wait prints the config)
   status ID       show a job
+  jobs            list jobs, newest first (--state, --batch, --all)
   cache           template cache: stats, or invalidate by key, device, role, platform or all
   migrate         create or update the database schema
   keys            API keys: create (printed once), list, revoke
@@ -30,7 +31,9 @@ Commands:
   verify DIR      check a directory of configs as one network (links, BGP, duplicate IPs, MLAG)
   fake-anthropic  run a wire-compatible fake of the Anthropic Messages API
   loadtest        submit N jobs to a server and measure throughput and latency
-  help            show this text
+  version         print the module version and the VCS revision it was built from
+  completion      print a bash or zsh completion script (completion bash|zsh)
+  help [CMD]      show this text, or CMD's flags (same as CMD -h)
 
 Every flag also reads NETSMITH_<FLAG> (e.g. NETSMITH_DB for --db); a flag given
 on the command line wins. Run "netsmith <command> -h" for its flags.
@@ -49,6 +52,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return exitUsage
 	}
 	cmd, rest := args[0], args[1:]
+	if cmd == "help" {
+		var ok bool
+		if args, ok = runHelp(rest, stdout); !ok {
+			return 0
+		}
+		cmd, rest = args[0], args[1:]
+	}
 	var err error
 	switch cmd {
 	case "serve":
@@ -63,6 +73,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = runCache(ctx, rest, getenv, stdout)
 	case "status":
 		err = runStatus(ctx, rest, getenv, stdout)
+	case "jobs":
+		err = runJobs(ctx, rest, getenv, stdout)
 	case "migrate":
 		err = runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "keys":
@@ -79,16 +91,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = runLoadtest(ctx, rest, getenv, stdout)
 	case "fake-anthropic":
 		err = runFakeAnthropic(ctx, rest, stdout, stderr)
-	case "help", "-h", "--help":
+	case "version":
+		fmt.Fprint(stdout, versionText())
+		return 0
+	case "completion":
+		err = runCompletion(rest, stdout)
+	case "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
 	default:
 		fmt.Fprintf(stderr, "netsmith: unknown command %q\n\n%s", cmd, usage)
 		return exitUsage
 	}
-	var ue *usageError
+	var (
+		ue *usageError
+		he *helpError
+	)
 	switch {
 	case err == nil:
+		return 0
+	case errors.As(err, &he):
+		printHelp(stdout, he.fs)
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
@@ -96,7 +119,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprintf(stderr, "netsmith %s: %v\n", cmd, err)
 		return exitUsage
 	default:
-		fmt.Fprintf(stderr, "netsmith %s: %v\n", cmd, err)
+		fmt.Fprintf(stderr, "netsmith %s: %v\n", cmd, refusedHint(err))
 		return 1
 	}
 }
@@ -110,8 +133,12 @@ func (e *usageError) Unwrap() error { return e.err }
 func usagef(format string, args ...any) error { return &usageError{fmt.Errorf(format, args...)} }
 
 // parseFlags fills fs from NETSMITH_<FLAG> variables, then from args, which
-// win. Positional arguments may come before or after flags.
+// win. Positional arguments may come before or after flags. -h is a
+// *helpError and a bad flag one line (see flagError): the flag package
+// prints nothing itself.
 func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
 		name := "NETSMITH_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
@@ -128,9 +155,9 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) ([]
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
+				return nil, &helpError{fs}
 			}
-			return nil, &usageError{err}
+			return nil, flagError(fs, err)
 		}
 		args = fs.Args()
 		if len(args) == 0 {

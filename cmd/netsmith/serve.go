@@ -77,6 +77,9 @@ type Config struct {
 	// exposed: listening beyond loopback without --insecure, which is only
 	// allowed once API keys exist (checked when the database is open).
 	exposed bool
+	// internalKey is the secret of the in-process client of an embedded
+	// batch: an admin whatever API keys the database holds.
+	internalKey string
 }
 
 // engineFlags registers the flags that choose and tune the engine; serve and
@@ -511,7 +514,8 @@ func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server
 			return nil, err
 		}
 	}
-	api := httpapi.NewServer(httpapi.Config{MaxBody: cfg.MaxBody, MaxQueue: cfg.MaxQueue, Provider: cfg.Provider, Economy: eng.economy},
+	api := httpapi.NewServer(httpapi.Config{MaxBody: cfg.MaxBody, MaxQueue: cfg.MaxQueue, Provider: cfg.Provider, Economy: eng.economy,
+		InternalKey: cfg.internalKey},
 		httpapi.Deps{Queue: eng.q, Cache: eng.cache, Metrics: eng.metrics, Registry: eng.reg, Logger: logger,
 			TemplateMeta: eng.svc.TemplateMeta, Estimate: eng.estimate, LatencyFunc: eng.latencyFunc()})
 	var handler http.Handler = api

@@ -43,12 +43,11 @@ func runVerify(ctx context.Context, args []string, getenv func(string) string, s
 	fs.SetOutput(stderr)
 	fleetFlag := fs.String("fleet", "", "fleet `FILE` (YAML, CSV or JSON) the configs were made from")
 	jsonFlag := fs.Bool("json", false, "print the report as JSON")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), verifyUsage)
-		fs.PrintDefaults()
-	}
 	pos, err := parseFlags(fs, args, getenv)
 	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, verifyUsage)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
 		return 0
 	}
 	fail := func(format string, a ...any) int {

@@ -37,6 +37,7 @@ func TestExamples(t *testing.T) {
 		{"campus.yaml", 284, 10},
 		{"campus.csv", 22, 3},
 		{"dc-fabric.yaml", 10, 4},
+		{"netbox-branch.json", 4, 2}, // a NetBox /api/dcim/devices/ answer
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -120,4 +121,32 @@ func BenchmarkParseCampus(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestNetBoxExample: the NetBox example's references and addresses become
+// the device's platform, role, site and mgmt_ip, and its config context
+// the intent and vars.
+func TestNetBoxExample(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), "examples", "netbox-branch.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl, err := Parse("netbox-branch.json", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range fl.Devices {
+		if d.Device.Hostname != "lyon-rtr01" {
+			continue
+		}
+		dev := d.Device
+		if dev.Platform != "cisco_xe" || dev.Role != "branch-router" || dev.Site != "lyon-branch" ||
+			dev.OSVersion != "17.12.4" || dev.Vars["mgmt_ip"] != "10.7.99.1/24" || dev.Vars["requirements"] != nil ||
+			dev.Vars["snmp_contact"] != "noc@example.net" {
+			t.Errorf("lyon-rtr01 = %+v", dev)
+		}
+		return
+	}
+	t.Error("no lyon-rtr01 in the NetBox example")
 }

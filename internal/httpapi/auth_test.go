@@ -219,6 +219,7 @@ func TestAuthRequired(t *testing.T) {
 
 	routes := []struct{ method, path, body string }{
 		{http.MethodPost, "/v1/jobs", validJob},
+		{http.MethodGet, "/v1/jobs", ""},
 		{http.MethodGet, "/v1/jobs/x", ""},
 		{http.MethodDelete, "/v1/jobs/x", ""},
 		{http.MethodGet, "/v1/jobs/x/events", ""},
@@ -230,7 +231,6 @@ func TestAuthRequired(t *testing.T) {
 		{http.MethodGet, "/v1/whoami", ""},
 		{http.MethodPost, "/api/generate-config", `{"device_name":"sw1","requirements":"x"}`},
 		{http.MethodGet, "/api/job-status/x", ""},
-		{http.MethodGet, "/api/health", ""},
 	}
 	for _, rt := range routes {
 		resp, body := callJSON(t, rt.method, srv.URL+rt.path, "", rt.body)
@@ -240,7 +240,8 @@ func TestAuthRequired(t *testing.T) {
 		t.Errorf("after submissions without a key, %d jobs queued, want 0", n)
 	}
 
-	for _, path := range []string{"/healthz", "/readyz", "/metrics", "/"} {
+	// Health checks reveal nothing and their callers have no key.
+	for _, path := range []string{"/healthz", "/readyz", "/api/health", "/metrics", "/"} {
 		resp, _ := call(t, http.MethodGet, srv.URL+path, "", "")
 		if resp.StatusCode != 200 {
 			t.Errorf("GET %s without a key = %d, want 200", path, resp.StatusCode)
@@ -263,6 +264,25 @@ func TestAuthRequired(t *testing.T) {
 		body["role"] != store.RoleUser || !strings.HasPrefix(body["key_id"].(string), "key_") {
 		t.Errorf("whoami with alice's key = %d %v", resp.StatusCode, body)
 	}
+}
+
+// TestInternalKey: the server's internal key is an admin whatever keys
+// exist, and only that secret is.
+func TestInternalKey(t *testing.T) {
+	t.Parallel()
+	const internal = "nsk_internal-secret"
+	srv, q := newServer(t, httpapi.Config{InternalKey: internal}, 0)
+	addKey(t, q, store.Key{Name: "alice", Department: "a", Role: store.RoleUser})
+	resp, body := callJSON(t, http.MethodGet, srv.URL+"/v1/whoami", internal, "")
+	if resp.StatusCode != 200 || body["role"] != store.RoleAdmin || body["name"] != httpapi.InternalName || body["open"] != false {
+		t.Errorf("whoami with the internal key = %d %v, want the internal admin", resp.StatusCode, body)
+	}
+	resp, body = callJSON(t, http.MethodPost, srv.URL+"/v1/jobs", internal, withDepartment("neteng"))
+	if resp.StatusCode != http.StatusAccepted {
+		t.Errorf("submit for neteng with the internal key = %d %v, want 202", resp.StatusCode, body)
+	}
+	resp, body = callJSON(t, http.MethodGet, srv.URL+"/v1/whoami", internal+"x", "")
+	wantError(t, "whoami with a near miss of the internal key", resp, body, http.StatusUnauthorized, "authentication_error", "invalid API key")
 }
 
 func TestDepartmentScoping(t *testing.T) {

@@ -30,7 +30,8 @@ import (
 type BatchView struct {
 	ID         string                    `json:"id"`
 	Name       string                    `json:"name"`
-	Status     string                    `json:"status"` // running or done
+	Department string                    `json:"department,omitempty"` // who pays for it
+	Status     string                    `json:"status"`               // running or done
 	Devices    int                       `json:"devices"`
 	Intents    int                       `json:"intents"`
 	Counts     map[netcfg.JobState]int64 `json:"counts"`
@@ -283,7 +284,7 @@ func (s *Server) addEconomy(ctx context.Context, c store.Conn, v *BatchView) {
 
 func batchView(st *store.BatchStatus, now time.Time) *BatchView {
 	v := &BatchView{
-		ID: st.ID, Name: st.Name, Devices: st.Devices, Intents: st.Intents, Counts: st.States,
+		ID: st.ID, Name: st.Name, Department: st.Department, Devices: st.Devices, Intents: st.Intents, Counts: st.States,
 		LLMCalls: st.LLMCalls, CacheHits: st.Cache.Hits, Coalesced: st.Cache.Coalesced, Fallbacks: st.Cache.Fallbacks,
 		Tokens: generate.Tokens{Input: st.InputTokens, Output: st.OutputTokens, Total: st.InputTokens + st.OutputTokens},
 		Saved: generate.Tokens{Input: st.Cache.SavedInputTokens, Output: st.Cache.SavedOutputTokens,

@@ -28,13 +28,19 @@ func (s *Server) handleCacheStats(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := CacheStats{Enabled: s.cache != nil, Entries: st.Entries, Ready: st.Ready, Invalid: st.Invalid,
+	writeJSON(w, http.StatusOK, NewCacheStats(st, s.cache != nil))
+}
+
+// NewCacheStats is the API's view of the cache's stored counters; enabled
+// says whether the process serving it runs the cache.
+func NewCacheStats(st *store.CacheStats, enabled bool) CacheStats {
+	out := CacheStats{Enabled: enabled, Entries: st.Entries, Ready: st.Ready, Invalid: st.Invalid,
 		Hits: st.Hits, Misses: st.Misses, Coalesced: st.Coalesced, Fallbacks: st.Fallbacks,
 		SavedInputTokens: st.SavedInputTokens, SavedOutputTokens: st.SavedOutputTokens, SavedCostUSD: usd(st.SavedNUSD)}
 	if n := st.Hits + st.Misses + st.Coalesced + st.Fallbacks; n > 0 {
 		out.HitRate = float64(st.Hits+st.Coalesced) / float64(n)
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out
 }
 
 // InvalidateRequest is the body of POST /v1/cache/invalidate: entries of one

@@ -46,6 +46,10 @@ type Config struct {
 	// EconomyLease is how long a batch's economy job holds its intents'
 	// template leases (default 25 h: a Message Batch ends within 24 h).
 	EconomyLease time.Duration
+	// InternalKey, when set, is a secret that authenticates its bearer as
+	// an admin whatever keys exist: the in-process client of an embedded
+	// batch, which holds it only while it runs and never stores it.
+	InternalKey string
 }
 
 // Deps are the parts a Server works with.
@@ -125,6 +129,7 @@ func NewServer(cfg Config, d Deps) *Server {
 
 func (s *Server) routes() {
 	s.handle("POST /v1/jobs", s.handleSubmit)
+	s.handle("GET /v1/jobs", s.handleListJobs)
 	s.handle("GET /v1/jobs/{id}", s.handleGetJob)
 	s.handle("DELETE /v1/jobs/{id}", s.handleCancelJob)
 	s.handle("GET /v1/jobs/{id}/events", s.handleJobEvents)
