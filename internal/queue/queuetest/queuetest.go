@@ -99,8 +99,11 @@ func (h *Harness) CallsOf(id string) int {
 	return int(v.(*atomic.Int32).Load())
 }
 
+// okResult is a job's result after one model call, with the ledger row
+// that call makes (a batch's calls and tokens are read from the ledger).
 func okResult() *store.Result {
-	return &store.Result{Body: []byte(`{"config":"hostname x\n"}`), Provider: "test", Model: "m", InputTokens: 10, OutputTokens: 20}
+	return &store.Result{Body: []byte(`{"config":"hostname x\n"}`), Provider: "test", Model: "m", InputTokens: 10, OutputTokens: 20,
+		Charges: []store.Charge{{Kind: store.ChargeCall, Provider: "test", Model: "m", InputTokens: 10, OutputTokens: 20}}}
 }
 
 var seq atomic.Int64
