@@ -51,6 +51,8 @@ type Summary struct {
 	Files       int            `json:"files"`
 	Out         string         `json:"out"`
 	Verify      *VerifySummary `json:"verify,omitempty"` // the checks of netsmith verify over the configs written
+	// VerifySeconds is the part of WallSeconds the checks took.
+	VerifySeconds float64 `json:"verify_seconds,omitempty"`
 
 	// TemplatesRejected is, by intent, why its template was refused.
 	TemplatesRejected map[string]string `json:"templates_rejected,omitempty"`
@@ -76,6 +78,7 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 		economy        bool
 		resolveSecrets bool
 		resume, prune  bool
+		verifyOn       bool
 		failOnFlag     string
 	)
 	fs := flag.NewFlagSet("batch", flag.ContinueOnError)
@@ -90,6 +93,7 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 	fs.BoolVar(&resolveSecrets, "resolve-secrets", false, "write env: and file: secret references as the secret, read on this machine as each config is written (vault: references stay placeholders)")
 	fs.BoolVar(&resume, "resume", false, "continue the interrupted batch that wrote to --out (its finished and queued jobs are reused); without it, that batch's unfinished jobs are canceled")
 	fs.StringVar(&failOnFlag, "fail-on", "none", "exit 1 when a config has a lint finding of this `severity` or higher: info, low, medium, high, critical, or none")
+	fs.BoolVar(&verifyOn, "verify", true, "check the configs as one network at the end, as netsmith verify does; an error there makes the exit code 1")
 	fs.BoolVar(&prune, "prune", false, "remove HOSTNAME.cfg files in --out of devices no longer in the fleet")
 	fs.DurationVar(&progressEvery, "progress-every", 0, "how often to report progress (default 200ms on a terminal, 2s otherwise)")
 	pos, err := parseFlags(fs, args, getenv)
@@ -189,15 +193,17 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 	}
-	sum.WallSeconds = time.Since(started).Seconds()
 	for _, w := range f.Warnings {
 		sum.Warnings = append(sum.Warnings, w.Error())
 	}
-	if sum.Files > 0 {
+	if verifyOn && sum.Files > 0 {
+		verified := time.Now()
 		if sum.Verify, err = verifyBatch(out, f, sum.Failed); err != nil {
 			return fmt.Errorf("verify %s: %w", out, err)
 		}
+		sum.VerifySeconds = time.Since(verified).Seconds()
 	}
+	sum.WallSeconds = time.Since(started).Seconds()
 	b2, err := json.MarshalIndent(sum, "", "  ")
 	if err != nil {
 		return err
@@ -211,6 +217,10 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if len(sum.Failed) > 0 {
 		return fmt.Errorf("%d of %d devices failed (see %s)", len(sum.Failed), sum.Devices, filepath.Join(out, "summary.json"))
+	}
+	if sum.Verify != nil && sum.Verify.Errors > 0 {
+		return fmt.Errorf("verify found %d errors across the configs (see %s, or run netsmith verify %s --fleet %s)",
+			sum.Verify.Errors, filepath.Join(out, "summary.json"), out, path)
 	}
 	return lintFailure(sum.LintRules, failOn, filepath.Join(out, "summary.json"))
 }

@@ -43,11 +43,10 @@ func editFile(t *testing.T, path, old, new string) {
 	}
 }
 
-// TestVerifyFabric is issue 17's done-check: the dc-fabric batch output with
-// one point-to-point address deleted and one remote-as changed makes verify
-// exit 1 with new findings that name both devices. The findings the output
-// already has (the sim's) are the baseline, so the test holds whether the
-// sim's configs verify clean or not.
+// TestVerifyFabric is issue 17's done-check: the dc-fabric batch output
+// verifies clean, and with one point-to-point address deleted and one
+// remote-as changed makes verify exit 1 with new errors that name both
+// devices.
 func TestVerifyFabric(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -72,7 +71,10 @@ func TestVerifyFabric(t *testing.T) {
 	if sum.Verify == nil || sum.Verify.Errors != base.Errors || sum.Verify.Warnings != base.Warnings {
 		t.Fatalf("summary.json verify = %+v, want the %d errors and %d warnings netsmith verify reports", sum.Verify, base.Errors, base.Warnings)
 	}
-	if want := "verify: "; !strings.Contains(stdout.String(), want) {
+	if base.Errors != 0 || baseCode != 0 {
+		t.Fatalf("the fabric's configs: verify exited %d with %d errors: %+v", baseCode, base.Errors, base.Findings)
+	}
+	if want := "verify: 0 errors"; !strings.Contains(stdout.String(), want) {
 		t.Errorf("batch output lacks a %q line:\n%s", want, stdout.String())
 	}
 
@@ -80,7 +82,7 @@ func TestVerifyFabric(t *testing.T) {
 	editFile(t, filepath.Join(out, "dc1-leaf2a.cfg"), "neighbor 10.255.255.8 remote-as 65100", "neighbor 10.255.255.8 remote-as 65999")
 	rep, code := runVerifyJSON(t, out, fleetPath)
 	if code != 1 {
-		t.Fatalf("verify of the edited configs exited %d, want 1 (baseline exited %d)", code, baseCode)
+		t.Fatalf("verify of the edited configs exited %d, want 1", code)
 	}
 	seen := map[verify.Finding]bool{}
 	for _, f := range base.Findings {
@@ -131,5 +133,42 @@ func TestVerifyExitCodes(t *testing.T) {
 				t.Errorf("exit %d, want %d with %q in:\nstdout:\n%s\nstderr:\n%s", code, tc.code, tc.want, stdout.String(), stderr.String())
 			}
 		})
+	}
+}
+
+// TestBatchVerifyFlag: --verify=false leaves the checks out of the batch;
+// with them, a verify error makes the batch exit 1 (the fleet gives leaf1a
+// an address its uplink's far end does not share).
+func TestBatchVerifyFlag(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data, err := os.ReadFile(filepath.Join("..", "..", "examples", "dc-fabric.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := strings.Replace(string(data), "ip: 10.255.255.1/31", "ip: 10.255.255.9/31", 1)
+	if broken == string(data) {
+		t.Fatal("the fabric no longer gives leaf1a 10.255.255.1/31")
+	}
+	fleetPath := filepath.Join(dir, "fabric.yaml")
+	if err := os.WriteFile(fleetPath, []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		flag string
+		code int
+	}{{"--verify=false", 0}, {"--verify=true", 1}} {
+		out := filepath.Join(dir, tc.flag)
+		var stdout, stderr syncBuffer
+		code := run(context.Background(), []string{"batch", fleetPath, "--out", out, tc.flag,
+			"--db", "sqlite://" + filepath.Join(dir, "b.db"), "--sim-latency", "1ms", "--poll-interval", "100ms"},
+			noEnv, strings.NewReader(""), &stdout, &stderr)
+		sum := readSummary(t, out)
+		if code != tc.code || (sum.Verify == nil) != (tc.code == 0) {
+			t.Errorf("batch %s: exit %d, verify %+v; want exit %d\nstderr: %s", tc.flag, code, sum.Verify, tc.code, stderr.String())
+		}
+		if tc.code == 1 && !strings.Contains(stderr.String(), "verify found") {
+			t.Errorf("batch %s: stderr lacks the verify error:\n%s", tc.flag, stderr.String())
+		}
 	}
 }
