@@ -35,7 +35,7 @@ func TestBatchCampus(t *testing.T) {
 	}
 
 	checkCoverage(t, f, out, &sum, stdout)
-	checkNetwork(t, &sum)
+	checkNetwork(t, out, &sum)
 
 	hostRE := regexp.MustCompile(`[a-z0-9]+(?:-[a-z0-9]+)+`)
 	addrRE := regexp.MustCompile(`\b\d+\.\d+\.\d+\.\d+\b`)

@@ -29,7 +29,7 @@ func TestBatchExamples(t *testing.T) {
 					sum.Failed, sum.Fallbacks, sum.LLMCalls, len(f.Intents))
 			}
 			checkCoverage(t, f, out, &sum, stdout)
-			checkNetwork(t, &sum)
+			checkNetwork(t, out, &sum)
 			for _, r := range f.Devices {
 				d, in := r.Device, r.Intent
 				want := sim.Render(prompt.Spec{Task: prompt.TaskConfig, Platform: string(in.Platform), Role: in.Role,
@@ -94,10 +94,12 @@ func batchExample(t *testing.T, name string, flags ...string) (string, *fleet.Fl
 	return out, f, readSummary(t, out), stdout.String()
 }
 
-// checkNetwork fails the test unless the batch used every variable of every
-// device and verify found no error across its configs.
-func checkNetwork(t *testing.T, sum *Summary) {
+// checkNetwork fails the test unless the batch in out (batchExample's)
+// used every variable of every device, verify found no error across its
+// configs, and its summary's calls and tokens are the ledger's.
+func checkNetwork(t *testing.T, out string, sum *Summary) {
 	t.Helper()
+	checkLedger(t, "sqlite://"+filepath.Join(filepath.Dir(out), "b.db"), sum)
 	if sum.Coverage.Missing != 0 {
 		t.Errorf("coverage: %d of %d values unused, on %d devices: %+v", sum.Coverage.Missing, sum.Coverage.Checked,
 			sum.Coverage.DevicesIncomplete, sum.Coverage.Devices)

@@ -135,19 +135,10 @@ func TestBatchSummaryEqualsLedger(t *testing.T) {
 	}
 	sum := readSummary(t, out)
 
-	var ledgerCalls, in, outTok int64
-	q := openStore(t, dbURL)
-	if err := q.ReadConn().QueryRow(t.Context(), `SELECT count(*), COALESCE(sum(input_tokens), 0), COALESCE(sum(output_tokens), 0)
-		FROM netsmith_ledger WHERE batch_id = $1 AND kind <> 'cache_hit'`, sum.Batch).Scan(&ledgerCalls, &in, &outTok); err != nil {
-		t.Fatal(err)
-	}
+	ledgerCalls := checkLedger(t, dbURL, &sum)
 	// good: one template call; bad: two refused tries, then one call per device.
 	if want := int64(1 + 2 + 3); ledgerCalls != want || calls.Load() != want {
 		t.Errorf("ledger holds %d calls and the upstream answered %d, want %d", ledgerCalls, calls.Load(), want)
-	}
-	if sum.LLMCalls != ledgerCalls || sum.Tokens.Input != in || sum.Tokens.Output != outTok {
-		t.Errorf("summary: %d calls, %d/%d tokens; ledger: %d calls, %d/%d tokens",
-			sum.LLMCalls, sum.Tokens.Input, sum.Tokens.Output, ledgerCalls, in, outTok)
 	}
 	if sum.Fallbacks != 3 {
 		t.Errorf("summary: %d fallbacks, want 3", sum.Fallbacks)
@@ -160,6 +151,7 @@ func TestBatchSummaryEqualsLedger(t *testing.T) {
 	if !strings.Contains(stderr.String(), "rejected 1") {
 		t.Errorf("the progress lines do not count the rejected template:\n%s", stderr.String())
 	}
+	q := openStore(t, dbURL)
 	rows, err := q.ReadConn().Query(t.Context(), `SELECT r.body FROM netsmith_result r JOIN netsmith_job j ON j.id = r.job_id
 		WHERE j.batch_id = $1 AND r.cache = 'fallback'`, sum.Batch)
 	if err != nil {
@@ -264,4 +256,21 @@ devices:
 			t.Errorf("the failure does not name leaf3 and its reference:\n%s", stdout.String())
 		}
 	}
+}
+
+// checkLedger fails the test unless sum's model calls and tokens are the
+// ledger's rows for its batch, and returns the ledger's count of calls.
+func checkLedger(t *testing.T, dbURL string, sum *Summary) int64 {
+	t.Helper()
+	var calls, in, out int64
+	q := openStore(t, dbURL)
+	if err := q.ReadConn().QueryRow(t.Context(), `SELECT count(*), COALESCE(sum(input_tokens), 0), COALESCE(sum(output_tokens), 0)
+		FROM netsmith_ledger WHERE batch_id = $1 AND kind <> 'cache_hit'`, sum.Batch).Scan(&calls, &in, &out); err != nil {
+		t.Fatal(err)
+	}
+	if sum.LLMCalls != calls || sum.Tokens.Input != in || sum.Tokens.Output != out {
+		t.Errorf("summary: %d calls, %d/%d tokens; ledger: %d calls, %d/%d tokens",
+			sum.LLMCalls, sum.Tokens.Input, sum.Tokens.Output, calls, in, out)
+	}
+	return calls
 }
