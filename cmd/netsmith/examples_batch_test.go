@@ -14,13 +14,13 @@ import (
 	"netsmith/internal/prompt"
 )
 
-// TestBatchExamples batches the fabric and the CSV campus embedded with the
+// TestBatchExamples batches the fabric, the CSV campus and the NetBox branch embedded with the
 // sim provider: no failures, no fallbacks, one call per intent, every
 // variable used, verify clean, and every config exactly what sim writes for
 // the device alone.
 func TestBatchExamples(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{"dc-fabric.yaml", "campus.csv"} {
+	for _, name := range []string{"dc-fabric.yaml", "campus.csv", "netbox-branch.json"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			out, f, sum, stdout := batchExample(t, name)
