@@ -39,13 +39,17 @@ func writeFRR(g *gen, d *device) {
 }
 
 // writeFRRBGP writes router bgp: the sessions (with BFD when asked) and the
-// IPv4 unicast family that advertises the loopbacks and applies each
-// session's policies. eBGP needs both: FRR's ebgp-requires-policy, on by
-// default, sends and accepts nothing on a session without them.
+// IPv4 unicast family that advertises the loopbacks, activates each session
+// (explicitly, whatever "bgp default ipv4-unicast" is) and applies its
+// policies. eBGP needs both policies: FRR's ebgp-requires-policy, on by
+// default outside the datacenter profile, sends and accepts nothing on a
+// session without them.
 func writeFRRBGP(g *gen, d *device) {
 	const in = " "
 	g.line("router bgp ", g.s(d.asn))
 	g.when(func() { g.line(in, "bgp router-id ", g.s(d.routerID)) }, d.routerID)
+	// ECMP over peers in different ASes: spines that each have their own.
+	g.line(in, "bgp bestpath as-path multipath-relax")
 	eachNeighbor(g, d, func(ip, asn, desc val) {
 		g.line(in, "neighbor ", g.s(ip), " remote-as ", g.s(asn))
 		g.when(func() { g.line(in, "neighbor ", g.s(ip), " description ", g.s(desc)) }, desc)
@@ -60,6 +64,7 @@ func writeFRRBGP(g *gen, d *device) {
 	}
 	g.each(d.advertise, "$p", func(p val) { g.line(in, in, "network ", g.s(p)) })
 	eachNeighbor(g, d, func(ip, _, _ val) {
+		g.line(in, in, "neighbor ", g.s(ip), " activate")
 		g.line(in, in, "neighbor ", g.s(ip), " route-map ", policyIn, " in")
 		g.line(in, in, "neighbor ", g.s(ip), " route-map ", policyOut, " out")
 	})
