@@ -34,7 +34,7 @@ func runSubmit(ctx context.Context, args []string, getenv func(string) string, s
 	fs.StringVar(&reqFile, "f", "", "read the whole job request (JSON, as POST /v1/jobs takes it) from `FILE` (- for stdin)")
 	fs.StringVar(&kind, "kind", "generate", "job kind: generate or analyze")
 	fs.StringVar(&hostname, "hostname", "", "device hostname")
-	fs.StringVar(&platform, "platform", "", "device platform (cisco_ios, cisco_xe, cisco_nxos, arista_eos, juniper_junos)")
+	fs.StringVar(&platform, "platform", "", "device platform (cisco_ios, cisco_xe, cisco_nxos, arista_eos, juniper_junos, frr)")
 	fs.StringVar(&role, "role", "", "device role")
 	fs.StringVar(&osVersion, "os-version", "", "OS version")
 	fs.StringVar(&site, "site", "", "site")

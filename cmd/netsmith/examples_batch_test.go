@@ -10,17 +10,19 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"netsmith/internal/fleet"
+	"netsmith/internal/frrtest"
 	"netsmith/internal/llm/sim"
 	"netsmith/internal/prompt"
 )
 
-// TestBatchExamples batches the fabric, the CSV campus and the NetBox branch embedded with the
+// TestBatchExamples batches the fabrics, the CSV campus and the NetBox
+// branch embedded with the
 // sim provider: no failures, no fallbacks, one call per intent, every
 // variable used, verify clean, and every config exactly what sim writes for
 // the device alone.
 func TestBatchExamples(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{"dc-fabric.yaml", "campus.csv", "netbox-branch.json"} {
+	for _, name := range []string{"dc-fabric.yaml", "campus.csv", "netbox-branch.json", "frr-fabric.yaml"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			out, f, sum, stdout := batchExample(t, name)
@@ -44,6 +46,17 @@ func TestBatchExamples(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestBatchFRRConfigsParse batches the FRR fabric and has FRR's own parser
+// read every config it wrote, as vtysh -b would at boot.
+func TestBatchFRRConfigsParse(t *testing.T) {
+	t.Parallel()
+	vtysh := frrtest.Vtysh(t)
+	out, f, _, _ := batchExample(t, "frr-fabric.yaml")
+	for _, r := range f.Devices {
+		frrtest.Check(t, vtysh, filepath.Join(out, r.Device.Hostname+".cfg"))
 	}
 }
 

@@ -1,7 +1,8 @@
 // Command gen writes the example fleets in examples/: campus.yaml (a campus of
 // four buildings, 284 devices over 10 intents), campus.csv (a smaller CSV
-// fleet: one annex building) and dc-fabric.yaml (an EVPN/VXLAN leaf-spine
-// fabric). The output is deterministic, so the files can be regenerated and
+// fleet: one annex building), dc-fabric.yaml (an EVPN/VXLAN leaf-spine
+// fabric) and frr-fabric.yaml (an eBGP leaf-spine fabric of FRRouting
+// hosts). The output is deterministic, so the files can be regenerated and
 // compared; gen_test.go fails when they drift.
 //
 // Usage, from the repository root:
@@ -33,9 +34,10 @@ func main() {
 // files returns every example file by name.
 func files() map[string]string {
 	return map[string]string{
-		"campus.yaml":    campusYAML(),
-		"campus.csv":     campusCSV(),
-		"dc-fabric.yaml": fabricYAML(),
+		"campus.yaml":     campusYAML(),
+		"campus.csv":      campusCSV(),
+		"dc-fabric.yaml":  fabricYAML(),
+		"frr-fabric.yaml": frrFabricYAML(),
 	}
 }
 

@@ -9,9 +9,9 @@ import (
 	"netsmith/internal/netcfg"
 )
 
-// FRR is a pseudo-platform for FRRouting configs: indented like IOS, but a
-// routing daemon's config rather than a whole device's.
-const FRR netcfg.Platform = "frr"
+// FRR is netcfg.FRR, FRRouting: indented like IOS, but a routing daemon's
+// config rather than a whole device's.
+const FRR = netcfg.FRR
 
 // ErrBinary is returned by Parse for input that holds NUL bytes: not a
 // config.
@@ -19,13 +19,13 @@ var ErrBinary = errors.New("input is binary (holds NUL bytes)")
 
 // Parse parses text as a config of platform. Junos (juniper_junos) is parsed
 // as brace or set form, whichever the text is; every other known platform
-// and FRR as an indented config. An empty platform means: Junos when the
+// (FRR included) as an indented config. An empty platform means: Junos when the
 // text looks like Junos, indented otherwise.
 //
 // Parse returns an error only for an unknown platform or binary input;
 // malformed configs still give a tree, with Tree.Problems saying where.
 func Parse(platform netcfg.Platform, text string) (*Tree, error) {
-	if platform != "" && platform != FRR && !slices.Contains(netcfg.Platforms, platform) {
+	if platform != "" && !slices.Contains(netcfg.Platforms, platform) {
 		return nil, fmt.Errorf("parse config: unknown platform %q", platform)
 	}
 	if strings.IndexByte(text, 0) >= 0 {

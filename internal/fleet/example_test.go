@@ -50,7 +50,7 @@ func ExampleErrors() {
 	}
 	// Output:
 	// fleet.csv: row 3: sw1: hostname: duplicate hostname (first at row 2)
-	// fleet.csv: row 3: sw1: platform: unknown platform "cisco_asa" (known: cisco_ios, cisco_xe, cisco_nxos, arista_eos, juniper_junos)
+	// fleet.csv: row 3: sw1: platform: unknown platform "cisco_asa" (known: cisco_ios, cisco_xe, cisco_nxos, arista_eos, juniper_junos, frr)
 	// fleet.csv: row 3: sw1: var.mgmt_ip: "10.0.0.2" has no prefix length: want address/length such as 10.0.0.2/24
 	// fleet.csv: row 3: sw1: var.vlans[1]: VLAN id 5000 is outside 1-4094
 }

@@ -17,6 +17,7 @@ var netboxPlatforms = map[string]string{
 	"nxos": "cisco_nxos", "nx_os": "cisco_nxos", "cisco_nxos": "cisco_nxos", "cisco_nx_os": "cisco_nxos",
 	"eos": "arista_eos", "arista_eos": "arista_eos",
 	"junos": "juniper_junos", "juniper_junos": "juniper_junos",
+	"frr": "frr", "frrouting": "frr",
 }
 
 // netboxReserved are config-context or custom-field keys that set the

@@ -43,10 +43,10 @@ var detectSignals = func() []detectSignal {
 		s(`^line (?:con|aux|vty) \d`, netcfg.CiscoIOS, 2),
 		s(`^interface (?:(?:Gigabit|FastEthernet|TenGigabit|Serial|Tunnel|Dialer|Virtual-Template|BVI|Port-channel)\S*)$`, netcfg.CiscoIOS, 1),
 		// FRRouting.
-		s(`^frr (?:version|defaults) `, confparse.FRR, 20),
-		s(`^(?:ip|ipv6) forwarding$|^log (?:syslog|file|stdout)\b|^agentx$|^line vty$`, confparse.FRR, 3),
-		s(`^router (?:rift|openfabric|babel|fabricd|ospf6|ripng)\b|^router ospf$|^router isis [A-Za-z]`, confparse.FRR, 3),
-		s(`^interface (?:eth|ens|enp|eno|swp|bond|br|veth|vlan|lo\b)\S*`, confparse.FRR, 2),
+		s(`^frr (?:version|defaults) `, netcfg.FRR, 20),
+		s(`^(?:ip|ipv6) forwarding$|^log (?:syslog|file|stdout)\b|^agentx$|^line vty$`, netcfg.FRR, 3),
+		s(`^router (?:rift|openfabric|babel|fabricd|ospf6|ripng)\b|^router ospf$|^router isis [A-Za-z]`, netcfg.FRR, 3),
+		s(`^interface (?:eth|ens|enp|eno|swp|bond|br|veth|vlan|lo\b)\S*`, netcfg.FRR, 2),
 	}
 }()
 
@@ -88,7 +88,7 @@ func Identify(text string) (netcfg.Platform, bool) {
 		}
 	}
 	best, bestScore := netcfg.CiscoIOS, score[netcfg.CiscoIOS]
-	for _, p := range []netcfg.Platform{netcfg.AristaEOS, netcfg.CiscoNXOS, confparse.FRR} {
+	for _, p := range []netcfg.Platform{netcfg.AristaEOS, netcfg.CiscoNXOS, netcfg.FRR} {
 		if score[p] > bestScore {
 			best, bestScore = p, score[p]
 		}
@@ -97,7 +97,7 @@ func Identify(text string) (netcfg.Platform, bool) {
 	case bestScore == 0 && routingOnly(text):
 		// No device-level statement at all, only routing-protocol
 		// stanzas: a routing daemon's config.
-		return confparse.FRR, true
+		return netcfg.FRR, true
 	case best == netcfg.CiscoIOS && xe:
 		return netcfg.CiscoXE, true
 	}

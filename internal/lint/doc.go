@@ -36,8 +36,8 @@
 // input ssh under each line vty" is one rule. Junos rules match set-style
 // statements, whichever form the config was written in.
 //
-// Platforms are netcfg's plus "frr" for FRRouting, which gets only the
-// checks that make sense for a routing daemon (references and secrets).
+// FRR (netcfg.FRR, FRRouting) gets only the checks that make sense for a
+// routing daemon (references, secrets and eBGP policy).
 // Detect guesses the platform from the text when none is given.
 //
 // Findings never quote a secret: secret checks name the statement that holds

@@ -12,20 +12,13 @@ import (
 	"netsmith/internal/netcfg"
 )
 
-// FRR is the pseudo-platform for FRRouting configs.
-const FRR = confparse.FRR
+// FRR is netcfg.FRR, FRRouting configs.
+const FRR = netcfg.FRR
 
-// ParsePlatform returns the platform named s: one of netcfg's platforms or
-// "frr".
+// ParsePlatform returns the platform named s, one of netcfg's (FRR
+// included).
 func ParsePlatform(s string) (netcfg.Platform, error) {
-	if strings.EqualFold(strings.TrimSpace(s), string(FRR)) {
-		return FRR, nil
-	}
-	p, err := netcfg.ParsePlatform(s)
-	if err != nil {
-		return "", fmt.Errorf("%w (or frr)", err)
-	}
-	return p, nil
+	return netcfg.ParsePlatform(s)
 }
 
 //go:embed rules.yaml
@@ -65,7 +58,7 @@ func New(rules []Rule) (*Linter, error) {
 	}
 	for i := range l.rules {
 		r := &l.rules[i]
-		for _, p := range append([]netcfg.Platform{FRR}, netcfg.Platforms...) {
+		for _, p := range netcfg.Platforms {
 			if r.appliesTo(p) {
 				l.byPlatform[p] = append(l.byPlatform[p], r)
 			}

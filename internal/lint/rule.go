@@ -316,7 +316,7 @@ func (r *Rule) compile() error {
 		return fail("message is empty")
 	}
 	for _, p := range r.Platforms {
-		if p != confparse.FRR && !slices.Contains(netcfg.Platforms, p) {
+		if !slices.Contains(netcfg.Platforms, p) {
 			return fail("unknown platform %q", p)
 		}
 	}

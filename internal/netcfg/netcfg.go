@@ -18,10 +18,15 @@ const (
 	CiscoNXOS    Platform = "cisco_nxos"
 	AristaEOS    Platform = "arista_eos"
 	JuniperJunos Platform = "juniper_junos"
+	// FRR is FRRouting on Linux: the integrated frr.conf that vtysh -b
+	// loads into zebra, bgpd, staticd and bfdd, with Linux interface names.
+	// It holds routing only: the host, not FRR, runs NTP, AAA, SSH and
+	// syslog.
+	FRR Platform = "frr"
 )
 
 // Platforms lists every known platform in a stable order.
-var Platforms = []Platform{CiscoIOS, CiscoXE, CiscoNXOS, AristaEOS, JuniperJunos}
+var Platforms = []Platform{CiscoIOS, CiscoXE, CiscoNXOS, AristaEOS, JuniperJunos, FRR}
 
 // ParsePlatform returns the platform named s (case-insensitive) or an error
 // that lists the known ones.

@@ -21,7 +21,7 @@ import (
 
 // Version is the prompt version. It is part of every template-cache key, so
 // changing any file under templates/ must bump it.
-const Version = "v1"
+const Version = "v2"
 
 // Task says what the model is asked to produce.
 type Task string

@@ -29,6 +29,11 @@ var specs = map[string]Spec{
 		Vars:         map[string]any{"hostname": "dc1-leaf1a", "asn": 65101, "loopback0": "10.255.0.3/32"},
 		Feedback:     []string{"line 3: hard-coded hostname dc1-leaf1a"},
 	},
+	"frr": {
+		Task: TaskTemplate, Platform: "frr", Role: "leaf", OSVersion: "8.4",
+		Requirements: "eBGP leaf on routed /31 uplinks to both spines, loopback0 advertised",
+		Vars:         map[string]any{"hostname": "fab-leaf1", "asn": 65101, "loopback0": "10.0.0.11/32"},
+	},
 	"analyze": {Task: TaskAnalyze, Platform: "cisco_ios", Config: "hostname r1\nline vty 0 4\n transport input telnet\n"},
 }
 

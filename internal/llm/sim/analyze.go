@@ -40,7 +40,9 @@ func analyze(platform, config string) string {
 		return "none\n"
 	}
 	junos := platform == "juniper_junos" || (platform == "" && strings.Contains(config, "system {"))
-	ios := platform == "cisco_ios" || platform == "cisco_xe" || (platform == "" && !junos)
+	// FRR is a routing daemon: AAA, NTP, syslog and banners are the host's.
+	frr := platform == "frr" || (platform == "" && strings.Contains(config, "\nfrr defaults "))
+	ios := platform == "cisco_ios" || platform == "cisco_xe" || (platform == "" && !junos && !frr)
 	var fs []finding
 	add := func(sev, text string) { fs = append(fs, finding{sev, text}) }
 
@@ -67,7 +69,7 @@ func analyze(platform, config string) string {
 	}
 	if ios && !junos && !aaaNewModel.MatchString(config) {
 		add("medium", "AAA is not enabled (no aaa new-model)")
-	} else if !ios && !junos && !aaaLine.MatchString(config) {
+	} else if !ios && !junos && !frr && !aaaLine.MatchString(config) {
 		add("medium", "no AAA configuration")
 	}
 	if httpServer.MatchString(config) {
@@ -79,14 +81,16 @@ func analyze(platform, config string) string {
 	if ios && !junos && !strings.Contains(config, "service password-encryption") {
 		add("low", "service password-encryption is not enabled")
 	}
-	if !ntpLine.MatchString(config) {
-		add("low", "no NTP server configured")
-	}
-	if !logHostLine.MatchString(config) {
-		add("low", "no remote logging host configured")
-	}
-	if !bannerLine.MatchString(config) {
-		add("low", "no login banner")
+	if !frr {
+		if !ntpLine.MatchString(config) {
+			add("low", "no NTP server configured")
+		}
+		if !logHostLine.MatchString(config) {
+			add("low", "no remote logging host configured")
+		}
+		if !bannerLine.MatchString(config) {
+			add("low", "no login banner")
+		}
 	}
 	if len(fs) == 0 {
 		return "none\n"

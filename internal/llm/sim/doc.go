@@ -24,6 +24,12 @@
 // send (outbound, and BGP network statements). Vars it does not know are
 // ignored; missing ones leave their lines out.
 //
+// For frr it writes FRRouting's integrated frr.conf, which holds routing
+// only: the hostname, the loopback addresses on "interface lo", the link
+// addresses on their Linux interfaces, and eBGP (with BFD when asked) with
+// the same BGP-IN and BGP-OUT policies, advertising the loopbacks. NTP, AAA,
+// SSH, syslog servers and SNMP are the host's, so FRR configs leave them out.
+//
 // For a template task it writes the same config as a Go text/template over
 // the declared vars, with built-in actions only (range, if, else, index, eq,
 // not, and, printf) and constants written in as text. Rendered with

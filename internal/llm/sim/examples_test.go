@@ -93,7 +93,7 @@ func TestMissingValues(t *testing.T) {
 // value of the device's vars.
 func TestExampleFleets(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{"campus.yaml", "campus.csv", "dc-fabric.yaml"} {
+	for _, name := range []string{"campus.yaml", "campus.csv", "dc-fabric.yaml", "frr-fabric.yaml"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			data, err := os.ReadFile(filepath.Join("..", "..", "..", "examples", name))

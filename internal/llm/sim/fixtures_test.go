@@ -295,6 +295,42 @@ func intents() []intent {
 			},
 		},
 		{
+			name:         "frr_leaf",
+			platform:     "frr",
+			role:         "leaf",
+			osVersion:    "8.4",
+			requirements: "eBGP leaf on routed /31 uplinks to both spines, BFD on every session, loopbacks advertised.",
+			devices: []testDevice{
+				{"fab-leaf1", map[string]any{
+					"asn": 65101, "loopback0": "10.0.0.11/32", "loopback1": "10.0.1.11/32",
+					"uplinks": []any{
+						map[string]any{"port": "eth1", "peer": "fab-spine1", "peer_port": "eth1", "ip": "10.1.0.1/31", "peer_ip": "10.1.0.0", "peer_asn": 65000},
+						map[string]any{"port": "eth2", "peer": "fab-spine2", "peer_port": "eth1", "ip": "10.1.0.3/31", "peer_ip": "10.1.0.2", "peer_asn": 65000},
+					},
+				}},
+				{"fab-leaf2", map[string]any{
+					"asn": 65102, "loopback0": "10.0.0.12/32", "loopback1": "10.0.1.12/32",
+					"uplinks": []any{
+						map[string]any{"port": "eth1", "peer": "fab-spine1", "ip": "10.1.0.5/31", "peer_ip": "10.1.0.4", "peer_asn": 65000},
+					},
+				}},
+			},
+		},
+		{
+			name:         "frr_edge",
+			platform:     "frr",
+			role:         "edge",
+			requirements: "Edge router: eBGP to the provider, accept a default route only, advertise our prefix.",
+			constants:    map[string]any{"advertise": "192.0.2.0/24"},
+			devices: []testDevice{
+				{"edge1", map[string]any{
+					"asn": 64512, "router_id": "192.0.2.1",
+					"bgp_neighbors": []any{map[string]any{"ip": "203.0.113.1", "asn": 64500, "description": "transit-a"}},
+					"downlinks":     []any{map[string]any{"port": "eth0", "ip": "203.0.113.2/30"}},
+				}},
+			},
+		},
+		{
 			name:         "cisco_ios_bare",
 			platform:     "cisco_ios",
 			role:         "access",

@@ -1,10 +1,13 @@
 package sim
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"netsmith/internal/frrtest"
 	"netsmith/internal/prompt"
 )
 
@@ -45,7 +48,7 @@ const fabricReqs = "Routed leaf, eBGP to the spines, EVPN/VXLAN overlay, MLAG wi
 // requirements decide MLAG and AAA.
 func TestNetworkVars(t *testing.T) {
 	t.Parallel()
-	for _, p := range platforms {
+	for _, p := range append(platforms, "frr") {
 		t.Run(p, func(t *testing.T) {
 			t.Parallel()
 			s := prompt.Spec{Task: prompt.TaskConfig, Platform: p, Role: "leaf", Requirements: fabricReqs, Hostname: "leaf1a", Vars: fabricVars()}
@@ -64,12 +67,25 @@ func TestNetworkVars(t *testing.T) {
 			if p == "cisco_ios" {
 				skip["evpn_peers"] = true // no EVPN on classic IOS, so no L2 VNI either
 			}
+			if p == "frr" {
+				// FRR routes: management, AAA and SNMP are the host's, and
+				// sim writes no EVPN, VLANs or MLAG for it.
+				for _, k := range []string{"snmp_location", "mgmt_ip", "mgmt_gateway", "tacacs_servers", "tacacs_key",
+					"evpn_peers", "vlans", "vrfs", "fhrp_priority", "mlag_peer", "mlag_ip", "mlag_peer_ip", "mlag_domain"} {
+					skip[k] = true
+				}
+			}
 			vars := fabricVars()
 			for k := range skip {
 				delete(vars, k)
 			}
 			if p == "cisco_ios" {
 				delete(vars["vlans"].([]any)[0].(map[string]any), "vni")
+			}
+			if p == "frr" {
+				if bad := frrRejects(config); bad != "" {
+					t.Errorf("config holds a line FRR has no command for: %q", bad)
+				}
 			}
 			if miss := missingValues(vars, config); len(miss) > 0 {
 				t.Errorf("var values missing: %v\n%s", miss, config)
@@ -81,7 +97,7 @@ func TestNetworkVars(t *testing.T) {
 			}
 			// Every eBGP session has an inbound and an outbound policy.
 			for _, ip := range []string{"10.255.255.1", "10.255.0.9"} {
-				if p == "cisco_ios" && ip == "10.255.0.9" {
+				if (p == "cisco_ios" || p == "frr") && ip == "10.255.0.9" {
 					continue
 				}
 				if n := policies(p, config, ip); n != 2 {
@@ -164,7 +180,7 @@ func TestRequirementsDecide(t *testing.T) {
 func TestBGPPolicyFollowsRequirements(t *testing.T) {
 	t.Parallel()
 	vars := map[string]any{"asn": 65010, "uplinks": []any{map[string]any{"port": "Te0/0/0", "ip": "203.0.113.2/30", "peer_ip": "203.0.113.1", "peer_asn": 64500}}}
-	for _, p := range []string{"cisco_xe", "arista_eos", "cisco_nxos"} {
+	for _, p := range []string{"cisco_xe", "arista_eos", "cisco_nxos", "frr"} {
 		s := prompt.Spec{Task: prompt.TaskConfig, Platform: p, Role: "wan-edge", Hostname: "wan1", Vars: vars,
 			Requirements: "eBGP to the provider: accept a default route only, advertise our prefix.",
 			Constants:    map[string]any{"advertise": "192.0.2.0/24"}}
@@ -179,5 +195,49 @@ func TestBGPPolicyFollowsRequirements(t *testing.T) {
 		if config := Render(s); strings.Contains(config, "prefix-list") || !strings.Contains(config, "route-map BGP-IN permit 10") {
 			t.Errorf("%s: without a default-only or advertise the policies should accept everything:\n%s", p, config)
 		}
+	}
+}
+
+// iosOnly are the starts of lines other platforms write that FRR has no
+// command for: the host, not FRR, does management, AAA and switching.
+var iosOnly = regexp.MustCompile(`^\s*(?:ntp |aaa |snmp-server |username |enable |ip domain|ip name-server|logging |spanning-tree|vlan |tacacs|radius|management |line |ip ssh|service |banner |switchport|channel-group|vrf |mlag|vpc |feature |ip ospf|router ospf|no ip)`)
+
+// frrRejects returns the first line of config FRR has no command for, or "".
+func frrRejects(config string) string {
+	for l := range strings.Lines(config) {
+		if iosOnly.MatchString(l) {
+			return strings.TrimSpace(l)
+		}
+	}
+	return ""
+}
+
+// TestFRRConfigsParse runs FRR's own parser over every FRR config sim
+// writes in the golden files and in TestNetworkVars' fabric leaf.
+func TestFRRConfigsParse(t *testing.T) {
+	t.Parallel()
+	vtysh := frrtest.Vtysh(t)
+	dir := t.TempDir()
+	checked := 0
+	write := func(name, config string) {
+		file := filepath.Join(dir, name+".conf")
+		if err := os.WriteFile(file, []byte(config), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		frrtest.Check(t, vtysh, file)
+		checked++
+	}
+	for _, in := range intents() {
+		if in.platform != "frr" {
+			continue
+		}
+		for _, d := range in.devices {
+			write(d.hostname, Render(configSpec(in, d)))
+		}
+	}
+	write("fabric-leaf", Render(prompt.Spec{Task: prompt.TaskConfig, Platform: "frr", Role: "leaf", Requirements: fabricReqs + " BFD.",
+		Hostname: "leaf1a", Vars: fabricVars()}))
+	if checked < 4 {
+		t.Errorf("%d FRR configs checked, want at least 4", checked)
 	}
 }

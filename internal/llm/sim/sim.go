@@ -88,7 +88,7 @@ func Answer(req llm.Request) string {
 //
 //   - TaskConfig: the device's running config in its platform's syntax
 //     (cisco_ios, cisco_xe, cisco_nxos, arista_eos, juniper_junos in brace
-//     form; any other platform gets IOS syntax), from the hostname, the vars
+//     form, frr as FRRouting's frr.conf; any other platform gets IOS syntax), from the hostname, the vars
 //     (after DeriveVars), the constants and keywords in the requirements.
 //   - TaskTemplate: the same config as a Go text/template over the declared
 //     vars, using built-in actions only. Executed with missingkey=error on
@@ -121,6 +121,8 @@ func write(s prompt.Spec, template bool) string {
 		writeNXOS(g, d)
 	case "juniper_junos":
 		writeJunos(g, d)
+	case "frr":
+		writeFRR(g, d)
 	default:
 		writeIOS(g, d)
 	}

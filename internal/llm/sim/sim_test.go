@@ -227,7 +227,7 @@ func TestRenderOddVars(t *testing.T) {
 			"vrfs": []any{map[string]any{"vni": 1}}, "asn": 1, "mlag_ip": "10.0.0.1/31", "mlag_peer_ip": "10.0.0.0", "native_vlan": []any{}, "dhcp_relays": 4},
 	}
 	reqs := "LACP, portfast, bpduguard, voice VLAN, MLAG with peer-1, EVPN/VXLAN, OSPF, BGP, access ports"
-	for _, platform := range []string{"cisco_ios", "cisco_xe", "cisco_nxos", "arista_eos", "juniper_junos", "", "vyos"} {
+	for _, platform := range []string{"cisco_ios", "cisco_xe", "cisco_nxos", "arista_eos", "juniper_junos", "frr", "", "vyos"} {
 		for i, vars := range odd {
 			s := prompt.Spec{Task: prompt.TaskConfig, Platform: platform, Role: "leaf", Requirements: reqs, Hostname: "sw1", Vars: vars}
 			if cfg := Render(s); !strings.Contains(cfg, "sw1") {
@@ -245,6 +245,7 @@ func FuzzRender(f *testing.F) {
 	f.Add("cisco_xe", "LACP trunk, voice VLAN, portfast", `{"vlans":[{"id":10,"name":"DATA"}],"uplinks":[{"port":"Te1/1/1","peer":"d1"}],"mgmt_ip":"10.0.0.2/24"}`)
 	f.Add("arista_eos", "EVPN MLAG OSPF", `{"asn":65001,"loopback0":"10.0.0.1/32","vlans":[10,20],"uplinks":[{"port":"Ethernet1","ip":"10.1.0.1/31","peer_ip":"10.1.0.0","peer_asn":65000}]}`)
 	f.Add("juniper_junos", "lacp bpduguard", `{"vlans":[{"id":"x","name":{"a":1}}],"uplinks":[{"port":"{{.x}}"}],"banner":"a\"b"}`)
+	f.Add("frr", "bfd default route only", `{"asn":65101,"loopback0":"10.0.0.3/32","loopback1":"x","uplinks":[{"port":"eth1","ip":"10.1.0.1/31","peer_ip":"10.1.0.0","peer_asn":65000}],"bgp_neighbors":[{"ip":7}]}`)
 	f.Add("cisco_nxos", "vpc evpn", `{"mlag_peer_ip":"1.1.1.1","mgmt_ip":"::1/128","vlans":[[1]]}`)
 	f.Add("arista_eos", "MLAG EVPN anycast", `{"asn":65101,"loopback0":"10.0.0.3/32","mlag_ip":"10.1.0.0/31","mlag_peer_ip":"10.1.0.1","tacacs_servers":[{"address":"10.0.0.41","key":"vault:k"}],"downlinks":[{"port":"Ethernet1","port_channel":11,"peer":"l2"}],"evpn_peers":[{"ip":"10.0.0.1","asn":65100}],"vlans":[{"id":110,"svi_ip":"10.1.10.1/24","vrf":"A","vni":10110}],"vrfs":[{"name":"A","vni":50001}]}`)
 	f.Add("juniper_junos", "vrrp evpn", `{"asn":65101,"vlans":[{"id":110,"svi_ip":"10.1.10.2/24","vrf":"A","virtual_ip":"10.1.10.1"}],"vrfs":[{"name":"A","vni":5}],"radius_servers":["r1"],"downlinks":[{"port":"xe-0/0/1","ip":"10.0.0.0/31","peer_ip":"10.0.0.1","peer_asn":65000}]}`)
