@@ -70,6 +70,8 @@ type Config struct {
 	FRRDir string
 	// Parallel bounds the pings running at once (default 8).
 	Parallel int
+
+	afterStart func() // tests: called once the daemons run
 }
 
 // Skipped is a device Run did not emulate, and why.
@@ -196,8 +198,8 @@ type node struct {
 }
 
 // Run emulates the devices of cfg and reports what it saw. It returns an
-// error (and no report) when the network cannot be built; sessions that
-// stay down and unreachable loopbacks are in the report, not errors.
+// error when the network cannot be built or ctx ends; sessions that stay
+// down and unreachable loopbacks are in the report, not errors.
 func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	if err := Check(cfg.FRRDir); err != nil {
 		return nil, err
@@ -235,10 +237,10 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// On failure the report is returned too, naming what was made (and
+	// removed).
 	defer func() {
-		if rep != nil {
-			rep.Namespaces, rep.Dir = slices.Clone(e.namespaces), e.dir
-		}
+		rep.Namespaces, rep.Dir = slices.Clone(e.namespaces), e.dir
 		if cfg.Keep && err == nil {
 			return
 		}
@@ -247,17 +249,20 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 		}
 	}()
 	if err := e.build(ctx, nodes, links); err != nil {
-		return nil, err
+		return rep, err
 	}
 	start := time.Now()
 	if err := e.start(ctx, nodes, rep); err != nil {
-		return nil, err
+		return rep, err
+	}
+	if cfg.afterStart != nil {
+		cfg.afterStart()
 	}
 	if err := e.converge(ctx, nodes, rep, start); err != nil {
-		return nil, err
+		return rep, err
 	}
 	if err := e.reachability(ctx, nodes, rep); err != nil {
-		return nil, err
+		return rep, err
 	}
 	return rep, nil
 }

@@ -2,6 +2,7 @@ package emulate
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -192,6 +193,21 @@ func TestPlantedFaults(t *testing.T) {
 	if rep.OK() {
 		t.Error("report OK with planted faults")
 	}
+}
+
+// TestCanceledRunCleansUp cancels a run once its daemons run, as Ctrl-C
+// does, and checks it leaves nothing behind.
+func TestCanceledRunCleansUp(t *testing.T) {
+	needEmulation(t)
+	devs, links := fabric(1, 2)
+	before := rootLinks(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rep, err := Run(ctx, Config{Devices: devs, Links: links, afterStart: cancel})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v; want context.Canceled", err)
+	}
+	assertNothingLeft(t, rep, before, links)
 }
 
 func TestSkipsOtherPlatforms(t *testing.T) {

@@ -18,7 +18,13 @@ var update = flag.Bool("update", false, "rewrite testdata/fabric from the genera
 // spine linked to every leaf by an eBGP /31, loopback lo advertised. Each
 // spine has its own ASN, so that spines reach each other through a leaf.
 func fabric(spines, leaves int) ([]Device, []Link) {
-	type ifc struct{ port, addr, peerAddr, peerAS string }
+	devs, links, _ := fabricFleet(spines, leaves)
+	return devs, links
+}
+
+// fabricFleet is fabric with the fleet file the configs are made from.
+func fabricFleet(spines, leaves int) ([]Device, []Link, string) {
+	type ifc struct{ port, addr, peerAddr, peerAS, peer, peerPort string }
 	type dev struct {
 		name, asn, lo string
 		ifs           []ifc
@@ -36,14 +42,38 @@ func fabric(spines, leaves int) ([]Device, []Link) {
 		for j, l := range lf {
 			base := netip.AddrFrom4([4]byte{10, 254, byte(k * 2 / 256), byte(k * 2 % 256)})
 			sa, la := base.String(), base.Next().String()
-			s.ifs = append(s.ifs, ifc{fmt.Sprintf("eth%d", j+1), sa, la, l.asn})
-			l.ifs = append(l.ifs, ifc{fmt.Sprintf("eth%d", i+1), la, sa, s.asn})
+			s.ifs = append(s.ifs, ifc{fmt.Sprintf("eth%d", j+1), sa, la, l.asn, l.name, fmt.Sprintf("eth%d", i+1)})
+			l.ifs = append(l.ifs, ifc{fmt.Sprintf("eth%d", i+1), la, sa, s.asn, s.name, fmt.Sprintf("eth%d", j+1)})
 			links = append(links, Link{A: s.name, APort: fmt.Sprintf("eth%d", j+1), B: l.name, BPort: fmt.Sprintf("eth%d", i+1)})
 			k++
 		}
 	}
 	var devs []Device
+	var y strings.Builder
+	fmt.Fprintf(&y, `# An FRR leaf-spine fabric: %d spines, %d leaves, eBGP on /31 links,
+# loopbacks advertised. Written by fabricFleet in fabric_test.go.
+version: 1
+defaults:
+  platform: frr
+  os_version: "8.4"
+groups:
+  spines:
+    role: spine
+    requirements: eBGP to every leaf on routed /31 downlinks; advertise loopback lo.
+  leaves:
+    role: leaf
+    requirements: eBGP to every spine on routed /31 uplinks; advertise loopback lo.
+devices:
+`, spines, leaves)
 	for _, d := range append(sp, lf...) {
+		group, key := "spines", "downlinks"
+		if strings.HasPrefix(d.name, "leaf") {
+			group, key = "leaves", "uplinks"
+		}
+		fmt.Fprintf(&y, "  - hostname: %s\n    group: %s\n    vars:\n      asn: %s\n      loopback0: %s/32\n      %s:\n", d.name, group, d.asn, d.lo, key)
+		for _, i := range d.ifs {
+			fmt.Fprintf(&y, "        - {port: %s, peer: %s, peer_port: %s, ip: %s/31, peer_ip: %s, peer_asn: %s}\n", i.port, i.peer, i.peerPort, i.addr, i.peerAddr, i.peerAS)
+		}
 		var b strings.Builder
 		fmt.Fprintf(&b, "frr version 8.4\nfrr defaults datacenter\nhostname %s\nno ipv6 forwarding\n!\n", d.name)
 		fmt.Fprintf(&b, "interface lo\n ip address %s/32\nexit\n!\n", d.lo)
@@ -61,7 +91,7 @@ func fabric(spines, leaves int) ([]Device, []Link) {
 		b.WriteString(" exit-address-family\nexit\n!\nroute-map PERMIT-ALL permit 10\nexit\n!\n")
 		devs = append(devs, Device{Hostname: d.name, Platform: confparse.FRR, Config: b.String()})
 	}
-	return devs, links
+	return devs, links, y.String()
 }
 
 // readFabric reads testdata/fabric's configs (HOSTNAME.cfg).
@@ -84,10 +114,14 @@ func readFabric(t testing.TB, dir string) []Device {
 
 // TestFabricTestdata keeps testdata/fabric what the generator writes.
 func TestFabricTestdata(t *testing.T) {
-	devs, _ := fabric(2, 4)
+	devs, _, fleet := fabricFleet(2, 4)
 	dir := filepath.Join("testdata", "fabric")
+	devs = append(devs, Device{Hostname: "fleet", Config: fleet})
 	for _, d := range devs {
 		p := filepath.Join(dir, d.Hostname+".cfg")
+		if d.Hostname == "fleet" {
+			p = filepath.Join(dir, "fleet.yaml")
+		}
 		if *update {
 			if err := os.WriteFile(p, []byte(d.Config), 0o644); err != nil {
 				t.Fatal(err)
