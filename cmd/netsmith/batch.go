@@ -76,6 +76,7 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 		economy        bool
 		resolveSecrets bool
 		resume, prune  bool
+		emulateAfter   bool
 		failOnFlag     string
 	)
 	fs := flag.NewFlagSet("batch", flag.ContinueOnError)
@@ -90,6 +91,7 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 	fs.BoolVar(&resolveSecrets, "resolve-secrets", false, "write env: and file: secret references as the secret, read on this machine as each config is written (vault: references stay placeholders)")
 	fs.BoolVar(&resume, "resume", false, "continue the interrupted batch that wrote to --out (its finished and queued jobs are reused); without it, that batch's unfinished jobs are canceled")
 	fs.StringVar(&failOnFlag, "fail-on", "none", "exit 1 when a config has a lint finding of this `severity` or higher: info, low, medium, high, critical, or none")
+	fs.BoolVar(&emulateAfter, "emulate", false, "at the end, boot the configs with netsmith emulate when every device is FRR (needs root and FRR)")
 	fs.BoolVar(&prune, "prune", false, "remove HOSTNAME.cfg files in --out of devices no longer in the fleet")
 	fs.DurationVar(&progressEvery, "progress-every", 0, "how often to report progress (default 200ms on a terminal, 2s otherwise)")
 	pos, err := parseFlags(fs, args, getenv)
@@ -211,6 +213,11 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if len(sum.Failed) > 0 {
 		return fmt.Errorf("%d of %d devices failed (see %s)", len(sum.Failed), sum.Devices, filepath.Join(out, "summary.json"))
+	}
+	if emulateAfter {
+		if err := emulateBatch(ctx, out, f, stdout, stderr); err != nil {
+			return err
+		}
 	}
 	return lintFailure(sum.LintRules, failOn, filepath.Join(out, "summary.json"))
 }

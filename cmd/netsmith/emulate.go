@@ -189,3 +189,28 @@ func printEmulate(w io.Writer, rep *emulate.Report) {
 		}
 	}
 }
+
+// emulateBatch runs emulate on a batch's configs when every device's
+// config is FRR, and says why not otherwise. Sessions down or loopbacks
+// unreachable are an error.
+func emulateBatch(ctx context.Context, out string, fl *fleet.Fleet, stdout, stderr io.Writer) error {
+	for _, r := range fl.Devices {
+		b, err := os.ReadFile(filepath.Join(out, r.Device.Hostname+".cfg"))
+		if err != nil {
+			return fmt.Errorf("emulate: %w", err)
+		}
+		if lint.Detect(string(b)) != confparse.FRR {
+			fmt.Fprintf(stderr, "emulate: not run: %s is %s, and only an all-FRR fleet is emulated\n", r.Device.Hostname, r.Device.Platform)
+			return nil
+		}
+	}
+	rep, err := emulateDir(ctx, out, fl, emulate.Config{})
+	if err != nil {
+		return fmt.Errorf("emulate %s: %w", out, err)
+	}
+	printEmulate(stdout, rep)
+	if !rep.OK() {
+		return fmt.Errorf("emulate: %d of %d sessions down, %d of %d loopback pairs unreachable", len(rep.Down()), len(rep.Sessions), rep.Unreachable, len(rep.Reach))
+	}
+	return nil
+}

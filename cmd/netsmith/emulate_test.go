@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"netsmith/internal/emulate"
+	"netsmith/internal/fleet"
 	"netsmith/internal/netcfg"
 )
 
@@ -103,5 +104,37 @@ func TestEmulateFabric(t *testing.T) {
 		if s.Peer != "" {
 			t.Errorf("down session %+v: its peer is not leaf4's address", s)
 		}
+	}
+}
+
+func TestEmulateBatchNeedsAllFRR(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join("..", "..", "internal", "verify", "testdata", "eos-clean")
+	yaml := "version: 1\ndefaults: {platform: arista_eos}\ngroups:\n  g: {role: leaf, requirements: routed leaf}\ndevices:\n" +
+		"  - {hostname: spine1, group: g}\n  - {hostname: leaf1a, group: g}\n  - {hostname: leaf1b, group: g}\n"
+	fl, err := fleet.Parse("fleet.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if err := emulateBatch(context.Background(), out, fl, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if want := "emulate: not run: spine1 is arista_eos, and only an all-FRR fleet is emulated"; !strings.Contains(stderr.String(), want) || stdout.Len() != 0 {
+		t.Errorf("stderr %q, stdout %q; want %q", stderr.String(), stdout.String(), want)
+	}
+	// The command says what is missing: privilege and FRR, or FRR configs.
+	fleetPath := filepath.Join(t.TempDir(), "fleet.yaml")
+	if err := os.WriteFile(fleetPath, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stderr.Reset()
+	code := run(context.Background(), []string{"emulate", out, "--fleet", fleetPath}, noEnv, strings.NewReader(""), &stdout, &stderr)
+	want := "holds no FRR config of the fleet's 3 devices"
+	if emulate.Check("") != nil {
+		want = "emulate needs root (or CAP_NET_ADMIN) and FRR (apt-get install frr): "
+	}
+	if code != exitUsage || !strings.Contains(stderr.String(), want) {
+		t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr.String(), want)
 	}
 }

@@ -159,7 +159,7 @@ func Check(frrDir string) error {
 			return fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}
 	}
-	for _, tool := range []string{"ip", "vtysh", "ping"} {
+	for _, tool := range []string{"ip", "vtysh", "ping", "sysctl"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			return fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}
