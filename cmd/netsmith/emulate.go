@@ -159,6 +159,9 @@ func printEmulate(w io.Writer, rep *emulate.Report) {
 		if s.Reason != "" {
 			fmt.Fprintf(w, ", %s", s.Reason)
 		}
+		if s.Notification != "" {
+			fmt.Fprintf(w, " (last notification: %s)", s.Notification)
+		}
 		fmt.Fprintln(w)
 	}
 	for _, r := range rep.Reach {

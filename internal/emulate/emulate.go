@@ -88,7 +88,11 @@ type Session struct {
 	RemoteAS    string `json:"remote_as"`
 	State       string `json:"state"`
 	Established bool   `json:"established"`
-	Reason      string `json:"reason,omitempty"` // FRR's lastResetDueTo or last notification
+	Reason      string `json:"reason,omitempty"` // FRR's lastResetDueTo
+	// Notification is the last BGP notification FRR logged for the
+	// session during the run ("OPEN Message Error/Bad Peer AS"), kept
+	// when a later reset has another reason.
+	Notification string `json:"notification,omitempty"`
 }
 
 // Route is one route of a device's routing table.

@@ -174,8 +174,8 @@ func TestPlantedFaults(t *testing.T) {
 		t.Errorf("sessions %d, up %d; want 15 and 10", len(rep.Sessions), rep.SessionsUp)
 	}
 	for _, s := range rep.Down() {
-		if s.Device == "leaf1" && s.Neighbor == "10.254.0.0" && !strings.Contains(strings.ToLower(s.Reason), "as") {
-			t.Errorf("wrong remote-as session's reason %q does not name the AS", s.Reason)
+		if s.Device == "leaf1" && s.Neighbor == "10.254.0.0" && !strings.Contains(s.Notification, "Bad Peer AS") {
+			t.Errorf("wrong remote-as session %+v: no Bad Peer AS notification", s)
 		}
 	}
 	var unreachable []string

@@ -246,10 +246,7 @@ func (e *emulation) poll(ctx context.Context, nodes []*node, owner map[string]st
 					}
 					s.Established = got.State == "Established"
 					if !s.Established {
-						s.Reason = got.LastReset
-						if got.LastNotifyError != "" {
-							s.Reason += ": " + got.LastNotifyError
-						}
+						s.Reason, s.Notification = got.LastReset, got.LastNotifyError
 					}
 					sessions = append(sessions, s)
 				}
@@ -311,10 +308,20 @@ func (e *emulation) converge(ctx context.Context, nodes []*node, rep *Report, st
 	defer tick.Stop()
 	var last *snapshot
 	lastKey, lastChange := "", start
+	notified := map[[2]string]string{} // device, neighbor -> last notification seen
 	for {
 		s, err := e.poll(ctx, nodes, owner)
 		if err != nil {
 			return err
+		}
+		for i := range s.sessions {
+			x := &s.sessions[i]
+			k := [2]string{x.Device, x.Neighbor}
+			if x.Notification != "" {
+				notified[k] = x.Notification
+			} else if !x.Established {
+				x.Notification = notified[k]
+			}
 		}
 		if rss := e.rss(); rss > rep.PeakRSS {
 			rep.PeakRSS = rss
