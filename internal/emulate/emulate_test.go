@@ -104,7 +104,7 @@ func TestFabricConverges(t *testing.T) {
 			}
 		}
 		if len(bgp) < 5 {
-			t.Errorf("%s: BGP routes %v; want the 5 other loopbacks at least", d.Hostname, bgp)
+			t.Errorf("%s: BGP routes %v; want the 5 other loopbacks at least (table %+v)", d.Hostname, bgp, rep.Routes[d.Hostname])
 		}
 	}
 	t.Logf("6 devices, 8 links: converged in %d ms, daemons' peak RSS %.1f MiB", rep.ConvergeMS, float64(rep.PeakRSS)/(1<<20))

@@ -149,14 +149,20 @@ func (n *node) waitReady(ctx context.Context) error {
 	}
 }
 
-// vtysh runs one show command on n's daemons and decodes its JSON.
+// vtysh runs one show command on n's daemons and decodes its JSON. A busy
+// daemon can answer nothing at all (where an empty table is "{}"); that
+// is asked again, a few times, rather than read as an empty table.
 func (n *node) vtysh(ctx context.Context, command string, v any) error {
-	out, err := exec.CommandContext(ctx, "vtysh", "--vty_socket", n.dir, "-c", command).Output()
-	if err != nil {
-		return fmt.Errorf("%s: vtysh -c %q: %w", n.Hostname, command, err)
+	var out []byte
+	for try := 0; try < 5 && len(bytes.TrimSpace(out)) == 0; try++ {
+		var err error
+		out, err = exec.CommandContext(ctx, "vtysh", "--vty_socket", n.dir, "-c", command).Output()
+		if err != nil {
+			return fmt.Errorf("%s: vtysh -c %q: %w", n.Hostname, command, err)
+		}
 	}
 	if len(bytes.TrimSpace(out)) == 0 {
-		return nil
+		return fmt.Errorf("%s: vtysh -c %q: no answer", n.Hostname, command)
 	}
 	if err := json.Unmarshal(out, v); err != nil {
 		return fmt.Errorf("%s: vtysh -c %q: %w", n.Hostname, command, err)
@@ -170,6 +176,9 @@ type neighborJSON struct {
 	State           string      `json:"bgpState"`
 	LastReset       string      `json:"lastResetDueTo"`
 	LastNotifyError string      `json:"lastNotificationReason"`
+	GracefulRestart struct {
+		EndOfRIBRecv map[string]bool `json:"endOfRibRecv"`
+	} `json:"gracefulRestartInfo"`
 }
 
 // routeJSON is the part of "show ip route json" Run reads.
@@ -187,6 +196,9 @@ type routeJSON struct {
 type snapshot struct {
 	sessions []Session
 	routes   map[string][]Route
+	// noEOR counts the sessions up that have not yet received the peer's
+	// End-of-RIB: their first routes may still be coming.
+	noEOR int
 }
 
 // key is what must stay unchanged for the network to count as settled:
@@ -229,6 +241,7 @@ func (e *emulation) poll(ctx context.Context, nodes []*node, owner map[string]st
 	for _, n := range nodes {
 		g.Go(func() error {
 			var sessions []Session
+			noEOR := 0
 			if n.model.BGP != nil {
 				var nbrs map[string]neighborJSON
 				if err := n.vtysh(gctx, "show bgp neighbors json", &nbrs); err != nil {
@@ -245,6 +258,9 @@ func (e *emulation) poll(ctx context.Context, nodes []*node, owner map[string]st
 						s.State = "unknown to bgpd"
 					}
 					s.Established = got.State == "Established"
+					if s.Established && !got.GracefulRestart.EndOfRIBRecv["ipv4Unicast"] {
+						noEOR++
+					}
 					if !s.Established {
 						s.Reason, s.Notification = got.LastReset, got.LastNotifyError
 					}
@@ -280,6 +296,7 @@ func (e *emulation) poll(ctx context.Context, nodes []*node, owner map[string]st
 			mu.Lock()
 			s.sessions = append(s.sessions, sessions...)
 			s.routes[n.Hostname] = routes
+			s.noEOR += noEOR
 			mu.Unlock()
 			return nil
 		})
@@ -335,7 +352,7 @@ func (e *emulation) converge(ctx context.Context, nodes []*node, rep *Report, st
 		if !s.allUp() {
 			settle = e.cfg.DownSettle
 		}
-		settled := now.Sub(lastChange) >= settle
+		settled := now.Sub(lastChange) >= settle && s.noEOR == 0
 		timedOut := false
 		if !settled {
 			select {
