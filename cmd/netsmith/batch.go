@@ -79,6 +79,7 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 		resolveSecrets bool
 		resume, prune  bool
 		verifyOn       bool
+		emulateAfter   bool
 		failOnFlag     string
 	)
 	fs := flag.NewFlagSet("batch", flag.ContinueOnError)
@@ -94,6 +95,7 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 	fs.BoolVar(&resume, "resume", false, "continue the interrupted batch that wrote to --out (its finished and queued jobs are reused); without it, that batch's unfinished jobs are canceled")
 	fs.StringVar(&failOnFlag, "fail-on", "none", "exit 1 when a config has a lint finding of this `severity` or higher: info, low, medium, high, critical, or none")
 	fs.BoolVar(&verifyOn, "verify", true, "check the configs as one network at the end, as netsmith verify does; an error there makes the exit code 1")
+	fs.BoolVar(&emulateAfter, "emulate", false, "at the end, boot the configs with netsmith emulate when every device is FRR (needs root and FRR)")
 	fs.BoolVar(&prune, "prune", false, "remove HOSTNAME.cfg files in --out of devices no longer in the fleet")
 	fs.DurationVar(&progressEvery, "progress-every", 0, "how often to report progress (default 200ms on a terminal, 2s otherwise)")
 	pos, err := parseFlags(fs, args, getenv)
@@ -221,6 +223,11 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 	if sum.Verify != nil && sum.Verify.Errors > 0 {
 		return fmt.Errorf("verify found %d errors across the configs (see %s, or run netsmith verify %s --fleet %s)",
 			sum.Verify.Errors, filepath.Join(out, "summary.json"), out, path)
+	}
+	if emulateAfter {
+		if err := emulateBatch(ctx, out, f, stdout, stderr); err != nil {
+			return err
+		}
 	}
 	return lintFailure(sum.LintRules, failOn, filepath.Join(out, "summary.json"))
 }

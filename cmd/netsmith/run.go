@@ -29,6 +29,7 @@ Commands:
   budget DEPT     show a department's daily and monthly budget, or --set it
   lint FILE|DIR   check device configs for security and consistency problems
   verify DIR      check a directory of configs as one network (links, BGP, duplicate IPs, MLAG)
+  emulate DIR     boot a directory of FRR configs in network namespaces and check it converges (root)
   fake-anthropic  run a wire-compatible fake of the Anthropic Messages API
   loadtest        submit N jobs to a server and measure throughput and latency
   version         print the module version and the VCS revision it was built from
@@ -87,6 +88,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runLint(ctx, rest, stdout, stderr)
 	case "verify":
 		return runVerify(ctx, rest, getenv, stdout, stderr)
+	case "emulate":
+		return runEmulate(ctx, rest, getenv, stdout, stderr)
 	case "loadtest":
 		err = runLoadtest(ctx, rest, getenv, stdout)
 	case "fake-anthropic":
