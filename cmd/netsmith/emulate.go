@@ -49,30 +49,16 @@ func runEmulate(ctx context.Context, args []string, getenv func(string) string, 
 	jsonFlag := fs.Bool("json", false, "print the report as JSON")
 	timeout := fs.Duration("timeout", 2*time.Minute, "longest wait for the network to converge")
 	keep := fs.Bool("keep", false, "leave the namespaces and daemons running (the report names them)")
-	pos, err := parseFlags(fs, args, getenv)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, emulateUsage)
-		fs.SetOutput(stdout)
-		fs.PrintDefaults()
-		return 0
-	}
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "netsmith emulate: "+format+"\n", a...)
-		return exitUsage
-	}
-	if err != nil {
-		return fail("%v", err)
+	pos, fail, code, done := parseCodeCommand(fs, emulateUsage, args, getenv, stdout, stderr)
+	if done {
+		return code
 	}
 	if len(pos) != 1 || *fleetFlag == "" {
 		return fail("give OUTDIR and --fleet FILE (usage: netsmith emulate OUTDIR --fleet FILE [--json] [--timeout D] [--keep])")
 	}
-	data, err := os.ReadFile(*fleetFlag)
+	fl, err := readFleetFlag(*fleetFlag)
 	if err != nil {
-		return fail("--fleet: %v", err)
-	}
-	fl, err := fleet.Parse(*fleetFlag, data)
-	if err != nil {
-		return fail("--fleet %s: %v", *fleetFlag, err)
+		return fail("%v", err)
 	}
 	rep, err := emulateDir(ctx, pos[0], fl, emulate.Config{Timeout: *timeout, Keep: *keep})
 	if err != nil {

@@ -43,31 +43,18 @@ func runVerify(ctx context.Context, args []string, getenv func(string) string, s
 	fs.SetOutput(stderr)
 	fleetFlag := fs.String("fleet", "", "fleet `FILE` (YAML, CSV or JSON) the configs were made from")
 	jsonFlag := fs.Bool("json", false, "print the report as JSON")
-	pos, err := parseFlags(fs, args, getenv)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, verifyUsage)
-		fs.SetOutput(stdout)
-		fs.PrintDefaults()
-		return 0
-	}
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "netsmith verify: "+format+"\n", a...)
-		return exitUsage
-	}
-	if err != nil {
-		return fail("%v", err)
+	pos, fail, code, done := parseCodeCommand(fs, verifyUsage, args, getenv, stdout, stderr)
+	if done {
+		return code
 	}
 	if len(pos) != 1 {
 		return fail("give one DIR (usage: netsmith verify DIR [--fleet FILE] [--json])")
 	}
 	var fl *fleet.Fleet
 	if *fleetFlag != "" {
-		data, err := os.ReadFile(*fleetFlag)
-		if err != nil {
-			return fail("--fleet: %v", err)
-		}
-		if fl, err = fleet.Parse(*fleetFlag, data); err != nil {
-			return fail("--fleet %s: %v", *fleetFlag, err)
+		var err error
+		if fl, err = readFleetFlag(*fleetFlag); err != nil {
+			return fail("%v", err)
 		}
 	}
 	rep, n, err := verifyDir(pos[0], fl)
@@ -180,4 +167,39 @@ func printVerify(w io.Writer, rep *verify.Report, configs int) {
 		}
 	}
 	fmt.Fprintf(w, "verify: %d configs, %d errors, %d warnings\n", configs, rep.Errors, rep.Warnings)
+}
+
+// parseCodeCommand parses the flags of a command that returns its own exit
+// code (verify, emulate). On -h it prints usage and the flags on stdout; on a
+// bad flag one line on stderr; done then says code is the exit code. fail
+// prints "netsmith NAME: …" on stderr and returns the usage exit code.
+func parseCodeCommand(fs *flag.FlagSet, usage string, args []string, getenv func(string) string, stdout, stderr io.Writer) (pos []string, fail func(string, ...any) int, code int, done bool) {
+	fail = func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "netsmith "+fs.Name()+": "+format+"\n", a...)
+		return exitUsage
+	}
+	pos, err := parseFlags(fs, args, getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, usage)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		return nil, fail, 0, true
+	}
+	if err != nil {
+		return nil, fail, fail("%v", err), true
+	}
+	return pos, fail, 0, false
+}
+
+// readFleetFlag reads and parses the fleet file a --fleet flag names.
+func readFleetFlag(path string) (*fleet.Fleet, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--fleet: %w", err)
+	}
+	fl, err := fleet.Parse(path, data)
+	if err != nil {
+		return nil, fmt.Errorf("--fleet %s: %w", path, err)
+	}
+	return fl, nil
 }
