@@ -429,6 +429,7 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, calls int
 		Limiters: limiters, MaxCalls: calls,
 	})
 	runner = worker.New(svc, prices, m, logger)
+	runner.ReserveCalls(q.Conn())
 	if economyRun != nil {
 		economy = svc.NewEconomy(generate.EconomyConfig{Batches: batchAPI, Conn: q.Conn(), ReadConn: q.ReadConn(),
 			Poll: cfg.EconomyPoll, TTL: cfg.CacheTTL, Logger: logger,

@@ -266,6 +266,12 @@ func (s *Service) Run(ctx context.Context, req *netcfg.JobRequest) (*Result, err
 		return nil, fmt.Errorf("unknown kind %q", req.Kind)
 	}
 	if err != nil {
+		rl.mu.Lock()
+		calls := rl.calls
+		rl.mu.Unlock()
+		if len(calls) > 0 {
+			return nil, &PaidError{Calls: calls, Err: err}
+		}
 		return nil, err
 	}
 	res.Kind = req.Kind
@@ -357,6 +363,11 @@ func (s *Service) analyze(ctx context.Context, req *netcfg.JobRequest) (*Result,
 func (s *Service) call(ctx context.Context, spec prompt.Spec, model string) (*llm.Response, error) {
 	req, err := prompt.Build(spec, model, s.cfg.MaxTokens)
 	if err != nil {
+		return nil, err
+	}
+	// Reserved before waiting for a slot, so that a job over its budget
+	// gives up without holding one.
+	if err := reserveCall(ctx, model, req.EstimateInputTokens(), int64(req.MaxTokens)); err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.CallTimeout)

@@ -118,6 +118,10 @@ type Config struct {
 	Gate *adapt.Gate
 	// Clock returns the current time; time.Now when nil.
 	Clock func() time.Time
+	// BeforeComplete, when set, runs before each try to commit a job's
+	// result and fails that try with its error: fault tests break the
+	// completion with it.
+	BeforeComplete func(ctx context.Context, jobID string) error
 
 	Logger  *slog.Logger
 	Metrics *metrics.Metrics
@@ -191,6 +195,8 @@ type Queue struct {
 	watch   *watchers
 	marks   *runMarks
 	sweeps  *sweeping
+	// answers are paid results whose completion failed (see answers.go).
+	answers answers
 
 	depthMu sync.Mutex
 	depthAt time.Time

@@ -165,22 +165,8 @@ func TakeHolds(ctx context.Context, c Conn, h Holds, now time.Time) (reserved bo
 		{Period: "day", Name: dayPeriod(now), LimitNUSD: b.DailyNUSD},
 		{Period: "month", Name: monthPeriod(now), LimitNUSD: b.MonthlyNUSD},
 	} {
-		if _, err := c.Exec(ctx, `INSERT INTO netsmith_budget_usage (department, period) VALUES ($1, $2)
-			ON CONFLICT (department, period) DO NOTHING`, h.Department, u.Name); err != nil {
-			return false, nil, fmt.Errorf("reserve budget: %w", err)
-		}
-		n, err := c.Exec(ctx, `UPDATE netsmith_budget_usage SET reserved_nusd = reserved_nusd + $3
-			WHERE department = $1 AND period = $2 AND (CAST($4 AS BIGINT) = 0 OR spent_nusd + reserved_nusd + $3 <= $4)`,
-			h.Department, u.Name, h.ReserveNUSD, u.LimitNUSD)
-		if err != nil {
-			return false, nil, fmt.Errorf("reserve budget: %w", err)
-		}
-		if n == 0 {
-			if err := c.QueryRow(ctx, `SELECT spent_nusd, reserved_nusd FROM netsmith_budget_usage
-				WHERE department = $1 AND period = $2`, h.Department, u.Name).Scan(&u.SpentNUSD, &u.ReservedNUSD); err != nil {
-				return false, nil, fmt.Errorf("read budget usage: %w", err)
-			}
-			return false, nil, &BudgetError{Department: h.Department, Usage: u, EstimateNUSD: h.ReserveNUSD}
+		if err := reservePeriod(ctx, c, h.Department, u, h.ReserveNUSD); err != nil {
+			return false, nil, err
 		}
 		if u.LimitNUSD <= 0 || b.WarnPct <= 0 {
 			continue
@@ -200,6 +186,103 @@ func TakeHolds(ctx context.Context, c Conn, h Holds, now time.Time) (reserved bo
 		return false, nil, err
 	}
 	return true, alerts, nil
+}
+
+// reservePeriod reserves nusd in one period of a department's budget, in
+// one conditional UPDATE, or returns a *BudgetError when the period's
+// limit (u.LimitNUSD) cannot cover it.
+func reservePeriod(ctx context.Context, c Conn, department string, u BudgetUsage, nusd int64) error {
+	if _, err := c.Exec(ctx, `INSERT INTO netsmith_budget_usage (department, period) VALUES ($1, $2)
+		ON CONFLICT (department, period) DO NOTHING`, department, u.Name); err != nil {
+		return fmt.Errorf("reserve budget: %w", err)
+	}
+	n, err := c.Exec(ctx, `UPDATE netsmith_budget_usage SET reserved_nusd = reserved_nusd + $3
+		WHERE department = $1 AND period = $2 AND (CAST($4 AS BIGINT) = 0 OR spent_nusd + reserved_nusd + $3 <= $4)`,
+		department, u.Name, nusd, u.LimitNUSD)
+	if err != nil {
+		return fmt.Errorf("reserve budget: %w", err)
+	}
+	if n == 0 {
+		if err := c.QueryRow(ctx, `SELECT spent_nusd, reserved_nusd FROM netsmith_budget_usage
+			WHERE department = $1 AND period = $2`, department, u.Name).Scan(&u.SpentNUSD, &u.ReservedNUSD); err != nil {
+			return fmt.Errorf("read budget usage: %w", err)
+		}
+		return &BudgetError{Department: department, Usage: u, EstimateNUSD: nusd}
+	}
+	return nil
+}
+
+// JobReserved returns the budget reservation job id holds (0 once it is
+// final, or when no budget applied at submit).
+func JobReserved(ctx context.Context, c Conn, id string) (int64, error) {
+	var n int64
+	if err := c.QueryRow(ctx, `SELECT reserved_nusd FROM netsmith_job WHERE id = $1`, id).Scan(&n); err != nil {
+		return 0, fmt.Errorf("job %s reservation: %w", id, err)
+	}
+	return n, nil
+}
+
+// ReserveCall reserves nusd more for job id, a model call beyond what its
+// submission reserved, against its department's budget: the periods the
+// job was created in, which its final move releases (see release). Each
+// period's check and reservation is TakeHolds' conditional UPDATE, so
+// replicas cannot reserve past a limit together; when one cannot cover
+// the call it returns a *BudgetError and the call must not be made. A
+// department without a budget reserves nothing.
+//
+// It needs no transaction: the job's own row is added to last, and only
+// while the job is not final, so its final move either releases this
+// reservation too or finds it not yet added, and then ReserveCall gives
+// it back itself.
+func ReserveCall(ctx context.Context, c Conn, id string, nusd int64) error {
+	if nusd <= 0 {
+		return nil
+	}
+	var (
+		department string
+		created    int64
+	)
+	err := c.QueryRow(ctx, `SELECT department, created_at FROM netsmith_job WHERE id = $1 AND `+notFinal, id).
+		Scan(&department, &created)
+	if err != nil {
+		return fmt.Errorf("reserve a call for job %s: %w", id, err)
+	}
+	b, err := GetBudget(ctx, c, department)
+	if err == ErrNotFound {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read budget: %w", err)
+	}
+	at := time.UnixMilli(created)
+	periods := []BudgetUsage{
+		{Period: "day", Name: dayPeriod(at), LimitNUSD: b.DailyNUSD},
+		{Period: "month", Name: monthPeriod(at), LimitNUSD: b.MonthlyNUSD},
+	}
+	// giveBack undoes the periods reserved so far; it runs on a context
+	// of its own, since a reservation left behind blocks later calls.
+	giveBack := func(done []BudgetUsage) {
+		st := newSettlement()
+		for _, u := range done {
+			st.period(department, u.Name).reserved -= nusd
+		}
+		_ = st.apply(context.WithoutCancel(ctx), c)
+	}
+	for i, u := range periods {
+		if err := reservePeriod(ctx, c, department, u, nusd); err != nil {
+			giveBack(periods[:i])
+			return err
+		}
+	}
+	n, err := c.Exec(ctx, `UPDATE netsmith_job SET reserved_nusd = reserved_nusd + $2 WHERE id = $1 AND `+notFinal, id, nusd)
+	if err == nil && n == 0 {
+		err = fmt.Errorf("job %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		giveBack(periods)
+		return fmt.Errorf("reserve a call for job %s: %w", id, err)
+	}
+	return nil
 }
 
 // takeSlots takes h's key slots, if its key limits how many jobs it may

@@ -29,6 +29,8 @@ type Runner struct {
 	logger  *slog.Logger
 	metrics *metrics.Metrics
 	clock   func() time.Time
+	// budgets, when set, is where calls beyond a job's first reserve.
+	budgets store.Conn
 }
 
 // New returns a Runner that prices its jobs' calls with prices (nil: the
@@ -57,12 +59,19 @@ func (r *Runner) run(ctx context.Context, j *store.Job, do func(context.Context,
 	if err := req.Validate(); err != nil {
 		return nil, &queue.PermanentError{Err: err}
 	}
+	if r.budgets != nil && r.prices != nil {
+		ctx = generate.WithCallBudget(ctx, &jobBudget{r: r, job: j})
+	}
 	res, err := do(ctx, &req)
 	if errors.Is(err, generate.ErrNeedsCall) {
 		return nil, err
 	}
 	if err != nil {
 		r.logger.WarnContext(ctx, "job attempt failed", "job_id", j.ID, "attempt", j.Attempts, slog.Any("error", err))
+		var paid *generate.PaidError
+		if errors.As(err, &paid) {
+			r.chargeFailed(ctx, j, paid.Calls)
+		}
 		return nil, classify(err)
 	}
 	if r.metrics != nil {
@@ -90,12 +99,41 @@ func (r *Runner) run(ctx context.Context, j *store.Job, do func(context.Context,
 	return out, nil
 }
 
+// chargeFailed writes the calls a failed attempt paid for to the ledger,
+// under ids of their own (the job id and the attempt), so that the
+// department's spend counts them and a later attempt's charges do not
+// collide with them. Without a connection they are only logged.
+func (r *Runner) chargeFailed(ctx context.Context, j *store.Job, calls []generate.Call) {
+	charges := r.callCharges(ctx, j, calls)
+	if r.budgets == nil {
+		r.logger.WarnContext(ctx, "failed attempt's model calls are not in the ledger", "job_id", j.ID, "calls", len(calls))
+		return
+	}
+	dbctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	id := fmt.Sprintf("%s:a%d", j.ID, j.Attempts)
+	if err := store.InsertLedger(dbctx, r.budgets, id, j.BatchID, j.Department, charges, r.clock()); err != nil {
+		r.logger.ErrorContext(ctx, "record a failed attempt's model calls", "job_id", j.ID, "calls", len(calls), slog.Any("error", err))
+	}
+}
+
 // charges prices the job's model calls, and records a cache hit (or a
 // coalesced wait) at no cost with what it saved.
 func (r *Runner) charges(ctx context.Context, j *store.Job, res *generate.Result) []store.Charge {
+	out := r.callCharges(ctx, j, res.Calls)
+	if len(res.Calls) == 0 && res.SavedTokens != nil {
+		t := res.SavedTokens
+		out = append(out, store.Charge{Kind: store.ChargeCacheHit, Provider: res.Provider, Model: res.Model,
+			SavedNUSD: r.cost(ctx, j, r.clock(), res.Model, "", llm.Usage{InputTokens: t.Input, OutputTokens: t.Output})})
+	}
+	return out
+}
+
+// callCharges prices model calls j made, and counts their cost.
+func (r *Runner) callCharges(ctx context.Context, j *store.Job, calls []generate.Call) []store.Charge {
 	now := r.clock()
 	var out []store.Charge
-	for _, c := range res.Calls {
+	for _, c := range calls {
 		u := c.Usage
 		ch := store.Charge{Kind: store.ChargeCall, Provider: c.Provider, Model: c.Model,
 			InputTokens: u.InputTokens, OutputTokens: u.OutputTokens,
@@ -105,11 +143,6 @@ func (r *Runner) charges(ctx context.Context, j *store.Job, res *generate.Result
 			r.metrics.CostUSD.WithLabelValues(j.Department).Add(float64(ch.CostNUSD) / 1e9)
 		}
 		out = append(out, ch)
-	}
-	if len(res.Calls) == 0 && res.SavedTokens != nil {
-		t := res.SavedTokens
-		out = append(out, store.Charge{Kind: store.ChargeCacheHit, Provider: res.Provider, Model: res.Model,
-			SavedNUSD: r.cost(ctx, j, now, res.Model, "", llm.Usage{InputTokens: t.Input, OutputTokens: t.Output})})
 	}
 	return out
 }
@@ -146,6 +179,9 @@ func CallCost(t *pricing.Table, at time.Time, model, requested string, u llm.Usa
 
 // classify maps a model error to the queue's outcome.
 func classify(err error) error {
+	if errors.Is(err, generate.ErrBudgetExceeded) {
+		return &queue.PermanentError{Err: err}
+	}
 	var busy *cache.BusyError
 	if errors.As(err, &busy) {
 		return &queue.SnoozeError{After: busy.Wait, Err: err}

@@ -1,0 +1,55 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"netsmith/internal/generate"
+	"netsmith/internal/store"
+)
+
+// ReserveCalls makes every model call of a job beyond the one its
+// submission reserved reserve its own estimate in c, against the job's
+// department budget, before it is made (see generate.CallBudget). Without
+// it, or without prices, calls are not reserved.
+func (r *Runner) ReserveCalls(c store.Conn) { r.budgets = c }
+
+// jobBudget is one attempt's generate.CallBudget. The submission's
+// reservation covers the attempt's first call (an attempt that failed
+// charged nothing, so a retry starts over); every other call reserves.
+type jobBudget struct {
+	r   *Runner
+	job *store.Job
+
+	mu    sync.Mutex
+	calls int
+}
+
+func (b *jobBudget) ReserveCall(ctx context.Context, model string, inputTokens, maxOutputTokens int64) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.calls++
+	if b.calls == 1 {
+		held, err := store.JobReserved(ctx, b.r.budgets, b.job.ID)
+		if err != nil {
+			return err
+		}
+		if held > 0 {
+			return nil
+		}
+	}
+	est, err := b.r.prices.Estimate(model, b.r.clock(), inputTokens, maxOutputTokens)
+	if err != nil {
+		// Start-up checked the model has a price; one without is not
+		// reserved, as it is charged at zero (see cost).
+		return nil
+	}
+	err = store.ReserveCall(ctx, b.r.budgets, b.job.ID, int64(est))
+	var be *store.BudgetError
+	if errors.As(err, &be) {
+		return fmt.Errorf("%w: call %d of job %s: %w", generate.ErrBudgetExceeded, b.calls, b.job.ID, err)
+	}
+	return err
+}
