@@ -210,7 +210,7 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(out, "summary.json"), append(b2, '\n'), 0o644); err != nil {
+	if err := writeOutFile(out, "summary.json", append(b2, '\n')); err != nil {
 		return err
 	}
 	printSummary(stdout, sum)
@@ -378,7 +378,8 @@ func (col *collector) add(br *httpapi.BatchResult) error {
 	}
 	var res generate.Result
 	if err := json.Unmarshal(br.Result, &res); err != nil {
-		return fmt.Errorf("%s: %w", br.Hostname, err)
+		sum.Failed = append(sum.Failed, failedDevice{Hostname: br.Hostname, Reason: fmt.Sprintf("unreadable result: %v", err)})
+		return nil
 	}
 	if col.resolve != nil {
 		config, _, err := fleet.ResolveSecretRefs(res.Config, col.resolve)
@@ -395,13 +396,11 @@ func (col *collector) add(br *httpapi.BatchResult) error {
 		sum.Coverage.add(br.Hostname, res.VarCoverage.Checked, res.UnusedVars)
 	}
 	col.noteResult(br.Hostname, &res)
-	p, err := configPath(col.root, br.Hostname)
-	if err != nil {
-		sum.Failed = append(sum.Failed, failedDevice{Hostname: br.Hostname, Reason: err.Error()})
+	// A device whose file cannot be written is one failed device: the
+	// others are still written and the summary still lists it.
+	if err := writeConfig(col.root, br.Hostname, res.Config); err != nil {
+		sum.Failed = append(sum.Failed, failedDevice{Hostname: br.Hostname, Reason: "write config: " + err.Error()})
 		return nil
-	}
-	if err := os.WriteFile(p, []byte(res.Config), 0o644); err != nil {
-		return err
 	}
 	sum.Succeeded++
 	sum.Files++
@@ -432,16 +431,17 @@ func (col *collector) finish(ctx context.Context, v *httpapi.BatchView) (*Summar
 	return sum, nil
 }
 
-// configPath is root/HOSTNAME.cfg, refusing any name that would leave root.
-func configPath(root, hostname string) (string, error) {
+// writeConfig writes root/HOSTNAME.cfg, refusing any name that would leave
+// root and, as writeOutFile, any link already there.
+func writeConfig(root, hostname, config string) error {
 	if err := netcfg.ValidateHostname(hostname); err != nil {
-		return "", err
+		return err
 	}
-	p := filepath.Join(root, hostname+".cfg")
-	if filepath.Dir(p) != root {
-		return "", fmt.Errorf("hostname %q would be written outside %s", hostname, root)
+	name := hostname + ".cfg"
+	if filepath.Dir(filepath.Join(root, name)) != root {
+		return fmt.Errorf("hostname %q would be written outside %s", hostname, root)
 	}
-	return p, nil
+	return writeOutFile(root, name, []byte(config))
 }
 
 func printSummary(w io.Writer, s *Summary) {

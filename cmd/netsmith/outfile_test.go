@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestBatchOutHostile: a symlink named like a config in --out is neither
+// followed nor replaced, and a device whose config cannot be written (a
+// directory in its place) fails alone: the others are written, summary.json
+// lists both failures with their reasons, and the batch exits 1.
+func TestBatchOutHostile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	if err := os.MkdirAll(filepath.Join(out, "fab1-leaf2.cfg", "keep"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(dir, "precious")
+	if err := os.WriteFile(target, []byte("precious\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, filepath.Join(out, "fab1-spine1.cfg")); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"batch", filepath.Join("..", "..", "examples", "frr-fabric.yaml"), "--out", out,
+		"--db", "sqlite://" + filepath.Join(dir, "b.db"), "--poll-interval", "100ms"}
+	var stdout, stderr syncBuffer
+	if code := run(context.Background(), args, noEnv, strings.NewReader(""), &stdout, &stderr); code != 1 {
+		t.Fatalf("batch exited %d, want 1\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	if b, err := os.ReadFile(target); err != nil || string(b) != "precious\n" {
+		t.Errorf("symlink target = %q, %v; want it untouched", b, err)
+	}
+	if fi, err := os.Lstat(filepath.Join(out, "fab1-spine1.cfg")); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("fab1-spine1.cfg: %v, %v; want the symlink left as it was", fi, err)
+	}
+	sum := readSummary(t, out)
+	reasons := map[string]string{}
+	for _, f := range sum.Failed {
+		reasons[f.Hostname] = f.Reason
+	}
+	for host, want := range map[string]string{"fab1-spine1": "symbolic link", "fab1-leaf2": "not a regular file"} {
+		if !strings.Contains(reasons[host], want) {
+			t.Errorf("summary: %s failed with %q, want a reason with %q", host, reasons[host], want)
+		}
+	}
+	if len(sum.Failed) != 2 || sum.Files != sum.Devices-2 {
+		t.Errorf("summary: %d files of %d devices, failed %v; want all but the 2 written", sum.Files, sum.Devices, sum.Failed)
+	}
+	for _, host := range []string{"fab1-spine2", "fab1-leaf1", "fab1-leaf3", "fab1-leaf4"} {
+		if b, err := os.ReadFile(filepath.Join(out, host+".cfg")); err != nil || !strings.Contains(string(b), host) {
+			t.Errorf("%s.cfg: %v; want its config", host, err)
+		}
+	}
+	if tmps, _ := filepath.Glob(filepath.Join(out, ".netsmith-*.tmp")); len(tmps) != 0 {
+		t.Errorf("temporary files left in --out: %v", tmps)
+	}
+}
+
+func TestWriteOutFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := writeOutFile(dir, "a.cfg", []byte("one")); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeOutFile(dir, "a.cfg", []byte("two")); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, "a.cfg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "a.cfg")); string(b) != "two" || fi.Mode().Perm() != 0o644 {
+		t.Errorf("a.cfg = %q, mode %v; want the second write, 0644", b, fi.Mode().Perm())
+	}
+	if err := os.Symlink("a.cfg", filepath.Join(dir, "b.cfg")); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeOutFile(dir, "b.cfg", []byte("three")); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("write over a symlink = %v, want refused", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "a.cfg")); string(b) != "two" {
+		t.Errorf("symlink target = %q after a refused write, want unchanged", b)
+	}
+}
