@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -85,5 +86,56 @@ func TestWriteOutFile(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, "a.cfg")); string(b) != "two" {
 		t.Errorf("symlink target = %q after a refused write, want unchanged", b)
+	}
+}
+
+// TestBatchTemplateAsConfig: when an intent's template is refused and the
+// model answers its devices' config prompts with a template too, those
+// devices fail with the reason and get no file; the rest are written, the
+// summary lists the failures, and the batch exits 1.
+func TestBatchTemplateAsConfig(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int64
+	up := hardCodingUpstream(t, &calls)
+	dir := t.TempDir()
+	fleetPath := filepath.Join(dir, "fleet.yaml")
+	fleetYAML := strings.Replace(rejectingFleet, hardCodeMarker, hardCodeMarker+" "+templateAsConfigMarker, 1)
+	if err := os.WriteFile(fleetPath, []byte(fleetYAML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	env := map[string]string{"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": up.URL}
+	var stdout, stderr syncBuffer
+	code := run(context.Background(), []string{"batch", fleetPath, "--out", out, "--db", "sqlite://" + filepath.Join(dir, "b.db"),
+		"--poll-interval", "100ms"}, func(k string) string { return env[k] }, strings.NewReader(""), &stdout, &stderr)
+	if code != 1 {
+		t.Fatalf("batch exited %d, want 1\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	sum := readSummary(t, out)
+	failed := map[string]string{}
+	for _, f := range sum.Failed {
+		failed[f.Hostname] = f.Reason
+	}
+	for _, host := range []string{"dist1", "dist2", "dist3"} {
+		if !strings.Contains(failed[host], "template actions in a device config") {
+			t.Errorf("%s failed with %q, want the template-text reason", host, failed[host])
+		}
+		if _, err := os.Stat(filepath.Join(out, host+".cfg")); !os.IsNotExist(err) {
+			t.Errorf("%s.cfg: %v; want no file", host, err)
+		}
+	}
+	for _, host := range []string{"acc1", "acc2", "acc3"} {
+		b, err := os.ReadFile(filepath.Join(out, host+".cfg"))
+		if err != nil || strings.Contains(string(b), "{{") {
+			t.Errorf("%s.cfg: %v; want its config", host, err)
+		}
+	}
+	if len(sum.Failed) != 3 {
+		t.Errorf("summary: failed %v, want the 3 dist devices", sum.Failed)
+	}
+	// One template call for acc, two refused for dist, then one config
+	// call per dist device: a template answer is not tried again.
+	if n := calls.Load(); n != 1+2+3 {
+		t.Errorf("upstream answered %d calls, want 6", n)
 	}
 }
