@@ -190,9 +190,12 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 	if srvURL != "" {
 		sum.Provider = ""
 	}
+	// What fails after the configs are written (prune, verify) still
+	// leaves a summary of them, with the error in its warnings.
+	var after []error
 	if prune {
 		if sum.Pruned, err = pruneConfigs(out, fleetHostnames(f)); err != nil {
-			return err
+			after = append(after, fmt.Errorf("prune %s: %w", out, err))
 		}
 	}
 	for _, w := range f.Warnings {
@@ -201,9 +204,12 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 	if verifyOn && sum.Files > 0 {
 		verified := time.Now()
 		if sum.Verify, err = verifyBatch(out, f, sum.Failed); err != nil {
-			return fmt.Errorf("verify %s: %w", out, err)
+			after = append(after, fmt.Errorf("verify %s: %w", out, err))
 		}
 		sum.VerifySeconds = time.Since(verified).Seconds()
+	}
+	for _, err := range after {
+		sum.Warnings = append(sum.Warnings, err.Error())
 	}
 	sum.WallSeconds = time.Since(started).Seconds()
 	b2, err := json.MarshalIndent(sum, "", "  ")
@@ -214,6 +220,9 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	printSummary(stdout, sum)
+	if err := errors.Join(after...); err != nil {
+		return err
+	}
 	if err := clearBatchState(out); err != nil {
 		return err
 	}
@@ -389,6 +398,12 @@ func (col *collector) add(br *httpapi.BatchResult) error {
 		}
 		res.Config, res.Lint = config, resolvedFindings(config, res.Lint)
 	}
+	// A device whose file cannot be written is one failed device: the
+	// others are still written and the summary still lists it.
+	if err := writeConfig(col.root, br.Hostname, res.Config); err != nil {
+		sum.Failed = append(sum.Failed, failedDevice{Hostname: br.Hostname, Reason: "write config: " + err.Error()})
+		return nil
+	}
 	for _, f := range res.Lint {
 		sum.Lint[f.Severity]++
 	}
@@ -396,12 +411,6 @@ func (col *collector) add(br *httpapi.BatchResult) error {
 		sum.Coverage.add(br.Hostname, res.VarCoverage.Checked, res.UnusedVars)
 	}
 	col.noteResult(br.Hostname, &res)
-	// A device whose file cannot be written is one failed device: the
-	// others are still written and the summary still lists it.
-	if err := writeConfig(col.root, br.Hostname, res.Config); err != nil {
-		sum.Failed = append(sum.Failed, failedDevice{Hostname: br.Hostname, Reason: "write config: " + err.Error()})
-		return nil
-	}
 	sum.Succeeded++
 	sum.Files++
 	return nil

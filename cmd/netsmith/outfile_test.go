@@ -139,3 +139,30 @@ func TestBatchTemplateAsConfig(t *testing.T) {
 		t.Errorf("upstream answered %d calls, want 6", n)
 	}
 }
+
+// TestBatchSummaryDespiteVerifyError: when the checks after the configs are
+// written fail (here verify, on a config with a NUL byte), summary.json is
+// still written, with the error among its warnings, and the batch exits 1.
+func TestBatchSummaryDespiteVerifyError(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int64
+	up := hardCodingUpstream(t, &calls)
+	dir := t.TempDir()
+	fleetPath := filepath.Join(dir, "fleet.yaml")
+	fleetYAML := strings.Replace(rejectingFleet, hardCodeMarker, hardCodeMarker+" "+nulConfigMarker, 1)
+	if err := os.WriteFile(fleetPath, []byte(fleetYAML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	env := map[string]string{"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": up.URL}
+	var stdout, stderr syncBuffer
+	code := run(context.Background(), []string{"batch", fleetPath, "--out", out, "--db", "sqlite://" + filepath.Join(dir, "b.db"),
+		"--poll-interval", "100ms"}, func(k string) string { return env[k] }, strings.NewReader(""), &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "verify") {
+		t.Fatalf("batch exited %d, want 1 with the verify error\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	sum := readSummary(t, out)
+	if sum.Files != 6 || !strings.Contains(strings.Join(sum.Warnings, "\n"), "verify") {
+		t.Errorf("summary: %d files, warnings %q; want all 6 and the verify error", sum.Files, sum.Warnings)
+	}
+}

@@ -39,6 +39,10 @@ const hardCodeMarker = "HARDCODE-HOSTNAME"
 // hardCodingUpstream answer that intent's config prompts with a template.
 const templateAsConfigMarker = "TEMPLATE-AS-CONFIG"
 
+// nulConfigMarker makes hardCodingUpstream answer the intent's config
+// prompts with a config holding a NUL byte, which verify cannot parse.
+const nulConfigMarker = "NUL-IN-CONFIG"
+
 // hardCodingUpstream is an Anthropic Messages endpoint that answers like
 // sim, except that a template asked for an intent whose requirements hold
 // hardCodeMarker has the example's hostname written in instead of the
@@ -81,6 +85,9 @@ func hardCodingUpstream(t *testing.T, calls *atomic.Int64) *httptest.Server {
 		}
 		if ok && spec.Task == prompt.TaskConfig && strings.Contains(spec.Requirements, templateAsConfigMarker) {
 			answer = "```\nhostname {{.hostname}}\n{{range .ntp_servers}}ntp server {{.}}\n{{end}}```\n"
+		}
+		if ok && spec.Task == prompt.TaskConfig && strings.Contains(spec.Requirements, nulConfigMarker) {
+			answer = "```\nhostname " + spec.Hostname + "\x00\n```\n"
 		}
 		calls.Add(1)
 		w.Header().Set("Content-Type", "application/json")
