@@ -95,23 +95,11 @@ func TestWriteOutFile(t *testing.T) {
 // summary lists the failures, and the batch exits 1.
 func TestBatchTemplateAsConfig(t *testing.T) {
 	t.Parallel()
-	var calls atomic.Int64
-	up := hardCodingUpstream(t, &calls)
-	dir := t.TempDir()
-	fleetPath := filepath.Join(dir, "fleet.yaml")
-	fleetYAML := strings.Replace(rejectingFleet, hardCodeMarker, hardCodeMarker+" "+templateAsConfigMarker, 1)
-	if err := os.WriteFile(fleetPath, []byte(fleetYAML), 0o644); err != nil {
-		t.Fatal(err)
+	b := rejectingBatch(t, templateAsConfigMarker)
+	if b.code != 1 {
+		t.Fatalf("batch exited %d, want 1\nstdout:\n%s\nstderr:\n%s", b.code, b.stdout, b.stderr)
 	}
-	out := filepath.Join(dir, "out")
-	env := map[string]string{"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": up.URL}
-	var stdout, stderr syncBuffer
-	code := run(context.Background(), []string{"batch", fleetPath, "--out", out, "--db", "sqlite://" + filepath.Join(dir, "b.db"),
-		"--poll-interval", "100ms"}, func(k string) string { return env[k] }, strings.NewReader(""), &stdout, &stderr)
-	if code != 1 {
-		t.Fatalf("batch exited %d, want 1\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
-	}
-	sum := readSummary(t, out)
+	sum := readSummary(t, b.out)
 	failed := map[string]string{}
 	for _, f := range sum.Failed {
 		failed[f.Hostname] = f.Reason
@@ -120,13 +108,13 @@ func TestBatchTemplateAsConfig(t *testing.T) {
 		if !strings.Contains(failed[host], "template actions in a device config") {
 			t.Errorf("%s failed with %q, want the template-text reason", host, failed[host])
 		}
-		if _, err := os.Stat(filepath.Join(out, host+".cfg")); !os.IsNotExist(err) {
+		if _, err := os.Stat(filepath.Join(b.out, host+".cfg")); !os.IsNotExist(err) {
 			t.Errorf("%s.cfg: %v; want no file", host, err)
 		}
 	}
 	for _, host := range []string{"acc1", "acc2", "acc3"} {
-		b, err := os.ReadFile(filepath.Join(out, host+".cfg"))
-		if err != nil || strings.Contains(string(b), "{{") {
+		text, err := os.ReadFile(filepath.Join(b.out, host+".cfg"))
+		if err != nil || strings.Contains(string(text), "{{") {
 			t.Errorf("%s.cfg: %v; want its config", host, err)
 		}
 	}
@@ -135,7 +123,7 @@ func TestBatchTemplateAsConfig(t *testing.T) {
 	}
 	// One template call for acc, two refused for dist, then one config
 	// call per dist device: a template answer is not tried again.
-	if n := calls.Load(); n != 1+2+3 {
+	if n := b.calls.Load(); n != 1+2+3 {
 		t.Errorf("upstream answered %d calls, want 6", n)
 	}
 }
@@ -145,24 +133,40 @@ func TestBatchTemplateAsConfig(t *testing.T) {
 // still written, with the error among its warnings, and the batch exits 1.
 func TestBatchSummaryDespiteVerifyError(t *testing.T) {
 	t.Parallel()
-	var calls atomic.Int64
-	up := hardCodingUpstream(t, &calls)
-	dir := t.TempDir()
-	fleetPath := filepath.Join(dir, "fleet.yaml")
-	fleetYAML := strings.Replace(rejectingFleet, hardCodeMarker, hardCodeMarker+" "+nulConfigMarker, 1)
-	if err := os.WriteFile(fleetPath, []byte(fleetYAML), 0o644); err != nil {
-		t.Fatal(err)
+	b := rejectingBatch(t, nulConfigMarker)
+	if b.code != 1 || !strings.Contains(b.stderr, "verify") {
+		t.Fatalf("batch exited %d, want 1 with the verify error\nstdout:\n%s\nstderr:\n%s", b.code, b.stdout, b.stderr)
 	}
-	out := filepath.Join(dir, "out")
-	env := map[string]string{"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": up.URL}
-	var stdout, stderr syncBuffer
-	code := run(context.Background(), []string{"batch", fleetPath, "--out", out, "--db", "sqlite://" + filepath.Join(dir, "b.db"),
-		"--poll-interval", "100ms"}, func(k string) string { return env[k] }, strings.NewReader(""), &stdout, &stderr)
-	if code != 1 || !strings.Contains(stderr.String(), "verify") {
-		t.Fatalf("batch exited %d, want 1 with the verify error\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
-	}
-	sum := readSummary(t, out)
+	sum := readSummary(t, b.out)
 	if sum.Files != 6 || !strings.Contains(strings.Join(sum.Warnings, "\n"), "verify") {
 		t.Errorf("summary: %d files, warnings %q; want all 6 and the verify error", sum.Files, sum.Warnings)
 	}
+}
+
+// markedBatch is what rejectingBatch ran.
+type markedBatch struct {
+	out, stdout, stderr string
+	code                int
+	calls               *atomic.Int64
+}
+
+// rejectingBatch runs rejectingFleet, with marker added to the refused
+// intent's requirements, embedded against hardCodingUpstream.
+func rejectingBatch(t *testing.T, marker string) markedBatch {
+	t.Helper()
+	b := markedBatch{calls: new(atomic.Int64)}
+	up := hardCodingUpstream(t, b.calls)
+	dir := t.TempDir()
+	fleetPath := filepath.Join(dir, "fleet.yaml")
+	fleetYAML := strings.Replace(rejectingFleet, hardCodeMarker, hardCodeMarker+" "+marker, 1)
+	if err := os.WriteFile(fleetPath, []byte(fleetYAML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.out = filepath.Join(dir, "out")
+	env := map[string]string{"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": up.URL}
+	var stdout, stderr syncBuffer
+	b.code = run(context.Background(), []string{"batch", fleetPath, "--out", b.out, "--db", "sqlite://" + filepath.Join(dir, "b.db"),
+		"--poll-interval", "100ms"}, func(k string) string { return env[k] }, strings.NewReader(""), &stdout, &stderr)
+	b.stdout, b.stderr = stdout.String(), stderr.String()
+	return b
 }
