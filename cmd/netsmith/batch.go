@@ -190,9 +190,12 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 	if srvURL != "" {
 		sum.Provider = ""
 	}
+	// What fails after the configs are written (prune, verify) still
+	// leaves a summary of them, with the error in its warnings.
+	var after []error
 	if prune {
 		if sum.Pruned, err = pruneConfigs(out, fleetHostnames(f)); err != nil {
-			return err
+			after = append(after, fmt.Errorf("prune %s: %w", out, err))
 		}
 	}
 	for _, w := range f.Warnings {
@@ -201,19 +204,25 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 	if verifyOn && sum.Files > 0 {
 		verified := time.Now()
 		if sum.Verify, err = verifyBatch(out, f, sum.Failed); err != nil {
-			return fmt.Errorf("verify %s: %w", out, err)
+			after = append(after, fmt.Errorf("verify %s: %w", out, err))
 		}
 		sum.VerifySeconds = time.Since(verified).Seconds()
+	}
+	for _, err := range after {
+		sum.Warnings = append(sum.Warnings, err.Error())
 	}
 	sum.WallSeconds = time.Since(started).Seconds()
 	b2, err := json.MarshalIndent(sum, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(out, "summary.json"), append(b2, '\n'), 0o644); err != nil {
+	if err := writeOutFile(out, "summary.json", append(b2, '\n')); err != nil {
 		return err
 	}
 	printSummary(stdout, sum)
+	if err := errors.Join(after...); err != nil {
+		return err
+	}
 	if err := clearBatchState(out); err != nil {
 		return err
 	}
@@ -378,7 +387,8 @@ func (col *collector) add(br *httpapi.BatchResult) error {
 	}
 	var res generate.Result
 	if err := json.Unmarshal(br.Result, &res); err != nil {
-		return fmt.Errorf("%s: %w", br.Hostname, err)
+		sum.Failed = append(sum.Failed, failedDevice{Hostname: br.Hostname, Reason: fmt.Sprintf("unreadable result: %v", err)})
+		return nil
 	}
 	if col.resolve != nil {
 		config, _, err := fleet.ResolveSecretRefs(res.Config, col.resolve)
@@ -388,6 +398,12 @@ func (col *collector) add(br *httpapi.BatchResult) error {
 		}
 		res.Config, res.Lint = config, resolvedFindings(config, res.Lint)
 	}
+	// A device whose file cannot be written is one failed device: the
+	// others are still written and the summary still lists it.
+	if err := writeConfig(col.root, br.Hostname, res.Config); err != nil {
+		sum.Failed = append(sum.Failed, failedDevice{Hostname: br.Hostname, Reason: "write config: " + err.Error()})
+		return nil
+	}
 	for _, f := range res.Lint {
 		sum.Lint[f.Severity]++
 	}
@@ -395,14 +411,6 @@ func (col *collector) add(br *httpapi.BatchResult) error {
 		sum.Coverage.add(br.Hostname, res.VarCoverage.Checked, res.UnusedVars)
 	}
 	col.noteResult(br.Hostname, &res)
-	p, err := configPath(col.root, br.Hostname)
-	if err != nil {
-		sum.Failed = append(sum.Failed, failedDevice{Hostname: br.Hostname, Reason: err.Error()})
-		return nil
-	}
-	if err := os.WriteFile(p, []byte(res.Config), 0o644); err != nil {
-		return err
-	}
 	sum.Succeeded++
 	sum.Files++
 	return nil
@@ -432,16 +440,17 @@ func (col *collector) finish(ctx context.Context, v *httpapi.BatchView) (*Summar
 	return sum, nil
 }
 
-// configPath is root/HOSTNAME.cfg, refusing any name that would leave root.
-func configPath(root, hostname string) (string, error) {
+// writeConfig writes root/HOSTNAME.cfg, refusing any name that would leave
+// root and, as writeOutFile, any link already there.
+func writeConfig(root, hostname, config string) error {
 	if err := netcfg.ValidateHostname(hostname); err != nil {
-		return "", err
+		return err
 	}
-	p := filepath.Join(root, hostname+".cfg")
-	if filepath.Dir(p) != root {
-		return "", fmt.Errorf("hostname %q would be written outside %s", hostname, root)
+	name := hostname + ".cfg"
+	if filepath.Dir(filepath.Join(root, name)) != root {
+		return fmt.Errorf("hostname %q would be written outside %s", hostname, root)
 	}
-	return p, nil
+	return writeOutFile(root, name, []byte(config))
 }
 
 func printSummary(w io.Writer, s *Summary) {

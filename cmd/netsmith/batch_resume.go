@@ -59,7 +59,7 @@ func writeBatchState(out string, st *batchState) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(out, batchStateFile), append(b, '\n'), 0o644)
+	return writeOutFile(out, batchStateFile, append(b, '\n'))
 }
 
 func clearBatchState(out string) error {

@@ -35,6 +35,14 @@ func readSummary(t *testing.T, dir string) Summary {
 // the example device's hostname into that intent's templates.
 const hardCodeMarker = "HARDCODE-HOSTNAME"
 
+// templateAsConfigMarker in an intent's requirements makes
+// hardCodingUpstream answer that intent's config prompts with a template.
+const templateAsConfigMarker = "TEMPLATE-AS-CONFIG"
+
+// nulConfigMarker makes hardCodingUpstream answer the intent's config
+// prompts with a config holding a NUL byte, which verify cannot parse.
+const nulConfigMarker = "NUL-IN-CONFIG"
+
 // hardCodingUpstream is an Anthropic Messages endpoint that answers like
 // sim, except that a template asked for an intent whose requirements hold
 // hardCodeMarker has the example's hostname written in instead of the
@@ -70,10 +78,16 @@ func hardCodingUpstream(t *testing.T, calls *atomic.Int64) *httptest.Server {
 			req.Messages = append(req.Messages, llm.Message{Role: m.Role, Content: text})
 		}
 		answer := sim.Answer(req)
-		if spec, ok := prompt.Parse(req.Messages[len(req.Messages)-1].Content); ok && spec.Task == prompt.TaskTemplate &&
-			strings.Contains(spec.Requirements, hardCodeMarker) {
+		spec, ok := prompt.Parse(req.Messages[len(req.Messages)-1].Content)
+		if ok && spec.Task == prompt.TaskTemplate && strings.Contains(spec.Requirements, hardCodeMarker) {
 			host, _ := spec.Vars["hostname"].(string)
 			answer = strings.NewReplacer("{{.hostname}}", host, "{{$.hostname}}", host).Replace(answer)
+		}
+		if ok && spec.Task == prompt.TaskConfig && strings.Contains(spec.Requirements, templateAsConfigMarker) {
+			answer = "```\nhostname {{.hostname}}\n{{range .ntp_servers}}ntp server {{.}}\n{{end}}```\n"
+		}
+		if ok && spec.Task == prompt.TaskConfig && strings.Contains(spec.Requirements, nulConfigMarker) {
+			answer = "```\nhostname " + spec.Hostname + "\x00\n```\n"
 		}
 		calls.Add(1)
 		w.Header().Set("Content-Type", "application/json")

@@ -273,6 +273,11 @@ func (s *Service) checkTemplate(ctx context.Context, body string, example map[st
 	}
 	// Set a is the example values.
 	out := rep.RenderA
+	if err := checkNoActions(out, req); err != nil {
+		// A render that prints template text would hand it out as
+		// every device's config.
+		return t, []string{"the render prints template text, which no device accepts: " + err.Error()}, "renders template text"
+	}
 	p := req.Device.Platform
 	// Coverage is judged on the asking device's whole vars: the example
 	// cuts lists short, and a value that only a later list item carries

@@ -276,6 +276,11 @@ func (s *Service) Run(ctx context.Context, req *netcfg.JobRequest) (*Result, err
 	}
 	res.Kind = req.Kind
 	if req.Kind == netcfg.KindGenerate {
+		// The paths above check what they make; this is the last look,
+		// for whatever a cache held from before those checks.
+		if err := checkNoActions(res.Config, req); err != nil {
+			return nil, fmt.Errorf("%s: %w", req.Device.Hostname, err)
+		}
 		// Every path wrote the secrets' placeholders (what the model and
 		// the template saw); the device's own go in here, after the
 		// caches, which never hold them.
@@ -334,6 +339,9 @@ func (s *Service) generate(ctx context.Context, req *netcfg.JobRequest) (*Result
 	config := prompt.ExtractBlock(resp.Text)
 	if strings.TrimSpace(config) == "" {
 		return nil, fmt.Errorf("model %s returned an empty config", resp.Model)
+	}
+	if err := checkNoActions(config, req); err != nil {
+		return nil, fmt.Errorf("model %s answered a template where %s's config was asked: %w", resp.Model, d.Hostname, err)
 	}
 	return &Result{
 		Hostname: d.Hostname,

@@ -110,14 +110,20 @@ func (s JobState) Final() bool {
 // FinalStates lists the states a job ends in.
 var FinalStates = []JobState{StateSucceeded, StateFailed, StateCanceled, StateExpired}
 
+// MaxHostnameLen is the longest hostname ValidateHostname accepts: a file
+// name is at most 255 bytes on every file system we write to, and a device's
+// config is written as HOSTNAME.cfg, so the name leaves room for ".cfg".
+const MaxHostnameLen = 255 - len(".cfg")
+
 // ValidateHostname checks that s can be a host name and a file name: letters,
-// digits, '-', '.', '_'; at most 253 characters; no leading dot or "..".
+// digits, '-', '.', '_'; at most MaxHostnameLen characters (so HOSTNAME.cfg
+// fits a file name); no leading dot or "..".
 func ValidateHostname(s string) error {
 	switch {
 	case s == "":
 		return fmt.Errorf("hostname is empty")
-	case len(s) > 253:
-		return fmt.Errorf("hostname %.20q… is longer than 253 characters", s)
+	case len(s) > MaxHostnameLen:
+		return fmt.Errorf("hostname %.20q… is %d characters, longer than %d (HOSTNAME.cfg must fit a 255-byte file name)", s, len(s), MaxHostnameLen)
 	case s[0] == '.' || s[0] == '-':
 		return fmt.Errorf("hostname %q must not start with %q", s, s[0])
 	case strings.Contains(s, ".."):

@@ -1,6 +1,11 @@
 package netcfg
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
 
 func TestValidateHostname(t *testing.T) {
 	t.Parallel()
@@ -18,12 +23,29 @@ func TestValidateHostname(t *testing.T) {
 		{"a\x00b", true},
 		{"-x", true},
 		{"sw 1", true},
+		{strings.Repeat("a", MaxHostnameLen), false},
+		{strings.Repeat("a", MaxHostnameLen+1), true},
+		{strings.Repeat("a", 253), true},
 	}
 	for _, tt := range tests {
 		err := ValidateHostname(tt.in)
 		if (err != nil) != tt.wantErr {
 			t.Errorf("ValidateHostname(%q) = %v, want error %v", tt.in, err, tt.wantErr)
 		}
+	}
+}
+
+// TestMaxHostnameFitsFileName writes HOSTNAME.cfg for the longest accepted
+// hostname, so the limit is checked against the file system, not arithmetic.
+func TestMaxHostnameFitsFileName(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	name := strings.Repeat("h", MaxHostnameLen)
+	if err := ValidateHostname(name); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".cfg"), nil, 0o644); err != nil {
+		t.Fatalf("longest valid hostname is not a valid file name: %v", err)
 	}
 }
 

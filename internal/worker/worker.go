@@ -186,6 +186,9 @@ func classify(err error) error {
 	if errors.As(err, &busy) {
 		return &queue.SnoozeError{After: busy.Wait, Err: err}
 	}
+	if errors.Is(err, generate.ErrTemplateConfig) {
+		return &queue.PermanentError{Err: err}
+	}
 	var le *llm.Error
 	if !errors.As(err, &le) {
 		return err

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"netsmith/internal/cache"
+	"netsmith/internal/generate"
 	"netsmith/internal/llm"
 	"netsmith/internal/queue"
 )
@@ -28,6 +29,7 @@ func TestClassify(t *testing.T) {
 		{"cache busy", &cache.BusyError{Key: "k", Wait: 3 * time.Second}, false, 3 * time.Second},
 		{"transient", tr, false, 0},
 		{"plain", context.DeadlineExceeded, false, 0},
+		{"template as config", fmt.Errorf("sw1: %w", generate.ErrTemplateConfig), true, 0},
 	}
 	for _, tt := range tests {
 		got := classify(tt.in)
