@@ -198,14 +198,27 @@ func (c *Config) validate() error {
 	if c.APILatencyTarget < 0 || c.APILatencyTarget > time.Minute {
 		return usagef("--api-latency-target %s: must be 0 (off) to 1m", c.APILatencyTarget)
 	}
-	if c.Listen != "" {
-		host, _, err := net.SplitHostPort(c.Listen)
-		if err != nil {
-			return usagef("--listen %q: %v", c.Listen, err)
-		}
-		c.exposed = !isLoopback(host) && !c.Insecure
+	loopback, err := loopbackAddr(c.Listen)
+	if err != nil {
+		return usagef("--listen %q: %v", c.Listen, err)
 	}
+	c.exposed = !loopback && !c.Insecure
 	return nil
+}
+
+// loopbackAddr reports whether a listen address is provably loopback. Every
+// other address counts as exposed, the empty one included: net.Listen takes
+// "" (like ":P", "0.0.0.0:P" and "[::]:P") for every interface, and a
+// hostname may resolve to anything.
+func loopbackAddr(addr string) (bool, error) {
+	if addr == "" {
+		return false, nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false, err
+	}
+	return isLoopback(host), nil
 }
 
 func isLoopback(host string) bool {
@@ -507,7 +520,7 @@ func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server
 	if cfg.exposed && cfg.Role != "worker" {
 		keys, err := store.AnyKeys(ctx, eng.q.Conn())
 		if err == nil && !keys {
-			err = usagef("--listen %s is not a loopback address and netsmith has no API keys; create one with `netsmith keys create` or pass --insecure", cfg.Listen)
+			err = usagef("--listen %q is not a loopback address and netsmith has no API keys; create one with `netsmith keys create` or pass --insecure", cfg.Listen)
 		}
 		if err != nil {
 			eng.q.Close()
