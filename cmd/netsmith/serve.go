@@ -53,6 +53,12 @@ type Config struct {
 	SimLatency      time.Duration
 	MaxBody         int64
 	ShutdownTimeout time.Duration
+	// ReadTimeout bounds reading a request, headers and body;
+	// ReadHeaderTimeout the headers alone; IdleTimeout a kept-alive
+	// connection between requests.
+	ReadTimeout       time.Duration
+	ReadHeaderTimeout time.Duration
+	IdleTimeout       time.Duration
 	// APILatencyTarget: with --role all, the workers give way to the API
 	// while its interactive requests are slower than this (0: never).
 	APILatencyTarget time.Duration
@@ -118,6 +124,9 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.Int64Var(&c.MaxBody, "max-body", 1<<20, "largest request body in bytes")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long running jobs may finish on SIGTERM before they are returned to the queue")
 	fs.DurationVar(&c.APILatencyTarget, "api-latency-target", 0, "with --role all, let fewer jobs work at once while over 1% of single-job API requests take longer than this (a p99 target), e.g. 20ms (0: off)")
+	fs.DurationVar(&c.ReadTimeout, "read-timeout", time.Minute, "longest a client may take to send a whole request, headers and body (a slow upload is cut off); time spent handling it, or streaming events, is not counted")
+	fs.DurationVar(&c.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "longest a client may take to send a request's headers (at most --read-timeout)")
+	fs.DurationVar(&c.IdleTimeout, "idle-timeout", 2*time.Minute, "how long a kept-alive connection may wait for its next request")
 	fs.BoolVar(&c.Insecure, "insecure", false, "allow listening on a non-loopback address without API keys")
 }
 
@@ -197,6 +206,12 @@ func (c *Config) validate() error {
 	}
 	if c.APILatencyTarget < 0 || c.APILatencyTarget > time.Minute {
 		return usagef("--api-latency-target %s: must be 0 (off) to 1m", c.APILatencyTarget)
+	}
+	if c.ReadTimeout <= 0 || c.ReadHeaderTimeout <= 0 || c.IdleTimeout <= 0 {
+		return usagef("--read-timeout, --read-header-timeout and --idle-timeout must be positive")
+	}
+	if c.ReadHeaderTimeout > c.ReadTimeout {
+		return usagef("--read-header-timeout %s must be at most --read-timeout %s", c.ReadHeaderTimeout, c.ReadTimeout)
 	}
 	loopback, err := loopbackAddr(c.Listen)
 	if err != nil {
@@ -540,7 +555,13 @@ func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server
 		eng.q.Close()
 		return nil, err
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	// ReadTimeout bounds only the upload: net/http clears the read deadline
+	// once a request's body has been read, so an event stream or a long
+	// batch submission outlives it (TestSlowBodyCutOff holds both). No
+	// WriteTimeout: event streams and batch results last as long as they
+	// need.
+	srv := &http.Server{Handler: handler, ReadTimeout: cfg.ReadTimeout, ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		IdleTimeout: cfg.IdleTimeout}
 	if err := eng.q.Start(ctx); err != nil {
 		ln.Close()
 		eng.q.Close()

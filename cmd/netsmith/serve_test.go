@@ -3,10 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
+	"net"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"netsmith/internal/httpapi"
+	"netsmith/internal/netcfg"
 )
 
 // TestListenExposed holds the one listen-address rule: only a provably
@@ -33,7 +39,7 @@ func TestListenExposed(t *testing.T) {
 		{"0.0.0.0:8080", true, false},
 	} {
 		c := Config{Role: "all", Provider: "sim", Concurrency: 1, MaxAttempts: 1, JobTimeout: time.Minute,
-			MaxBody: 1, Listen: tc.listen, Insecure: tc.insecure}
+			MaxBody: 1, ReadTimeout: time.Second, ReadHeaderTimeout: time.Second, IdleTimeout: time.Second, Listen: tc.listen, Insecure: tc.insecure}
 		if err := c.validate(); err != nil {
 			t.Errorf("--listen=%q insecure=%v: %v", tc.listen, tc.insecure, err)
 			continue
@@ -42,7 +48,8 @@ func TestListenExposed(t *testing.T) {
 			t.Errorf("--listen=%q insecure=%v: exposed %v, want %v", tc.listen, tc.insecure, c.exposed, tc.exposed)
 		}
 	}
-	c := Config{Role: "all", Provider: "sim", Concurrency: 1, MaxAttempts: 1, JobTimeout: time.Minute, MaxBody: 1, Listen: "8080"}
+	c := Config{Role: "all", Provider: "sim", Concurrency: 1, MaxAttempts: 1, JobTimeout: time.Minute, MaxBody: 1, ReadTimeout: time.Second, ReadHeaderTimeout: time.Second,
+		IdleTimeout: time.Second, Listen: "8080"}
 	if err := c.validate(); err == nil {
 		t.Errorf("--listen=8080 (no colon) accepted")
 	}
@@ -62,5 +69,57 @@ func TestServeEmptyListenRefused(t *testing.T) {
 	}
 	if strings.Contains(stderr.String(), "netsmith serving") {
 		t.Errorf("serve listened before refusing:\n%s", stderr.String())
+	}
+}
+
+// TestSlowBodyCutOff sends a request's headers and part of its body, then
+// stalls: the server must close the connection within --read-timeout, and
+// an event stream must still outlive it.
+func TestSlowBodyCutOff(t *testing.T) {
+	const readTimeout = time.Second
+	c, logs := startWithLog(t, nil, "--db", "sqlite://"+filepath.Join(t.TempDir(), "serve.db"),
+		"--read-timeout", readTimeout.String(), "--read-header-timeout", readTimeout.String(), "--sim-latency", "2500ms")
+	addr := addrRE.FindStringSubmatch(logs.String())[1]
+
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	// The guard only ends a hung test; the assertion is on elapsed below.
+	conn.SetReadDeadline(start.Add(30 * time.Second))
+	fmt.Fprintf(conn, "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"kind\":")
+	_, err = io.Copy(io.Discard, conn) // until the server closes
+	elapsed := time.Since(start)
+	if err != nil {
+		t.Fatalf("server did not close the stalled connection: %v after %s", err, elapsed)
+	}
+	// Slack for a loaded two-core machine; without a read timeout the
+	// connection stays open until the 30 s guard.
+	if elapsed > readTimeout+5*time.Second {
+		t.Errorf("stalled body held for %s, read timeout %s", elapsed, readTimeout)
+	}
+
+	// A job that takes longer than the read timeout, followed on its event
+	// stream: the stream must see it finish.
+	resp, err := c.Submit(t.Context(), &httpapi.SubmitRequest{JobRequest: netcfg.JobRequest{
+		Kind:         netcfg.KindGenerate,
+		Device:       &netcfg.Device{Hostname: "slow1", Platform: netcfg.AristaEOS, Role: "leaf"},
+		Requirements: "EVPN leaf, eBGP to two spines",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	streamStart := time.Now()
+	v, err := c.Wait(t.Context(), resp.ID, nil)
+	if err != nil {
+		t.Fatalf("event stream: %v after %s", err, time.Since(streamStart))
+	}
+	if v.Status != "succeeded" {
+		t.Errorf("job %s: %s", resp.ID, v.Status)
+	}
+	if d := time.Since(streamStart); d < readTimeout {
+		t.Errorf("stream lasted %s, less than the read timeout %s: the test proves nothing", d, readTimeout)
 	}
 }
