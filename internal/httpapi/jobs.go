@@ -124,6 +124,12 @@ func (s *Server) submit(ctx context.Context, req *netcfg.JobRequest, idemKey str
 		return nil, false, err
 	}
 	p := principal(ctx)
+	if err := checkText("idempotency_key", idemKey); err != nil {
+		return nil, false, err
+	}
+	if err := checkText("department", department); err != nil {
+		return nil, false, err
+	}
 	if len(idemKey) > MaxIdempotencyKey {
 		return nil, false, &netcfg.FieldError{Field: "idempotency_key", Msg: fmt.Sprintf("is longer than %d characters", MaxIdempotencyKey)}
 	}
