@@ -171,6 +171,19 @@ type BudgetUsageVw struct {
 	RemainingUSD *float64 `json:"remaining_usd"` // null: no limit
 }
 
+// MaxBudgetUSD bounds a budget's daily_usd and monthly_usd. Budgets are kept
+// in nano-USD in an int64, which overflows past about 9.2e9 USD (1e10 once
+// became a negative limit, read as no limit at all), and the warning
+// threshold multiplies a limit by 100 in SQL, which PostgreSQL refuses past
+// about 9.2e7 USD.
+const MaxBudgetUSD = 1_000_000
+
+// budgetAmount reports whether usd is a budget amount: 0 (no limit) up to
+// MaxBudgetUSD.
+func budgetAmount(usd float64) bool {
+	return usd >= 0 && usd <= MaxBudgetUSD // false for NaN too
+}
+
 // BudgetRequest is the body of PUT /v1/budgets/{department}; a limit of 0
 // means none.
 type BudgetRequest struct {
@@ -235,11 +248,11 @@ func (s *Server) handlePutBudget(w http.ResponseWriter, r *http.Request) {
 	}
 	b := &store.Budget{Department: d, WarnPct: 80, WebhookURL: req.WebhookURL, UpdatedAt: time.Now()}
 	switch {
-	case req.DailyUSD < 0 || math.IsNaN(req.DailyUSD) || math.IsInf(req.DailyUSD, 0):
-		s.writeError(w, r, badRequest("daily_usd: must be 0 (no limit) or a positive amount"))
+	case !budgetAmount(req.DailyUSD):
+		s.writeError(w, r, badRequest("daily_usd: must be 0 (no limit) or a positive amount up to %d", MaxBudgetUSD))
 		return
-	case req.MonthlyUSD < 0 || math.IsNaN(req.MonthlyUSD) || math.IsInf(req.MonthlyUSD, 0):
-		s.writeError(w, r, badRequest("monthly_usd: must be 0 (no limit) or a positive amount"))
+	case !budgetAmount(req.MonthlyUSD):
+		s.writeError(w, r, badRequest("monthly_usd: must be 0 (no limit) or a positive amount up to %d", MaxBudgetUSD))
 		return
 	case req.WarnPct != nil && (*req.WarnPct < 0 || *req.WarnPct > 100):
 		s.writeError(w, r, badRequest("warn_pct: must be between 0 (no warning) and 100"))
