@@ -123,3 +123,28 @@ func TestSlowBodyCutOff(t *testing.T) {
 		t.Errorf("stream lasted %s, less than the read timeout %s: the test proves nothing", d, readTimeout)
 	}
 }
+
+// TestKeysCreateDepartmentBounded: a key's department is an identifier, as
+// everywhere else one is named.
+func TestKeysCreateDepartmentBounded(t *testing.T) {
+	db := "sqlite://" + filepath.Join(t.TempDir(), "keys.db")
+	for _, tc := range []struct {
+		dept string
+		code int
+	}{
+		{"=HYPERLINK(1)", 2},
+		{"a b", 2},
+		{strings.Repeat("d", 65), 2},
+		{"net-ops", 0},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(t.Context(), []string{"keys", "create", "--db", db, "--name", "k", "--department", tc.dept}, noEnv,
+			strings.NewReader(""), &stdout, &stderr)
+		if code != tc.code {
+			t.Errorf("keys create --department %q: exit %d, want %d; stderr: %s", tc.dept, code, tc.code, stderr.String())
+		}
+		if tc.code == 2 && !strings.Contains(stderr.String(), "--department") {
+			t.Errorf("keys create --department %q: stderr does not name the flag: %s", tc.dept, stderr.String())
+		}
+	}
+}

@@ -141,7 +141,7 @@ func (s *Server) submit(ctx context.Context, req *netcfg.JobRequest, idemKey str
 	if err := checkText("idempotency_key", idemKey); err != nil {
 		return nil, false, err
 	}
-	if err := checkText("department", department); err != nil {
+	if err := checkDepartment(department); err != nil {
 		return nil, false, err
 	}
 	if len(idemKey) > MaxIdempotencyKey {

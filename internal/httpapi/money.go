@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"netsmith/internal/netcfg"
 	"netsmith/internal/store"
 )
 
@@ -141,12 +142,23 @@ func WriteCostCSV(w interface{ Write([]byte) (int, error) }, rep *CostReport) er
 	_ = cw.Write([]string{rep.GroupBy, "requests", "calls", "cache_hits", "cache_hit_rate",
 		"input_tokens", "output_tokens", "cost_usd", "saved_usd"})
 	for _, r := range append(rep.Rows, rep.Total) {
-		_ = cw.Write([]string{r.Group, itoa(r.Requests), itoa(r.Calls), itoa(r.CacheHits),
+		_ = cw.Write([]string{csvText(r.Group), itoa(r.Requests), itoa(r.Calls), itoa(r.CacheHits),
 			strconv.FormatFloat(r.CacheHitRate, 'f', 4, 64), itoa(r.InputTokens), itoa(r.OutputTokens),
 			strconv.FormatFloat(r.CostUSD, 'f', 6, 64), strconv.FormatFloat(r.SavedUSD, 'f', 6, 64)})
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// csvText makes a text cell safe to open in a spreadsheet: one starting
+// with = + - @ (or a tab or carriage return) would be read as a formula, so
+// it gets a leading apostrophe. Groups are department, key and model names
+// that a client chose.
+func csvText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
@@ -260,8 +272,9 @@ func (s *Server) handlePutBudget(w http.ResponseWriter, r *http.Request) {
 	case req.WebhookURL != "" && !strings.HasPrefix(req.WebhookURL, "http://") && !strings.HasPrefix(req.WebhookURL, "https://"):
 		s.writeError(w, r, badRequest("webhook_url: must be an http:// or https:// URL"))
 		return
-	case strings.TrimSpace(d) == "" || len(d) > 100:
-		s.writeError(w, r, badRequest("department: must be 1 to 100 characters"))
+	}
+	if err := netcfg.ValidateDepartment(d); err != nil {
+		s.writeError(w, r, &netcfg.FieldError{Field: "department", Msg: err.Error()})
 		return
 	}
 	if req.WarnPct != nil {

@@ -22,6 +22,17 @@ func checkText(field, s string) error {
 	return nil
 }
 
+// checkDepartment checks a department a client names, "" being none.
+func checkDepartment(d string) error {
+	if d == "" {
+		return nil
+	}
+	if err := netcfg.ValidateDepartment(d); err != nil {
+		return &netcfg.FieldError{Field: "department", Msg: err.Error()}
+	}
+	return nil
+}
+
 // checkRequestText applies checkText to what a request carries outside its
 // body: the route's path wildcards, the query (names and values) and the
 // Idempotency-Key header. JSON bodies are decoded to valid UTF-8; their
