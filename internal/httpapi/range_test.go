@@ -2,9 +2,7 @@ package httpapi_test
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
-	"strings"
 	"testing"
 
 	"netsmith/internal/dbtest"
@@ -36,24 +34,7 @@ func TestRanges(t *testing.T) {
 			{"POST", "/v1/jobs", job(`2592000`), 202, ""},
 			{"POST", "/v1/jobs", job(`"720h"`), 202, ""},
 		} {
-			req, _ := http.NewRequestWithContext(t.Context(), tc.method, srv.URL+tc.path, strings.NewReader(tc.body))
-			req.Header.Set("Content-Type", "application/json")
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != tc.want {
-				t.Errorf("%s %s %s: %d %s, want %d", tc.method, tc.path, tc.body, resp.StatusCode, b, tc.want)
-				continue
-			}
-			if tc.field != "" {
-				var out struct{ Error struct{ Message string } }
-				if err := json.Unmarshal(b, &out); err != nil || !strings.Contains(out.Error.Message, tc.field+":") {
-					t.Errorf("%s %s: message %q, want it to name %s", tc.path, tc.body, out.Error.Message, tc.field)
-				}
-			}
+			expect(t, srv.URL, tc.method, tc.path, tc.body, tc.want, tc.field)
 		}
 		// The largest budget is stored as given, never as a negative
 		// (no) limit.

@@ -43,25 +43,42 @@ func TestBadBytes(t *testing.T) {
 			{"POST", "/v1/jobs", job(""), "a\xffb", 400, "Idempotency-Key"},
 			{"POST", "/api/generate-config", `{"device_name":"sw1","requirements":"x"}`, "a\xffb", 400, "Idempotency-Key"},
 		} {
-			req, _ := http.NewRequestWithContext(t.Context(), tc.method, srv.URL+tc.path, strings.NewReader(tc.body))
-			req.Header.Set("Content-Type", "application/json")
+			var header []string
 			if tc.header != "" {
-				req.Header.Set("Idempotency-Key", tc.header)
+				header = []string{"Idempotency-Key", tc.header}
 			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatalf("%s %s: %v", tc.method, tc.path, err)
-			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != tc.want {
-				t.Errorf("%s %s %q: %d %s, want %d", tc.method, tc.path, tc.body, resp.StatusCode, b, tc.want)
-				continue
-			}
-			var out struct{ Error struct{ Message string } }
-			if err := json.Unmarshal(b, &out); err != nil || !strings.HasPrefix(out.Error.Message, tc.field+":") {
-				t.Errorf("%s %s %q: message %q, want it to name %s", tc.method, tc.path, tc.body, out.Error.Message, tc.field)
-			}
+			expect(t, srv.URL, tc.method, tc.path, tc.body, tc.want, tc.field, header...)
 		}
 	})
+}
+
+// expect sends a JSON request and checks its status and, when field is not
+// empty, that the error message starts by naming field.
+func expect(t *testing.T, base, method, path, body string, want int, field string, header ...string) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), method, base+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != want {
+		t.Errorf("%s %.60s %.80q: %d %.200s, want %d", method, path, body, resp.StatusCode, b, want)
+		return
+	}
+	if len(b) > 1000 {
+		t.Errorf("%s %.60s: a %d-byte answer echoes the input", method, path, len(b))
+	}
+	if field == "" {
+		return
+	}
+	var out struct{ Error struct{ Message string } }
+	if err := json.Unmarshal(b, &out); err != nil || !strings.HasPrefix(out.Error.Message, field+":") {
+		t.Errorf("%s %.60s %.80q: message %q, want it to name %s", method, path, body, out.Error.Message, field)
+	}
 }
