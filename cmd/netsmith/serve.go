@@ -59,6 +59,7 @@ type Config struct {
 	ReadTimeout       time.Duration
 	ReadHeaderTimeout time.Duration
 	IdleTimeout       time.Duration
+	MaxConnsPerIP     int
 	// APILatencyTarget: with --role all, the workers give way to the API
 	// while its interactive requests are slower than this (0: never).
 	APILatencyTarget time.Duration
@@ -127,6 +128,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ReadTimeout, "read-timeout", time.Minute, "longest a client may take to send a whole request, headers and body (a slow upload is cut off); time spent handling it, or streaming events, is not counted")
 	fs.DurationVar(&c.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "longest a client may take to send a request's headers (at most --read-timeout)")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", 2*time.Minute, "how long a kept-alive connection may wait for its next request")
+	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", 256, "open connections one remote IP address may hold; more are closed at once (loopback clients are not limited; 0: no limit; set it above the connections of a proxy in front)")
 	fs.BoolVar(&c.Insecure, "insecure", false, "allow listening on a non-loopback address without API keys")
 }
 
@@ -209,6 +211,9 @@ func (c *Config) validate() error {
 	}
 	if c.ReadTimeout <= 0 || c.ReadHeaderTimeout <= 0 || c.IdleTimeout <= 0 {
 		return usagef("--read-timeout, --read-header-timeout and --idle-timeout must be positive")
+	}
+	if c.MaxConnsPerIP < 0 {
+		return usagef("--max-conns-per-ip %d: must be ≥ 0", c.MaxConnsPerIP)
 	}
 	if c.ReadHeaderTimeout > c.ReadTimeout {
 		return usagef("--read-header-timeout %s must be at most --read-timeout %s", c.ReadHeaderTimeout, c.ReadTimeout)
@@ -555,6 +560,9 @@ func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server
 		eng.q.Close()
 		return nil, err
 	}
+	// Loopback clients are this host's own (load tests open thousands of
+	// connections from it); the cap is for remote ones.
+	ln = limitPerIP(ln, cfg.MaxConnsPerIP, isLoopback)
 	// ReadTimeout bounds only the upload: net/http clears the read deadline
 	// once a request's body has been read, so an event stream or a long
 	// batch submission outlives it (TestSlowBodyCutOff holds both). No
