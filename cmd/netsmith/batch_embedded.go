@@ -23,6 +23,7 @@ func startEmbedded(ctx context.Context, cfg *Config, getenv func(string) string,
 		return nil, nil, err
 	}
 	cfg.Listen, cfg.Role, cfg.MaxQueue, cfg.MaxBody, cfg.ShutdownTimeout = "127.0.0.1:0", "all", 0, 1<<20, 10*time.Second
+	cfg.ReadTimeout, cfg.ReadHeaderTimeout, cfg.IdleTimeout = time.Minute, 10*time.Second, 2*time.Minute
 	if cfg.LogLevel == "info" {
 		cfg.LogLevel = "warn" // keep the terminal for progress
 	}

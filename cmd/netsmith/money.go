@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"netsmith/internal/httpapi"
+	"netsmith/internal/netcfg"
 	"netsmith/internal/queue"
 	"netsmith/internal/store"
 )
@@ -74,6 +75,7 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
+	deptErr := netcfg.ValidateDepartment(dept)
 	switch {
 	case sub == "revoke" && len(pos) != 1:
 		return usagef("keys revoke takes one key id or name")
@@ -83,6 +85,8 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 		return usagef("keys create: --name is required")
 	case sub == "create" && strings.TrimSpace(dept) == "":
 		return usagef("keys create: --department is required")
+	case sub == "create" && deptErr != nil:
+		return usagef("keys create: --department %v", deptErr)
 	case sub == "create" && role != store.RoleUser && role != store.RoleAdmin:
 		return usagef("keys create: --role %q: must be user or admin", role)
 	case rpm < 0 || maxActive < 0:

@@ -53,6 +53,13 @@ type Config struct {
 	SimLatency      time.Duration
 	MaxBody         int64
 	ShutdownTimeout time.Duration
+	// ReadTimeout bounds reading a request, headers and body;
+	// ReadHeaderTimeout the headers alone; IdleTimeout a kept-alive
+	// connection between requests.
+	ReadTimeout       time.Duration
+	ReadHeaderTimeout time.Duration
+	IdleTimeout       time.Duration
+	MaxConnsPerIP     int
 	// APILatencyTarget: with --role all, the workers give way to the API
 	// while its interactive requests are slower than this (0: never).
 	APILatencyTarget time.Duration
@@ -118,6 +125,10 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.Int64Var(&c.MaxBody, "max-body", 1<<20, "largest request body in bytes")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long running jobs may finish on SIGTERM before they are returned to the queue")
 	fs.DurationVar(&c.APILatencyTarget, "api-latency-target", 0, "with --role all, let fewer jobs work at once while over 1% of single-job API requests take longer than this (a p99 target), e.g. 20ms (0: off)")
+	fs.DurationVar(&c.ReadTimeout, "read-timeout", time.Minute, "longest a client may take to send a whole request, headers and body (a slow upload is cut off); time spent handling it, or streaming events, is not counted")
+	fs.DurationVar(&c.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "longest a client may take to send a request's headers (at most --read-timeout)")
+	fs.DurationVar(&c.IdleTimeout, "idle-timeout", 2*time.Minute, "how long a kept-alive connection may wait for its next request")
+	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", 256, "open connections one remote IP address may hold; more are closed at once (loopback clients are not limited; 0: no limit; set it above the connections of a proxy in front)")
 	fs.BoolVar(&c.Insecure, "insecure", false, "allow listening on a non-loopback address without API keys")
 }
 
@@ -198,14 +209,36 @@ func (c *Config) validate() error {
 	if c.APILatencyTarget < 0 || c.APILatencyTarget > time.Minute {
 		return usagef("--api-latency-target %s: must be 0 (off) to 1m", c.APILatencyTarget)
 	}
-	if c.Listen != "" {
-		host, _, err := net.SplitHostPort(c.Listen)
-		if err != nil {
-			return usagef("--listen %q: %v", c.Listen, err)
-		}
-		c.exposed = !isLoopback(host) && !c.Insecure
+	if c.ReadTimeout <= 0 || c.ReadHeaderTimeout <= 0 || c.IdleTimeout <= 0 {
+		return usagef("--read-timeout, --read-header-timeout and --idle-timeout must be positive")
 	}
+	if c.MaxConnsPerIP < 0 {
+		return usagef("--max-conns-per-ip %d: must be ≥ 0", c.MaxConnsPerIP)
+	}
+	if c.ReadHeaderTimeout > c.ReadTimeout {
+		return usagef("--read-header-timeout %s must be at most --read-timeout %s", c.ReadHeaderTimeout, c.ReadTimeout)
+	}
+	loopback, err := loopbackAddr(c.Listen)
+	if err != nil {
+		return usagef("--listen %q: %v", c.Listen, err)
+	}
+	c.exposed = !loopback && !c.Insecure
 	return nil
+}
+
+// loopbackAddr reports whether a listen address is provably loopback. Every
+// other address counts as exposed, the empty one included: net.Listen takes
+// "" (like ":P", "0.0.0.0:P" and "[::]:P") for every interface, and a
+// hostname may resolve to anything.
+func loopbackAddr(addr string) (bool, error) {
+	if addr == "" {
+		return false, nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false, err
+	}
+	return isLoopback(host), nil
 }
 
 func isLoopback(host string) bool {
@@ -508,7 +541,7 @@ func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server
 	if cfg.exposed && cfg.Role != "worker" {
 		keys, err := store.AnyKeys(ctx, eng.q.Conn())
 		if err == nil && !keys {
-			err = usagef("--listen %s is not a loopback address and netsmith has no API keys; create one with `netsmith keys create` or pass --insecure", cfg.Listen)
+			err = usagef("--listen %q is not a loopback address and netsmith has no API keys; create one with `netsmith keys create` or pass --insecure", cfg.Listen)
 		}
 		if err != nil {
 			eng.q.Close()
@@ -528,7 +561,16 @@ func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server
 		eng.q.Close()
 		return nil, err
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	// Loopback clients are this host's own (load tests open thousands of
+	// connections from it); the cap is for remote ones.
+	ln = limitPerIP(ln, cfg.MaxConnsPerIP, isLoopback)
+	// ReadTimeout bounds only the upload: net/http clears the read deadline
+	// once a request's body has been read, so an event stream or a long
+	// batch submission outlives it (TestSlowBodyCutOff holds both). No
+	// WriteTimeout: event streams and batch results last as long as they
+	// need.
+	srv := &http.Server{Handler: handler, ReadTimeout: cfg.ReadTimeout, ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		IdleTimeout: cfg.IdleTimeout}
 	if err := eng.q.Start(ctx); err != nil {
 		ln.Close()
 		eng.q.Close()

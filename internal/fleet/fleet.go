@@ -13,8 +13,10 @@ import (
 const (
 	// DefaultMaxDevices is the device limit when Parser.MaxDevices is 0.
 	DefaultMaxDevices = 200_000
-	// MaxDepth bounds the nesting of maps and lists in a YAML or JSON file.
-	MaxDepth = 64
+	// MaxDepth bounds the nesting of maps and lists in a YAML or JSON file:
+	// the bound of a job's vars and constants (netcfg.CheckVars applies
+	// the rest of those bounds to every vars and constants map here).
+	MaxDepth = netcfg.MaxTreeDepth
 	// MaxAliasNodes bounds how many values YAML aliases and merge keys may
 	// expand to in one file, so that a "billion laughs" file is an error
 	// instead of an out-of-memory kill.

@@ -99,6 +99,11 @@ func fleetFormat(r *http.Request) fleet.Format {
 }
 
 func (s *Server) handleSubmitBatch(w http.ResponseWriter, r *http.Request) {
+	// Checked before the fleet is read and parsed.
+	if err := checkDepartment(r.URL.Query().Get("department")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		s.writeError(w, r, err)

@@ -122,10 +122,13 @@ func decodeJSON(r *http.Request, v any) error {
 			syn *json.SyntaxError
 			typ *json.UnmarshalTypeError
 			mb  *http.MaxBytesError
+			fe  *netcfg.FieldError
 		)
 		switch {
 		case errors.As(err, &mb):
 			return err
+		case errors.As(err, &fe): // a field's own UnmarshalJSON (expires_in)
+			return fe
 		case errors.As(err, &syn):
 			return badRequest("malformed JSON at byte %d: %v", syn.Offset, syn)
 		case errors.As(err, &typ) && typ.Field == "":

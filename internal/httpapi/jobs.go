@@ -35,15 +35,24 @@ type SubmitResponse struct {
 	Duplicate bool            `json:"duplicate"`
 }
 
-// Duration reads a Go duration string or a number of seconds.
+// MaxExpiresIn bounds SubmitRequest.ExpiresIn: a job nobody started within
+// 30 days is not waited for any longer.
+const MaxExpiresIn = 30 * 24 * time.Hour
+
+// Duration reads a Go duration string or a number of seconds, at most
+// MaxExpiresIn (it is expires_in's type).
 type Duration time.Duration
 
 func (d *Duration) UnmarshalJSON(b []byte) error {
+	tooLong := &netcfg.FieldError{Field: "expires_in", Msg: fmt.Sprintf("must be at most %s (30 days)", netcfg.Duration(MaxExpiresIn))}
 	var s string
 	if err := json.Unmarshal(b, &s); err == nil {
 		v, err := time.ParseDuration(s)
 		if err != nil || v < 0 {
 			return &netcfg.FieldError{Field: "expires_in", Msg: fmt.Sprintf("%q is not a duration like 10m or 90s", s)}
+		}
+		if v > MaxExpiresIn {
+			return tooLong
 		}
 		*d = Duration(v)
 		return nil
@@ -51,6 +60,11 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	var n float64
 	if err := json.Unmarshal(b, &n); err != nil || n < 0 {
 		return &netcfg.FieldError{Field: "expires_in", Msg: "must be a duration like \"10m\" or a number of seconds"}
+	}
+	// Compared in seconds, before the conversion: 1e308 seconds as a
+	// time.Duration overflows to a negative one, which never expires.
+	if n > MaxExpiresIn.Seconds() {
+		return tooLong
 	}
 	*d = Duration(n * float64(time.Second))
 	return nil
@@ -124,6 +138,12 @@ func (s *Server) submit(ctx context.Context, req *netcfg.JobRequest, idemKey str
 		return nil, false, err
 	}
 	p := principal(ctx)
+	if err := checkText("idempotency_key", idemKey); err != nil {
+		return nil, false, err
+	}
+	if err := checkDepartment(department); err != nil {
+		return nil, false, err
+	}
 	if len(idemKey) > MaxIdempotencyKey {
 		return nil, false, &netcfg.FieldError{Field: "idempotency_key", Msg: fmt.Sprintf("is longer than %d characters", MaxIdempotencyKey)}
 	}

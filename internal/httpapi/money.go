@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"netsmith/internal/netcfg"
 	"netsmith/internal/store"
 )
 
@@ -141,12 +142,23 @@ func WriteCostCSV(w interface{ Write([]byte) (int, error) }, rep *CostReport) er
 	_ = cw.Write([]string{rep.GroupBy, "requests", "calls", "cache_hits", "cache_hit_rate",
 		"input_tokens", "output_tokens", "cost_usd", "saved_usd"})
 	for _, r := range append(rep.Rows, rep.Total) {
-		_ = cw.Write([]string{r.Group, itoa(r.Requests), itoa(r.Calls), itoa(r.CacheHits),
+		_ = cw.Write([]string{csvText(r.Group), itoa(r.Requests), itoa(r.Calls), itoa(r.CacheHits),
 			strconv.FormatFloat(r.CacheHitRate, 'f', 4, 64), itoa(r.InputTokens), itoa(r.OutputTokens),
 			strconv.FormatFloat(r.CostUSD, 'f', 6, 64), strconv.FormatFloat(r.SavedUSD, 'f', 6, 64)})
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// csvText makes a text cell safe to open in a spreadsheet: one starting
+// with = + - @ (or a tab or carriage return) would be read as a formula, so
+// it gets a leading apostrophe. Groups are department, key and model names
+// that a client chose.
+func csvText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
@@ -169,6 +181,19 @@ type BudgetUsageVw struct {
 	SpentUSD     float64  `json:"spent_usd"`
 	ReservedUSD  float64  `json:"reserved_usd"`
 	RemainingUSD *float64 `json:"remaining_usd"` // null: no limit
+}
+
+// MaxBudgetUSD bounds a budget's daily_usd and monthly_usd. Budgets are kept
+// in nano-USD in an int64, which overflows past about 9.2e9 USD (1e10 once
+// became a negative limit, read as no limit at all), and the warning
+// threshold multiplies a limit by 100 in SQL, which PostgreSQL refuses past
+// about 9.2e7 USD.
+const MaxBudgetUSD = 1_000_000
+
+// budgetAmount reports whether usd is a budget amount: 0 (no limit) up to
+// MaxBudgetUSD.
+func budgetAmount(usd float64) bool {
+	return usd >= 0 && usd <= MaxBudgetUSD // false for NaN too
 }
 
 // BudgetRequest is the body of PUT /v1/budgets/{department}; a limit of 0
@@ -235,11 +260,11 @@ func (s *Server) handlePutBudget(w http.ResponseWriter, r *http.Request) {
 	}
 	b := &store.Budget{Department: d, WarnPct: 80, WebhookURL: req.WebhookURL, UpdatedAt: time.Now()}
 	switch {
-	case req.DailyUSD < 0 || math.IsNaN(req.DailyUSD) || math.IsInf(req.DailyUSD, 0):
-		s.writeError(w, r, badRequest("daily_usd: must be 0 (no limit) or a positive amount"))
+	case !budgetAmount(req.DailyUSD):
+		s.writeError(w, r, badRequest("daily_usd: must be 0 (no limit) or a positive amount up to %d", MaxBudgetUSD))
 		return
-	case req.MonthlyUSD < 0 || math.IsNaN(req.MonthlyUSD) || math.IsInf(req.MonthlyUSD, 0):
-		s.writeError(w, r, badRequest("monthly_usd: must be 0 (no limit) or a positive amount"))
+	case !budgetAmount(req.MonthlyUSD):
+		s.writeError(w, r, badRequest("monthly_usd: must be 0 (no limit) or a positive amount up to %d", MaxBudgetUSD))
 		return
 	case req.WarnPct != nil && (*req.WarnPct < 0 || *req.WarnPct > 100):
 		s.writeError(w, r, badRequest("warn_pct: must be between 0 (no warning) and 100"))
@@ -247,8 +272,9 @@ func (s *Server) handlePutBudget(w http.ResponseWriter, r *http.Request) {
 	case req.WebhookURL != "" && !strings.HasPrefix(req.WebhookURL, "http://") && !strings.HasPrefix(req.WebhookURL, "https://"):
 		s.writeError(w, r, badRequest("webhook_url: must be an http:// or https:// URL"))
 		return
-	case strings.TrimSpace(d) == "" || len(d) > 100:
-		s.writeError(w, r, badRequest("department: must be 1 to 100 characters"))
+	}
+	if err := netcfg.ValidateDepartment(d); err != nil {
+		s.writeError(w, r, &netcfg.FieldError{Field: "department", Msg: err.Error()})
 		return
 	}
 	if req.WarnPct != nil {

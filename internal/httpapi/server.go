@@ -169,6 +169,11 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		if err := checkRequestText(r); err != nil {
+			s.writeError(sw, r, err)
+			s.observe(r, sw.code, start)
+			return
+		}
 		if needsAuth(r.Pattern) {
 			p, err := s.authenticate(r)
 			if err != nil {

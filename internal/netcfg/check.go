@@ -45,7 +45,9 @@ func (is Issue) Field() string {
 // constants and returns every issue, in path order. It is the one judge of
 // values: a fleet file reports these issues with their line and column, and
 // a job (ValidateVars) refuses the first error, so whatever a fleet file
-// accepts, its jobs accept. Keys are matched without case, at any depth:
+// accepts, its jobs accept. A tree beyond MaxTreeDepth, MaxTreeNodes or
+// MaxTreeString is one error and nothing else is checked. Keys are matched
+// without case, at any depth:
 //
 //   - IP addresses or prefixes (IPv4 or IPv6): "ip", "*_ip", "ip_address",
 //     "ipv4_address", "ipv6_address" (alone or ending a name), "loopback<N>", the values of "loopbacks" (a list, or a
@@ -78,6 +80,11 @@ func (is Issue) Field() string {
 // Numbers may come from any decoder: JSON's float64 and json.Number count
 // as integers when they have no fraction.
 func CheckVars(root map[string]any) []Issue {
+	// Bounds first: a tree beyond them is refused before any other rule
+	// walks it.
+	if is := checkBounds(root); is != nil {
+		return []Issue{*is}
+	}
 	var k checker
 	k.walkMap(nil, root, inMap)
 	return k.issues

@@ -75,17 +75,26 @@ func (r *JobRequest) validateGenerate() error {
 	if len(r.Requirements) > MaxRequirements {
 		return &FieldError{"requirements", fmt.Sprintf("is longer than %d bytes", MaxRequirements)}
 	}
-	if err := ValidateVars(d.Vars); err != nil {
-		var fe *FieldError
-		if errors.As(err, &fe) {
-			fe.Field = "device.vars." + fe.Field
-		}
+	if err := validateTree("device.vars", d.Vars); err != nil {
+		return err
+	}
+	if err := validateTree("constants", r.Constants); err != nil {
 		return err
 	}
 	if err := ValidateCacheTTL(time.Duration(r.CacheTTL)); err != nil {
 		return &FieldError{"cache_ttl", err.Error()}
 	}
 	return nil
+}
+
+// validateTree is ValidateVars with the field named below name.
+func validateTree(name string, tree map[string]any) error {
+	err := ValidateVars(tree)
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		fe.Field = strings.TrimSuffix(name+"."+fe.Field, ".")
+	}
+	return err
 }
 
 func (r *JobRequest) validateAnalyze() error {
