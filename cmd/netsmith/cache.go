@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -104,9 +103,7 @@ func cacheOnDB(ctx context.Context, db, sub string, req *httpapi.InvalidateReque
 }
 
 func printCacheStats(w io.Writer, st *httpapi.CacheStats) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(st)
+	return printJSON(w, st)
 }
 
 // isHelp reports whether a command's first argument asks for its help.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -122,4 +123,11 @@ func versionText() string {
 	}
 	fmt.Fprintf(&b, "go %s\n", bi.GoVersion)
 	return b.String()
+}
+
+// printJSON writes v to w as indented JSON, as every --json flag prints.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

@@ -136,9 +136,7 @@ func runStatus(ctx context.Context, args []string, getenv func(string) string, s
 // configOnly a succeeded generate job prints just its config).
 func printJob(w io.Writer, j *httpapi.JobView, asJSON, configOnly bool) error {
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(j)
+		return printJSON(w, j)
 	}
 	var res generate.Result
 	if j.Result != nil {

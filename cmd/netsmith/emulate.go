@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -65,9 +64,7 @@ func runEmulate(ctx context.Context, args []string, getenv func(string) string, 
 		return fail("%v", err)
 	}
 	if *jsonFlag {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := printJSON(stdout, rep); err != nil {
 			return fail("%v", err)
 		}
 	} else {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -165,9 +164,7 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Failed:     failed,
 	}
 	if *jsonFlag {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(report); err != nil {
+		if err := printJSON(stdout, report); err != nil {
 			return fail("write report: %v", err)
 		}
 	}

@@ -187,9 +187,7 @@ func runCost(ctx context.Context, args []string, getenv func(string) string, std
 	case asCSV:
 		return httpapi.WriteCostCSV(stdout, rep)
 	case asJSON:
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return printJSON(stdout, rep)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "%s\tspend USD\trequests\tcalls\tcache hits\thit rate\tsaved USD\ttokens in\ttokens out\t\n", strings.ToUpper(rep.GroupBy))
