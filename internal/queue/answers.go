@@ -42,6 +42,12 @@ func (e *riverEngine[TDriver, TTx]) completePaid(ctx context.Context, c *complet
 	}
 }
 
+// maxKeptAnswers bounds the answers a process keeps: a job rescued by
+// another replica never comes back for its answer here, and a long outage
+// must not grow the map without end. Past the bound an arbitrary answer is
+// dropped, which costs at most that job one more call.
+const maxKeptAnswers = 4096
+
 // answers are results of jobs whose completion failed, kept for their
 // next attempt, by job id.
 type answers struct {
@@ -55,6 +61,12 @@ func (a *answers) keep(id string, r *store.Result) {
 	defer a.mu.Unlock()
 	if a.m == nil {
 		a.m = map[string]*store.Result{}
+	}
+	if _, ok := a.m[id]; !ok && len(a.m) >= maxKeptAnswers {
+		for old := range a.m {
+			delete(a.m, old)
+			break
+		}
 	}
 	a.m[id] = r
 }

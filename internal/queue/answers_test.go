@@ -123,3 +123,18 @@ func TestAnswersKeep(t *testing.T) {
 		t.Fatal("a kept result was taken twice")
 	}
 }
+
+// TestAnswersBounded: a process keeps at most maxKeptAnswers answers, and
+// the newest is always among them.
+func TestAnswersBounded(t *testing.T) {
+	var a answers
+	for i := range maxKeptAnswers + 10 {
+		a.keep(fmt.Sprint("job", i), &store.Result{})
+	}
+	if len(a.m) != maxKeptAnswers {
+		t.Errorf("%d answers kept, want %d", len(a.m), maxKeptAnswers)
+	}
+	if _, ok := a.take(fmt.Sprint("job", maxKeptAnswers+9)); !ok {
+		t.Error("the newest answer was dropped")
+	}
+}
