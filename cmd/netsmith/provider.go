@@ -4,7 +4,7 @@ import (
 	"cmp"
 	"log/slog"
 
-	"netsmith/internal/generate"
+	"netsmith/internal/llm"
 	"netsmith/internal/llm/anthropic"
 	"netsmith/internal/llm/openai"
 	"netsmith/internal/llm/sim"
@@ -14,7 +14,7 @@ import (
 const defaultAnthropicModel = "claude-sonnet-4-5"
 
 // newProvider builds the configured LLM client and the model it uses.
-func newProvider(cfg *Config, logger *slog.Logger) (generate.LLM, string, error) {
+func newProvider(cfg *Config, logger *slog.Logger) (llm.Client, string, error) {
 	switch cfg.Provider {
 	case "sim":
 		logger.Warn("PROVIDER IS SIM: configs are simulated by netsmith, not written by a model; set ANTHROPIC_API_KEY or --provider for real output",

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -456,10 +457,14 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, calls int
 		q.Close()
 		return nil, err
 	}
+	var upstream llm.Client = llmClient
+	if len(limiters) > 0 {
+		upstream = limiter.Wrap(llmClient, limiters...)
+	}
 	svc := generate.New(generate.Config{
-		LLM: llmClient, Provider: cfg.Provider, Model: model, AnalyzeModel: cfg.AnalyzeModel,
+		LLM: upstream, Provider: cfg.Provider, Model: model, AnalyzeModel: cfg.AnalyzeModel,
 		MaxTokens: cfg.MaxTokens, CallTimeout: cfg.JobTimeout, Metrics: m, Cache: tc, Linter: linter,
-		Limiters: limiters, MaxCalls: calls,
+		MaxCalls: calls,
 	})
 	runner = worker.New(svc, prices, m, logger)
 	runner.ReserveCalls(q.Conn())
@@ -659,7 +664,7 @@ func startPprof(ctx context.Context, g *errgroup.Group, addr string, logger *slo
 // newLimiters makes one cluster-wide upstream limiter per model a real
 // provider is called with. Without configured limits it still pauses the
 // cluster on a 429 and adopts the limits the provider's headers report.
-func newLimiters(ctx context.Context, cfg *Config, q *queue.Queue, m *metrics.Metrics, logger *slog.Logger, models ...string) (map[string]*limiter.Limiter, error) {
+func newLimiters(ctx context.Context, cfg *Config, q *queue.Queue, m *metrics.Metrics, logger *slog.Logger, models ...string) ([]*limiter.Limiter, error) {
 	if cfg.Provider == "sim" {
 		return nil, nil
 	}
@@ -678,9 +683,9 @@ func newLimiters(ctx context.Context, cfg *Config, q *queue.Queue, m *metrics.Me
 		}
 		conn = mem.Conn()
 	}
-	out := map[string]*limiter.Limiter{}
-	for _, model := range models {
-		if model == "" || out[model] != nil {
+	var out []*limiter.Limiter
+	for _, model := range slices.Compact(models) {
+		if model == "" {
 			continue
 		}
 		l, err := limiter.New(ctx, conn, dialect, limiter.Config{
@@ -691,7 +696,7 @@ func newLimiters(ctx context.Context, cfg *Config, q *queue.Queue, m *metrics.Me
 		if err != nil {
 			return nil, fmt.Errorf("upstream limiter for %s: %w", model, err)
 		}
-		out[model] = l
+		out = append(out, l)
 	}
 	return out, nil
 }

@@ -18,20 +18,16 @@ import (
 	"netsmith/internal/fleet"
 	"netsmith/internal/lint"
 	"netsmith/internal/llm"
-	"netsmith/internal/llm/limiter"
 	"netsmith/internal/metrics"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/prompt"
 )
 
-// LLM is a model provider.
-type LLM interface {
-	Generate(ctx context.Context, req llm.Request) (*llm.Response, error)
-}
-
 // Config configures a Service.
 type Config struct {
-	LLM      LLM
+	// LLM is the model provider, with whatever keeps its calls inside the
+	// upstream's limits already wrapped around it (package limiter).
+	LLM      llm.Client
 	Provider string // provider name for results and metrics
 	Model    string // model for generate jobs
 	// AnalyzeModel is the cheaper model asked for a second opinion on
@@ -46,9 +42,6 @@ type Config struct {
 	Cache *cache.Cache
 	// Linter checks every config handed out (and analyze jobs' input).
 	Linter *lint.Linter
-	// Limiters keep calls of each model inside the upstream's limits,
-	// across replicas; a model without one is not limited.
-	Limiters map[string]*limiter.Limiter
 	// MaxCalls bounds the model calls this Service has in flight at once
 	// (0: no bound). A process may run more jobs than that: the database
 	// work before and after a job's call then happens while other jobs'
@@ -205,9 +198,11 @@ func recordCall(ctx context.Context, requested string, resp *llm.Response) {
 }
 
 // timePhase adds the time since start to phase p of ctx's Run.
-func timePhase(ctx context.Context, p Phase, start time.Time) {
+func timePhase(ctx context.Context, p Phase, start time.Time) { addPhase(ctx, p, time.Since(start)) }
+
+// addPhase adds d to phase p of ctx's Run.
+func addPhase(ctx context.Context, p Phase, d time.Duration) {
 	if l, ok := ctx.Value(runLogKey{}).(*runLog); ok {
-		d := time.Since(start)
 		l.mu.Lock()
 		l.phases[p] += d
 		l.mu.Unlock()
@@ -388,39 +383,27 @@ func (s *Service) call(ctx context.Context, spec prompt.Spec, model string) (*ll
 	if err != nil {
 		return nil, err
 	}
-	defer release()
-	lim := s.cfg.Limiters[model]
-	var res *limiter.Reservation
-	if lim != nil {
-		res, err = lim.Acquire(ctx, req.EstimateInputTokens(), int64(req.MaxTokens))
-		var we *limiter.WaitError
-		if errors.As(err, &we) {
-			// The wait outlasts this attempt: come back later, without
-			// spending an attempt.
-			return nil, &llm.Error{Provider: s.cfg.Provider, Class: llm.RateLimited, RetryAfter: we.Wait,
-				Message: "upstream " + we.Reason + " limit reached; waiting", Err: err}
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	timePhase(ctx, PhaseWait, waited)
+	slotWait := time.Since(waited)
 	called := time.Now()
-	resp, err := s.cfg.LLM.Generate(ctx, req)
-	release() // the next call may start while this one is settled
-	timePhase(ctx, PhaseCall, called)
+	resp, err := func() (*llm.Response, error) {
+		defer release()
+		return s.cfg.LLM.Generate(ctx, req)
+	}()
+	took := time.Since(called)
+	var held time.Duration // by the upstream limiter, before the call was sent
+	if resp != nil {
+		held = resp.Waited
+	}
+	addPhase(ctx, PhaseWait, slotWait+held)
+	addPhase(ctx, PhaseCall, took-held)
 	s.observe(model, resp, err)
 	if err == nil && resp != nil {
 		recordCall(ctx, model, resp)
 	}
-	if lim != nil {
-		s.settle(ctx, lim, res, resp, err)
-	}
 	return resp, err
 }
 
-// callSlot waits for one of MaxCalls call slots; release gives it back
-// and may be called more than once.
+// callSlot waits for one of MaxCalls call slots; release gives it back.
 func (s *Service) callSlot(ctx context.Context) (release func(), err error) {
 	if s.calls == nil {
 		return func() {}, nil
@@ -430,35 +413,7 @@ func (s *Service) callSlot(ctx context.Context) (release func(), err error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	var once sync.Once
-	return func() { once.Do(func() { <-s.calls }) }, nil
-}
-
-// settle tells the limiter how the call went: its real usage, the
-// provider's rate-limit headers, and any 429.
-func (s *Service) settle(ctx context.Context, lim *limiter.Limiter, res *limiter.Reservation, resp *llm.Response, err error) {
-	ctx = context.WithoutCancel(ctx)
-	var le *llm.Error
-	var hdr interface{ RateLimits() *llm.RateLimits }
-	switch {
-	case err == nil:
-		_ = res.Settle(ctx, resp.Usage)
-		_ = lim.Observe(ctx, resp.RateLimits)
-		return
-	case errors.As(err, &le) && le.Class == llm.RateLimited:
-		_ = lim.OnRateLimited(ctx, le.RetryAfter)
-	case errors.As(err, &le) && le.Status != 0:
-		// The provider answered and charges no tokens for an error.
-		_ = res.Settle(ctx, llm.Usage{})
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		// Unknown whether it was counted: the estimate stands.
-	default:
-		// The request never left (connection refused).
-		_ = res.Cancel(ctx)
-	}
-	if errors.As(err, &hdr) {
-		_ = lim.Observe(ctx, hdr.RateLimits())
-	}
+	return func() { <-s.calls }, nil
 }
 
 func (s *Service) observe(model string, resp *llm.Response, err error) {

@@ -58,7 +58,7 @@ func (s *scriptedLLM) calls(task prompt.Task) []prompt.Spec {
 	return out
 }
 
-func newService(t *testing.T, model generate.LLM) *generate.Service {
+func newService(t *testing.T, model llm.Client) *generate.Service {
 	t.Helper()
 	q := queuetest.Migrated(t, dbtest.SQLite(t), queue.Config{})
 	l, err := lint.Default()

@@ -13,13 +13,13 @@ import (
 
 // slowLLM answers like its model after a delay.
 type slowLLM struct {
-	generate.LLM
+	llm.Client
 	delay time.Duration
 }
 
 func (s slowLLM) Generate(ctx context.Context, req llm.Request) (*llm.Response, error) {
 	time.Sleep(s.delay)
-	return s.LLM.Generate(ctx, req)
+	return s.Client.Generate(ctx, req)
 }
 
 // TestPhases: a Run says where its time went. A template miss goes through

@@ -5,10 +5,17 @@
 package llm
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
 )
+
+// Client is a model provider: an adapter in a sub-package, or a decorator
+// around one (package limiter keeps calls inside the upstream's limits).
+type Client interface {
+	Generate(ctx context.Context, req Request) (*Response, error)
+}
 
 // Message is one turn of a conversation.
 type Message struct {
@@ -63,6 +70,9 @@ type Response struct {
 	Usage      Usage
 	RequestID  string
 	RateLimits *RateLimits
+	// Waited is how long the call was held back before it was sent (by
+	// package limiter's decorator); adapters leave it zero.
+	Waited time.Duration
 }
 
 // Class tells the queue what to do with a failed call.

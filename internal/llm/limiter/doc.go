@@ -4,12 +4,19 @@
 //
 // # Use
 //
-//	l, err := limiter.New(ctx, q.Conn(), q.Dialect(), limiter.Config{
+// Wrap a provider's client; the result is an llm.Client whose calls of
+// each limiter's model wait for capacity and settle afterwards:
+//
+//	l, err := limiter.New(ctx, conn, dialect, limiter.Config{
 //		Provider: "anthropic", Model: model,
 //		Limits:   limiter.Limits{RPM: 50, InputTPM: 30000, OutputTPM: 8000},
 //		Throttled: m.UpstreamThrottled, Logger: log,
 //	})
 //	...
+//	client = limiter.Wrap(client, l)
+//
+// Client.Generate does what a caller of a Limiter itself must:
+//
 //	res, err := l.Acquire(ctx, estimatedInputTokens, int64(req.MaxTokens))
 //	// err: ctx ended, or a *WaitError (the wait outlasts ctx's deadline;
 //	// its Wait is a good snooze).
