@@ -1,6 +1,8 @@
-// Package adapt sizes how many jobs a process works on at once when its
-// API and its workers share the machine (DESIGN.md §7: in-process
-// concurrency adapts, with hysteresis, a cooldown and a moving average).
+// Package adapt is the admission gate of a process whose API and workers
+// share the machine: it sizes how many jobs may work at once (docs/design.md
+// §7: in-process concurrency adapts, with hysteresis, a cooldown and a
+// moving average). The worker admits each job (Gate.Admit) and lets it go
+// (Admission.Leave); nothing else takes or gives back a job's slot.
 //
 // The API goes first: a submission is someone waiting, a queued job is not.
 // A Gate watches how long the process takes to answer API requests. When
@@ -11,7 +13,7 @@
 //
 // Only a job's own work counts against the gate. A job waiting on the
 // upstream (its rate limiter or its model call) gives its slot back for
-// that time (Idle), so a slow upstream never keeps work from starting, and
+// that time (Admission.Yield), so a slow upstream never keeps work from starting, and
 // the upstream limiter, not the gate, stays the ceiling of upstream calls.
 package adapt
 
@@ -54,8 +56,8 @@ const (
 	raiseBelow = 0.0025
 )
 
-// Gate is a counting semaphore whose size moves between Min and Max with
-// the API's latency. The zero value is not usable; call New.
+// Gate is the admission gate: a counting semaphore whose size moves
+// between Min and Max with the API's latency. The zero value is not usable; call New.
 type Gate struct {
 	cfg Config
 
@@ -107,7 +109,7 @@ func (g *Gate) Limit() int {
 }
 
 // Acquire waits for a slot, in arrival order behind jobs coming back from
-// the upstream (see Idle), which go first: finishing work already started
+// the upstream (see Admission.Yield), which go first: finishing work already started
 // frees its leases and its memory sooner. It fails only when ctx ends
 // first, and then holds nothing.
 func (g *Gate) Acquire(ctx context.Context) error { return g.acquire(ctx, &g.waiters) }
@@ -224,50 +226,50 @@ func (g *Gate) adjust(now time.Time) {
 	}
 }
 
-// slot is one job's hold on a gate, carried in its context so that the
-// code waiting on the upstream can give it back meanwhile (Idle).
-type slot struct {
+// Admission is one job's hold on a Gate, from Admit to Leave. The job
+// runs in one goroutine: an Admission is not safe for concurrent use.
+type Admission struct {
 	g    *Gate
 	held bool
 }
 
-type slotKey struct{}
-
-// Enter waits for a slot of g for the job whose context is ctx. It returns
-// the context to work under, which Idle understands, and the function that
-// gives the slot back when the job is done. A nil g holds nothing.
-func Enter(ctx context.Context, g *Gate) (context.Context, func(), error) {
+// Admit waits for a slot of g for one job, in arrival order behind jobs
+// coming back from the upstream (see Admission.Yield). It fails only when
+// ctx ends first, and then holds nothing. A nil g admits at once and holds
+// nothing.
+func (g *Gate) Admit(ctx context.Context) (*Admission, error) {
 	if g == nil {
-		return ctx, func() {}, nil
+		return &Admission{}, nil
 	}
 	if err := g.Acquire(ctx); err != nil {
-		return ctx, func() {}, err
+		return nil, err
 	}
-	s := &slot{g: g, held: true}
-	return context.WithValue(ctx, slotKey{}, s), func() {
-		if s.held {
-			s.held = false
-			g.Release()
-		}
-	}, nil
+	return &Admission{g: g, held: true}, nil
 }
 
-// Idle gives back the slot of the job whose context is ctx, if it holds
-// one, while it waits on something other than its own work (the upstream).
-// The returned function takes a slot again. If ctx ends while it waits, it
+// Leave gives the slot back, if the job holds it; a second Leave gives back
+// nothing.
+func (a *Admission) Leave() {
+	if a.held {
+		a.held = false
+		a.g.Release()
+	}
+}
+
+// Yield gives the slot back while the job waits on something other than
+// its own work (the upstream). The returned function takes a slot again,
+// before jobs that have not started. If ctx ends while it waits, it
 // returns without one and the job finishes ungated: what the upstream
-// answered is never thrown away for a slot. A job runs in one goroutine, so
-// Idle and its resume are not safe for concurrent use on one ctx.
-func Idle(ctx context.Context) (resume func()) {
-	s, _ := ctx.Value(slotKey{}).(*slot)
-	if s == nil || !s.held {
+// answered is never thrown away for a slot.
+func (a *Admission) Yield(ctx context.Context) (resume func()) {
+	if !a.held {
 		return func() {}
 	}
-	s.held = false
-	s.g.Release()
+	a.held = false
+	a.g.Release()
 	return func() {
-		if s.g.acquire(ctx, &s.g.resumers) == nil {
-			s.held = true
+		if a.g.acquire(ctx, &a.g.resumers) == nil {
+			a.held = true
 		}
 	}
 }

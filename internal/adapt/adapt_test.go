@@ -157,15 +157,15 @@ func TestAcquireGivesUpWithItsContext(t *testing.T) {
 	}
 }
 
-func TestIdleLetsOthersInAndResumesFirst(t *testing.T) {
+func TestYieldLetsOthersInAndResumesFirst(t *testing.T) {
 	g := New(Config{Max: 1})
-	ctx, leave, err := Enter(context.Background(), g)
+	first, err := g.Admit(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	// While the job waits on the upstream, another job may start.
-	resume := Idle(ctx)
-	_, leave2, err := Enter(context.Background(), g)
+	resume := first.Yield(context.Background())
+	second, err := g.Admit(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,12 +174,13 @@ func TestIdleLetsOthersInAndResumesFirst(t *testing.T) {
 	entered, done3 := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done3)
-		_, leave3, err := Enter(context.Background(), g)
+		third, err := g.Admit(context.Background())
 		if err != nil {
 			t.Error(err)
+			return
 		}
 		close(entered)
-		leave3()
+		third.Leave()
 	}()
 	waitLen := func(l *list.List) {
 		for {
@@ -196,16 +197,16 @@ func TestIdleLetsOthersInAndResumesFirst(t *testing.T) {
 	resumed := make(chan struct{})
 	go func() { resume(); close(resumed) }()
 	waitLen(&g.resumers)
-	leave2()
+	second.Leave()
 	<-resumed
 	select {
 	case <-entered:
 		t.Fatal("a new job went before the one back from the upstream")
 	default:
 	}
-	leave()
+	first.Leave()
 	<-done3
-	leave() // a second leave gives back nothing
+	first.Leave() // a second Leave gives back nothing
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.active != 0 {

@@ -202,7 +202,7 @@ func avdRunIntent(t *testing.T, dir string, fab *avdFabric, in avdIntent, exclud
 		if err := req.Validate(); err != nil {
 			t.Fatalf("%s: job request: %v", host, err)
 		}
-		res, err := svc.Run(t.Context(), req)
+		res, err := svc.Run(t.Context(), req, generate.Options{})
 		if err != nil {
 			t.Fatalf("%s: Run: %v", host, err)
 		}

@@ -107,21 +107,21 @@ func (s *Service) TemplateMeta(req *netcfg.JobRequest) cache.Meta {
 // again soon after the Message Batch ends, not hours later.
 const maxBusyWait = 30 * time.Second
 
-func (s *Service) generateCached(ctx context.Context, req *netcfg.JobRequest) (*Result, error) {
+func (s *Service) generateCached(ctx context.Context, r *run, req *netcfg.JobRequest) (*Result, error) {
 	d := req.Device
 	meta := s.TemplateMeta(req)
 	key := meta.Key
 	// Templates see secrets as placeholders, the same for every device;
 	// Run puts each device's own in.
 	vars := fleet.SecretPlaceholders(deviceVars(d))
-	if ctx.Value(cacheOnlyKey{}) != nil {
-		return s.renderCached(ctx, d, key, vars)
+	if r.cacheOnly {
+		return s.renderCached(ctx, r, d, key, vars)
 	}
-	e, outcome, err := s.resolve(ctx, meta, func(ctx context.Context) (*cache.Entry, error) {
-		return s.fillTemplate(ctx, req, exampleOf(vars))
+	e, outcome, err := s.resolve(ctx, r, meta, func(ctx context.Context) (*cache.Entry, error) {
+		return s.fillTemplate(ctx, r, req, exampleOf(vars))
 	})
 	if errors.Is(err, cache.ErrInvalid) {
-		return s.fallback(ctx, req, key, err)
+		return s.fallback(ctx, r, req, key, err)
 	}
 	var busy *cache.BusyError
 	if errors.As(err, &busy) && busy.Wait > maxBusyWait {
@@ -130,43 +130,43 @@ func (s *Service) generateCached(ctx context.Context, req *netcfg.JobRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	config, err := s.render(ctx, e.Template, vars)
+	config, err := s.render(ctx, r, e.Template, vars)
 	if err != nil {
 		// This device's vars do not fit its intent's template (a list
 		// shaped differently, say): it gets a call of its own.
-		return s.fallback(ctx, req, key, err)
+		return s.fallback(ctx, r, req, key, err)
 	}
 	return s.cachedResult(d, config, e, outcome), nil
 }
 
 // resolve is Cache.Resolve, its time counted as PhaseTemplate but for
 // what its fill, if this job made it, spent in the other phases.
-func (s *Service) resolve(ctx context.Context, meta cache.Meta, fill cache.FillFunc) (*cache.Entry, cache.Outcome, error) {
-	start, before := time.Now(), phaseSum(ctx, PhaseWait, PhaseCall, PhaseCheck)
+func (s *Service) resolve(ctx context.Context, r *run, meta cache.Meta, fill cache.FillFunc) (*cache.Entry, cache.Outcome, error) {
+	start, before := time.Now(), r.phaseSum(PhaseWait, PhaseCall, PhaseCheck)
 	e, outcome, err := s.cfg.Cache.Resolve(ctx, meta, fill)
-	timePhase(ctx, PhaseTemplate, start.Add(phaseSum(ctx, PhaseWait, PhaseCall, PhaseCheck)-before))
+	r.timePhase(PhaseTemplate, start.Add(r.phaseSum(PhaseWait, PhaseCall, PhaseCheck)-before))
 	return e, outcome, err
 }
 
 // render renders t for a device's vars, timed as PhaseRender.
-func (s *Service) render(ctx context.Context, t *render.Template, vars map[string]any) (string, error) {
-	defer timePhase(ctx, PhaseRender, time.Now())
+func (s *Service) render(ctx context.Context, r *run, t *render.Template, vars map[string]any) (string, error) {
+	defer r.timePhase(PhaseRender, time.Now())
 	return t.Render(ctx, renderData(vars))
 }
 
 // renderCached is RunCached's generateCached: the device's config from a
 // ready entry, or ErrNeedsCall.
-func (s *Service) renderCached(ctx context.Context, d *netcfg.Device, key string, vars map[string]any) (*Result, error) {
+func (s *Service) renderCached(ctx context.Context, r *run, d *netcfg.Device, key string, vars map[string]any) (*Result, error) {
 	looked := time.Now()
 	e, err := s.cfg.Cache.Lookup(ctx, key)
-	timePhase(ctx, PhaseTemplate, looked)
+	r.timePhase(PhaseTemplate, looked)
 	if err != nil {
 		return nil, err
 	}
 	if e == nil || e.Template == nil {
 		return nil, ErrNeedsCall
 	}
-	config, err := s.render(ctx, e.Template, vars)
+	config, err := s.render(ctx, r, e.Template, vars)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNeedsCall, err)
 	}
@@ -196,7 +196,7 @@ func (s *Service) cachedResult(d *netcfg.Device, config string, e *cache.Entry, 
 // proves with two synthetic variable sets that only variable lines change.
 // A second try carries the first answer's problems; after that the intent
 // is stored invalid.
-func (s *Service) fillTemplate(ctx context.Context, req *netcfg.JobRequest, example map[string]any) (*cache.Entry, error) {
+func (s *Service) fillTemplate(ctx context.Context, r *run, req *netcfg.JobRequest, example map[string]any) (*cache.Entry, error) {
 	spec := templateSpec(req, example)
 	var (
 		usage    llm.Usage
@@ -204,7 +204,7 @@ func (s *Service) fillTemplate(ctx context.Context, req *netcfg.JobRequest, exam
 		reason   string
 	)
 	for try := range templateTries {
-		resp, err := s.call(ctx, spec, s.cfg.Model)
+		resp, err := s.call(ctx, r, spec, s.cfg.Model)
 		if err != nil {
 			return nil, err
 		}
@@ -213,7 +213,7 @@ func (s *Service) fillTemplate(ctx context.Context, req *netcfg.JobRequest, exam
 		var t *render.Template
 		checked := time.Now()
 		t, problems, reason = s.checkTemplate(ctx, body, example, req)
-		timePhase(ctx, PhaseCheck, checked)
+		r.timePhase(PhaseCheck, checked)
 		if len(problems) > 0 && try == templateTries-1 && advisory(problems) {
 			// The model kept the risky lines, or still leaves variables
 			// out, after being told: use the template, and every config
@@ -319,13 +319,13 @@ const RejectedPrefix = "template rejected: "
 // fallback makes one per-device call for a device whose intent has no
 // usable template, cached under a key that includes the hostname so that a
 // rerun does not pay again.
-func (s *Service) fallback(ctx context.Context, req *netcfg.JobRequest, intentKey string, why error) (*Result, error) {
+func (s *Service) fallback(ctx context.Context, r *run, req *netcfg.JobRequest, intentKey string, why error) (*Result, error) {
 	d := req.Device
 	s.cfg.Cache.CountFallback()
 	meta := cache.Meta{Key: intentKey + ":" + d.Hostname, Kind: cache.KindConfig, Role: d.Role,
 		Platform: string(d.Platform), Hostname: d.Hostname, TTL: time.Duration(req.CacheTTL)}
-	e, outcome, err := s.resolve(ctx, meta, func(ctx context.Context) (*cache.Entry, error) {
-		res, err := s.generate(ctx, req)
+	e, outcome, err := s.resolve(ctx, r, meta, func(ctx context.Context) (*cache.Entry, error) {
+		res, err := s.generate(ctx, r, req)
 		if err != nil {
 			return nil, err
 		}

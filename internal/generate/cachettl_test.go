@@ -69,7 +69,7 @@ func TestCacheTTLSetsExpiry(t *testing.T) {
 	}
 	run := func(req *netcfg.JobRequest, want cache.Outcome) {
 		t.Helper()
-		res, err := svc.Run(t.Context(), req)
+		res, err := svc.Run(t.Context(), req, generate.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +110,7 @@ func TestCacheTTLFallback(t *testing.T) {
 	svc := generate.New(generate.Config{LLM: &scriptedLLM{templates: []string{hardCoded}}, Provider: "test", Model: "m", Cache: tc})
 	req := job("sw1")
 	req.CacheTTL = netcfg.Duration(3 * time.Hour)
-	res, err := svc.Run(t.Context(), req)
+	res, err := svc.Run(t.Context(), req, generate.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

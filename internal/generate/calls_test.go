@@ -64,7 +64,7 @@ func TestMaxCalls(t *testing.T) {
 	errs := make([]error, 5)
 	for i := range errs {
 		wg.Go(func() {
-			res, err := svc.Run(t.Context(), job(fmt.Sprintf("sw%d", i)))
+			res, err := svc.Run(t.Context(), job(fmt.Sprintf("sw%d", i)), generate.Options{})
 			if err == nil && res.Config != fmt.Sprintf("hostname sw%d\n", i) {
 				err = fmt.Errorf("config %q", res.Config)
 			}
@@ -78,7 +78,7 @@ func TestMaxCalls(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	defer cancel()
-	if _, err := svc.Run(ctx, job("late")); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := svc.Run(ctx, job("late"), generate.Options{}); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("a job whose context ends waiting for a slot: %v, want the deadline", err)
 	}
 	if n := m.inFlight(); n != 2 {

@@ -20,7 +20,7 @@ func TestCoverageFeedback(t *testing.T) {
 	for _, h := range []string{"sw1", "sw2"} {
 		j := job(h)
 		j.Device.Vars["mgmt_gateway"] = "10.1.1.1"
-		res, err := svc.Run(t.Context(), j)
+		res, err := svc.Run(t.Context(), j, generate.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -51,7 +51,7 @@ func TestCoverageStillMissing(t *testing.T) {
 	for _, h := range []string{"sw1", "sw2"} {
 		j := job(h)
 		j.Device.Vars["mgmt_gatway"] = "10.1.1.1"
-		res, err := svc.Run(t.Context(), j)
+		res, err := svc.Run(t.Context(), j, generate.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"netsmith/internal/adapt"
 	"netsmith/internal/cache"
 	"netsmith/internal/coverage"
 	"netsmith/internal/fleet"
@@ -178,55 +177,85 @@ const (
 	PhaseLint     Phase = "lint"
 )
 
-// runLog collects the calls made under one Run and where its time went; it
-// travels in the context so that a template fill made on the job's behalf
-// is recorded too.
-type runLog struct {
+// Options are what the runner of a job tells Run about it.
+type Options struct {
+	// Budget, when set, is asked to cover each model call before it is
+	// made (see CallBudget).
+	Budget CallBudget
+	// Yield, when set, is called as the job starts waiting on the
+	// upstream (a call slot, the upstream limiter, the model's answer),
+	// and the function it returns once the job is back: the runner's
+	// admission gate lets another job work meanwhile (adapt.Admission).
+	Yield func(ctx context.Context) (resume func())
+}
+
+// run is one Run: its options, and what it records (the model calls it
+// made and where its time went), a template fill made on its behalf
+// included.
+type run struct {
+	Options
+	cacheOnly bool // RunCached: serve from a ready template or not at all
+
 	mu     sync.Mutex
 	calls  []Call
 	phases map[Phase]time.Duration
 }
 
-type runLogKey struct{}
+func newRun(opts Options) *run { return &run{Options: opts, phases: map[Phase]time.Duration{}} }
 
-func recordCall(ctx context.Context, requested string, resp *llm.Response) {
-	if l, ok := ctx.Value(runLogKey{}).(*runLog); ok {
-		l.mu.Lock()
-		l.calls = append(l.calls, Call{Provider: resp.Provider, Model: resp.Model, Requested: requested, Usage: resp.Usage})
-		l.mu.Unlock()
-	}
+func (r *run) recordCall(requested string, resp *llm.Response) {
+	r.mu.Lock()
+	r.calls = append(r.calls, Call{Provider: resp.Provider, Model: resp.Model, Requested: requested, Usage: resp.Usage})
+	r.mu.Unlock()
 }
 
-// timePhase adds the time since start to phase p of ctx's Run.
-func timePhase(ctx context.Context, p Phase, start time.Time) { addPhase(ctx, p, time.Since(start)) }
-
-// addPhase adds d to phase p of ctx's Run.
-func addPhase(ctx context.Context, p Phase, d time.Duration) {
-	if l, ok := ctx.Value(runLogKey{}).(*runLog); ok {
-		l.mu.Lock()
-		l.phases[p] += d
-		l.mu.Unlock()
-	}
+// paid is the calls made so far.
+func (r *run) paid() []Call {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.calls
 }
 
-// phaseSum is the time ctx's Run has spent so far in the phases ps.
-func phaseSum(ctx context.Context, ps ...Phase) time.Duration {
+// timePhase adds the time since start to phase p.
+func (r *run) timePhase(p Phase, start time.Time) { r.addPhase(p, time.Since(start)) }
+
+// addPhase adds d to phase p.
+func (r *run) addPhase(p Phase, d time.Duration) {
+	r.mu.Lock()
+	r.phases[p] += d
+	r.mu.Unlock()
+}
+
+// phaseSum is the time spent so far in the phases ps.
+func (r *run) phaseSum(ps ...Phase) time.Duration {
 	var d time.Duration
-	if l, ok := ctx.Value(runLogKey{}).(*runLog); ok {
-		l.mu.Lock()
-		for _, p := range ps {
-			d += l.phases[p]
-		}
-		l.mu.Unlock()
+	r.mu.Lock()
+	for _, p := range ps {
+		d += r.phases[p]
 	}
+	r.mu.Unlock()
 	return d
+}
+
+// reserveCall asks the run's CallBudget, if any, to cover one call.
+func (r *run) reserveCall(ctx context.Context, model string, inputTokens, maxOutputTokens int64) error {
+	if r.Budget == nil {
+		return nil
+	}
+	return r.Budget.ReserveCall(ctx, model, inputTokens, maxOutputTokens)
+}
+
+// yield is Options.Yield, or nothing to resume.
+func (r *run) yield(ctx context.Context) (resume func()) {
+	if r.Yield == nil {
+		return func() {}
+	}
+	return r.Yield(ctx)
 }
 
 // ErrNeedsCall is RunCached's answer for a request it cannot serve without
 // a model call.
 var ErrNeedsCall = errors.New("not servable from the template cache without a model call")
-
-type cacheOnlyKey struct{}
 
 // RunCached does the work of a generate request only from a template that
 // is already cached and renders for its device, without filling, waiting
@@ -236,35 +265,36 @@ func (s *Service) RunCached(ctx context.Context, req *netcfg.JobRequest) (*Resul
 	if req.Kind != netcfg.KindGenerate || s.cfg.Cache == nil {
 		return nil, ErrNeedsCall
 	}
-	return s.Run(context.WithValue(ctx, cacheOnlyKey{}, true), req)
+	r := newRun(Options{})
+	r.cacheOnly = true
+	return s.run(ctx, r, req)
 }
 
 // Run does the work of req.
-func (s *Service) Run(ctx context.Context, req *netcfg.JobRequest) (*Result, error) {
+func (s *Service) Run(ctx context.Context, req *netcfg.JobRequest, opts Options) (*Result, error) {
+	return s.run(ctx, newRun(opts), req)
+}
+
+func (s *Service) run(ctx context.Context, r *run, req *netcfg.JobRequest) (*Result, error) {
 	started := time.Now()
 	var (
 		res *Result
 		err error
 	)
-	rl := &runLog{phases: map[Phase]time.Duration{}}
-	ctx = context.WithValue(ctx, runLogKey{}, rl)
 	switch req.Kind {
 	case netcfg.KindGenerate:
 		if s.cfg.Cache != nil {
-			res, err = s.generateCached(ctx, req)
+			res, err = s.generateCached(ctx, r, req)
 		} else {
-			res, err = s.generate(ctx, req)
+			res, err = s.generate(ctx, r, req)
 		}
 	case netcfg.KindAnalyze:
-		res, err = s.analyze(ctx, req)
+		res, err = s.analyze(ctx, r, req)
 	default:
 		return nil, fmt.Errorf("unknown kind %q", req.Kind)
 	}
 	if err != nil {
-		rl.mu.Lock()
-		calls := rl.calls
-		rl.mu.Unlock()
-		if len(calls) > 0 {
+		if calls := r.paid(); len(calls) > 0 {
 			return nil, &PaidError{Calls: calls, Err: err}
 		}
 		return nil, err
@@ -289,11 +319,11 @@ func (s *Service) Run(ctx context.Context, req *netcfg.JobRequest) (*Result, err
 	case netcfg.KindAnalyze:
 		res.Lint = s.lint(req.Platform, req.Config, lint.Context{Requirements: req.Requirements})
 	}
-	timePhase(ctx, PhaseLint, linted)
+	r.timePhase(PhaseLint, linted)
 	res.DurationSeconds = time.Since(started).Seconds()
-	rl.mu.Lock()
-	res.Calls, res.Phases = rl.calls, rl.phases
-	rl.mu.Unlock()
+	r.mu.Lock()
+	res.Calls, res.Phases = r.calls, r.phases
+	r.mu.Unlock()
 	return res, nil
 }
 
@@ -315,7 +345,7 @@ func (s *Service) lint(p netcfg.Platform, text string, c lint.Context) []lint.Fi
 	return fs
 }
 
-func (s *Service) generate(ctx context.Context, req *netcfg.JobRequest) (*Result, error) {
+func (s *Service) generate(ctx context.Context, r *run, req *netcfg.JobRequest) (*Result, error) {
 	d := req.Device
 	spec := prompt.Spec{
 		Task:         prompt.TaskConfig,
@@ -327,7 +357,7 @@ func (s *Service) generate(ctx context.Context, req *netcfg.JobRequest) (*Result
 		Hostname:     d.Hostname,
 		Vars:         fleet.SecretPlaceholders(d.Vars),
 	}
-	resp, err := s.call(ctx, spec, s.cfg.Model)
+	resp, err := s.call(ctx, r, spec, s.cfg.Model)
 	if err != nil {
 		return nil, err
 	}
@@ -348,9 +378,9 @@ func (s *Service) generate(ctx context.Context, req *netcfg.JobRequest) (*Result
 	}, nil
 }
 
-func (s *Service) analyze(ctx context.Context, req *netcfg.JobRequest) (*Result, error) {
+func (s *Service) analyze(ctx context.Context, r *run, req *netcfg.JobRequest) (*Result, error) {
 	spec := prompt.Spec{Task: prompt.TaskAnalyze, Platform: string(req.Platform), Config: req.Config}
-	resp, err := s.call(ctx, spec, s.cfg.AnalyzeModel)
+	resp, err := s.call(ctx, r, spec, s.cfg.AnalyzeModel)
 	if err != nil {
 		return nil, err
 	}
@@ -363,21 +393,21 @@ func (s *Service) analyze(ctx context.Context, req *netcfg.JobRequest) (*Result,
 	}, nil
 }
 
-func (s *Service) call(ctx context.Context, spec prompt.Spec, model string) (*llm.Response, error) {
+func (s *Service) call(ctx context.Context, r *run, spec prompt.Spec, model string) (*llm.Response, error) {
 	req, err := prompt.Build(spec, model, s.cfg.MaxTokens)
 	if err != nil {
 		return nil, err
 	}
 	// Reserved before waiting for a slot, so that a job over its budget
 	// gives up without holding one.
-	if err := reserveCall(ctx, model, req.EstimateInputTokens(), int64(req.MaxTokens)); err != nil {
+	if err := r.reserveCall(ctx, model, req.EstimateInputTokens(), int64(req.MaxTokens)); err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.CallTimeout)
 	defer cancel()
-	// Waiting on the upstream is not this process's work: the job's
-	// worker slot is free for another job meanwhile (adapt.Idle).
-	defer adapt.Idle(ctx)()
+	// Waiting on the upstream is not this process's work: another job
+	// may have the job's admission meanwhile (Options.Yield).
+	defer r.yield(ctx)()
 	waited := time.Now()
 	release, err := s.callSlot(ctx)
 	if err != nil {
@@ -394,11 +424,11 @@ func (s *Service) call(ctx context.Context, spec prompt.Spec, model string) (*ll
 	if resp != nil {
 		held = resp.Waited
 	}
-	addPhase(ctx, PhaseWait, slotWait+held)
-	addPhase(ctx, PhaseCall, took-held)
+	r.addPhase(PhaseWait, slotWait+held)
+	r.addPhase(PhaseCall, took-held)
 	s.observe(model, resp, err)
 	if err == nil && resp != nil {
-		recordCall(ctx, model, resp)
+		r.recordCall(model, resp)
 	}
 	return resp, err
 }

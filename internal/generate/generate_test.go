@@ -89,7 +89,7 @@ func TestLintFeedbackRetry(t *testing.T) {
 	m := &scriptedLLM{templates: []string{risky, goodTemplate}}
 	svc := newService(t, m)
 	for _, h := range []string{"sw1", "sw2", "sw3"} {
-		res, err := svc.Run(t.Context(), job(h))
+		res, err := svc.Run(t.Context(), job(h), generate.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -119,7 +119,7 @@ func TestRiskyTemplateCompletesFlagged(t *testing.T) {
 	m := &scriptedLLM{templates: []string{risky}}
 	svc := newService(t, m)
 	for _, h := range []string{"sw1", "sw2"} {
-		res, err := svc.Run(t.Context(), job(h))
+		res, err := svc.Run(t.Context(), job(h), generate.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,7 +144,7 @@ func TestHardCodedTemplateFallsBack(t *testing.T) {
 	m := &scriptedLLM{templates: []string{strings.Replace(goodTemplate, "{{.hostname}}", "sw1", 1)}}
 	svc := newService(t, m)
 	for _, h := range []string{"sw1", "sw2", "sw2"} {
-		res, err := svc.Run(t.Context(), job(h))
+		res, err := svc.Run(t.Context(), job(h), generate.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -181,7 +181,7 @@ func TestRunCached(t *testing.T) {
 	if n := len(m.calls(prompt.TaskTemplate)); n != 0 {
 		t.Fatalf("RunCached made %d template calls", n)
 	}
-	if _, err := svc.Run(t.Context(), withUplinks("sw1")); err != nil {
+	if _, err := svc.Run(t.Context(), withUplinks("sw1"), generate.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	filled := len(m.calls(prompt.TaskTemplate))
@@ -224,14 +224,14 @@ func TestLintSeesDeviceContext(t *testing.T) {
 	}
 	req := job("sw1")
 	req.Device.Vars["tacacs_servers"] = []any{"10.0.0.41"}
-	res, err := svc.Run(t.Context(), req)
+	res, err := svc.Run(t.Context(), req, generate.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !rules(res)["aaa-tacacs-server"] {
 		t.Errorf("sw1 (tacacs_servers set, none in the config): findings %v lack aaa-tacacs-server", res.Lint)
 	}
-	res, err = svc.Run(t.Context(), job("sw2"))
+	res, err = svc.Run(t.Context(), job("sw2"), generate.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func TestLintSeesDeviceContext(t *testing.T) {
 		{"access ports with portfast", true},
 	} {
 		res, err := svc.Run(t.Context(), &netcfg.JobRequest{Kind: netcfg.KindAnalyze, Platform: netcfg.CiscoIOS,
-			Config: access, Requirements: tt.requirements})
+			Config: access, Requirements: tt.requirements}, generate.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

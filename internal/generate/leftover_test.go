@@ -34,7 +34,7 @@ func TestTemplateAnswerNeverAConfig(t *testing.T) {
 		m := &scriptedLLM{templates: []string{refused}}
 		svc := newService(t, &configAsTemplate{scriptedLLM: m, answer: refused})
 		for try := 1; try <= 2; try++ {
-			res, err := svc.Run(t.Context(), job("sw1"))
+			res, err := svc.Run(t.Context(), job("sw1"), generate.Options{})
 			if !errors.Is(err, generate.ErrTemplateConfig) || res != nil {
 				t.Fatalf("try %d: Run = %+v, %v; want no result and ErrTemplateConfig", try, res, err)
 			}
@@ -53,7 +53,7 @@ func TestTemplateAnswerNeverAConfig(t *testing.T) {
 	t.Run("uncached", func(t *testing.T) {
 		t.Parallel()
 		svc := generate.New(generate.Config{LLM: answerLLM(goodTemplate), Provider: "test", Model: "m"})
-		if res, err := svc.Run(t.Context(), job("sw1")); !errors.Is(err, generate.ErrTemplateConfig) || res != nil {
+		if res, err := svc.Run(t.Context(), job("sw1"), generate.Options{}); !errors.Is(err, generate.ErrTemplateConfig) || res != nil {
 			t.Fatalf("Run = %+v, %v; want ErrTemplateConfig", res, err)
 		}
 	})
@@ -83,7 +83,7 @@ func TestTemplatePrintingTemplateTextRefused(t *testing.T) {
 	t.Parallel()
 	m := &scriptedLLM{templates: []string{goodTemplate + `banner motd {{"{{.secret}}"}}` + "\n"}}
 	svc := newService(t, m)
-	res, err := svc.Run(t.Context(), job("sw1"))
+	res, err := svc.Run(t.Context(), job("sw1"), generate.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestConfigMayCarryItsOwnBraces(t *testing.T) {
 			svc := generate.New(generate.Config{LLM: answerLLM(tt.answer), Provider: "test", Model: "m"})
 			j := &netcfg.JobRequest{Kind: netcfg.KindGenerate, Requirements: "access switch",
 				Device: &netcfg.Device{Hostname: "sw1", Platform: netcfg.CiscoIOS, Role: "access", Vars: tt.vars}}
-			_, err := svc.Run(t.Context(), j)
+			_, err := svc.Run(t.Context(), j, generate.Options{})
 			if errors.Is(err, generate.ErrTemplateConfig) != tt.wantErr {
 				t.Errorf("Run = %v, want ErrTemplateConfig %v", err, tt.wantErr)
 			}

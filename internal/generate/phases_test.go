@@ -41,7 +41,7 @@ func TestPhases(t *testing.T) {
 		return d
 	}
 
-	miss, err := svc.Run(t.Context(), job("sw1"))
+	miss, err := svc.Run(t.Context(), job("sw1"), generate.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestPhases(t *testing.T) {
 		t.Errorf("the phases add up to %v, more than the Run's %v: %v", got, took, miss.Phases)
 	}
 
-	hit, err := svc.Run(t.Context(), job("sw2"))
+	hit, err := svc.Run(t.Context(), job("sw2"), generate.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

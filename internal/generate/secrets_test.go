@@ -52,11 +52,11 @@ func TestSecretsSameOnEveryPath(t *testing.T) {
 	templated := newService(t, rec)
 
 	for _, host := range []string{"leaf1", "leaf2"} {
-		call, err := perDevice.Run(t.Context(), req(host))
+		call, err := perDevice.Run(t.Context(), req(host), generate.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		tmpl, err := templated.Run(t.Context(), req(host))
+		tmpl, err := templated.Run(t.Context(), req(host), generate.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

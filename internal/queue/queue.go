@@ -19,7 +19,6 @@ import (
 	"sync"
 	"time"
 
-	"netsmith/internal/adapt"
 	"netsmith/internal/metrics"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/store"
@@ -112,10 +111,6 @@ type Config struct {
 	// its department past a budget's warning share (once per period
 	// across all replicas).
 	OnBudgetAlert func(store.BudgetAlert)
-	// Gate, when set, bounds how many jobs do work at once in this process
-	// and moves that bound with the API's latency (adapt.Gate). Nil: all
-	// Workers work at once.
-	Gate *adapt.Gate
 	// Clock returns the current time; time.Now when nil.
 	Clock func() time.Time
 	// BeforeComplete, when set, runs before each try to commit a job's

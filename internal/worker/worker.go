@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"time"
 
+	"netsmith/internal/adapt"
 	"netsmith/internal/cache"
 	"netsmith/internal/generate"
 	"netsmith/internal/llm"
@@ -31,6 +32,8 @@ type Runner struct {
 	clock   func() time.Time
 	// budgets, when set, is where calls beyond a job's first reserve.
 	budgets store.Conn
+	// gate, when set, admits each job before it works.
+	gate *adapt.Gate
 }
 
 // New returns a Runner that prices its jobs' calls with prices (nil: the
@@ -39,16 +42,54 @@ func New(svc *generate.Service, prices *pricing.Table, m *metrics.Metrics, logge
 	return &Runner{svc: svc, prices: prices, logger: logger, metrics: m, clock: time.Now}
 }
 
+// Admit makes every job wait for g's admission before it works, and hold
+// it but while it waits on the upstream (see package adapt): while the API
+// is slow, fewer jobs work at once. Without a gate every job River hands
+// out works.
+func (r *Runner) Admit(g *adapt.Gate) { r.gate = g }
+
 // Run is a queue.WorkFunc.
 func (r *Runner) Run(ctx context.Context, j *store.Job) (*store.Result, error) {
-	return r.run(ctx, j, r.svc.Run)
+	waited := time.Now()
+	a, err := r.admit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer a.Leave()
+	if r.gate != nil && r.metrics != nil {
+		r.metrics.JobPhase.WithLabelValues("gate").Observe(time.Since(waited).Seconds())
+	}
+	return r.run(ctx, j, func(ctx context.Context, req *netcfg.JobRequest) (*generate.Result, error) {
+		opts := generate.Options{Yield: a.Yield}
+		if r.budgets != nil && r.prices != nil {
+			opts.Budget = &jobBudget{r: r, job: j}
+		}
+		return r.svc.Run(ctx, req, opts)
+	})
 }
 
 // Sweep is a queue.WorkFunc that serves j only from a template already
 // cached (generate.Service.RunCached): where Run would call the model it
 // fails with generate.ErrNeedsCall, and the job stays for Run.
 func (r *Runner) Sweep(ctx context.Context, j *store.Job) (*store.Result, error) {
+	a, err := r.admit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer a.Leave()
 	return r.run(ctx, j, r.svc.RunCached)
+}
+
+// admit waits for the gate's admission. River hands out jobs up to its
+// worker count; the gate may let fewer work at once while the API is
+// slow. A job still waiting when its attempt ends comes back later
+// without spending the attempt.
+func (r *Runner) admit(ctx context.Context) (*adapt.Admission, error) {
+	a, err := r.gate.Admit(ctx)
+	if err != nil {
+		return nil, &queue.SnoozeError{After: time.Second, Err: fmt.Errorf("waiting for the admission gate: %w", err)}
+	}
+	return a, nil
 }
 
 func (r *Runner) run(ctx context.Context, j *store.Job, do func(context.Context, *netcfg.JobRequest) (*generate.Result, error)) (*store.Result, error) {
@@ -59,20 +100,24 @@ func (r *Runner) run(ctx context.Context, j *store.Job, do func(context.Context,
 	if err := req.Validate(); err != nil {
 		return nil, &queue.PermanentError{Err: err}
 	}
-	if r.budgets != nil && r.prices != nil {
-		ctx = generate.WithCallBudget(ctx, &jobBudget{r: r, job: j})
-	}
 	res, err := do(ctx, &req)
 	if errors.Is(err, generate.ErrNeedsCall) {
 		return nil, err
 	}
 	if err != nil {
-		r.logger.WarnContext(ctx, "job attempt failed", "job_id", j.ID, "attempt", j.Attempts, slog.Any("error", err))
 		var paid *generate.PaidError
 		if errors.As(err, &paid) {
 			r.chargeFailed(ctx, j, paid.Calls)
 		}
-		return nil, classify(err)
+		out := classify(err)
+		var perm *queue.PermanentError
+		var snooze *queue.SnoozeError
+		if errors.As(out, &perm) || errors.As(out, &snooze) {
+			// River logs an error it retries or gives up on; these it
+			// only records.
+			r.logger.WarnContext(ctx, "job attempt failed", "job_id", j.ID, "attempt", j.Attempts, slog.Any("error", err))
+		}
+		return nil, out
 	}
 	if r.metrics != nil {
 		for p, d := range res.Phases {
