@@ -320,7 +320,7 @@ type collector struct {
 	lastPull time.Time
 	// resolve, when set, writes the secret references a config holds as
 	// the secrets (batch --resolve-secrets).
-	resolve fleet.SecretResolveFunc
+	resolve netcfg.SecretResolveFunc
 	// models and rules gather the summary's model and lint_rules
 	// (noteResult).
 	models []string
@@ -391,7 +391,7 @@ func (col *collector) add(br *httpapi.BatchResult) error {
 		return nil
 	}
 	if col.resolve != nil {
-		config, _, err := fleet.ResolveSecretRefs(res.Config, col.resolve)
+		config, _, err := netcfg.ResolveSecretRefs(res.Config, col.resolve)
 		if err != nil {
 			sum.Failed = append(sum.Failed, failedDevice{Hostname: br.Hostname, Reason: err.Error()})
 			return nil

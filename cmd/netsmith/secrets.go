@@ -5,15 +5,15 @@ import (
 	"os"
 	"strings"
 
-	"netsmith/internal/fleet"
 	"netsmith/internal/lint"
+	"netsmith/internal/netcfg"
 )
 
 // localSecrets resolves env: references from the environment and file:
 // references from files on this machine (the content without its final
 // line break). It is batch --resolve-secrets: the operator's own machine
 // reads them as the configs are written; a server never does.
-func localSecrets(getenv func(string) string) fleet.SecretResolveFunc {
+func localSecrets(getenv func(string) string) netcfg.SecretResolveFunc {
 	return func(scheme, name string) (string, bool, error) {
 		switch scheme {
 		case "env":

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"netsmith/internal/cache"
-	"netsmith/internal/fleet"
 	"netsmith/internal/intentkey"
 	"netsmith/internal/lint"
 	"netsmith/internal/llm"
@@ -97,7 +96,7 @@ func (s *Service) TemplateMeta(req *netcfg.JobRequest) cache.Meta {
 	d := req.Device
 	key, _ := s.IntentKey(req)
 	intentJSON, _ := json.Marshal(netcfg.Intent{Role: d.Role, Platform: d.Platform, OSVersion: d.OSVersion,
-		Requirements: req.Requirements, Constants: fleet.RedactSecrets(req.Constants)})
+		Requirements: req.Requirements, Constants: netcfg.RedactSecrets(req.Constants)})
 	return cache.Meta{Key: key, Kind: cache.KindTemplate, Role: d.Role, Platform: string(d.Platform), Intent: string(intentJSON),
 		TTL: time.Duration(req.CacheTTL)}
 }
@@ -113,7 +112,7 @@ func (s *Service) generateCached(ctx context.Context, r *run, req *netcfg.JobReq
 	key := meta.Key
 	// Templates see secrets as placeholders, the same for every device;
 	// Run puts each device's own in.
-	vars := fleet.SecretPlaceholders(deviceVars(d))
+	vars := netcfg.SecretPlaceholders(deviceVars(d))
 	if r.cacheOnly {
 		return s.renderCached(ctx, r, d, key, vars)
 	}
@@ -234,7 +233,7 @@ func templateSpec(req *netcfg.JobRequest, example map[string]any) prompt.Spec {
 	d := req.Device
 	return prompt.Spec{
 		Task: prompt.TaskTemplate, Platform: string(d.Platform), Role: d.Role, OSVersion: d.OSVersion,
-		Requirements: req.Requirements, Constants: fleet.SecretPlaceholders(req.Constants), Vars: example,
+		Requirements: req.Requirements, Constants: netcfg.SecretPlaceholders(req.Constants), Vars: example,
 	}
 }
 
@@ -262,7 +261,7 @@ func (s *Service) checkTemplate(ctx context.Context, body string, example map[st
 	// value equals it.
 	a := renderData(example)
 	b := renderData(render.Synthesize(example, 1))
-	proof := render.VerifyConfig{Known: []string{req.Requirements}, KnownValues: fleet.SecretPlaceholders(req.Constants)}
+	proof := render.VerifyConfig{Known: []string{req.Requirements}, KnownValues: netcfg.SecretPlaceholders(req.Constants)}
 	rep, err := proof.Verify(ctx, t, a, b)
 	if err != nil || len(rep.Errors()) > 0 {
 		fb := rep.Feedback(8)
@@ -284,7 +283,7 @@ func (s *Service) checkTemplate(ctx context.Context, body string, example map[st
 	// (VLAN 99 as the third of the vlans, and as mgmt_vlan) would look
 	// unused in the example's render.
 	covVars, covText := example, out
-	full := fleet.SecretPlaceholders(deviceVars(req.Device))
+	full := netcfg.SecretPlaceholders(deviceVars(req.Device))
 	if text, err := t.Render(ctx, renderData(full)); err == nil {
 		covVars, covText = full, text
 	}

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"time"
 
-	"netsmith/internal/fleet"
 	"netsmith/internal/llm"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/prompt"
@@ -280,7 +279,7 @@ func (e *Economy) intents(ctx context.Context, batchID string, keys []string) (m
 			if _, seen := out[k]; seen || !want[k] {
 				continue
 			}
-			out[k] = economyIntent{req: &req, example: exampleOf(fleet.SecretPlaceholders(deviceVars(req.Device)))}
+			out[k] = economyIntent{req: &req, example: exampleOf(netcfg.SecretPlaceholders(deviceVars(req.Device)))}
 		}
 		if len(jobs) < 500 {
 			break

@@ -14,7 +14,6 @@ import (
 
 	"netsmith/internal/cache"
 	"netsmith/internal/coverage"
-	"netsmith/internal/fleet"
 	"netsmith/internal/lint"
 	"netsmith/internal/llm"
 	"netsmith/internal/metrics"
@@ -309,7 +308,7 @@ func (s *Service) run(ctx context.Context, r *run, req *netcfg.JobRequest) (*Res
 		// Every path wrote the secrets' placeholders (what the model and
 		// the template saw); the device's own go in here, after the
 		// caches, which never hold them.
-		res.Config = fleet.FillSecrets(res.Config, req.Device.Vars, req.Constants)
+		res.Config = netcfg.FillSecrets(res.Config, req.Device.Vars, req.Constants)
 	}
 	linted := time.Now()
 	switch req.Kind {
@@ -353,9 +352,9 @@ func (s *Service) generate(ctx context.Context, r *run, req *netcfg.JobRequest) 
 		Role:         d.Role,
 		OSVersion:    d.OSVersion,
 		Requirements: req.Requirements,
-		Constants:    fleet.SecretPlaceholders(req.Constants),
+		Constants:    netcfg.SecretPlaceholders(req.Constants),
 		Hostname:     d.Hostname,
-		Vars:         fleet.SecretPlaceholders(d.Vars),
+		Vars:         netcfg.SecretPlaceholders(d.Vars),
 	}
 	resp, err := s.call(ctx, r, spec, s.cfg.Model)
 	if err != nil {
@@ -486,7 +485,7 @@ func (s *Service) Estimate(req *netcfg.JobRequest) (model string, input, maxOutp
 		if req.Device == nil {
 			return model, 0, int64(s.cfg.MaxTokens)
 		}
-		spec = templateSpec(req, exampleOf(fleet.SecretPlaceholders(deviceVars(req.Device))))
+		spec = templateSpec(req, exampleOf(netcfg.SecretPlaceholders(deviceVars(req.Device))))
 	}
 	r, err := prompt.Build(spec, model, s.cfg.MaxTokens)
 	if err != nil {

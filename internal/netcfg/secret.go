@@ -63,7 +63,7 @@ func IsSecretName(name string) bool {
 // (IsSecretRef), booleans and nulls are kept, and so is the shape of lists
 // and maps, so the copy still shows what a template will get. Use it for
 // anything that leaves the process and is not a prompt (prompts get
-// fleet.SecretPlaceholders).
+// SecretPlaceholders).
 func RedactSecrets(vars map[string]any) map[string]any {
 	if vars == nil {
 		return nil

@@ -28,7 +28,7 @@ func writeHeader(g *gen, d *device, comment string) {
 
 // secretRef writes a secret var as a placeholder, never as a password: a
 // reference in angle brackets ("<vault:net/enable>"), and netsmith's own
-// placeholders ("<secret:enable_secret>", see fleet.SecretPlaceholders) as
+// placeholders ("<secret:enable_secret>", see netcfg.SecretPlaceholders) as
 // they are, so that netsmith finds them to put the secret in. A template
 // decides by the example value, which every device of the intent shares.
 func secretRef(g *gen, v val) string {

@@ -1,4 +1,4 @@
-package fleet_test
+package netcfg_test
 
 import (
 	"errors"
@@ -6,7 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"netsmith/internal/fleet"
+	"netsmith/internal/netcfg"
 )
 
 func TestSecretPlaceholders(t *testing.T) {
@@ -20,7 +20,7 @@ func TestSecretPlaceholders(t *testing.T) {
 		"tacacs_key":       1234,
 		"ntp_auth":         true,
 	}
-	got := fleet.SecretPlaceholders(vars)
+	got := netcfg.SecretPlaceholders(vars)
 	want := map[string]any{
 		"hostname":         "sw1",
 		"enable_secret":    "<secret:enable_secret>",
@@ -54,7 +54,7 @@ func TestFillSecrets(t *testing.T) {
 		{"no secrets here\n", "no secrets here\n"},
 	}
 	for _, tt := range tests {
-		if got := fleet.FillSecrets(tt.in, vars, consts); got != tt.want {
+		if got := netcfg.FillSecrets(tt.in, vars, consts); got != tt.want {
 			t.Errorf("FillSecrets(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
@@ -74,12 +74,12 @@ func TestResolveSecretRefs(t *testing.T) {
 		}
 		return "", false, nil
 	}
-	got, left, err := fleet.ResolveSecretRefs("snmp-server community <env:SNMP_RO> ro\nenable secret 9 <vault:net/enable>\n", resolve)
+	got, left, err := netcfg.ResolveSecretRefs("snmp-server community <env:SNMP_RO> ro\nenable secret 9 <vault:net/enable>\n", resolve)
 	if err != nil || left != 1 || got != "snmp-server community c0mmunity ro\nenable secret 9 <vault:net/enable>\n" {
 		t.Errorf("ResolveSecretRefs = %q, %d, %v", got, left, err)
 	}
 	for _, in := range []string{"key <env:UNSET>\n", "key <env:EMPTY>\n"} {
-		if _, _, err := fleet.ResolveSecretRefs(in, resolve); err == nil {
+		if _, _, err := netcfg.ResolveSecretRefs(in, resolve); err == nil {
 			t.Errorf("ResolveSecretRefs(%q): no error", in)
 		}
 	}

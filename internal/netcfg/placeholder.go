@@ -1,8 +1,7 @@
-package fleet
+package netcfg
 
 import (
 	"fmt"
-	"netsmith/internal/netcfg"
 	"regexp"
 	"strconv"
 	"strings"
@@ -32,7 +31,7 @@ func SecretPlaceholders(vars map[string]any) map[string]any {
 	if vars == nil {
 		return nil
 	}
-	return netcfg.MapSecrets(vars, false, "", func(path string, _ any) any {
+	return MapSecrets(vars, false, "", func(path string, _ any) any {
 		return "<secret:" + path + ">"
 	}).(map[string]any)
 }
