@@ -579,10 +579,11 @@ func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArg
 		return river.JobSnooze(snooze.After)
 	case rj.Attempt >= rj.MaxAttempts:
 		q.finish(ctx, j, netcfg.StateFailed, fmt.Sprintf("gave up after %d attempts: %v", rj.Attempt, werr))
-		return werr
+		// River logs the error (the one log of it), by its own job id.
+		return fmt.Errorf("job %s: %w", j.ID, werr)
 	default:
 		q.mark(ctx, j, netcfg.StateRetrying, werr.Error())
-		return werr
+		return fmt.Errorf("job %s: %w", j.ID, werr)
 	}
 }
 
@@ -764,11 +765,13 @@ func (w *economyWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[ec
 	again, err := q.cfg.Economy(ctx, id)
 	switch {
 	case err != nil && rj.Attempt >= rj.MaxAttempts:
-		q.cfg.Logger.ErrorContext(ctx, "economy job gave up; releasing its leases", "batch_id", id, slog.Any("error", err))
-		return errors.Join(err, releaseEconomyLeases(context.WithoutCancel(ctx), w.e.conn(), id))
+		err = errors.Join(err, releaseEconomyLeases(context.WithoutCancel(ctx), w.e.conn(), id))
+		q.cfg.Logger.ErrorContext(ctx, "economy job gave up; its leases are released", "batch_id", id, slog.Any("error", err))
+		// Logged here, once: River logs a cancel only at debug level.
+		return river.JobCancel(err)
 	case err != nil:
-		q.cfg.Logger.WarnContext(ctx, "economy step failed", "batch_id", id, "attempt", rj.Attempt, slog.Any("error", err))
-		return err
+		// River logs the error it retries.
+		return fmt.Errorf("economy step of batch %s: %w", id, err)
 	case again > 0:
 		return river.JobSnooze(again)
 	}
