@@ -402,7 +402,7 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, calls int
 	// cache: tie the knot through a closure.
 	var (
 		runner     *worker.Runner
-		economy    *generate.Economy
+		economy    *generate.EconomyRunner
 		economyRun queue.EconomyFunc
 	)
 	batchAPI, _ := llmClient.(generate.BatchAPI)
@@ -469,7 +469,7 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, calls int
 	runner.ReserveCalls(q.Conn())
 	runner.Admit(gate)
 	if economyRun != nil {
-		economy = svc.NewEconomy(generate.EconomyConfig{Batches: batchAPI, Conn: q.Conn(), ReadConn: q.ReadConn(),
+		economy = svc.NewEconomyRunner(generate.EconomyRunnerConfig{Batches: batchAPI, Conn: q.Conn(), ReadConn: q.ReadConn(),
 			Poll: cfg.EconomyPoll, TTL: cfg.CacheTTL, Logger: logger,
 			Price: func(m string, u llm.Usage) int64 {
 				c, err := worker.CallCost(prices, time.Now(), m, model, u, true)

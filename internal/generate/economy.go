@@ -22,8 +22,8 @@ type BatchAPI interface {
 	EachBatchResult(ctx context.Context, id string, fn func(llm.BatchResult) error) error
 }
 
-// EconomyConfig configures an Economy.
-type EconomyConfig struct {
+// EconomyRunnerConfig configures an EconomyRunner.
+type EconomyRunnerConfig struct {
 	Batches  BatchAPI
 	Conn     store.Conn // writes: the economy record and the templates
 	ReadConn store.Conn // the batch's jobs; Conn when nil
@@ -40,18 +40,18 @@ type EconomyConfig struct {
 	Logger *slog.Logger
 }
 
-// Economy makes the templates a fleet batch leased at submit through one
+// EconomyRunner makes the templates a fleet batch leased at submit through one
 // Message Batch (half price), polled until it ends and matched by
 // custom_id, which is the intent key. A template proved as in the normal
 // path is stored under the batch's lease; any other outcome gives the lease
 // back and the intent's devices pay the normal price.
-type Economy struct {
+type EconomyRunner struct {
 	svc *Service
-	cfg EconomyConfig
+	cfg EconomyRunnerConfig
 }
 
-// NewEconomy returns the economy-mode runner of s.
-func (s *Service) NewEconomy(cfg EconomyConfig) *Economy {
+// NewEconomyRunner returns the economy-mode runner of s.
+func (s *Service) NewEconomyRunner(cfg EconomyRunnerConfig) *EconomyRunner {
 	if cfg.ReadConn == nil {
 		cfg.ReadConn = cfg.Conn
 	}
@@ -67,7 +67,7 @@ func (s *Service) NewEconomy(cfg EconomyConfig) *Economy {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Economy{svc: s, cfg: cfg}
+	return &EconomyRunner{svc: s, cfg: cfg}
 }
 
 // economyIntent is one leased intent: the first device of the batch that
@@ -80,7 +80,7 @@ type economyIntent struct {
 // Step runs one step of batchID's economy job (a queue.EconomyFunc): it
 // submits the Message Batch, or looks at it, or stores its results. It
 // returns again > 0 while the Message Batch runs.
-func (e *Economy) Step(ctx context.Context, batchID string) (again time.Duration, err error) {
+func (e *EconomyRunner) Step(ctx context.Context, batchID string) (again time.Duration, err error) {
 	c := e.cfg.Conn
 	ec, err := store.GetEconomy(ctx, c, batchID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -188,7 +188,7 @@ func (e *Economy) Step(ctx context.Context, batchID string) (again time.Duration
 // store proves one result's template as fillTemplate does and stores it
 // under the economy lease. It reports false, with why, when the result gave
 // no usable template.
-func (e *Economy) store(ctx context.Context, owner string, r llm.BatchResult, in economyIntent) (bool, string, error) {
+func (e *EconomyRunner) store(ctx context.Context, owner string, r llm.BatchResult, in economyIntent) (bool, string, error) {
 	s := e.svc
 	if r.Response == nil {
 		why := "batch request " + r.Type
@@ -229,7 +229,7 @@ func (e *Economy) store(ctx context.Context, owner string, r llm.BatchResult, in
 // charge writes a Message Batch request that succeeded to the ledger, for
 // the fleet batch's department, once (its id is the batch and custom_id).
 // A request that succeeded is paid for even if its template is refused.
-func (e *Economy) charge(ctx context.Context, batchID string, r llm.BatchResult) error {
+func (e *EconomyRunner) charge(ctx context.Context, batchID string, r llm.BatchResult) error {
 	if r.Response == nil {
 		return nil
 	}
@@ -258,7 +258,7 @@ func cmpErr(err *llm.Error) error {
 
 // intents finds, for each leased key, the batch's first device with that
 // intent and its example values.
-func (e *Economy) intents(ctx context.Context, batchID string, keys []string) (map[string]economyIntent, error) {
+func (e *EconomyRunner) intents(ctx context.Context, batchID string, keys []string) (map[string]economyIntent, error) {
 	want := make(map[string]bool, len(keys))
 	for _, k := range keys {
 		want[k] = true
@@ -290,7 +290,7 @@ func (e *Economy) intents(ctx context.Context, batchID string, keys []string) (m
 }
 
 // releaseAll gives every lease back and ends the job.
-func (e *Economy) releaseAll(ctx context.Context, ec *store.Economy, keys []string, why string) error {
+func (e *EconomyRunner) releaseAll(ctx context.Context, ec *store.BatchEconomy, keys []string, why string) error {
 	owner := store.EconomyOwner(ec.BatchID)
 	for _, k := range keys {
 		if err := store.ReleaseTemplateLease(context.WithoutCancel(ctx), e.cfg.Conn, k, owner); err != nil {
@@ -302,7 +302,7 @@ func (e *Economy) releaseAll(ctx context.Context, ec *store.Economy, keys []stri
 	return e.finish(ctx, ec)
 }
 
-func (e *Economy) finish(ctx context.Context, ec *store.Economy) error {
+func (e *EconomyRunner) finish(ctx context.Context, ec *store.BatchEconomy) error {
 	ec.State = store.EconomyDone
 	return store.UpdateEconomy(context.WithoutCancel(ctx), e.cfg.Conn, ec, e.cfg.Clock())
 }

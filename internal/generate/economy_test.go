@@ -103,7 +103,7 @@ func newEconomyRig(t *testing.T, poison func(string) bool) *economyRig {
 	logger := slog.New(slog.DiscardHandler)
 	var (
 		runner  *worker.Runner
-		economy *generate.Economy
+		economy *generate.EconomyRunner
 	)
 	ctx := context.Background()
 	q, err := queue.Open(ctx, dbtest.SQLite(t), queue.Config{
@@ -133,7 +133,7 @@ func newEconomyRig(t *testing.T, poison func(string) bool) *economyRig {
 	tc := cache.New(cache.Config{Conn: q.Conn(), ReadConn: q.ReadConn(), Owner: "rig", PollEvery: 20 * time.Millisecond})
 	svc := generate.New(generate.Config{LLM: ac, Provider: "anthropic", Model: llmtest.Model, Cache: tc, Linter: l})
 	runner = worker.New(svc, nil, nil, logger)
-	economy = svc.NewEconomy(generate.EconomyConfig{Batches: batches, Conn: q.Conn(), ReadConn: q.ReadConn(),
+	economy = svc.NewEconomyRunner(generate.EconomyRunnerConfig{Batches: batches, Conn: q.Conn(), ReadConn: q.ReadConn(),
 		Poll: 100 * time.Millisecond, Logger: logger, Price: rigPrice})
 	if err := q.Start(ctx); err != nil {
 		q.Close()

@@ -180,9 +180,9 @@ func (s *Server) submitFleet(ctx context.Context, name string, f *fleet.Fleet, e
 	now := time.Now()
 	b := &store.Batch{ID: newID(), Name: name, Devices: len(f.Devices), Intents: len(f.Intents), CreatedAt: now}
 	jobs := make([]*store.Job, len(f.Devices))
-	var eco *queue.Economy
+	var eco *queue.EconomyLeases
 	if economy {
-		eco = &queue.Economy{LeaseUntil: now.Add(s.cfg.EconomyLease)}
+		eco = &queue.EconomyLeases{LeaseUntil: now.Add(s.cfg.EconomyLease)}
 	}
 	seen := map[string]bool{}
 	estimated := map[string]bool{}

@@ -303,7 +303,7 @@ func holdsOf(jobs []*store.Job) store.Holds {
 // riverInsertChunk bounds one River InsertManyTx call.
 const riverInsertChunk = 1000
 
-func (e *riverEngine[TDriver, TTx]) enqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job, eco *Economy, backlog int64) (int, error) {
+func (e *riverEngine[TDriver, TTx]) enqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job, eco *EconomyLeases, backlog int64) (int, error) {
 	leased := 0
 	var alerts []store.BudgetAlert
 	err := e.inTx(ctx, func(tx TTx) error {
@@ -336,7 +336,7 @@ func (e *riverEngine[TDriver, TTx]) enqueueBatch(ctx context.Context, b *store.B
 				}
 			}
 			if leased > 0 {
-				if err := store.InsertEconomy(ctx, c, &store.Economy{BatchID: b.ID, CreatedAt: b.CreatedAt}); err != nil {
+				if err := store.InsertEconomy(ctx, c, &store.BatchEconomy{BatchID: b.ID, CreatedAt: b.CreatedAt}); err != nil {
 					return err
 				}
 				if _, err := e.client.InsertTx(ctx, tx, economyArgs{BatchID: b.ID},

@@ -51,9 +51,9 @@ func (e *SnoozeError) Unwrap() error { return e.Err }
 // running), 0 when the job is done, or an error to retry with backoff.
 type EconomyFunc func(ctx context.Context, batchID string) (again time.Duration, err error)
 
-// Economy asks EnqueueBatch for economy mode: the templates of these
-// intents are leased to the batch's economy job until LeaseUntil.
-type Economy struct {
+// EconomyLeases asks EnqueueEconomyBatch for economy mode: the templates
+// of these intents are leased to the batch's economy job until LeaseUntil.
+type EconomyLeases struct {
 	Templates  []*store.Template // one per distinct intent: key and provenance
 	LeaseUntil time.Time
 }
@@ -171,7 +171,7 @@ type engine interface {
 	enqueue(ctx context.Context, j *store.Job, backlog int64) (existing *store.Job, err error)
 	// enqueueBatch inserts b, its jobs and their River rows in one
 	// transaction, with eco's leases and economy job when eco is set.
-	enqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job, eco *Economy, backlog int64) (leased int, err error)
+	enqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job, eco *EconomyLeases, backlog int64) (leased int, err error)
 	// cancel cancels the River row and marks j canceled, in one transaction.
 	cancel(ctx context.Context, j *store.Job, state netcfg.JobState, reason string) (bool, error)
 	migrate(ctx context.Context) ([]string, error)
@@ -364,7 +364,7 @@ func (q *Queue) EnqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.
 // through one Message Batch. Device jobs wait on those leases as on any
 // other filler's. It returns how many templates it leased. A nil eco is
 // plain EnqueueBatch.
-func (q *Queue) EnqueueEconomyBatch(ctx context.Context, b *store.Batch, jobs []*store.Job, eco *Economy) (int, error) {
+func (q *Queue) EnqueueEconomyBatch(ctx context.Context, b *store.Batch, jobs []*store.Job, eco *EconomyLeases) (int, error) {
 	now := q.cfg.Clock()
 	if b.CreatedAt.IsZero() {
 		b.CreatedAt = now

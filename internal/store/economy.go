@@ -6,10 +6,10 @@ import (
 	"time"
 )
 
-// Economy is the economy-mode record of one fleet batch: the Message Batch
+// BatchEconomy is the economy-mode record of one fleet batch: the Message Batch
 // that makes the templates of the intents the fleet leased when it was
 // submitted.
-type Economy struct {
+type BatchEconomy struct {
 	BatchID        string
 	MessageBatchID string // empty until the Message Batch is created
 	State          string // EconomyPending, EconomySubmitted or EconomyDone
@@ -31,7 +31,7 @@ const (
 func EconomyOwner(batchID string) string { return "economy:" + batchID }
 
 // InsertEconomy stores a pending economy record for e.BatchID.
-func InsertEconomy(ctx context.Context, c Conn, e *Economy) error {
+func InsertEconomy(ctx context.Context, c Conn, e *BatchEconomy) error {
 	now := e.CreatedAt.UnixMilli()
 	_, err := c.Exec(ctx, `INSERT INTO netsmith_economy (batch_id, state, created_at, updated_at) VALUES ($1, $2, $3, $3)`,
 		e.BatchID, EconomyPending, now)
@@ -42,9 +42,9 @@ func InsertEconomy(ctx context.Context, c Conn, e *Economy) error {
 }
 
 // GetEconomy returns the economy record of a batch, or ErrNotFound.
-func GetEconomy(ctx context.Context, c Conn, batchID string) (*Economy, error) {
+func GetEconomy(ctx context.Context, c Conn, batchID string) (*BatchEconomy, error) {
 	var (
-		e                Economy
+		e                BatchEconomy
 		created, updated int64
 	)
 	err := c.QueryRow(ctx, `SELECT batch_id, message_batch_id, state, requests, filled, released, created_at, updated_at
@@ -58,7 +58,7 @@ func GetEconomy(ctx context.Context, c Conn, batchID string) (*Economy, error) {
 }
 
 // UpdateEconomy stores e's message batch, state and counts.
-func UpdateEconomy(ctx context.Context, c Conn, e *Economy, now time.Time) error {
+func UpdateEconomy(ctx context.Context, c Conn, e *BatchEconomy, now time.Time) error {
 	_, err := c.Exec(ctx, `UPDATE netsmith_economy SET message_batch_id = $2, state = $3, requests = $4, filled = $5,
 		released = $6, updated_at = $7 WHERE batch_id = $1`,
 		e.BatchID, e.MessageBatchID, e.State, e.Requests, e.Filled, e.Released, now.UnixMilli())
