@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -199,7 +200,7 @@ func runCost(ctx context.Context, args []string, getenv func(string) string, std
 }
 
 func costFromDB(ctx context.Context, db, groupBy, since, until, dept string) (*httpapi.CostReport, error) {
-	if _, ok := store.CostGroups[groupBy]; !ok {
+	if !slices.Contains(store.CostGroupNames(), groupBy) {
 		return nil, usagef("--group-by %q: must be department, user, key, model or day", groupBy)
 	}
 	s, err := parseTimeFlag("since", since)

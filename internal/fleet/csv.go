@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"netsmith/internal/netcfg"
 	"slices"
 	"strconv"
@@ -180,7 +181,7 @@ func (r *csvReader) header(header []string) bool {
 	// A name cannot be both a value and a map or list (var.a with var.a.b),
 	// nor both a list and a map (var.a.0 with var.a.b).
 	kinds := map[string]string{}
-	for _, key := range sortedKeys(paths) {
+	for _, key := range slices.Sorted(maps.Keys(paths)) {
 		consts, segs := splitPathKey(key)
 		for j := 1; j < len(segs); j++ {
 			parent := pathKey(consts, segs[:j])

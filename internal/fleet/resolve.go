@@ -3,7 +3,9 @@ package fleet
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -305,7 +307,7 @@ func knownGroups(groups map[string]*layer) string {
 	if len(groups) == 0 {
 		return " (no groups are defined)"
 	}
-	names := sortedKeys(groups)
+	names := slices.Sorted(maps.Keys(groups))
 	if len(names) > 10 {
 		return fmt.Sprintf(" (%d groups are defined: %s, …)", len(names), strings.Join(names[:10], ", "))
 	}

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"netsmith/internal/netcfg"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -536,7 +538,7 @@ func (r *treeReader) groupLayer(n *yaml.Node, prefix string, at *yaml.Node) *lay
 	}
 	if extra != nil {
 		r.check(n, extra, "", strings.TrimSuffix(prefix, "."))
-		for _, k := range sortedKeys(extra) {
+		for _, k := range slices.Sorted(maps.Keys(extra)) {
 			if _, dup := l.consts[k]; dup {
 				r.errorf(locate(n, []any{k}), "", prefix+k, "constant is also set under %sconstants", prefix)
 				continue

@@ -4,10 +4,10 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"slices"
 
 	"math"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -74,12 +74,7 @@ func (s *Server) handleCosts(w http.ResponseWriter, r *http.Request) {
 	if rep.GroupBy == "" {
 		rep.GroupBy = "department"
 	}
-	if _, ok := store.CostGroups[rep.GroupBy]; !ok {
-		names := make([]string, 0, len(store.CostGroups))
-		for k := range store.CostGroups {
-			names = append(names, k)
-		}
-		sort.Strings(names)
+	if names := store.CostGroupNames(); !slices.Contains(names, rep.GroupBy) {
 		s.writeError(w, r, badRequest("group_by: %q is not one of %s", rep.GroupBy, strings.Join(names, ", ")))
 		return
 	}

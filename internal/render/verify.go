@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/netip"
 	"reflect"
@@ -353,7 +354,7 @@ func (c VerifyConfig) Verify(ctx context.Context, t *Template, a, b map[string]a
 	}
 
 	// Variables shown in neither render.
-	for _, p := range sortedKeys(lb) {
+	for _, p := range slices.Sorted(maps.Keys(lb)) {
 		if same[p] || len(lb[p].needles) == 0 {
 			continue
 		}
@@ -545,7 +546,7 @@ func newRendered(name, out string, ls map[string]leaf, same map[string]bool) *re
 		x.lines = append(x.lines, line{start: start, text: strings.TrimSuffix(out[start:start+end], "\r")})
 		start += end + 1
 	}
-	for _, p := range sortedKeys(ls) {
+	for _, p := range slices.Sorted(maps.Keys(ls)) {
 		if same[p] {
 			continue
 		}
@@ -799,15 +800,6 @@ func (x *rendered) common(text string, values map[string]bool) bool {
 		}
 	}
 	return 2*len(seen) >= others
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // addresses returns the IP addresses written in s.

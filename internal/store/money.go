@@ -522,8 +522,8 @@ type CostRow struct {
 	SavedNUSD    int64  `json:"-"`
 }
 
-// CostGroups are the columns a cost report may group by.
-var CostGroups = map[string]string{
+// costGroups are the columns a cost report may group by.
+var costGroups = map[string]string{
 	"department": "department",
 	"user":       "owner",
 	"key":        "key_id",
@@ -531,10 +531,13 @@ var CostGroups = map[string]string{
 	"day":        "CAST(created_at / 86400000 AS BIGINT)",
 }
 
+// CostGroupNames are the groups a cost report may be by, sorted.
+func CostGroupNames() []string { return slices.Sorted(maps.Keys(costGroups)) }
+
 // CostReport sums the ledger between since and until (zero: unbounded),
-// grouped by one of CostGroups, for one department or all ("" with all).
+// grouped by one of CostGroupNames, for one department or all ("" with all).
 func CostReport(ctx context.Context, c Conn, groupBy string, since, until time.Time, department string, all bool) ([]CostRow, error) {
-	col, ok := CostGroups[groupBy]
+	col, ok := costGroups[groupBy]
 	if !ok {
 		return nil, fmt.Errorf("unknown group %q", groupBy)
 	}
