@@ -173,13 +173,13 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) ([]
 
 // gcPercent and memoryLimit tune the garbage collector for the commands
 // that run jobs, unless GOGC or GOMEMLIMIT is set. A job allocates much and
-// briefly (request and result JSON, the template's proof, render and lint);
-// at Go's default GOGC of 100 the collector took about 14 % of serve's CPU
-// in scenario 1, and at 200 s1 ran 7–9 % more jobs/s for about 40 % more
-// resident memory (BENCHMARKS.md). The soft limit keeps a process holding
-// many event streams (15,000 in scenario 6: 1.6 GB at 200 with no limit)
-// from growing its heap to three times what it holds: past the limit the
-// collector runs as often as it must, as at a lower GOGC.
+// briefly (request and result JSON, the template's proof, render and lint),
+// so at Go's default GOGC the collector takes a large share of serve's CPU;
+// a higher GOGC trades resident memory for throughput (bench
+// s1-machinery.sh measures both). The soft limit keeps a process holding
+// many event streams (bench s6-submit.sh) from growing its heap to a
+// multiple of what it holds: past the limit the collector runs as often as
+// it must, as at a lower GOGC.
 const (
 	gcPercent   = 200
 	memoryLimit = 1 << 30

@@ -90,7 +90,7 @@ type Config struct {
 }
 
 // engineFlags registers the flags that choose and tune the engine; serve and
-// (later) embedded batch share them.
+// the embedded batch (batch --db) share them.
 func (c *Config) engineFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DB, "db", "sqlite://netsmith.db", "database `URL`: sqlite://PATH or postgres://…")
 	fs.StringVar(&c.Provider, "provider", "", "LLM provider: sim, anthropic or openai (default anthropic when ANTHROPIC_API_KEY is set, else sim)")
@@ -363,10 +363,9 @@ func budgetAlert(logger *slog.Logger, m *metrics.Metrics) func(store.BudgetAlert
 // a sixteenth more (at least one), so that the database work before and
 // after each call (the job's read, the template lease and fill, the
 // completion, River's next fetch) happens while other jobs' calls keep every
-// slot busy. With one job per slot, each slot sat idle for that work: at
-// 256 slots and a 2.5 s upstream (bench s2) it was 40 ms a job, more in the
-// bursts where 256 jobs end together, and the upstream got 0.94–0.95 of
-// 256 / 2.5 s; with 16 more jobs, 0.96.
+// slot busy. With one job per slot, each slot sits idle for that work, most
+// in the bursts where every slot's job ends together, and the upstream gets
+// less than slots / latency (bench s2-latency.sh measures the share).
 func jobSlots(calls int) int {
 	if calls <= 0 {
 		return 0
