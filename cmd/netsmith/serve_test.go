@@ -148,3 +148,70 @@ func TestKeysCreateDepartmentBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestShutdownEndsEventStreams: an open event stream ends when serve shuts
+// down, and shutdown does not wait out --shutdown-timeout for it. The job
+// stays queued (--role api runs no workers), so only the stream could hold
+// the shutdown.
+func TestShutdownEndsEventStreams(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logs := newLogWriter()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--role", "api", "--shutdown-timeout", "2m",
+			"--db", "sqlite://" + filepath.Join(t.TempDir(), "serve.db")}, noEnv, strings.NewReader(""), io.Discard, logs)
+	}()
+	var c *httpapi.Client
+	select {
+	case addr := <-logs.addr:
+		c = httpapi.NewClient("http://"+addr, nil, "")
+		waitHealthy(t, c)
+	case code := <-done:
+		t.Fatalf("serve exited %d before listening; log:\n%s", code, logs)
+	}
+	resp, err := c.Submit(t.Context(), &httpapi.SubmitRequest{JobRequest: netcfg.JobRequest{
+		Kind:         netcfg.KindGenerate,
+		Device:       &netcfg.Device{Hostname: "held1", Platform: netcfg.AristaEOS, Role: "leaf"},
+		Requirements: "EVPN leaf, eBGP to two spines",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened := make(chan struct{})
+	streamErr := make(chan error, 1)
+	go func() {
+		var once bool
+		_, err := c.Wait(t.Context(), resp.ID, func(*httpapi.JobView) {
+			if !once {
+				once = true
+				close(opened)
+			}
+		})
+		streamErr <- err
+	}()
+	select {
+	case <-opened: // the stream sent the job's first state
+	case err := <-streamErr:
+		t.Fatalf("event stream ended before shutdown: %v", err)
+	}
+	cancel()
+	// The guards only end a hung test; without the fix serve holds the
+	// stream for the whole two-minute shutdown timeout.
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("serve exited %d; log:\n%s", code, logs)
+		}
+	case <-time.After(90 * time.Second):
+		t.Fatalf("serve did not stop; log:\n%s", logs)
+	}
+	select {
+	case err := <-streamErr:
+		if err == nil {
+			t.Errorf("the stream of a queued job ended without an error")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the event stream outlived serve")
+	}
+}
