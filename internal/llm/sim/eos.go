@@ -35,12 +35,8 @@ func writeEOS(g *gen, d *device) {
 	g.line("!")
 	g.line("service routing protocols model multi-agent")
 	g.line("!")
-	if d.hostname.present() {
-		g.line("hostname ", g.s(d.hostname))
-	}
-	if d.domain.present() {
-		g.line("ip domain-name ", g.s(d.domain))
-	}
+	g.lineIf(d.hostname.present(), "hostname ", g.s(d.hostname))
+	g.lineIf(d.domain.present(), "ip domain-name ", g.s(d.domain))
 	g.each(d.dns, "$s", func(s val) { g.line("ip name-server ", inVRF("vrf "), g.s(s)) })
 	g.line("!")
 	if d.ntp.present() {
@@ -53,12 +49,8 @@ func writeEOS(g *gen, d *device) {
 	g.line("!")
 	writeIOSSNMP(g, d, vrf)
 	g.line("spanning-tree mode mstp")
-	if d.feat.bpduguard {
-		g.line("spanning-tree edge-port bpduguard default")
-	}
-	if d.feat.mlag {
-		g.line("no spanning-tree vlan-id 4094")
-	}
+	g.lineIf(d.feat.bpduguard, "spanning-tree edge-port bpduguard default")
+	g.lineIf(d.feat.mlag, "no spanning-tree vlan-id 4094")
 	g.line("!")
 	g.each(d.vlans, "$v", func(v val) {
 		g.line("vlan ", g.s(d.vlanID(g, v)))
@@ -104,9 +96,7 @@ func writeEOS(g *gen, d *device) {
 		writeUplinkDescription(g, l, in+"description ", "")
 		g.line(in, "no shutdown")
 		writeEOSTrunk(g, d)
-		if d.feat.mlag {
-			g.line(in, "mlag ", g.s(pc))
-		}
+		g.lineIf(d.feat.mlag, in, "mlag ", g.s(pc))
 		g.line("!")
 	})
 	if d.feat.mlag {
@@ -135,9 +125,7 @@ func writeEOS(g *gen, d *device) {
 				g.when(func() {
 					g.line(in, "ip ospf network point-to-point")
 					g.line(in, "ip ospf area 0.0.0.0")
-					if d.feat.bfd {
-						g.line(in, "bfd interval 300 min-rx 300 multiplier 3")
-					}
+					g.lineIf(d.feat.bfd, in, "bfd interval 300 min-rx 300 multiplier 3")
 				}, d.ospfOn(g, u))
 			}
 		case lk.downlink:
@@ -146,9 +134,7 @@ func writeEOS(g *gen, d *device) {
 				func() { writeEOSTrunk(g, d) }, pc)
 		default:
 			writeEOSTrunk(g, d)
-			if bundle {
-				g.line(in, "channel-group 1 mode active")
-			}
+			g.lineIf(bundle, in, "channel-group 1 mode active")
 		}
 		g.line("!")
 	})
@@ -172,12 +158,8 @@ func writeEOS(g *gen, d *device) {
 			d.namedVLAN(g, d.dataVLAN, dataNames, func(id val) { g.line(in, "switchport access vlan ", g.s(id)) })
 			g.line(in, "switchport mode access")
 		}
-		if d.feat.portfast {
-			g.line(in, "spanning-tree portfast")
-		}
-		if d.feat.bpduguard {
-			g.line(in, "spanning-tree bpduguard enable")
-		}
+		g.lineIf(d.feat.portfast, in, "spanning-tree portfast")
+		g.lineIf(d.feat.bpduguard, in, "spanning-tree bpduguard enable")
 		g.line("!")
 	}
 	for _, l := range d.loopbacks {
@@ -189,9 +171,7 @@ func writeEOS(g *gen, d *device) {
 			g.line(in, "description VTEP")
 		}
 		g.line(in, "ip address ", g.s(l.cidr))
-		if ospf {
-			g.line(in, "ip ospf area 0.0.0.0")
-		}
+		g.lineIf(ospf, in, "ip ospf area 0.0.0.0")
 		g.line("!")
 	}
 	if d.mgmtIP.present() {
@@ -228,9 +208,7 @@ func writeEOS(g *gen, d *device) {
 	})
 	if d.feat.evpn && d.vlans.present() {
 		g.line("interface Vxlan1")
-		if d.hostname.present() {
-			g.line(in, "description ", g.s(d.hostname), "_VTEP")
-		}
+		g.lineIf(d.hostname.present(), in, "description ", g.s(d.hostname), "_VTEP")
 		g.line(in, "vxlan source-interface Loopback", itoa(d.vtepLoopback()))
 		g.line(in, "vxlan udp-port 4789")
 		g.each(d.vlans, "$v", func(v val) {
@@ -250,9 +228,7 @@ func writeEOS(g *gen, d *device) {
 		g.line("ip routing")
 		eachVRF(g, d, func(name, _ val) { g.line("ip routing vrf ", g.s(name)) })
 	}
-	if vrf != "" {
-		g.line("no ip routing vrf ", vrf)
-	}
+	g.lineIf(vrf != "", "no ip routing vrf ", vrf)
 	g.line("!")
 	if d.mgmtGateway.present() && d.mgmtIP.present() {
 		g.line("ip route vrf ", vrf, " 0.0.0.0/0 ", g.s(d.mgmtGateway))
@@ -286,9 +262,7 @@ func writeEOS(g *gen, d *device) {
 				g.when(func() { g.line(in, "no passive-interface ", g.s(port)) }, port, d.ospfOn(g, u))
 			})
 		}
-		if d.feat.bfd {
-			g.line(in, "bfd default")
-		}
+		g.lineIf(d.feat.bfd, in, "bfd default")
 		g.line(in, "max-lsa 12000")
 		g.line("!")
 	}
@@ -383,9 +357,7 @@ func writeEOSBGP(g *gen, d *device) {
 	}
 	eachNeighbor(g, d, func(ip, asn, desc val) {
 		ebgp(ip, asn, desc)
-		if d.feat.evpn && !overlay {
-			g.line(in, "neighbor ", g.s(ip), " send-community extended")
-		}
+		g.lineIf(d.feat.evpn && !overlay, in, "neighbor ", g.s(ip), " send-community extended")
 	})
 	eachOverlayPeer(g, d, func(ip, asn, desc val) {
 		ebgp(ip, asn, desc)
@@ -420,9 +392,7 @@ func writeEOSBGP(g *gen, d *device) {
 	g.line(in, "!")
 	g.line(in, "address-family ipv4")
 	eachNeighbor(g, d, func(ip, _, _ val) { g.line(in, in, "neighbor ", g.s(ip), " activate") })
-	if ibgp {
-		g.line(in, in, "neighbor ", g.s(peer), " activate")
-	}
+	g.lineIf(ibgp, in, in, "neighbor ", g.s(peer), " activate")
 	for _, l := range d.loopbacks {
 		g.line(in, in, "network ", g.s(l.cidr))
 	}

@@ -11,9 +11,7 @@ func writeFRR(g *gen, d *device) {
 	const in = " "
 	writeHeader(g, d, "!")
 	g.line("frr defaults datacenter")
-	if d.hostname.present() {
-		g.line("hostname ", g.s(d.hostname))
-	}
+	g.lineIf(d.hostname.present(), "hostname ", g.s(d.hostname))
 	g.line("log syslog informational")
 	g.line("ip forwarding")
 	g.line("!")
@@ -53,9 +51,7 @@ func writeFRRBGP(g *gen, d *device) {
 	eachNeighbor(g, d, func(ip, asn, desc val) {
 		g.line(in, "neighbor ", g.s(ip), " remote-as ", g.s(asn))
 		g.when(func() { g.line(in, "neighbor ", g.s(ip), " description ", g.s(desc)) }, desc)
-		if d.feat.bfd {
-			g.line(in, "neighbor ", g.s(ip), " bfd")
-		}
+		g.lineIf(d.feat.bfd, in, "neighbor ", g.s(ip), " bfd")
 	})
 	g.line(in, "!")
 	g.line(in, "address-family ipv4 unicast")

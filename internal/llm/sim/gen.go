@@ -125,6 +125,14 @@ func (g *gen) line(parts ...string) {
 	g.b.WriteByte('\n')
 }
 
+// lineIf writes the line when cond holds: a choice sim makes, not the
+// template (see when).
+func (g *gen) lineIf(cond bool, parts ...string) {
+	if cond {
+		g.line(parts...)
+	}
+}
+
 // action writes a line-level template action.
 func (g *gen) action(a string) { g.b.WriteString("{{- " + a + "}}\n") }
 

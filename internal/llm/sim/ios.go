@@ -74,9 +74,7 @@ func writeIOS(g *gen, d *device) {
 	writeIOSAAA(g, d, vrf)
 	g.line("aaa session-id common")
 	g.line("!")
-	if d.feat.router {
-		g.line("no ip source-route")
-	}
+	g.lineIf(d.feat.router, "no ip source-route")
 	if d.domain.present() {
 		if xe {
 			g.line("ip domain name ", g.s(d.domain))
@@ -94,16 +92,10 @@ func writeIOS(g *gen, d *device) {
 	g.line("login on-success log")
 	g.line("!")
 	if switching {
-		if d.vlans.present() {
-			g.line("vtp mode transparent")
-		}
+		g.lineIf(d.vlans.present(), "vtp mode transparent")
 		g.line("spanning-tree mode rapid-pvst")
-		if d.feat.portfast {
-			g.line("spanning-tree portfast default")
-		}
-		if d.feat.bpduguard {
-			g.line("spanning-tree portfast bpduguard default")
-		}
+		g.lineIf(d.feat.portfast, "spanning-tree portfast default")
+		g.lineIf(d.feat.bpduguard, "spanning-tree portfast bpduguard default")
 		g.line("spanning-tree extend system-id")
 		g.line("!")
 	}
@@ -152,9 +144,7 @@ func writeIOS(g *gen, d *device) {
 		switch {
 		case lk.routed:
 			ip, mask := g.field(u, "ip_address"), g.field(u, "ip_netmask")
-			if switching {
-				g.line(" no switchport")
-			}
+			g.lineIf(switching, " no switchport")
 			mtu, ok := d.linkMTU(g, u, 0)
 			g.when(func() { g.line(" mtu ", mtu) }, ok)
 			g.whenElse(func() {
@@ -180,9 +170,7 @@ func writeIOS(g *gen, d *device) {
 			g.when(func() { g.line(" channel-group ", g.s(pc), " mode active") }, pc)
 		default:
 			writeIOSTrunk(g, d)
-			if bundle {
-				g.line(" channel-group 1 mode active")
-			}
+			g.lineIf(bundle, " channel-group 1 mode active")
 		}
 		g.line(" no shutdown")
 		g.line("!")
@@ -205,9 +193,7 @@ func writeIOS(g *gen, d *device) {
 			d.namedVLAN(g, d.voiceVLAN, voiceNames, func(id val) { g.line(" switchport voice vlan ", g.s(id)) })
 		}
 		g.line(" switchport nonegotiate")
-		if d.feat.storm {
-			g.line(" storm-control broadcast level 1.00")
-		}
+		g.lineIf(d.feat.storm, " storm-control broadcast level 1.00")
 		if d.feat.dot1x && d.aaa.radius.present() {
 			g.line(" authentication port-control auto")
 			g.line(" authentication order dot1x mab")
@@ -216,29 +202,21 @@ func writeIOS(g *gen, d *device) {
 			g.line(" mab")
 			g.line(" dot1x pae authenticator")
 		}
-		if d.feat.portfast {
-			g.line(" spanning-tree portfast")
-		}
-		if d.feat.bpduguard {
-			g.line(" spanning-tree bpduguard enable")
-		}
+		g.lineIf(d.feat.portfast, " spanning-tree portfast")
+		g.lineIf(d.feat.bpduguard, " spanning-tree bpduguard enable")
 		g.line("!")
 	}
 	if d.mgmtIP.present() {
 		mgmtIf := func(name string) {
 			g.line("interface ", name)
 			g.line(" description management")
-			if vrf != "" {
-				g.line(" vrf forwarding ", vrf)
-			}
+			g.lineIf(vrf != "", " vrf forwarding ", vrf)
 			if d.mgmtNetmask.present() {
 				g.line(" ip address ", g.s(d.mgmtAddress), " ", g.s(d.mgmtNetmask))
 			} else {
 				g.line(" ipv6 address ", g.s(d.mgmtIP))
 			}
-			if vrf != "" && xe {
-				g.line(" negotiation auto")
-			}
+			g.lineIf(vrf != "" && xe, " negotiation auto")
 			g.line(" no shutdown")
 			g.line("!")
 		}
@@ -256,9 +234,7 @@ func writeIOS(g *gen, d *device) {
 			continue
 		}
 		g.line(" ip address ", g.s(l.address), " ", g.s(l.netmask))
-		if ospf {
-			g.line(" ip ospf 1 area 0")
-		}
+		g.lineIf(ospf, " ip ospf 1 area 0")
 		g.line("!")
 	}
 	eachSVI(g, d, func(v svi) {
@@ -328,9 +304,7 @@ func writeIOS(g *gen, d *device) {
 		g.line(" !")
 		g.line(" address-family ipv4")
 		for _, l := range d.loopbacks {
-			if l.netmask.present() {
-				g.line("  network ", g.s(l.address), " mask ", g.s(l.netmask))
-			}
+			g.lineIf(l.netmask.present(), "  network ", g.s(l.address), " mask ", g.s(l.netmask))
 		}
 		if a, m := g.get("advertise_address"), g.get("advertise_netmask"); a.present() && m.present() {
 			g.line("  network ", g.s(a), " mask ", g.s(m))
@@ -402,9 +376,7 @@ func writeIOS(g *gen, d *device) {
 	g.line(" transport output ssh")
 	g.line("!")
 	g.each(d.ntp, "$s", func(s val) { g.line("ntp server", vrfArg(" "), " ", g.s(s)) })
-	if d.ntp.present() {
-		g.line("!")
-	}
+	g.lineIf(d.ntp.present(), "!")
 	g.line("end")
 }
 
@@ -453,9 +425,7 @@ func writeIOSSNMP(g *gen, d *device, vrf string) {
 		wrote = true
 	}
 	if wrote {
-		if vrf != "" {
-			g.line("snmp-server vrf ", vrf)
-		}
+		g.lineIf(vrf != "", "snmp-server vrf ", vrf)
 		g.line("!")
 	}
 }
@@ -476,9 +446,7 @@ func writeIOSAAA(g *gen, d *device, vrf string) {
 		})
 		g.line("aaa group server ", proto, " ", gr.name)
 		eachServer(g, gr.servers, gr.key, func(s server) { g.line(" server name ", g.s(s.addr)) })
-		if vrf != "" {
-			g.line(" ip vrf forwarding ", vrf)
-		}
+		g.lineIf(vrf != "", " ip vrf forwarding ", vrf)
 		g.line("!")
 	}
 	writeAAAMethods(g, d, "15")

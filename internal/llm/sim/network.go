@@ -192,18 +192,12 @@ const (
 // 0.0.0.0/0, and an advertise var or constant narrows the outbound one to
 // those prefixes.
 func writeRouteMaps(g *gen, d *device) {
-	if d.feat.defaultOnly {
-		g.line("ip prefix-list ", policyIn, " permit 0.0.0.0/0")
-	}
+	g.lineIf(d.feat.defaultOnly, "ip prefix-list ", policyIn, " permit 0.0.0.0/0")
 	g.each(d.advertise, "$p", func(p val) { g.line("ip prefix-list ", policyOut, " permit ", g.s(p)) })
-	if d.feat.defaultOnly || d.advertise.present() {
-		g.line("!")
-	}
+	g.lineIf(d.feat.defaultOnly || d.advertise.present(), "!")
 	routeMap := func(name string, match bool) {
 		g.line("route-map ", name, " permit 10")
-		if match {
-			g.line(" match ip address prefix-list ", name)
-		}
+		g.lineIf(match, " match ip address prefix-list ", name)
 		g.line("!")
 	}
 	routeMap(policyIn, d.feat.defaultOnly)

@@ -17,34 +17,20 @@ func writeNXOS(g *gen, d *device) {
 
 	writeHeader(g, d, "!")
 	g.line("!")
-	if d.hostname.present() {
-		g.line("hostname ", g.s(d.hostname))
-	}
-	if d.feat.evpn {
-		g.line("nv overlay evpn")
-	}
+	g.lineIf(d.hostname.present(), "hostname ", g.s(d.hostname))
+	g.lineIf(d.feat.evpn, "nv overlay evpn")
 	if ospf {
 		g.line("feature ospf")
-		if d.feat.bfd {
-			g.line("feature bfd")
-		}
+		g.lineIf(d.feat.bfd, "feature bfd")
 	}
-	if bgp {
-		g.line("feature bgp")
-	}
+	g.lineIf(bgp, "feature bgp")
 	if d.feat.evpn {
 		g.line("feature vn-segment-vlan-based")
 		g.line("feature nv overlay")
 	}
-	if d.feat.lacp || d.feat.mlag {
-		g.line("feature lacp")
-	}
-	if d.feat.mlag {
-		g.line("feature vpc")
-	}
-	if d.aaa.tacacs.present() {
-		g.line("feature tacacs+")
-	}
+	g.lineIf(d.feat.lacp || d.feat.mlag, "feature lacp")
+	g.lineIf(d.feat.mlag, "feature vpc")
+	g.lineIf(d.aaa.tacacs.present(), "feature tacacs+")
 	_, ibgp := d.mlagIBGP()
 	if len(d.svis()) > 0 || d.vrfs.present() || ibgp {
 		g.line("feature interface-vlan")
@@ -71,9 +57,7 @@ func writeNXOS(g *gen, d *device) {
 	}
 	g.line("ssh key rsa 2048")
 	g.line("ssh login-attempts 3")
-	if d.domain.present() {
-		g.line("ip domain-name ", g.s(d.domain))
-	}
+	g.lineIf(d.domain.present(), "ip domain-name ", g.s(d.domain))
 	g.each(d.dns, "$s", func(s val) { g.line("ip name-server ", g.s(s), useVRF()) })
 	g.line("!")
 	writeNXOSAAA(g, d, mgmt)
@@ -87,12 +71,8 @@ func writeNXOS(g *gen, d *device) {
 	g.line("logging timestamp milliseconds")
 	g.line("!")
 	writeIOSSNMP(g, d, "")
-	if d.feat.portfast {
-		g.line("spanning-tree port type edge default")
-	}
-	if d.feat.bpduguard {
-		g.line("spanning-tree port type edge bpduguard default")
-	}
+	g.lineIf(d.feat.portfast, "spanning-tree port type edge default")
+	g.lineIf(d.feat.bpduguard, "spanning-tree port type edge bpduguard default")
 	g.each(d.vlans, "$v", func(v val) {
 		id := d.vlanID(g, v)
 		g.line("vlan ", g.s(id))
@@ -100,9 +80,7 @@ func writeNXOS(g *gen, d *device) {
 			name := g.field(v, "name")
 			g.when(func() { g.line(in, "name ", g.s(name)) }, name)
 		}
-		if d.feat.evpn {
-			g.line(in, "vn-segment ", g.printf(vniFormat, id))
-		}
+		g.lineIf(d.feat.evpn, in, "vn-segment ", g.printf(vniFormat, id))
 	})
 	g.line("!")
 	eachVRF(g, d, func(name, vni val) {
@@ -112,9 +90,7 @@ func writeNXOS(g *gen, d *device) {
 			g.line(in, "rd auto")
 			g.line(in, "address-family ipv4 unicast")
 			g.line(in, in, "route-target both auto")
-			if d.feat.evpn {
-				g.line(in, in, "route-target both auto evpn")
-			}
+			g.lineIf(d.feat.evpn, in, in, "route-target both auto evpn")
 		}, vni)
 		g.line("!")
 	})
@@ -175,9 +151,7 @@ func writeNXOS(g *gen, d *device) {
 		g.line("interface port-channel", g.s(pc))
 		writeUplinkDescription(g, l, in+"description ", "")
 		writeNXOSTrunk(g, d)
-		if d.feat.mlag {
-			g.line(in, "vpc ", g.s(pc))
-		}
+		g.lineIf(d.feat.mlag, in, "vpc ", g.s(pc))
 		g.line("!")
 	})
 	eachLinkInterface(g, d, in, func(lk link, u val) {
@@ -204,9 +178,7 @@ func writeNXOS(g *gen, d *device) {
 			g.when(func() { g.line(in, "channel-group ", g.s(pc), " mode active") }, pc)
 		default:
 			writeNXOSTrunk(g, d)
-			if bundle {
-				g.line(in, "channel-group 1 mode active")
-			}
+			g.lineIf(bundle, in, "channel-group 1 mode active")
 		}
 		g.line(in, "no shutdown")
 		g.line("!")
@@ -242,12 +214,8 @@ func writeNXOS(g *gen, d *device) {
 			g.line(in, "switchport mode access")
 			d.namedVLAN(g, d.dataVLAN, dataNames, func(id val) { g.line(in, "switchport access vlan ", g.s(id)) })
 		}
-		if d.feat.portfast {
-			g.line(in, "spanning-tree port type edge")
-		}
-		if d.feat.bpduguard {
-			g.line(in, "spanning-tree bpduguard enable")
-		}
+		g.lineIf(d.feat.portfast, in, "spanning-tree port type edge")
+		g.lineIf(d.feat.bpduguard, in, "spanning-tree bpduguard enable")
 		g.line(in, "no shutdown")
 		g.line("!")
 		if d.feat.voice {
@@ -305,9 +273,7 @@ func writeNXOS(g *gen, d *device) {
 			g.line(in, "description VTEP")
 		}
 		g.line(in, "ip address ", g.s(l.cidr))
-		if ospf {
-			g.line(in, "ip router ospf UNDERLAY area 0.0.0.0")
-		}
+		g.lineIf(ospf, in, "ip router ospf UNDERLAY area 0.0.0.0")
 		g.line("!")
 	}
 	g.line("line console")
@@ -333,9 +299,7 @@ func writeNXOS(g *gen, d *device) {
 		}
 		g.each(d.advertise, "$p", func(p val) { g.line(in, in, "network ", g.s(p)) })
 		g.line(in, in, "maximum-paths 4")
-		if d.feat.evpn {
-			g.line(in, "address-family l2vpn evpn")
-		}
+		g.lineIf(d.feat.evpn, in, "address-family l2vpn evpn")
 		overlay := d.evpnPeers.present()
 		neighbor := func(ip, asn, desc val, loopback bool) {
 			g.line(in, "neighbor ", g.s(ip))
@@ -405,9 +369,7 @@ func writeNXOSAAA(g *gen, d *device, mgmt bool) {
 		})
 		g.line("aaa group server ", proto, " ", gr.name)
 		eachServer(g, gr.servers, gr.key, func(s server) { g.line(in, "server ", g.s(s.addr)) })
-		if mgmt {
-			g.line(in, "use-vrf management")
-		}
+		g.lineIf(mgmt, in, "use-vrf management")
 		g.line("!")
 	}
 	servers := d.aaa.serverMethods()
