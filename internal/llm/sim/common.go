@@ -79,3 +79,11 @@ func eachNeighbor(g *gen, d *device, fn func(ip, asn, desc val)) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// iff returns s when cond holds, else "".
+func iff(cond bool, s string) string {
+	if cond {
+		return s
+	}
+	return ""
+}

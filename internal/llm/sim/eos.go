@@ -3,19 +3,9 @@ package sim
 // writeEOS writes an Arista EOS running config.
 func writeEOS(g *gen, d *device) {
 	const in = "   "
-	vrf := ""
-	if d.mgmtIP.present() {
-		vrf = "MGMT"
-	}
-	inVRF := func(s string) string { // "vrf MGMT " before an argument
-		if vrf == "" {
-			return ""
-		}
-		return s + vrf + " "
-	}
-	routed := !d.feat.layer2
-	ospf := d.feat.ospf && routed
-	bundle := d.feat.lacp && d.uplinks.present() && !d.uplinkRouted
+	vrf := iff(d.mgmtIP.present(), "MGMT")
+	inVRF := iff(vrf != "", "vrf "+vrf+" ") // before an argument
+	routed, bundle, _, ospf := d.roles()
 
 	writeHeader(g, d, "!")
 	g.line("!")
@@ -37,15 +27,15 @@ func writeEOS(g *gen, d *device) {
 	g.line("!")
 	g.lineIf(d.hostname.present(), "hostname ", g.s(d.hostname))
 	g.lineIf(d.domain.present(), "ip domain-name ", g.s(d.domain))
-	g.each(d.dns, "$s", func(s val) { g.line("ip name-server ", inVRF("vrf "), g.s(s)) })
+	g.each(d.dns, "$s", func(s val) { g.line("ip name-server ", inVRF, g.s(s)) })
 	g.line("!")
 	if d.ntp.present() {
-		g.each(d.ntp, "$s", func(s val) { g.line("ntp server ", inVRF("vrf "), g.s(s)) })
+		g.each(d.ntp, "$s", func(s val) { g.line("ntp server ", inVRF, g.s(s)) })
 		g.line("!")
 	}
 	g.line("logging buffered 10000 informational")
 	g.line("logging format timestamp high-resolution")
-	g.each(d.logHosts, "$s", func(s val) { g.line("logging ", inVRF("vrf "), "host ", g.s(s)) })
+	g.each(d.logHosts, "$s", func(s val) { g.line("logging ", inVRF, "host ", g.s(s)) })
 	g.line("!")
 	writeIOSSNMP(g, d, vrf)
 	g.line("spanning-tree mode mstp")

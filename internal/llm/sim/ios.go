@@ -4,7 +4,7 @@ package sim
 func writeIOS(g *gen, d *device) {
 	xe := d.platform == "cisco_xe"
 	switching := !d.feat.router
-	ospf := d.feat.ospf && !d.feat.layer2
+	_, _, _, ospf := d.roles()
 
 	// Management: the dedicated port in a management VRF, or on a classic
 	// IOS layer-2 switch an SVI in the management VLAN.
@@ -16,12 +16,7 @@ func writeIOS(g *gen, d *device) {
 			vrf = "Mgmt-vrf"
 		}
 	}
-	vrfArg := func(prefix string) string { // " vrf Mgmt-vrf" placed as the platform wants it
-		if vrf == "" {
-			return ""
-		}
-		return prefix + "vrf " + vrf
-	}
+	inVRF := iff(vrf != "", " vrf "+vrf)
 
 	writeHeader(g, d, "!")
 	g.line("!")
@@ -83,7 +78,7 @@ func writeIOS(g *gen, d *device) {
 		}
 	}
 	if d.dns.present() {
-		g.each(d.dns, "$s", func(s val) { g.line("ip name-server", vrfArg(" "), " ", g.s(s)) })
+		g.each(d.dns, "$s", func(s val) { g.line("ip name-server", inVRF, " ", g.s(s)) })
 	} else {
 		g.line("no ip domain lookup")
 	}
@@ -357,7 +352,7 @@ func writeIOS(g *gen, d *device) {
 		}
 	}
 	g.line("!")
-	g.each(d.logHosts, "$s", func(s val) { g.line("logging host ", g.s(s), vrfArg(" ")) })
+	g.each(d.logHosts, "$s", func(s val) { g.line("logging host ", g.s(s), inVRF) })
 	g.line("logging trap informational")
 	g.line("!")
 	writeIOSSNMP(g, d, "")
@@ -375,7 +370,7 @@ func writeIOS(g *gen, d *device) {
 	g.line(" transport input ssh")
 	g.line(" transport output ssh")
 	g.line("!")
-	g.each(d.ntp, "$s", func(s val) { g.line("ntp server", vrfArg(" "), " ", g.s(s)) })
+	g.each(d.ntp, "$s", func(s val) { g.line("ntp server", inVRF, " ", g.s(s)) })
 	g.lineIf(d.ntp.present(), "!")
 	g.line("end")
 }

@@ -23,16 +23,8 @@ func writeJunos(g *gen, d *device) {
 	l := junosLines(g)
 	q := func(v val) string { return g.printf("%q", v) }
 	mgmt := d.mgmtIP.present()
-	inMgmt := func() string {
-		if mgmt {
-			return " routing-instance mgmt_junos"
-		}
-		return ""
-	}
-	routed := !d.feat.layer2
-	bundle := d.feat.lacp && d.uplinks.present() && !d.uplinkRouted
-	bgp := d.bgp() && routed
-	ospf := d.feat.ospf && routed
+	inMgmt := iff(mgmt, " routing-instance mgmt_junos")
+	routed, bundle, bgp, ospf := d.roles()
 	members := func(depth int) {
 		g.when(func() {
 			l(depth, "vlan {")
@@ -116,7 +108,7 @@ func writeJunos(g *gen, d *device) {
 	l(1, "}")
 	if d.ntp.present() {
 		l(1, "ntp {")
-		g.each(d.ntp, "$s", func(s val) { l(2, "server ", g.s(s), inMgmt(), ";") })
+		g.each(d.ntp, "$s", func(s val) { l(2, "server ", g.s(s), inMgmt, ";") })
 		l(1, "}")
 	}
 	l(0, "}")

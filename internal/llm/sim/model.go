@@ -328,6 +328,14 @@ func (d *device) ospfOn(g *gen, u val) val { return g.not(g.field(u, "peer_asn")
 // bgp reports whether BGP is to be configured.
 func (d *device) bgp() bool { return d.asn.present() }
 
+// roles returns what the device does, as the writers test it: whether it
+// routes (it is not a layer-2 switch), whether its uplinks are one LACP
+// trunk (a bundle), and whether it routes with BGP and with OSPF.
+func (d *device) roles() (routed, bundle, bgp, ospf bool) {
+	routed = !d.feat.layer2
+	return routed, d.feat.lacp && d.uplinks.present() && !d.uplinkRouted, d.bgp() && routed, d.feat.ospf && routed
+}
+
 // neighbor returns a BGP neighbor's address, remote AS and description.
 func (d *device) neighbor(g *gen, n val) (ip, asn, desc val) {
 	if d.neighborsFromLinks {

@@ -4,16 +4,8 @@ package sim
 func writeNXOS(g *gen, d *device) {
 	const in = "  "
 	mgmt := d.mgmtIP.present()
-	useVRF := func() string {
-		if mgmt {
-			return " use-vrf management"
-		}
-		return ""
-	}
-	routed := !d.feat.layer2
-	bundle := d.feat.lacp && d.uplinks.present() && !d.uplinkRouted
-	bgp := d.bgp() && routed
-	ospf := d.feat.ospf && routed
+	useVRF := iff(mgmt, " use-vrf management")
+	_, bundle, bgp, ospf := d.roles()
 
 	writeHeader(g, d, "!")
 	g.line("!")
@@ -58,16 +50,16 @@ func writeNXOS(g *gen, d *device) {
 	g.line("ssh key rsa 2048")
 	g.line("ssh login-attempts 3")
 	g.lineIf(d.domain.present(), "ip domain-name ", g.s(d.domain))
-	g.each(d.dns, "$s", func(s val) { g.line("ip name-server ", g.s(s), useVRF()) })
+	g.each(d.dns, "$s", func(s val) { g.line("ip name-server ", g.s(s), useVRF) })
 	g.line("!")
 	writeNXOSAAA(g, d, mgmt)
 	g.line("aaa authentication login error-enable")
 	g.line("!")
 	if d.ntp.present() {
-		g.each(d.ntp, "$s", func(s val) { g.line("ntp server ", g.s(s), useVRF()) })
+		g.each(d.ntp, "$s", func(s val) { g.line("ntp server ", g.s(s), useVRF) })
 		g.line("!")
 	}
-	g.each(d.logHosts, "$s", func(s val) { g.line("logging server ", g.s(s), " 6", useVRF()) })
+	g.each(d.logHosts, "$s", func(s val) { g.line("logging server ", g.s(s), " 6", useVRF) })
 	g.line("logging timestamp milliseconds")
 	g.line("!")
 	writeIOSSNMP(g, d, "")
