@@ -90,17 +90,7 @@ func writeEOS(g *gen, d *device) {
 		g.line("!")
 	})
 	if d.feat.mlag {
-		ports := d.mlagPorts
-		if !ports.present() {
-			ports = val{x: []any{"Ethernet47", "Ethernet48"}}
-		}
-		g.each(ports, "$p", func(p val) {
-			g.line("interface ", g.s(p))
-			g.line(in, "description MLAG peer link", peerSuffix(g, d))
-			g.line(in, "no shutdown")
-			g.line(in, "channel-group 10 mode active")
-			g.line("!")
-		})
+		writePeerLinkMembers(g, d, in, []any{"Ethernet47", "Ethernet48"}, "MLAG", "no shutdown", "channel-group 10 mode active")
 	}
 	eachLinkInterface(g, d, in, func(lk link, u val) {
 		g.line(in, "no shutdown")
@@ -129,10 +119,7 @@ func writeEOS(g *gen, d *device) {
 		g.line("!")
 	})
 	if d.feat.access {
-		ports := d.accessPorts
-		if !ports.present() {
-			ports = val{x: "Ethernet1-46"}
-		}
+		ports := d.accessPorts.or("Ethernet1-46")
 		g.line("interface ", g.s(ports))
 		g.line(in, "description access port")
 		g.line(in, "no shutdown")
@@ -152,18 +139,7 @@ func writeEOS(g *gen, d *device) {
 		g.lineIf(d.feat.bpduguard, in, "spanning-tree bpduguard enable")
 		g.line("!")
 	}
-	for _, l := range d.loopbacks {
-		g.line("interface Loopback", itoa(l.n))
-		switch {
-		case l.n == 0:
-			g.line(in, "description router-id")
-		case l.n == 1 && d.feat.evpn:
-			g.line(in, "description VTEP")
-		}
-		g.line(in, "ip address ", g.s(l.cidr))
-		g.lineIf(ospf, in, "ip ospf area 0.0.0.0")
-		g.line("!")
-	}
+	writeLoopbacks(g, d, in, "interface Loopback", iff(ospf, "ip ospf area 0.0.0.0"))
 	if d.mgmtIP.present() {
 		g.line("interface Management1")
 		g.line(in, "description management")

@@ -171,10 +171,7 @@ func writeIOS(g *gen, d *device) {
 		g.line("!")
 	})
 	if d.feat.access && switching {
-		ports := d.accessPorts
-		if !ports.present() {
-			ports = val{x: "GigabitEthernet1/0/1 - 48"}
-		}
+		ports := d.accessPorts.or("GigabitEthernet1/0/1 - 48")
 		g.line("interface range ", g.s(ports))
 		g.line(" description access port")
 		if d.nativeVLAN.present() {

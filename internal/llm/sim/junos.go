@@ -125,10 +125,7 @@ func writeJunos(g *gen, d *device) {
 
 	l(0, "interfaces {")
 	if d.feat.access {
-		ports := d.accessPorts
-		if !ports.present() {
-			ports = val{x: "ge-0/0/0 to ge-0/0/47"}
-		}
+		ports := d.accessPorts.or("ge-0/0/0 to ge-0/0/47")
 		l(1, "interface-range ACCESS {")
 		l(2, "member-range ", g.s(ports), ";")
 		l(2, `description "access port";`)

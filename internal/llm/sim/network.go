@@ -248,3 +248,33 @@ func writeAAAMethods(g *gen, d *device, level string) {
 		g.line("aaa accounting commands ", level, " default start-stop ", servers)
 	}
 }
+
+// writeLoopbacks writes an interface per loopback address, in CIDR form,
+// named head and its number, as EOS and NX-OS do: its role (router-id,
+// VTEP) as the description, and ospf, the line that puts it in OSPF, when
+// that is not empty.
+func writeLoopbacks(g *gen, d *device, in, head, ospf string) {
+	for _, l := range d.loopbacks {
+		g.line(head, itoa(l.n))
+		switch {
+		case l.n == 0:
+			g.line(in, "description router-id")
+		case l.n == 1 && d.feat.evpn:
+			g.line(in, "description VTEP")
+		}
+		g.line(in, "ip address ", g.s(l.cidr))
+		g.lineIf(ospf != "", in, ospf)
+		g.line("!")
+	}
+}
+
+// writePeerLinkMembers writes the MLAG or vPC (kind) peer link's member
+// ports, mlag_ports or else the platform's defaults, each with its
+// description and the lines of body.
+func writePeerLinkMembers(g *gen, d *device, in string, defaults []any, kind string, body ...string) {
+	g.each(d.mlagPorts.or(defaults), "$p", func(p val) {
+		// Inside the range: the peer's name is written from there.
+		desc := "description " + kind + " peer link" + peerSuffix(g, d)
+		g.block("interface "+g.s(p), in, append([]string{desc}, body...)...)
+	})
+}

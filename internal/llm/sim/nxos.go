@@ -120,13 +120,8 @@ func writeNXOS(g *gen, d *device) {
 		g.line("!")
 	}
 	if d.feat.mlag {
-		g.line("interface port-channel10")
-		g.line(in, "description vPC peer link", peerSuffix(g, d))
-		g.line(in, "switchport")
-		g.line(in, "switchport mode trunk")
-		g.line(in, "spanning-tree port type network")
-		g.line(in, "vpc peer-link")
-		g.line("!")
+		g.block("interface port-channel10", in, "description vPC peer link"+peerSuffix(g, d),
+			"switchport", "switchport mode trunk", "spanning-tree port type network", "vpc peer-link")
 	}
 	if d.feat.evpn && d.vlans.present() {
 		g.line("interface nve1")
@@ -176,25 +171,11 @@ func writeNXOS(g *gen, d *device) {
 		g.line("!")
 	})
 	if d.feat.mlag {
-		ports := d.mlagPorts
-		if !ports.present() {
-			ports = val{x: []any{"Ethernet1/53", "Ethernet1/54"}}
-		}
-		g.each(ports, "$p", func(p val) {
-			g.line("interface ", g.s(p))
-			g.line(in, "description vPC peer link", peerSuffix(g, d))
-			g.line(in, "switchport")
-			g.line(in, "switchport mode trunk")
-			g.line(in, "channel-group 10 mode active")
-			g.line(in, "no shutdown")
-			g.line("!")
-		})
+		writePeerLinkMembers(g, d, in, []any{"Ethernet1/53", "Ethernet1/54"}, "vPC",
+			"switchport", "switchport mode trunk", "channel-group 10 mode active", "no shutdown")
 	}
 	if d.feat.access {
-		ports := d.accessPorts
-		if !ports.present() {
-			ports = val{x: "Ethernet1/1-48"}
-		}
+		ports := d.accessPorts.or("Ethernet1/1-48")
 		g.line("interface ", g.s(ports))
 		g.line(in, "description access port")
 		g.line(in, "switchport")
@@ -256,18 +237,7 @@ func writeNXOS(g *gen, d *device) {
 		}, v.virtualIP)
 		g.line("!")
 	})
-	for _, l := range d.loopbacks {
-		g.line("interface loopback", itoa(l.n))
-		switch {
-		case l.n == 0:
-			g.line(in, "description router-id")
-		case l.n == 1 && d.feat.evpn:
-			g.line(in, "description VTEP")
-		}
-		g.line(in, "ip address ", g.s(l.cidr))
-		g.lineIf(ospf, in, "ip router ospf UNDERLAY area 0.0.0.0")
-		g.line("!")
-	}
+	writeLoopbacks(g, d, in, "interface loopback", iff(ospf, "ip router ospf UNDERLAY area 0.0.0.0"))
 	g.line("line console")
 	g.line(in, "exec-timeout 10")
 	g.line("line vty")
