@@ -12,16 +12,8 @@ func writeEOS(g *gen, d *device) {
 	g.line("no aaa root")
 	writeEOSAAA(g, d, vrf)
 	g.line("!")
-	if d.adminSecret.present() {
-		g.line("username ", g.s(d.adminUser), " privilege 15 role network-admin secret sha512 ", secretRef(g, d.adminSecret))
-	} else {
-		g.line(noUserSecret)
-	}
-	if d.enableSecret.present() {
-		g.line("enable password sha512 ", secretRef(g, d.enableSecret))
-	} else {
-		g.line("! enable password: no secret reference given (var enable_secret)")
-	}
+	writeSecret(g, d.adminSecret, noUserSecret, "username "+g.s(d.adminUser)+" privilege 15 role network-admin secret sha512 ", "")
+	writeSecret(g, d.enableSecret, "! enable password: no secret reference given (var enable_secret)", "enable password sha512 ", "")
 	g.line("!")
 	g.line("service routing protocols model multi-agent")
 	g.line("!")
@@ -156,10 +148,7 @@ func writeEOS(g *gen, d *device) {
 		g.line("!")
 	}
 	eachSVI(g, d, func(v svi) {
-		g.line("interface Vlan", g.s(v.id))
-		g.when(func() { g.line(in, "description ", g.s(v.name)) }, v.name)
-		g.line(in, "no shutdown")
-		g.when(func() { g.line(in, "vrf ", g.s(v.vrf)) }, v.vrf)
+		writeSVIHead(g, v, in, "no shutdown", "vrf ")
 		if d.feat.anycast {
 			g.line(in, "ip address virtual ", g.s(v.ip))
 		} else {

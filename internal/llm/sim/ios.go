@@ -59,11 +59,7 @@ func writeIOS(g *gen, d *device) {
 	})
 	g.line("no logging console")
 	g.line("logging buffered 64000 informational")
-	if d.enableSecret.present() {
-		g.line("enable secret 9 ", secretRef(g, d.enableSecret))
-	} else {
-		g.line("! enable secret: no secret reference given (var enable_secret)")
-	}
+	writeSecret(g, d.enableSecret, "! enable secret: no secret reference given (var enable_secret)", "enable secret 9 ", "")
 	g.line("!")
 	g.line("aaa new-model")
 	writeIOSAAA(g, d, vrf)
@@ -94,11 +90,7 @@ func writeIOS(g *gen, d *device) {
 		g.line("spanning-tree extend system-id")
 		g.line("!")
 	}
-	if d.adminSecret.present() {
-		g.line("username ", g.s(d.adminUser), " privilege 15 secret 9 ", secretRef(g, d.adminSecret))
-	} else {
-		g.line(noUserSecret)
-	}
+	writeSecret(g, d.adminSecret, noUserSecret, "username "+g.s(d.adminUser)+" privilege 15 secret 9 ", "")
 	g.line("!")
 	if switching {
 		g.each(d.vlans, "$v", func(v val) {
@@ -230,9 +222,7 @@ func writeIOS(g *gen, d *device) {
 		g.line("!")
 	}
 	eachSVI(g, d, func(v svi) {
-		g.line("interface Vlan", g.s(v.id))
-		g.when(func() { g.line(" description ", g.s(v.name)) }, v.name)
-		g.when(func() { g.line(" vrf forwarding ", g.s(v.vrf)) }, v.vrf)
+		writeSVIHead(g, v, " ", "", "vrf forwarding ")
 		g.whenElse(func() { g.line(" ip address ", g.s(v.ipAddress), " ", g.s(v.ipNetmask)) },
 			func() { g.line(" ipv6 address ", g.s(v.ip)) }, v.ipNetmask)
 		g.each(d.dhcpRelays, "$r", func(r val) { g.line(" ip helper-address ", g.s(r)) })

@@ -278,3 +278,13 @@ func writePeerLinkMembers(g *gen, d *device, in string, defaults []any, kind str
 		g.block("interface "+g.s(p), in, append([]string{desc}, body...)...)
 	})
 }
+
+// writeSVIHead writes the first lines of a VLAN's interface: its name and
+// description, then noShutdown when the platform wants it there (else ""),
+// and its VRF with the platform's keyword.
+func writeSVIHead(g *gen, v svi, in, noShutdown, vrfKeyword string) {
+	g.line("interface Vlan", g.s(v.id))
+	g.when(func() { g.line(in, "description ", g.s(v.name)) }, v.name)
+	g.lineIf(noShutdown != "", in, noShutdown)
+	g.when(func() { g.line(in, vrfKeyword, g.s(v.vrf)) }, v.vrf)
+}

@@ -42,11 +42,7 @@ func writeNXOS(g *gen, d *device) {
 			g.line("username admin password 5 ", secretRef(g, d.enableSecret), " role network-admin")
 		}, g.not(g.nameIs(d.adminUser, "admin")))
 	}
-	if d.adminSecret.present() {
-		g.line("username ", g.s(d.adminUser), " password 5 ", secretRef(g, d.adminSecret), " role network-admin")
-	} else {
-		g.line(noUserSecret)
-	}
+	writeSecret(g, d.adminSecret, noUserSecret, "username "+g.s(d.adminUser)+" password 5 ", " role network-admin")
 	g.line("ssh key rsa 2048")
 	g.line("ssh login-attempts 3")
 	g.lineIf(d.domain.present(), "ip domain-name ", g.s(d.domain))
@@ -214,10 +210,7 @@ func writeNXOS(g *gen, d *device) {
 		g.line("!")
 	}
 	eachSVI(g, d, func(v svi) {
-		g.line("interface Vlan", g.s(v.id))
-		g.when(func() { g.line(in, "description ", g.s(v.name)) }, v.name)
-		g.line(in, "no shutdown")
-		g.when(func() { g.line(in, "vrf member ", g.s(v.vrf)) }, v.vrf)
+		writeSVIHead(g, v, in, "no shutdown", "vrf member ")
 		g.line(in, "ip address ", g.s(v.ip))
 		g.each(d.dhcpRelays, "$r", func(r val) { g.line(in, "ip dhcp relay address ", g.s(r)) })
 		g.when(func() {
