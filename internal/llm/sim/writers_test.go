@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"netsmith/internal/fleet"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/prompt"
@@ -51,14 +49,7 @@ func TestWritersGolden(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"campus.yaml", "campus.csv", "dc-fabric.yaml", "frr-fabric.yaml", "netbox-branch.json"} {
-		data, err := os.ReadFile(filepath.Join("..", "..", "..", "examples", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		fl, err := fleet.Parse(name, data)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
+		fl := exampleFleet(t, name)
 		for _, in := range fl.Intents {
 			spec := func(task prompt.Task, hostname string, vars map[string]any) prompt.Spec {
 				return prompt.Spec{Task: task, Role: in.Role, OSVersion: in.OSVersion,
@@ -84,19 +75,6 @@ func TestWritersGolden(t *testing.T) {
 		}
 	}
 	got := strings.Join(lines, "\n") + "\n"
-	path := filepath.Join("testdata", "writers.sha256")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/llm/sim -update)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
+	checkFile(t, filepath.Join("testdata", "writers.sha256"), got)
 	t.Logf("%d answers checked", len(lines))
 }
