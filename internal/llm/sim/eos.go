@@ -59,27 +59,21 @@ func writeEOS(g *gen, d *device) {
 
 	// Interfaces.
 	if bundle {
-		g.line("interface Port-Channel1")
-		g.line(in, "description LACP uplink to ", g.join(d.uplinks, ", ", "$u", peerName(g)))
-		g.line(in, "no shutdown")
-		writeEOSTrunk(g, d)
-		g.line("!")
+		writeUplinkBundle(g, d, in, "interface Port-Channel", func(val) {
+			g.line(in, "no shutdown")
+			writeEOSTrunk(g, d)
+		})
 	}
 	if d.feat.mlag {
-		g.line("interface Port-Channel10")
-		g.line(in, "description MLAG peer link", peerSuffix(g, d))
-		g.line(in, "no shutdown")
-		g.line(in, "switchport mode trunk")
-		g.line(in, "switchport trunk group MLAG")
-		g.line("!")
+		g.block("interface Port-Channel10", in, "description MLAG peer link"+peerSuffix(g, d),
+			"no shutdown", "switchport mode trunk", "switchport trunk group MLAG")
 	}
 	eachDownlinkBundle(g, d, func(l, pc val) {
-		g.line("interface Port-Channel", g.s(pc))
-		writeUplinkDescription(g, l, in+"description ", "")
-		g.line(in, "no shutdown")
-		writeEOSTrunk(g, d)
-		g.lineIf(d.feat.mlag, in, "mlag ", g.s(pc))
-		g.line("!")
+		writePortChannel(g, in, "interface Port-Channel", l, pc, func(pc val) {
+			g.line(in, "no shutdown")
+			writeEOSTrunk(g, d)
+			g.lineIf(d.feat.mlag, in, "mlag ", g.s(pc))
+		})
 	})
 	if d.feat.mlag {
 		writePeerLinkMembers(g, d, in, []any{"Ethernet47", "Ethernet48"}, "MLAG", "no shutdown", "channel-group 10 mode active")
@@ -209,14 +203,7 @@ func writeEOS(g *gen, d *device) {
 	}
 	if ospf {
 		g.line("router ospf 1")
-		g.when(func() { g.line(in, "router-id ", g.s(d.routerID)) }, d.routerID)
-		if d.uplinkRouted {
-			g.line(in, "passive-interface default")
-			g.each(d.uplinks, "$u", func(u val) {
-				port := g.field(u, "port")
-				g.when(func() { g.line(in, "no passive-interface ", g.s(port)) }, port, d.ospfOn(g, u))
-			})
-		}
+		writeOSPFHead(g, d, in)
 		g.lineIf(d.feat.bfd, in, "bfd default")
 		g.line(in, "max-lsa 12000")
 		g.line("!")
@@ -348,10 +335,7 @@ func writeEOSBGP(g *gen, d *device) {
 	g.line(in, "address-family ipv4")
 	eachNeighbor(g, d, func(ip, _, _ val) { g.line(in, in, "neighbor ", g.s(ip), " activate") })
 	g.lineIf(ibgp, in, in, "neighbor ", g.s(peer), " activate")
-	for _, l := range d.loopbacks {
-		g.line(in, in, "network ", g.s(l.cidr))
-	}
-	g.each(d.advertise, "$p", func(p val) { g.line(in, in, "network ", g.s(p)) })
+	writeNetworks(g, d, in+in)
 	if d.feat.evpn {
 		eachVRF(g, d, func(name, vni val) {
 			g.line(in, "!")

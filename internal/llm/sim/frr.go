@@ -55,10 +55,7 @@ func writeFRRBGP(g *gen, d *device) {
 	})
 	g.line(in, "!")
 	g.line(in, "address-family ipv4 unicast")
-	for _, l := range d.loopbacks {
-		g.line(in, in, "network ", g.s(l.cidr))
-	}
-	g.each(d.advertise, "$p", func(p val) { g.line(in, in, "network ", g.s(p)) })
+	writeNetworks(g, d, in+in)
 	eachNeighbor(g, d, func(ip, _, _ val) {
 		g.line(in, in, "neighbor ", g.s(ip), " activate")
 		g.line(in, in, "neighbor ", g.s(ip), " route-map ", policyIn, " in")

@@ -112,20 +112,14 @@ func writeIOS(g *gen, d *device) {
 
 	// Interfaces.
 	bundle := d.feat.lacp && d.uplinks.present() && !d.uplinkRouted && switching
+	trunk := func(val) { writeIOSTrunk(g, d) }
 	if bundle {
-		g.line("interface Port-channel1")
-		g.line(" description LACP uplink to ", g.join(d.uplinks, ", ", "$u", peerName(g)))
-		writeIOSTrunk(g, d)
-		g.line("!")
+		writeUplinkBundle(g, d, " ", "interface Port-channel", trunk)
 	}
 	eachDownlinkBundle(g, d, func(l, pc val) {
-		if !switching {
-			return
+		if switching {
+			writePortChannel(g, " ", "interface Port-channel", l, pc, trunk)
 		}
-		g.line("interface Port-channel", g.s(pc))
-		writeUplinkDescription(g, l, " description ", "")
-		writeIOSTrunk(g, d)
-		g.line("!")
 	})
 	eachLinkInterface(g, d, " ", func(lk link, u val) {
 		switch {
@@ -255,14 +249,7 @@ func writeIOS(g *gen, d *device) {
 	// Routing.
 	if ospf {
 		g.line("router ospf 1")
-		g.when(func() { g.line(" router-id ", g.s(d.routerID)) }, d.routerID)
-		if d.uplinkRouted {
-			g.line(" passive-interface default")
-			g.each(d.uplinks, "$u", func(u val) {
-				port := g.field(u, "port")
-				g.when(func() { g.line(" no passive-interface ", g.s(port)) }, port, d.ospfOn(g, u))
-			})
-		}
+		writeOSPFHead(g, d, " ")
 		g.line("!")
 	}
 	if d.bgp() {

@@ -288,3 +288,44 @@ func writeSVIHead(g *gen, v svi, in, noShutdown, vrfKeyword string) {
 	g.lineIf(noShutdown != "", in, noShutdown)
 	g.when(func() { g.line(in, vrfKeyword, g.s(v.vrf)) }, v.vrf)
 }
+
+// writeUplinkBundle writes port-channel 1, the uplinks' LACP trunk, named
+// head and its number: the description, then the lines body writes.
+func writeUplinkBundle(g *gen, d *device, in, head string, body func(pc val)) {
+	g.line(head, "1")
+	g.line(in, "description LACP uplink to ", g.join(d.uplinks, ", ", "$u", peerName(g)))
+	body(val{x: 1})
+	g.line("!")
+}
+
+// writePortChannel writes downlink l's port-channel pc, named head and its
+// number: the description, then the lines body writes.
+func writePortChannel(g *gen, in, head string, l, pc val, body func(pc val)) {
+	g.line(head, g.s(pc))
+	writeUplinkDescription(g, l, in+"description ", "")
+	body(pc)
+	g.line("!")
+}
+
+// writeNetworks writes the BGP network statements in CIDR form, indented
+// by in: every loopback, then the prefixes to advertise.
+func writeNetworks(g *gen, d *device, in string) {
+	for _, l := range d.loopbacks {
+		g.line(in, "network ", g.s(l.cidr))
+	}
+	g.each(d.advertise, "$p", func(p val) { g.line(in, "network ", g.s(p)) })
+}
+
+// writeOSPFHead writes the first lines of router ospf as IOS and EOS write
+// them: the router-id, and with routed uplinks every interface passive but
+// the uplinks that run OSPF.
+func writeOSPFHead(g *gen, d *device, in string) {
+	g.when(func() { g.line(in, "router-id ", g.s(d.routerID)) }, d.routerID)
+	if d.uplinkRouted {
+		g.line(in, "passive-interface default")
+		g.each(d.uplinks, "$u", func(u val) {
+			port := g.field(u, "port")
+			g.when(func() { g.line(in, "no passive-interface ", g.s(port)) }, port, d.ospfOn(g, u))
+		})
+	}
+}

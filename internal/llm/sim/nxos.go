@@ -110,10 +110,7 @@ func writeNXOS(g *gen, d *device) {
 
 	// Interfaces.
 	if bundle {
-		g.line("interface port-channel1")
-		g.line(in, "description LACP uplink to ", g.join(d.uplinks, ", ", "$u", peerName(g)))
-		writeNXOSTrunk(g, d)
-		g.line("!")
+		writeUplinkBundle(g, d, in, "interface port-channel", func(val) { writeNXOSTrunk(g, d) })
 	}
 	if d.feat.mlag {
 		g.block("interface port-channel10", in, "description vPC peer link"+peerSuffix(g, d),
@@ -131,11 +128,10 @@ func writeNXOS(g *gen, d *device) {
 		g.line("!")
 	}
 	eachDownlinkBundle(g, d, func(l, pc val) {
-		g.line("interface port-channel", g.s(pc))
-		writeUplinkDescription(g, l, in+"description ", "")
-		writeNXOSTrunk(g, d)
-		g.lineIf(d.feat.mlag, in, "vpc ", g.s(pc))
-		g.line("!")
+		writePortChannel(g, in, "interface port-channel", l, pc, func(pc val) {
+			writeNXOSTrunk(g, d)
+			g.lineIf(d.feat.mlag, in, "vpc ", g.s(pc))
+		})
 	})
 	eachLinkInterface(g, d, in, func(lk link, u val) {
 		switch {
@@ -249,10 +245,7 @@ func writeNXOS(g *gen, d *device) {
 		g.when(func() { g.line(in, "router-id ", g.s(d.routerID)) }, d.routerID)
 		g.line(in, "log-neighbor-changes")
 		g.line(in, "address-family ipv4 unicast")
-		for _, l := range d.loopbacks {
-			g.line(in, in, "network ", g.s(l.cidr))
-		}
-		g.each(d.advertise, "$p", func(p val) { g.line(in, in, "network ", g.s(p)) })
+		writeNetworks(g, d, in+in)
 		g.line(in, in, "maximum-paths 4")
 		g.lineIf(d.feat.evpn, in, "address-family l2vpn evpn")
 		overlay := d.evpnPeers.present()
