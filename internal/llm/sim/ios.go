@@ -17,7 +17,29 @@ func writeIOS(g *gen, d *device) {
 		}
 	}
 	inVRF := iff(vrf != "", " vrf "+vrf)
+	c := iosConfig{xe: xe, switching: switching, ospf: ospf, mgmtSVI: mgmtSVI, vrf: vrf, inVRF: inVRF}
+	writeIOSGlobal(g, d, c)
+	writeIOSLinks(g, d, c)
+	writeIOSAccess(g, d, c)
+	writeIOSSVIs(g, d, c)
+	writeIOSProtocols(g, d, c)
+	writeIOSManagement(g, d, c)
+}
 
+// iosConfig is what every part of an IOS or IOS-XE config asks.
+type iosConfig struct {
+	xe        bool   // IOS-XE
+	switching bool   // not a router
+	ospf      bool   // routes with OSPF
+	mgmtSVI   bool   // management through an SVI, not the management port
+	vrf       string // the management VRF, or ""
+	inVRF     string // " vrf NAME" after an argument, or ""
+}
+
+// writeIOSGlobal writes the global settings: services, VRFs, AAA, spanning
+// tree, users and VLANs.
+func writeIOSGlobal(g *gen, d *device, c iosConfig) {
+	xe, switching, vrf, inVRF := c.xe, c.switching, c.vrf, c.inVRF
 	writeHeader(g, d, "!")
 	g.line("!")
 	if v := osMajorMinor(d.osVersion); v != "" {
@@ -109,8 +131,12 @@ func writeIOS(g *gen, d *device) {
 		g.line("! MLAG is not available on ", g.lit(d.platform), ": use StackWise Virtual or a vPC/MLAG-capable pair")
 		g.line("!")
 	}
+}
 
-	// Interfaces.
+// writeIOSLinks writes the port-channels and the uplink and downlink
+// interfaces.
+func writeIOSLinks(g *gen, d *device, c iosConfig) {
+	switching, ospf := c.switching, c.ospf
 	bundle := d.feat.lacp && d.uplinks.present() && !d.uplinkRouted && switching
 	trunk := func(val) { writeIOSTrunk(g, d) }
 	if bundle {
@@ -156,6 +182,12 @@ func writeIOS(g *gen, d *device) {
 		g.line(" no shutdown")
 		g.line("!")
 	})
+}
+
+// writeIOSAccess writes the access ports, the management interface and
+// the loopbacks.
+func writeIOSAccess(g *gen, d *device, c iosConfig) {
+	xe, switching, ospf, mgmtSVI, vrf := c.xe, c.switching, c.ospf, c.mgmtSVI, c.vrf
 	if d.feat.access && switching {
 		ports := d.accessPorts.or("GigabitEthernet1/0/1 - 48")
 		g.line("interface range ", g.s(ports))
@@ -215,6 +247,11 @@ func writeIOS(g *gen, d *device) {
 		g.lineIf(ospf, " ip ospf 1 area 0")
 		g.line("!")
 	}
+}
+
+// writeIOSSVIs writes the VLAN interfaces and the NVE.
+func writeIOSSVIs(g *gen, d *device, c iosConfig) {
+	xe := c.xe
 	eachSVI(g, d, func(v svi) {
 		writeSVIHead(g, v, " ", "", "vrf forwarding ")
 		g.whenElse(func() { g.line(" ip address ", g.s(v.ipAddress), " ", g.s(v.ipNetmask)) },
@@ -245,8 +282,11 @@ func writeIOS(g *gen, d *device) {
 		})
 		g.line("!")
 	}
+}
 
-	// Routing.
+// writeIOSProtocols writes OSPF and BGP.
+func writeIOSProtocols(g *gen, d *device, c iosConfig) {
+	xe, ospf := c.xe, c.ospf
 	if ospf {
 		g.line("router ospf 1")
 		writeOSPFHead(g, d, " ")
@@ -308,6 +348,12 @@ func writeIOS(g *gen, d *device) {
 		g.line("! EVPN/VXLAN is not available on ", g.lit(d.platform), "; use cisco_xe or a data-centre platform")
 		g.line("!")
 	}
+}
+
+// writeIOSManagement writes management access: HTTP off, SSH, the
+// management route, logging, SNMP, the banner, lines and NTP.
+func writeIOSManagement(g *gen, d *device, c iosConfig) {
+	vrf, inVRF := c.vrf, c.inVRF
 	g.line("ip forward-protocol nd")
 	g.line("no ip http server")
 	g.line("no ip http secure-server")
