@@ -2,11 +2,30 @@ package sim
 
 // writeEOS writes an Arista EOS running config.
 func writeEOS(g *gen, d *device) {
-	const in = "   "
 	vrf := iff(d.mgmtIP.present(), "MGMT")
 	inVRF := iff(vrf != "", "vrf "+vrf+" ") // before an argument
 	routed, bundle, _, ospf := d.roles()
+	c := eosConfig{vrf: vrf, inVRF: inVRF, routed: routed, bundle: bundle, ospf: ospf}
+	writeEOSGlobal(g, d, c)
+	writeEOSLinks(g, d, c)
+	writeEOSPorts(g, d, c)
+	writeEOSRouting(g, d, c)
+}
 
+// eosConfig is what every part of an EOS config asks.
+type eosConfig struct {
+	vrf    string // the management VRF, or ""
+	inVRF  string // "vrf NAME " before an argument, or ""
+	routed bool   // not a layer-2 switch
+	bundle bool   // the uplinks are one LACP trunk
+	ospf   bool   // routes with OSPF
+}
+
+// writeEOSGlobal writes the global settings: AAA, users, names, NTP,
+// logging, SNMP, spanning tree, VLANs and VRFs.
+func writeEOSGlobal(g *gen, d *device, c eosConfig) {
+	const in = "   "
+	vrf, inVRF := c.vrf, c.inVRF
 	writeHeader(g, d, "!")
 	g.line("!")
 	g.line("no aaa root")
@@ -56,8 +75,13 @@ func writeEOS(g *gen, d *device) {
 		g.line("vrf instance ", g.s(name))
 		g.line("!")
 	})
+}
 
-	// Interfaces.
+// writeEOSLinks writes the port-channels, the MLAG peer link and the
+// uplink and downlink interfaces.
+func writeEOSLinks(g *gen, d *device, c eosConfig) {
+	const in = "   "
+	bundle, ospf := c.bundle, c.ospf
 	if bundle {
 		writeUplinkBundle(g, d, in, "interface Port-Channel", func(val) {
 			g.line(in, "no shutdown")
@@ -104,6 +128,13 @@ func writeEOS(g *gen, d *device) {
 		}
 		g.line("!")
 	})
+}
+
+// writeEOSPorts writes the access ports, the loopbacks, the management
+// interface, the SVIs and the VXLAN interface.
+func writeEOSPorts(g *gen, d *device, c eosConfig) {
+	const in = "   "
+	vrf, ospf := c.vrf, c.ospf
 	if d.feat.access {
 		ports := d.accessPorts.or("Ethernet1-46")
 		g.line("interface ", g.s(ports))
@@ -169,6 +200,13 @@ func writeEOS(g *gen, d *device) {
 		})
 		g.line("!")
 	}
+}
+
+// writeEOSRouting writes IP routing, the management route, MLAG, BGP and
+// OSPF, then management access.
+func writeEOSRouting(g *gen, d *device, c eosConfig) {
+	const in = "   "
+	vrf, routed, ospf := c.vrf, c.routed, c.ospf
 	if d.virtualMAC.present() && routed {
 		g.line("ip virtual-router mac-address ", g.s(d.virtualMAC))
 		g.line("!")
