@@ -2,11 +2,33 @@ package sim
 
 // writeNXOS writes a Cisco NX-OS running config.
 func writeNXOS(g *gen, d *device) {
-	const in = "  "
 	mgmt := d.mgmtIP.present()
 	useVRF := iff(mgmt, " use-vrf management")
 	_, bundle, bgp, ospf := d.roles()
+	_, ibgp := d.mlagIBGP()
+	c := nxosConfig{mgmt: mgmt, useVRF: useVRF, bundle: bundle, bgp: bgp, ospf: ospf, ibgp: ibgp}
+	writeNXOSFeatures(g, d, c)
+	writeNXOSContexts(g, d, c)
+	writeNXOSLinks(g, d, c)
+	writeNXOSPorts(g, d, c)
+	writeNXOSRouting(g, d, c)
+}
 
+// nxosConfig is what every part of an NX-OS config asks.
+type nxosConfig struct {
+	mgmt   bool   // a management address, on mgmt0 in VRF management
+	useVRF string // " use-vrf management" after an argument, or ""
+	bundle bool   // the uplinks are one LACP trunk
+	bgp    bool   // routes with BGP
+	ospf   bool   // routes with OSPF
+	ibgp   bool   // the vPC pair peers over iBGP
+}
+
+// writeNXOSFeatures writes the features and global settings: users, names,
+// AAA, NTP, logging, SNMP, spanning tree and VLANs.
+func writeNXOSFeatures(g *gen, d *device, c nxosConfig) {
+	const in = "  "
+	mgmt, useVRF, bgp, ospf, ibgp := c.mgmt, c.useVRF, c.bgp, c.ospf, c.ibgp
 	writeHeader(g, d, "!")
 	g.line("!")
 	g.lineIf(d.hostname.present(), "hostname ", g.s(d.hostname))
@@ -23,7 +45,6 @@ func writeNXOS(g *gen, d *device) {
 	g.lineIf(d.feat.lacp || d.feat.mlag, "feature lacp")
 	g.lineIf(d.feat.mlag, "feature vpc")
 	g.lineIf(d.aaa.tacacs.present(), "feature tacacs+")
-	_, ibgp := d.mlagIBGP()
 	if len(d.svis()) > 0 || d.vrfs.present() || ibgp {
 		g.line("feature interface-vlan")
 		if !d.feat.vrrp {
@@ -71,6 +92,12 @@ func writeNXOS(g *gen, d *device) {
 		g.lineIf(d.feat.evpn, in, "vn-segment ", g.printf(vniFormat, id))
 	})
 	g.line("!")
+}
+
+// writeNXOSContexts writes the VRF contexts and the vPC domain.
+func writeNXOSContexts(g *gen, d *device, c nxosConfig) {
+	const in = "  "
+	mgmt := c.mgmt
 	eachVRF(g, d, func(name, vni val) {
 		g.line("vrf context ", g.s(name))
 		g.when(func() {
@@ -107,8 +134,13 @@ func writeNXOS(g *gen, d *device) {
 		g.line(in, "ip arp synchronize")
 		g.line("!")
 	}
+}
 
-	// Interfaces.
+// writeNXOSLinks writes the port-channels, the NVE, and the uplink,
+// downlink and peer-link interfaces.
+func writeNXOSLinks(g *gen, d *device, c nxosConfig) {
+	const in = "  "
+	bundle, ospf := c.bundle, c.ospf
 	if bundle {
 		writeUplinkBundle(g, d, in, "interface port-channel", func(val) { writeNXOSTrunk(g, d) })
 	}
@@ -166,6 +198,13 @@ func writeNXOS(g *gen, d *device) {
 		writePeerLinkMembers(g, d, in, []any{"Ethernet1/53", "Ethernet1/54"}, "vPC",
 			"switchport", "switchport mode trunk", "channel-group 10 mode active", "no shutdown")
 	}
+}
+
+// writeNXOSPorts writes the access ports, the management interface, the
+// SVIs and the loopbacks.
+func writeNXOSPorts(g *gen, d *device, c nxosConfig) {
+	const in = "  "
+	mgmt, ospf, ibgp := c.mgmt, c.ospf, c.ibgp
 	if d.feat.access {
 		ports := d.accessPorts.or("Ethernet1/1-48")
 		g.line("interface ", g.s(ports))
@@ -227,6 +266,12 @@ func writeNXOS(g *gen, d *device) {
 		g.line("!")
 	})
 	writeLoopbacks(g, d, in, "interface loopback", iff(ospf, "ip router ospf UNDERLAY area 0.0.0.0"))
+}
+
+// writeNXOSRouting writes the lines, OSPF, BGP, EVPN and the banner.
+func writeNXOSRouting(g *gen, d *device, c nxosConfig) {
+	const in = "  "
+	bgp, ospf := c.bgp, c.ospf
 	g.line("line console")
 	g.line(in, "exec-timeout 10")
 	g.line("line vty")
