@@ -20,27 +20,33 @@ func (l junosLine) If(cond bool, depth int, parts ...string) {
 
 // writeJunos writes a Junos configuration in brace form.
 func writeJunos(g *gen, d *device) {
-	l := junosLines(g)
-	q := func(v val) string { return g.printf("%q", v) }
 	mgmt := d.mgmtIP.present()
 	inMgmt := iff(mgmt, " routing-instance mgmt_junos")
 	routed, bundle, bgp, ospf := d.roles()
-	members := func(depth int) {
-		g.when(func() {
-			l(depth, "vlan {")
-			l(depth+1, "members [ ", d.vlanList(g, " "), " ];")
-			l(depth, "}")
-		}, d.vlans)
-	}
-	trunkUnit := func(depth int) {
-		l(depth, "unit 0 {")
-		l(depth+1, "family ethernet-switching {")
-		l(depth+2, "interface-mode trunk;")
-		members(depth + 2)
-		l(depth+1, "}")
-		l(depth, "}")
-	}
+	c := junosConfig{mgmt: mgmt, inMgmt: inMgmt, routed: routed, bundle: bundle, bgp: bgp, ospf: ospf}
+	writeJunosSystem(g, d, c)
+	writeJunosInterfaces(g, d, c)
+	writeJunosRouting(g, d, c)
+	writeJunosProtocols(g, d, c)
+	writeJunosPolicies(g, d, c)
+}
 
+// junosConfig is what every part of a Junos config asks.
+type junosConfig struct {
+	mgmt   bool   // a management address, on em0 in mgmt_junos
+	inMgmt string // " routing-instance mgmt_junos" after an argument, or ""
+	routed bool   // not a layer-2 switch
+	bundle bool   // the uplinks are one LACP trunk (ae0)
+	bgp    bool   // routes with BGP
+	ospf   bool   // routes with OSPF
+}
+
+// writeJunosSystem writes the system stanza: names, users, services, AAA,
+// syslog and NTP.
+func writeJunosSystem(g *gen, d *device, c junosConfig) {
+	l := junosLines(g)
+	q := func(v val) string { return g.printf("%q", v) }
+	mgmt, inMgmt := c.mgmt, c.inMgmt
 	writeHeader(g, d, "##")
 	l.If(d.osVersion != "", 0, "version ", g.lit(d.osVersion), ";")
 	l(0, "system {")
@@ -112,6 +118,28 @@ func writeJunos(g *gen, d *device) {
 		l(1, "}")
 	}
 	l(0, "}")
+}
+
+// writeJunosInterfaces writes the chassis and interfaces stanzas.
+func writeJunosInterfaces(g *gen, d *device, c junosConfig) {
+	l := junosLines(g)
+	q := func(v val) string { return g.printf("%q", v) }
+	mgmt, bundle := c.mgmt, c.bundle
+	members := func(depth int) {
+		g.when(func() {
+			l(depth, "vlan {")
+			l(depth+1, "members [ ", d.vlanList(g, " "), " ];")
+			l(depth, "}")
+		}, d.vlans)
+	}
+	trunkUnit := func(depth int) {
+		l(depth, "unit 0 {")
+		l(depth+1, "family ethernet-switching {")
+		l(depth+2, "interface-mode trunk;")
+		members(depth + 2)
+		l(depth+1, "}")
+		l(depth, "}")
+	}
 	if bundle {
 		l(0, "chassis {")
 		l(1, "aggregated-devices {")
@@ -220,7 +248,13 @@ func writeJunos(g *gen, d *device) {
 		l(1, "}")
 	}
 	l(0, "}")
+}
 
+// writeJunosRouting writes SNMP and the routing instances and options.
+func writeJunosRouting(g *gen, d *device, c junosConfig) {
+	l := junosLines(g)
+	q := func(v val) string { return g.printf("%q", v) }
+	mgmt, routed, bgp := c.mgmt, c.routed, c.bgp
 	if d.snmpLocation.present() || d.snmpContact.present() || d.snmpCommunity.present() {
 		l(0, "snmp {")
 		l.If(d.snmpLocation.present(), 1, "location ", q(d.snmpLocation), ";")
@@ -266,6 +300,14 @@ func writeJunos(g *gen, d *device) {
 		l.If(bgp, 1, "autonomous-system ", g.s(d.asn), ";")
 		l(0, "}")
 	}
+}
+
+// writeJunosProtocols writes the protocols stanza: BGP, EVPN, OSPF, LLDP
+// and RSTP.
+func writeJunosProtocols(g *gen, d *device, c junosConfig) {
+	l := junosLines(g)
+	q := func(v val) string { return g.printf("%q", v) }
+	bgp, ospf := c.bgp, c.ospf
 	l(0, "protocols {")
 	if bgp {
 		l(1, "bgp {")
@@ -352,6 +394,13 @@ func writeJunos(g *gen, d *device) {
 		l(1, "}")
 	}
 	l(0, "}")
+}
+
+// writeJunosPolicies writes the policy statements, the switch options and
+// the VLANs.
+func writeJunosPolicies(g *gen, d *device, c junosConfig) {
+	l := junosLines(g)
+	routed, bgp := c.routed, c.bgp
 	if bgp {
 		l(0, "policy-options {")
 		if len(d.loopbacks) > 0 {
