@@ -2,28 +2,15 @@ package sim
 
 // writeEOS writes an Arista EOS running config.
 func writeEOS(g *gen, d *device) {
-	vrf := iff(d.mgmtIP.present(), "MGMT")
-	inVRF := iff(vrf != "", "vrf "+vrf+" ") // before an argument
-	routed, bundle, _, ospf := d.roles()
-	c := eosConfig{vrf: vrf, inVRF: inVRF, routed: routed, bundle: bundle, ospf: ospf}
-	writeEOSGlobal(g, d, c)
-	writeEOSLinks(g, d, c)
-	writeEOSPorts(g, d, c)
-	writeEOSRouting(g, d, c)
-}
-
-// eosConfig is what every part of an EOS config asks.
-type eosConfig struct {
-	vrf    string // the management VRF, or ""
-	inVRF  string // "vrf NAME " before an argument, or ""
-	routed bool   // not a layer-2 switch
-	bundle bool   // the uplinks are one LACP trunk
-	ospf   bool   // routes with OSPF
+	c := newPlan(d)
+	c.vrf = iff(c.mgmt, "MGMT")
+	c.inVRF = iff(c.mgmt, "vrf MGMT ") // before an argument
+	c.write(g, d, writeEOSGlobal, writeEOSLinks, writeEOSPorts, writeEOSRouting)
 }
 
 // writeEOSGlobal writes the global settings: AAA, users, names, NTP,
 // logging, SNMP, spanning tree, VLANs and VRFs.
-func writeEOSGlobal(g *gen, d *device, c eosConfig) {
+func writeEOSGlobal(g *gen, d *device, c plan) {
 	const in = "   "
 	vrf, inVRF := c.vrf, c.inVRF
 	writeHeader(g, d, "!")
@@ -79,7 +66,7 @@ func writeEOSGlobal(g *gen, d *device, c eosConfig) {
 
 // writeEOSLinks writes the port-channels, the MLAG peer link and the
 // uplink and downlink interfaces.
-func writeEOSLinks(g *gen, d *device, c eosConfig) {
+func writeEOSLinks(g *gen, d *device, c plan) {
 	const in = "   "
 	bundle, ospf := c.bundle, c.ospf
 	if bundle {
@@ -132,7 +119,7 @@ func writeEOSLinks(g *gen, d *device, c eosConfig) {
 
 // writeEOSPorts writes the access ports, the loopbacks, the management
 // interface, the SVIs and the VXLAN interface.
-func writeEOSPorts(g *gen, d *device, c eosConfig) {
+func writeEOSPorts(g *gen, d *device, c plan) {
 	const in = "   "
 	vrf, ospf := c.vrf, c.ospf
 	if d.feat.access {
@@ -204,7 +191,7 @@ func writeEOSPorts(g *gen, d *device, c eosConfig) {
 
 // writeEOSRouting writes IP routing, the management route, MLAG, BGP and
 // OSPF, then management access.
-func writeEOSRouting(g *gen, d *device, c eosConfig) {
+func writeEOSRouting(g *gen, d *device, c plan) {
 	const in = "   "
 	vrf, routed, ospf := c.vrf, c.routed, c.ospf
 	if d.virtualMAC.present() && routed {

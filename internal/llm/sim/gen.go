@@ -125,6 +125,10 @@ func (g *gen) printf(format string, v val) string {
 	return g.lit(fmt.Sprintf(format, v.x))
 }
 
+// quote returns the text that prints v as a Go-quoted string, as Junos
+// writes free text.
+func (g *gen) quote(v val) string { return g.printf("%q", v) }
+
 // line writes one line of output.
 func (g *gen) line(parts ...string) {
 	for _, p := range parts {

@@ -2,43 +2,25 @@ package sim
 
 // writeIOS writes a Cisco IOS or IOS-XE running config.
 func writeIOS(g *gen, d *device) {
-	xe := d.platform == "cisco_xe"
-	switching := !d.feat.router
-	_, _, _, ospf := d.roles()
-
+	c := newPlan(d)
+	c.xe = d.platform == "cisco_xe"
+	c.switching = !d.feat.router
 	// Management: the dedicated port in a management VRF, or on a classic
 	// IOS layer-2 switch an SVI in the management VLAN.
-	mgmtSVI := (!xe || d.feat.mgmtSVI) && switching && (d.mgmtVLAN.present() || d.hasNamedVLAN(mgmtNames))
-	vrf := ""
-	if d.mgmtIP.present() && !mgmtSVI {
-		vrf = "Mgmt-intf"
-		if xe {
-			vrf = "Mgmt-vrf"
+	c.mgmtSVI = (!c.xe || d.feat.mgmtSVI) && c.switching && (d.mgmtVLAN.present() || d.hasNamedVLAN(mgmtNames))
+	if c.mgmt && !c.mgmtSVI {
+		c.vrf = "Mgmt-intf"
+		if c.xe {
+			c.vrf = "Mgmt-vrf"
 		}
 	}
-	inVRF := iff(vrf != "", " vrf "+vrf)
-	c := iosConfig{xe: xe, switching: switching, ospf: ospf, mgmtSVI: mgmtSVI, vrf: vrf, inVRF: inVRF}
-	writeIOSGlobal(g, d, c)
-	writeIOSLinks(g, d, c)
-	writeIOSAccess(g, d, c)
-	writeIOSSVIs(g, d, c)
-	writeIOSProtocols(g, d, c)
-	writeIOSManagement(g, d, c)
-}
-
-// iosConfig is what every part of an IOS or IOS-XE config asks.
-type iosConfig struct {
-	xe        bool   // IOS-XE
-	switching bool   // not a router
-	ospf      bool   // routes with OSPF
-	mgmtSVI   bool   // management through an SVI, not the management port
-	vrf       string // the management VRF, or ""
-	inVRF     string // " vrf NAME" after an argument, or ""
+	c.inVRF = iff(c.vrf != "", " vrf "+c.vrf)
+	c.write(g, d, writeIOSGlobal, writeIOSLinks, writeIOSAccess, writeIOSSVIs, writeIOSProtocols, writeIOSManagement)
 }
 
 // writeIOSGlobal writes the global settings: services, VRFs, AAA, spanning
 // tree, users and VLANs.
-func writeIOSGlobal(g *gen, d *device, c iosConfig) {
+func writeIOSGlobal(g *gen, d *device, c plan) {
 	xe, switching, vrf, inVRF := c.xe, c.switching, c.vrf, c.inVRF
 	writeHeader(g, d, "!")
 	g.line("!")
@@ -135,7 +117,7 @@ func writeIOSGlobal(g *gen, d *device, c iosConfig) {
 
 // writeIOSLinks writes the port-channels and the uplink and downlink
 // interfaces.
-func writeIOSLinks(g *gen, d *device, c iosConfig) {
+func writeIOSLinks(g *gen, d *device, c plan) {
 	switching, ospf := c.switching, c.ospf
 	bundle := d.feat.lacp && d.uplinks.present() && !d.uplinkRouted && switching
 	trunk := func(val) { writeIOSTrunk(g, d) }
@@ -186,7 +168,7 @@ func writeIOSLinks(g *gen, d *device, c iosConfig) {
 
 // writeIOSAccess writes the access ports, the management interface and
 // the loopbacks.
-func writeIOSAccess(g *gen, d *device, c iosConfig) {
+func writeIOSAccess(g *gen, d *device, c plan) {
 	xe, switching, ospf, mgmtSVI, vrf := c.xe, c.switching, c.ospf, c.mgmtSVI, c.vrf
 	if d.feat.access && switching {
 		ports := d.accessPorts.or("GigabitEthernet1/0/1 - 48")
@@ -250,7 +232,7 @@ func writeIOSAccess(g *gen, d *device, c iosConfig) {
 }
 
 // writeIOSSVIs writes the VLAN interfaces and the NVE.
-func writeIOSSVIs(g *gen, d *device, c iosConfig) {
+func writeIOSSVIs(g *gen, d *device, c plan) {
 	xe := c.xe
 	eachSVI(g, d, func(v svi) {
 		writeSVIHead(g, v, " ", "", "vrf forwarding ")
@@ -285,7 +267,7 @@ func writeIOSSVIs(g *gen, d *device, c iosConfig) {
 }
 
 // writeIOSProtocols writes OSPF and BGP.
-func writeIOSProtocols(g *gen, d *device, c iosConfig) {
+func writeIOSProtocols(g *gen, d *device, c plan) {
 	xe, ospf := c.xe, c.ospf
 	if ospf {
 		g.line("router ospf 1")
@@ -352,7 +334,7 @@ func writeIOSProtocols(g *gen, d *device, c iosConfig) {
 
 // writeIOSManagement writes management access: HTTP off, SSH, the
 // management route, logging, SNMP, the banner, lines and NTP.
-func writeIOSManagement(g *gen, d *device, c iosConfig) {
+func writeIOSManagement(g *gen, d *device, c plan) {
 	vrf, inVRF := c.vrf, c.inVRF
 	g.line("ip forward-protocol nd")
 	g.line("no ip http server")

@@ -20,33 +20,17 @@ func (l junosLine) If(cond bool, depth int, parts ...string) {
 
 // writeJunos writes a Junos configuration in brace form.
 func writeJunos(g *gen, d *device) {
-	mgmt := d.mgmtIP.present()
-	inMgmt := iff(mgmt, " routing-instance mgmt_junos")
-	routed, bundle, bgp, ospf := d.roles()
-	c := junosConfig{mgmt: mgmt, inMgmt: inMgmt, routed: routed, bundle: bundle, bgp: bgp, ospf: ospf}
-	writeJunosSystem(g, d, c)
-	writeJunosInterfaces(g, d, c)
-	writeJunosRouting(g, d, c)
-	writeJunosProtocols(g, d, c)
-	writeJunosPolicies(g, d, c)
-}
-
-// junosConfig is what every part of a Junos config asks.
-type junosConfig struct {
-	mgmt   bool   // a management address, on em0 in mgmt_junos
-	inMgmt string // " routing-instance mgmt_junos" after an argument, or ""
-	routed bool   // not a layer-2 switch
-	bundle bool   // the uplinks are one LACP trunk (ae0)
-	bgp    bool   // routes with BGP
-	ospf   bool   // routes with OSPF
+	c := newPlan(d)
+	c.inVRF = iff(c.mgmt, " routing-instance mgmt_junos")
+	c.write(g, d, writeJunosSystem, writeJunosInterfaces, writeJunosRouting, writeJunosProtocols, writeJunosPolicies)
 }
 
 // writeJunosSystem writes the system stanza: names, users, services, AAA,
 // syslog and NTP.
-func writeJunosSystem(g *gen, d *device, c junosConfig) {
+func writeJunosSystem(g *gen, d *device, c plan) {
 	l := junosLines(g)
-	q := func(v val) string { return g.printf("%q", v) }
-	mgmt, inMgmt := c.mgmt, c.inMgmt
+	q := g.quote
+	mgmt, inMgmt := c.mgmt, c.inVRF
 	writeHeader(g, d, "##")
 	l.If(d.osVersion != "", 0, "version ", g.lit(d.osVersion), ";")
 	l(0, "system {")
@@ -121,9 +105,9 @@ func writeJunosSystem(g *gen, d *device, c junosConfig) {
 }
 
 // writeJunosInterfaces writes the chassis and interfaces stanzas.
-func writeJunosInterfaces(g *gen, d *device, c junosConfig) {
+func writeJunosInterfaces(g *gen, d *device, c plan) {
 	l := junosLines(g)
-	q := func(v val) string { return g.printf("%q", v) }
+	q := g.quote
 	mgmt, bundle := c.mgmt, c.bundle
 	members := func(depth int) {
 		g.when(func() {
@@ -251,9 +235,9 @@ func writeJunosInterfaces(g *gen, d *device, c junosConfig) {
 }
 
 // writeJunosRouting writes SNMP and the routing instances and options.
-func writeJunosRouting(g *gen, d *device, c junosConfig) {
+func writeJunosRouting(g *gen, d *device, c plan) {
 	l := junosLines(g)
-	q := func(v val) string { return g.printf("%q", v) }
+	q := g.quote
 	mgmt, routed, bgp := c.mgmt, c.routed, c.bgp
 	if d.snmpLocation.present() || d.snmpContact.present() || d.snmpCommunity.present() {
 		l(0, "snmp {")
@@ -304,9 +288,9 @@ func writeJunosRouting(g *gen, d *device, c junosConfig) {
 
 // writeJunosProtocols writes the protocols stanza: BGP, EVPN, OSPF, LLDP
 // and RSTP.
-func writeJunosProtocols(g *gen, d *device, c junosConfig) {
+func writeJunosProtocols(g *gen, d *device, c plan) {
 	l := junosLines(g)
-	q := func(v val) string { return g.printf("%q", v) }
+	q := g.quote
 	bgp, ospf := c.bgp, c.ospf
 	l(0, "protocols {")
 	if bgp {
@@ -398,7 +382,7 @@ func writeJunosProtocols(g *gen, d *device, c junosConfig) {
 
 // writeJunosPolicies writes the policy statements, the switch options and
 // the VLANs.
-func writeJunosPolicies(g *gen, d *device, c junosConfig) {
+func writeJunosPolicies(g *gen, d *device, c plan) {
 	l := junosLines(g)
 	routed, bgp := c.routed, c.bgp
 	if bgp {

@@ -406,3 +406,29 @@ func (d *device) hasNamedVLAN(names []string) bool {
 func osMajorMinor(v string) string {
 	return majorMinor.FindString(strings.TrimSpace(v))
 }
+
+// plan is what the parts of one config share: the device's roles and its
+// management VRF as the platform names and places it.
+type plan struct {
+	routed, bundle, bgp, ospf bool   // see device.roles
+	mgmt                      bool   // a management address is given
+	vrf                       string // the management VRF, or ""
+	inVRF                     string // the VRF as the platform places it beside an argument, or ""
+	xe, switching, mgmtSVI    bool   // IOS: IOS-XE; not a router; management through an SVI
+	ibgp                      bool   // NX-OS: the vPC pair peers over iBGP
+}
+
+// newPlan returns d's roles and management address; each writer adds the
+// rest.
+func newPlan(d *device) plan {
+	p := plan{mgmt: d.mgmtIP.present()}
+	p.routed, p.bundle, p.bgp, p.ospf = d.roles()
+	return p
+}
+
+// write writes the parts of a config in order.
+func (p plan) write(g *gen, d *device, parts ...func(*gen, *device, plan)) {
+	for _, part := range parts {
+		part(g, d, p)
+	}
+}

@@ -2,33 +2,17 @@ package sim
 
 // writeNXOS writes a Cisco NX-OS running config.
 func writeNXOS(g *gen, d *device) {
-	mgmt := d.mgmtIP.present()
-	useVRF := iff(mgmt, " use-vrf management")
-	_, bundle, bgp, ospf := d.roles()
-	_, ibgp := d.mlagIBGP()
-	c := nxosConfig{mgmt: mgmt, useVRF: useVRF, bundle: bundle, bgp: bgp, ospf: ospf, ibgp: ibgp}
-	writeNXOSFeatures(g, d, c)
-	writeNXOSContexts(g, d, c)
-	writeNXOSLinks(g, d, c)
-	writeNXOSPorts(g, d, c)
-	writeNXOSRouting(g, d, c)
-}
-
-// nxosConfig is what every part of an NX-OS config asks.
-type nxosConfig struct {
-	mgmt   bool   // a management address, on mgmt0 in VRF management
-	useVRF string // " use-vrf management" after an argument, or ""
-	bundle bool   // the uplinks are one LACP trunk
-	bgp    bool   // routes with BGP
-	ospf   bool   // routes with OSPF
-	ibgp   bool   // the vPC pair peers over iBGP
+	c := newPlan(d)
+	c.inVRF = iff(c.mgmt, " use-vrf management")
+	_, c.ibgp = d.mlagIBGP()
+	c.write(g, d, writeNXOSFeatures, writeNXOSContexts, writeNXOSLinks, writeNXOSPorts, writeNXOSRouting)
 }
 
 // writeNXOSFeatures writes the features and global settings: users, names,
 // AAA, NTP, logging, SNMP, spanning tree and VLANs.
-func writeNXOSFeatures(g *gen, d *device, c nxosConfig) {
+func writeNXOSFeatures(g *gen, d *device, c plan) {
 	const in = "  "
-	mgmt, useVRF, bgp, ospf, ibgp := c.mgmt, c.useVRF, c.bgp, c.ospf, c.ibgp
+	mgmt, useVRF, bgp, ospf, ibgp := c.mgmt, c.inVRF, c.bgp, c.ospf, c.ibgp
 	writeHeader(g, d, "!")
 	g.line("!")
 	g.lineIf(d.hostname.present(), "hostname ", g.s(d.hostname))
@@ -95,7 +79,7 @@ func writeNXOSFeatures(g *gen, d *device, c nxosConfig) {
 }
 
 // writeNXOSContexts writes the VRF contexts and the vPC domain.
-func writeNXOSContexts(g *gen, d *device, c nxosConfig) {
+func writeNXOSContexts(g *gen, d *device, c plan) {
 	const in = "  "
 	mgmt := c.mgmt
 	eachVRF(g, d, func(name, vni val) {
@@ -138,7 +122,7 @@ func writeNXOSContexts(g *gen, d *device, c nxosConfig) {
 
 // writeNXOSLinks writes the port-channels, the NVE, and the uplink,
 // downlink and peer-link interfaces.
-func writeNXOSLinks(g *gen, d *device, c nxosConfig) {
+func writeNXOSLinks(g *gen, d *device, c plan) {
 	const in = "  "
 	bundle, ospf := c.bundle, c.ospf
 	if bundle {
@@ -202,7 +186,7 @@ func writeNXOSLinks(g *gen, d *device, c nxosConfig) {
 
 // writeNXOSPorts writes the access ports, the management interface, the
 // SVIs and the loopbacks.
-func writeNXOSPorts(g *gen, d *device, c nxosConfig) {
+func writeNXOSPorts(g *gen, d *device, c plan) {
 	const in = "  "
 	mgmt, ospf, ibgp := c.mgmt, c.ospf, c.ibgp
 	if d.feat.access {
@@ -269,7 +253,7 @@ func writeNXOSPorts(g *gen, d *device, c nxosConfig) {
 }
 
 // writeNXOSRouting writes the lines, OSPF, BGP, EVPN and the banner.
-func writeNXOSRouting(g *gen, d *device, c nxosConfig) {
+func writeNXOSRouting(g *gen, d *device, c plan) {
 	const in = "  "
 	bgp, ospf := c.bgp, c.ospf
 	g.line("line console")
