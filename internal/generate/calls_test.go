@@ -8,9 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
 	"netsmith/internal/generate"
 	"netsmith/internal/lint"
 	"netsmith/internal/llm"
+	"netsmith/internal/metrics"
 	"netsmith/internal/prompt"
 )
 
@@ -93,5 +97,42 @@ func TestMaxCalls(t *testing.T) {
 	}
 	if m.most != 2 || m.n != 5 {
 		t.Errorf("%d calls, at most %d in flight; want 5, at most 2", m.n, m.most)
+	}
+}
+
+// refusingLLM fails every call with err.
+type refusingLLM struct{ err error }
+
+func (r refusingLLM) Generate(context.Context, llm.Request) (*llm.Response, error) { return nil, r.err }
+
+// TestHeldBackNotCounted: a call a decorator held back never reached the
+// provider and is no request in netsmith_llm_requests_total; one the
+// provider refused is.
+func TestHeldBackNotCounted(t *testing.T) {
+	t.Parallel()
+	refused := &llm.Error{Provider: "test", Class: llm.RateLimited, Status: 429}
+	for _, tt := range []struct {
+		name string
+		err  error
+		want float64
+	}{
+		{"held back", fmt.Errorf("%w: %w", llm.ErrHeldBack, refused), 0},
+		{"refused", refused, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m := metrics.New(prometheus.NewRegistry())
+			svc := generate.New(generate.Config{LLM: refusingLLM{tt.err}, Provider: "test", Model: "m", Metrics: m})
+			if _, err := svc.Run(t.Context(), job("sw1"), generate.Options{}); llm.ClassOf(err) != llm.RateLimited {
+				t.Fatalf("Run = %v, want the rate limit", err)
+			}
+			var c dto.Metric
+			if err := m.LLMRequests.WithLabelValues("test", "m", "rate_limited").Write(&c); err != nil {
+				t.Fatal(err)
+			}
+			if got := c.GetCounter().GetValue(); got != tt.want {
+				t.Errorf("requests counted %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

@@ -425,7 +425,9 @@ func (s *Service) call(ctx context.Context, r *run, spec prompt.Spec, model stri
 	}
 	r.addPhase(PhaseWait, slotWait+held)
 	r.addPhase(PhaseCall, took-held)
-	s.observe(model, resp, err)
+	if !errors.Is(err, llm.ErrHeldBack) {
+		s.observe(model, resp, err)
+	}
 	if err == nil && resp != nil {
 		r.recordCall(model, resp)
 	}

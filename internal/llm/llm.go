@@ -17,6 +17,12 @@ type Client interface {
 	Generate(ctx context.Context, req Request) (*Response, error)
 }
 
+// ErrHeldBack matches the error of a call a decorator held back before it
+// was sent (package limiter: the wait for capacity outlasts the call's
+// deadline, or its context ended): no request reached the provider, and
+// none is counted.
+var ErrHeldBack = errors.New("call held back before it was sent")
+
 // Message is one turn of a conversation.
 type Message struct {
 	Role    string `json:"role"` // "user" or "assistant"

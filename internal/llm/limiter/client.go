@@ -42,11 +42,11 @@ func (c *Client) Generate(ctx context.Context, req llm.Request) (*llm.Response, 
 	res, err := l.Acquire(ctx, req.EstimateInputTokens(), int64(req.MaxTokens))
 	var we *WaitError
 	if errors.As(err, &we) {
-		return nil, &llm.Error{Provider: l.cfg.Provider, Class: llm.RateLimited, RetryAfter: we.Wait,
+		err = &llm.Error{Provider: l.cfg.Provider, Class: llm.RateLimited, RetryAfter: we.Wait,
 			Message: "upstream " + we.Reason + " limit reached; waiting", Err: err}
 	}
 	if err != nil {
-		return nil, err
+		return nil, heldBack{err}
 	}
 	waited := time.Since(start)
 	resp, err := c.next.Generate(ctx, req)
@@ -89,3 +89,11 @@ func (l *Limiter) settle(ctx context.Context, r *Reservation, resp *llm.Response
 	}
 	return errors.Join(errs...)
 }
+
+// heldBack is the error of a call never sent: err as it is, which also
+// matches llm.ErrHeldBack.
+type heldBack struct{ err error }
+
+func (h heldBack) Error() string      { return h.err.Error() }
+func (h heldBack) Unwrap() error      { return h.err }
+func (heldBack) Is(target error) bool { return target == llm.ErrHeldBack }

@@ -103,7 +103,7 @@ func TestClient(t *testing.T) {
 			// The first call used all 10,000: the next waits about 10 s.
 			_, err := c.Generate(within(t, time.Second), request("owes", 10000))
 			var le *llm.Error
-			if !errors.As(err, &le) || le.Class != llm.RateLimited || le.RetryAfter < 5*time.Second {
+			if !errors.As(err, &le) || le.Class != llm.RateLimited || le.RetryAfter < 5*time.Second || !errors.Is(err, llm.ErrHeldBack) {
 				t.Fatalf("call owing 10s with a 1s deadline = %v, want a RateLimited error to retry in about 10s", err)
 			}
 			if up.count() != 1 {
@@ -119,12 +119,12 @@ func TestClient(t *testing.T) {
 				answer(1),
 			}}
 			c := Wrap(up, newLimiter(t, dbs[0], Config{Model: "paused"}))
-			if _, err := c.Generate(within(t, time.Second), request("paused", 100)); llm.ClassOf(err) != llm.RateLimited {
+			if _, err := c.Generate(within(t, time.Second), request("paused", 100)); llm.ClassOf(err) != llm.RateLimited || errors.Is(err, llm.ErrHeldBack) {
 				t.Fatalf("first call = %v, want the upstream's 429", err)
 			}
 			_, err := c.Generate(within(t, time.Second), request("paused", 100))
 			var we *WaitError
-			if !errors.As(err, &we) || we.Reason != ReasonPause {
+			if !errors.As(err, &we) || we.Reason != ReasonPause || !errors.Is(err, llm.ErrHeldBack) {
 				t.Fatalf("call during the pause = %v, want a wait for the pause", err)
 			}
 			if up.count() != 1 {
