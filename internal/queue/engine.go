@@ -579,7 +579,8 @@ func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArg
 		return river.JobSnooze(snooze.After)
 	case rj.Attempt >= rj.MaxAttempts:
 		q.finish(ctx, j, netcfg.StateFailed, fmt.Sprintf("gave up after %d attempts: %v", rj.Attempt, werr))
-		// River logs the error (the one log of it), by its own job id.
+		// River logs the error, the one log of it: with netsmith's job
+		// id in its text, as River's own id is not netsmith's.
 		return fmt.Errorf("job %s: %w", j.ID, werr)
 	default:
 		q.mark(ctx, j, netcfg.StateRetrying, werr.Error())
