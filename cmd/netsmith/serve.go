@@ -407,6 +407,7 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, calls int
 		PollInterval:  cfg.PollInterval,
 		Logger:        logger,
 		Metrics:       m,
+		Gate:          gate,
 	})
 	if err != nil {
 		return nil, err
@@ -445,7 +446,6 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, calls int
 	})
 	runner = worker.New(svc, prices, m, logger)
 	runner.ReserveCalls(q.Conn())
-	runner.Admit(gate)
 	if economyRun != nil {
 		economy = svc.NewEconomyRunner(generate.EconomyRunnerConfig{Batches: batchAPI, Conn: q.Conn(), ReadConn: q.ReadConn(),
 			Poll: cfg.EconomyPoll, TTL: cfg.CacheTTL, Logger: logger,

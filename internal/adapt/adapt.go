@@ -1,8 +1,10 @@
 // Package adapt is the admission gate of a process whose API and workers
 // share the machine: it sizes how many jobs may work at once (docs/design.md
 // §7: in-process concurrency adapts, with hysteresis, a cooldown and a
-// moving average). The worker admits each job (Gate.Admit) and lets it go
-// (Admission.Leave); nothing else takes or gives back a job's slot.
+// moving average). One place admits each job and lets it go, around its
+// whole attempt (the queue's worker, through Enter); the job's work func
+// only yields the slot while it waits on the upstream (Admission.Yield),
+// which it hands to generate as an explicit option.
 //
 // The API goes first: a submission is someone waiting, a queued job is not.
 // A Gate watches how long the process takes to answer API requests. When
@@ -13,8 +15,9 @@
 //
 // Only a job's own work counts against the gate. A job waiting on the
 // upstream (its rate limiter or its model call) gives its slot back for
-// that time (Admission.Yield), so a slow upstream never keeps work from starting, and
-// the upstream limiter, not the gate, stays the ceiling of upstream calls.
+// that time (Admission.Yield), so a slow upstream never keeps work from
+// starting, and the upstream limiter, not the gate, stays the ceiling of
+// upstream calls.
 package adapt
 
 import (
@@ -262,7 +265,7 @@ func (a *Admission) Leave() {
 // returns without one and the job finishes ungated: what the upstream
 // answered is never thrown away for a slot.
 func (a *Admission) Yield(ctx context.Context) (resume func()) {
-	if !a.held {
+	if a == nil || !a.held {
 		return func() {}
 	}
 	a.held = false
@@ -272,4 +275,25 @@ func (a *Admission) Yield(ctx context.Context) (resume func()) {
 			a.held = true
 		}
 	}
+}
+
+type admissionKey struct{}
+
+// Enter admits the job whose context is ctx (Gate.Admit) and returns the
+// context to run it under, from which its work func takes the admission
+// (FromContext) to yield while it waits on the upstream, and the function
+// that lets the job go (Admission.Leave). A nil g holds nothing.
+func Enter(ctx context.Context, g *Gate) (context.Context, func(), error) {
+	a, err := g.Admit(ctx)
+	if err != nil {
+		return ctx, func() {}, err
+	}
+	return context.WithValue(ctx, admissionKey{}, a), a.Leave, nil
+}
+
+// FromContext returns the admission Enter put in ctx, or nil; a nil
+// Admission yields nothing.
+func FromContext(ctx context.Context) *Admission {
+	a, _ := ctx.Value(admissionKey{}).(*Admission)
+	return a
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 
+	"netsmith/internal/adapt"
 	"netsmith/internal/metrics"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/store"
@@ -506,6 +507,19 @@ func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArg
 		// Available since ScheduledAt (insert, snooze or retry), by the
 		// database's clock: a skewed one reads as 0.
 		m.JobPhase.WithLabelValues("queued").Observe(max(0, t.Sub(rj.ScheduledAt)).Seconds())
+	}
+	// River hands out jobs up to Workers; the gate may let fewer work at
+	// once while the API is slow. A job still waiting when its attempt
+	// ends comes back later without spending the attempt. The job holds
+	// its admission until its attempt is over, but while it waits on the
+	// upstream (the work func yields it: adapt.Admission.Yield).
+	ctx, leave, err := adapt.Enter(ctx, cfg.Gate)
+	if err != nil {
+		return river.JobSnooze(time.Second)
+	}
+	defer leave()
+	if cfg.Gate != nil {
+		phase("gate")
 	}
 	j, err := store.GetJob(ctx, e.readConn(), rj.Args.JobID)
 	phase("read")

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"netsmith/internal/adapt"
 	"netsmith/internal/metrics"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/store"
@@ -111,6 +112,10 @@ type Config struct {
 	// its department past a budget's warning share (once per period
 	// across all replicas).
 	OnBudgetAlert func(store.BudgetAlert)
+	// Gate, when set, admits each job before it runs and lets it go when
+	// its attempt is over (package adapt): while the API is slow, fewer
+	// jobs work at once. Nil: all Workers work at once.
+	Gate *adapt.Gate
 	// Clock returns the current time; time.Now when nil.
 	Clock func() time.Time
 	// BeforeComplete, when set, runs before each try to commit a job's

@@ -2,7 +2,6 @@ package worker_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -13,7 +12,6 @@ import (
 	"netsmith/internal/generate"
 	"netsmith/internal/llm"
 	"netsmith/internal/prompt"
-	"netsmith/internal/queue"
 	"netsmith/internal/worker"
 )
 
@@ -41,23 +39,28 @@ func (m *meetingLLM) Generate(ctx context.Context, req llm.Request) (*llm.Respon
 	return &llm.Response{Provider: "test", Model: req.Model, Text: "```\nhostname " + spec.Hostname + "\n```\n"}, nil
 }
 
-// TestGateAdmitsWorkNotWaits: with a gate of 2, four jobs are in their
-// model call at once, as a job waiting on the upstream gives its slot to
-// the next; each comes back and finishes.
+// TestGateAdmitsWorkNotWaits: with a gate of 2, four jobs the queue
+// admitted (adapt.Enter) are in their model call at once, as Run has a job
+// waiting on the upstream give its slot to the next; each comes back and
+// finishes.
 func TestGateAdmitsWorkNotWaits(t *testing.T) {
 	t.Parallel()
 	const jobs = 4
 	up := &meetingLLM{n: jobs, all: make(chan struct{})}
 	svc := generate.New(generate.Config{LLM: up, Provider: "test", Model: "m"})
 	runner := worker.New(svc, nil, nil, slog.New(slog.DiscardHandler))
-	runner.Admit(adapt.New(adapt.Config{Max: 2}))
+	gate := adapt.New(adapt.Config{Max: 2})
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	errs := make(chan error, jobs)
 	for i := range jobs {
 		go func() {
 			_, j := deviceJob(t, fmt.Sprintf("sw%d", i), "")
-			_, err := runner.Run(ctx, j)
+			ctx, leave, err := adapt.Enter(ctx, gate)
+			if err == nil {
+				_, err = runner.Run(ctx, j)
+				leave()
+			}
 			errs <- err
 		}()
 	}
@@ -65,28 +68,5 @@ func TestGateAdmitsWorkNotWaits(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Errorf("job: %v (the jobs waiting on the model kept the others out)", err)
 		}
-	}
-}
-
-// TestGateWaitSnoozes: a job whose attempt ends while it waits for the
-// gate comes back later, without spending the attempt.
-func TestGateWaitSnoozes(t *testing.T) {
-	t.Parallel()
-	g := adapt.New(adapt.Config{Max: 1})
-	held, err := g.Admit(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer held.Leave()
-	svc := generate.New(generate.Config{LLM: &meetingLLM{n: 1, all: make(chan struct{})}, Provider: "test", Model: "m"})
-	runner := worker.New(svc, nil, nil, slog.New(slog.DiscardHandler))
-	runner.Admit(g)
-	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
-	defer cancel()
-	_, j := deviceJob(t, "sw1", "")
-	_, err = runner.Run(ctx, j)
-	var snooze *queue.SnoozeError
-	if !errors.As(err, &snooze) || !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Run with the gate full until its deadline = %v, want a snooze", err)
 	}
 }

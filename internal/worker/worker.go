@@ -32,8 +32,6 @@ type Runner struct {
 	clock   func() time.Time
 	// budgets, when set, is where calls beyond a job's first reserve.
 	budgets store.Conn
-	// gate, when set, admits each job before it works.
-	gate *adapt.Gate
 }
 
 // New returns a Runner that prices its jobs' calls with prices (nil: the
@@ -42,25 +40,12 @@ func New(svc *generate.Service, prices *pricing.Table, m *metrics.Metrics, logge
 	return &Runner{svc: svc, prices: prices, logger: logger, metrics: m, clock: time.Now}
 }
 
-// Admit makes every job wait for g's admission before it works, and hold
-// it but while it waits on the upstream (see package adapt): while the API
-// is slow, fewer jobs work at once. Without a gate every job River hands
-// out works.
-func (r *Runner) Admit(g *adapt.Gate) { r.gate = g }
-
-// Run is a queue.WorkFunc.
+// Run is a queue.WorkFunc. A job the queue admitted through its gate
+// (adapt.Enter) yields its admission while it waits on the upstream.
 func (r *Runner) Run(ctx context.Context, j *store.Job) (*store.Result, error) {
-	waited := time.Now()
-	a, err := r.admit(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer a.Leave()
-	if r.gate != nil && r.metrics != nil {
-		r.metrics.JobPhase.WithLabelValues("gate").Observe(time.Since(waited).Seconds())
-	}
+	admission := adapt.FromContext(ctx)
 	return r.run(ctx, j, func(ctx context.Context, req *netcfg.JobRequest) (*generate.Result, error) {
-		opts := generate.Options{Yield: a.Yield}
+		opts := generate.Options{Yield: admission.Yield}
 		if r.budgets != nil && r.prices != nil {
 			opts.Budget = &jobBudget{r: r, job: j}
 		}
@@ -72,24 +57,7 @@ func (r *Runner) Run(ctx context.Context, j *store.Job) (*store.Result, error) {
 // cached (generate.Service.RunCached): where Run would call the model it
 // fails with generate.ErrNeedsCall, and the job stays for Run.
 func (r *Runner) Sweep(ctx context.Context, j *store.Job) (*store.Result, error) {
-	a, err := r.admit(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer a.Leave()
 	return r.run(ctx, j, r.svc.RunCached)
-}
-
-// admit waits for the gate's admission. River hands out jobs up to its
-// worker count; the gate may let fewer work at once while the API is
-// slow. A job still waiting when its attempt ends comes back later
-// without spending the attempt.
-func (r *Runner) admit(ctx context.Context) (*adapt.Admission, error) {
-	a, err := r.gate.Admit(ctx)
-	if err != nil {
-		return nil, &queue.SnoozeError{After: time.Second, Err: fmt.Errorf("waiting for the admission gate: %w", err)}
-	}
-	return a, nil
 }
 
 func (r *Runner) run(ctx context.Context, j *store.Job, do func(context.Context, *netcfg.JobRequest) (*generate.Result, error)) (*store.Result, error) {

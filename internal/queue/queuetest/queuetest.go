@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"netsmith/internal/adapt"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/queue"
 	"netsmith/internal/store"
@@ -165,6 +166,7 @@ func Run(t *testing.T, newURL func(testing.TB) string) {
 		{"ConcurrentSubmitsKeepOwnOutcome", testConcurrentSubmits},
 		{"FinishedJobNotRunAgain", testFinishedNotRerun},
 		{"BacklogCountsFinishedJobsOut", testBacklogPriority},
+		{"GateBoundsWorkNotWaits", testGate},
 		{"WatchHandsOverCompletedJob", testWatchFinal},
 	}
 	for _, tt := range tests {
@@ -787,6 +789,54 @@ func testBacklogPriority(t *testing.T, url string) {
 	}
 	if p := priority(enqueue(t, h.Q, NewJob("", "after"))); p != 1 {
 		t.Errorf("a job after the backlog finished: priority %d, want 1", p)
+	}
+}
+
+// peak tracks how many are inside something at once, and the most seen.
+type peak struct{ now, most atomic.Int32 }
+
+func (p *peak) enter() {
+	n := p.now.Add(1)
+	for m := p.most.Load(); n > m && !p.most.CompareAndSwap(m, n); m = p.most.Load() {
+	}
+}
+
+func (p *peak) leave() { p.now.Add(-1) }
+
+// testGate: with a gate of 2 in front of 8 workers, at most 2 jobs do their
+// own work at once, while jobs waiting on the upstream (Admission.Yield) let
+// others in; every job still succeeds once.
+func testGate(t *testing.T, url string) {
+	h := Open(t, url, queue.Config{Workers: 8, Gate: adapt.New(adapt.Config{Max: 2})})
+	var working, inside peak
+	h.Behave = func(ctx context.Context, j *store.Job, call int) (*store.Result, error) {
+		inside.enter()
+		defer inside.leave()
+		working.enter()
+		time.Sleep(10 * time.Millisecond)
+		working.leave()
+		resume := adapt.FromContext(ctx).Yield(ctx) // the upstream call
+		time.Sleep(40 * time.Millisecond)
+		resume()
+		working.enter()
+		time.Sleep(5 * time.Millisecond)
+		working.leave()
+		return okResult(), nil
+	}
+	var jobs []*store.Job
+	for i := range 24 {
+		jobs = append(jobs, enqueue(t, h.Q, NewJob("", fmt.Sprintf("gate %d", i))))
+	}
+	for _, j := range jobs {
+		if got := WaitState(t, h.Q, j.ID, 30*time.Second); got.State != netcfg.StateSucceeded || h.CallsOf(j.ID) != 1 {
+			t.Fatalf("job %s: %s after %d calls", j.ID, got.State, h.CallsOf(j.ID))
+		}
+	}
+	if w := working.most.Load(); w != 2 {
+		t.Errorf("%d jobs worked at once, want the gate's 2", w)
+	}
+	if in := inside.most.Load(); in <= 2 {
+		t.Errorf("at most %d jobs inside Work at once: waiting on the upstream kept the others out", in)
 	}
 }
 
