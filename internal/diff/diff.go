@@ -3,6 +3,7 @@ package diff
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"netsmith/internal/confparse"
@@ -204,11 +205,20 @@ func diffIndented(pr *platformRules, run, want *node, parent string, top bool, o
 			continue
 		}
 		if pr.orderedSection(parent, top, w.text) {
-			if !sameOrdered(r, w) {
-				out.add(&node{text: "no " + w.text})
-				out.add(clone(w))
-				res.Sections = append(res.Sections, replaced(append(path[:len(path):len(path)], w.text), r, w))
+			if sameOrdered(r, w) {
+				continue
 			}
+			sub := append(path[:len(path):len(path)], w.text)
+			if numbered(r) && numbered(w) {
+				out.add(resequence(r, w))
+				s := replaced(sub, r, w)
+				s.Replaced = false
+				res.Sections = append(res.Sections, s)
+				continue
+			}
+			out.add(&node{text: "no " + w.text})
+			out.add(clone(w))
+			res.Sections = append(res.Sections, replaced(sub, r, w))
 			continue
 		}
 		sub := &node{text: w.text}
@@ -307,4 +317,54 @@ func replaced(path []string, r, w *node) Section {
 		}
 	}
 	return s
+}
+
+// seq returns the sequence number a list entry starts with ("30 deny …").
+func seq(text string) (int, bool) {
+	f, _, _ := strings.Cut(text, " ")
+	n, err := strconv.Atoi(f)
+	return n, err == nil && n >= 0
+}
+
+// numbered reports whether every entry of an ordered section starts with
+// a sequence number, in increasing order: such a list is edited entry by
+// entry, the numbers keeping the order.
+func numbered(n *node) bool {
+	last := -1
+	for _, c := range n.children {
+		s, ok := seq(c.text)
+		if !ok || s <= last {
+			return false
+		}
+		last = s
+	}
+	return len(n.children) > 0
+}
+
+// resequence edits a numbered list entry by entry: "no <seq>" for an entry
+// that goes or changes, the entry itself for one that comes or changes.
+func resequence(r, w *node) *node {
+	bySeq := func(n *node) map[int]*node {
+		m := make(map[int]*node, len(n.children))
+		for _, c := range n.children {
+			s, _ := seq(c.text)
+			m[s] = c
+		}
+		return m
+	}
+	rs, ws := bySeq(r), bySeq(w)
+	out := &node{text: w.text}
+	for _, c := range r.children {
+		s, _ := seq(c.text)
+		if o := ws[s]; o == nil || !sameOrdered(o, c) {
+			out.add(&node{text: "no " + strconv.Itoa(s)})
+		}
+	}
+	for _, c := range w.children {
+		s, _ := seq(c.text)
+		if o := rs[s]; o == nil || !sameOrdered(o, c) {
+			out.add(clone(c))
+		}
+	}
+	return out
 }

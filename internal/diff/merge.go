@@ -95,6 +95,9 @@ func mergeIndented(pr *platformRules, dst, cmds *node, parent string, top bool) 
 				old.body = c.body
 			}
 			mergeIndented(pr, old, c, c.text, false)
+			if pr.orderedSection(parent, top, old.text) {
+				sortBySeq(old)
+			}
 			continue
 		}
 		dst.add(clone(c))
@@ -185,4 +188,19 @@ func (d *Differ) Normalize(t *confparse.Tree) string {
 	}
 	rec(build(t), 0, "", true, false)
 	return b.String()
+}
+
+// sortBySeq puts the entries of a numbered list in sequence order, as the
+// device keeps them; a list that is not numbered keeps its order.
+func sortBySeq(n *node) {
+	for _, c := range n.children {
+		if _, ok := seq(c.text); !ok {
+			return
+		}
+	}
+	slices.SortStableFunc(n.children, func(a, b *node) int {
+		x, _ := seq(a.text)
+		y, _ := seq(b.text)
+		return cmp.Compare(x, y)
+	})
 }
