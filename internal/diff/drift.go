@@ -1,0 +1,151 @@
+package diff
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"netsmith/internal/lint"
+	"netsmith/internal/netcfg"
+)
+
+// Drift statuses of a device.
+const (
+	InSync  = "in_sync"
+	Drifted = "drifted"
+	Missing = "missing" // no running config for the device
+	Failed  = "error"   // a config could not be read or compared
+)
+
+// DeviceDrift is one device's drift: its running config against its
+// intended one.
+type DeviceDrift struct {
+	Hostname string          `json:"hostname"`
+	Platform netcfg.Platform `json:"platform,omitempty"`
+	Status   string          `json:"status"`
+	Commands int             `json:"commands,omitempty"` // remediation lines
+	Added    int             `json:"added,omitempty"`
+	Removed  int             `json:"removed,omitempty"`
+	Changed  int             `json:"changed,omitempty"`
+	Error    string          `json:"error,omitempty"`
+	Result   *Result         `json:"result,omitempty"` // nil unless compared
+}
+
+// Drift is a fleet's drift: counts by status and the devices.
+type Drift struct {
+	InSync  int           `json:"in_sync"`
+	Drifted int           `json:"drifted"`
+	Missing int           `json:"missing"`
+	Errors  int           `json:"errors"`
+	Devices []DeviceDrift `json:"devices"`
+}
+
+// Target is a device whose intended config is in a file.
+type Target struct {
+	Hostname string
+	Platform netcfg.Platform // empty: detected from the intended config
+	Intended string          // path of the intended config
+}
+
+// Targets returns a Target for every DIR/HOSTNAME.cfg, in name order.
+func Targets(dir string) ([]Target, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []Target
+	for _, e := range ents {
+		host, ok := strings.CutSuffix(e.Name(), ".cfg")
+		if !ok || e.IsDir() || host == "" || strings.HasPrefix(host, ".") {
+			continue
+		}
+		out = append(out, Target{Hostname: host, Intended: filepath.Join(dir, e.Name())})
+	}
+	return out, nil
+}
+
+// runningExtensions are the names a device's running config may have in a
+// running-config folder, tried in order.
+var runningExtensions = []string{".cfg", ".conf", ".txt", ""}
+
+// RunningFile returns the path of host's running config in dir, or "" when
+// there is none.
+func RunningFile(dir, host string) (string, error) {
+	for _, ext := range runningExtensions {
+		p := filepath.Join(dir, host+ext)
+		st, err := os.Stat(p)
+		switch {
+		case err == nil && st.Mode().IsRegular():
+			return p, nil
+		case err != nil && !errors.Is(err, fs.ErrNotExist):
+			return "", err
+		}
+	}
+	return "", nil
+}
+
+// DriftFiles compares each target's intended config with its running
+// config in runDir. A device's read or parse error is recorded on it (status
+// "error"), not returned: one bad file does not hide the fleet's drift.
+func (d *Differ) DriftFiles(targets []Target, runDir string) *Drift {
+	dr := &Drift{Devices: make([]DeviceDrift, 0, len(targets))}
+	for _, t := range targets {
+		dd := d.driftOne(t, runDir)
+		switch dd.Status {
+		case InSync:
+			dr.InSync++
+		case Drifted:
+			dr.Drifted++
+		case Missing:
+			dr.Missing++
+		default:
+			dr.Errors++
+		}
+		dr.Devices = append(dr.Devices, dd)
+	}
+	sort.SliceStable(dr.Devices, func(i, j int) bool { return dr.Devices[i].Hostname < dr.Devices[j].Hostname })
+	return dr
+}
+
+func (d *Differ) driftOne(t Target, runDir string) DeviceDrift {
+	dd := DeviceDrift{Hostname: t.Hostname, Platform: t.Platform}
+	fail := func(err error) DeviceDrift {
+		dd.Status, dd.Error = Failed, err.Error()
+		return dd
+	}
+	intended, err := os.ReadFile(t.Intended)
+	if err != nil {
+		return fail(err)
+	}
+	rp, err := RunningFile(runDir, t.Hostname)
+	if err != nil {
+		return fail(err)
+	}
+	if rp == "" {
+		dd.Status = Missing
+		return dd
+	}
+	running, err := os.ReadFile(rp)
+	if err != nil {
+		return fail(err)
+	}
+	if dd.Platform == "" {
+		dd.Platform = lint.Detect(string(intended))
+	}
+	res, err := d.DiffText(dd.Platform, string(running), string(intended))
+	if err != nil {
+		return fail(fmt.Errorf("%s: %w", rp, err))
+	}
+	dd.Result = res
+	dd.Status = InSync
+	if !res.Empty() {
+		dd.Status = Drifted
+		dd.Commands = len(res.Remediation)
+		dd.Added, dd.Removed, dd.Changed = res.Counts()
+	}
+	return dd
+}
