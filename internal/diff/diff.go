@@ -105,6 +105,17 @@ func (d *Differ) Diff(running, intended *confparse.Tree) (*Result, error) {
 // DiffText parses both configs as platform (empty: detected, Junos or
 // indented) and returns the remediation.
 func (d *Differ) DiffText(platform netcfg.Platform, running, intended string) (*Result, error) {
+	if platform != "" {
+		for _, c := range []struct{ name, text string }{{"running", running}, {"intended", intended}} {
+			if j := confparse.LooksJunos(c.text); j != (platform == netcfg.JuniperJunos) && strings.TrimSpace(c.text) != "" {
+				what := "does not look like Junos"
+				if j {
+					what = "looks like Junos"
+				}
+				return nil, fmt.Errorf("%w: the %s config %s, the platform is %s", ErrPlatform, c.name, what, platform)
+			}
+		}
+	}
 	rt, err := confparse.Parse(platform, running)
 	if err != nil {
 		return nil, fmt.Errorf("running config: %w", err)

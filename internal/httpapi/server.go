@@ -77,6 +77,7 @@ type Deps struct {
 var interactive = map[string]bool{
 	"POST /v1/jobs":                true,
 	"GET /v1/jobs/{id}":            true,
+	"POST /v1/jobs/{id}/diff":      true,
 	"DELETE /v1/jobs/{id}":         true,
 	"GET /v1/queue":                true,
 	"POST /api/generate-config":    true,
@@ -133,6 +134,7 @@ func (s *Server) routes() {
 	s.handle("GET /v1/jobs/{id}", s.handleGetJob)
 	s.handle("DELETE /v1/jobs/{id}", s.handleCancelJob)
 	s.handle("GET /v1/jobs/{id}/events", s.handleJobEvents)
+	s.handle("POST /v1/jobs/{id}/diff", s.handleJobDiff)
 	s.handle("GET /v1/queue", s.handleQueue)
 	s.handle("POST /v1/batches", s.handleSubmitBatch)
 	s.handle("GET /v1/batches/{id}", s.handleGetBatch)
