@@ -136,8 +136,13 @@ func diffIndented(pr *platformRules, run, want *node, parent string, top bool, o
 	res.Sections = append(res.Sections, sec)
 	// The overwrite keys the intended children set, so that an old value
 	// is left for the new line to replace rather than negated.
+	// Only a line the running config lacks can replace another, so only
+	// those are matched against the rules.
 	wantKeys := make(map[string]*node)
 	for _, w := range want.children {
+		if r := run.child(w.text); r != nil && r.same(w) {
+			continue
+		}
 		if k := pr.overwriteKey(parent, top, w.text); k != "" {
 			wantKeys[k] = w
 		}
