@@ -3,6 +3,7 @@ package diff
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -152,6 +153,19 @@ func diffIndented(pr *platformRules, run, want *node, parent string, top bool, o
 	if top {
 		lists = diffLists(pr, run, want)
 	}
+	// Groups (a BGP neighbor's lines) the intended config keeps; one it
+	// drops is negated once, after the subsections, so that their own
+	// lines for it go first.
+	var kept map[string]bool
+	var dropped []string
+	if len(pr.groups) > 0 {
+		kept = make(map[string]bool)
+		for _, w := range want.children {
+			if g := pr.groupOf(parent, top, w.text); g != "" {
+				kept[g] = true
+			}
+		}
+	}
 
 	for _, r := range run.children {
 		if w := want.child(r.text); w != nil {
@@ -183,6 +197,13 @@ func diffIndented(pr *platformRules, run, want *node, parent string, top bool, o
 		}
 		if want.child("no "+r.text) != nil {
 			changedFrom["no "+r.text] = r.text
+			continue
+		}
+		if g := pr.groupOf(parent, top, r.text); g != "" && !kept[g] {
+			if !slices.Contains(dropped, g) {
+				dropped = append(dropped, g)
+			}
+			sec.Removed = append(sec.Removed, r.text)
 			continue
 		}
 		out.add(&node{text: "no " + r.text})
@@ -242,6 +263,9 @@ func diffIndented(pr *platformRules, run, want *node, parent string, top bool, o
 		if len(sub.children) > 0 {
 			out.add(sub)
 		}
+	}
+	for _, g := range dropped {
+		out.add(&node{text: g})
 	}
 	if sec.Path == nil {
 		sec.Path = []string{}

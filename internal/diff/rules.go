@@ -23,6 +23,10 @@ const (
 	// the top-level lines sharing a key) are an ordered list, replaced as
 	// a block when anything in it changes.
 	KindOrdered = "ordered"
+	// KindGroup: the lines under one parent that share a key (a BGP
+	// neighbor's) are one object: when none of them is left, Negate
+	// removes it at once instead of negating each line.
+	KindGroup = "group"
 )
 
 // Rule is one remediation rule. Patterns are RE2 expressions over a line
@@ -104,9 +108,9 @@ func (r *Rule) compile() error {
 		return nil
 	}
 	switch r.Kind {
-	case KindOverwrite, KindOrdered:
+	case KindOverwrite, KindOrdered, KindGroup:
 	default:
-		return fmt.Errorf("rule %s: kind: %q is not overwrite or ordered", r.ID, r.Kind)
+		return fmt.Errorf("rule %s: kind: %q is not overwrite, ordered or group", r.ID, r.Kind)
 	}
 	if r.Match == "" {
 		return fmt.Errorf("rule %s: match is empty", r.ID)
@@ -121,9 +125,9 @@ func (r *Rule) compile() error {
 		}
 	}
 	r.key = r.match.SubexpIndex("key")
-	if r.Negate != "" {
-		if r.Kind != KindOrdered || r.key < 0 || !strings.Contains(r.Negate, "{key}") {
-			return fmt.Errorf("rule %s: negate needs kind ordered, a (?P<key>…) group in match and {key} in negate", r.ID)
+	if r.Negate != "" || r.Kind == KindGroup {
+		if r.Kind == KindOverwrite || r.key < 0 || !strings.Contains(r.Negate, "{key}") {
+			return fmt.Errorf("rule %s: negate needs kind ordered or group, a (?P<key>…) group in match and {key} in negate", r.ID)
 		}
 	}
 	return nil
@@ -162,6 +166,7 @@ type platformRules struct {
 	overwrite []*Rule
 	ordered   []*Rule // sections
 	lists     []*Rule // top-level lists with Negate
+	groups    []*Rule
 }
 
 // Default returns a Differ with the built-in rules (rules.yaml).
@@ -200,6 +205,8 @@ func New(rules []Rule, settings map[netcfg.Platform]Settings) (*Differ, error) {
 			switch {
 			case r.Kind == KindOverwrite:
 				pr.overwrite = append(pr.overwrite, r)
+			case r.Kind == KindGroup:
+				pr.groups = append(pr.groups, r)
 			case r.Negate != "":
 				pr.lists = append(pr.lists, r)
 			default:
@@ -281,4 +288,18 @@ func (pr *platformRules) listOf(text string) (*Rule, string) {
 		}
 	}
 	return nil, ""
+}
+
+// groupOf returns the negation that removes the group a line under parent
+// belongs to ("no neighbor 10.0.0.1"), or "".
+func (pr *platformRules) groupOf(parent string, top bool, text string) string {
+	for _, r := range pr.groups {
+		if !ruleApplies(r, parent, top) {
+			continue
+		}
+		if m := r.match.FindStringSubmatch(text); m != nil && m[r.key] != "" {
+			return strings.ReplaceAll(r.Negate, "{key}", m[r.key])
+		}
+	}
+	return ""
 }
