@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"netsmith/internal/netcfg"
+	"netsmith/internal/ruleset"
 )
 
 // Rule kinds.
@@ -182,18 +183,14 @@ func Default() (*Differ, error) {
 // unique; disabled rules are left out.
 func New(rules []Rule, settings map[netcfg.Platform]Settings) (*Differ, error) {
 	d := &Differ{settings: settings, plat: make(map[netcfg.Platform]*platformRules)}
-	seen := make(map[string]bool)
-	for _, r := range rules {
-		if err := r.compile(); err != nil {
+	for i := range rules {
+		if err := rules[i].compile(); err != nil {
 			return nil, err
 		}
-		if seen[r.ID] {
-			return nil, fmt.Errorf("duplicate rule id %q", r.ID)
-		}
-		seen[r.ID] = true
-		if !r.Disabled {
-			d.rules = append(d.rules, r)
-		}
+	}
+	var err error
+	if d.rules, err = ruleset.Enabled(rules, ruleID, ruleDisabled); err != nil {
+		return nil, err
 	}
 	for _, p := range netcfg.Platforms {
 		pr := &platformRules{settings: settings[p]}
@@ -222,18 +219,7 @@ func New(rules []Rule, settings map[netcfg.Platform]Settings) (*Differ, error) {
 // existing one replaces it, a disabled one removes it. f's platform
 // settings replace the built-in ones per platform.
 func (d *Differ) With(f *File) (*Differ, error) {
-	all := slices.Clone(d.rules)
-	for _, r := range f.Rules {
-		i := slices.IndexFunc(all, func(x Rule) bool { return x.ID == r.ID })
-		switch {
-		case i >= 0 && r.Disabled:
-			all = slices.Delete(all, i, i+1)
-		case i >= 0:
-			all[i] = r
-		case !r.Disabled:
-			all = append(all, r)
-		}
-	}
+	all := ruleset.Overlay(d.rules, f.Rules, ruleID, ruleDisabled)
 	settings := make(map[netcfg.Platform]Settings, len(d.settings))
 	for p, s := range d.settings {
 		settings[p] = s
@@ -243,6 +229,9 @@ func (d *Differ) With(f *File) (*Differ, error) {
 	}
 	return New(all, settings)
 }
+
+func ruleID(r Rule) string     { return r.ID }
+func ruleDisabled(r Rule) bool { return r.Disabled }
 
 // Rules returns the rules in effect.
 func (d *Differ) Rules() []Rule { return slices.Clone(d.rules) }
