@@ -2,12 +2,17 @@ package diff
 
 import (
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"netsmith/internal/confparse"
+	"netsmith/internal/corpustest"
+	"netsmith/internal/lint"
 	"netsmith/internal/netcfg"
 )
 
@@ -282,5 +287,43 @@ func editJunos(pr *platformRules, root *jnode, rng *rand.Rand) {
 		}
 		a, b := rng.IntN(len(parent.children)), rng.IntN(len(parent.children))
 		parent.children[a], parent.children[b] = parent.children[b], parent.children[a]
+	}
+}
+
+// TestPropertyWholeCorpus runs the random-edit property over every config
+// of the shared corpus (the testdata copies are a few of them), each under
+// the platform lint detects for it.
+func TestPropertyWholeCorpus(t *testing.T) {
+	d := defaultDiffer(t)
+	root := corpustest.Dir(t)
+	n := 0
+	err := filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		rel := filepath.ToSlash(strings.TrimPrefix(path, root))
+		if !strings.HasSuffix(rel, ".cfg") && !(strings.HasSuffix(rel, ".conf") && strings.Contains(rel, "/configs/")) {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		n++
+		running := string(b)
+		p := lint.Detect(running)
+		t.Run(rel, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(2, uint64(len(running))))
+			for range 20 {
+				checkRoundTrip(t, d, p, running, randomEdit(t, d, p, running, rng, 1+rng.IntN(6)))
+			}
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 50 {
+		t.Fatalf("%d configs in the corpus, want at least 50", n)
 	}
 }
