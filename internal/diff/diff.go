@@ -136,9 +136,9 @@ func diffIndented(pr *platformRules, run, want *node, parent string, top bool, o
 	at := len(res.Sections) // this level's entry goes before those of its subsections
 	res.Sections = append(res.Sections, sec)
 	// The overwrite keys the intended children set, so that an old value
-	// is left for the new line to replace rather than negated.
-	// Only a line the running config lacks can replace another, so only
-	// those are matched against the rules.
+	// is left for the new line to replace rather than negated. Only a line
+	// the running config lacks can replace another, so only those are
+	// matched against the rules.
 	wantKeys := make(map[string]*node)
 	for _, w := range want.children {
 		if r := run.child(w.text); r != nil && r.same(w) {
@@ -150,8 +150,9 @@ func diffIndented(pr *platformRules, run, want *node, parent string, top bool, o
 	}
 	changedFrom := make(map[string]string) // intended text → the running line it replaces
 	var lists map[string]*listDiff
+	var listOrder []string
 	if top {
-		lists = diffLists(pr, run, want)
+		lists, listOrder = diffLists(pr, run, want)
 	}
 	// Groups (a BGP neighbor's lines) the intended config keeps; one it
 	// drops is negated once, after the subsections, so that their own
@@ -176,9 +177,7 @@ func diffIndented(pr *platformRules, run, want *node, parent string, top bool, o
 		}
 		if top {
 			if rule, _ := pr.listOf(r.text); rule != nil {
-				if want.child(r.text) == nil {
-					sec.Removed = append(sec.Removed, r.text)
-				}
+				sec.Removed = append(sec.Removed, r.text)
 				continue // the whole list is replaced below
 			}
 		}
@@ -209,8 +208,8 @@ func diffIndented(pr *platformRules, run, want *node, parent string, top bool, o
 		out.add(&node{text: "no " + r.text})
 		sec.Removed = append(sec.Removed, r.text)
 	}
-	for _, l := range lists {
-		if l.changed && l.inRunning {
+	for _, id := range listOrder {
+		if l := lists[id]; l.changed && l.inRunning {
 			out.add(&node{text: l.negate})
 		}
 	}
@@ -284,10 +283,11 @@ type listDiff struct {
 }
 
 // diffLists finds the top-level ordered lists and whether each differs:
-// any added, removed or reordered line replaces the whole list.
-func diffLists(pr *platformRules, run, want *node) map[string]*listDiff {
+// any added, removed or reordered line replaces the whole list. It also
+// returns their ids in the order they first appear.
+func diffLists(pr *platformRules, run, want *node) (map[string]*listDiff, []string) {
 	if len(pr.lists) == 0 {
-		return nil
+		return nil, nil
 	}
 	seqs := func(n *node) map[string][]string {
 		m := make(map[string][]string)
@@ -301,6 +301,7 @@ func diffLists(pr *platformRules, run, want *node) map[string]*listDiff {
 	}
 	rs, ws := seqs(run), seqs(want)
 	out := make(map[string]*listDiff)
+	var order []string
 	for _, n := range []*node{run, want} {
 		for _, c := range n.children {
 			rule, key := pr.listOf(c.text)
@@ -311,6 +312,7 @@ func diffLists(pr *platformRules, run, want *node) map[string]*listDiff {
 			if _, ok := out[id]; ok {
 				continue
 			}
+			order = append(order, id)
 			out[id] = &listDiff{
 				negate:    strings.ReplaceAll(rule.Negate, "{key}", key),
 				inRunning: len(rs[id]) > 0,
@@ -318,7 +320,7 @@ func diffLists(pr *platformRules, run, want *node) map[string]*listDiff {
 			}
 		}
 	}
-	return out
+	return out, order
 }
 
 // sameOrdered reports whether two sections hold the same lines in the same

@@ -43,6 +43,9 @@ func checkRoundTrip(tb testing.TB, d *Differ, p netcfg.Platform, running, intend
 	if err != nil {
 		tb.Fatal(err)
 	}
+	if again, err := d.Diff(rt, it); err != nil || again.Text() != res.Text() {
+		tb.Fatalf("a second Diff of the same pair differs (%v):\n%s\nthen:\n%s", err, res.Text(), again.Text())
+	}
 	merged, err := d.Merge(rt, res.Text())
 	if err != nil {
 		tb.Fatal(err)
@@ -50,12 +53,12 @@ func checkRoundTrip(tb testing.TB, d *Differ, p netcfg.Platform, running, intend
 	if got, want := d.Normalize(mustParse(tb, p, merged)), d.Normalize(it); got != want {
 		tb.Fatalf("running + remediation != intended\nremediation:\n%s\n%s", res.Text(), lineDiff(got, want))
 	}
-	again, err := d.Diff(mustParse(tb, p, merged), it)
+	after, err := d.Diff(mustParse(tb, p, merged), it)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if !again.Empty() {
-		tb.Fatalf("after the remediation, a second diff still has:\n%s", again.Text())
+	if !after.Empty() {
+		tb.Fatalf("after the remediation, a second diff still has:\n%s", after.Text())
 	}
 	return res
 }
