@@ -43,8 +43,12 @@ func checkRoundTrip(tb testing.TB, d *Differ, p netcfg.Platform, running, intend
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if again, err := d.Diff(rt, it); err != nil || again.Text() != res.Text() {
-		tb.Fatalf("a second Diff of the same pair differs (%v):\n%s\nthen:\n%s", err, res.Text(), again.Text())
+	again, err := d.Diff(rt, it)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if again.Text() != res.Text() {
+		tb.Fatalf("a second Diff of the same pair differs:\n%s\nthen:\n%s", res.Text(), again.Text())
 	}
 	merged, err := d.Merge(rt, res.Text())
 	if err != nil {
