@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -10,12 +11,14 @@ import (
 	"path/filepath"
 
 	"netsmith/internal/diff"
+	"netsmith/internal/httpapi"
 	"netsmith/internal/lint"
 	"netsmith/internal/netcfg"
 )
 
 const diffUsage = `Usage: netsmith diff RUNNING INTENDED [--platform P] [--json] [--rules FILE]
        netsmith diff --dir RUNDIR --intended OUTDIR [--write] [--json] [--rules FILE]
+       netsmith diff --job ID RUNNING [--server URL] [--platform P] [--json]
 
 Prints the commands that turn the RUNNING config into the INTENDED one, as
 the device takes them: new and changed lines under their section, removed
@@ -27,7 +30,8 @@ policies) replaced as a block or edited by sequence number.
 With --dir, every OUTDIR/HOSTNAME.cfg is compared with its running config in
 RUNDIR (HOSTNAME.cfg, .conf, .txt or no extension) and each device is
 reported in sync, drifted or missing; --write puts the remediation of each
-drifted device in OUTDIR/HOSTNAME.diff.
+drifted device in OUTDIR/HOSTNAME.diff. With --job, the server compares RUNNING
+with the config job ID generated (POST /v1/jobs/{id}/diff), with its own rules.
 
 Exit status: 0 nothing to do, 1 something to do (a drifted or missing
 device), 2 bad flags or input.
@@ -36,7 +40,7 @@ Flags:
 `
 
 // runDiff implements "netsmith diff" and returns the exit code.
-func runDiff(_ context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+func runDiff(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("diff", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	platformFlag := fs.String("platform", "", "platform of both configs: cisco_ios, cisco_xe, cisco_nxos, arista_eos, juniper_junos or frr (default: detected)")
@@ -45,6 +49,9 @@ func runDiff(_ context.Context, args []string, getenv func(string) string, stdou
 	dirFlag := fs.String("dir", "", "folder of running configs (`RUNDIR`), compared with --intended")
 	intendedFlag := fs.String("intended", "", "folder of intended configs (`OUTDIR`, HOSTNAME.cfg) for --dir")
 	writeFlag := fs.Bool("write", false, "with --dir: write OUTDIR/HOSTNAME.diff for every drifted device (and remove stale ones)")
+	jobFlag := fs.String("job", "", "compare RUNNING with the config of the server's job `ID`")
+	var server, apiKey string
+	clientFlags(fs, &server, &apiKey)
 	pos, fail, code, done := parseCodeCommand(fs, diffUsage, args, getenv, stdout, stderr)
 	if done {
 		return code
@@ -59,14 +66,29 @@ func runDiff(_ context.Context, args []string, getenv func(string) string, stdou
 		}
 		return diffDirs(d, *dirFlag, *intendedFlag, *writeFlag, *jsonFlag, stdout, fail)
 	}
-	if len(pos) != 2 {
-		return fail("give RUNNING and INTENDED (usage: netsmith diff RUNNING INTENDED [--platform P] [--json])")
-	}
 	var platform netcfg.Platform
 	if *platformFlag != "" {
 		if platform, err = netcfg.ParsePlatform(*platformFlag); err != nil {
 			return fail("--platform: %v", err)
 		}
+	}
+	if *jobFlag != "" {
+		if len(pos) != 1 {
+			return fail("give RUNNING with --job (usage: netsmith diff --job ID RUNNING [--server URL])")
+		}
+		b, err := os.ReadFile(pos[0])
+		if err != nil {
+			return fail("%v", err)
+		}
+		c := httpapi.NewClient(server, nil, cmp.Or(apiKey, getenv("NETSMITH_API_KEY")))
+		out, err := c.JobDiff(ctx, *jobFlag, httpapi.DiffRequest{Running: string(b), Platform: platform})
+		if err != nil {
+			return fail("%v", err)
+		}
+		return printDiff(stdout, out, out.Result, *jsonFlag, fail)
+	}
+	if len(pos) != 2 {
+		return fail("give RUNNING and INTENDED (usage: netsmith diff RUNNING INTENDED [--platform P] [--json])")
 	}
 	texts := make([]string, 2)
 	for i, p := range pos {
@@ -83,12 +105,18 @@ func runDiff(_ context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fail("%v", err)
 	}
-	if *jsonFlag {
-		if err := printJSON(stdout, res); err != nil {
+	return printDiff(stdout, res, res, *jsonFlag, fail)
+}
+
+// printDiff prints a remediation (doc as JSON with --json) and returns the
+// exit code: 0 nothing to do, 1 something.
+func printDiff(w io.Writer, doc any, res *diff.Result, asJSON bool, fail func(string, ...any) int) int {
+	if asJSON {
+		if err := printJSON(w, doc); err != nil {
 			return fail("%v", err)
 		}
 	} else {
-		fmt.Fprint(stdout, res.Text())
+		fmt.Fprint(w, res.Text())
 	}
 	if res.Empty() {
 		return 0

@@ -228,3 +228,45 @@ roles:
 		t.Errorf("comply with a role without rules exited %d, want 2", code)
 	}
 }
+
+// TestDiffJob: netsmith diff --job compares a running config with a job's
+// config on a real server: the config itself is in sync, an edited one
+// gets the remediation, and an unknown job is an error.
+func TestDiffJob(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	c := startInProcess(t, "--db", "sqlite://"+filepath.Join(dir, "s.db"), "--sim-latency", "10ms", "--poll-interval", "100ms")
+	server := c.BaseURL()
+	code, cfg, errOut := cli("submit", "--server", server, "--hostname", "edge1", "--platform", "cisco_ios",
+		"--requirements", "edge router", "--wait")
+	if code != 0 || !strings.Contains(cfg, "hostname edge1") {
+		t.Fatalf("submit --wait: exit %d\n%s\n%s", code, cfg, errOut)
+	}
+	code, out, _ := cli("jobs", "--server", server, "--json")
+	var list struct {
+		Jobs []struct {
+			ID string `json:"id"`
+		} `json:"jobs"`
+	}
+	if err := json.Unmarshal([]byte(out), &list); err != nil || code != 0 || len(list.Jobs) != 1 {
+		t.Fatalf("jobs --json: exit %d, %v\n%s", code, err, out)
+	}
+	id := list.Jobs[0].ID
+	same := filepath.Join(dir, "same.cfg")
+	edited := filepath.Join(dir, "edited.cfg")
+	if err := os.WriteFile(same, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(edited, []byte(strings.Replace(cfg, "hostname edge1", "hostname edge1-old", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := cli("diff", "--job", id, same, "--server", server); code != 0 || out != "" {
+		t.Errorf("the job's own config: exit %d, %q %q; want 0 and nothing", code, out, errOut)
+	}
+	if code, out, errOut := cli("diff", "--job", id, edited, "--server", server); code != 1 || out != "hostname edge1\n" {
+		t.Errorf("edited hostname: exit %d, %q %q; want 1 and the hostname back", code, out, errOut)
+	}
+	if code, _, errOut := cli("diff", "--job", "no-such-job", same, "--server", server); code != exitUsage || !strings.Contains(errOut, "no such job") {
+		t.Errorf("unknown job: exit %d, %q", code, errOut)
+	}
+}

@@ -355,3 +355,13 @@ func (c *Client) SetBudget(ctx context.Context, department string, req *BudgetRe
 	}
 	return &out, nil
 }
+
+// JobDiff asks for the remediation from a device's running config to the
+// config job id generated (POST /v1/jobs/{id}/diff).
+func (c *Client) JobDiff(ctx context.Context, id string, req DiffRequest) (*DiffResponse, error) {
+	var out DiffResponse
+	if err := c.do(ctx, http.MethodPost, "/v1/jobs/"+url.PathEscape(id)+"/diff", nil, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
