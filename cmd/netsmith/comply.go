@@ -33,8 +33,16 @@ Flags:
 
 type complyReport struct {
 	Devices []comply.Device `json:"devices"`
+	Rules   []complyRule    `json:"rules"` // per role and rule, the devices that fail it
 	Passed  int             `json:"passed"`
 	Failed  int             `json:"failed"`
+}
+
+type complyRule struct {
+	Role    string   `json:"role"`
+	Rule    string   `json:"rule"`
+	Checked int      `json:"checked"`
+	Failing []string `json:"failing"`
 }
 
 // runComply implements "netsmith comply POLICY DIR" and returns the exit
@@ -103,6 +111,7 @@ func runComply(_ context.Context, args []string, getenv func(string) string, std
 	if len(rep.Devices) == 0 {
 		return fail("%s holds no configs (HOSTNAME.cfg, .conf or .txt)", pos[1])
 	}
+	rep.Rules = byRule(rep.Devices)
 	if *jsonFlag {
 		if err := printJSON(stdout, rep); err != nil {
 			return fail("%v", err)
@@ -120,10 +129,36 @@ func runComply(_ context.Context, args []string, getenv func(string) string, std
 				}
 			}
 		}
+		for _, r := range rep.Rules {
+			fmt.Fprintf(stdout, "rule %s/%s: %d of %d devices fail\n", r.Role, r.Rule, len(r.Failing), r.Checked)
+		}
 		fmt.Fprintf(stdout, "%d devices: %d comply, %d do not\n", len(rep.Devices), rep.Passed, rep.Failed)
 	}
 	if rep.Failed > 0 {
 		return 1
 	}
 	return 0
+}
+
+// byRule turns the per-device checks into per-rule counts, in the order
+// the rules are first met.
+func byRule(devices []comply.Device) []complyRule {
+	var out []complyRule
+	idx := map[[2]string]int{}
+	for _, d := range devices {
+		for _, c := range d.Checks {
+			k := [2]string{c.Role, c.Rule}
+			i, ok := idx[k]
+			if !ok {
+				i = len(out)
+				idx[k] = i
+				out = append(out, complyRule{Role: c.Role, Rule: c.Rule, Failing: []string{}})
+			}
+			out[i].Checked++
+			if !c.Pass {
+				out[i].Failing = append(out[i].Failing, d.Hostname)
+			}
+		}
+	}
+	return out
 }

@@ -224,6 +224,9 @@ roles:
 	if !maps.Equal(got, want) || rep.Failed != 2 {
 		t.Errorf("comply: %v (failed %d), want %v (failed 2)", got, rep.Failed, want)
 	}
+	if len(rep.Rules) != 3 || rep.Rules[1].Rule != "no-http" || rep.Rules[1].Checked != 2 || !slices.Equal(rep.Rules[1].Failing, []string{"run"}) {
+		t.Errorf("comply rules = %+v; want no-http failing on run of 2", rep.Rules)
+	}
 	if code := run(context.Background(), []string{"comply", write("bad.yaml", "version: 1\nroles: [{name: x}]\n"), cfgs}, noEnv, strings.NewReader(""), &stdout, &stderr); code != exitUsage {
 		t.Errorf("comply with a role without rules exited %d, want 2", code)
 	}
