@@ -205,7 +205,7 @@ func diffIndented(pr *platformRules, run, want *node, parent string, top bool, o
 			sec.Removed = append(sec.Removed, r.text)
 			continue
 		}
-		out.add(&node{text: "no " + r.text})
+		out.add(&node{text: pr.negation(parent, top, r.text)})
 		sec.Removed = append(sec.Removed, r.text)
 	}
 	for _, id := range listOrder {

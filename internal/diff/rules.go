@@ -28,6 +28,10 @@ const (
 	// neighbor's) are one object: when none of them is left, Negate
 	// removes it at once instead of negating each line.
 	KindGroup = "group"
+	// KindNegate: a line matching the rule is removed by Negate ("{line}"
+	// replaced by the line) rather than by "no …": a physical interface
+	// cannot be deleted, only returned to its defaults.
+	KindNegate = "negate"
 )
 
 // Rule is one remediation rule. Patterns are RE2 expressions over a line
@@ -109,9 +113,9 @@ func (r *Rule) compile() error {
 		return nil
 	}
 	switch r.Kind {
-	case KindOverwrite, KindOrdered, KindGroup:
+	case KindOverwrite, KindOrdered, KindGroup, KindNegate:
 	default:
-		return fmt.Errorf("rule %s: kind: %q is not overwrite, ordered or group", r.ID, r.Kind)
+		return fmt.Errorf("rule %s: kind: %q is not overwrite, ordered, group or negate", r.ID, r.Kind)
 	}
 	if r.Match == "" {
 		return fmt.Errorf("rule %s: match is empty", r.ID)
@@ -126,6 +130,12 @@ func (r *Rule) compile() error {
 		}
 	}
 	r.key = r.match.SubexpIndex("key")
+	if r.Kind == KindNegate {
+		if !strings.Contains(r.Negate, "{line}") {
+			return fmt.Errorf("rule %s: kind negate needs {line} in negate", r.ID)
+		}
+		return nil
+	}
 	if r.Negate != "" || r.Kind == KindGroup {
 		if r.Kind == KindOverwrite || r.key < 0 || !strings.Contains(r.Negate, "{key}") {
 			return fmt.Errorf("rule %s: negate needs kind ordered or group, a (?P<key>…) group in match and {key} in negate", r.ID)
@@ -168,6 +178,7 @@ type platformRules struct {
 	ordered   []*Rule // sections
 	lists     []*Rule // top-level lists with Negate
 	groups    []*Rule
+	negates   []*Rule
 }
 
 // Default returns a Differ with the built-in rules (rules.yaml).
@@ -204,6 +215,8 @@ func New(rules []Rule, settings map[netcfg.Platform]Settings) (*Differ, error) {
 				pr.overwrite = append(pr.overwrite, r)
 			case r.Kind == KindGroup:
 				pr.groups = append(pr.groups, r)
+			case r.Kind == KindNegate:
+				pr.negates = append(pr.negates, r)
 			case r.Negate != "":
 				pr.lists = append(pr.lists, r)
 			default:
@@ -291,4 +304,14 @@ func (pr *platformRules) groupOf(parent string, top bool, text string) string {
 		}
 	}
 	return ""
+}
+
+// negation returns the command that removes a line under parent.
+func (pr *platformRules) negation(parent string, top bool, text string) string {
+	for _, r := range pr.negates {
+		if ruleApplies(r, parent, top) && r.match.MatchString(text) {
+			return strings.ReplaceAll(r.Negate, "{line}", text)
+		}
+	}
+	return "no " + text
 }
