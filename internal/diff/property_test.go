@@ -92,7 +92,10 @@ func lineDiff(got, want string) string {
 // Merge(running, Diff(running, edited)) equal to edited.
 func TestPropertyRandomEdits(t *testing.T) {
 	d := defaultDiffer(t)
-	const rounds = 60
+	rounds := 60
+	if raceDetector {
+		rounds = 20
+	}
 	for _, c := range corpusCases {
 		t.Run(c.file+"/"+string(c.platform), func(t *testing.T) {
 			running := readCorpus(t, c.file)
@@ -303,6 +306,10 @@ func editJunos(pr *platformRules, root *jnode, rng *rand.Rand) {
 func TestPropertyWholeCorpus(t *testing.T) {
 	d := defaultDiffer(t)
 	root := corpustest.Dir(t)
+	rounds := 20
+	if raceDetector {
+		rounds = 6
+	}
 	n := 0
 	err := filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
 		if err != nil || e.IsDir() {
@@ -321,7 +328,7 @@ func TestPropertyWholeCorpus(t *testing.T) {
 		p := lint.Detect(running)
 		t.Run(rel, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(2, uint64(len(running))))
-			for range 20 {
+			for range rounds {
 				checkRoundTrip(t, d, p, running, randomEdit(t, d, p, running, rng, 1+rng.IntN(6)))
 			}
 		})
