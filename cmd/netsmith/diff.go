@@ -21,7 +21,7 @@ const diffUsage = `Usage: netsmith diff RUNNING INTENDED [--platform P] [--json]
        netsmith diff --job ID RUNNING [--server URL] [--platform P] [--json]
 
 Prints the commands that turn the RUNNING config into the INTENDED one, as
-the device takes them: new and changed lines under their section, removed
+the device takes them (RUNNING "-" reads standard input): new and changed lines under their section, removed
 lines negated ("no …", Junos "delete …"), a removed section negated once,
 overwriting commands (hostname, an interface's primary address) not
 negated first, ordered lists (ACLs, prefix lists, Junos filters and
@@ -40,10 +40,10 @@ Flags:
 `
 
 // runDiff implements "netsmith diff" and returns the exit code.
-func runDiff(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+func runDiff(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("diff", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	platformFlag := fs.String("platform", "", "platform of both configs: cisco_ios, cisco_xe, cisco_nxos, arista_eos, juniper_junos or frr (default: detected)")
+	platformFlag := fs.String("platform", "", "platform of the configs (with --dir, of every device): cisco_ios, cisco_xe, cisco_nxos, arista_eos, juniper_junos or frr (default: detected)")
 	jsonFlag := fs.Bool("json", false, "print the remediation with a structured diff per section (added, removed, changed) as JSON")
 	rulesFlag := fs.String("rules", "", "YAML `file` of remediation rules that add to, replace (same id) or disable (disabled: true) the built-in ones")
 	dirFlag := fs.String("dir", "", "folder of running configs (`RUNDIR`), compared with --intended")
@@ -60,23 +60,29 @@ func runDiff(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return fail("%v", err)
 	}
-	if *dirFlag != "" || *intendedFlag != "" {
-		if *dirFlag == "" || *intendedFlag == "" || len(pos) != 0 {
-			return fail("--dir RUNDIR and --intended OUTDIR go together, without files")
-		}
-		return diffDirs(d, *dirFlag, *intendedFlag, *writeFlag, *jsonFlag, stdout, fail)
-	}
 	var platform netcfg.Platform
 	if *platformFlag != "" {
 		if platform, err = netcfg.ParsePlatform(*platformFlag); err != nil {
 			return fail("--platform: %v", err)
 		}
 	}
+	if *dirFlag != "" || *intendedFlag != "" {
+		if *dirFlag == "" || *intendedFlag == "" || len(pos) != 0 {
+			return fail("--dir RUNDIR and --intended OUTDIR go together, without files")
+		}
+		return diffDirs(d, platform, *dirFlag, *intendedFlag, *writeFlag, *jsonFlag, stdout, fail)
+	}
+	read := func(path string) ([]byte, error) {
+		if path == "-" {
+			return io.ReadAll(io.LimitReader(stdin, netcfg.MaxConfig+1))
+		}
+		return os.ReadFile(path)
+	}
 	if *jobFlag != "" {
 		if len(pos) != 1 {
 			return fail("give RUNNING with --job (usage: netsmith diff --job ID RUNNING [--server URL])")
 		}
-		b, err := os.ReadFile(pos[0])
+		b, err := read(pos[0])
 		if err != nil {
 			return fail("%v", err)
 		}
@@ -91,8 +97,11 @@ func runDiff(ctx context.Context, args []string, getenv func(string) string, std
 		return fail("give RUNNING and INTENDED (usage: netsmith diff RUNNING INTENDED [--platform P] [--json])")
 	}
 	texts := make([]string, 2)
+	if pos[0] == "-" && pos[1] == "-" {
+		return fail("only one of RUNNING and INTENDED can be standard input")
+	}
 	for i, p := range pos {
-		b, err := os.ReadFile(p)
+		b, err := read(p)
 		if err != nil {
 			return fail("%v", err)
 		}
@@ -143,7 +152,7 @@ func differ(path string) (*diff.Differ, error) {
 	return d.With(rf)
 }
 
-func diffDirs(d *diff.Differ, runDir, outDir string, write, asJSON bool, stdout io.Writer, fail func(string, ...any) int) int {
+func diffDirs(d *diff.Differ, platform netcfg.Platform, runDir, outDir string, write, asJSON bool, stdout io.Writer, fail func(string, ...any) int) int {
 	for _, dir := range []string{runDir, outDir} {
 		if st, err := os.Stat(dir); err != nil {
 			return fail("%v", err)
@@ -157,6 +166,9 @@ func diffDirs(d *diff.Differ, runDir, outDir string, write, asJSON bool, stdout 
 	}
 	if len(targets) == 0 {
 		return fail("%s holds no HOSTNAME.cfg", outDir)
+	}
+	for i := range targets {
+		targets[i].Platform = platform
 	}
 	dr := d.DriftFiles(targets, runDir)
 	if write {

@@ -169,6 +169,13 @@ func TestDiffCommand(t *testing.T) {
 		}
 	}
 
+	runText, _ := os.ReadFile(running)
+	var in, so, se bytes.Buffer
+	in.Write(runText)
+	if code := run(context.Background(), []string{"diff", "-", intended}, noEnv, &in, &so, &se); code != 1 || so.String() != cases[0].want {
+		t.Errorf("RUNNING from standard input: exit %d, %q (%s)", code, so.String(), se.String())
+	}
+
 	var stdout, stderr bytes.Buffer
 	if code := run(context.Background(), []string{"diff", running, intended, "--json"}, noEnv, strings.NewReader(""), &stdout, &stderr); code != 1 {
 		t.Fatalf("--json: exit %d: %s", code, stderr.String())

@@ -89,7 +89,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "lint":
 		return runLint(ctx, rest, getenv, stdout, stderr)
 	case "diff":
-		return runDiff(ctx, rest, getenv, stdout, stderr)
+		return runDiff(ctx, rest, getenv, stdin, stdout, stderr)
 	case "comply":
 		return runComply(ctx, rest, getenv, stdout, stderr)
 	case "verify":
