@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -93,6 +94,8 @@ func TestBatchCampusDrift(t *testing.T) {
 			dr.InSync, dr.Drifted, dr.Missing, dr.Errors, inSync, len(drifted), len(missing))
 	}
 	t.Logf("campus drift: %d devices, %d in sync, %d drifted, %d missing", len(hosts), dr.InSync, dr.Drifted, dr.Missing)
+
+	checkCampusPolicy(t, out, hosts)
 
 	out2, _, sum, stdout2 := batchExample(t, "campus.yaml", "--running", runDir)
 	if sum.Drift == nil {
@@ -278,5 +281,53 @@ func TestDiffJob(t *testing.T) {
 	}
 	if code, _, errOut := cli("diff", "--job", "no-such-job", same, "--server", server); code != exitUsage || !strings.Contains(errOut, "no such job") {
 		t.Errorf("unknown job: exit %d, %q", code, errOut)
+	}
+}
+
+// checkCampusPolicy holds the campus configs to examples/campus-policy.yaml:
+// all comply; with an HTTP server enabled on an IOS access switch and
+// telnet on a Junos one, exactly those two fail, on those rules.
+func checkCampusPolicy(t *testing.T, out string, hosts []string) {
+	t.Helper()
+	policy := filepath.Join("..", "..", "examples", "campus-policy.yaml")
+	code, stdout, stderr := cli("comply", policy, out)
+	if code != 0 || !strings.Contains(stdout, fmt.Sprintf("%d devices: %d comply, 0 do not", len(hosts), len(hosts))) {
+		t.Fatalf("comply on the campus: exit %d\n%s\n%s", code, tail(stdout, 20), stderr)
+	}
+	bad := t.TempDir()
+	edits := map[string][2]string{
+		"bld1-fl1-acc01": {"hostname bld1-fl1-acc01\n", "hostname bld1-fl1-acc01\nip http server\n"},
+		"bld4-fl1-acc01": {"        ssh {\n", "        telnet;\n        ssh {\n"},
+	}
+	for _, h := range []string{"bld1-fl1-acc01", "bld4-fl1-acc01", "campus-core01"} {
+		b, err := os.ReadFile(filepath.Join(out, h+".cfg"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(b)
+		if e, ok := edits[h]; ok {
+			if !strings.Contains(text, e[0]) {
+				t.Fatalf("%s lacks %q", h, e[0])
+			}
+			text = strings.Replace(text, e[0], e[1], 1)
+		}
+		if err := os.WriteFile(filepath.Join(bad, h+".cfg"), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, stdout, stderr = cli("comply", policy, bad, "--json")
+	var rep complyReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != 1 {
+		t.Fatalf("comply on the edited copies: exit %d, %v\n%s", code, err, stderr)
+	}
+	failing := map[string][]string{}
+	for _, r := range rep.Rules {
+		if len(r.Failing) > 0 {
+			failing[r.Role+"/"+r.Rule] = r.Failing
+		}
+	}
+	want := map[string][]string{"ios-access/no-http-server": {"bld1-fl1-acc01"}, "junos-access/no-telnet": {"bld4-fl1-acc01"}}
+	if !maps.EqualFunc(failing, want, slices.Equal) || rep.Failed != 2 || rep.Passed != 1 {
+		t.Errorf("failing rules %v (%d fail, %d pass); want %v, 2 fail, 1 pass", failing, rep.Failed, rep.Passed, want)
 	}
 }
