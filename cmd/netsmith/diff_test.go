@@ -284,12 +284,12 @@ func TestDiffJob(t *testing.T) {
 	}
 }
 
-// checkCampusPolicy holds the campus configs to examples/campus-policy.yaml:
+// checkCampusPolicy holds the campus configs to examples/policies/campus.yaml:
 // all comply; with an HTTP server enabled on an IOS access switch and
 // telnet on a Junos one, exactly those two fail, on those rules.
 func checkCampusPolicy(t *testing.T, out string, hosts []string) {
 	t.Helper()
-	policy := filepath.Join("..", "..", "examples", "campus-policy.yaml")
+	policy := filepath.Join("..", "..", "examples", "policies", "campus.yaml")
 	code, stdout, stderr := cli("comply", policy, out)
 	if code != 0 || !strings.Contains(stdout, fmt.Sprintf("%d devices: %d comply, 0 do not", len(hosts), len(hosts))) {
 		t.Fatalf("comply on the campus: exit %d\n%s\n%s", code, tail(stdout, 20), stderr)
