@@ -10,10 +10,13 @@
 // and the remediation is in set form ("set …", "delete …"), a removed
 // hierarchy deleted once. Unchanged lines never appear.
 //
-// Which commands overwrite their old value (and so are not negated first)
-// and which blocks are ordered lists (replaced as a block when anything in
-// them changes) are data: rules.yaml, embedded, extendable by a user file
-// in the same format (Load, Differ.With), as lint rules are.
+// Which commands overwrite their old value (and so are not negated first),
+// which blocks are ordered lists (replaced as a block when anything in them
+// changes, or edited entry by entry when every entry is numbered), which
+// lines are one object (a BGP neighbor's, negated once) and which are
+// defaulted rather than deleted (a physical interface) are data:
+// rules.yaml, embedded, extendable by a user file in the same format
+// (Load, Differ.With), as lint rules are.
 //
 // Merge applies a remediation to a running config the way this package's
 // model of a device does; the property tests hold Merge(running,
