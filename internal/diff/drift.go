@@ -2,7 +2,6 @@ package diff
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -110,27 +109,15 @@ func (d *Differ) DriftFiles(targets []Target, runDir string) *Drift {
 	wg.Wait()
 	dr := &Drift{Devices: make([]DeviceDrift, 0, len(targets))}
 	for _, dd := range devices {
-		switch dd.Status {
-		case InSync:
-			dr.InSync++
-		case Drifted:
-			dr.Drifted++
-		case Missing:
-			dr.Missing++
-		default:
-			dr.Errors++
-		}
-		dr.Devices = append(dr.Devices, dd)
+		dr.Count(dd)
 	}
 	sort.SliceStable(dr.Devices, func(i, j int) bool { return dr.Devices[i].Hostname < dr.Devices[j].Hostname })
 	return dr
 }
 
 func (d *Differ) driftOne(t Target, runDir string) DeviceDrift {
-	dd := DeviceDrift{Hostname: t.Hostname, Platform: t.Platform}
 	fail := func(err error) DeviceDrift {
-		dd.Status, dd.Error = Failed, err.Error()
-		return dd
+		return DeviceDrift{Hostname: t.Hostname, Platform: t.Platform, Status: Failed, Error: err.Error()}
 	}
 	intended, err := os.ReadFile(t.Intended)
 	if err != nil {
@@ -140,20 +127,34 @@ func (d *Differ) driftOne(t Target, runDir string) DeviceDrift {
 	if err != nil {
 		return fail(err)
 	}
-	if rp == "" {
-		dd.Status = Missing
+	var running []byte
+	if rp != "" {
+		if running, err = os.ReadFile(rp); err != nil {
+			return fail(err)
+		}
+	}
+	dd := d.DriftOf(t.Hostname, t.Platform, string(intended), string(running), rp != "")
+	if dd.Status == Failed {
+		dd.Error = rp + ": " + dd.Error
+	}
+	return dd
+}
+
+// DriftOf compares one device's intended config with its running config;
+// found says whether there is a running config (the device is missing when
+// there is not). An empty platform is detected from the intended config.
+func (d *Differ) DriftOf(host string, platform netcfg.Platform, intended, running string, found bool) DeviceDrift {
+	dd := DeviceDrift{Hostname: host, Platform: platform, Status: Missing}
+	if !found {
 		return dd
 	}
-	running, err := os.ReadFile(rp)
-	if err != nil {
-		return fail(err)
-	}
 	if dd.Platform == "" {
-		dd.Platform = lint.Detect(string(intended))
+		dd.Platform = lint.Detect(intended)
 	}
-	res, err := d.DiffText(dd.Platform, string(running), string(intended))
+	res, err := d.DiffText(dd.Platform, running, intended)
 	if err != nil {
-		return fail(fmt.Errorf("%s: %w", rp, err))
+		dd.Status, dd.Error = Failed, err.Error()
+		return dd
 	}
 	dd.Result = res
 	dd.Status = InSync
@@ -163,4 +164,20 @@ func (d *Differ) driftOne(t Target, runDir string) DeviceDrift {
 		dd.Added, dd.Removed, dd.Changed = res.Counts()
 	}
 	return dd
+}
+
+// Count adds a device's status to the fleet's counts and the device to
+// its list.
+func (dr *Drift) Count(dd DeviceDrift) {
+	switch dd.Status {
+	case InSync:
+		dr.InSync++
+	case Drifted:
+		dr.Drifted++
+	case Missing:
+		dr.Missing++
+	default:
+		dr.Errors++
+	}
+	dr.Devices = append(dr.Devices, dd)
 }

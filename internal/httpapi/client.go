@@ -365,3 +365,19 @@ func (c *Client) JobDiff(ctx context.Context, id string, req DiffRequest) (*Diff
 	}
 	return &out, nil
 }
+
+// BatchDrift posts a tar.gz of running configs (HOSTNAME.cfg) and returns
+// the batch's configs held against them (POST /v1/batches/{id}/drift).
+func (c *Client) BatchDrift(ctx context.Context, id string, runningTarGz []byte) (*BatchDrift, error) {
+	resp, err := c.long(ctx, http.MethodPost, "/v1/batches/"+url.PathEscape(id)+"/drift",
+		http.Header{"Content-Type": {"application/gzip"}}, bytes.NewReader(runningTarGz), http.StatusOK)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var v BatchDrift
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}

@@ -139,6 +139,7 @@ func (s *Server) routes() {
 	s.handle("POST /v1/batches", s.handleSubmitBatch)
 	s.handle("GET /v1/batches/{id}", s.handleGetBatch)
 	s.handle("GET /v1/batches/{id}/results", s.handleBatchResults)
+	s.handle("POST /v1/batches/{id}/drift", s.handleBatchDrift)
 	s.handle("GET /v1/cache/stats", s.handleCacheStats)
 	s.handle("POST /v1/cache/invalidate", s.handleCacheInvalidate)
 	s.handle("GET /v1/costs", s.handleCosts)
@@ -166,7 +167,7 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		limit := s.cfg.MaxBody
-		if r.Pattern == "POST /v1/batches" {
+		if r.Pattern == "POST /v1/batches" || r.Pattern == "POST /v1/batches/{id}/drift" {
 			limit = s.cfg.MaxBatchBody
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
