@@ -81,7 +81,7 @@ func TestBatchCampusDrift(t *testing.T) {
 	inSync := len(hosts) - len(missing) - len(drifted)
 
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"diff", "--dir", runDir, "--intended", out, "--json"}, noEnv, strings.NewReader(""), &stdout, &stderr)
+	code := run(context.Background(), []string{"diff", "--dir", runDir, "--intended", out, "--json", "--write"}, noEnv, strings.NewReader(""), &stdout, &stderr)
 	if code != 1 {
 		t.Fatalf("diff --dir exited %d, want 1 (drift found)\n%s", code, stderr.String())
 	}
@@ -94,6 +94,12 @@ func TestBatchCampusDrift(t *testing.T) {
 			dr.InSync, dr.Drifted, dr.Missing, dr.Errors, inSync, len(drifted), len(missing))
 	}
 	t.Logf("campus drift: %d devices, %d in sync, %d drifted, %d missing", len(hosts), dr.InSync, dr.Drifted, dr.Missing)
+	for _, dd := range dr.Devices {
+		_, err := os.Stat(filepath.Join(out, dd.Hostname+".diff"))
+		if (dd.Status == diff.Drifted) != (err == nil) {
+			t.Fatalf("diff --write: %s is %s, its .diff: %v", dd.Hostname, dd.Status, err)
+		}
+	}
 
 	checkCampusPolicy(t, out, hosts)
 
