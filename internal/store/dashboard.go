@@ -221,13 +221,14 @@ func RecentFailures(ctx context.Context, c Conn, department string, since time.T
 }
 
 // ActiveBatches returns the batches (department's when set) that still
-// have unfinished jobs, newest first, at most limit, with their progress.
-func ActiveBatches(ctx context.Context, c Conn, department string, limit int) ([]*BatchStatus, error) {
+// have unfinished jobs or finished one at or after since, newest first, at
+// most limit, with their progress.
+func ActiveBatches(ctx context.Context, c Conn, department string, since time.Time, limit int) ([]*BatchStatus, error) {
 	q := `SELECT b.id FROM netsmith_batch b WHERE EXISTS (SELECT 1 FROM netsmith_job j
-		WHERE j.batch_id = b.id AND j.` + notFinal + `)`
-	var args []any
+		WHERE j.batch_id = b.id AND (j.` + notFinal + ` OR j.finished_at >= $1))`
+	args := []any{since.UnixMilli()}
 	if department != "" {
-		q += ` AND b.department = $1`
+		q += ` AND b.department = $2`
 		args = append(args, department)
 	}
 	args = append(args, limit)

@@ -114,14 +114,17 @@ func TestDashboardReads(t *testing.T) {
 			t.Errorf("sec failures: %+v, %v", f, err)
 		}
 
-		bs, err := store.ActiveBatches(ctx, c, "", 10)
+		bs, err := store.ActiveBatches(ctx, c, "", at(time.Hour), 10)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(bs) != 1 || bs[0].ID != "b1" || bs[0].States["succeeded"] != 1 || bs[0].States["queued"] != 1 || bs[0].States["running"] != 1 {
 			t.Errorf("active batches %+v, want b1 only with 1 queued, 1 running, 1 succeeded", bs)
 		}
-		if bs, err = store.ActiveBatches(ctx, c, "sec", 10); err != nil || len(bs) != 0 {
+		if bs, err = store.ActiveBatches(ctx, c, "", at(2*time.Hour), 10); err != nil || len(bs) != 2 || bs[0].ID != "b1" || bs[1].ID != "b2" {
+			t.Errorf("batches active or finished in the last 2 h: %v, %v; want b1, b2", bs, err)
+		}
+		if bs, err = store.ActiveBatches(ctx, c, "sec", at(2*time.Hour), 10); err != nil || len(bs) != 0 {
 			t.Errorf("sec batches %v, %v", bs, err)
 		}
 
