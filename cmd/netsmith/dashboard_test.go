@@ -21,6 +21,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"netsmith/internal/httpapi"
+	"netsmith/internal/netcfg"
+	"netsmith/internal/store"
 )
 
 // chromium returns the path of a Chromium to drive, skipping the test
@@ -44,7 +46,8 @@ var keyRE = regexp.MustCompile(`nsk_[A-Za-z0-9_-]+`)
 // TestDashboardInChromium starts a real server with an admin key, submits
 // a fleet batch, and drives the page at / in headless Chromium: it asks for
 // the key, then shows the batch's progress until it is done and the
-// template cache's hits, all read from the database, without a single
+// template cache's hits, all read from the database; a failed job shows
+// with its reason and is retried from the page; and the page logs no
 // console error or uncaught exception. River UI is checked alongside:
 // mounted for the admin key (HTTP Basic, as a browser sends it), on SQLite,
 // and read-only.
@@ -156,6 +159,51 @@ func TestDashboardInChromium(t *testing.T) {
 	if ui != "/riverui/" {
 		t.Errorf("River UI link %q, want /riverui/ shown to an admin", ui)
 	}
+	// A job that failed upstream, stored as a worker that gave up leaves
+	// it, shows under the latest failures with its reason; its retry
+	// button submits it again, and the new job runs on the server.
+	st := openStore(t, db)
+	jobs, err := store.ListBatchJobs(t.Context(), st.Conn(), b.ID, "", 1)
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("batch jobs: %v, %v", jobs, err)
+	}
+	now := time.Now()
+	failed := &store.Job{ID: "dash-failed-1", Kind: jobs[0].Kind, Department: jobs[0].Department, RequestHash: jobs[0].RequestHash,
+		Request: jobs[0].Request, MaxAttempts: 3, CreatedAt: now}
+	if prev, err := store.InsertJob(t.Context(), st.Conn(), failed); prev != nil || err != nil {
+		t.Fatalf("InsertJob = %v, %v", prev, err)
+	}
+	if ok, err := store.MarkState(t.Context(), st.Conn(), failed.ID, netcfg.StateFailed,
+		"gave up after 3 attempts: anthropic 529 overloaded_error: Overloaded", 3, now, now); !ok || err != nil {
+		t.Fatalf("MarkState = %v, %v", ok, err)
+	}
+	frow := `#failures tr[data-job="` + failed.ID + `"]`
+	err = chromedp.Do(tctx,
+		chromedp.WaitVisible(chromedp.CSS(frow)),
+		chromedp.Click(chromedp.CSS(frow+" button")),
+	)
+	if err != nil {
+		t.Fatalf("retrying %s from the page: %v\n%s", failed.ID, err, pageState(ctx, &mu, problems))
+	}
+	reason, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(frow+" td.reason")))
+	if err != nil || reason != "upstream_5xx" {
+		t.Errorf("failure reason on the page %q (%v), want upstream_5xx", reason, err)
+	}
+	msg, err := chromedp.Run(tctx, chromedp.Poll[string](`(() => {
+		const t = document.getElementById("jobs-msg").textContent;
+		return t.startsWith("retried ") ? t : false;
+	})()`, chromedp.WithPollingTimeout(30*time.Second)))
+	if err != nil {
+		t.Fatalf("waiting for the retry's answer: %v\n%s", err, pageState(ctx, &mu, problems))
+	}
+	newID := strings.TrimPrefix(msg, "retried "+failed.ID+" as ")
+	if newID == msg || newID == "" {
+		t.Fatalf("retry answer %q, want \"retried %s as ID\"", msg, failed.ID)
+	}
+	if j := waitAll(t, admin, []string{newID}, time.Minute)[0]; j.Status != netcfg.StateSucceeded {
+		t.Errorf("the retried job ended %s (%s), want succeeded", j.Status, j.Error)
+	}
+
 	mu.Lock()
 	if len(problems) > 0 {
 		t.Errorf("the page logged:\n%s", strings.Join(problems, "\n"))
