@@ -35,7 +35,10 @@ type Dashboard struct {
 
 // DashboardJobs are the jobs by state and the age of the oldest queued one.
 type DashboardJobs struct {
-	States map[netcfg.JobState]int64 `json:"states"`
+	// States counts every queued, running and retrying job, and the jobs
+	// that reached each final state in the last FinishedWindowSeconds.
+	States                map[netcfg.JobState]int64 `json:"states"`
+	FinishedWindowSeconds int                       `json:"finished_window_seconds"`
 	// OldestQueuedSeconds is null when nothing is queued.
 	OldestQueuedSeconds *float64 `json:"oldest_queued_seconds"`
 }
@@ -129,13 +132,14 @@ type DashboardLimiter struct {
 
 // Dashboard windows: the throughput chart's buckets, the failures read.
 const (
-	dashBuckets       = 10
-	dashBucket        = time.Minute
-	dashFailureWindow = time.Hour
-	dashFailureRead   = 2000
-	dashFailureLatest = 10
-	dashBatches       = 20
-	dashBatchesDone   = 10 * time.Minute // finished batches stay this long
+	dashFinishedWindow = 24 * time.Hour // final states count the jobs finished within it
+	dashBuckets        = 10
+	dashBucket         = time.Minute
+	dashFailureWindow  = time.Hour
+	dashFailureRead    = 2000
+	dashFailureLatest  = 10
+	dashBatches        = 20
+	dashBatchesDone    = 10 * time.Minute // finished batches stay this long
 )
 
 // RiverUIPrefix is where the API mounts River UI (Deps.RiverUI).
@@ -164,11 +168,11 @@ func (s *Server) dashboard(ctx context.Context, dept string, now time.Time) (*Da
 	c := s.q.ReadConn()
 	d := &Dashboard{GeneratedAt: now.UTC(), Department: dept, Batches: []*BatchView{}, Upstream: []DashboardLimiter{}}
 
-	jobs, err := store.DashboardJobs(ctx, c, dept)
+	jobs, err := store.DashboardJobs(ctx, c, dept, now.Add(-dashFinishedWindow))
 	if err != nil {
 		return nil, err
 	}
-	d.Jobs.States = jobs.States
+	d.Jobs.States, d.Jobs.FinishedWindowSeconds = jobs.States, int(dashFinishedWindow.Seconds())
 	if !jobs.OldestQueued.IsZero() {
 		age := max(now.Sub(jobs.OldestQueued).Seconds(), 0)
 		d.Jobs.OldestQueuedSeconds = &age

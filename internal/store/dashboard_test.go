@@ -53,7 +53,7 @@ func TestDashboardReads(t *testing.T) {
 		job("fcan", "neteng", "", 20*time.Minute)
 		mark("fcan", netcfg.StateCanceled, "canceled", 50*time.Second)
 
-		o, err := store.DashboardJobs(ctx, c, "")
+		o, err := store.DashboardJobs(ctx, c, "", at(2*time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,7 +66,10 @@ func TestDashboardReads(t *testing.T) {
 		if !o.OldestQueued.Equal(at(50 * time.Minute)) {
 			t.Errorf("oldest queued %v, want %v", o.OldestQueued, at(50*time.Minute))
 		}
-		if o, err = store.DashboardJobs(ctx, c, "sec"); err != nil {
+		if o, err = store.DashboardJobs(ctx, c, "", at(time.Hour)); err != nil || o.States["succeeded"] != 2 || o.States["queued"] != 2 {
+			t.Errorf("finished in the last hour: %v, %v; want ok3 (90 min ago) left out, open jobs all in", o.States, err)
+		}
+		if o, err = store.DashboardJobs(ctx, c, "sec", at(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		if o.States["queued"] != 1 || o.States["succeeded"] != 1 || o.States["failed"] != 1 || !o.OldestQueued.Equal(at(2*time.Minute)) {
