@@ -204,6 +204,25 @@ func TestDashboardInChromium(t *testing.T) {
 		t.Errorf("the retried job ended %s (%s), want succeeded", j.Status, j.Error)
 	}
 
+	// The job list, filtered by the batch and a state, lists exactly the
+	// batch's devices.
+	err = chromedp.Do(tctx,
+		chromedp.SetValue(chromedp.ID("f-state"), "succeeded"),
+		chromedp.SetValue(chromedp.ID("f-batch"), b.ID),
+		chromedp.Click(chromedp.CSS(`#filter button[type="submit"]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed, err := chromedp.Run(tctx, chromedp.Poll[int](`(() => {
+		const rows = [...document.querySelectorAll("#jobs tr[data-job]")];
+		return rows.length > 0 && rows.every((r) => r.querySelector("td.status").textContent === "succeeded"
+			&& r.textContent.includes("`+b.ID+`")) ? rows.length : false;
+	})()`, chromedp.WithPollingTimeout(30*time.Second)))
+	if err != nil || listed != b.Devices {
+		t.Errorf("job list filtered by batch and succeeded: %d rows (%v), want %d\n%s", listed, err, b.Devices, pageState(ctx, &mu, problems))
+	}
+
 	mu.Lock()
 	if len(problems) > 0 {
 		t.Errorf("the page logged:\n%s", strings.Join(problems, "\n"))

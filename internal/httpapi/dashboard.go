@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"bytes"
+	"crypto/rand"
 	"embed"
+	"encoding/base64"
 	"net/http"
 )
 
@@ -28,7 +30,19 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
 	if required {
 		auth = "required"
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Write(bytes.Replace(b, []byte("{{AUTH}}"), []byte(auth), 1))
+	// The page holds an API key while open: only its own script runs
+	// (a fresh nonce each time), it talks only to this origin, and no
+	// other site may frame it.
+	var n [16]byte
+	_, _ = rand.Read(n[:])
+	nonce := base64.StdEncoding.EncodeToString(n[:])
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'nonce-"+nonce+"'; style-src 'unsafe-inline'; "+
+		"img-src data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	b = bytes.Replace(b, []byte("{{AUTH}}"), []byte(auth), 1)
+	w.Write(bytes.Replace(b, []byte("{{NONCE}}"), []byte(nonce), 1))
 }
