@@ -146,9 +146,6 @@ func FailureReason(state netcfg.JobState, msg string) string {
 	if m := upstreamStatus.FindStringSubmatch(msg); m != nil {
 		switch m[1][0] {
 		case '4':
-			if m[1] == "408" {
-				return ReasonTimeout
-			}
 			return ReasonUpstream4xx
 		case '5':
 			return ReasonUpstream5xx
