@@ -164,6 +164,8 @@ func (s *Server) handleDashboardData(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, d)
 }
 
+// dashboard reads the page's data, department's only when set, on the
+// read pool: it needs no write made a moment ago.
 func (s *Server) dashboard(ctx context.Context, dept string, now time.Time) (*Dashboard, error) {
 	c := s.q.ReadConn()
 	d := &Dashboard{GeneratedAt: now.UTC(), Department: dept, Batches: []*BatchView{}, Upstream: []DashboardLimiter{}}

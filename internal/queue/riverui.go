@@ -24,7 +24,7 @@ type riverUIEngine interface {
 func (q *Queue) RiverUI(ctx context.Context, prefix string, logger *slog.Logger) (http.Handler, error) {
 	e, ok := q.eng.(riverUIEngine)
 	if !ok {
-		return nil, fmt.Errorf("river ui: not available on %s", q.dialect)
+		return nil, fmt.Errorf("river ui: the queue has no River client")
 	}
 	return e.riverUI(ctx, prefix, logger)
 }
