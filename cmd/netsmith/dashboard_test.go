@@ -280,6 +280,14 @@ func checkRiverUI(t *testing.T, base, key string) {
 	if err := json.Unmarshal([]byte(body), &list); resp.StatusCode != http.StatusOK || err != nil || len(list.Data) == 0 {
 		t.Errorf("River UI jobs on SQLite: %d %v %.300q; want River's completed rows", resp.StatusCode, err, body)
 	}
+	// Its counts work without its background refresh (queue.RiverUI).
+	resp, body = do(http.MethodGet, "/riverui/api/states", true)
+	var states map[string]struct {
+		Count int `json:"count"`
+	}
+	if err := json.Unmarshal([]byte(body), &states); resp.StatusCode != http.StatusOK || err != nil || states["completed"].Count == 0 {
+		t.Errorf("River UI states: %d %v %.300q; want completed jobs counted", resp.StatusCode, err, body)
+	}
 	if resp, body := do(http.MethodPost, "/riverui/api/jobs/cancel", true); resp.StatusCode != http.StatusMethodNotAllowed ||
 		!strings.Contains(body, "read-only") {
 		t.Errorf("River UI cancel: %d %.200q, want 405 read-only", resp.StatusCode, body)

@@ -529,7 +529,7 @@ func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server
 	}
 	var riverUI http.Handler
 	if cfg.Role != "worker" {
-		if riverUI, err = eng.q.RiverUI(ctx, httpapi.RiverUIPrefix, logger); err != nil {
+		if riverUI, err = eng.q.RiverUI(httpapi.RiverUIPrefix, logger); err != nil {
 			eng.q.Close()
 			return nil, err
 		}

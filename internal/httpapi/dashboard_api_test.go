@@ -100,7 +100,7 @@ func TestRiverUIBothDatabases(t *testing.T) {
 		if _, err := q.Migrate(ctx); err != nil {
 			t.Fatal(err)
 		}
-		ui, err := q.RiverUI(ctx, httpapi.RiverUIPrefix, nil)
+		ui, err := q.RiverUI(httpapi.RiverUIPrefix, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

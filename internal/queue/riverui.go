@@ -1,7 +1,7 @@
 package queue
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -11,25 +11,30 @@ import (
 
 // riverUIEngine is an engine that can serve River UI over its River client.
 type riverUIEngine interface {
-	riverUI(ctx context.Context, prefix string, logger *slog.Logger) (http.Handler, error)
+	riverUI(prefix string, logger *slog.Logger) (http.Handler, error)
 }
 
 // RiverUI returns River UI (riverqueue.com/riverui) for this queue's River
-// tables, serving under prefix (e.g. "/riverui"), and starts its
-// background count caches until ctx ends. It works on SQLite and
+// tables, serving under prefix (e.g. "/riverui"). It works on SQLite and
 // PostgreSQL alike: River UI has a driver for each. It shows River's rows
 // (attempts, errors, queues); netsmith's own job record is netsmith_job,
 // which River UI does not know, so callers should not let it cancel or
 // retry jobs (httpapi mounts it read-only).
-func (q *Queue) RiverUI(ctx context.Context, prefix string, logger *slog.Logger) (http.Handler, error) {
+//
+// The handler's background services are not started: they recount every
+// River job every 30 s to 15 min on each process that serves it (on SQLite
+// through the one writer connection), whether anyone looks or not.
+// Without them a state's count is exact up to 10,000 jobs, read when asked,
+// and an estimate above.
+func (q *Queue) RiverUI(prefix string, logger *slog.Logger) (http.Handler, error) {
 	e, ok := q.eng.(riverUIEngine)
 	if !ok {
-		return nil, fmt.Errorf("river ui: the queue has no River client")
+		return nil, errors.New("river ui: the queue has no River client")
 	}
-	return e.riverUI(ctx, prefix, logger)
+	return e.riverUI(prefix, logger)
 }
 
-func (e *riverEngine[TDriver, TTx]) riverUI(ctx context.Context, prefix string, logger *slog.Logger) (http.Handler, error) {
+func (e *riverEngine[TDriver, TTx]) riverUI(prefix string, logger *slog.Logger) (http.Handler, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -40,9 +45,6 @@ func (e *riverEngine[TDriver, TTx]) riverUI(ctx context.Context, prefix string, 
 	})
 	if err != nil {
 		return nil, fmt.Errorf("river ui: %w", err)
-	}
-	if err := h.Start(ctx); err != nil {
-		return nil, fmt.Errorf("river ui: start: %w", err)
 	}
 	return h, nil
 }
