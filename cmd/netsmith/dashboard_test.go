@@ -22,6 +22,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"netsmith/internal/dbtest"
 	"netsmith/internal/httpapi"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/store"
@@ -52,11 +53,15 @@ var keyRE = regexp.MustCompile(`nsk_[A-Za-z0-9_-]+`)
 // with its reason and is retried from the page; and the page logs no
 // console error or uncaught exception. River UI is checked alongside:
 // mounted for the admin key, which the browser gives when asked (HTTP
-// Basic), listing River's rows on SQLite, and read-only.
+// Basic), listing River's rows, and read-only.
+// It runs on SQLite and on PostgreSQL.
 func TestDashboardInChromium(t *testing.T) {
 	t.Parallel()
 	browser := chromium(t)
-	db := "sqlite://" + filepath.Join(t.TempDir(), "dash.db")
+	dbtest.Each(t, func(t *testing.T, db string) { testDashboardInChromium(t, browser, db) })
+}
+
+func testDashboardInChromium(t *testing.T, browser, db string) {
 	code, out, errOut := cli("keys", "create", "--db", db, "--name", "ops", "--department", "neteng", "--role", "admin")
 	key := keyRE.FindString(out + errOut)
 	if code != 0 || key == "" {
@@ -321,7 +326,7 @@ func checkRiverUI(t *testing.T, base, key string) {
 		} `json:"data"`
 	}
 	if err := json.Unmarshal([]byte(body), &list); resp.StatusCode != http.StatusOK || err != nil || len(list.Data) == 0 {
-		t.Errorf("River UI jobs on SQLite: %d %v %.300q; want River's completed rows", resp.StatusCode, err, body)
+		t.Errorf("River UI jobs: %d %v %.300q; want River's completed rows", resp.StatusCode, err, body)
 	}
 	// Its counts work without its background refresh (queue.RiverUI).
 	resp, body = do(http.MethodGet, "/riverui/api/states", true)
