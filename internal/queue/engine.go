@@ -62,8 +62,13 @@ type riverEngine[TDriver riverdriver.Driver[TTx], TTx any] struct {
 	commit   func(ctx context.Context, tx TTx) error
 	rollback func(ctx context.Context, tx TTx) error
 	wrap     func(tx TTx) store.Conn
-	lock     func(ctx context.Context, fn func() error) error // serializes migrations across processes
-	stats    func() []metrics.DBPool                          // the pools' state, for metrics
+	stats    func() []metrics.DBPool // the pools' state, for metrics
+	// migrationLock, when set, takes a lock in tx that serializes the
+	// migrations of replicas starting together (PostgreSQL): migrate
+	// holds tx open while it runs them. SQLite has one writer.
+	migrationLock func(ctx context.Context, tx TTx) error
+	// pollOnly has River poll for jobs instead of listening for them.
+	pollOnly bool
 	// committers is how many groups of completions are committed at
 	// once: 1 on SQLite's one writer; more on PostgreSQL, where a group's
 	// statements are round trips and one connection at a time would bound
@@ -102,6 +107,7 @@ func newRiverEngine[TDriver riverdriver.Driver[TTx], TTx any](q *Queue, driver T
 		Logger:               cfg.Logger.With("component", "river"),
 		// Our table is the record; River's finished rows are only kept a day.
 		CompletedJobRetentionPeriod: 24 * time.Hour,
+		PollOnly:                    e.pollOnly,
 	}
 	if cfg.Workers > 0 {
 		rc.Queues = map[string]river.QueueConfig{
@@ -395,7 +401,10 @@ func (e *riverEngine[TDriver, TTx]) cancel(ctx context.Context, j *store.Job, st
 
 func (e *riverEngine[TDriver, TTx]) migrate(ctx context.Context) ([]string, error) {
 	var applied []string
-	err := e.lock(ctx, func() error {
+	// River's migrations commit one by one (one adds an enum value that
+	// the next uses, which one transaction cannot do): the lock's
+	// transaction stays open beside them, on a connection of its own.
+	run := func() error {
 		var err error
 		applied, err = e.migrateRiver(ctx)
 		if err != nil {
@@ -406,6 +415,15 @@ func (e *riverEngine[TDriver, TTx]) migrate(ctx context.Context) ([]string, erro
 			applied = append(applied, ours...)
 			return err
 		})
+	}
+	if e.migrationLock == nil {
+		return applied, run()
+	}
+	err := e.inTx(ctx, func(tx TTx) error {
+		if err := e.migrationLock(ctx, tx); err != nil {
+			return err
+		}
+		return run()
 	})
 	return applied, err
 }
