@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -159,43 +160,110 @@ func (c *Client) Cancel(ctx context.Context, id string) (*JobView, error) {
 }
 
 // Wait follows the job's event stream until it reaches a final state and
-// returns it. onChange, if not nil, sees every state on the way.
+// returns it. onChange, if not nil, sees every state on the way. A stream
+// that breaks before then (a proxy's read timeout, a server restarted or
+// drained) is opened again after a backoff, resuming after the last event
+// seen (Last-Event-ID); only an answer refusing the stream (a 4xx but 429)
+// or ctx ends the wait early.
 func (c *Client) Wait(ctx context.Context, id string, onChange func(*JobView)) (*JobView, error) {
+	var (
+		last   *JobView
+		lastID string
+		delay  = waitBackoffMin
+	)
+	for {
+		err := c.follow(ctx, id, &lastID, func(v *JobView) {
+			last, delay = v, waitBackoffMin
+			if onChange != nil {
+				onChange(v)
+			}
+		})
+		if last != nil && last.Status.Final() {
+			return last, nil
+		}
+		if cerr := ctx.Err(); cerr != nil {
+			return last, cerr
+		}
+		var apiErr *APIError
+		var protoErr *streamError
+		if errors.As(err, &apiErr) && apiErr.Status < 500 && apiErr.Status != http.StatusTooManyRequests || errors.As(err, &protoErr) {
+			return last, err
+		}
+		t := time.NewTimer(delay/2 + rand.N(delay/2+1))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return last, ctx.Err()
+		case <-t.C:
+		}
+		delay = min(2*delay, waitBackoffMax)
+	}
+}
+
+// The backoff of Wait's reconnects, with jitter: from the minimum, doubled
+// after each attempt that saw no event, up to the maximum.
+const (
+	waitBackoffMin = 250 * time.Millisecond
+	waitBackoffMax = 5 * time.Second
+)
+
+// streamError is an event stream Wait cannot read: reconnecting would not
+// help.
+type streamError struct{ msg string }
+
+func (e *streamError) Error() string { return e.msg }
+
+// follow reads one connection of job id's event stream, from the event
+// after *lastID, calling onEvent with each state and recording its id. It
+// returns when the stream ends, with why (nil when it ended cleanly).
+func (c *Client) follow(ctx context.Context, id string, lastID *string, onEvent func(*JobView)) error {
+	h := http.Header{"Accept": {"text/event-stream"}}
+	if *lastID != "" {
+		h.Set("Last-Event-ID", *lastID)
+	}
 	// The stream lasts as long as the job.
-	resp, err := c.long(ctx, http.MethodGet, "/v1/jobs/"+url.PathEscape(id)+"/events",
-		http.Header{"Accept": {"text/event-stream"}}, nil, http.StatusOK)
+	resp, err := c.long(ctx, http.MethodGet, "/v1/jobs/"+url.PathEscape(id)+"/events", h, nil, http.StatusOK)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	// Most events are small; one with a large config grows the buffer.
 	sc.Buffer(make([]byte, 4<<10), 16<<20)
-	var last *JobView
+	var eventID, event string
 	for sc.Scan() {
-		data, ok := strings.CutPrefix(sc.Text(), "data: ")
-		if !ok {
+		line := sc.Text()
+		if v, ok := strings.CutPrefix(line, "id: "); ok {
+			eventID = v
 			continue
+		}
+		if v, ok := strings.CutPrefix(line, "event: "); ok {
+			event = v
+			continue
+		}
+		data, ok := strings.CutPrefix(line, "data: ")
+		if !ok {
+			continue // a heartbeat comment, the blank line
+		}
+		if event == "error" { // the server could not read the job: try again
+			return fmt.Errorf("job %s: event stream: %s", id, data)
 		}
 		var v JobView
 		if err := json.Unmarshal([]byte(data), &v); err != nil {
-			return nil, fmt.Errorf("job %s: server sent %q", id, data)
+			return &streamError{fmt.Sprintf("job %s: server sent %q", id, data)}
 		}
-		last = &v
-		if onChange != nil {
-			onChange(last)
+		if eventID != "" {
+			*lastID = eventID
 		}
+		onEvent(&v)
 		if v.Status.Final() {
-			return last, nil
+			return nil
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, err
+		return err
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return last, errors.New("event stream ended before the job finished")
+	return errors.New("event stream ended before the job finished")
 }
 
 // LegacyGenerate posts to the legacy /api/generate-config.
