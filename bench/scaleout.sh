@@ -150,7 +150,7 @@ for w in $SHAPES; do
 	run_loadtest --server "http://127.0.0.1:$NGINX_PORT" -n "$jobs" -c $((4 * CONC * w)) --wait sse --timeout 20m
 	res=$(loadtest_json "$WORK/lt.out")
 	stop_pid "$PEAK_PID"
-	rate=$(echo "$res" | jq -r '.jobs_per_second')
+	rate=$(echo "$res" | jq -r '.jobs_per_second * 10 | round / 10')
 	ok=$(echo "$res" | jq -r '.ok')
 	lat_s=$(python3 -c "s='$LAT'; print(float(s[:-2]) / 1000 if s.endswith('ms') else float(s.rstrip('s')))")
 	limit=$(python3 -c "print(round($CONC * $w / $lat_s, 1))")
