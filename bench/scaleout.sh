@@ -134,7 +134,7 @@ common=(--db "$DB_URL" --provider sim --sim-latency "$LAT")
 summary=()
 for w in $SHAPES; do
 	# A fresh schema for each shape: drop what the last one made.
-	psql -h 127.0.0.1 -U postgres -d "$BENCH_DB" -qc 'DROP SCHEMA public CASCADE; CREATE SCHEMA public' >/dev/null
+	PGOPTIONS=--client-min-messages=warning psql -h 127.0.0.1 -U postgres -d "$BENCH_DB" -qc 'DROP SCHEMA public CASCADE; CREATE SCHEMA public' >/dev/null
 	peak_conns "$WORK/conns-$w.txt"
 	# Every process at once on an empty database, as a deployment starts.
 	names=(api1 api2)
