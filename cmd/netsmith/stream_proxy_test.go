@@ -4,15 +4,22 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"netsmith/internal/httpapi"
 	"netsmith/internal/netcfg"
 )
 
@@ -177,5 +184,46 @@ func TestWaitOutlivesProxyTimeout(t *testing.T) {
 			}
 			t.Logf("job done after %s over %d event streams", took.Round(time.Millisecond), n)
 		})
+	}
+}
+
+// TestBatchWaitRidesOutProxyErrors: a proxy in front answers the batch
+// polls 502 now and then (no replica behind it for a moment, as while one
+// restarts); the batch wait carries on to the end instead of failing.
+func TestBatchWaitRidesOutProxyErrors(t *testing.T) {
+	t.Parallel()
+	p := startProcess(t, "--db", "sqlite://"+filepath.Join(t.TempDir(), "b.db"), "--provider", "sim", "--sim-latency", "300ms")
+	target, err := url.Parse("http://" + p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	var polls, refused atomic.Int32
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Every other poll of the batch fails, the first one among them.
+		if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v1/batches/") && polls.Add(1)%2 == 1 {
+			refused.Add(1)
+			http.Error(w, `{"error":{"type":"bad_gateway","message":"no upstream"}}`, http.StatusBadGateway)
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	c := httpapi.NewClient(front.URL, nil, "")
+	data, err := os.ReadFile(filepath.Join("..", "..", "examples", "campus.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.SubmitFleet(t.Context(), httpapi.SubmitOptions{Name: "campus.csv"}, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	final, err := followBatch(t.Context(), c, b.ID, time.Now(), time.Hour, false, io.Discard,
+		func(context.Context, *httpapi.BatchView) error { return nil })
+	if err != nil {
+		t.Fatalf("batch wait through a proxy that failed %d polls: %v", refused.Load(), err)
+	}
+	if final.Status != "done" || final.Done != int64(b.Devices) || refused.Load() == 0 {
+		t.Errorf("batch %s with %d/%d done after %d refused polls; want done, all devices, some refused", final.Status, final.Done, b.Devices, refused.Load())
 	}
 }

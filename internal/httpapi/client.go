@@ -169,11 +169,12 @@ func (c *Client) Wait(ctx context.Context, id string, onChange func(*JobView)) (
 	var (
 		last   *JobView
 		lastID string
-		delay  = waitBackoffMin
+		retry  Backoff
 	)
 	for {
 		err := c.follow(ctx, id, &lastID, func(v *JobView) {
-			last, delay = v, waitBackoffMin
+			last = v
+			retry.Reset()
 			if onChange != nil {
 				onChange(v)
 			}
@@ -184,28 +185,61 @@ func (c *Client) Wait(ctx context.Context, id string, onChange func(*JobView)) (
 		if cerr := ctx.Err(); cerr != nil {
 			return last, cerr
 		}
-		var apiErr *APIError
-		var protoErr *streamError
-		if errors.As(err, &apiErr) && apiErr.Status < 500 && apiErr.Status != http.StatusTooManyRequests || errors.As(err, &protoErr) {
+		if !Transient(err) {
 			return last, err
 		}
-		t := time.NewTimer(delay/2 + rand.N(delay/2+1))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return last, ctx.Err()
-		case <-t.C:
+		if err := retry.Wait(ctx); err != nil {
+			return last, err
 		}
-		delay = min(2*delay, waitBackoffMax)
 	}
 }
 
-// The backoff of Wait's reconnects, with jitter: from the minimum, doubled
-// after each attempt that saw no event, up to the maximum.
+// Transient reports whether a Client call that failed with err may pass
+// if made again: it got no answer (a refused or cut connection, a stream
+// that ended early) or a 5xx or 429 one (a proxy with no replica behind
+// it, a replica draining). A 4xx but 429, or an answer the client cannot
+// read, will not change. Whether ctx is done is the caller's to check.
+func Transient(err error) bool {
+	var apiErr *APIError
+	var protoErr *streamError
+	switch {
+	case err == nil, errors.As(err, &protoErr):
+		return false
+	case errors.As(err, &apiErr):
+		return apiErr.Status >= 500 || apiErr.Status == http.StatusTooManyRequests
+	}
+	return true
+}
+
+// Backoff spaces the attempts of a call made again after Transient errors:
+// from BackoffMin, doubled after each attempt, up to BackoffMax, each wait
+// drawn at random from its upper half so that clients cut off together do
+// not come back together. The zero value is ready.
+type Backoff struct{ next time.Duration }
+
+// The bounds of Backoff's waits.
 const (
-	waitBackoffMin = 250 * time.Millisecond
-	waitBackoffMax = 5 * time.Second
+	BackoffMin = 250 * time.Millisecond
+	BackoffMax = 5 * time.Second
 )
+
+// Reset starts the next wait from BackoffMin again, after a success.
+func (b *Backoff) Reset() { b.next = 0 }
+
+// Wait waits before the next attempt; it returns ctx's error if ctx ends
+// first.
+func (b *Backoff) Wait(ctx context.Context) error {
+	d := max(b.next, BackoffMin)
+	b.next = min(2*d, BackoffMax)
+	t := time.NewTimer(d/2 + rand.N(d/2+1))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
 
 // streamError is an event stream Wait cannot read: reconnecting would not
 // help.

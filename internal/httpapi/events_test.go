@@ -2,6 +2,9 @@ package httpapi_test
 
 import (
 	"bufio"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -70,5 +73,26 @@ func TestEventStreamHeartbeatAndResume(t *testing.T) {
 	}
 	if ev := readEvent(t, openEvents(t, url, "1.0.queued")); len(ev) != 3 || ev[0] != first[0] {
 		t.Errorf("stream resumed at an older version sent %q first; want the current state again", ev)
+	}
+}
+
+func TestTransient(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{io.ErrUnexpectedEOF, true},
+		{errors.New("event stream ended before the job finished"), true},
+		{&httpapi.APIError{Status: http.StatusBadGateway}, true},
+		{&httpapi.APIError{Status: http.StatusServiceUnavailable}, true},
+		{&httpapi.APIError{Status: http.StatusTooManyRequests}, true},
+		{&httpapi.APIError{Status: http.StatusNotFound}, false},
+		{&httpapi.APIError{Status: http.StatusUnauthorized}, false},
+		{fmt.Errorf("poll: %w", &httpapi.APIError{Status: http.StatusForbidden}), false},
+	} {
+		if got := httpapi.Transient(tc.err); got != tc.want {
+			t.Errorf("Transient(%v) = %t, want %t", tc.err, got, tc.want)
+		}
 	}
 }
