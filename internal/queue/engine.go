@@ -63,10 +63,11 @@ type riverEngine[TDriver riverdriver.Driver[TTx], TTx any] struct {
 	rollback func(ctx context.Context, tx TTx) error
 	wrap     func(tx TTx) store.Conn
 	stats    func() []metrics.DBPool // the pools' state, for metrics
-	// migrationLock, when set, takes a lock in tx that serializes the
-	// migrations of replicas starting together (PostgreSQL): migrate
-	// holds tx open while it runs them. SQLite has one writer.
-	migrationLock func(ctx context.Context, tx TTx) error
+	// migrationLock, when set, tries to take a lock in tx that
+	// serializes the migrations of replicas starting together
+	// (PostgreSQL), and reports whether it did: migrate holds tx open
+	// while it runs them. SQLite has one writer.
+	migrationLock func(ctx context.Context, tx TTx) (bool, error)
 	// pollOnly has River poll for jobs instead of listening for them.
 	pollOnly bool
 	// committers is how many groups of completions are committed at
@@ -419,14 +420,38 @@ func (e *riverEngine[TDriver, TTx]) migrate(ctx context.Context) ([]string, erro
 	if e.migrationLock == nil {
 		return applied, run()
 	}
-	err := e.inTx(ctx, func(tx TTx) error {
-		if err := e.migrationLock(ctx, tx); err != nil {
-			return err
+	// A replica that finds the lock taken lets its transaction go and
+	// tries again later: waiting in it would hold a server connection,
+	// and through PgBouncer enough waiting replicas would take every one
+	// from the replica that holds the lock and needs more to migrate.
+	wait := 20 * time.Millisecond
+	for {
+		err := e.inTx(ctx, func(tx TTx) error {
+			ok, err := e.migrationLock(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return errMigrationBusy
+			}
+			return run()
+		})
+		if !errors.Is(err, errMigrationBusy) {
+			return applied, err
 		}
-		return run()
-	})
-	return applied, err
+		t := time.NewTimer(wait/2 + rand.N(wait/2+1))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("wait for another replica's migrations: %w", ctx.Err())
+		case <-t.C:
+		}
+		wait = min(2*wait, time.Second)
+	}
 }
+
+// errMigrationBusy is a migration lock held by another replica.
+var errMigrationBusy = errors.New("another replica is migrating")
 
 // markRunning writes a batch of "running" marks in one transaction.
 func (e *riverEngine[TDriver, TTx]) markRunning(ctx context.Context, marks []runMark) error {

@@ -175,15 +175,17 @@ func pgLazyConn(ctx context.Context, e *riverEngine[*riverpgxv5.Driver, pgx.Tx],
 	return lazy.Close, nil
 }
 
-// pgMigrationLock takes the migration lock in tx. It is transaction-scoped,
-// so it holds through PgBouncer's transaction mode too, where a session
-// lock would be taken on one server connection and released on another
-// (or never): replicas starting together on an empty database take turns.
-func pgMigrationLock(ctx context.Context, tx pgx.Tx) error {
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLockKey)); err != nil {
-		return fmt.Errorf("take migration lock: %w", err)
+// pgMigrationLock tries to take the migration lock in tx. It is
+// transaction-scoped, so it holds through PgBouncer's transaction mode too,
+// where a session lock would be taken on one server connection and
+// released on another (or never): replicas starting together on an empty
+// database take turns.
+func pgMigrationLock(ctx context.Context, tx pgx.Tx) (bool, error) {
+	var ok bool
+	if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1)`, int64(migrationLockKey)).Scan(&ok); err != nil {
+		return false, fmt.Errorf("take migration lock: %w", err)
 	}
-	return nil
+	return ok, nil
 }
 
 func pgxPoolStat(name string, p *pgxpool.Pool) metrics.DBPool {

@@ -1,8 +1,11 @@
 package queue_test
 
 import (
+	"context"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"netsmith/internal/dbtest"
 	"netsmith/internal/queue"
@@ -49,5 +52,46 @@ func TestPingSeesRefusedLazyPath(t *testing.T) {
 		if ok := err == nil; ok != tc.wantOK || !ok && !strings.Contains(err.Error(), "synchronous_commit") {
 			t.Errorf("ping %s: %v; want ok %t (or PgBouncer refusing synchronous_commit)", tc.url, err, tc.wantOK)
 		}
+	}
+}
+
+// TestReplicasMigrateAtOnce starts more replicas at once on an empty
+// database, through PgBouncer, than PgBouncer has server connections (its
+// stock 20): each migrates once the one before it has, and none holds a
+// server connection while it waits for the lock, so the replica holding
+// it can always get the ones it needs.
+func TestReplicasMigrateAtOnce(t *testing.T) {
+	t.Parallel()
+	url := dbtest.PgBouncer(t)
+	const replicas = 24
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	applied := make([]int, replicas)
+	errs := make([]error, replicas)
+	for i := range replicas {
+		wg.Go(func() {
+			q, err := queue.Open(ctx, url, queue.Config{MaxConns: 2})
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer q.Close()
+			names, err := q.Migrate(ctx)
+			applied[i], errs[i] = len(names), err
+		})
+	}
+	wg.Wait()
+	migrated := 0
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("replica %d: %v", i, err)
+		}
+		if applied[i] > 0 {
+			migrated++
+		}
+	}
+	if migrated != 1 {
+		t.Errorf("%d replicas applied migrations; want exactly 1, the others finding them done", migrated)
 	}
 }
