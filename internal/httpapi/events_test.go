@@ -6,11 +6,17 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	neturl "net/url"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"netsmith/internal/httpapi"
+	"netsmith/internal/netcfg"
 )
 
 // readEvent reads one server-sent event or comment block, up to its blank
@@ -94,5 +100,74 @@ func TestTransient(t *testing.T) {
 		if got := httpapi.Transient(tc.err); got != tc.want {
 			t.Errorf("Transient(%v) = %t, want %t", tc.err, got, tc.want)
 		}
+	}
+}
+
+// TestWaitResumesAfterCutStream: a proxy cuts the first event stream after
+// its first event; Wait reconnects with that event's id in Last-Event-ID,
+// is not sent the same state again, and returns the final state.
+func TestWaitResumesAfterCutStream(t *testing.T) {
+	t.Parallel()
+	srv, _ := newServer(t, httpapi.Config{}, 0) // no workers: the job stays queued until canceled
+	backend, err := neturl.Parse(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(backend)
+	rp.FlushInterval = -1
+	var streams atomic.Int32
+	firstID := make(chan string, 1)
+	resumed := make(chan string, 1)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/events") {
+			rp.ServeHTTP(w, r)
+			return
+		}
+		if streams.Add(1) > 1 {
+			resumed <- r.Header.Get("Last-Event-ID")
+			rp.ServeHTTP(w, r)
+			return
+		}
+		// The first stream: pass its first event on, then end it.
+		resp, err := http.Get(srv.URL + r.URL.Path)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		w.Header().Set("Content-Type", "text/event-stream")
+		ev := readEvent(t, bufio.NewScanner(resp.Body))
+		fmt.Fprintf(w, "%s\n\n", strings.Join(ev, "\n"))
+		firstID <- strings.TrimPrefix(ev[0], "id: ")
+	}))
+	t.Cleanup(front.Close)
+
+	c := httpapi.NewClient(front.URL, nil, "")
+	sub, err := c.Submit(t.Context(), &httpapi.SubmitRequest{JobRequest: netcfg.JobRequest{
+		Kind: netcfg.KindGenerate, Device: &netcfg.Device{Hostname: "sw1", Platform: netcfg.CiscoXE}, Requirements: "x",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []netcfg.JobState
+	done := make(chan error, 1)
+	var final *httpapi.JobView
+	go func() {
+		var err error
+		final, err = c.Wait(t.Context(), sub.ID, func(v *httpapi.JobView) { seen = append(seen, v.Status) })
+		done <- err
+	}()
+	id := <-firstID
+	if got := <-resumed; got != id {
+		t.Errorf("reconnect sent Last-Event-ID %q; want the first event's %q", got, id)
+	}
+	if _, err := c.Cancel(t.Context(), sub.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if final.Status != netcfg.StateCanceled || !slices.Equal(seen, []netcfg.JobState{netcfg.StateQueued, netcfg.StateCanceled}) {
+		t.Errorf("Wait ended %s having seen %v; want canceled after [queued canceled], the queued state once", final.Status, seen)
 	}
 }
