@@ -265,12 +265,22 @@ func followBatch(ctx context.Context, c *httpapi.Client, id string, started time
 	var (
 		last    *httpapi.BatchView
 		printed time.Time
+		retry   httpapi.Backoff
 	)
 	for {
 		v, err := c.Batch(ctx, id)
 		if err != nil {
+			// A proxy between replicas, or a replica restarting, fails
+			// a poll now and then: the batch goes on meanwhile.
+			if ctx.Err() == nil && httpapi.Transient(err) {
+				if err := retry.Wait(ctx); err != nil {
+					return last, err
+				}
+				continue
+			}
 			return last, err
 		}
+		retry.Reset()
 		last = v
 		if v.Status != "done" {
 			if err := onPoll(ctx, v); err != nil {

@@ -38,6 +38,10 @@ type Config struct {
 	// EventPoll is how often the jobs of all open SSE streams are read
 	// together, to see changes made by another process.
 	EventPoll time.Duration
+	// StreamHeartbeat is how often an event stream with nothing to say
+	// sends a comment, so that proxies that end idle responses (nginx's
+	// proxy_read_timeout) keep it open: DefaultStreamHeartbeat when zero.
+	StreamHeartbeat time.Duration
 	// Provider is reported by /api/health.
 	Provider string
 	// Economy says the provider can make templates through the Message
@@ -51,6 +55,10 @@ type Config struct {
 	// batch, which holds it only while it runs and never stores it.
 	InternalKey string
 }
+
+// DefaultStreamHeartbeat is Config.StreamHeartbeat's default: well under
+// the 60 s read timeout of nginx and most load balancers.
+const DefaultStreamHeartbeat = 15 * time.Second
 
 // Deps are the parts a Server works with.
 type Deps struct {
@@ -121,6 +129,9 @@ func NewServer(cfg Config, d Deps) *Server {
 	}
 	if cfg.EventPoll <= 0 {
 		cfg.EventPoll = time.Second
+	}
+	if cfg.StreamHeartbeat <= 0 {
+		cfg.StreamHeartbeat = DefaultStreamHeartbeat
 	}
 	if cfg.EconomyLease <= 0 {
 		cfg.EconomyLease = 25 * time.Hour
