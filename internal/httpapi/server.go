@@ -38,6 +38,10 @@ type Config struct {
 	// EventPoll is how often the jobs of all open SSE streams are read
 	// together, to see changes made by another process.
 	EventPoll time.Duration
+	// StreamHeartbeat is how often an event stream with nothing to say
+	// sends a comment, so that proxies that end idle responses (nginx's
+	// proxy_read_timeout) keep it open: DefaultStreamHeartbeat when zero.
+	StreamHeartbeat time.Duration
 	// Provider is reported by /api/health.
 	Provider string
 	// Economy says the provider can make templates through the Message
@@ -51,6 +55,10 @@ type Config struct {
 	// batch, which holds it only while it runs and never stores it.
 	InternalKey string
 }
+
+// DefaultStreamHeartbeat is Config.StreamHeartbeat's default: well under
+// the 60 s read timeout of nginx and most load balancers.
+const DefaultStreamHeartbeat = 15 * time.Second
 
 // Deps are the parts a Server works with.
 type Deps struct {
@@ -68,6 +76,9 @@ type Deps struct {
 	// LatencyFunc, when set, is told how long each interactive request
 	// took (see interactive); serve hands it to the adaptive worker gate.
 	LatencyFunc func(time.Duration)
+	// RiverUI is River UI (queue.RiverUI), served read-only to admin keys
+	// under /riverui/; nil: not mounted.
+	RiverUI http.Handler
 }
 
 // interactive are the routes someone waits on one job at a time, whose
@@ -77,6 +88,7 @@ type Deps struct {
 var interactive = map[string]bool{
 	"POST /v1/jobs":                true,
 	"GET /v1/jobs/{id}":            true,
+	"POST /v1/jobs/{id}/diff":      true,
 	"DELETE /v1/jobs/{id}":         true,
 	"GET /v1/queue":                true,
 	"POST /api/generate-config":    true,
@@ -101,6 +113,7 @@ type Server struct {
 	keys    keyGate
 	streams atomic.Int64 // open event streams
 	poller  *streamPoller
+	riverUI http.Handler
 }
 
 // NewServer returns the API handler.
@@ -117,11 +130,14 @@ func NewServer(cfg Config, d Deps) *Server {
 	if cfg.EventPoll <= 0 {
 		cfg.EventPoll = time.Second
 	}
+	if cfg.StreamHeartbeat <= 0 {
+		cfg.StreamHeartbeat = DefaultStreamHeartbeat
+	}
 	if cfg.EconomyLease <= 0 {
 		cfg.EconomyLease = 25 * time.Hour
 	}
 	s := &Server{cfg: cfg, q: d.Queue, cache: d.Cache, logger: d.Logger, metrics: d.Metrics, reg: d.Registry,
-		mux: http.NewServeMux(), meta: d.TemplateMeta, est: d.Estimate, latency: d.LatencyFunc}
+		mux: http.NewServeMux(), meta: d.TemplateMeta, est: d.Estimate, latency: d.LatencyFunc, riverUI: d.RiverUI}
 	s.poller = &streamPoller{every: cfg.EventPoll, read: d.Queue.Versions, logger: s.logger}
 	s.routes()
 	return s
@@ -133,16 +149,21 @@ func (s *Server) routes() {
 	s.handle("GET /v1/jobs/{id}", s.handleGetJob)
 	s.handle("DELETE /v1/jobs/{id}", s.handleCancelJob)
 	s.handle("GET /v1/jobs/{id}/events", s.handleJobEvents)
+	s.handle("POST /v1/jobs/{id}/diff", s.handleJobDiff)
 	s.handle("GET /v1/queue", s.handleQueue)
 	s.handle("POST /v1/batches", s.handleSubmitBatch)
 	s.handle("GET /v1/batches/{id}", s.handleGetBatch)
 	s.handle("GET /v1/batches/{id}/results", s.handleBatchResults)
+	s.handle("POST /v1/batches/{id}/drift", s.handleBatchDrift)
 	s.handle("GET /v1/cache/stats", s.handleCacheStats)
 	s.handle("POST /v1/cache/invalidate", s.handleCacheInvalidate)
 	s.handle("GET /v1/costs", s.handleCosts)
 	s.handle("GET /v1/budgets/{department}", s.handleGetBudget)
 	s.handle("PUT /v1/budgets/{department}", s.handlePutBudget)
 	s.handle("GET /v1/whoami", s.handleWhoami)
+	s.handle("GET /v1/dashboard", s.handleDashboardData)
+	s.handle("POST /v1/jobs/{id}/retry", s.handleRetryJob)
+	s.handle(RiverUIPrefix+"/", s.serveRiverUI)
 
 	s.handle("POST /api/generate-config", s.handleLegacyGenerate)
 	s.handle("GET /api/job-status/{job_id}", s.handleLegacyStatus)
@@ -164,7 +185,7 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		limit := s.cfg.MaxBody
-		if r.Pattern == "POST /v1/batches" {
+		if r.Pattern == "POST /v1/batches" || r.Pattern == "POST /v1/batches/{id}/drift" {
 			limit = s.cfg.MaxBatchBody
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
