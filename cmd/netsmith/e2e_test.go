@@ -25,7 +25,6 @@ import (
 	"netsmith/internal/llm/fakeanthropic"
 	"netsmith/internal/llm/llmtest"
 	"netsmith/internal/netcfg"
-	"netsmith/internal/queue"
 	"netsmith/internal/store"
 )
 
@@ -327,14 +326,14 @@ func waitAll(t *testing.T, c *httpapi.Client, ids []string, timeout time.Duratio
 }
 
 // openStore opens the database read-side from the test.
-func openStore(t *testing.T, url string) *queue.Queue {
+func openStore(t *testing.T, url string) *store.DB {
 	t.Helper()
-	q, err := queue.Open(t.Context(), url, queue.Config{})
+	db, err := store.Open(t.Context(), url, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(q.Close)
-	return q
+	t.Cleanup(db.Close)
+	return db
 }
 
 func checkExactlyOnce(t *testing.T, url string, jobs []*httpapi.JobView) (retried int) {

@@ -293,6 +293,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 // engine is the queue with everything a worker needs, built the same way
 // for serve and for embedded batches.
 type engine struct {
+	db      *store.DB
 	q       *queue.Queue
 	reg     *prometheus.Registry
 	metrics *metrics.Metrics
@@ -301,6 +302,16 @@ type engine struct {
 	prices  *pricing.Table
 	economy bool        // the provider can make templates through Message Batches
 	gate    *adapt.Gate // nil unless --role all with --api-latency-target
+	// closers release what openEngine opened, last opened first.
+	closers []func()
+}
+
+// close releases the queue and the databases; the workers must have
+// stopped.
+func (e *engine) close() {
+	for i := len(e.closers) - 1; i >= 0; i-- {
+		e.closers[i]()
+	}
 }
 
 // latencyFunc is what the API tells of its requests' latency: the gate's
@@ -414,7 +425,20 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, calls int
 	if cfg.Cache {
 		sweep = func(ctx context.Context, j *store.Job) (*store.Result, error) { return runner.Sweep(ctx, j) }
 	}
-	q, err := queue.Open(ctx, cfg.DB, queue.Config{
+	db, err := store.Open(ctx, cfg.DB, store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	eng := &engine{db: db, reg: reg, metrics: m, prices: prices, gate: gate, closers: []func(){db.Close}}
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		eng.close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	if len(applied) > 0 {
+		logger.InfoContext(ctx, "database migrated", "applied", strings.Join(applied, ","))
+	}
+	q, err := queue.New(db, queue.Config{
 		Workers: workers,
 		Work: func(ctx context.Context, j *store.Job) (*store.Result, error) {
 			return runner.Run(ctx, j)
@@ -431,29 +455,24 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, calls int
 		Gate:          gate,
 	})
 	if err != nil {
+		eng.close()
 		return nil, err
 	}
-	applied, err := q.Migrate(ctx)
-	if err != nil {
-		q.Close()
-		return nil, fmt.Errorf("migrate: %w", err)
-	}
-	if len(applied) > 0 {
-		logger.InfoContext(ctx, "database migrated", "applied", strings.Join(applied, ","))
-	}
+	eng.q = q
+	eng.closers = append(eng.closers, q.Close)
 	var tc *cache.Cache
 	if cfg.Cache {
-		tc = cache.New(cache.Config{Conn: q.Conn(), ReadConn: q.ReadConn(), LeaseConn: q.LazyConn(), Owner: processID(), TTL: cfg.CacheTTL,
+		tc = cache.New(cache.Config{Conn: db.Conn(), ReadConn: db.ReadConn(), LeaseConn: db.LazyConn(), Owner: processID(), TTL: cfg.CacheTTL,
 			LeaseTTL: cfg.JobTimeout, Metrics: m})
 	}
 	linter, err := lint.Default()
 	if err != nil {
-		q.Close()
+		eng.close()
 		return nil, fmt.Errorf("lint rules: %w", err)
 	}
-	limiters, err := newLimiters(ctx, cfg, q, m, logger, model, cfg.AnalyzeModel)
+	limiters, err := newLimiters(ctx, cfg, eng, logger, model, cfg.AnalyzeModel)
 	if err != nil {
-		q.Close()
+		eng.close()
 		return nil, err
 	}
 	svc := generate.New(generate.Config{
@@ -462,9 +481,9 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, calls int
 		Limiters: limiters, MaxCalls: calls,
 	})
 	runner = worker.New(svc, prices, m, logger)
-	runner.ReserveCalls(q.Conn())
+	runner.ReserveCalls(db.Conn())
 	if economyRun != nil {
-		economy = svc.NewEconomy(generate.EconomyConfig{Batches: batchAPI, Conn: q.Conn(), ReadConn: q.ReadConn(),
+		economy = svc.NewEconomy(generate.EconomyConfig{Batches: batchAPI, Conn: db.Conn(), ReadConn: db.ReadConn(),
 			Poll: cfg.EconomyPoll, TTL: cfg.CacheTTL, Logger: logger,
 			Price: func(m string, u llm.Usage) int64 {
 				c, err := worker.CallCost(prices, time.Now(), m, model, u, true)
@@ -474,7 +493,7 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, calls int
 				return c
 			}})
 	}
-	metrics.RegisterDBPools(reg, q.PoolStats)
+	metrics.RegisterDBPools(reg, db.PoolStats)
 	metrics.RegisterQueueDepth(reg, func() map[string]float64 {
 		dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
@@ -489,7 +508,8 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, calls int
 		}
 		return out
 	})
-	return &engine{q: q, reg: reg, metrics: m, cache: tc, svc: svc, prices: prices, economy: economyRun != nil, gate: gate}, nil
+	eng.cache, eng.svc, eng.economy = tc, svc, economyRun != nil
+	return eng, nil
 }
 
 // estimate is the most one call for req can cost, in nano-USD, for budget
@@ -539,18 +559,18 @@ func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server
 		return nil, err
 	}
 	if cfg.exposed && cfg.Role != "worker" {
-		keys, err := store.AnyKeys(ctx, eng.q.Conn())
+		keys, err := store.AnyKeys(ctx, eng.db.Conn())
 		if err == nil && !keys {
 			err = usagef("--listen %q is not a loopback address and netsmith has no API keys; create one with `netsmith keys create` or pass --insecure", cfg.Listen)
 		}
 		if err != nil {
-			eng.q.Close()
+			eng.close()
 			return nil, err
 		}
 	}
 	api := httpapi.NewServer(httpapi.Config{MaxBody: cfg.MaxBody, MaxQueue: cfg.MaxQueue, Provider: cfg.Provider, Economy: eng.economy,
 		InternalKey: cfg.internalKey},
-		httpapi.Deps{Queue: eng.q, Cache: eng.cache, Metrics: eng.metrics, Registry: eng.reg, Logger: logger,
+		httpapi.Deps{DB: eng.db, Queue: eng.q, Cache: eng.cache, Metrics: eng.metrics, Registry: eng.reg, Logger: logger,
 			TemplateMeta: eng.svc.TemplateMeta, Estimate: eng.estimate, LatencyFunc: eng.latencyFunc()})
 	var handler http.Handler = api
 	if cfg.Role == "worker" {
@@ -558,7 +578,7 @@ func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		eng.q.Close()
+		eng.close()
 		return nil, err
 	}
 	// Loopback clients are this host's own (load tests open thousands of
@@ -573,7 +593,7 @@ func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server
 		IdleTimeout: cfg.IdleTimeout}
 	if err := eng.q.Start(ctx); err != nil {
 		ln.Close()
-		eng.q.Close()
+		eng.close()
 		return nil, err
 	}
 	logger.InfoContext(ctx, "netsmith serving", "addr", ln.Addr().String(), "role", cfg.Role,
@@ -606,7 +626,7 @@ func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server
 	s := &server{addr: ln.Addr().String(), done: make(chan error, 1)}
 	go func() {
 		err := g.Wait()
-		eng.q.Close()
+		eng.close()
 		logger.Info("stopped")
 		s.done <- err
 	}()
@@ -618,11 +638,6 @@ func dbKind(url string) string {
 		return url[:i]
 	}
 	return url
-}
-
-// queueOnly opens the database without workers, for migrate.
-func queueOnly(ctx context.Context, db string) (*queue.Queue, error) {
-	return queue.Open(ctx, db, queue.Config{})
 }
 
 // startPprof serves the profiler on a loopback address until ctx ends.
@@ -659,21 +674,24 @@ func startPprof(ctx context.Context, g *errgroup.Group, addr string, logger *slo
 // newLimiters makes one cluster-wide upstream limiter per model a real
 // provider is called with. Without configured limits it still pauses the
 // cluster on a 429 and adopts the limits the provider's headers report.
-func newLimiters(ctx context.Context, cfg *Config, q *queue.Queue, m *metrics.Metrics, logger *slog.Logger, models ...string) (map[string]*limiter.Limiter, error) {
+// On SQLite their state is in a database of their own, in memory, that
+// eng closes with the rest.
+func newLimiters(ctx context.Context, cfg *Config, eng *engine, logger *slog.Logger, models ...string) (map[string]*limiter.Limiter, error) {
 	if cfg.Provider == "sim" {
 		return nil, nil
 	}
-	conn, dialect := q.Conn(), q.Dialect()
+	m := eng.metrics
+	conn, dialect := eng.db.Conn(), eng.db.Dialect()
 	if dialect == "sqlite" {
 		// One process owns an SQLite file, so the limits need not be
 		// shared: keep their state in memory, off the file's single
 		// writer, which every job already waits on.
-		mem, err := queue.Open(ctx, "sqlite://netsmith-limiter-"+processID()+"?mode=memory&cache=shared", queue.Config{})
+		mem, err := store.Open(ctx, "sqlite://netsmith-limiter-"+processID()+"?mode=memory&cache=shared", store.Options{})
 		if err != nil {
 			return nil, fmt.Errorf("upstream limiter state: %w", err)
 		}
+		eng.closers = append(eng.closers, mem.Close)
 		if _, err := mem.Migrate(ctx); err != nil {
-			mem.Close()
 			return nil, fmt.Errorf("upstream limiter state: %w", err)
 		}
 		conn = mem.Conn()

@@ -106,7 +106,8 @@ func newEconomyRig(t *testing.T, poison func(string) bool) *economyRig {
 		economy *generate.Economy
 	)
 	ctx := context.Background()
-	q, err := queue.Open(ctx, dbtest.SQLite(t), queue.Config{
+	db := dbtest.Open(t, dbtest.SQLite(t))
+	q, err := queue.New(db, queue.Config{
 		Workers: 8,
 		Work: func(ctx context.Context, j *store.Job) (*store.Result, error) {
 			return runner.Run(ctx, j)
@@ -121,26 +122,22 @@ func newEconomyRig(t *testing.T, poison func(string) bool) *economyRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := q.Migrate(ctx); err != nil {
-		q.Close()
-		t.Fatal(err)
-	}
 	l, err := lint.Default()
 	if err != nil {
 		q.Close()
 		t.Fatal(err)
 	}
-	tc := cache.New(cache.Config{Conn: q.Conn(), ReadConn: q.ReadConn(), Owner: "rig", PollEvery: 20 * time.Millisecond})
+	tc := cache.New(cache.Config{Conn: db.Conn(), ReadConn: db.ReadConn(), Owner: "rig", PollEvery: 20 * time.Millisecond})
 	svc := generate.New(generate.Config{LLM: ac, Provider: "anthropic", Model: llmtest.Model, Cache: tc, Linter: l})
 	runner = worker.New(svc, nil, nil, logger)
-	economy = svc.NewEconomy(generate.EconomyConfig{Batches: batches, Conn: q.Conn(), ReadConn: q.ReadConn(),
+	economy = svc.NewEconomy(generate.EconomyConfig{Batches: batches, Conn: db.Conn(), ReadConn: db.ReadConn(),
 		Poll: 100 * time.Millisecond, Logger: logger, Price: rigPrice})
 	if err := q.Start(ctx); err != nil {
 		q.Close()
 		t.Fatal(err)
 	}
 	api := httpapi.NewServer(httpapi.Config{Provider: "anthropic", Economy: true},
-		httpapi.Deps{Queue: q, Cache: tc, Logger: logger, TemplateMeta: svc.TemplateMeta})
+		httpapi.Deps{DB: db, Queue: q, Cache: tc, Logger: logger, TemplateMeta: svc.TemplateMeta})
 	srv := httptest.NewServer(api)
 	t.Cleanup(func() {
 		srv.Close()
@@ -151,7 +148,7 @@ func newEconomyRig(t *testing.T, poison func(string) bool) *economyRig {
 		}
 		q.Close()
 	})
-	return &economyRig{fake: fake, client: httpapi.NewClient(srv.URL, nil, ""), svc: svc, conn: q.Conn()}
+	return &economyRig{fake: fake, client: httpapi.NewClient(srv.URL, nil, ""), svc: svc, conn: db.Conn()}
 }
 
 // runFleet submits the fleet with economy=true and waits until it is done.

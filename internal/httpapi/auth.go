@@ -103,7 +103,7 @@ var errUnauthorized = func(msg string) *Error {
 // goes through it; health, metrics and the dashboard page do not.
 func (s *Server) authenticate(r *http.Request) (*Principal, error) {
 	ctx := r.Context()
-	required, err := s.keys.required(ctx, s.q.ReadConn())
+	required, err := s.keys.required(ctx, s.db.ReadConn())
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +123,7 @@ func (s *Server) authenticate(r *http.Request) (*Principal, error) {
 	if s.cfg.InternalKey != "" && subtle.ConstantTimeCompare([]byte(secret), []byte(s.cfg.InternalKey)) == 1 {
 		return &Principal{Name: InternalName, Role: store.RoleAdmin}, nil
 	}
-	k, err := store.KeyByHash(ctx, s.q.ReadConn(), HashAPIKey(secret))
+	k, err := store.KeyByHash(ctx, s.db.ReadConn(), HashAPIKey(secret))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errUnauthorized("invalid API key")
 	}
@@ -169,7 +169,7 @@ func (s *Server) admit(ctx context.Context, p *Principal) error {
 	if p.KeyID == "" || p.RPM <= 0 {
 		return nil
 	}
-	wait, err := store.TakeKeyRate(ctx, s.q.Conn(), p.KeyID, p.RPM, time.Now())
+	wait, err := store.TakeKeyRate(ctx, s.db.Conn(), p.KeyID, p.RPM, time.Now())
 	if err != nil {
 		return err
 	}

@@ -138,13 +138,13 @@ func (s *Server) handleSubmitBatch(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	st, err := store.GetBatch(r.Context(), s.q.ReadConn(), b.ID)
+	st, err := store.GetBatch(r.Context(), s.db.ReadConn(), b.ID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	v := batchView(st, time.Now())
-	s.addEconomy(r.Context(), s.q.Conn(), v) // the writer: it has just committed
+	s.addEconomy(r.Context(), s.db.Conn(), v) // the writer: it has just committed
 	for _, warn := range f.Warnings {
 		v.Warnings = append(v.Warnings, warn.Error())
 	}
@@ -253,7 +253,7 @@ func (s *Server) submitFleet(ctx context.Context, name string, f *fleet.Fleet, e
 // visibleBatch returns batch id if the caller may see it; another
 // department's batch is "no such batch".
 func (s *Server) visibleBatch(ctx context.Context, id string) (*store.BatchStatus, error) {
-	st, err := store.GetBatch(ctx, s.q.ReadConn(), id)
+	st, err := store.GetBatch(ctx, s.db.ReadConn(), id)
 	if err == nil && !principal(ctx).sees(st.Department) {
 		err = store.ErrNotFound
 	}
@@ -270,7 +270,7 @@ func (s *Server) handleGetBatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := batchView(st, time.Now())
-	s.addEconomy(r.Context(), s.q.ReadConn(), v)
+	s.addEconomy(r.Context(), s.db.ReadConn(), v)
 	writeJSON(w, http.StatusOK, v)
 }
 
@@ -375,9 +375,9 @@ func (s *Server) handleBatchResults(w http.ResponseWriter, r *http.Request) {
 	for {
 		var jobs []*store.Job
 		if since.IsZero() {
-			jobs, err = store.ListBatchJobs(ctx, s.q.ReadConn(), id, after, resultsPage)
+			jobs, err = store.ListBatchJobs(ctx, s.db.ReadConn(), id, after, resultsPage)
 		} else {
-			jobs, err = store.ListBatchJobsFinishedSince(ctx, s.q.ReadConn(), id, since, after, resultsPage)
+			jobs, err = store.ListBatchJobsFinishedSince(ctx, s.db.ReadConn(), id, since, after, resultsPage)
 		}
 		if err != nil {
 			s.logger.ErrorContext(ctx, "stream batch results", "batch_id", id, "error", err)

@@ -22,6 +22,7 @@ import (
 	"netsmith/internal/metrics"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/queue"
+	"netsmith/internal/store"
 )
 
 // Config configures a Server.
@@ -54,6 +55,7 @@ type Config struct {
 
 // Deps are the parts a Server works with.
 type Deps struct {
+	DB       *store.DB
 	Queue    *queue.Queue
 	Cache    *cache.Cache // nil when the template cache is off
 	Metrics  *metrics.Metrics
@@ -89,6 +91,7 @@ var interactive = map[string]bool{
 // Server serves the API.
 type Server struct {
 	cfg     Config
+	db      *store.DB
 	q       *queue.Queue
 	cache   *cache.Cache
 	logger  *slog.Logger
@@ -120,7 +123,7 @@ func NewServer(cfg Config, d Deps) *Server {
 	if cfg.EconomyLease <= 0 {
 		cfg.EconomyLease = 25 * time.Hour
 	}
-	s := &Server{cfg: cfg, q: d.Queue, cache: d.Cache, logger: d.Logger, metrics: d.Metrics, reg: d.Registry,
+	s := &Server{cfg: cfg, db: d.DB, q: d.Queue, cache: d.Cache, logger: d.Logger, metrics: d.Metrics, reg: d.Registry,
 		mux: http.NewServeMux(), meta: d.TemplateMeta, est: d.Estimate, latency: d.LatencyFunc}
 	s.poller = &streamPoller{every: cfg.EventPoll, read: d.Queue.Versions, logger: s.logger}
 	s.routes()
@@ -227,7 +230,7 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
-	if err := s.q.Ping(r.Context()); err != nil {
+	if err := s.db.Ping(r.Context()); err != nil {
 		s.logger.WarnContext(r.Context(), "database not reachable", slog.Any("error", err))
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
 		return

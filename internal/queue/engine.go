@@ -13,11 +13,10 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
-	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 
 	"netsmith/internal/adapt"
-	"netsmith/internal/metrics"
+	"netsmith/internal/groupcommit"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/store"
 )
@@ -54,39 +53,31 @@ const economyMaxAttempts = 10
 // riverEngine is the engine for one River driver.
 type riverEngine[TDriver riverdriver.Driver[TTx], TTx any] struct {
 	q        *Queue
+	db       *store.DB
 	client   *river.Client[TTx]
-	pool     store.Conn
-	readPool store.Conn // reads that need not wait for the writer (SQLite); pool on PostgreSQL
-	lazyPool store.Conn // writes that may be lost in a crash (LazyConn); pool when nil
 	begin    func(ctx context.Context) (TTx, error)
 	commit   func(ctx context.Context, tx TTx) error
 	rollback func(ctx context.Context, tx TTx) error
 	wrap     func(tx TTx) store.Conn
-	lock     func(ctx context.Context, fn func() error) error // serializes migrations across processes
-	stats    func() []metrics.DBPool                          // the pools' state, for metrics
-	// committers is how many groups of completions are committed at
-	// once: 1 on SQLite's one writer; more on PostgreSQL, where a group's
-	// statements are round trips and one connection at a time would bound
-	// the throughput.
+	// committers is how many groups of completions, and of single
+	// submissions, are committed at once: 1 on SQLite's one writer; more
+	// on PostgreSQL, where a group's statements are round trips and one
+	// connection at a time would bound the throughput (scenarios s1 and
+	// s6 in BENCHMARKS.md).
 	committers int
-	// groupSubmits commits single submissions in groups, committers
-	// groups at a time. A group is what arrived while the committer was
-	// busy, with no waiting, so a submission alone commits at once; under
-	// load one commit, and one River insert, serves many. On PostgreSQL
-	// one committer was too few (s6's p50 went from 3.8 to 13.4 ms);
-	// with four, s1's quick runs there were ×1.16–1.33 faster, its full
-	// runs ×1.02 and ×1.11 (BENCHMARKS.md).
-	groupSubmits bool
 
-	submits     *groupCommitter[*submission] // group commit of single submissions, when groupSubmits
-	completions *groupCommitter[*completion] // group commit of completions, while workers run
-	closeFn     func()
+	// submits commits single submissions in groups, committers groups at a
+	// time. A group is what arrived while the committer was busy, with no
+	// waiting, so a submission alone commits at once; under load one
+	// commit, and one River insert, serves many.
+	submits     *groupcommit.Committer[*submission]
+	completions *groupcommit.Committer[*completion] // group commit of completions, while workers run
 	started     bool
 }
 
 func newRiverEngine[TDriver riverdriver.Driver[TTx], TTx any](q *Queue, driver TDriver, e *riverEngine[TDriver, TTx]) (*riverEngine[TDriver, TTx], error) {
 	cfg := &q.cfg
-	e.q = q
+	e.q, e.db = q, q.db
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &jobWorker[TDriver, TTx]{e: e})
 	river.AddWorker(workers, &maintainWorker[TDriver, TTx]{e: e})
@@ -123,28 +114,8 @@ func newRiverEngine[TDriver riverdriver.Driver[TTx], TTx any](q *Queue, driver T
 		return nil, fmt.Errorf("river client: %w", err)
 	}
 	e.client = client
-	if e.groupSubmits {
-		e.submits = newGroupCommitter(e.committers, submitGroupMax, 0, e.insertGroup)
-	}
+	e.submits = groupcommit.New(e.committers, submitGroupMax, 0, e.insertGroup)
 	return e, nil
-}
-
-func (e *riverEngine[TDriver, TTx]) conn() store.Conn { return e.pool }
-
-func (e *riverEngine[TDriver, TTx]) poolStats() []metrics.DBPool { return e.stats() }
-
-func (e *riverEngine[TDriver, TTx]) lazyConn() store.Conn {
-	if e.lazyPool != nil {
-		return e.lazyPool
-	}
-	return e.pool
-}
-
-func (e *riverEngine[TDriver, TTx]) readConn() store.Conn {
-	if e.readPool != nil {
-		return e.readPool
-	}
-	return e.pool
 }
 
 func (e *riverEngine[TDriver, TTx]) inTx(ctx context.Context, fn func(tx TTx) error) error {
@@ -180,11 +151,7 @@ const submitGroupMax = 64
 func (e *riverEngine[TDriver, TTx]) enqueue(ctx context.Context, j *store.Job, backlog int64) (*store.Job, error) {
 	sub := &submission{j: j, backlog: backlog, reserve: j.ReservedNUSD}
 	var err error
-	if e.submits != nil {
-		err = e.submits.do(ctx, sub)
-	} else {
-		err = e.insertGroup(ctx, []*submission{sub})
-	}
+	err = e.submits.Do(ctx, sub)
 	var dup errDuplicate
 	if errors.As(err, &dup) {
 		return sub.existing, dup.err
@@ -393,23 +360,6 @@ func (e *riverEngine[TDriver, TTx]) cancel(ctx context.Context, j *store.Job, st
 	return changed, err
 }
 
-func (e *riverEngine[TDriver, TTx]) migrate(ctx context.Context) ([]string, error) {
-	var applied []string
-	err := e.lock(ctx, func() error {
-		var err error
-		applied, err = e.migrateRiver(ctx)
-		if err != nil {
-			return err
-		}
-		return e.inTx(ctx, func(tx TTx) error {
-			ours, err := store.Migrate(ctx, e.wrap(tx))
-			applied = append(applied, ours...)
-			return err
-		})
-	})
-	return applied, err
-}
-
 // markRunning writes a batch of "running" marks in one transaction.
 func (e *riverEngine[TDriver, TTx]) markRunning(ctx context.Context, marks []runMark) error {
 	// Rows are locked in id order, as the group committer locks them, so
@@ -426,29 +376,13 @@ func (e *riverEngine[TDriver, TTx]) markRunning(ctx context.Context, marks []run
 	})
 }
 
-func (e *riverEngine[TDriver, TTx]) migrateRiver(ctx context.Context) ([]string, error) {
-	m, err := rivermigrate.New(e.client.Driver(), nil)
-	if err != nil {
-		return nil, fmt.Errorf("river migrator: %w", err)
-	}
-	res, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
-	if err != nil {
-		return nil, fmt.Errorf("river migrate: %w", err)
-	}
-	var names []string
-	for _, v := range res.Versions {
-		names = append(names, fmt.Sprintf("river_%03d_%s", v.Version, v.Name))
-	}
-	return names, nil
-}
-
 func (e *riverEngine[TDriver, TTx]) start(ctx context.Context) error {
 	if e.q.cfg.Workers == 0 {
 		return nil // insert-only: River has nothing to run here
 	}
-	e.completions = newGroupCommitter(e.committers, groupMax, groupWait, e.commitGroup)
+	e.completions = groupcommit.New(e.committers, groupMax, groupWait, e.commitGroup)
 	if err := e.client.Start(ctx); err != nil {
-		e.completions.close()
+		e.completions.Close()
 		return fmt.Errorf("start river: %w", err)
 	}
 	e.started = true
@@ -461,7 +395,7 @@ func (e *riverEngine[TDriver, TTx]) stop(ctx context.Context) error {
 	}
 	// Every worker has returned once River has stopped: then the group
 	// committer can end.
-	defer e.completions.close()
+	defer e.completions.Close()
 	err := e.client.Stop(ctx)
 	if err == nil {
 		return nil
@@ -473,12 +407,7 @@ func (e *riverEngine[TDriver, TTx]) stop(ctx context.Context) error {
 	return errors.Join(err, e.client.StopAndCancel(hard))
 }
 
-func (e *riverEngine[TDriver, TTx]) close() {
-	if e.submits != nil {
-		e.submits.close()
-	}
-	e.closeFn()
-}
+func (e *riverEngine[TDriver, TTx]) close() { e.submits.Close() }
 
 // jobWorker runs netsmith jobs for River.
 type jobWorker[TDriver riverdriver.Driver[TTx], TTx any] struct {
@@ -519,7 +448,7 @@ func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArg
 	if cfg.Gate != nil {
 		phase("gate")
 	}
-	j, err := store.GetJob(ctx, e.readConn(), rj.Args.JobID)
+	j, err := store.GetJob(ctx, e.db.ReadConn(), rj.Args.JobID)
 	phase("read")
 	if errors.Is(err, store.ErrNotFound) {
 		return river.JobCancel(fmt.Errorf("job %s has no row", rj.Args.JobID))
@@ -602,7 +531,7 @@ func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArg
 func (q *Queue) mark(ctx context.Context, j *store.Job, s netcfg.JobState, msg string) {
 	dbctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	ok, err := store.MarkState(dbctx, q.eng.conn(), j.ID, s, msg, j.Attempts, j.StartedAt, q.cfg.Clock())
+	ok, err := store.MarkState(dbctx, q.db.Conn(), j.ID, s, msg, j.Attempts, j.StartedAt, q.cfg.Clock())
 	if err != nil {
 		q.cfg.Logger.WarnContext(ctx, "record job state", "job_id", j.ID, "state", s, slog.Any("error", err))
 		return
@@ -616,7 +545,7 @@ func (q *Queue) mark(ctx context.Context, j *store.Job, s netcfg.JobState, msg s
 func (q *Queue) finish(ctx context.Context, j *store.Job, s netcfg.JobState, msg string) {
 	dbctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	ok, err := store.MarkState(dbctx, q.eng.conn(), j.ID, s, msg, j.Attempts, j.StartedAt, q.cfg.Clock())
+	ok, err := store.MarkState(dbctx, q.db.Conn(), j.ID, s, msg, j.Attempts, j.StartedAt, q.cfg.Clock())
 	if err != nil {
 		q.cfg.Logger.WarnContext(ctx, "record job state", "job_id", j.ID, "state", s, slog.Any("error", err))
 		return
@@ -668,7 +597,7 @@ func (e *riverEngine[TDriver, TTx]) complete(ctx context.Context, c *completion)
 	if e.completions == nil {
 		return e.commitGroup(ctx, []*completion{c})
 	}
-	return e.completions.do(ctx, c)
+	return e.completions.Do(ctx, c)
 }
 
 func (e *riverEngine[TDriver, TTx]) commitGroup(ctx context.Context, group []*completion) error {
@@ -709,7 +638,7 @@ type maintainWorker[TDriver riverdriver.Driver[TTx], TTx any] struct {
 func (w *maintainWorker[TDriver, TTx]) Work(ctx context.Context, _ *river.Job[maintainArgs]) error {
 	e, q := w.e, w.e.q
 	now := q.cfg.Clock()
-	overdue, err := store.Overdue(ctx, e.readConn(), now, 1000)
+	overdue, err := store.Overdue(ctx, e.db.ReadConn(), now, 1000)
 	if err != nil {
 		return err
 	}
@@ -723,7 +652,7 @@ func (w *maintainWorker[TDriver, TTx]) Work(ctx context.Context, _ *river.Job[ma
 			q.countFinal(j, netcfg.StateExpired)
 		}
 	}
-	orphans, err := store.Orphans(ctx, e.readConn(), now.Add(-q.cfg.MaintainInterval), 1000)
+	orphans, err := store.Orphans(ctx, e.db.ReadConn(), now.Add(-q.cfg.MaintainInterval), 1000)
 	if err != nil {
 		return err
 	}
@@ -768,7 +697,7 @@ func (w *economyWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[ec
 		// No one here can make the templates: give the leases back so the
 		// devices take the normal path at once.
 		q.cfg.Logger.ErrorContext(ctx, "economy job on a worker without economy mode; releasing its leases", "batch_id", id)
-		if err := releaseEconomyLeases(ctx, w.e.conn(), id); err != nil {
+		if err := releaseEconomyLeases(ctx, w.e.db.Conn(), id); err != nil {
 			return err
 		}
 		return river.JobCancel(errors.New("economy mode is not configured on this worker"))
@@ -777,7 +706,7 @@ func (w *economyWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[ec
 	switch {
 	case err != nil && rj.Attempt >= rj.MaxAttempts:
 		q.cfg.Logger.ErrorContext(ctx, "economy job gave up; releasing its leases", "batch_id", id, slog.Any("error", err))
-		return errors.Join(err, releaseEconomyLeases(context.WithoutCancel(ctx), w.e.conn(), id))
+		return errors.Join(err, releaseEconomyLeases(context.WithoutCancel(ctx), w.e.db.Conn(), id))
 	case err != nil:
 		q.cfg.Logger.WarnContext(ctx, "economy step failed", "batch_id", id, "attempt", rj.Attempt, slog.Any("error", err))
 		return err

@@ -1,6 +1,8 @@
-// Package queue is netsmith's durable job queue: River on an embedded SQLite
-// file or on PostgreSQL, chosen by the database URL, with netsmith's own job
-// rows (package store) written in the same transactions as River's.
+// Package queue is netsmith's durable job queue: River on the database
+// store.Open returned (an embedded SQLite file or PostgreSQL), with
+// netsmith's own job rows (package store) written in the same transactions
+// as River's. The queue does not own the database: New takes it, Close
+// leaves it open.
 //
 // What River lacks and this package adds on top: queue-depth backpressure,
 // expire-if-not-started, and reconciliation of our job rows with River's
@@ -104,8 +106,6 @@ type Config struct {
 	// MaintainInterval is how often the leader expires overdue jobs and
 	// reconciles orphans.
 	MaintainInterval time.Duration
-	// MaxConns bounds the PostgreSQL pool.
-	MaxConns int
 	// DepthTTL is how long a queue-depth reading is reused.
 	DepthTTL time.Duration
 	// OnBudgetAlert is called after a submission whose reservation took
@@ -152,9 +152,6 @@ func (c *Config) setDefaults() {
 	if c.MaintainInterval <= 0 {
 		c.MaintainInterval = 10 * time.Second
 	}
-	if c.MaxConns <= 0 {
-		c.MaxConns = 20
-	}
 	if c.DepthTTL <= 0 {
 		c.DepthTTL = 500 * time.Millisecond
 	}
@@ -168,9 +165,6 @@ func (c *Config) setDefaults() {
 
 // engine is the part that differs between the SQLite and PostgreSQL drivers.
 type engine interface {
-	conn() store.Conn
-	readConn() store.Conn
-	lazyConn() store.Conn
 	// enqueue inserts j and its River row in one transaction; backlog is
 	// its department's unfinished jobs, for its priority.
 	enqueue(ctx context.Context, j *store.Job, backlog int64) (existing *store.Job, err error)
@@ -179,9 +173,7 @@ type engine interface {
 	enqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job, eco *Economy, backlog int64) (leased int, err error)
 	// cancel cancels the River row and marks j canceled, in one transaction.
 	cancel(ctx context.Context, j *store.Job, state netcfg.JobState, reason string) (bool, error)
-	migrate(ctx context.Context) ([]string, error)
 	markRunning(ctx context.Context, marks []runMark) error
-	poolStats() []metrics.DBPool
 	start(ctx context.Context) error
 	stop(ctx context.Context) error
 	close()
@@ -189,12 +181,12 @@ type engine interface {
 
 // Queue is the job queue.
 type Queue struct {
-	cfg     Config
-	eng     engine
-	dialect string
-	watch   *watchers
-	marks   *runMarks
-	sweeps  *sweeping
+	cfg    Config
+	db     *store.DB
+	eng    engine
+	watch  *watchers
+	marks  *runMarks
+	sweeps *sweeping
 	// answers are paid results whose completion failed (see answers.go).
 	answers answers
 
@@ -227,7 +219,7 @@ func (q *Queue) backlog(ctx context.Context, department string, n int) (int64, e
 	now := time.Now()
 	r, ok := q.backlogs[department]
 	if !ok || now.Sub(r.at) >= q.cfg.DepthTTL {
-		v, err := store.Backlog(ctx, q.eng.readConn(), department, fairDepth)
+		v, err := store.Backlog(ctx, q.db.ReadConn(), department, fairDepth)
 		if err != nil {
 			return 0, err
 		}
@@ -246,53 +238,21 @@ func (q *Queue) backlog(ctx context.Context, department string, n int) (int64, e
 	return before, nil
 }
 
-// Open connects to the database named by url (sqlite://PATH or
-// postgres://…) and returns a Queue. It does not migrate; call Migrate.
-func Open(ctx context.Context, url string, cfg Config) (*Queue, error) {
+// New returns the queue on db, which must be migrated (store.DB.Migrate)
+// before Start or the first insert. db stays the caller's: Close does not
+// close it.
+func New(db *store.DB, cfg Config) (*Queue, error) {
 	cfg.setDefaults()
-	q := &Queue{cfg: cfg, watch: newWatchers(), backlogs: map[string]backlogReading{}}
+	q := &Queue{cfg: cfg, db: db, watch: newWatchers(), backlogs: map[string]backlogReading{}}
 	q.marks = newRunMarks(q)
 	q.sweeps = newSweeping()
-	var err error
-	switch {
-	case isSQLite(url):
-		q.dialect = "sqlite"
-		q.eng, err = openSQLite(ctx, url, q)
-	case isPostgres(url):
-		q.dialect = "postgres"
-		q.eng, err = openPostgres(ctx, url, q)
-	default:
-		return nil, fmt.Errorf("database url %q: scheme must be sqlite:// or postgres://", redactURL(url))
-	}
+	eng, err := newEngine(q, db)
 	if err != nil {
 		return nil, err
 	}
+	q.eng = eng
 	return q, nil
 }
-
-// Dialect is "sqlite" or "postgres".
-func (q *Queue) Dialect() string { return q.dialect }
-
-// Conn returns the pooled connection for writes and reads that must see
-// them at once.
-func (q *Queue) Conn() store.Conn { return q.eng.conn() }
-
-// ReadConn returns connections for reads only. On SQLite they read beside
-// the single writer connection instead of queueing behind it; on
-// PostgreSQL it is the same pool as Conn.
-func (q *Queue) ReadConn() store.Conn { return q.eng.readConn() }
-
-// LazyConn returns connections for writes whose loss in a database crash
-// costs only repeated work, never a job or a result: on PostgreSQL they
-// commit without waiting for the WAL flush (synchronous_commit off), which
-// is most of a short transaction's time there; on SQLite it is Conn with
-// its Execs committed in groups, which take the one writer once per group
-// instead of once per statement. The template cache's leases and fills use
-// it: a lost fill is one more model call for that intent after the crash.
-func (q *Queue) LazyConn() store.Conn { return q.eng.lazyConn() }
-
-// Migrate brings River's schema and netsmith's tables up to date.
-func (q *Queue) Migrate(ctx context.Context) ([]string, error) { return q.eng.migrate(ctx) }
 
 // Start starts the workers (if any) and River's maintenance; it returns at
 // once. Stop ends them.
@@ -316,14 +276,8 @@ func (q *Queue) Stop(ctx context.Context) error {
 	return err
 }
 
-// Close releases the database.
+// Close ends the queue's own goroutines; the database stays open.
 func (q *Queue) Close() { q.eng.close() }
-
-// Ping checks the database is reachable.
-func (q *Queue) Ping(ctx context.Context) error {
-	var one int
-	return q.eng.conn().QueryRow(ctx, `SELECT 1`).Scan(&one)
-}
 
 // ErrQueueFull is returned by Enqueue when the queue is deeper than allowed.
 var ErrQueueFull = errors.New("queue is full")
@@ -398,13 +352,13 @@ func (q *Queue) EnqueueEconomyBatch(ctx context.Context, b *store.Batch, jobs []
 
 // Get returns a job with its result, or store.ErrNotFound.
 func (q *Queue) Get(ctx context.Context, id string) (*store.Job, error) {
-	return store.GetJob(ctx, q.eng.readConn(), id)
+	return store.GetJob(ctx, q.db.ReadConn(), id)
 }
 
 // Versions returns the versions of the jobs named in ids that exist, read
 // together (see store.JobVersions).
 func (q *Queue) Versions(ctx context.Context, ids []string) (map[string]store.JobVersion, error) {
-	return store.JobVersions(ctx, q.eng.readConn(), ids)
+	return store.JobVersions(ctx, q.db.ReadConn(), ids)
 }
 
 // Cancel cancels a job that has not finished. It reports false when the job
@@ -418,14 +372,9 @@ func (q *Queue) Cancel(ctx context.Context, j *store.Job) (bool, error) {
 	return ok, err
 }
 
-// PoolStats reports the database connection pools: on PostgreSQL "main"
-// (everything that must be durable at commit) and "lazy" (LazyConn); on
-// SQLite "writer" (the one writer connection) and "read" (the readers).
-func (q *Queue) PoolStats() []metrics.DBPool { return q.eng.poolStats() }
-
 // Depth returns the number of jobs per non-final state, read now.
 func (q *Queue) Depth(ctx context.Context) (map[netcfg.JobState]int64, error) {
-	return store.CountByState(ctx, q.eng.readConn())
+	return store.CountByState(ctx, q.db.ReadConn())
 }
 
 // CachedDepth is Depth read at most DepthTTL ago, with the jobs this
@@ -440,7 +389,7 @@ func (q *Queue) CachedDepth(ctx context.Context) (map[netcfg.JobState]int64, err
 	if q.depth != nil && now.Sub(q.depthAt) < q.cfg.DepthTTL {
 		return maps.Clone(q.depth), nil
 	}
-	d, err := store.CountByState(ctx, q.eng.readConn())
+	d, err := store.CountByState(ctx, q.db.ReadConn())
 	if err != nil {
 		return nil, err
 	}

@@ -20,11 +20,8 @@ func benchQueue(b *testing.B, url string, workers int, work queue.WorkFunc) *que
 func benchQueueConfig(b *testing.B, url string, cfg queue.Config) *queue.Queue {
 	b.Helper()
 	cfg.PollInterval = 50 * time.Millisecond
-	q, err := queue.Open(b.Context(), url, cfg)
+	q, err := queue.New(dbtest.Open(b, url), cfg)
 	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := q.Migrate(b.Context()); err != nil {
 		b.Fatal(err)
 	}
 	if err := q.Start(b.Context()); err != nil {

@@ -76,7 +76,7 @@ func (e *riverEngine[TDriver, TTx]) sweep(ctx context.Context, j *store.Job) {
 	defer q.sweeps.end(key)
 	after := ""
 	for total := 0; total < sweepMax && ctx.Err() == nil; {
-		sibs, err := store.QueuedSiblings(ctx, e.readConn(), j.BatchID, j.IntentKey, after, sweepChunk)
+		sibs, err := store.QueuedSiblings(ctx, e.db.ReadConn(), j.BatchID, j.IntentKey, after, sweepChunk)
 		if err != nil {
 			q.cfg.Logger.WarnContext(ctx, "sweep: list queued devices", "batch_id", j.BatchID, slog.Any("error", err))
 			return
@@ -139,7 +139,7 @@ func (e *riverEngine[TDriver, TTx]) commitSweep(ctx context.Context, group []*sw
 		done = done[:0]
 		c := e.wrap(tx)
 		riverIDs := make([]int64, 0, len(group))
-		if e.q.dialect == "postgres" {
+		if e.db.Dialect() == "postgres" {
 			// Lock ours before River's, as every other writer does. On
 			// SQLite the transaction holds the one writer lock already.
 			queued, err := store.TouchQueued(ctx, c, ids, now)

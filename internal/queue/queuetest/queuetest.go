@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"netsmith/internal/adapt"
+	"netsmith/internal/dbtest"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/queue"
 	"netsmith/internal/store"
@@ -21,7 +22,8 @@ import (
 
 // Harness is one open queue under test and the work function's controls.
 type Harness struct {
-	Q *queue.Queue
+	Q  *queue.Queue
+	DB *store.DB
 	// Calls counts Work calls per job id.
 	Calls sync.Map // string -> *atomic.Int32
 	// Behave decides what Work does for a job on a given call (1-based).
@@ -51,13 +53,10 @@ func Open(t testing.TB, url string, cfg queue.Config) *Harness {
 		cfg.MaintainInterval = 200 * time.Millisecond
 	}
 	ctx := context.Background()
-	q, err := queue.Open(ctx, url, cfg)
+	h.DB = dbtest.Open(t, url)
+	q, err := queue.New(h.DB, cfg)
 	if err != nil {
 		t.Fatalf("open queue: %v", err)
-	}
-	if _, err := q.Migrate(ctx); err != nil {
-		q.Close()
-		t.Fatalf("migrate: %v", err)
 	}
 	if err := q.Start(ctx); err != nil {
 		q.Close()
@@ -73,21 +72,6 @@ func Open(t testing.TB, url string, cfg queue.Config) *Harness {
 	})
 	h.Q = q
 	return h
-}
-
-// Migrated opens a queue on url with cfg, migrated and not started, and
-// closes it when the test ends: the database of tests above the queue.
-func Migrated(tb testing.TB, url string, cfg queue.Config) *queue.Queue {
-	tb.Helper()
-	q, err := queue.Open(tb.Context(), url, cfg)
-	if err != nil {
-		tb.Fatalf("open queue: %v", err)
-	}
-	tb.Cleanup(q.Close)
-	if _, err := q.Migrate(tb.Context()); err != nil {
-		tb.Fatalf("migrate: %v", err)
-	}
-	return q
 }
 
 // CallsOf returns how many times Work ran for job id.
@@ -395,7 +379,7 @@ func testDepth(t *testing.T, url string) {
 			t.Errorf("%s = %v, %v; want 7 queued", name, d, err)
 		}
 	}
-	if _, err := store.MarkState(ctx, h.Q.Conn(), first.ID, netcfg.StateCanceled, "gone", 0, time.Time{}, time.Now()); err != nil {
+	if _, err := store.MarkState(ctx, h.DB.Conn(), first.ID, netcfg.StateCanceled, "gone", 0, time.Time{}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if d, err := h.Q.Depth(ctx); err != nil || d[netcfg.StateQueued] != 6 {
@@ -418,7 +402,7 @@ func testMany(t *testing.T, url string) {
 			t.Errorf("job %s ran %d times", id, c)
 		}
 	}
-	rows, jobs, err := store.CountResults(context.Background(), h.Q.Conn())
+	rows, jobs, err := store.CountResults(context.Background(), h.DB.Conn())
 	if err != nil || rows != n || jobs != n {
 		t.Errorf("results: %d rows for %d jobs (%v), want %d each", rows, jobs, err, n)
 	}
@@ -441,14 +425,14 @@ func testBatch(t *testing.T, url string) {
 			t.Fatalf("job %s: %s in batch %q", j.ID, got.State, got.BatchID)
 		}
 	}
-	st, err := store.GetBatch(ctx, h.Q.Conn(), "batch-1")
+	st, err := store.GetBatch(ctx, h.DB.Conn(), "batch-1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if st.States[netcfg.StateSucceeded] != n || st.Devices != n || st.OutputTokens != 20*n || st.LLMCalls != n {
 		t.Errorf("batch status %+v", st)
 	}
-	page, err := store.ListBatchJobs(ctx, h.Q.Conn(), "batch-1", "", 100)
+	page, err := store.ListBatchJobs(ctx, h.DB.Conn(), "batch-1", "", 100)
 	if err != nil || len(page) != 100 || page[0].Result == nil {
 		t.Errorf("first page: %d jobs, %v", len(page), err)
 	}
@@ -555,11 +539,11 @@ func testSweep(t *testing.T, url string) {
 	if got := int(sweeps.Load()); got < n-intents-1 {
 		t.Errorf("Sweep ran %d times, want at least %d", got, n-intents-1)
 	}
-	rows, distinct, err := store.CountResults(ctx, h.Q.Conn())
+	rows, distinct, err := store.CountResults(ctx, h.DB.Conn())
 	if err != nil || rows != n-1 || distinct != n-1 {
 		t.Errorf("results: %d rows for %d jobs (%v), want %d", rows, distinct, err, n-1)
 	}
-	st, err := store.GetBatch(ctx, h.Q.Conn(), "sweep-1")
+	st, err := store.GetBatch(ctx, h.DB.Conn(), "sweep-1")
 	if err != nil || st.States[netcfg.StateSucceeded] != n-1 || st.States[netcfg.StateCanceled] != 1 || st.Cache.Hits != n-1 {
 		t.Errorf("batch status %+v, %v", st, err)
 	}
@@ -600,7 +584,7 @@ func testSweepRace(t *testing.T, url string) {
 	if worked == n {
 		t.Errorf("no job was swept")
 	}
-	rows, distinct, err := store.CountResults(ctx, h.Q.Conn())
+	rows, distinct, err := store.CountResults(ctx, h.DB.Conn())
 	if err != nil || rows != n || distinct != n {
 		t.Errorf("results: %d rows for %d jobs (%v), want %d", rows, distinct, err, n)
 	}
@@ -719,17 +703,22 @@ func testConcurrentSubmits(t *testing.T, url string) {
 // worked again and keeps its result.
 func testFinishedNotRerun(t *testing.T, url string) {
 	ctx := context.Background()
-	first := Migrated(t, url, queue.Config{})
+	db := dbtest.Open(t, url)
+	first, err := queue.New(db, queue.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(first.Close)
 	j := enqueue(t, first, NewJob("", "done-before"))
 	res := &store.Result{Body: []byte(`{"config":"hostname first\n"}`), Provider: "test", Model: "m"}
-	if ok, err := store.Complete(ctx, first.Conn(), j.ID, 1, time.Now(), res, time.Now()); !ok || err != nil {
+	if ok, err := store.Complete(ctx, db.Conn(), j.ID, 1, time.Now(), res, time.Now()); !ok || err != nil {
 		t.Fatalf("Complete = %v, %v", ok, err)
 	}
 	h := Open(t, url, queue.Config{Workers: 1})
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		var state string
-		if err := h.Q.Conn().QueryRow(ctx, `SELECT state FROM river_job WHERE id = $1`, j.RiverJobID).Scan(&state); err != nil {
+		if err := h.DB.Conn().QueryRow(ctx, `SELECT state FROM river_job WHERE id = $1`, j.RiverJobID).Scan(&state); err != nil {
 			t.Fatal(err)
 		}
 		if state == "cancelled" || state == "completed" || state == "discarded" {
@@ -771,7 +760,7 @@ func testBacklogPriority(t *testing.T, url string) {
 	priority := func(j *store.Job) int {
 		t.Helper()
 		var p int
-		if err := h.Q.Conn().QueryRow(ctx, `SELECT priority FROM river_job WHERE id = $1`, j.RiverJobID).Scan(&p); err != nil {
+		if err := h.DB.Conn().QueryRow(ctx, `SELECT priority FROM river_job WHERE id = $1`, j.RiverJobID).Scan(&p); err != nil {
 			t.Fatal(err)
 		}
 		return p
