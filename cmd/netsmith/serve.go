@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -25,6 +23,7 @@ import (
 	"netsmith/internal/cache"
 	"netsmith/internal/generate"
 	"netsmith/internal/httpapi"
+	"netsmith/internal/ledger"
 	"netsmith/internal/lint"
 	"netsmith/internal/llm"
 	"netsmith/internal/llm/limiter"
@@ -33,6 +32,7 @@ import (
 	"netsmith/internal/pricing"
 	"netsmith/internal/queue"
 	"netsmith/internal/store"
+	"netsmith/internal/submit"
 	"netsmith/internal/worker"
 )
 
@@ -302,6 +302,8 @@ type engine struct {
 	prices  *pricing.Table
 	economy bool        // the provider can make templates through Message Batches
 	gate    *adapt.Gate // nil unless --role all with --api-latency-target
+	ledger  *ledger.Ledger
+	alerts  *ledger.Alerts // the ledger's budget warnings and their webhooks
 	// closers release what openEngine opened, last opened first.
 	closers []func()
 }
@@ -337,37 +339,6 @@ func loadPrices(cfg *Config, models ...string) (*pricing.Table, error) {
 		return nil, usagef("%v", err)
 	}
 	return t, nil
-}
-
-// budgetAlert reports a department crossing its budget's warning share:
-// a warning line, a metric, and the budget's webhook if it has one.
-func budgetAlert(logger *slog.Logger, m *metrics.Metrics) func(store.BudgetAlert) {
-	client := &http.Client{Timeout: 10 * time.Second}
-	return func(a store.BudgetAlert) {
-		u := a.Usage
-		logger.Warn("budget warning: department passed its threshold", "department", a.Department,
-			"period", u.Name, "warn_pct", a.WarnPct, "limit_usd", float64(u.LimitNUSD)/1e9,
-			"spent_usd", float64(u.SpentNUSD)/1e9, "reserved_usd", float64(u.ReservedNUSD)/1e9)
-		m.BudgetAlerts.WithLabelValues(a.Department, u.Period).Inc()
-		if a.WebhookURL == "" {
-			return
-		}
-		body, _ := json.Marshal(map[string]any{"event": "budget_threshold", "department": a.Department,
-			"period": u.Period, "period_name": u.Name, "warn_pct": a.WarnPct, "limit_usd": float64(u.LimitNUSD) / 1e9,
-			"spent_usd": float64(u.SpentNUSD) / 1e9, "reserved_usd": float64(u.ReservedNUSD) / 1e9,
-			"at": time.Now().UTC().Format(time.RFC3339)})
-		go func() {
-			resp, err := client.Post(a.WebhookURL, "application/json", bytes.NewReader(body))
-			if err != nil {
-				logger.Warn("budget webhook failed", "department", a.Department, slog.Any("error", err))
-				return
-			}
-			resp.Body.Close()
-			if resp.StatusCode >= 300 {
-				logger.Warn("budget webhook refused", "department", a.Department, "status", resp.StatusCode)
-			}
-		}()
-	}
 }
 
 // jobSlots is how many jobs a process with calls call slots runs at once:
@@ -411,25 +382,31 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, calls int
 	// The queue calls runner, which needs the queue's database for the
 	// cache: tie the knot through a closure.
 	var (
-		runner     *worker.Runner
-		economy    *generate.Economy
-		economyRun queue.EconomyFunc
+		runner  *worker.Runner
+		economy *generate.Economy
 	)
-	batchAPI, _ := llmClient.(generate.BatchAPI)
-	if batchAPI != nil && cfg.Cache {
-		economyRun = func(ctx context.Context, batchID string) (time.Duration, error) {
-			return economy.Step(ctx, batchID)
-		}
-	}
-	var sweep queue.WorkFunc
-	if cfg.Cache {
-		sweep = func(ctx context.Context, j *store.Job) (*store.Result, error) { return runner.Sweep(ctx, j) }
-	}
 	db, err := store.Open(ctx, cfg.DB, store.Options{})
 	if err != nil {
 		return nil, err
 	}
-	eng := &engine{db: db, reg: reg, metrics: m, prices: prices, gate: gate, closers: []func(){db.Close}}
+	alerts := ledger.NewAlerts(logger, m)
+	eng := &engine{db: db, reg: reg, metrics: m, prices: prices, gate: gate, alerts: alerts, ledger: ledger.New(db, alerts),
+		closers: []func(){db.Close, func() { alerts.Close(context.Background()) }}}
+	// Every process knows economy jobs (River inserts only kinds it
+	// knows); only one whose provider has the Message Batches API, with
+	// the cache on, runs their steps.
+	ew := &worker.EconomyWorker{Conn: db.Conn(), StepTimeout: cfg.JobTimeout, Logger: logger}
+	batchAPI, _ := llmClient.(generate.BatchAPI)
+	if batchAPI != nil && cfg.Cache {
+		ew.Step = func(ctx context.Context, batchID string) (time.Duration, error) { return economy.Step(ctx, batchID) }
+	}
+	opts := []queue.Option{queue.WithWorker(ew.QueueWorker())}
+	if cfg.Cache {
+		opts = append(opts, queue.WithSweep(func(ctx context.Context, j *store.Job) (*store.Result, error) { return runner.Sweep(ctx, j) }))
+	}
+	if gate != nil {
+		opts = append(opts, queue.WithAdmission(func(ctx context.Context) (context.Context, func(), error) { return adapt.Enter(ctx, gate) }))
+	}
 	applied, err := db.Migrate(ctx)
 	if err != nil {
 		eng.close()
@@ -443,17 +420,13 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, calls int
 		Work: func(ctx context.Context, j *store.Job) (*store.Result, error) {
 			return runner.Run(ctx, j)
 		},
-		Sweep:         sweep,
-		Economy:       economyRun,
-		OnBudgetAlert: budgetAlert(logger, m),
-		MaxAttempts:   cfg.MaxAttempts,
-		JobTimeout:    cfg.JobTimeout,
-		RescueAfter:   cfg.RescueAfter,
-		PollInterval:  cfg.PollInterval,
-		Logger:        logger,
-		Metrics:       m,
-		Gate:          gate,
-	})
+		MaxAttempts:  cfg.MaxAttempts,
+		JobTimeout:   cfg.JobTimeout,
+		RescueAfter:  cfg.RescueAfter,
+		PollInterval: cfg.PollInterval,
+		Logger:       logger,
+		Metrics:      m,
+	}, opts...)
 	if err != nil {
 		eng.close()
 		return nil, err
@@ -482,11 +455,11 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, calls int
 	})
 	runner = worker.New(svc, prices, m, logger)
 	runner.ReserveCalls(db.Conn())
-	if economyRun != nil {
+	if ew.Step != nil {
 		economy = svc.NewEconomy(generate.EconomyConfig{Batches: batchAPI, Conn: db.Conn(), ReadConn: db.ReadConn(),
 			Poll: cfg.EconomyPoll, TTL: cfg.CacheTTL, Logger: logger,
 			Price: func(m string, u llm.Usage) int64 {
-				c, err := worker.CallCost(prices, time.Now(), m, model, u, true)
+				c, err := ledger.CallCost(prices, time.Now(), m, model, u, true)
 				if err != nil {
 					logger.Error("no price for a message batch request; ledger records it at zero", "model", m, slog.Any("error", err))
 				}
@@ -508,7 +481,7 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, calls int
 		}
 		return out
 	})
-	eng.cache, eng.svc, eng.economy = tc, svc, economyRun != nil
+	eng.cache, eng.svc, eng.economy = tc, svc, ew.Step != nil
 	return eng, nil
 }
 
@@ -568,10 +541,12 @@ func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server
 			return nil, err
 		}
 	}
+	sub := submit.New(submit.Config{MaxQueue: cfg.MaxQueue}, submit.Deps{Queue: eng.q, Ledger: eng.ledger,
+		Cache: eng.cache != nil, TemplateMeta: eng.svc.TemplateMeta, Estimate: eng.estimate, Logger: logger})
 	api := httpapi.NewServer(httpapi.Config{MaxBody: cfg.MaxBody, MaxQueue: cfg.MaxQueue, Provider: cfg.Provider, Economy: eng.economy,
 		InternalKey: cfg.internalKey},
-		httpapi.Deps{DB: eng.db, Queue: eng.q, Cache: eng.cache, Metrics: eng.metrics, Registry: eng.reg, Logger: logger,
-			TemplateMeta: eng.svc.TemplateMeta, Estimate: eng.estimate, LatencyFunc: eng.latencyFunc()})
+		httpapi.Deps{DB: eng.db, Queue: eng.q, Submit: sub, Money: eng.ledger, Cache: eng.cache, Metrics: eng.metrics,
+			Registry: eng.reg, Logger: logger, TemplateMeta: eng.svc.TemplateMeta, LatencyFunc: eng.latencyFunc()})
 	var handler http.Handler = api
 	if cfg.Role == "worker" {
 		handler = api.OpsHandler()
@@ -613,6 +588,7 @@ func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server
 		defer cancel()
 		herr := srv.Shutdown(sctx)
 		qerr := eng.q.Stop(sctx)
+		eng.alerts.Close(sctx)
 		return errors.Join(herr, qerr)
 	})
 	if eng.gate != nil {

@@ -17,6 +17,7 @@ import (
 	"netsmith/internal/dbtest"
 	"netsmith/internal/generate"
 	"netsmith/internal/httpapi"
+	"netsmith/internal/ledger"
 	"netsmith/internal/lint"
 	"netsmith/internal/llm"
 	"netsmith/internal/llm/anthropic"
@@ -24,6 +25,7 @@ import (
 	"netsmith/internal/llm/llmtest"
 	"netsmith/internal/queue"
 	"netsmith/internal/store"
+	"netsmith/internal/submit"
 	"netsmith/internal/worker"
 )
 
@@ -107,18 +109,17 @@ func newEconomyRig(t *testing.T, poison func(string) bool) *economyRig {
 	)
 	ctx := context.Background()
 	db := dbtest.Open(t, dbtest.SQLite(t))
+	ew := &worker.EconomyWorker{Conn: db.Conn(), StepTimeout: time.Minute, Logger: logger,
+		Step: func(ctx context.Context, id string) (time.Duration, error) { return economy.Step(ctx, id) }}
 	q, err := queue.New(db, queue.Config{
 		Workers: 8,
 		Work: func(ctx context.Context, j *store.Job) (*store.Result, error) {
 			return runner.Run(ctx, j)
 		},
-		Economy: func(ctx context.Context, id string) (time.Duration, error) {
-			return economy.Step(ctx, id)
-		},
 		PollInterval: 50 * time.Millisecond,
 		RetryBase:    10 * time.Millisecond, RetryMax: 100 * time.Millisecond,
 		Logger: logger,
-	})
+	}, queue.WithWorker(ew.QueueWorker()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +138,8 @@ func newEconomyRig(t *testing.T, poison func(string) bool) *economyRig {
 		t.Fatal(err)
 	}
 	api := httpapi.NewServer(httpapi.Config{Provider: "anthropic", Economy: true},
-		httpapi.Deps{DB: db, Queue: q, Cache: tc, Logger: logger, TemplateMeta: svc.TemplateMeta})
+		httpapi.Deps{DB: db, Queue: q, Cache: tc, Logger: logger, TemplateMeta: svc.TemplateMeta, Money: ledger.New(db, nil),
+			Submit: submit.New(submit.Config{}, submit.Deps{Queue: q, Cache: true, TemplateMeta: svc.TemplateMeta, Logger: logger})})
 	srv := httptest.NewServer(api)
 	t.Cleanup(func() {
 		srv.Close()

@@ -18,10 +18,12 @@ import (
 
 	"netsmith/internal/dbtest"
 	"netsmith/internal/httpapi"
+	"netsmith/internal/ledger"
 	"netsmith/internal/metrics"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/queue"
 	"netsmith/internal/store"
+	"netsmith/internal/submit"
 )
 
 // newMoneyServer is newServer with Deps.Estimate set, so submissions reserve
@@ -50,7 +52,8 @@ func newServerOn(t *testing.T, url string, cfg httpapi.Config, workers int, est 
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(httpapi.NewServer(cfg, httpapi.Deps{DB: db, Queue: q, Metrics: m, Registry: reg,
-		Logger: slog.New(slog.DiscardHandler), Estimate: est}))
+		Logger: slog.New(slog.DiscardHandler), Money: ledger.New(db, nil),
+		Submit: submit.New(submit.Config{MaxQueue: cfg.MaxQueue}, submit.Deps{Queue: q, Estimate: est})}))
 	t.Cleanup(func() {
 		srv.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -24,6 +24,8 @@ import (
 	"netsmith/internal/store"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"netsmith/internal/ledger"
+	"netsmith/internal/submit"
 )
 
 // newServer starts the real handler over a real SQLite queue. With workers
@@ -192,7 +194,7 @@ func TestEventsSeeOtherProcesses(t *testing.T) {
 	ids := make([]string, n)
 	for i := range ids {
 		j := queuetest.NewJob("", fmt.Sprint("other-", i))
-		if _, _, err := q.Enqueue(t.Context(), j); err != nil {
+		if _, _, err := q.Enqueue(t.Context(), j, nil); err != nil {
 			t.Fatal(err)
 		}
 		ids[i] = j.ID
@@ -362,7 +364,8 @@ func TestBatchIntentKeys(t *testing.T) {
 	tc := cache.New(cache.Config{Conn: db.Conn(), Owner: "t"})
 	svc := generate.New(generate.Config{Provider: "test", Model: "m", Cache: tc})
 	srv := httptest.NewServer(httpapi.NewServer(httpapi.Config{MaxBody: 1 << 20}, httpapi.Deps{DB: db, Queue: q, Metrics: metrics.New(reg),
-		Registry: reg, Logger: slog.New(slog.DiscardHandler), Cache: tc, TemplateMeta: svc.TemplateMeta}))
+		Registry: reg, Logger: slog.New(slog.DiscardHandler), Cache: tc, TemplateMeta: svc.TemplateMeta,
+		Money: ledger.New(db, nil), Submit: submit.New(submit.Config{}, submit.Deps{Queue: q, Cache: true, TemplateMeta: svc.TemplateMeta})}))
 	t.Cleanup(srv.Close)
 	fleetCSV := "hostname,role,platform,requirements,var.mgmt_ip,var.asn\n" +
 		"sw1,access,cisco_xe,access switch,10.0.0.1/24,\n" +

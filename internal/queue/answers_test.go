@@ -71,7 +71,7 @@ func testPaidAnswerKept(t *testing.T, url string) {
 	for i := range jobs {
 		j := &store.Job{ID: fmt.Sprintf("paid-%d", i), Kind: netcfg.KindGenerate, Department: "net",
 			RequestHash: fmt.Sprint(i), Request: []byte(`{}`), CreatedAt: time.Now()}
-		if _, _, err := q.Enqueue(ctx, j); err != nil {
+		if _, _, err := q.Enqueue(ctx, j, nil); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, j.ID)

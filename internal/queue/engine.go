@@ -15,7 +15,6 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivertype"
 
-	"netsmith/internal/adapt"
 	"netsmith/internal/groupcommit"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/store"
@@ -34,21 +33,6 @@ func (jobArgs) Kind() string { return "netsmith_job" }
 type maintainArgs struct{}
 
 func (maintainArgs) Kind() string { return "netsmith_maintain" }
-
-// economyArgs is the River payload of a fleet batch's economy job: it makes
-// the templates the batch leased at submit through one Message Batch.
-type economyArgs struct {
-	BatchID string `json:"batch_id"`
-}
-
-func (economyArgs) Kind() string { return "netsmith_economy" }
-
-// economyQueue is the River queue of economy jobs, apart from the device
-// jobs so that devices waiting on its leases never starve it of workers.
-const economyQueue = "netsmith_economy"
-
-// economyMaxAttempts bounds the failed steps (not the polls) of an economy job.
-const economyMaxAttempts = 10
 
 // riverEngine is the engine for one River driver.
 type riverEngine[TDriver riverdriver.Driver[TTx], TTx any] struct {
@@ -81,7 +65,9 @@ func newRiverEngine[TDriver riverdriver.Driver[TTx], TTx any](q *Queue, driver T
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &jobWorker[TDriver, TTx]{e: e})
 	river.AddWorker(workers, &maintainWorker[TDriver, TTx]{e: e})
-	river.AddWorker(workers, &economyWorker[TDriver, TTx]{e: e})
+	for _, w := range q.opts.workers {
+		w.add(workers)
+	}
 	rc := &river.Config{
 		JobTimeout:           cfg.JobTimeout,
 		RescueStuckJobsAfter: cfg.RescueAfter,
@@ -95,11 +81,9 @@ func newRiverEngine[TDriver riverdriver.Driver[TTx], TTx any](q *Queue, driver T
 		CompletedJobRetentionPeriod: 24 * time.Hour,
 	}
 	if cfg.Workers > 0 {
-		rc.Queues = map[string]river.QueueConfig{
-			river.QueueDefault: {MaxWorkers: cfg.Workers},
-			// Economy jobs wait minutes on a Message Batch: their
-			// queue need not be polled as often.
-			economyQueue: {MaxWorkers: cfg.EconomyWorkers, FetchPollInterval: max(cfg.PollInterval, time.Second)},
+		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
+		for _, w := range q.opts.workers {
+			rc.Queues[w.queue] = river.QueueConfig{MaxWorkers: max(1, w.maxWorkers), FetchPollInterval: max(cfg.PollInterval, w.poll)}
 		}
 		rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(
 			river.PeriodicInterval(cfg.MaintainInterval),
@@ -137,9 +121,8 @@ func (e *riverEngine[TDriver, TTx]) inTx(ctx context.Context, fn func(tx TTx) er
 type submission struct {
 	j        *store.Job
 	backlog  int64
-	reserve  int64 // j.ReservedNUSD as submitted
+	prepare  PrepareFunc
 	existing *store.Job
-	alerts   []store.BudgetAlert
 }
 
 // submitGroupMax bounds the submissions committed in one transaction.
@@ -148,16 +131,13 @@ const submitGroupMax = 64
 // enqueue stores j, its holds and its River row in one transaction. On
 // SQLite the transaction is shared with the submissions that arrive while
 // the previous group commits (see groupCommitter).
-func (e *riverEngine[TDriver, TTx]) enqueue(ctx context.Context, j *store.Job, backlog int64) (*store.Job, error) {
-	sub := &submission{j: j, backlog: backlog, reserve: j.ReservedNUSD}
+func (e *riverEngine[TDriver, TTx]) enqueue(ctx context.Context, j *store.Job, backlog int64, prepare PrepareFunc) (*store.Job, error) {
+	sub := &submission{j: j, backlog: backlog, prepare: prepare}
 	var err error
 	err = e.submits.Do(ctx, sub)
 	var dup errDuplicate
 	if errors.As(err, &dup) {
 		return sub.existing, dup.err
-	}
-	if err == nil {
-		e.q.alert(sub.alerts)
 	}
 	return nil, err
 }
@@ -176,7 +156,7 @@ func (e *riverEngine[TDriver, TTx]) insertGroup(ctx context.Context, subs []*sub
 	return e.inTx(ctx, func(tx TTx) error { return e.insertMany(ctx, tx, subs) })
 }
 
-// insertMany stores submissions in tx: each one's holds, then all their
+// insertMany stores submissions in tx: each one's prepare, then all their
 // River rows in one statement, then our rows (which name the River rows).
 // A duplicate idempotency key returns errDuplicate carrying the earlier
 // job; the caller rolls back.
@@ -185,17 +165,14 @@ func (e *riverEngine[TDriver, TTx]) insertMany(ctx context.Context, tx TTx, subs
 	params := make([]river.InsertManyParams, len(subs))
 	for i, sub := range subs {
 		j := sub.j
-		j.ReservedNUSD, sub.existing, sub.alerts = sub.reserve, nil, nil // a retry after a failed group starts over
-		// Holds first: when no budget applies the job must carry no
-		// reservation. A duplicate rolls them back with everything else.
-		reserved, alerts, err := store.TakeHolds(ctx, c, holdsOf([]*store.Job{j}), j.CreatedAt)
-		if err != nil {
-			return err
+		sub.existing = nil // a retry after a failed group starts over
+		// The caller's writes first (a budget hold decides the job's
+		// reservation). A duplicate rolls them back with everything else.
+		if sub.prepare != nil {
+			if err := sub.prepare(ctx, &Tx{conn: c, raw: tx}); err != nil {
+				return err
+			}
 		}
-		if !reserved {
-			j.ReservedNUSD = 0
-		}
-		sub.alerts = alerts
 		params[i] = river.InsertManyParams{Args: jobArgs{JobID: j.ID},
 			InsertOpts: &river.InsertOpts{MaxAttempts: j.MaxAttempts, Priority: fairPriority(sub.backlog, false)}}
 	}
@@ -221,7 +198,7 @@ func (e *riverEngine[TDriver, TTx]) insertMany(ctx context.Context, tx TTx, subs
 		}
 		prev, err := store.InsertJob(ctx, c, sub.j)
 		if prev != nil || err != nil {
-			sub.existing, sub.alerts = prev, nil
+			sub.existing = prev
 			return errDuplicate{err}
 		}
 	}
@@ -254,63 +231,18 @@ func fairPriority(backlog int64, bulk bool) int {
 // fairDepth is the deepest backlog fairPriority tells apart.
 const fairDepth = 2048
 
-// holdsOf sums what a submission's jobs hold: their reservations and, for
-// a key with a max_active limit, one slot each.
-func holdsOf(jobs []*store.Job) store.Holds {
-	var h store.Holds
-	for _, j := range jobs {
-		h.Department, h.KeyID = j.Department, j.KeyID
-		h.ReserveNUSD += j.ReservedNUSD
-		if j.HoldsSlot {
-			h.Slots++
-		}
-	}
-	return h
-}
-
 // riverInsertChunk bounds one River InsertManyTx call.
 const riverInsertChunk = 1000
 
-func (e *riverEngine[TDriver, TTx]) enqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job, eco *Economy, backlog int64) (int, error) {
-	leased := 0
-	var alerts []store.BudgetAlert
-	err := e.inTx(ctx, func(tx TTx) error {
+func (e *riverEngine[TDriver, TTx]) enqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job, backlog int64, prepare PrepareFunc) error {
+	return e.inTx(ctx, func(tx TTx) error {
 		c := e.wrap(tx)
-		leased = 0
 		if err := store.InsertBatch(ctx, c, b); err != nil {
 			return err
 		}
-		reserved, al, err := store.TakeHolds(ctx, c, holdsOf(jobs), b.CreatedAt)
-		if err != nil {
-			return err
-		}
-		if !reserved {
-			for _, j := range jobs {
-				j.ReservedNUSD = 0
-			}
-		}
-		alerts = al
-		if eco != nil {
-			// The leases are taken before the devices are queued, in their
-			// transaction: no device job can start a normal fill first.
-			owner := store.EconomyOwner(b.ID)
-			for _, t := range eco.Templates {
-				ok, err := store.AcquireTemplateLease(ctx, c, t, owner, eco.LeaseUntil, b.CreatedAt)
-				if err != nil {
-					return err
-				}
-				if ok {
-					leased++
-				}
-			}
-			if leased > 0 {
-				if err := store.InsertEconomy(ctx, c, &store.Economy{BatchID: b.ID, CreatedAt: b.CreatedAt}); err != nil {
-					return err
-				}
-				if _, err := e.client.InsertTx(ctx, tx, economyArgs{BatchID: b.ID},
-					&river.InsertOpts{Queue: economyQueue, MaxAttempts: economyMaxAttempts}); err != nil {
-					return fmt.Errorf("insert economy queue row: %w", err)
-				}
+		if prepare != nil {
+			if err := prepare(ctx, &Tx{conn: c, raw: tx}); err != nil {
+				return err
 			}
 		}
 		for start := 0; start < len(jobs); start += riverInsertChunk {
@@ -330,10 +262,13 @@ func (e *riverEngine[TDriver, TTx]) enqueueBatch(ctx context.Context, b *store.B
 		}
 		return store.InsertJobs(ctx, c, jobs)
 	})
-	if err == nil {
-		e.q.alert(alerts)
+}
+
+func (e *riverEngine[TDriver, TTx]) insertTx(ctx context.Context, tx any, args river.JobArgs, opts *river.InsertOpts) error {
+	if _, err := e.client.InsertTx(ctx, tx.(TTx), args, opts); err != nil {
+		return fmt.Errorf("insert %s queue row: %w", args.Kind(), err)
 	}
-	return leased, err
+	return nil
 }
 
 // errDuplicate rolls back an enqueue that found an existing job.
@@ -437,15 +372,16 @@ func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArg
 		// database's clock: a skewed one reads as 0.
 		m.JobPhase.WithLabelValues("queued").Observe(max(0, t.Sub(rj.ScheduledAt)).Seconds())
 	}
-	// River hands out jobs up to Workers; the gate may let fewer work at
-	// once while the API is slow. A job still waiting when its attempt
-	// ends comes back later without spending the attempt.
-	ctx, leave, err := adapt.Enter(ctx, cfg.Gate)
-	if err != nil {
-		return river.JobSnooze(time.Second)
-	}
-	defer leave()
-	if cfg.Gate != nil {
+	// River hands out jobs up to Workers; admission may let fewer work
+	// at once (while the API is slow, say). A job still waiting when its
+	// attempt ends comes back later without spending the attempt.
+	if admit := q.opts.admit; admit != nil {
+		actx, leave, err := admit(ctx)
+		if err != nil {
+			return river.JobSnooze(time.Second)
+		}
+		defer leave()
+		ctx = actx
 		phase("gate")
 	}
 	j, err := store.GetJob(ctx, e.db.ReadConn(), rj.Args.JobID)
@@ -675,59 +611,6 @@ func (w *maintainWorker[TDriver, TTx]) Work(ctx context.Context, _ *river.Job[ma
 		}
 		q.cfg.Logger.WarnContext(ctx, "reconcile orphaned job", "job_id", j.ID, "state", state, "reason", msg)
 		q.finish(ctx, j, state, msg)
-	}
-	return nil
-}
-
-// economyWorker runs a fleet batch's economy job: each step either ends it
-// or asks to be run again after a while (the Message Batch is not done).
-type economyWorker[TDriver riverdriver.Driver[TTx], TTx any] struct {
-	river.WorkerDefaults[economyArgs]
-	e *riverEngine[TDriver, TTx]
-}
-
-func (w *economyWorker[TDriver, TTx]) Timeout(*river.Job[economyArgs]) time.Duration {
-	return w.e.q.cfg.JobTimeout
-}
-
-func (w *economyWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[economyArgs]) error {
-	q := w.e.q
-	id := rj.Args.BatchID
-	if q.cfg.Economy == nil {
-		// No one here can make the templates: give the leases back so the
-		// devices take the normal path at once.
-		q.cfg.Logger.ErrorContext(ctx, "economy job on a worker without economy mode; releasing its leases", "batch_id", id)
-		if err := releaseEconomyLeases(ctx, w.e.db.Conn(), id); err != nil {
-			return err
-		}
-		return river.JobCancel(errors.New("economy mode is not configured on this worker"))
-	}
-	again, err := q.cfg.Economy(ctx, id)
-	switch {
-	case err != nil && rj.Attempt >= rj.MaxAttempts:
-		q.cfg.Logger.ErrorContext(ctx, "economy job gave up; releasing its leases", "batch_id", id, slog.Any("error", err))
-		return errors.Join(err, releaseEconomyLeases(context.WithoutCancel(ctx), w.e.db.Conn(), id))
-	case err != nil:
-		q.cfg.Logger.WarnContext(ctx, "economy step failed", "batch_id", id, "attempt", rj.Attempt, slog.Any("error", err))
-		return err
-	case again > 0:
-		return river.JobSnooze(again)
-	}
-	return nil
-}
-
-// releaseEconomyLeases gives back every template lease a batch's economy job
-// holds.
-func releaseEconomyLeases(ctx context.Context, c store.Conn, batchID string) error {
-	owner := store.EconomyOwner(batchID)
-	keys, err := store.LeasedTemplateKeys(ctx, c, owner)
-	if err != nil {
-		return err
-	}
-	for _, k := range keys {
-		if err := store.ReleaseTemplateLease(ctx, c, k, owner); err != nil {
-			return err
-		}
 	}
 	return nil
 }

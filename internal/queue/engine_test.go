@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 
 	"netsmith/internal/dbtest"
+	"netsmith/internal/ledger"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/store"
 )
@@ -67,7 +68,9 @@ func testSubmitGroupsShareBudgets(t *testing.T, url string) {
 			wg.Go(func() {
 				j := &store.Job{ID: fmt.Sprintf("job-%s-%d", d, r), Kind: netcfg.KindGenerate, Department: d,
 					RequestHash: fmt.Sprint(r, i), Request: []byte(`{}`), ReservedNUSD: nusd}
-				if _, dup, err := q.Enqueue(ctx, j); err != nil || dup {
+				hold := ledger.NewHold([]*store.Job{j})
+				take := func(ctx context.Context, tx *Tx) error { return hold.Take(ctx, tx.Conn(), j.CreatedAt) }
+				if _, dup, err := q.Enqueue(ctx, j, take); err != nil || dup {
 					t.Errorf("enqueue %s: duplicate %v, %v", j.ID, dup, err)
 				}
 			})

@@ -21,7 +21,8 @@ import (
 	"sync"
 	"time"
 
-	"netsmith/internal/adapt"
+	"github.com/riverqueue/river"
+
 	"netsmith/internal/metrics"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/store"
@@ -49,16 +50,69 @@ type SnoozeError struct {
 func (e *SnoozeError) Error() string { return fmt.Sprintf("snooze %s: %v", e.After, e.Err) }
 func (e *SnoozeError) Unwrap() error { return e.Err }
 
-// EconomyFunc runs one step of a fleet batch's economy job. It returns
-// again > 0 to be run again after that long (its Message Batch is still
-// running), 0 when the job is done, or an error to retry with backoff.
-type EconomyFunc func(ctx context.Context, batchID string) (again time.Duration, err error)
+// AdmitFunc waits until this process lets one more job do its work. It
+// returns the context the work runs in and a function that gives the place
+// back, or an error when the job should come back later without spending
+// an attempt.
+type AdmitFunc func(ctx context.Context) (context.Context, func(), error)
 
-// Economy asks EnqueueBatch for economy mode: the templates of these
-// intents are leased to the batch's economy job until LeaseUntil.
-type Economy struct {
-	Templates  []*store.Template // one per distinct intent: key and provenance
-	LeaseUntil time.Time
+// Tx is the transaction that stores a submission, as its PrepareFunc sees
+// it: statements on Conn and River rows inserted with Queue.InsertTx
+// commit with the submission or not at all.
+type Tx struct {
+	conn store.Conn
+	raw  any // the driver's transaction: *sql.Tx or pgx.Tx
+}
+
+// Conn is the transaction's connection.
+func (t *Tx) Conn() store.Conn { return t.conn }
+
+// PrepareFunc runs inside the transaction that stores a submission, before
+// its rows: the caller's own writes (budget holds, leases, jobs of its
+// own) commit with the submission. It may run more than once for one
+// submission (a failed group commit is retried submission by submission)
+// and must start over each time; an error rolls the submission back.
+type PrepareFunc func(ctx context.Context, tx *Tx) error
+
+// Option adds the application's work to a Queue (New).
+type Option func(*options)
+
+type options struct {
+	sweep   WorkFunc
+	admit   AdmitFunc
+	workers []Worker
+}
+
+// WithSweep serves a fleet batch's device jobs from their intent's cached
+// template without a model call, or fails (see riverEngine.sweep): after a
+// device job succeeds, its worker finishes the intent's other queued
+// devices with sweep, many per transaction.
+func WithSweep(sweep WorkFunc) Option { return func(o *options) { o.sweep = sweep } }
+
+// WithAdmission bounds how many jobs do work at once in this process below
+// Config.Workers: each job's work waits for admit first. Without it all
+// Workers work at once.
+func WithAdmission(admit AdmitFunc) Option { return func(o *options) { o.admit = admit } }
+
+// WithWorker runs w's jobs beside netsmith's (see NewWorker).
+func WithWorker(w Worker) Option { return func(o *options) { o.workers = append(o.workers, w) } }
+
+// Worker is a River worker of the application with a River queue of its
+// own, so that its jobs and netsmith's never starve each other of workers.
+// Its jobs are inserted with Queue.InsertTx.
+type Worker struct {
+	queue      string
+	maxWorkers int
+	poll       time.Duration
+	add        func(*river.Workers)
+}
+
+// NewWorker is w working queueName's jobs, at most maxWorkers at once in
+// this process; that queue is polled every poll, or every
+// Config.PollInterval when that is longer.
+func NewWorker[T river.JobArgs](queueName string, maxWorkers int, poll time.Duration, w river.Worker[T]) Worker {
+	return Worker{queue: queueName, maxWorkers: maxWorkers, poll: poll,
+		add: func(ws *river.Workers) { river.AddWorker(ws, w) }}
 }
 
 // DefaultPollInterval is how often workers look for jobs when no
@@ -79,17 +133,6 @@ type Config struct {
 	Workers int
 	// Work runs a job; required when Workers > 0.
 	Work WorkFunc
-	// Sweep, when set, serves a fleet batch's device job from its intent's
-	// cached template without a model call, or fails (see riverEngine.sweep):
-	// after a device job succeeds, its worker finishes the intent's other
-	// queued devices with it, many per transaction.
-	Sweep WorkFunc
-	// Economy runs economy jobs (see EnqueueBatch); without it they give
-	// their leases back and devices take the normal path.
-	Economy EconomyFunc
-	// EconomyWorkers is how many economy jobs this process runs at once
-	// (default 2), in a queue of their own.
-	EconomyWorkers int
 	// MaxAttempts is how many times a job is tried before it fails.
 	MaxAttempts int
 	// JobTimeout bounds one attempt.
@@ -108,14 +151,6 @@ type Config struct {
 	MaintainInterval time.Duration
 	// DepthTTL is how long a queue-depth reading is reused.
 	DepthTTL time.Duration
-	// OnBudgetAlert is called after a submission whose reservation took
-	// its department past a budget's warning share (once per period
-	// across all replicas).
-	OnBudgetAlert func(store.BudgetAlert)
-	// Gate, when set, bounds how many jobs do work at once in this process
-	// and moves that bound with the API's latency (adapt.Gate). Nil: all
-	// Workers work at once.
-	Gate *adapt.Gate
 	// Clock returns the current time; time.Now when nil.
 	Clock func() time.Time
 	// BeforeComplete, when set, runs before each try to commit a job's
@@ -130,9 +165,6 @@ type Config struct {
 func (c *Config) setDefaults() {
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 5
-	}
-	if c.EconomyWorkers <= 0 {
-		c.EconomyWorkers = 2
 	}
 	if c.JobTimeout <= 0 {
 		c.JobTimeout = 3 * time.Minute
@@ -165,12 +197,15 @@ func (c *Config) setDefaults() {
 
 // engine is the part that differs between the SQLite and PostgreSQL drivers.
 type engine interface {
-	// enqueue inserts j and its River row in one transaction; backlog is
-	// its department's unfinished jobs, for its priority.
-	enqueue(ctx context.Context, j *store.Job, backlog int64) (existing *store.Job, err error)
+	// enqueue inserts j and its River row in one transaction, after
+	// prepare; backlog is its department's unfinished jobs, for its
+	// priority.
+	enqueue(ctx context.Context, j *store.Job, backlog int64, prepare PrepareFunc) (existing *store.Job, err error)
 	// enqueueBatch inserts b, its jobs and their River rows in one
-	// transaction, with eco's leases and economy job when eco is set.
-	enqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job, eco *Economy, backlog int64) (leased int, err error)
+	// transaction, after prepare.
+	enqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job, backlog int64, prepare PrepareFunc) error
+	// insertTx inserts a River row in tx, a transaction of the driver.
+	insertTx(ctx context.Context, tx any, args river.JobArgs, opts *river.InsertOpts) error
 	// cancel cancels the River row and marks j canceled, in one transaction.
 	cancel(ctx context.Context, j *store.Job, state netcfg.JobState, reason string) (bool, error)
 	markRunning(ctx context.Context, marks []runMark) error
@@ -182,6 +217,7 @@ type engine interface {
 // Queue is the job queue.
 type Queue struct {
 	cfg    Config
+	opts   options
 	db     *store.DB
 	eng    engine
 	watch  *watchers
@@ -241,11 +277,14 @@ func (q *Queue) backlog(ctx context.Context, department string, n int) (int64, e
 // New returns the queue on db, which must be migrated (store.DB.Migrate)
 // before Start or the first insert. db stays the caller's: Close does not
 // close it.
-func New(db *store.DB, cfg Config) (*Queue, error) {
+func New(db *store.DB, cfg Config, opts ...Option) (*Queue, error) {
 	cfg.setDefaults()
 	q := &Queue{cfg: cfg, db: db, watch: newWatchers(), backlogs: map[string]backlogReading{}}
 	q.marks = newRunMarks(q)
 	q.sweeps = newSweeping()
+	for _, o := range opts {
+		o(&q.opts)
+	}
 	eng, err := newEngine(q, db)
 	if err != nil {
 		return nil, err
@@ -282,10 +321,13 @@ func (q *Queue) Close() { q.eng.close() }
 // ErrQueueFull is returned by Enqueue when the queue is deeper than allowed.
 var ErrQueueFull = errors.New("queue is full")
 
-// Enqueue stores j as queued and puts it on the queue, in one transaction.
+// Enqueue stores j as queued and puts it on the queue, in one transaction
+// that runs prepare (when not nil) first. Submissions that arrive together
+// share that transaction (group commit), each keeping its own outcome.
 // When j's idempotency key was used before, it returns the earlier job and
-// duplicate=true (or store.ErrConflict if the request differs).
-func (q *Queue) Enqueue(ctx context.Context, j *store.Job) (got *store.Job, duplicate bool, err error) {
+// duplicate=true (or store.ErrConflict if the request differs), and
+// nothing of prepare's is kept.
+func (q *Queue) Enqueue(ctx context.Context, j *store.Job, prepare PrepareFunc) (got *store.Job, duplicate bool, err error) {
 	if j.MaxAttempts == 0 {
 		j.MaxAttempts = q.cfg.MaxAttempts
 	}
@@ -296,7 +338,7 @@ func (q *Queue) Enqueue(ctx context.Context, j *store.Job) (got *store.Job, dupl
 	if err != nil {
 		return nil, false, err
 	}
-	existing, err := q.eng.enqueue(ctx, j, backlog)
+	existing, err := q.eng.enqueue(ctx, j, backlog, prepare)
 	if existing != nil {
 		return existing, true, err
 	}
@@ -309,21 +351,10 @@ func (q *Queue) Enqueue(ctx context.Context, j *store.Job) (got *store.Job, dupl
 	return j, false, nil
 }
 
-// EnqueueBatch stores a batch and all its jobs, queued, in one transaction:
-// either every device is queued or none is.
-func (q *Queue) EnqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job) error {
-	_, err := q.EnqueueEconomyBatch(ctx, b, jobs, nil)
-	return err
-}
-
-// EnqueueEconomyBatch is EnqueueBatch in economy mode: in the same
-// transaction it leases the template of every intent in eco that has no
-// usable entry and no other filler to the owner store.EconomyOwner(b.ID),
-// and, when it leased any, queues the batch's economy job, which makes them
-// through one Message Batch. Device jobs wait on those leases as on any
-// other filler's. It returns how many templates it leased. A nil eco is
-// plain EnqueueBatch.
-func (q *Queue) EnqueueEconomyBatch(ctx context.Context, b *store.Batch, jobs []*store.Job, eco *Economy) (int, error) {
+// EnqueueBatch stores a batch and all its jobs, queued, in one transaction
+// that runs prepare (when not nil) first: either every device is queued or
+// none is.
+func (q *Queue) EnqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job, prepare PrepareFunc) error {
 	now := q.cfg.Clock()
 	if b.CreatedAt.IsZero() {
 		b.CreatedAt = now
@@ -340,14 +371,19 @@ func (q *Queue) EnqueueEconomyBatch(ctx context.Context, b *store.Batch, jobs []
 	}
 	backlog, err := q.backlog(ctx, b.Department, len(jobs))
 	if err != nil {
-		return 0, err
+		return err
 	}
-	leased, err := q.eng.enqueueBatch(ctx, b, jobs, eco, backlog)
-	if err != nil {
-		return 0, err
+	if err := q.eng.enqueueBatch(ctx, b, jobs, backlog, prepare); err != nil {
+		return err
 	}
 	q.bumpDepth(int64(len(jobs)))
-	return leased, nil
+	return nil
+}
+
+// InsertTx inserts a job of the application's own River workers (see
+// NewWorker) in tx, the transaction of a submission's PrepareFunc.
+func (q *Queue) InsertTx(ctx context.Context, tx *Tx, args river.JobArgs, opts *river.InsertOpts) error {
+	return q.eng.insertTx(ctx, tx.raw, args, opts)
 }
 
 // Get returns a job with its result, or store.ErrNotFound.
@@ -407,15 +443,6 @@ func (q *Queue) bumpDepth(n int64) {
 		q.depth[netcfg.StateQueued] += n
 	}
 	q.depthMu.Unlock()
-}
-
-func (q *Queue) alert(alerts []store.BudgetAlert) {
-	if q.cfg.OnBudgetAlert == nil {
-		return
-	}
-	for _, a := range alerts {
-		q.cfg.OnBudgetAlert(a)
-	}
 }
 
 // Watch returns a channel that receives a value whenever this process

@@ -57,7 +57,7 @@ type swept struct {
 // of j's intent is now cached, so the intent's other devices that are still
 // queued need no model call. Rather than a queue round trip each (claim,
 // running mark, completion, River's own completion), this worker renders
-// them with Config.Sweep and finishes them sweepChunk at a time, each chunk
+// them with the WithSweep function and finishes them sweepChunk at a time, each chunk
 // in one transaction that removes their River rows and stores their
 // results. A device River hands to another worker meanwhile is left to
 // that worker: only rows still available are taken, and rows another
@@ -66,7 +66,7 @@ type swept struct {
 // in which it serves none ends the sweep.
 func (e *riverEngine[TDriver, TTx]) sweep(ctx context.Context, j *store.Job) {
 	q := e.q
-	if q.cfg.Sweep == nil || j.BatchID == "" || j.IntentKey == "" {
+	if q.opts.sweep == nil || j.BatchID == "" || j.IntentKey == "" {
 		return
 	}
 	key := j.BatchID + "/" + j.IntentKey
@@ -88,7 +88,7 @@ func (e *riverEngine[TDriver, TTx]) sweep(ctx context.Context, j *store.Job) {
 		group := make([]*swept, 0, len(sibs))
 		for _, s := range sibs {
 			started := time.Now()
-			res, err := q.cfg.Sweep(ctx, s)
+			res, err := q.opts.sweep(ctx, s)
 			if err != nil {
 				continue
 			}

@@ -16,6 +16,7 @@ import (
 	"netsmith/internal/cache"
 	"netsmith/internal/dbtest"
 	"netsmith/internal/generate"
+	"netsmith/internal/ledger"
 	"netsmith/internal/llm"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/pricing"
@@ -45,7 +46,7 @@ func (b *billingLLM) Generate(ctx context.Context, req llm.Request) (*llm.Respon
 		text = "```\n{{ if\n```\n" // never parses
 	}
 	u := llm.Usage{InputTokens: req.EstimateInputTokens(), OutputTokens: int64(req.MaxTokens)}
-	c, err := worker.CallCost(b.prices, time.Now(), req.Model, "", u, false)
+	c, err := ledger.CallCost(b.prices, time.Now(), req.Model, "", u, false)
 	if err != nil {
 		return nil, err
 	}
@@ -198,13 +199,19 @@ func TestBudgetHoldsForEveryCall(t *testing.T) {
 						j.BatchID = b.ID
 						j.IntentKey, _ = rig.svc.IntentKey(mustRequest(t, j))
 					}
-					if err := rig.q.EnqueueBatch(ctx, b, jobs); err != nil {
+					hold := ledger.NewHold(jobs)
+					if err := rig.q.EnqueueBatch(ctx, b, jobs, func(ctx context.Context, tx *queue.Tx) error {
+						return hold.Take(ctx, tx.Conn(), b.CreatedAt)
+					}); err != nil {
 						t.Fatal(err)
 					}
 					queued = jobs
 				} else {
 					for _, j := range jobs {
-						_, _, err := rig.q.Enqueue(ctx, j)
+						hold := ledger.NewHold([]*store.Job{j})
+						_, _, err := rig.q.Enqueue(ctx, j, func(ctx context.Context, tx *queue.Tx) error {
+							return hold.Take(ctx, tx.Conn(), j.CreatedAt)
+						})
 						var be *store.BudgetError
 						if errors.As(err, &be) {
 							continue // refused at submit: fine, and no call

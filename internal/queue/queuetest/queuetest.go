@@ -32,7 +32,7 @@ type Harness struct {
 
 // Open opens a started queue with workers on url and closes it at the end of
 // the test. cfg's Work is replaced by the harness's.
-func Open(t testing.TB, url string, cfg queue.Config) *Harness {
+func Open(t testing.TB, url string, cfg queue.Config, opts ...queue.Option) *Harness {
 	t.Helper()
 	h := &Harness{}
 	cfg.Work = func(ctx context.Context, j *store.Job) (*store.Result, error) {
@@ -54,7 +54,7 @@ func Open(t testing.TB, url string, cfg queue.Config) *Harness {
 	}
 	ctx := context.Background()
 	h.DB = dbtest.Open(t, url)
-	q, err := queue.New(h.DB, cfg)
+	q, err := queue.New(h.DB, cfg, opts...)
 	if err != nil {
 		t.Fatalf("open queue: %v", err)
 	}
@@ -163,7 +163,7 @@ func Run(t *testing.T, newURL func(testing.TB) string) {
 
 func enqueue(t testing.TB, q *queue.Queue, j *store.Job) *store.Job {
 	t.Helper()
-	got, dup, err := q.Enqueue(context.Background(), j)
+	got, dup, err := q.Enqueue(context.Background(), j, nil)
 	if err != nil || dup {
 		t.Fatalf("Enqueue = %v, duplicate %v", err, dup)
 	}
@@ -189,11 +189,11 @@ func testIdempotency(t *testing.T, url string) {
 	h := Open(t, url, queue.Config{Workers: 1})
 	ctx := context.Background()
 	first := enqueue(t, h.Q, NewJob("key-1", "same"))
-	again, dup, err := h.Q.Enqueue(ctx, NewJob("key-1", "same"))
+	again, dup, err := h.Q.Enqueue(ctx, NewJob("key-1", "same"), nil)
 	if err != nil || !dup || again.ID != first.ID {
 		t.Fatalf("same key, same body: id %v dup %v err %v; want %s, true, nil", again, dup, err, first.ID)
 	}
-	_, dup, err = h.Q.Enqueue(ctx, NewJob("key-1", "different"))
+	_, dup, err = h.Q.Enqueue(ctx, NewJob("key-1", "different"), nil)
 	if !errors.Is(err, store.ErrConflict) || !dup {
 		t.Fatalf("same key, other body: dup %v err %v; want ErrConflict", dup, err)
 	}
@@ -203,7 +203,7 @@ func testIdempotency(t *testing.T, url string) {
 	errs := make([]error, 20)
 	for i := range ids {
 		wg.Go(func() {
-			j, _, err := h.Q.Enqueue(ctx, NewJob("key-2", "x"))
+			j, _, err := h.Q.Enqueue(ctx, NewJob("key-2", "x"), nil)
 			errs[i] = err
 			if j != nil {
 				ids[i] = j.ID
@@ -417,7 +417,7 @@ func testBatch(t *testing.T, url string) {
 		jobs[i] = NewJob("", fmt.Sprint("b", i))
 	}
 	b := &store.Batch{ID: "batch-1", Name: "campus.yaml", Devices: n, Intents: 3}
-	if err := h.Q.EnqueueBatch(ctx, b, jobs); err != nil {
+	if err := h.Q.EnqueueBatch(ctx, b, jobs, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, j := range jobs {
@@ -439,7 +439,7 @@ func testBatch(t *testing.T, url string) {
 	// A batch whose insert fails leaves nothing behind: the same batch id
 	// again violates the primary key after its jobs were staged.
 	again := []*store.Job{NewJob("", "x"), NewJob("", "y")}
-	if err := h.Q.EnqueueBatch(ctx, b, again); err == nil {
+	if err := h.Q.EnqueueBatch(ctx, b, again, nil); err == nil {
 		t.Fatal("a second batch with the same id was accepted")
 	}
 	for _, j := range again {
@@ -458,7 +458,7 @@ func sweepBatch(t *testing.T, q *queue.Queue, id string, n, intents int) []*stor
 		jobs[i] = NewJob("", fmt.Sprint(id, i))
 		jobs[i].IntentKey = fmt.Sprint("intent-", i%intents)
 	}
-	if err := q.EnqueueBatch(context.Background(), &store.Batch{ID: id, Name: id, Devices: n, Intents: intents}, jobs); err != nil {
+	if err := q.EnqueueBatch(context.Background(), &store.Batch{ID: id, Name: id, Devices: n, Intents: intents}, jobs, nil); err != nil {
 		t.Fatal(err)
 	}
 	return jobs
@@ -480,13 +480,13 @@ func testSweep(t *testing.T, url string) {
 		proceed  = make(chan struct{})
 		startedC = make(chan struct{}, 1)
 	)
-	h := Open(t, url, queue.Config{Workers: 1, Sweep: func(_ context.Context, j *store.Job) (*store.Result, error) {
+	h := Open(t, url, queue.Config{Workers: 1}, queue.WithSweep(func(_ context.Context, j *store.Job) (*store.Result, error) {
 		sweeps.Add(1)
 		if j.ID == skip {
 			return nil, errors.New("cannot serve this one")
 		}
 		return bodyResult("sweep", j), nil
-	}})
+	}))
 	h.Behave = func(_ context.Context, j *store.Job, _ int) (*store.Result, error) {
 		select {
 		case startedC <- struct{}{}:
@@ -553,10 +553,10 @@ func testSweep(t *testing.T, url string) {
 // job ends succeeded with exactly one result, made either by a worker or by
 // a sweep, never both committed.
 func testSweepRace(t *testing.T, url string) {
-	h := Open(t, url, queue.Config{Workers: 8, Sweep: func(_ context.Context, j *store.Job) (*store.Result, error) {
+	h := Open(t, url, queue.Config{Workers: 8}, queue.WithSweep(func(_ context.Context, j *store.Job) (*store.Result, error) {
 		time.Sleep(500 * time.Microsecond) // slow enough that workers claim jobs a sweep has rendered
 		return bodyResult("sweep", j), nil
-	}})
+	}))
 	h.Behave = func(_ context.Context, j *store.Job, _ int) (*store.Result, error) {
 		time.Sleep(5 * time.Millisecond)
 		return bodyResult("work", j), nil
@@ -650,7 +650,7 @@ func testConcurrentSubmits(t *testing.T, url string) {
 			default:
 				j = NewJob("key-taken", "other")
 			}
-			got, dup, err := h.Q.Enqueue(ctx, j)
+			got, dup, err := h.Q.Enqueue(ctx, j, nil)
 			answers[i] = answer{got, dup, err}
 		})
 	}
@@ -796,7 +796,10 @@ func (p *peak) leave() { p.now.Add(-1) }
 // own work at once, while jobs waiting on the upstream (adapt.Idle) let
 // others in; every job still succeeds once.
 func testGate(t *testing.T, url string) {
-	h := Open(t, url, queue.Config{Workers: 8, Gate: adapt.New(adapt.Config{Max: 2})})
+	gate := adapt.New(adapt.Config{Max: 2})
+	h := Open(t, url, queue.Config{Workers: 8}, queue.WithAdmission(func(ctx context.Context) (context.Context, func(), error) {
+		return adapt.Enter(ctx, gate)
+	}))
 	var working, inside peak
 	h.Behave = func(ctx context.Context, j *store.Job, call int) (*store.Result, error) {
 		inside.enter()
