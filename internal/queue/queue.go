@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"golang.org/x/sync/singleflight"
 
 	"netsmith/internal/metrics"
 	"netsmith/internal/netcfg"
@@ -232,6 +233,9 @@ type Queue struct {
 
 	backlogMu sync.Mutex
 	backlogs  map[string]backlogReading
+
+	// flight shares the reads of depth and backlogs between callers.
+	flight singleflight.Group
 }
 
 // backlogReading is a department's backlog as read at `at`, plus what this
@@ -248,17 +252,25 @@ type backlogReading struct {
 
 // backlog returns department's unfinished jobs for the fair priority of n
 // new ones, read outside the submit transaction (on SQLite the writer is
-// the bottleneck) at most DepthTTL ago, and counts the n in.
+// the bottleneck) at most DepthTTL ago, and counts the n in. No lock is
+// held across the read: callers that find the reading stale share one
+// read (singleflight) and wait for it.
 func (q *Queue) backlog(ctx context.Context, department string, n int) (int64, error) {
 	q.backlogMu.Lock()
-	defer q.backlogMu.Unlock()
-	now := time.Now()
-	r, ok := q.backlogs[department]
-	if !ok || now.Sub(r.at) >= q.cfg.DepthTTL {
-		v, err := store.Backlog(ctx, q.db.ReadConn(), department, fairDepth)
+	if r, ok := q.backlogs[department]; ok && time.Since(r.at) < q.cfg.DepthTTL {
+		return q.countBacklog(department, n), nil
+	}
+	q.backlogMu.Unlock()
+	ch := q.flight.DoChan("backlog\x00"+department, func() (any, error) {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		v, err := store.Backlog(rctx, q.db.ReadConn(), department, fairDepth)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
+		now := time.Now()
+		q.backlogMu.Lock()
+		defer q.backlogMu.Unlock()
 		if len(q.backlogs) > 1000 { // departments are few; drop stale ones
 			for d, old := range q.backlogs {
 				if now.Sub(old.at) >= q.cfg.DepthTTL {
@@ -266,12 +278,34 @@ func (q *Queue) backlog(ctx context.Context, department string, n int) (int64, e
 				}
 			}
 		}
-		r = backlogReading{n: v, at: now}
+		q.backlogs[department] = backlogReading{n: v, at: now}
+		return nil, nil
+	})
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return 0, res.Err
+		}
+	case <-ctx.Done():
+		return 0, ctx.Err()
 	}
+	q.backlogMu.Lock()
+	return q.countBacklog(department, n), nil
+}
+
+// countBacklog counts n new jobs into department's reading and returns
+// the backlog before them. It is called with backlogMu held, and unlocks
+// it.
+func (q *Queue) countBacklog(department string, n int) int64 {
+	defer q.backlogMu.Unlock()
+	r := q.backlogs[department]
 	before := r.n
 	r.n += int64(n)
+	if r.at.IsZero() { // dropped while the caller waited: count from now
+		r.at = time.Now()
+	}
 	q.backlogs[department] = r
-	return before, nil
+	return before
 }
 
 // New returns the queue on db, which must be migrated (store.DB.Migrate)
@@ -417,22 +451,44 @@ func (q *Queue) Depth(ctx context.Context) (map[netcfg.JobState]int64, error) {
 // process enqueued since counted in: for the queue limit, checked on every
 // submission. It is approximate: a submission committed while the reading
 // was taken, and counted in after it, is counted twice until the next
-// reading.
+// reading. No lock is held across the read: callers that find the reading
+// stale share one read (singleflight) and wait for it.
 func (q *Queue) CachedDepth(ctx context.Context) (map[netcfg.JobState]int64, error) {
 	q.depthMu.Lock()
+	var last map[netcfg.JobState]int64
+	if q.depth != nil {
+		// A copy: bumpDepth changes the cached map under the lock,
+		// callers read theirs without it.
+		last = maps.Clone(q.depth)
+	}
+	fresh := last != nil && time.Since(q.depthAt) < q.cfg.DepthTTL
+	q.depthMu.Unlock()
+	if fresh {
+		return last, nil
+	}
+	ch := q.flight.DoChan("depth", func() (any, error) {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		d, err := store.CountByState(rctx, q.db.ReadConn())
+		if err != nil {
+			return nil, err
+		}
+		q.depthMu.Lock()
+		q.depth, q.depthAt = d, time.Now()
+		q.depthMu.Unlock()
+		return nil, nil
+	})
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	q.depthMu.Lock()
 	defer q.depthMu.Unlock()
-	now := time.Now()
-	if q.depth != nil && now.Sub(q.depthAt) < q.cfg.DepthTTL {
-		return maps.Clone(q.depth), nil
-	}
-	d, err := store.CountByState(ctx, q.db.ReadConn())
-	if err != nil {
-		return nil, err
-	}
-	q.depth, q.depthAt = d, now
-	// A copy: bumpDepth changes the cached map under the lock, callers
-	// read theirs without it.
-	return maps.Clone(d), nil
+	return maps.Clone(q.depth), nil
 }
 
 // bumpDepth counts a job this process just enqueued into the cached
