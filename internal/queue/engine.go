@@ -128,9 +128,9 @@ type submission struct {
 // submitGroupMax bounds the submissions committed in one transaction.
 const submitGroupMax = 64
 
-// enqueue stores j, its holds and its River row in one transaction. On
-// SQLite the transaction is shared with the submissions that arrive while
-// the previous group commits (see groupCommitter).
+// enqueue stores j, the writes of the caller's prepare and its River row
+// in one transaction, shared with the submissions that arrive while the
+// previous group commits (see groupcommit.Committer).
 func (e *riverEngine[TDriver, TTx]) enqueue(ctx context.Context, j *store.Job, backlog int64, prepare PrepareFunc) (*store.Job, error) {
 	sub := &submission{j: j, backlog: backlog, prepare: prepare}
 	var err error
