@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"netsmith/internal/app"
 	"netsmith/internal/dbtest"
 	"netsmith/internal/httpapi"
 	"netsmith/internal/llm/fakeanthropic"
@@ -678,7 +679,7 @@ func TestAPILatencyTargetGivesWay(t *testing.T) {
 		t.Fatal("no netsmith_workers_limit in /metrics")
 		return ""
 	}
-	full := strconv.Itoa(jobSlots(32)) // 34: 32 call slots and two jobs more
+	full := strconv.Itoa(app.JobSlots(32)) // 34: 32 call slots and two jobs more
 	if l := limit(); l != full {
 		t.Fatalf("workers limit %s before any request, want %s for --concurrency 32", l, full)
 	}
