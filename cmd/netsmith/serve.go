@@ -77,7 +77,7 @@ type Config struct {
 }
 
 // engineFlags registers the flags that choose and tune the engine; serve and
-// (later) embedded batch share them.
+// the embedded batch (batch --db) share them.
 func (c *Config) engineFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DB, "db", "sqlite://netsmith.db", "database `URL`: sqlite://PATH or postgres://…")
 	fs.StringVar(&c.Provider, "provider", "", "LLM provider: sim, anthropic or openai (default anthropic when ANTHROPIC_API_KEY is set, else sim)")

@@ -46,8 +46,8 @@ type riverEngine[TDriver riverdriver.Driver[TTx], TTx any] struct {
 	// committers is how many groups of completions, and of single
 	// submissions, are committed at once: 1 on SQLite's one writer; more
 	// on PostgreSQL, where a group's statements are round trips and one
-	// connection at a time would bound the throughput (scenarios s1 and
-	// s6 in BENCHMARKS.md).
+	// connection at a time would bound the submission latency (bench
+	// s6-submit.sh) and the throughput (bench s1-machinery.sh).
 	committers int
 
 	// submits commits single submissions in groups, committers groups at a
