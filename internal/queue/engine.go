@@ -234,34 +234,28 @@ const fairDepth = 2048
 // riverInsertChunk bounds one River InsertManyTx call.
 const riverInsertChunk = 1000
 
-func (e *riverEngine[TDriver, TTx]) enqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job, backlog int64, prepare PrepareFunc) error {
-	return e.inTx(ctx, func(tx TTx) error {
-		c := e.wrap(tx)
-		if err := store.InsertBatch(ctx, c, b); err != nil {
-			return err
+func (e *riverEngine[TDriver, TTx]) inTxConn(ctx context.Context, fn func(raw any, c store.Conn) error) error {
+	return e.inTx(ctx, func(tx TTx) error { return fn(tx, e.wrap(tx)) })
+}
+
+func (e *riverEngine[TDriver, TTx]) enqueueManyTx(ctx context.Context, raw any, c store.Conn, jobs []*store.Job, backlog int64) error {
+	tx := raw.(TTx)
+	for start := 0; start < len(jobs); start += riverInsertChunk {
+		chunk := jobs[start:min(start+riverInsertChunk, len(jobs))]
+		params := make([]river.InsertManyParams, len(chunk))
+		for i, j := range chunk {
+			params[i] = river.InsertManyParams{Args: jobArgs{JobID: j.ID}, InsertOpts: &river.InsertOpts{
+				MaxAttempts: j.MaxAttempts, Priority: fairPriority(backlog+int64(start+i), true)}}
 		}
-		if prepare != nil {
-			if err := prepare(ctx, &Tx{conn: c, raw: tx}); err != nil {
-				return err
-			}
+		res, err := e.client.InsertManyTx(ctx, tx, params)
+		if err != nil {
+			return fmt.Errorf("insert queue rows: %w", err)
 		}
-		for start := 0; start < len(jobs); start += riverInsertChunk {
-			chunk := jobs[start:min(start+riverInsertChunk, len(jobs))]
-			params := make([]river.InsertManyParams, len(chunk))
-			for i, j := range chunk {
-				params[i] = river.InsertManyParams{Args: jobArgs{JobID: j.ID}, InsertOpts: &river.InsertOpts{
-					MaxAttempts: j.MaxAttempts, Priority: fairPriority(backlog+int64(start+i), true)}}
-			}
-			res, err := e.client.InsertManyTx(ctx, tx, params)
-			if err != nil {
-				return fmt.Errorf("insert queue rows: %w", err)
-			}
-			for i, r := range res {
-				chunk[i].RiverJobID = r.Job.ID
-			}
+		for i, r := range res {
+			chunk[i].RiverJobID = r.Job.ID
 		}
-		return store.InsertJobs(ctx, c, jobs)
-	})
+	}
+	return store.InsertJobs(ctx, c, jobs)
 }
 
 func (e *riverEngine[TDriver, TTx]) insertTx(ctx context.Context, tx any, args river.JobArgs, opts *river.InsertOpts) error {

@@ -57,12 +57,14 @@ func (e *SnoozeError) Unwrap() error { return e.Err }
 // an attempt.
 type AdmitFunc func(ctx context.Context) (context.Context, func(), error)
 
-// Tx is the transaction that stores a submission, as its PrepareFunc sees
-// it: statements on Conn and River rows inserted with Queue.InsertTx
-// commit with the submission or not at all.
+// Tx is a transaction on the queue's database: the caller's own (InTx),
+// or the one that stores a submission, as its PrepareFunc sees it.
+// Statements on Conn and the rows inserted with InsertTx and EnqueueManyTx
+// commit together or not at all.
 type Tx struct {
-	conn store.Conn
-	raw  any // the driver's transaction: *sql.Tx or pgx.Tx
+	conn   store.Conn
+	raw    any   // the driver's transaction: *sql.Tx or pgx.Tx
+	queued int64 // jobs EnqueueManyTx queued in it
 }
 
 // Conn is the transaction's connection.
@@ -202,9 +204,12 @@ type engine interface {
 	// prepare; backlog is its department's unfinished jobs, for its
 	// priority.
 	enqueue(ctx context.Context, j *store.Job, backlog int64, prepare PrepareFunc) (existing *store.Job, err error)
-	// enqueueBatch inserts b, its jobs and their River rows in one
-	// transaction, after prepare.
-	enqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job, backlog int64, prepare PrepareFunc) error
+	// inTxConn runs fn in one transaction: raw is the driver's, c its
+	// connection.
+	inTxConn(ctx context.Context, fn func(raw any, c store.Conn) error) error
+	// enqueueManyTx inserts jobs and their River rows in raw, a fleet
+	// batch's: backlog is its department's, for their priorities.
+	enqueueManyTx(ctx context.Context, raw any, c store.Conn, jobs []*store.Job, backlog int64) error
 	// insertTx inserts a River row in tx, a transaction of the driver.
 	insertTx(ctx context.Context, tx any, args river.JobArgs, opts *river.InsertOpts) error
 	// cancel cancels the River row and marks j canceled, in one transaction.
@@ -385,16 +390,32 @@ func (q *Queue) Enqueue(ctx context.Context, j *store.Job, prepare PrepareFunc) 
 	return j, false, nil
 }
 
-// EnqueueBatch stores a batch and all its jobs, queued, in one transaction
-// that runs prepare (when not nil) first: either every device is queued or
-// none is.
-func (q *Queue) EnqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job, prepare PrepareFunc) error {
-	now := q.cfg.Clock()
-	if b.CreatedAt.IsZero() {
-		b.CreatedAt = now
+// InTx runs fn in one transaction on the queue's database and commits it
+// when fn returns nil; otherwise nothing of it is kept. The caller owns the
+// transaction, as with River's InsertTx: its own statements on tx.Conn()
+// and what it queues with EnqueueManyTx and InsertTx commit together.
+func (q *Queue) InTx(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
+	tx := &Tx{}
+	err := q.eng.inTxConn(ctx, func(raw any, c store.Conn) error {
+		*tx = Tx{conn: c, raw: raw}
+		return fn(ctx, tx)
+	})
+	if err == nil {
+		q.bumpDepth(tx.queued)
 	}
+	return err
+}
+
+// EnqueueManyTx stores jobs as queued and puts them on the queue in tx, a
+// transaction of InTx: the jobs of one fleet batch (BatchID set), of one
+// department, queued behind that department's backlog and never at the
+// priority of single requests.
+func (q *Queue) EnqueueManyTx(ctx context.Context, tx *Tx, jobs []*store.Job) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	now := q.cfg.Clock()
 	for _, j := range jobs {
-		j.BatchID = b.ID
 		if j.MaxAttempts == 0 {
 			j.MaxAttempts = q.cfg.MaxAttempts
 		}
@@ -403,19 +424,45 @@ func (q *Queue) EnqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.
 		}
 		j.State, j.UpdatedAt = netcfg.StateQueued, j.CreatedAt
 	}
-	backlog, err := q.backlog(ctx, b.Department, len(jobs))
+	backlog, err := q.backlog(ctx, jobs[0].Department, len(jobs))
 	if err != nil {
 		return err
 	}
-	if err := q.eng.enqueueBatch(ctx, b, jobs, backlog, prepare); err != nil {
+	if err := q.eng.enqueueManyTx(ctx, tx.raw, tx.conn, jobs, backlog); err != nil {
 		return err
 	}
-	q.bumpDepth(int64(len(jobs)))
+	tx.queued += int64(len(jobs))
 	return nil
 }
 
+// EnqueueBatch stores a batch and all its jobs, queued, in one transaction
+// that runs prepare (when not nil) after the batch's row: either every
+// device is queued or none is.
+func (q *Queue) EnqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job, prepare PrepareFunc) error {
+	if b.CreatedAt.IsZero() {
+		b.CreatedAt = q.cfg.Clock()
+	}
+	for _, j := range jobs {
+		j.BatchID = b.ID
+		if j.CreatedAt.IsZero() {
+			j.CreatedAt = b.CreatedAt
+		}
+	}
+	return q.InTx(ctx, func(ctx context.Context, tx *Tx) error {
+		if err := store.InsertBatch(ctx, tx.Conn(), b); err != nil {
+			return err
+		}
+		if prepare != nil {
+			if err := prepare(ctx, tx); err != nil {
+				return err
+			}
+		}
+		return q.EnqueueManyTx(ctx, tx, jobs)
+	})
+}
+
 // InsertTx inserts a job of the application's own River workers (see
-// NewWorker) in tx, the transaction of a submission's PrepareFunc.
+// NewWorker) in tx (InTx's, or a submission's PrepareFunc's).
 func (q *Queue) InsertTx(ctx context.Context, tx *Tx, args river.JobArgs, opts *river.InsertOpts) error {
 	return q.eng.insertTx(ctx, tx.raw, args, opts)
 }

@@ -236,21 +236,29 @@ func (s *Service) Fleet(ctx context.Context, who Submitter, name string, f *flee
 	if err := who.Admit(ctx); err != nil {
 		return nil, err
 	}
+	for _, j := range jobs {
+		j.BatchID = b.ID
+	}
 	hold := ledger.NewHold(jobs)
 	leaseUntil := now.Add(s.cfg.EconomyLease)
 	leased := 0
-	err := s.d.Queue.EnqueueBatch(ctx, b, jobs, func(ctx context.Context, tx *queue.Tx) error {
+	err := s.d.Queue.InTx(ctx, func(ctx context.Context, tx *queue.Tx) error {
+		if err := store.InsertBatch(ctx, tx.Conn(), b); err != nil {
+			return err
+		}
 		if err := hold.Take(ctx, tx.Conn(), b.CreatedAt); err != nil {
 			return err
 		}
-		if !economy {
-			return nil
+		if economy {
+			// The leases are taken before the devices are queued, in
+			// their transaction: no device job can start a normal fill
+			// first.
+			var err error
+			if leased, err = s.leaseEconomy(ctx, tx, b, templates, leaseUntil); err != nil {
+				return err
+			}
 		}
-		// The leases are taken before the devices are queued, in their
-		// transaction: no device job can start a normal fill first.
-		var err error
-		leased, err = s.leaseEconomy(ctx, tx, b, templates, leaseUntil)
-		return err
+		return s.d.Queue.EnqueueManyTx(ctx, tx, jobs)
 	})
 	if err != nil {
 		return nil, err
