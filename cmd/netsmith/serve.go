@@ -354,10 +354,18 @@ func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server
 			return nil, err
 		}
 	}
+	var riverUI http.Handler
+	if cfg.Role != "worker" {
+		if riverUI, err = eng.Queue.RiverUI(httpapi.RiverUIPrefix, logger); err != nil {
+			eng.Close()
+			return nil, err
+		}
+	}
 	api := httpapi.NewServer(httpapi.Config{MaxBody: cfg.MaxBody, MaxQueue: cfg.MaxQueue, Provider: cfg.Provider, Economy: eng.Economy,
 		InternalKey: cfg.internalKey},
 		httpapi.Deps{DB: eng.DB, Queue: eng.Queue, Submit: eng.Submit, Money: eng.Ledger, Cache: eng.Cache, Metrics: eng.Metrics,
-			Registry: eng.Registry, Logger: logger, TemplateMeta: eng.Service.TemplateMeta, LatencyFunc: eng.LatencyFunc()})
+			Registry: eng.Registry, Logger: logger, TemplateMeta: eng.Service.TemplateMeta, LatencyFunc: eng.LatencyFunc(),
+			RiverUI: riverUI})
 	var handler http.Handler = api
 	if cfg.Role == "worker" {
 		handler = api.OpsHandler()

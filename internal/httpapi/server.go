@@ -88,6 +88,17 @@ type Records interface {
 	ListJobs(ctx context.Context, f store.JobFilter) ([]*store.Job, error)
 	GetCacheStats(ctx context.Context, batchID string) (*store.CacheStats, error)
 	InvalidateTemplates(ctx context.Context, f store.TemplateFilter) (int64, error)
+	dashboardRecords
+}
+
+// dashboardRecords are the dashboard's reads.
+type dashboardRecords interface {
+	DashboardJobs(ctx context.Context, department string, since time.Time) (*store.JobOverview, error)
+	Throughput(ctx context.Context, department string, now time.Time, width time.Duration, n int) ([]store.ThroughputBucket, error)
+	RecentFailures(ctx context.Context, department string, since time.Time, limit, latest int) (*store.Failures, error)
+	ActiveBatches(ctx context.Context, department string, since time.Time, limit int) ([]*store.BatchStatus, error)
+	SpendToday(ctx context.Context, department string, now time.Time) ([]store.DepartmentSpend, error)
+	UpstreamStates(ctx context.Context, now time.Time) ([]store.UpstreamState, error)
 }
 
 // Deps are the parts a Server works with.
@@ -106,6 +117,9 @@ type Deps struct {
 	// LatencyFunc, when set, is told how long each interactive request
 	// took (see interactive); serve hands it to the adaptive worker gate.
 	LatencyFunc func(time.Duration)
+	// RiverUI is River UI (queue.RiverUI), served read-only to admin keys
+	// under /riverui/; nil: not mounted.
+	RiverUI http.Handler
 }
 
 // interactive are the routes someone waits on one job at a time, whose
@@ -141,6 +155,7 @@ type Server struct {
 	keys    keyGate
 	streams atomic.Int64 // open event streams
 	poller  *streamPoller
+	riverUI http.Handler
 }
 
 // NewServer returns the API handler.
@@ -158,7 +173,7 @@ func NewServer(cfg Config, d Deps) *Server {
 		cfg.EventPoll = time.Second
 	}
 	s := &Server{cfg: cfg, db: d.DB, q: d.Queue, sub: d.Submit, money: d.Money, cache: d.Cache, logger: d.Logger, metrics: d.Metrics,
-		reg: d.Registry, mux: http.NewServeMux(), meta: d.TemplateMeta, latency: d.LatencyFunc}
+		reg: d.Registry, mux: http.NewServeMux(), meta: d.TemplateMeta, latency: d.LatencyFunc, riverUI: d.RiverUI}
 	s.poller = &streamPoller{every: cfg.EventPoll, read: d.Queue.Versions, logger: s.logger}
 	s.routes()
 	return s
@@ -180,6 +195,9 @@ func (s *Server) routes() {
 	s.handle("GET /v1/budgets/{department}", s.handleGetBudget)
 	s.handle("PUT /v1/budgets/{department}", s.handlePutBudget)
 	s.handle("GET /v1/whoami", s.handleWhoami)
+	s.handle("GET /v1/dashboard", s.handleDashboardData)
+	s.handle("POST /v1/jobs/{id}/retry", s.handleRetryJob)
+	s.handle(RiverUIPrefix+"/", s.serveRiverUI)
 
 	s.handle("POST /api/generate-config", s.handleLegacyGenerate)
 	s.handle("GET /api/job-status/{job_id}", s.handleLegacyStatus)

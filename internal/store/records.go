@@ -69,3 +69,33 @@ func (db *DB) pick(fresh bool) Conn {
 	}
 	return db.read
 }
+
+// DashboardJobs is DashboardJobs on the readers.
+func (db *DB) DashboardJobs(ctx context.Context, department string, since time.Time) (*JobOverview, error) {
+	return DashboardJobs(ctx, db.read, department, since)
+}
+
+// Throughput is Throughput on the readers.
+func (db *DB) Throughput(ctx context.Context, department string, now time.Time, width time.Duration, n int) ([]ThroughputBucket, error) {
+	return Throughput(ctx, db.read, department, now, width, n)
+}
+
+// RecentFailures is RecentFailures on the readers.
+func (db *DB) RecentFailures(ctx context.Context, department string, since time.Time, limit, latest int) (*Failures, error) {
+	return RecentFailures(ctx, db.read, department, since, limit, latest)
+}
+
+// ActiveBatches is ActiveBatches on the readers.
+func (db *DB) ActiveBatches(ctx context.Context, department string, since time.Time, limit int) ([]*BatchStatus, error) {
+	return ActiveBatches(ctx, db.read, department, since, limit)
+}
+
+// SpendToday is SpendToday on the readers.
+func (db *DB) SpendToday(ctx context.Context, department string, now time.Time) ([]DepartmentSpend, error) {
+	return SpendToday(ctx, db.read, department, now)
+}
+
+// UpstreamStates is UpstreamStates on the readers.
+func (db *DB) UpstreamStates(ctx context.Context, now time.Time) ([]UpstreamState, error) {
+	return UpstreamStates(ctx, db.read, now)
+}
