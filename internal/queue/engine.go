@@ -79,6 +79,7 @@ func newRiverEngine[TDriver riverdriver.Driver[TTx], TTx any](q *Queue, driver T
 		Logger:               cfg.Logger.With("component", "river"),
 		// Our table is the record; River's finished rows are only kept a day.
 		CompletedJobRetentionPeriod: 24 * time.Hour,
+		PollOnly:                    e.db.PgBouncer(),
 	}
 	if cfg.Workers > 0 {
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}

@@ -3,9 +3,12 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
@@ -26,9 +29,16 @@ type DB struct {
 	lazy    Conn // writes whose loss in a crash costs only repeated work
 	pgPool  *pgxpool.Pool
 	sqlDB   *sql.DB
-	lock    func(ctx context.Context, fn func() error) error // serializes migrations across processes
-	stats   func() []metrics.DBPool
-	closeFn func()
+	// pgBouncer: PostgreSQL through PgBouncer in transaction mode
+	// (?pgbouncer=true): nothing may outlive a transaction.
+	pgBouncer bool
+	// migrationLock, when set, tries to take a lock in tx that
+	// serializes the migrations of replicas starting together
+	// (PostgreSQL), and reports whether it did: Migrate holds tx open
+	// while it runs them. SQLite has one writer.
+	migrationLock func(ctx context.Context, tx Conn) (bool, error)
+	stats         func() []metrics.DBPool
+	closeFn       func()
 }
 
 // Options tune Open.
@@ -39,7 +49,8 @@ type Options struct {
 }
 
 // Open connects to the database named by url (sqlite://PATH or
-// postgres://…). It does not migrate; call Migrate.
+// postgres://…; ?pgbouncer=true for PostgreSQL through PgBouncer in
+// transaction mode). It does not migrate; call Migrate.
 func Open(ctx context.Context, u string, opts Options) (*DB, error) {
 	if opts.MaxConns <= 0 {
 		opts.MaxConns = 20
@@ -66,6 +77,10 @@ func IsPostgres(u string) bool {
 
 // Dialect is "sqlite" or "postgres".
 func (db *DB) Dialect() string { return db.dialect }
+
+// PgBouncer reports a PostgreSQL database reached through PgBouncer in
+// transaction mode: River must poll, as LISTEN needs a session.
+func (db *DB) PgBouncer() bool { return db.pgBouncer }
 
 // Conn returns the pooled connection for writes and reads that must see
 // them at once.
@@ -98,10 +113,24 @@ func (db *DB) SQLDB() *sql.DB { return db.sqlDB }
 // SQLite "writer" (the one writer connection) and "read" (the readers).
 func (db *DB) PoolStats() []metrics.DBPool { return db.stats() }
 
-// Ping checks the database is reachable.
+// Ping checks the database takes work on every path a job uses: the pool,
+// and on PostgreSQL the lazy connection, whose settings (a startup
+// parameter, or SET LOCAL through PgBouncer) a database or a pooler may
+// refuse while the pool's plain queries pass. SQLite's lazy connection is
+// the same database file behind its one writer, which a probe should not
+// queue for.
 func (db *DB) Ping(ctx context.Context) error {
 	var one int
-	return db.conn.QueryRow(ctx, `SELECT 1`).Scan(&one)
+	if err := db.conn.QueryRow(ctx, `SELECT 1`).Scan(&one); err != nil {
+		return err
+	}
+	if db.dialect != "postgres" {
+		return nil
+	}
+	if _, err := db.lazy.Exec(ctx, `SELECT 1`); err != nil {
+		return fmt.Errorf("lazy connection: %w", err)
+	}
+	return nil
 }
 
 // Close releases the database.
@@ -143,7 +172,10 @@ func (db *DB) InTx(ctx context.Context, fn func(tx Conn) error) error {
 // migrations it applied.
 func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 	var applied []string
-	err := db.lock(ctx, func() error {
+	// River's migrations commit one by one (one adds an enum value that
+	// the next uses, which one transaction cannot do): the lock's
+	// transaction stays open beside them, on a connection of its own.
+	run := func() error {
 		var err error
 		applied, err = db.migrateRiver(ctx)
 		if err != nil {
@@ -154,9 +186,42 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 			applied = append(applied, ours...)
 			return err
 		})
-	})
-	return applied, err
+	}
+	if db.migrationLock == nil {
+		return applied, run()
+	}
+	// A replica that finds the lock taken lets its transaction go and
+	// tries again later: waiting in it would hold a server connection,
+	// and through PgBouncer enough waiting replicas would take every one
+	// from the replica that holds the lock and needs more to migrate.
+	wait := 20 * time.Millisecond
+	for {
+		err := db.InTx(ctx, func(tx Conn) error {
+			ok, err := db.migrationLock(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return errMigrationBusy
+			}
+			return run()
+		})
+		if !errors.Is(err, errMigrationBusy) {
+			return applied, err
+		}
+		t := time.NewTimer(wait/2 + rand.N(wait/2+1))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("wait for another replica's migrations: %w", ctx.Err())
+		case <-t.C:
+		}
+		wait = min(2*wait, time.Second)
+	}
 }
+
+// errMigrationBusy is a migration lock held by another replica.
+var errMigrationBusy = errors.New("another replica is migrating")
 
 func (db *DB) migrateRiver(ctx context.Context) ([]string, error) {
 	var res *rivermigrate.MigrateResult

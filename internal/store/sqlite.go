@@ -75,7 +75,6 @@ func openSQLite(ctx context.Context, u string) (*DB, error) {
 		conn:    SQL(db),
 		read:    SQL(rdb),
 		sqlDB:   db,
-		lock:    func(_ context.Context, fn func() error) error { return fn() },
 		stats: func() []metrics.DBPool {
 			return []metrics.DBPool{sqlPoolStat("writer", db.Stats()), sqlPoolStat("read", rdb.Stats())}
 		},
