@@ -85,9 +85,6 @@ func Throughput(ctx context.Context, c Conn, department string, now time.Time, w
 	for i := range out {
 		out[i].Start = start.Add(width * time.Duration(i)).UTC()
 	}
-	// A job finished in now's own millisecond counts in the last bucket:
-	// the page is read as soon as a job ends (and in tests, in the same
-	// millisecond).
 	q := `SELECT (finished_at - $1) / $2, state, count(*) FROM netsmith_job
 		WHERE finished_at >= $1 AND finished_at <= $3`
 	args := []any{start.UnixMilli(), width.Milliseconds(), now.UnixMilli()}
@@ -108,8 +105,8 @@ func Throughput(ctx context.Context, c Conn, department string, now time.Time, w
 		if err := rows.Scan(&i, &state, &cnt); err != nil {
 			return nil, err
 		}
-		if i == int64(n) && n > 0 { // finished at now exactly
-			i = int64(n) - 1
+		if i == int64(n) { // finished at now itself: the last bucket ends there
+			i--
 		}
 		if i < 0 || i >= int64(n) {
 			continue
