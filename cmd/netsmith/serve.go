@@ -444,7 +444,7 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, calls int
 	var tc *cache.Cache
 	if cfg.Cache {
 		tc = cache.New(cache.Config{Conn: q.Conn(), ReadConn: q.ReadConn(), LeaseConn: q.LazyConn(), Owner: processID(), TTL: cfg.CacheTTL,
-			LeaseTTL: cfg.JobTimeout, Metrics: m})
+			Metrics: m})
 	}
 	linter, err := lint.Default()
 	if err != nil {
