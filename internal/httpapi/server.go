@@ -49,6 +49,11 @@ type Config struct {
 	// an admin whatever keys exist: the in-process client of an embedded
 	// batch, which holds it only while it runs and never stores it.
 	InternalKey string
+	// ReadyTimeout bounds /readyz's database probe (default 2 s), whose
+	// answer is kept for ReadyCache (default 1 s). OutageHold is how long
+	// /readyz fails after a request met a database outage (default 5 s),
+	// also the Retry-After of that request's 503.
+	ReadyTimeout, ReadyCache, OutageHold time.Duration
 }
 
 // Deps are the parts a Server works with.
@@ -99,6 +104,7 @@ type Server struct {
 	latency func(time.Duration)
 	keys    keyGate
 	streams atomic.Int64 // open event streams
+	ready   *readiness
 	poller  *streamPoller
 }
 
@@ -121,6 +127,7 @@ func NewServer(cfg Config, d Deps) *Server {
 	}
 	s := &Server{cfg: cfg, q: d.Queue, cache: d.Cache, logger: d.Logger, metrics: d.Metrics, reg: d.Registry,
 		mux: http.NewServeMux(), meta: d.TemplateMeta, est: d.Estimate, latency: d.LatencyFunc}
+	s.ready = newReadiness(cfg)
 	s.poller = &streamPoller{every: cfg.EventPoll, read: d.Queue.Versions, logger: s.logger}
 	s.routes()
 	return s
@@ -223,15 +230,6 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-}
-
-func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
-	if err := s.q.Ping(r.Context()); err != nil {
-		s.logger.WarnContext(r.Context(), "database not reachable", slog.Any("error", err))
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
 func (s *Server) handleQueue(w http.ResponseWriter, r *http.Request) {
