@@ -45,6 +45,7 @@ type Config struct {
 	Model           string
 	AnalyzeModel    string
 	MaxTokens       int
+	MaxInputTokens  int64
 	Concurrency     int
 	MaxQueue        int64
 	MaxAttempts     int
@@ -97,6 +98,7 @@ func (c *Config) engineFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Model, "model", "", "model for generate jobs (default: the provider's)")
 	fs.StringVar(&c.AnalyzeModel, "analyze-model", "", "cheaper model for analyze jobs (default: --model)")
 	fs.IntVar(&c.MaxTokens, "max-tokens", 8192, "max output tokens per model call")
+	fs.Int64Var(&c.MaxInputTokens, "max-input-tokens", generate.DefaultMaxInputTokens, "largest prompt of one model call, in estimated tokens: a request over it is refused at submit (400), a call over it is never made")
 	fs.IntVar(&c.Concurrency, "concurrency", 50, "model calls this process has in flight at once; it runs a sixteenth more jobs than that, so that their database work never holds a call slot")
 	fs.IntVar(&c.MaxAttempts, "max-attempts", 5, "attempts before a job fails")
 	fs.DurationVar(&c.JobTimeout, "job-timeout", 3*time.Minute, "time limit of one attempt")
@@ -190,6 +192,12 @@ func (c *Config) validate() error {
 	}
 	if c.MaxAttempts < 1 {
 		return usagef("--max-attempts %d: must be at least 1", c.MaxAttempts)
+	}
+	if c.MaxInputTokens == 0 {
+		c.MaxInputTokens = generate.DefaultMaxInputTokens
+	}
+	if c.MaxInputTokens < 1000 || c.MaxInputTokens > 10_000_000 {
+		return usagef("--max-input-tokens %d: must be 1000–10000000", c.MaxInputTokens)
 	}
 	if c.JobTimeout <= 0 {
 		return usagef("--job-timeout must be positive")
@@ -459,7 +467,7 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, calls int
 	svc := generate.New(generate.Config{
 		LLM: llmClient, Provider: cfg.Provider, Model: model, AnalyzeModel: cfg.AnalyzeModel,
 		MaxTokens: cfg.MaxTokens, CallTimeout: cfg.JobTimeout, Metrics: m, Cache: tc, Linter: linter,
-		Limiters: limiters, MaxCalls: calls,
+		Limiters: limiters, MaxCalls: calls, MaxInputTokens: cfg.MaxInputTokens,
 	})
 	runner = worker.New(svc, prices, m, logger)
 	runner.ReserveCalls(q.Conn())
@@ -494,13 +502,16 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, calls int
 
 // estimate is the most one call for req can cost, in nano-USD, for budget
 // reservations.
-func (e *engine) estimate(req *netcfg.JobRequest) int64 {
-	model, in, out := e.svc.Estimate(req)
+func (e *engine) estimate(req *netcfg.JobRequest) (int64, error) {
+	model, in, out, err := e.svc.Estimate(req)
+	if err != nil {
+		return 0, err
+	}
 	c, err := e.prices.Estimate(model, time.Now(), in, out)
 	if err != nil {
-		return 0
+		return 0, nil
 	}
-	return int64(c)
+	return int64(c), nil
 }
 
 // processID names this process for cache leases: host, pid and a random

@@ -225,12 +225,14 @@ func (s *Server) submitFleet(ctx context.Context, name string, f *fleet.Fleet, e
 		}
 		// With the template cache a fleet pays about one call per intent:
 		// that is what is reserved, on the intent's first device.
-		if s.est != nil {
-			if s.cache == nil || s.meta == nil {
-				jobs[i].ReservedNUSD = s.est(&req)
-			} else if !estimated[m.Key] {
-				estimated[m.Key] = true
-				jobs[i].ReservedNUSD = s.est(&req)
+		if s.est != nil && (s.cache == nil || s.meta == nil || !estimated[m.Key]) {
+			estimated[m.Key] = true
+			if jobs[i].ReservedNUSD, err = s.est(&req); err != nil {
+				var fe *netcfg.FieldError
+				if errors.As(err, &fe) {
+					return nil, &netcfg.FieldError{Field: fmt.Sprintf("device %s: %s", d.Device.Hostname, fe.Field), Msg: fe.Msg}
+				}
+				return nil, err
 			}
 		}
 	}

@@ -171,7 +171,9 @@ func (s *Server) submit(ctx context.Context, req *netcfg.JobRequest, idemKey str
 		return nil, false, err
 	}
 	if s.est != nil {
-		j.ReservedNUSD = s.est(req)
+		if j.ReservedNUSD, err = s.est(req); err != nil {
+			return nil, false, err
+		}
 	}
 	if err := s.admit(ctx, p); err != nil {
 		return nil, false, err

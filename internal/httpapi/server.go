@@ -67,8 +67,9 @@ type Deps struct {
 	// (generate.Service.TemplateMeta); economy mode needs it.
 	TemplateMeta func(*netcfg.JobRequest) cache.Meta
 	// Estimate is the most one model call for a request can cost, in
-	// nano-USD; budgets reserve it at submit. Nil: nothing is reserved.
-	Estimate func(*netcfg.JobRequest) int64
+	// nano-USD; budgets reserve it at submit. Nil: nothing is reserved. An
+	// error refuses the request (a *netcfg.FieldError: 400).
+	Estimate func(*netcfg.JobRequest) (int64, error)
 	// LatencyFunc, when set, is told how long each interactive request
 	// took (see interactive); serve hands it to the adaptive worker gate.
 	LatencyFunc func(time.Duration)
@@ -100,7 +101,7 @@ type Server struct {
 	reg     prometheus.Gatherer
 	mux     *http.ServeMux
 	meta    func(*netcfg.JobRequest) cache.Meta
-	est     func(*netcfg.JobRequest) int64
+	est     func(*netcfg.JobRequest) (int64, error)
 	latency func(time.Duration)
 	keys    keyGate
 	streams atomic.Int64 // open event streams

@@ -179,7 +179,7 @@ func CallCost(t *pricing.Table, at time.Time, model, requested string, u llm.Usa
 
 // classify maps a model error to the queue's outcome.
 func classify(err error) error {
-	if errors.Is(err, generate.ErrBudgetExceeded) {
+	if errors.Is(err, generate.ErrBudgetExceeded) || errors.Is(err, generate.ErrPromptTooLarge) {
 		return &queue.PermanentError{Err: err}
 	}
 	var busy *cache.BusyError
