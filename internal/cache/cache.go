@@ -297,7 +297,10 @@ func (c *Cache) fill(ctx context.Context, m Meta, fill FillFunc) (*Entry, error)
 		Provider: e.Provider, Model: e.Model, InputTokens: e.InputTokens, OutputTokens: e.OutputTokens,
 		ExpiresAt: expires}, c.cfg.Owner)
 	if err != nil {
-		return nil, err
+		// The model was paid for this entry: a store that fails now (the
+		// database is down) must not throw it away, or the job's retry
+		// pays again. The caller uses it; the lease runs out on its own.
+		return e, nil
 	}
 	if ok {
 		c.l1.put(e, c.l1Until(now, expires))

@@ -9,6 +9,7 @@ import (
 
 	"netsmith/internal/cache"
 	"netsmith/internal/dbtest"
+	"netsmith/internal/queue"
 	"netsmith/internal/store"
 )
 
@@ -98,4 +99,31 @@ func TestCrashedHolderLeaseRunsOut(t *testing.T) {
 			t.Errorf("took %s to take over a dead holder's %s lease", took, ttl)
 		}
 	})
+}
+
+// TestFillKeptWhenStoreFails: when the database fails between the model's
+// answer and storing it (here the lease connection's database is closed
+// during the fill), the paid entry is still handed to the caller, so that
+// the job does not call the model again.
+func TestFillKeptWhenStoreFails(t *testing.T) {
+	t.Parallel()
+	url := dbtest.SQLite(t)
+	conn := openConn(t, url)
+	leaseQ, err := queue.Open(t.Context(), url, queue.Config{}) // closed by the fill
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cache.New(cache.Config{Conn: conn, LeaseConn: leaseQ.Conn(), Owner: "a"})
+	var calls atomic.Int32
+	e, out, err := c.Resolve(context.Background(), meta, func(ctx context.Context) (*cache.Entry, error) {
+		calls.Add(1)
+		leaseQ.Close() // the database goes away while the model answers
+		return &cache.Entry{Body: "hostname {{.hostname}}\n", Provider: "sim", Model: "m", InputTokens: 100, OutputTokens: 50}, nil
+	})
+	if err != nil || e == nil || e.Body == "" || out != cache.Miss {
+		t.Fatalf("Resolve = %v, %s, %v; want the paid entry despite the failed store", e, out, err)
+	}
+	if calls.Load() != 1 {
+		t.Errorf("%d fills", calls.Load())
+	}
 }
