@@ -22,7 +22,7 @@ func bigFleet(format Format, size int) []byte {
 			fmt.Fprintf(&b, ",g%d,access,cisco_xe,17.9,,\"Access switch %d, SSH only, LACP uplinks\",,,,,,,,\n", g, g)
 		}
 		for i := 0; b.Len() < size; i++ {
-			fmt.Fprintf(&b, "sw%06d,g%d,,,,site%d,,10.%d.%d.%d/24,%d,10.255.%d.%d/32,Te1/1/1,dist%d-a,Te1/1/2,dist%d-b,access switch sw%06d in closet %d\n",
+			fmt.Fprintf(&b, "sw%06d,g%d,,,,site%d,,10.%d.%d.%d/24,%d,10.255.%d.%d/32,Te1/1/1,dist%d-a,Te1/1/2,dist%d-b,access switch sw%06d in closet %d on rack row A - patched to the distribution pair over two 10G uplinks - spare SFPs in drawer 4 - access ports 1 to 48 in the data VLAN\n",
 				i, i%20, i/500, i/65536%256, i/256%256, i%256, 65000+i%1000, i/256%256, i%256, i/500, i/500, i, i%40)
 		}
 	case FormatJSON:
@@ -38,7 +38,7 @@ func bigFleet(format Format, size int) []byte {
 			if i > 0 {
 				b.WriteString(",\n")
 			}
-			fmt.Fprintf(&b, `{"hostname":"sw%06d","group":"g%d","site":"site%d","vars":{"mgmt_ip":"10.%d.%d.%d/24","asn":%d,"loopback0":"10.255.%d.%d/32","uplinks":[{"port":"Te1/1/1","peer":"dist%d-a"},{"port":"Te1/1/2","peer":"dist%d-b"}],"description":"access switch sw%06d in closet %d"}}`,
+			fmt.Fprintf(&b, `{"hostname":"sw%06d","group":"g%d","site":"site%d","vars":{"mgmt_ip":"10.%d.%d.%d/24","asn":%d,"loopback0":"10.255.%d.%d/32","uplinks":[{"port":"Te1/1/1","peer":"dist%d-a"},{"port":"Te1/1/2","peer":"dist%d-b"}],"description":"access switch sw%06d in closet %d on rack row A; patched to the distribution pair over two 10G uplinks"}}`,
 				i, i%20, i/500, i/65536%256, i/256%256, i%256, 65000+i%1000, i/256%256, i%256, i/500, i/500, i, i%40)
 		}
 		b.WriteString("]}\n")
@@ -81,27 +81,38 @@ func peakHeap(f func()) uint64 {
 	return peak - base
 }
 
-// BenchmarkParse40MB parses a 40 MB fleet, CSV and JSON, and reports the
-// peak heap above the file itself (peak-MB) and per device (peak-B/device).
+// BenchmarkParse40MB parses a 40 MB fleet, CSV and JSON, with Parse (every
+// device kept) and with Stream (each device dropped once handed out), and
+// reports the peak heap above the file itself (peak-MB, peak-B/device).
 func BenchmarkParse40MB(b *testing.B) {
 	for _, format := range []Format{FormatCSV, FormatJSON} {
-		b.Run(string(format), func(b *testing.B) {
-			data := bigFleet(format, 40<<20)
-			b.SetBytes(int64(len(data)))
-			var peak uint64
-			devices := 0
-			for b.Loop() {
-				peak = max(peak, peakHeap(func() {
-					fl, err := Parse("fleet."+string(format), data)
-					if err != nil {
-						b.Fatal(err)
-					}
-					devices = len(fl.Devices)
-				}))
-			}
-			b.ReportMetric(float64(peak)/(1<<20), "peak-MB")
-			b.ReportMetric(float64(peak)/float64(devices), "peak-B/device")
-			b.ReportMetric(float64(devices), "devices")
-		})
+		data := bigFleet(format, 40<<20)
+		for _, mode := range []string{"parse", "stream"} {
+			b.Run(string(format)+"/"+mode, func(b *testing.B) {
+				b.SetBytes(int64(len(data)))
+				var peak uint64
+				devices := 0
+				for b.Loop() {
+					peak = max(peak, peakHeap(func() {
+						if mode == "parse" {
+							fl, err := Parse("fleet."+string(format), data)
+							if err != nil {
+								b.Fatal(err)
+							}
+							devices = len(fl.Devices)
+							return
+						}
+						sum, err := Parser{}.Stream("fleet."+string(format), data, func(*Resolved) error { return nil })
+						if err != nil {
+							b.Fatal(err)
+						}
+						devices = sum.Devices
+					}))
+				}
+				b.ReportMetric(float64(peak)/(1<<20), "peak-MB")
+				b.ReportMetric(float64(peak)/float64(devices), "peak-B/device")
+				b.ReportMetric(float64(devices), "devices")
+			})
+		}
 	}
 }
