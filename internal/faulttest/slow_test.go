@@ -65,34 +65,24 @@ var servingRE = regexp.MustCompile(`msg="netsmith serving" addr=(\S+)`)
 
 // server is a `netsmith serve` process.
 type server struct {
-	cmd  *exec.Cmd
-	addr string
-	log  *syncBuffer
-	done chan struct{}
+	cmd     *exec.Cmd
+	addr    string
+	done    chan struct{} // the process exited
+	logDone chan struct{} // its stderr is all in log
+	log     bytes.Buffer  // written by one goroutine until logDone
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+// logText is the process's stderr; call it once the process has exited.
+func (s *server) logText() string {
+	<-s.logDone
+	return s.log.String()
 }
 
 // serve starts `netsmith serve` on an upstream fake and waits until it
 // serves.
 func serve(t *testing.T, upstream string, args ...string) *server {
 	t.Helper()
-	s := &server{log: &syncBuffer{}, done: make(chan struct{})}
+	s := &server{done: make(chan struct{}), logDone: make(chan struct{})}
 	s.cmd = exec.Command(binary(t), append([]string{"serve", "--listen", "127.0.0.1:0", "--poll-interval", "100ms"}, args...)...)
 	s.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "ANTHROPIC_API_KEY=test", "ANTHROPIC_BASE_URL=" + upstream}
 	pr, pw, err := os.Pipe()
@@ -106,6 +96,7 @@ func serve(t *testing.T, upstream string, args ...string) *server {
 	pw.Close()
 	addr := make(chan string, 1)
 	go func() {
+		defer close(s.logDone)
 		sc := bufio.NewScanner(pr)
 		sent := false
 		for sc.Scan() {
@@ -121,15 +112,17 @@ func serve(t *testing.T, upstream string, args ...string) *server {
 		_ = s.cmd.Process.Kill()
 		<-s.done
 		if t.Failed() {
-			t.Logf("serve log:\n%s", s.log.String())
+			t.Logf("serve log:\n%s", s.logText())
 		}
 	})
 	select {
 	case s.addr = <-addr:
 	case <-s.done:
-		t.Fatalf("serve exited:\n%s", s.log.String())
+		t.Fatalf("serve exited:\n%s", s.logText())
 	case <-time.After(2 * time.Minute):
-		t.Fatalf("serve did not start:\n%s", s.log.String())
+		_ = s.cmd.Process.Kill()
+		<-s.done
+		t.Fatalf("serve did not start:\n%s", s.logText())
 	}
 	return s
 }
