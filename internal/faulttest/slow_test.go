@@ -260,7 +260,7 @@ func TestUpstreamStorm(t *testing.T) {
 	slow(t)
 	t.Parallel()
 	up := llmtest.NewServer(t, fakeanthropic.Config{Latency: 20 * time.Millisecond, Error500Rate: 0.15, Error529Rate: 0.15,
-		RequestsPerMinute: 600, Burst: time.Second, Seed: 9})
+		RequestsPerMinute: 240, Burst: time.Second, Seed: 9})
 	url := "sqlite://" + filepath.Join(t.TempDir(), "storm.db")
 	s := serve(t, up.URL, "--db", url, "--concurrency", "16", "--max-attempts", "30")
 	const n = 60
@@ -355,4 +355,40 @@ func lastLine(s string) string {
 		return s[i+1:]
 	}
 	return s
+}
+
+// TestLeaseAfterKill: a process killed while it fills a template holds the
+// intent's other devices back only until its lease runs out (seconds), not
+// for the length of a job: another process's job of the same intent is done
+// soon after.
+func TestLeaseAfterKill(t *testing.T) {
+	slow(t)
+	t.Parallel()
+	up := llmtest.NewServer(t, fakeanthropic.Config{Latency: 3 * time.Second, Seed: 11})
+	url := "sqlite://" + filepath.Join(t.TempDir(), "lease.db")
+	args := []string{"--db", url, "--job-timeout", "2m"}
+	a := serve(t, up.URL, args...)
+	req := func(host string) *httpapi.SubmitRequest {
+		return &httpapi.SubmitRequest{JobRequest: netcfg.JobRequest{Kind: netcfg.KindGenerate,
+			Device:       &netcfg.Device{Hostname: host, Platform: netcfg.AristaEOS, Role: "leaf"},
+			Requirements: "EVPN leaf, eBGP to two spines"}}
+	}
+	if _, err := a.client().Submit(t.Context(), req("first")); err != nil {
+		t.Fatal(err)
+	}
+	for up.Fake.Stats().InFlight == 0 {
+		time.Sleep(20 * time.Millisecond)
+	}
+	_ = a.cmd.Process.Signal(syscall.SIGKILL)
+	<-a.done
+	killed := time.Now()
+	b := serve(t, up.URL, args...)
+	resp, err := b.client().Submit(t.Context(), req("second"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := waitFinal(t, b.client(), []string{resp.ID}, 3*time.Minute)
+	took := time.Since(killed)
+	record(t, "template lease after SIGKILL", "sqlite", ok == 1 && took < 45*time.Second,
+		"a job of the killed filler's intent done %.1f s after the kill (lease 10 s, model call 3 s; the job timeout, 2 min, no longer bounds it)", took.Seconds())
 }
