@@ -20,7 +20,7 @@ func TestLeaseRenewedWhileFilling(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
 		conn := openConn(t, url)
-		const ttl = 300 * time.Millisecond
+		const ttl = time.Second
 		a := cache.New(cache.Config{Conn: conn, Owner: "a", LeaseTTL: ttl})
 		b := cache.New(cache.Config{Conn: conn, Owner: "b", LeaseTTL: ttl, WaitFor: time.Nanosecond, PollEvery: time.Millisecond})
 		var calls atomic.Int32
@@ -38,13 +38,13 @@ func TestLeaseRenewedWhileFilling(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Wait for the lease to be renewed past three of its lifetimes.
+		// Wait for the lease to be renewed past two of its lifetimes.
 		for {
 			cur, err := store.GetTemplate(context.Background(), conn, meta.Key)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cur.LeaseUntil.After(first.LeaseUntil.Add(3 * ttl)) {
+			if cur.LeaseUntil.After(first.LeaseUntil.Add(2 * ttl)) {
 				break
 			}
 			select {
