@@ -24,7 +24,7 @@ const (
 // 503 with Retry-After, the same request succeeding once it is over.
 func errOutage(err error, retry time.Duration) *Error {
 	return &Error{Status: http.StatusServiceUnavailable, Type: "unavailable_error", RetryAfter: retry, Err: err,
-		Msg: "the database is unavailable (down, restarting or out of disk); nothing was changed: retry after the Retry-After header's seconds"}
+		Msg: "the database is unavailable (down, restarting or out of disk): retry after the Retry-After header's seconds (with an Idempotency-Key a retried submission is never queued twice)"}
 }
 
 // readiness is what /readyz answers: the database answers a cheap query
