@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"netsmith/internal/dbtest"
+	"netsmith/internal/faulttest"
 	"netsmith/internal/httpapi"
 	"netsmith/internal/llm/fakeanthropic"
 	"netsmith/internal/llm/llmtest"
@@ -218,31 +219,10 @@ func pollLegacy(t *testing.T, c *httpapi.Client, id string) *httpapi.LegacyStatu
 
 // --- real processes ---
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
 // netsmithBinary builds the command once per test run.
 func netsmithBinary(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "netsmith-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "netsmith")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
+	return faulttest.Binary(t)
 }
 
 type proc struct {

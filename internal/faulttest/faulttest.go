@@ -19,10 +19,38 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// Binary builds cmd/netsmith once per test binary and returns its path, for
+// the tests that run it as a process (killed, stopped, restarted).
+func Binary(tb testing.TB) string {
+	tb.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "netsmith-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "netsmith")
+		if out, err := exec.Command("go", "build", "-o", binPath, "netsmith/cmd/netsmith").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		tb.Fatal(buildErr)
+	}
+	return binPath
+}
 
 // skip skips tb locally and fails it in CI, saying why.
 func skip(tb testing.TB, format string, args ...any) {

@@ -35,32 +35,6 @@ func slow(t *testing.T) {
 	}
 }
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// binary builds cmd/netsmith once per run.
-func binary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "netsmith-faults-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "netsmith")
-		if out, err := exec.Command("go", "build", "-o", binPath, "netsmith/cmd/netsmith").CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
-
 var servingRE = regexp.MustCompile(`msg="netsmith serving" addr=(\S+)`)
 
 // server is a `netsmith serve` process.
@@ -83,7 +57,7 @@ func (s *server) logText() string {
 func serve(t *testing.T, upstream string, args ...string) *server {
 	t.Helper()
 	s := &server{done: make(chan struct{}), logDone: make(chan struct{})}
-	s.cmd = exec.Command(binary(t), append([]string{"serve", "--listen", "127.0.0.1:0", "--poll-interval", "100ms"}, args...)...)
+	s.cmd = exec.Command(faulttest.Binary(t), append([]string{"serve", "--listen", "127.0.0.1:0", "--poll-interval", "100ms"}, args...)...)
 	s.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "ANTHROPIC_API_KEY=test", "ANTHROPIC_BASE_URL=" + upstream}
 	pr, pw, err := os.Pipe()
 	if err != nil {
@@ -341,7 +315,7 @@ func isTimeout(err error) bool {
 func TestEmptyListenRefused(t *testing.T) {
 	slow(t)
 	t.Parallel()
-	cmd := exec.Command(binary(t), "serve", "--listen=", "--db", "sqlite://"+filepath.Join(t.TempDir(), "l.db"), "--provider", "sim")
+	cmd := exec.Command(faulttest.Binary(t), "serve", "--listen=", "--db", "sqlite://"+filepath.Join(t.TempDir(), "l.db"), "--provider", "sim")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
