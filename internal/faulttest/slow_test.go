@@ -320,7 +320,7 @@ func TestEmptyListenRefused(t *testing.T) {
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	refused := err != nil && strings.Contains(string(out), "--insecure")
-	record(t, "serve --listen= without keys", "sqlite", refused, "exit %v in %d ms: %.120s", err, time.Since(start).Milliseconds(), strings.TrimSpace(lastLine(string(out))))
+	record(t, "serve --listen= without keys", "sqlite", refused, "%v after %d ms: %.120s", err, time.Since(start).Milliseconds(), strings.TrimSpace(lastLine(string(out))))
 }
 
 func lastLine(s string) string {
