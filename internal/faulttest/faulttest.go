@@ -12,17 +12,16 @@ package faulttest
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"netsmith/internal/dbtest"
 )
 
 var (
@@ -164,12 +163,7 @@ func PrivatePostgres(tb testing.TB) *Postgres {
 		}
 		bin = strings.TrimSpace(string(out))
 	}
-	u, err := user.Lookup("postgres")
-	if err != nil {
-		skip(tb, "no postgres user: %v", err)
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
+	cred := dbtest.PostgresUser(tb)
 	// Not t.TempDir: its parents are 0700 root, which the postgres user
 	// cannot enter.
 	dir, err := os.MkdirTemp("", "netsmith-pg-")
@@ -180,11 +174,10 @@ func PrivatePostgres(tb testing.TB) *Postgres {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		tb.Fatal(err)
 	}
-	if err := os.Chown(dir, uid, gid); err != nil {
+	if err := os.Chown(dir, int(cred.Uid), int(cred.Gid)); err != nil {
 		tb.Fatal(err)
 	}
-	p := &Postgres{tb: tb, bin: bin, dir: dir, Port: freePort(tb),
-		cred: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
+	p := &Postgres{tb: tb, bin: bin, dir: dir, Port: dbtest.FreePort(tb), cred: cred}
 	p.URL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", p.Port)
 	p.run("initdb", "-D", p.data(), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync")
 	p.Start()
@@ -233,15 +226,4 @@ func (p *Postgres) run(name string, args ...string) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		p.tb.Fatalf("%s %s: %v (after %s)\n%s\n%s", name, strings.Join(args, " "), err, time.Since(start), out, p.Log())
 	}
-}
-
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort(tb testing.TB) int {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
