@@ -6,7 +6,7 @@
 // Both need root (mount, and running PostgreSQL's binaries as the postgres
 // user); without it, or without PostgreSQL's binaries, the tests that use
 // them skip locally and fail when CI=true. The package's own tests are
-// the fault suite (see suite_test.go).
+// the fault suite: fast_test.go always, slow_test.go with NETSMITH_FAULTS=slow.
 package faulttest
 
 import (
