@@ -667,11 +667,11 @@ func startPprof(ctx context.Context, g *errgroup.Group, addr string, logger *slo
 // newLimiters makes one cluster-wide upstream limiter per model a real
 // provider is called with. Without configured limits it still pauses the
 // cluster on a 429 and adopts the limits the provider's headers report.
-// close closes the limiters' own database, if they have one.
-func newLimiters(ctx context.Context, cfg *Config, q *queue.Queue, m *metrics.Metrics, logger *slog.Logger, models ...string) (_ map[string]*limiter.Limiter, close func(), err error) {
-	close = func() {}
+// closeState closes the limiters' own database, if they have one.
+func newLimiters(ctx context.Context, cfg *Config, q *queue.Queue, m *metrics.Metrics, logger *slog.Logger, models ...string) (_ map[string]*limiter.Limiter, closeState func(), _ error) {
+	closeState = func() {}
 	if cfg.Provider == "sim" {
-		return nil, close, nil
+		return nil, closeState, nil
 	}
 	conn, dialect := q.Conn(), q.Dialect()
 	if dialect == "sqlite" {
@@ -680,18 +680,14 @@ func newLimiters(ctx context.Context, cfg *Config, q *queue.Queue, m *metrics.Me
 		// writer, which every job already waits on.
 		mem, err := queue.Open(ctx, "sqlite://netsmith-limiter-"+processID()+"?mode=memory&cache=shared", queue.Config{})
 		if err != nil {
-			return nil, close, fmt.Errorf("upstream limiter state: %w", err)
+			return nil, closeState, fmt.Errorf("upstream limiter state: %w", err)
 		}
-		defer func() {
-			if err != nil {
-				mem.Close()
-			}
-		}()
 		if _, err := mem.Migrate(ctx); err != nil {
-			return nil, close, fmt.Errorf("upstream limiter state: %w", err)
+			mem.Close()
+			return nil, closeState, fmt.Errorf("upstream limiter state: %w", err)
 		}
 		conn = mem.Conn()
-		close = func() { mem.Close() }
+		closeState = func() { mem.Close() }
 	}
 	out := map[string]*limiter.Limiter{}
 	for _, model := range models {
@@ -704,9 +700,10 @@ func newLimiters(ctx context.Context, cfg *Config, q *queue.Queue, m *metrics.Me
 			Throttled: m.UpstreamThrottled, Logger: logger,
 		})
 		if err != nil {
+			closeState()
 			return nil, func() {}, fmt.Errorf("upstream limiter for %s: %w", model, err)
 		}
 		out[model] = l
 	}
-	return out, close, nil
+	return out, closeState, nil
 }
