@@ -9,7 +9,6 @@ import (
 
 	"netsmith/internal/cache"
 	"netsmith/internal/dbtest"
-	"netsmith/internal/queue"
 	"netsmith/internal/store"
 )
 
@@ -109,15 +108,15 @@ func TestFillKeptWhenStoreFails(t *testing.T) {
 	t.Parallel()
 	url := dbtest.SQLite(t)
 	conn := openConn(t, url)
-	leaseQ, err := queue.Open(t.Context(), url, queue.Config{}) // closed by the fill
+	leaseDB, err := store.Open(t.Context(), url, store.Options{}) // closed by the fill
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := cache.New(cache.Config{Conn: conn, LeaseConn: leaseQ.Conn(), Owner: "a"})
+	c := cache.New(cache.Config{Conn: conn, LeaseConn: leaseDB.Conn(), Owner: "a"})
 	var calls atomic.Int32
 	e, out, err := c.Resolve(context.Background(), meta, func(ctx context.Context) (*cache.Entry, error) {
 		calls.Add(1)
-		leaseQ.Close() // the database goes away while the model answers
+		leaseDB.Close() // the database goes away while the model answers
 		return &cache.Entry{Body: "hostname {{.hostname}}\n", Provider: "sim", Model: "m", InputTokens: 100, OutputTokens: 50}, nil
 	})
 	if err != nil || e == nil || e.Body == "" || out != cache.Miss {

@@ -19,25 +19,25 @@ import (
 	"netsmith/internal/faulttest"
 	"netsmith/internal/generate"
 	"netsmith/internal/httpapi"
+	"netsmith/internal/ledger"
 	"netsmith/internal/llm"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/queue"
-	"netsmith/internal/queue/queuetest"
+	"netsmith/internal/submit"
 )
 
 // api is the HTTP API over a migrated queue on url, without workers.
 func api(t *testing.T, url string, cfg httpapi.Config) *httptest.Server {
 	t.Helper()
-	q, err := queue.Open(t.Context(), url, queue.Config{})
+	db := dbtest.Open(t, url)
+	q, err := queue.New(db, queue.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := q.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
 	svc := generate.New(generate.Config{Model: "m", MaxTokens: 8192})
-	srv := httptest.NewServer(httpapi.NewServer(cfg, httpapi.Deps{Queue: q, Logger: slog.New(slog.DiscardHandler),
-		Estimate: func(r *netcfg.JobRequest) (int64, error) { _, _, _, err := svc.Estimate(r); return 1, err }}))
+	est := func(r *netcfg.JobRequest) (int64, error) { _, _, _, err := svc.Estimate(r); return 1, err }
+	srv := httptest.NewServer(httpapi.NewServer(cfg, httpapi.Deps{DB: db, Queue: q, Logger: slog.New(slog.DiscardHandler),
+		Money: ledger.New(db, nil), Submit: submit.New(submit.Config{}, submit.Deps{Queue: q, Estimate: est})}))
 	t.Cleanup(func() {
 		srv.Close()
 		q.Close()
@@ -261,13 +261,13 @@ var hostileTemplates = []string{
 // that are only odd), within the render limits.
 func TestHostileTemplates(t *testing.T) {
 	t.Parallel()
-	q := queuetest.Migrated(t, dbtest.SQLite(t), queue.Config{})
+	db := dbtest.Open(t, dbtest.SQLite(t))
 	configs, failed := 0, 0
 	var slowest time.Duration
 	for i, text := range hostileTemplates {
 		h := &hostileLLM{text: text}
 		svc := generate.New(generate.Config{LLM: h, Provider: "test", Model: "m",
-			Cache: cache.New(cache.Config{Conn: q.Conn(), Owner: "suite"})})
+			Cache: cache.New(cache.Config{Conn: db.Conn(), Owner: "suite"})})
 		req := &netcfg.JobRequest{Kind: netcfg.KindGenerate, Requirements: fmt.Sprintf("hostile %d", i),
 			Device: &netcfg.Device{Hostname: fmt.Sprintf("sw%d", i), Platform: netcfg.CiscoIOS,
 				Vars: map[string]any{"uplinks": []any{"a", "b", "c", "d", "e", "f", "g", "h"}, "vlans": []any{map[string]any{"id": 10}}}}}

@@ -22,7 +22,6 @@ import (
 	"netsmith/internal/llm/fakeanthropic"
 	"netsmith/internal/llm/llmtest"
 	"netsmith/internal/netcfg"
-	"netsmith/internal/queue"
 	"netsmith/internal/store"
 )
 
@@ -103,9 +102,9 @@ func serve(t *testing.T, upstream string, args ...string) *server {
 
 func (s *server) client() *httpapi.Client { return httpapi.NewClient("http://"+s.addr, nil, "") }
 
-// submit submits n jobs, each of an intent of its own (one model call
+// submitJobs submits n jobs, each of an intent of its own (one model call
 // each), and returns their ids.
-func submit(t *testing.T, c *httpapi.Client, n int, prefix string) []string {
+func submitJobs(t *testing.T, c *httpapi.Client, n int, prefix string) []string {
 	t.Helper()
 	ids := make([]string, n)
 	for i := range n {
@@ -145,10 +144,10 @@ func waitFinal(t *testing.T, c *httpapi.Client, ids []string, timeout time.Durat
 	return succeeded
 }
 
-// ledger counts the ledger's paid calls and the results stored.
-func ledger(t *testing.T, url string) (calls, results, resultJobs int64) {
+// ledgerCounts counts the ledger's paid calls and the results stored.
+func ledgerCounts(t *testing.T, url string) (calls, results, resultJobs int64) {
 	t.Helper()
-	q, err := queue.Open(t.Context(), url, queue.Config{})
+	q, err := store.Open(t.Context(), url, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +173,7 @@ func TestKillMidBatch(t *testing.T) {
 	args := []string{"--db", url, "--concurrency", "8", "--job-timeout", "5s", "--rescue-after", "6s"}
 	const n = 60
 	s := serve(t, up.URL, args...)
-	ids := submit(t, s.client(), n, "kill")
+	ids := submitJobs(t, s.client(), n, "kill")
 	for kill := range 2 {
 		for up.Fake.Stats().Succeeded < int64(10*(kill+1)) {
 			time.Sleep(50 * time.Millisecond)
@@ -184,7 +183,7 @@ func TestKillMidBatch(t *testing.T) {
 		s = serve(t, up.URL, args...)
 	}
 	ok := waitFinal(t, s.client(), ids, 4*time.Minute)
-	calls, results, jobs := ledger(t, url)
+	calls, results, jobs := ledgerCounts(t, url)
 	paid := up.Fake.Stats().Succeeded
 	// Held: nothing lost, nothing stored or charged twice. Paid calls the
 	// ledger lacks are reported: those in flight at a kill, and templates
@@ -204,7 +203,7 @@ func TestOutageWithWorkers(t *testing.T) {
 	pg := faulttest.PrivatePostgres(t)
 	s := serve(t, up.URL, "--db", pg.URL, "--concurrency", "8")
 	const n = 60
-	ids := submit(t, s.client(), n, "blip")
+	ids := submitJobs(t, s.client(), n, "blip")
 	for up.Fake.Stats().Succeeded < 15 {
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -221,7 +220,7 @@ func TestOutageWithWorkers(t *testing.T) {
 	}
 	pg.Start()
 	ok := waitFinal(t, s.client(), ids, 4*time.Minute)
-	calls, results, _ := ledger(t, pg.URL)
+	calls, results, _ := ledgerCounts(t, pg.URL)
 	paid := up.Fake.Stats().Succeeded
 	held := ok == n && results == n && calls == paid && codes[200] == 0
 	record(t, "database stop 10 s mid-run, workers", "postgres", held, "%d jobs: %d succeeded, %d results; upstream answered %d, ledger %d calls; /readyz during: %v",
@@ -238,9 +237,9 @@ func TestUpstreamStorm(t *testing.T) {
 	url := "sqlite://" + filepath.Join(t.TempDir(), "storm.db")
 	s := serve(t, up.URL, "--db", url, "--concurrency", "16", "--max-attempts", "30")
 	const n = 60
-	ids := submit(t, s.client(), n, "storm")
+	ids := submitJobs(t, s.client(), n, "storm")
 	ok := waitFinal(t, s.client(), ids, 4*time.Minute)
-	calls, results, _ := ledger(t, url)
+	calls, results, _ := ledgerCounts(t, url)
 	st := up.Fake.Stats()
 	held := ok == n && results == n && calls == st.Succeeded && st.ServerErrors > 0 && st.Overloaded > 0
 	record(t, "upstream 429/529/500 storm", "sqlite", held, "%d jobs: %d succeeded; upstream %d requests: %d × 429, %d × 529, %d × 500, %d answered; ledger %d calls",

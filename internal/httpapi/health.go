@@ -80,8 +80,8 @@ func (r *readiness) check(ctx context.Context, probe func(context.Context) error
 	return r.err
 }
 
-// probe is the queue's Ping: every path a job uses takes work.
-func (s *Server) probe(ctx context.Context) error { return s.q.Ping(ctx) }
+// probe is the database's Ping: every path a job uses takes work.
+func (s *Server) probe(ctx context.Context) error { return s.db.Ping(ctx) }
 
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	if err := s.ready.check(r.Context(), s.probe); err != nil {

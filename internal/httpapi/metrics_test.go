@@ -26,11 +26,9 @@ func TestMetricsSpendNeedsKey(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
-	q, err := queue.Open(t.Context(), dbtest.SQLite(t), queue.Config{Metrics: m})
+	db := dbtest.Open(t, dbtest.SQLite(t))
+	q, err := queue.New(db, queue.Config{Metrics: m})
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := q.Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -44,7 +42,7 @@ func TestMetricsSpendNeedsKey(t *testing.T) {
 	m.BudgetAlerts.WithLabelValues("secops", "day").Inc()
 	m.JobsTotal.WithLabelValues("generate", "succeeded").Inc()
 	newServer := func() http.Handler {
-		return httpapi.NewServer(httpapi.Config{}, httpapi.Deps{Queue: q, Metrics: m, Registry: reg, Logger: slog.New(slog.DiscardHandler)})
+		return httpapi.NewServer(httpapi.Config{}, httpapi.Deps{DB: db, Queue: q, Metrics: m, Registry: reg, Logger: slog.New(slog.DiscardHandler)})
 	}
 	h := newServer()
 	get := func(key string) (int, string) {
@@ -65,8 +63,9 @@ func TestMetricsSpendNeedsKey(t *testing.T) {
 	if code, body := get(""); code != 200 || !strings.Contains(body, neteng) || !strings.Contains(body, secops) {
 		t.Fatalf("open mode: %d, want every department's spend:\n%s", code, grep(body, "department"))
 	}
-	admin := addKey(t, q, store.Key{Name: "ops", Department: "platform", Role: store.RoleAdmin})
-	user := addKey(t, q, store.Key{Name: "alice", Department: "neteng", Role: store.RoleUser})
+	r := &rig{Queue: q, DB: db}
+	admin := addKey(t, r, store.Key{Name: "ops", Department: "platform", Role: store.RoleAdmin})
+	user := addKey(t, r, store.Key{Name: "alice", Department: "neteng", Role: store.RoleUser})
 	// A server remembers "no keys" for a second; a new one looks at once.
 	h = newServer()
 	for _, tc := range []struct {

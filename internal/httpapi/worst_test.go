@@ -17,7 +17,7 @@ import (
 	"netsmith/internal/netcfg"
 	"netsmith/internal/pricing"
 	"netsmith/internal/queue"
-	"netsmith/internal/queue/queuetest"
+	"netsmith/internal/submit"
 )
 
 // benchModel is priced for the figures: serve's default Anthropic model.
@@ -87,9 +87,14 @@ func nestedBody(depth int) string {
 // with serve's real estimate.
 func submitHandler(tb testing.TB, svc *generate.Service) http.Handler {
 	tb.Helper()
-	q := queuetest.Migrated(tb, dbtest.SQLite(tb), queue.Config{})
-	return httpapi.NewServer(httpapi.Config{}, httpapi.Deps{Queue: q, Logger: slog.New(slog.DiscardHandler),
-		Estimate: realEstimate(svc)})
+	db := dbtest.Open(tb, dbtest.SQLite(tb))
+	q, err := queue.New(db, queue.Config{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(q.Close)
+	return httpapi.NewServer(httpapi.Config{}, httpapi.Deps{DB: db, Queue: q, Logger: slog.New(slog.DiscardHandler),
+		Submit: submit.New(submit.Config{}, submit.Deps{Queue: q, Estimate: realEstimate(svc)})})
 }
 
 func postTo(h http.Handler, body string) *httptest.ResponseRecorder {
