@@ -477,7 +477,7 @@ func metricValue(t *testing.T, page []byte, series string) (float64, bool) {
 	return v, true
 }
 
-var succeededRE = regexp.MustCompile(`(?m)^netsmith_jobs_total\{kind="generate",status="succeeded"\} (\d+)`)
+var succeededRE = regexp.MustCompile(`(?m)^netsmith_jobs_total\{kind="generate",reason="none",status="succeeded"\} (\d+)`)
 
 // succeededBy reads how many jobs a process completed from its /metrics.
 func succeededBy(t *testing.T, p *proc) int {

@@ -393,6 +393,7 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, calls int
 	if err != nil {
 		return nil, err
 	}
+	m.InitProvider(cfg.Provider, model, cfg.AnalyzeModel)
 	prices, err := loadPrices(cfg, model, cmp.Or(cfg.AnalyzeModel, model))
 	if err != nil {
 		return nil, err
@@ -429,6 +430,7 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, calls int
 		Logger:        logger,
 		Metrics:       m,
 		Gate:          gate,
+		Role:          cfg.Role,
 	})
 	if err != nil {
 		return nil, err
@@ -475,19 +477,12 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, calls int
 			}})
 	}
 	metrics.RegisterDBPools(reg, q.PoolStats)
-	metrics.RegisterQueueDepth(reg, func() map[string]float64 {
-		dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		d, err := q.Depth(dctx)
-		out := map[string]float64{}
+	metrics.RegisterCluster(reg, func(ctx context.Context) (metrics.Cluster, bool, error) {
+		c, leader, err := q.Cluster(ctx)
 		if err != nil {
-			logger.Warn("read queue depth", slog.Any("error", err))
-			return out
+			logger.Warn("read the cluster's state for metrics", slog.Any("error", err))
 		}
-		for s, n := range d {
-			out[string(s)] = float64(n)
-		}
-		return out
+		return c, leader, err
 	})
 	return &engine{q: q, reg: reg, metrics: m, cache: tc, svc: svc, prices: prices, economy: economyRun != nil, gate: gate}, nil
 }

@@ -266,6 +266,7 @@ func (s *Server) handleJobEvents(w http.ResponseWriter, r *http.Request) {
 
 	s.streams.Add(1)
 	defer s.streams.Add(-1)
+	defer s.countStream()()
 	var (
 		last   store.JobVersion
 		polled *polledStream

@@ -132,7 +132,7 @@ func (s *Server) routes() {
 	s.handle("GET /v1/jobs", s.handleListJobs)
 	s.handle("GET /v1/jobs/{id}", s.handleGetJob)
 	s.handle("DELETE /v1/jobs/{id}", s.handleCancelJob)
-	s.handle("GET /v1/jobs/{id}/events", s.handleJobEvents)
+	s.handle(eventsRoute, s.handleJobEvents)
 	s.handle("GET /v1/queue", s.handleQueue)
 	s.handle("POST /v1/batches", s.handleSubmitBatch)
 	s.handle("GET /v1/batches/{id}", s.handleGetBatch)
@@ -188,6 +188,11 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 	}))
 }
 
+// eventsRoute is the event stream's pattern: it lasts as long as its job,
+// so its time stays out of the request-latency histogram (its streams are
+// counted by countStream instead).
+const eventsRoute = "GET /v1/jobs/{id}/events"
+
 // observe counts a request, labelled by its route pattern (bounded), never
 // by its path.
 func (s *Server) observe(r *http.Request, code int, start time.Time) {
@@ -195,11 +200,24 @@ func (s *Server) observe(r *http.Request, code int, start time.Time) {
 	if s.metrics != nil {
 		route := r.Pattern
 		s.metrics.HTTPRequests.WithLabelValues(route, strconv.Itoa(code)).Inc()
-		s.metrics.HTTPDuration.WithLabelValues(route).Observe(d.Seconds())
+		if route != eventsRoute {
+			s.metrics.HTTPDuration.WithLabelValues(route).Observe(d.Seconds())
+		}
 	}
 	if s.latency != nil && interactive[r.Pattern] {
 		s.latency(d)
 	}
+}
+
+// countStream counts an event stream opened and open; the function it
+// returns counts it closed: `defer s.countStream()()`.
+func (s *Server) countStream() func() {
+	if s.metrics == nil {
+		return func() {}
+	}
+	s.metrics.EventStreams.Inc()
+	s.metrics.EventStreamsOpen.Inc()
+	return s.metrics.EventStreamsOpen.Dec
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
