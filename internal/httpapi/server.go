@@ -161,6 +161,9 @@ func (s *Server) routes() {
 // handle registers h for pattern with the body limit and request metrics,
 // labelled by the pattern (bounded), never by the path.
 func (s *Server) handle(pattern string, h http.HandlerFunc) {
+	if s.metrics != nil && pattern != eventsRoute {
+		s.metrics.HTTPDuration.WithLabelValues(pattern) // exported from start
+	}
 	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		limit := s.cfg.MaxBody

@@ -1,0 +1,507 @@
+package deploy_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"go.yaml.in/yaml/v3"
+
+	"netsmith/internal/metrics"
+)
+
+// tool returns the path of an external command the test needs. Absent, the
+// test skips with a message, unless CI is set: there it must run, and
+// .ci/run installs the package.
+func tool(t *testing.T, name, pkg string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s not found and CI is set: install the Debian package %s (.ci/run does)", name, pkg)
+	}
+	t.Skipf("%s not found: install the Debian package %s to run this test", name, pkg)
+	return ""
+}
+
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", filepath.Base(name), strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func TestPrometheusFiles(t *testing.T) {
+	t.Parallel()
+	promtool := tool(t, "promtool", "prometheus")
+	run(t, promtool, "check", "rules", "prometheus/rules.yaml")
+	run(t, promtool, "check", "config", "prometheus/prometheus.yml")
+	// The alerts fire on what should fire them (rules_test.yaml).
+	run(t, promtool, "test", "rules", "prometheus/rules_test.yaml")
+}
+
+func TestNginxConfig(t *testing.T) {
+	t.Parallel()
+	nginx := tool(t, "nginx", "nginx")
+	conf, err := filepath.Abs("nginx.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A prefix of our own: the pid file and temporary directories are
+	// relative to it, so nothing outside it is touched.
+	prefix := t.TempDir()
+	if err := os.Mkdir(filepath.Join(prefix, "tmp"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out := run(t, nginx, "-t", "-p", prefix+"/", "-c", conf, "-e", "stderr")
+	if !strings.Contains(out, "test is successful") {
+		t.Fatalf("nginx -t: %s", out)
+	}
+
+	// What the file must say for netsmith, beyond being valid.
+	text := readFile(t, "nginx.conf")
+	for _, want := range []string{"least_conn;", "location = /metrics {\n            return 404;"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("nginx.conf lacks %q", want)
+		}
+	}
+	events := block(t, text, "location ~ ^/v1/jobs/[^/]+/events$ {")
+	if !strings.Contains(events, "proxy_buffering off;") {
+		t.Error("the event stream location does not turn proxy_buffering off")
+	}
+	m := regexp.MustCompile(`proxy_read_timeout (\d+)s;`).FindStringSubmatch(events)
+	if m == nil {
+		t.Fatal("the event stream location sets no proxy_read_timeout")
+	}
+	// The server sends a heartbeat comment every 15 s; nginx must wait
+	// well longer than that before it cuts an idle stream.
+	if s, _ := strconv.Atoi(m[1]); s < 2*15 {
+		t.Errorf("event stream proxy_read_timeout %ss, want at least twice the 15 s heartbeat", m[1])
+	}
+	if !regexp.MustCompile(`client_max_body_size \d+m;`).MatchString(text) {
+		t.Error("nginx.conf sets no client_max_body_size")
+	}
+}
+
+// block returns the brace block of text that starts with head.
+func block(t *testing.T, text, head string) string {
+	t.Helper()
+	i := strings.Index(text, head)
+	if i < 0 {
+		t.Fatalf("no %q", head)
+	}
+	depth := 0
+	for j := i + len(head) - 1; j < len(text); j++ {
+		switch text[j] {
+		case '{':
+			depth++
+		case '}':
+			depth--
+			if depth == 0 {
+				return text[i : j+1]
+			}
+		}
+	}
+	t.Fatalf("%q is not closed", head)
+	return ""
+}
+
+func readFile(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// yamlDocs parses every document of a YAML file.
+func yamlDocs(t *testing.T, name string) []map[string]any {
+	t.Helper()
+	dec := yaml.NewDecoder(strings.NewReader(readFile(t, name)))
+	var docs []map[string]any
+	for {
+		var d map[string]any
+		err := dec.Decode(&d)
+		if errors.Is(err, io.EOF) {
+			return docs
+		}
+		if err != nil {
+			t.Fatalf("%s: document %d: %v", name, len(docs)+1, err)
+		}
+		if d != nil {
+			docs = append(docs, d)
+		}
+	}
+}
+
+// get walks a parsed YAML/JSON tree by keys (string) and indexes (int).
+func get(v any, path ...any) any {
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, ok := v.(map[string]any)
+			if !ok {
+				return nil
+			}
+			v = m[k]
+		case int:
+			l, ok := v.([]any)
+			if !ok || k >= len(l) {
+				return nil
+			}
+			v = l[k]
+		}
+	}
+	return v
+}
+
+func TestYAMLFilesParse(t *testing.T) {
+	t.Parallel()
+	var files []string
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && (strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
+			files = append(files, path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 8 {
+		t.Fatalf("found only %v", files)
+	}
+	for _, f := range files {
+		if len(yamlDocs(t, f)) == 0 {
+			t.Errorf("%s: no document", f)
+		}
+	}
+	var dash map[string]any
+	if err := json.Unmarshal([]byte(readFile(t, "grafana/dashboards/netsmith.json")), &dash); err != nil {
+		t.Fatalf("grafana dashboard: %v", err)
+	}
+}
+
+func TestComposeShape(t *testing.T) {
+	t.Parallel()
+	c := yamlDocs(t, "compose.yaml")[0]
+	services, _ := c["services"].(map[string]any)
+	for _, s := range []string{"postgres", "pgbouncer", "migrate", "nginx", "api1", "api2", "worker", "prometheus", "grafana"} {
+		if services[s] == nil {
+			t.Errorf("compose.yaml has no service %s", s)
+		}
+	}
+	if got := get(services, "pgbouncer", "environment", "POOL_MODE"); got != "transaction" {
+		t.Errorf("pgbouncer POOL_MODE %v, want transaction", got)
+	}
+	for _, s := range []string{"api1", "api2", "worker"} {
+		// The x-netsmith anchor is merged in by the YAML decoder.
+		db, _ := get(services, s, "environment", "NETSMITH_DB").(string)
+		if !strings.Contains(db, "@pgbouncer:") || !strings.Contains(db, "pgbouncer=true") {
+			t.Errorf("%s: NETSMITH_DB %q does not go through PgBouncer with ?pgbouncer=true", s, db)
+		}
+		role := fmt.Sprint(get(services, s, "command"))
+		if want := strings.TrimRight(s, "12"); !strings.Contains(role, "--role "+want) {
+			t.Errorf("%s: command %s, want --role %s", s, role, want)
+		}
+	}
+	if get(services, "worker", "deploy", "replicas") == nil {
+		t.Error("compose.yaml: worker has no replicas")
+	}
+	// The mounted paths exist.
+	for _, p := range []string{"nginx.conf", "prometheus/prometheus.yml", "grafana/provisioning/datasources", "grafana/dashboards", "Dockerfile"} {
+		if _, err := os.Stat(p); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestKubernetesManifests(t *testing.T) {
+	t.Parallel()
+	kinds := map[string]map[string]any{}
+	files, err := filepath.Glob("kubernetes/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		for _, d := range yamlDocs(t, f) {
+			kind, _ := d["kind"].(string)
+			name, _ := get(d, "metadata", "name").(string)
+			if kind == "" || d["apiVersion"] == nil || name == "" {
+				t.Errorf("%s: a document without apiVersion, kind or metadata.name", f)
+				continue
+			}
+			kinds[kind+"/"+name] = d
+		}
+	}
+	for _, want := range []string{"Deployment/netsmith-api", "Deployment/netsmith-worker", "Service/netsmith-api",
+		"PodDisruptionBudget/netsmith-api", "PodDisruptionBudget/netsmith-worker",
+		"ScaledObject/netsmith-worker", "HorizontalPodAutoscaler/netsmith-worker"} {
+		if kinds[want] == nil {
+			t.Errorf("no %s in kubernetes/", want)
+		}
+	}
+	for _, dep := range []string{"Deployment/netsmith-api", "Deployment/netsmith-worker"} {
+		c := get(kinds[dep], "spec", "template", "spec", "containers", 0)
+		if p := get(c, "readinessProbe", "httpGet", "path"); p != "/readyz" {
+			t.Errorf("%s readiness probe %v, want /readyz", dep, p)
+		}
+		if p := get(c, "livenessProbe", "httpGet", "path"); p != "/healthz" {
+			t.Errorf("%s liveness probe %v, want /healthz", dep, p)
+		}
+		role := strings.TrimPrefix(dep, "Deployment/netsmith-")
+		if args := fmt.Sprint(get(c, "args")); !strings.Contains(args, "--role "+role) {
+			t.Errorf("%s args %s, want --role %s", dep, args, role)
+		}
+	}
+	// Both autoscalers wait before they move, up and down: a burst of
+	// submissions must not flap the worker count.
+	for name, behavior := range map[string]any{
+		"HorizontalPodAutoscaler": get(kinds["HorizontalPodAutoscaler/netsmith-worker"], "spec", "behavior"),
+		"ScaledObject":            get(kinds["ScaledObject/netsmith-worker"], "spec", "advanced", "horizontalPodAutoscalerConfig", "behavior"),
+	} {
+		for _, dir := range []string{"scaleUp", "scaleDown"} {
+			if w, _ := get(behavior, dir, "stabilizationWindowSeconds").(int); w <= 0 {
+				t.Errorf("%s: %s has no stabilization window", name, dir)
+			}
+		}
+	}
+}
+
+func TestSystemdUnits(t *testing.T) {
+	t.Parallel()
+	analyze := tool(t, "systemd-analyze", "systemd")
+	// verify needs the ExecStart binary to exist: point it at one that
+	// does; everything else is the shipped unit.
+	dir := t.TempDir()
+	for unit, instance := range map[string]string{"netsmith-api@.service": "8081", "netsmith-worker@.service": "9101"} {
+		text := strings.ReplaceAll(readFile(t, "systemd/"+unit), "/usr/local/bin/netsmith", "/bin/true")
+		name := filepath.Join(dir, strings.Replace(unit, "@.", "@"+instance+".", 1))
+		if err := os.WriteFile(name, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// Unknown keys and bad values are warnings with exit status 0: any
+		// output fails the test.
+		if out := run(t, analyze, "verify", name); strings.TrimSpace(out) != "" {
+			t.Errorf("systemd-analyze verify %s:\n%s", unit, out)
+		}
+	}
+}
+
+// metricRE finds the netsmith metric names a file uses. Recording rules'
+// names have colons (netsmith:…) and are checked against rules.yaml.
+var (
+	metricRE   = regexp.MustCompile(`\bnetsmith_[a-z0-9_]*[a-z0-9]\b`)
+	recordedRE = regexp.MustCompile(`\bnetsmith:[a-z0-9_:]+\b`)
+)
+
+// TestMetricNamesExported checks that every metric the rules, the
+// dashboard and the autoscalers name is one `netsmith serve` exports: a
+// real serve is built, started and scraped (the cluster-wide gauges come
+// from it as the queue's leader), and the names of series that need an
+// event to appear (a department's spend) come from the metrics' own
+// descriptions.
+func TestMetricNamesExported(t *testing.T) {
+	t.Parallel()
+	scraped := scrapeServe(t)
+	exported := describedNames(t)
+	for n := range scraped {
+		exported[n] = true
+	}
+	// The leader-only gauges must really be exported by a serve that leads.
+	for _, n := range []string{"netsmith_queue_depth", "netsmith_queue_oldest_age_seconds", "netsmith_workers_live", "netsmith_build_info"} {
+		if !scraped[n] {
+			t.Errorf("serve does not export %s", n)
+		}
+	}
+
+	rules := readFile(t, "prometheus/rules.yaml")
+	recorded := map[string]bool{}
+	for _, m := range regexp.MustCompile(`record: (\S+)`).FindAllStringSubmatch(rules, -1) {
+		recorded[m[1]] = true
+	}
+	files := []string{"prometheus/rules.yaml", "prometheus/rules_test.yaml", "grafana/dashboards/netsmith.json",
+		"kubernetes/hpa.yaml", "kubernetes/keda-scaledobject.yaml"}
+	used := 0
+	for _, f := range files {
+		text := readFile(t, f)
+		for _, n := range metricRE.FindAllString(text, -1) {
+			used++
+			if !exported[n] {
+				t.Errorf("%s uses %s, which netsmith does not export", f, n)
+			}
+		}
+		for _, n := range recordedRE.FindAllString(text, -1) {
+			if !recorded[n] {
+				t.Errorf("%s uses %s, which rules.yaml does not record", f, n)
+			}
+		}
+	}
+	if used < 20 {
+		t.Fatalf("found only %d metric names in %v", used, files)
+	}
+}
+
+// describedNames are the names of every metric netsmith registers, as
+// their descriptions give them.
+func describedNames(t *testing.T) map[string]bool {
+	t.Helper()
+	d := describer{}
+	metrics.New(d)
+	metrics.RegisterDBPools(d, nil)
+	metrics.RegisterCluster(d, nil)
+	if !d["netsmith_jobs_total"] || !d["netsmith_queue_depth"] {
+		t.Fatalf("described only %v", d)
+	}
+	return d
+}
+
+// describer is a prometheus.Registerer that records the names its
+// collectors describe.
+type describer map[string]bool
+
+var fqNameRE = regexp.MustCompile(`fqName: "([^"]+)"`)
+
+func (d describer) Register(c prometheus.Collector) error {
+	ch := make(chan *prometheus.Desc)
+	go func() { c.Describe(ch); close(ch) }()
+	for desc := range ch {
+		if m := fqNameRE.FindStringSubmatch(desc.String()); m != nil {
+			d[m[1]] = true
+		}
+	}
+	return nil
+}
+
+func (d describer) MustRegister(cs ...prometheus.Collector) {
+	for _, c := range cs {
+		_ = d.Register(c)
+	}
+}
+
+func (d describer) Unregister(prometheus.Collector) bool { return false }
+
+var addrRE = regexp.MustCompile(`msg="netsmith serving" addr=(\S+)`)
+
+// scrapeServe builds netsmith, starts `serve` on an SQLite file with the
+// sim provider, and returns the sample names of its /metrics once it
+// leads the queue and exports the cluster-wide gauges.
+func scrapeServe(t *testing.T) map[string]bool {
+	t.Helper()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "netsmith")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/netsmith").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--db", "sqlite://"+filepath.Join(dir, "netsmith.db"),
+		"--provider", "sim", "--concurrency", "2")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	addr := make(chan string, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			logs.Write(append(sc.Bytes(), '\n'))
+			if m := addrRE.FindStringSubmatch(sc.Text()); m != nil {
+				addr <- m[1]
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("serve's log:\n%s", logs.String())
+		}
+	})
+	var base string
+	select {
+	case a := <-addr:
+		base = "http://" + a
+	case <-done:
+		t.Fatal("serve exited before listening")
+	case <-time.After(2 * time.Minute):
+		t.Fatal("serve did not listen within 2 minutes")
+	}
+	// A request, so the HTTP metrics have one of each.
+	if resp, err := http.Get(base + "/healthz"); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+	}
+	// River elects the leader a moment after start: poll until this
+	// process exports the cluster gauges.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		names := scrape(t, base+"/metrics")
+		if names["netsmith_queue_depth"] {
+			return names
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve exported no netsmith_queue_depth within a minute; it exported %v", slices.Sorted(maps.Keys(names)))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// scrape returns the names of the samples at url (a histogram's _bucket,
+// _sum and _count each).
+func scrape(t *testing.T, url string) map[string]bool {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	p := expfmt.NewTextParser(model.LegacyValidation)
+	mfs, err := p.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("parse %s: %v", url, err)
+	}
+	names := map[string]bool{}
+	for name, mf := range mfs {
+		if len(mf.GetMetric()) == 0 {
+			continue
+		}
+		if mf.GetType().String() == "HISTOGRAM" {
+			for _, s := range []string{"_bucket", "_sum", "_count"} {
+				names[name+s] = true
+			}
+			continue
+		}
+		names[name] = true
+	}
+	return names
+}
