@@ -1,0 +1,48 @@
+package httpapi_test
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"netsmith/internal/httpapi"
+	"netsmith/internal/netcfg"
+)
+
+// TestEventStreamMetrics: an event stream is counted as a stream and a
+// request, and its lifetime stays out of the request-latency histogram.
+func TestEventStreamMetrics(t *testing.T) {
+	t.Parallel()
+	srv, _ := newServer(t, httpapi.Config{}, 1)
+	c := httpapi.NewClient(srv.URL, srv.Client(), "")
+	ctx := t.Context()
+	sub, err := c.Submit(ctx, &httpapi.SubmitRequest{JobRequest: netcfg.JobRequest{
+		Kind: netcfg.KindGenerate, Device: &netcfg.Device{Hostname: "sw1", Platform: netcfg.CiscoXE}, Requirements: "x",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Wait(ctx, sub.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(b)
+	for _, want := range []string{
+		`netsmith_http_requests_total{code="200",route="GET /v1/jobs/{id}/events"} 1`,
+		"netsmith_event_streams_total 1",
+		`netsmith_http_request_duration_seconds_count{route="POST /v1/jobs"} 1`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if strings.Contains(page, `netsmith_http_request_duration_seconds_count{route="GET /v1/jobs/{id}/events"}`) {
+		t.Error("the event stream's lifetime is in netsmith_http_request_duration_seconds")
+	}
+}
