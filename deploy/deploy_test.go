@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,6 +18,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -25,7 +28,9 @@ import (
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
 
+	"netsmith/internal/httpapi"
 	"netsmith/internal/metrics"
+	"netsmith/internal/netcfg"
 )
 
 // tool returns the path of an external command the test needs. Absent, the
@@ -82,10 +87,9 @@ func TestNginxConfig(t *testing.T) {
 
 	// What the file must say for netsmith, beyond being valid.
 	text := readFile(t, "nginx.conf")
-	for _, want := range []string{"least_conn;", "location = /metrics {\n            return 404;"} {
-		if !strings.Contains(text, want) {
-			t.Errorf("nginx.conf lacks %q", want)
-		}
+	// (TestNginxInFrontOfServe runs it: /metrics is not public.)
+	if !strings.Contains(block(t, text, "upstream netsmith_api {"), "least_conn;") {
+		t.Error("the upstream does not balance least_conn")
 	}
 	events := block(t, text, "location ~ ^/v1/jobs/[^/]+/events$ {")
 	if !strings.Contains(events, "proxy_buffering off;") {
@@ -405,18 +409,49 @@ func (d describer) Unregister(prometheus.Collector) bool { return false }
 
 var addrRE = regexp.MustCompile(`msg="netsmith serving" addr=(\S+)`)
 
-// scrapeServe builds netsmith, starts `serve` on an SQLite file with the
-// sim provider, and returns the sample names of its /metrics once it
-// leads the queue and exports the cluster-wide gauges.
-func scrapeServe(t *testing.T) map[string]bool {
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// netsmithBinary builds netsmith once per test run.
+func netsmithBinary(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "netsmith")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/netsmith").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "netsmith-deploy-test")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "netsmith")
+		if out, err := exec.Command("go", "build", "-o", binPath, "../cmd/netsmith").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
 	}
-	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--db", "sqlite://"+filepath.Join(dir, "netsmith.db"),
-		"--provider", "sim", "--concurrency", "2")
+	return binPath
+}
+
+// TestMain removes the binary the tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
+// startServe starts `netsmith serve` on an SQLite file with the sim
+// provider and args, and returns its address once it listens.
+func startServe(t *testing.T, args ...string) string {
+	t.Helper()
+	bin := netsmithBinary(t)
+	dir := t.TempDir()
+	cmd := exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0", "--db", "sqlite://" + filepath.Join(dir, "netsmith.db"),
+		"--provider", "sim", "--concurrency", "2"}, args...)...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -425,14 +460,19 @@ func scrapeServe(t *testing.T) map[string]bool {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var logs bytes.Buffer
+	var (
+		mu   sync.Mutex
+		logs bytes.Buffer
+	)
 	addr := make(chan string, 1)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			mu.Lock()
 			logs.Write(append(sc.Bytes(), '\n'))
+			mu.Unlock()
 			if m := addrRE.FindStringSubmatch(sc.Text()); m != nil {
 				addr <- m[1]
 			}
@@ -443,18 +483,27 @@ func scrapeServe(t *testing.T) map[string]bool {
 		<-done
 		_ = cmd.Wait()
 		if t.Failed() {
+			mu.Lock()
 			t.Logf("serve's log:\n%s", logs.String())
+			mu.Unlock()
 		}
 	})
-	var base string
 	select {
 	case a := <-addr:
-		base = "http://" + a
+		return a
 	case <-done:
 		t.Fatal("serve exited before listening")
 	case <-time.After(2 * time.Minute):
 		t.Fatal("serve did not listen within 2 minutes")
 	}
+	return ""
+}
+
+// scrapeServe starts a serve and returns the sample names of its /metrics
+// once it leads the queue and exports the cluster-wide gauges.
+func scrapeServe(t *testing.T) map[string]bool {
+	t.Helper()
+	base := "http://" + startServe(t)
 	// A request, so the HTTP metrics have one of each.
 	if resp, err := http.Get(base + "/healthz"); err != nil {
 		t.Fatal(err)
@@ -504,4 +553,131 @@ func scrape(t *testing.T, url string) map[string]bool {
 		names[name] = true
 	}
 	return names
+}
+
+// TestNginxInFrontOfServe runs the shipped nginx.conf, with only its
+// addresses changed, in front of a real serve: requests and an event
+// stream pass, /metrics does not, and an oversized body stops at nginx.
+func TestNginxInFrontOfServe(t *testing.T) {
+	t.Parallel()
+	nginx := tool(t, "nginx", "nginx")
+	api := startServe(t, "--sim-latency", "200ms")
+	port := freePort(t)
+	text := readFile(t, "nginx.conf")
+	for old, repl := range map[string]string{
+		"listen 8080;":           "listen 127.0.0.1:" + port + ";",
+		"server 127.0.0.1:8081 ": "server " + api + " ",
+		"server 127.0.0.1:8082 ": "server " + api + " ",
+	} {
+		if strings.Count(text, old) != 1 {
+			t.Fatalf("nginx.conf has %d of %q", strings.Count(text, old), old)
+		}
+		text = strings.Replace(text, old, repl, 1)
+	}
+	prefix := t.TempDir()
+	if err := os.Mkdir(filepath.Join(prefix, "tmp"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(prefix, "nginx.conf")
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(nginx, "-p", prefix+"/", "-c", conf, "-e", "stderr", "-g", "daemon off;")
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		// SIGTERM: the master stops its workers before it exits.
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("nginx's log:\n%s", logs.String())
+		}
+	})
+	base := "http://127.0.0.1:" + port
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		select {
+		case err := <-exited:
+			t.Fatalf("nginx exited: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nginx did not answer /healthz with 200 within 30 s (last: %v)", err)
+		}
+		time.Sleep(50 * time.Millisecond) // polling: nginx tells nothing when it listens
+	}
+
+	if code := status(t, http.MethodGet, base+"/metrics", ""); code != http.StatusNotFound {
+		t.Errorf("GET /metrics through nginx = %d, want 404", code)
+	}
+	if code := status(t, http.MethodGet, "http://"+api+"/metrics", ""); code != http.StatusOK {
+		t.Errorf("GET /metrics on the replica = %d, want 200", code)
+	}
+	big := `{"kind":"generate","requirements":"` + strings.Repeat("x", 3<<20) + `"}`
+	if code := status(t, http.MethodPost, base+"/v1/jobs", big); code != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 3 MiB job through nginx = %d, want 413", code)
+	}
+
+	// A job submitted and waited on through nginx: the event stream passes.
+	c := httpapi.NewClient(base, nil, "")
+	ctx := t.Context()
+	sub, err := c.Submit(ctx, &httpapi.SubmitRequest{JobRequest: netcfg.JobRequest{
+		Kind: netcfg.KindGenerate, Device: &netcfg.Device{Hostname: "sw1", Platform: netcfg.CiscoXE}, Requirements: "access switch",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var states []netcfg.JobState
+	final, err := c.Wait(ctx, sub.ID, func(v *httpapi.JobView) { states = append(states, v.Status) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if final.Status != netcfg.StateSucceeded || len(states) < 2 {
+		t.Fatalf("through nginx the job ended %s after states %v, want succeeded after at least one earlier state", final.Status, states)
+	}
+}
+
+func status(t *testing.T, method, url, body string) int {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// freePort returns a loopback port nothing listens on now.
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return port
 }
