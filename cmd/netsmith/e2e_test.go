@@ -445,6 +445,25 @@ func TestDistributedPostgres(t *testing.T) {
 		t.Errorf("workers completed %d and %d jobs; want 500 in all, shared by both", n1, n2)
 	}
 	t.Logf("500 jobs: worker 1 ran %d, worker 2 ran %d", n1, n2)
+
+	// The cluster-wide gauges come from one process, a worker (the
+	// queue's leader): summed over all three they are the truth.
+	var leaders, exporting, live, queued float64
+	for _, p := range []*proc{api, w1, w2} {
+		page := scrape(t, "http://"+p.addr)
+		l, _ := metricValue(t, page, "netsmith_cluster_leader")
+		leaders += l
+		if v, ok := metricValue(t, page, "netsmith_workers_live"); ok {
+			exporting++
+			live += v
+		}
+		q, _ := metricValue(t, page, `netsmith_queue_depth{state="queued"}`)
+		queued += q
+	}
+	if leaders != 1 || exporting != 1 || live != 2 || queued != 0 {
+		t.Errorf("%v leaders, %v processes exporting the cluster gauges, %v live workers, %v queued; want 1, 1, 2 and 0",
+			leaders, exporting, live, queued)
+	}
 }
 
 // scrape returns a server's /metrics page.

@@ -36,7 +36,6 @@ var (
 	throttleReasons = []string{"rpm", "itpm", "otpm", "pause", "429"}
 	callOutcomes    = []string{"ok", "transient", "rate_limited", "permanent"}
 	tokenTypes      = []string{"input", "output", "cache_read", "cache_write"}
-	jobPhases       = []string{"queued", "read", "gate", "template", "wait", "call", "check", "render", "lint", "complete"}
 )
 
 func (m *Metrics) zero() {
@@ -45,9 +44,6 @@ func (m *Metrics) zero() {
 			m.JobsTotal.WithLabelValues(k, o[0], o[1])
 		}
 		m.JobDuration.WithLabelValues(k)
-	}
-	for _, p := range jobPhases {
-		m.JobPhase.WithLabelValues(p)
 	}
 	for _, r := range cacheResults {
 		m.CacheRequests.WithLabelValues(r)

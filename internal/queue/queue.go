@@ -329,8 +329,12 @@ func (q *Queue) Stop(ctx context.Context) error {
 	return err
 }
 
-// Close releases the database.
-func (q *Queue) Close() { q.eng.close() }
+// Close releases the database (and ends the heartbeat of a queue never
+// stopped).
+func (q *Queue) Close() {
+	q.beats.stop()
+	q.eng.close()
+}
 
 // Ping checks the database is reachable.
 func (q *Queue) Ping(ctx context.Context) error {
