@@ -681,3 +681,139 @@ func freePort(t *testing.T) string {
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	return port
 }
+
+// TestRulesEvaluateOnServe runs Prometheus with the shipped rules, scraping
+// a real serve that has run a job: every rule evaluates without error on
+// what netsmith really exports (a many-to-many match or a wrong label
+// passes promtool's check and fails only here), and the recorded depth is
+// there.
+func TestRulesEvaluateOnServe(t *testing.T) {
+	t.Parallel()
+	prom := tool(t, "prometheus", "prometheus")
+	api := startServe(t, "--sim-latency", "50ms")
+	c := httpapi.NewClient("http://"+api, nil, "")
+	sub, err := c.Submit(t.Context(), &httpapi.SubmitRequest{JobRequest: netcfg.JobRequest{
+		Kind: netcfg.KindGenerate, Device: &netcfg.Device{Hostname: "sw1", Platform: netcfg.CiscoXE}, Requirements: "access switch",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Wait(t.Context(), sub.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	dir := t.TempDir()
+	rules, err := filepath.Abs("prometheus/rules.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := fmt.Sprintf(`global: {scrape_interval: 1s, evaluation_interval: 1s}
+rule_files: [%q]
+scrape_configs:
+  - job_name: netsmith-worker
+    static_configs: [{targets: [%q]}]
+`, rules, api)
+	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	cmd := exec.Command(prom, "--config.file="+filepath.Join(dir, "prometheus.yml"), "--storage.tsdb.path="+filepath.Join(dir, "data"),
+		"--web.listen-address=127.0.0.1:"+port)
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("prometheus's log:\n%.4000s", logs.String())
+		}
+	})
+
+	base := "http://127.0.0.1:" + port
+	type ruleList struct {
+		Data struct {
+			Groups []struct {
+				Name  string `json:"name"`
+				Rules []struct {
+					Name           string    `json:"name"`
+					Health         string    `json:"health"`
+					LastError      string    `json:"lastError"`
+					LastEvaluation time.Time `json:"lastEvaluation"`
+				} `json:"rules"`
+			} `json:"groups"`
+		} `json:"data"`
+	}
+	// Wait until the recorded depth has its 3 states (the target was
+	// scraped and the rules ran on it), then until every rule has been
+	// evaluated once more after that (none left "unknown").
+	var (
+		rs       ruleList
+		recorded bool
+		since    time.Time
+	)
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		select {
+		case err := <-exited:
+			t.Fatalf("prometheus exited: %v", err)
+		default:
+		}
+		if !recorded {
+			var q struct {
+				Data struct {
+					Result []json.RawMessage `json:"result"`
+				} `json:"data"`
+			}
+			recorded = getJSON(base+"/api/v1/query?query=netsmith:queue_depth:sum", &q) == nil && len(q.Data.Result) == 3
+			since = time.Now() // every evaluation from here on has data
+		} else if rs = (ruleList{}); getJSON(base+"/api/v1/rules", &rs) == nil {
+			all := true
+			for _, g := range rs.Data.Groups {
+				for _, r := range g.Rules {
+					all = all && r.LastEvaluation.After(since)
+				}
+			}
+			if all {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("within 90 s Prometheus did not record netsmith:queue_depth:sum (%v) or evaluate every rule", recorded)
+		}
+		time.Sleep(200 * time.Millisecond) // polling: Prometheus evaluates on its own clock
+	}
+	n := 0
+	for _, g := range rs.Data.Groups {
+		for _, r := range g.Rules {
+			n++
+			if r.Health != "ok" {
+				t.Errorf("rule %s (%s): health %q: %s", r.Name, g.Name, r.Health, r.LastError)
+			}
+		}
+	}
+	if n < 15 {
+		t.Errorf("Prometheus loaded %d rules", n)
+	}
+}
+
+func getJSON(url string, v any) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}
