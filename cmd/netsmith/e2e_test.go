@@ -552,6 +552,17 @@ func TestAnthropicProviderEndToEnd(t *testing.T) {
 	if j.Status != netcfg.StateFailed || j.Attempts != 1 || !strings.Contains(j.Error, "invalid_request_error") {
 		t.Errorf("refused job: %s after %d attempts: %q; want failed after 1 with the upstream's error", j.Status, j.Attempts, j.Error)
 	}
+	// The metrics say why it failed.
+	page := scrape(t, c.BaseURL())
+	for series, want := range map[string]float64{
+		`netsmith_jobs_total{kind="generate",reason="upstream_4xx",status="failed"}`: 1,
+		`netsmith_jobs_total{kind="generate",reason="internal",status="failed"}`:     0,
+		`netsmith_jobs_total{kind="generate",reason="none",status="succeeded"}`:      20,
+	} {
+		if v, _ := metricValue(t, page, series); v != want {
+			t.Errorf("%s = %v, want %v", series, v, want)
+		}
+	}
 	st := up.Fake.Stats()
 	if st.InvalidRequests != 1 {
 		t.Errorf("upstream saw %d requests answered 400, want exactly 1 (no retry of a permanent error)", st.InvalidRequests)

@@ -453,6 +453,9 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, calls int
 		q.Close()
 		return nil, fmt.Errorf("lint rules: %w", err)
 	}
+	for _, r := range linter.Rules() {
+		m.LintFindings.WithLabelValues(r.ID, r.Severity.String()) // exported from start
+	}
 	limiters, err := newLimiters(ctx, cfg, q, m, logger, model, cfg.AnalyzeModel)
 	if err != nil {
 		q.Close()
