@@ -1,8 +1,13 @@
 package queue
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
+	"fmt"
 	"log/slog"
+	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +26,21 @@ const (
 )
 
 func (e *riverEngine[TDriver, TTx]) id() string { return e.client.ID() }
+
+// newClientID names this process's River client: host, pid and a random
+// suffix. River's default (host and start time to the microsecond) can
+// repeat for processes started together on one host, and two clients with
+// one id confuse its leader election.
+func newClientID() string {
+	host, _ := os.Hostname()
+	host = strings.NewReplacer(".", "_", "-", "_").Replace(cmp.Or(host, "unknown_host"))
+	if len(host) > 60 {
+		host = host[:60]
+	}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s_%d_%x", host, os.Getpid(), b)
+}
 
 // ID is this process's queue client id: the leader_id River records
 // while this process leads, and the id of its heartbeat row.

@@ -92,6 +92,7 @@ func newRiverEngine[TDriver riverdriver.Driver[TTx], TTx any](q *Queue, driver T
 	river.AddWorker(workers, &maintainWorker[TDriver, TTx]{e: e})
 	river.AddWorker(workers, &economyWorker[TDriver, TTx]{e: e})
 	rc := &river.Config{
+		ID:                   newClientID(),
 		JobTimeout:           cfg.JobTimeout,
 		RescueStuckJobsAfter: cfg.RescueAfter,
 		MaxAttempts:          cfg.MaxAttempts,
