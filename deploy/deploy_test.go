@@ -11,6 +11,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -804,6 +805,63 @@ scrape_configs:
 	if n < 15 {
 		t.Errorf("Prometheus loaded %d rules", n)
 	}
+
+	// The dashboard's queries and the autoscalers' run too.
+	exprs := dashboardExprs(t)
+	keda := yamlDocs(t, "kubernetes/keda-scaledobject.yaml")[0]
+	exprs = append(exprs, fmt.Sprint(get(keda, "spec", "triggers", 0, "metadata", "query")))
+	m := regexp.MustCompile(`metricsQuery: '([^']+)'`).FindStringSubmatch(readFile(t, "kubernetes/hpa.yaml"))
+	if m == nil {
+		t.Fatal("hpa.yaml has no prometheus-adapter metricsQuery")
+	}
+	exprs = append(exprs, m[1])
+	for _, e := range exprs {
+		var r struct {
+			Status string `json:"status"`
+			Error  string `json:"error"`
+			Data   struct {
+				Result []json.RawMessage `json:"result"`
+			} `json:"data"`
+		}
+		resp, err := http.Get(base + "/api/v1/query?query=" + url.QueryEscape(e))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = json.NewDecoder(resp.Body).Decode(&r)
+		resp.Body.Close()
+		if err != nil || r.Status != "success" {
+			t.Errorf("query %s: %v %s %s", e, err, r.Status, r.Error)
+		}
+	}
+	if len(exprs) < 20 {
+		t.Errorf("ran only %d queries", len(exprs))
+	}
+}
+
+// dashboardExprs returns the queries of the Grafana dashboard's panels.
+func dashboardExprs(t *testing.T) []string {
+	t.Helper()
+	var d struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal([]byte(readFile(t, "grafana/dashboards/netsmith.json")), &d); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, p := range d.Panels {
+		if len(p.Targets) == 0 {
+			t.Errorf("dashboard panel %q has no query", p.Title)
+		}
+		for _, tg := range p.Targets {
+			out = append(out, tg.Expr)
+		}
+	}
+	return out
 }
 
 func getJSON(url string, v any) error {
