@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -209,36 +210,78 @@ func TestYAMLFilesParse(t *testing.T) {
 	}
 }
 
+// TestComposeShape loads compose.yaml as Docker Compose does (compose-go:
+// the compose-spec schema, interpolation, anchors and merges, paths), and
+// checks the shape: every part, PgBouncer in transaction mode, and the
+// replicas reaching the database through it.
 func TestComposeShape(t *testing.T) {
 	t.Parallel()
-	c := yamlDocs(t, "compose.yaml")[0]
-	services, _ := c["services"].(map[string]any)
+	opts, err := cli.NewProjectOptions([]string{"compose.yaml"}, cli.WithName("netsmith"), cli.WithWorkingDirectory("."),
+		cli.WithEnv([]string{"ANTHROPIC_API_KEY=test"}), cli.WithConsistency(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := opts.LoadProject(t.Context())
+	if err != nil {
+		t.Fatalf("compose.yaml: %v", err)
+	}
 	for _, s := range []string{"postgres", "pgbouncer", "migrate", "nginx", "api1", "api2", "worker", "prometheus", "grafana"} {
-		if services[s] == nil {
+		if _, ok := p.Services[s]; !ok {
 			t.Errorf("compose.yaml has no service %s", s)
 		}
 	}
-	if got := get(services, "pgbouncer", "environment", "POOL_MODE"); got != "transaction" {
-		t.Errorf("pgbouncer POOL_MODE %v, want transaction", got)
+	env := func(svc, key string) string {
+		if v := p.Services[svc].Environment[key]; v != nil {
+			return *v
+		}
+		return ""
+	}
+	if got := env("pgbouncer", "POOL_MODE"); got != "transaction" {
+		t.Errorf("pgbouncer POOL_MODE %q, want transaction", got)
 	}
 	for _, s := range []string{"api1", "api2", "worker"} {
-		// The x-netsmith anchor is merged in by the YAML decoder.
-		db, _ := get(services, s, "environment", "NETSMITH_DB").(string)
+		db := env(s, "NETSMITH_DB")
 		if !strings.Contains(db, "@pgbouncer:") || !strings.Contains(db, "pgbouncer=true") {
 			t.Errorf("%s: NETSMITH_DB %q does not go through PgBouncer with ?pgbouncer=true", s, db)
 		}
-		role := fmt.Sprint(get(services, s, "command"))
-		if want := strings.TrimRight(s, "12"); !strings.Contains(role, "--role "+want) {
-			t.Errorf("%s: command %s, want --role %s", s, role, want)
+		cmd := strings.Join(p.Services[s].Command, " ")
+		if want := strings.TrimRight(s, "12"); !strings.Contains(cmd, "--role "+want) {
+			t.Errorf("%s: command %q, want --role %s", s, cmd, want)
+		}
+		if env(s, "ANTHROPIC_API_KEY") != "test" {
+			t.Errorf("%s: ANTHROPIC_API_KEY is not passed on", s)
 		}
 	}
-	if get(services, "worker", "deploy", "replicas") == nil {
-		t.Error("compose.yaml: worker has no replicas")
+	// The API replicas are where nginx.conf looks for them: its network
+	// namespace, on the ports of its upstream.
+	conf := readFile(t, "nginx.conf")
+	for _, s := range []string{"api1", "api2"} {
+		if nm := p.Services[s].NetworkMode; nm != "service:nginx" {
+			t.Errorf("%s: network_mode %q, want service:nginx", s, nm)
+		}
+		cmd := strings.Join(p.Services[s].Command, " ")
+		port := regexp.MustCompile(`--listen 0\.0\.0\.0:(\d+)`).FindStringSubmatch(cmd)
+		if port == nil || !strings.Contains(conf, "server 127.0.0.1:"+port[1]+" ") {
+			t.Errorf("%s: command %q listens where nginx.conf's upstream does not look", s, cmd)
+		}
 	}
-	// The mounted paths exist.
-	for _, p := range []string{"nginx.conf", "prometheus/prometheus.yml", "grafana/provisioning/datasources", "grafana/dashboards", "Dockerfile"} {
-		if _, err := os.Stat(p); err != nil {
-			t.Error(err)
+	if d := p.Services["worker"].Deploy; d == nil || d.Replicas == nil || *d.Replicas < 2 {
+		t.Error("compose.yaml: fewer than 2 workers")
+	}
+	// The files it mounts exist (paths are resolved against deploy/).
+	for _, svc := range p.Services {
+		for _, v := range svc.Volumes {
+			if v.Type != "bind" {
+				continue
+			}
+			if _, err := os.Stat(v.Source); err != nil {
+				t.Errorf("%s mounts %s: %v", svc.Name, v.Source, err)
+			}
+		}
+		if svc.Build != nil {
+			if _, err := os.Stat(filepath.Join(svc.Build.Context, svc.Build.Dockerfile)); err != nil {
+				t.Errorf("%s builds from %v", svc.Name, err)
+			}
 		}
 	}
 }
