@@ -29,6 +29,11 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	k8syaml "sigs.k8s.io/yaml"
 
 	"netsmith/internal/httpapi"
 	"netsmith/internal/metrics"
@@ -302,6 +307,30 @@ func TestKubernetesManifests(t *testing.T) {
 				continue
 			}
 			kinds[kind+"/"+name] = d
+		}
+	}
+	// Kubernetes' own types, strictly: a misspelt or misplaced field is an
+	// error here, as kubectl's validation makes it one at apply.
+	for key, d := range kinds {
+		var obj any
+		switch strings.Split(key, "/")[0] {
+		case "Deployment":
+			obj = &appsv1.Deployment{}
+		case "Service":
+			obj = &corev1.Service{}
+		case "PodDisruptionBudget":
+			obj = &policyv1.PodDisruptionBudget{}
+		case "HorizontalPodAutoscaler":
+			obj = &autoscalingv2.HorizontalPodAutoscaler{}
+		default:
+			continue // KEDA's ScaledObject: checked by hand below
+		}
+		b, err := json.Marshal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := k8syaml.UnmarshalStrict(b, obj); err != nil {
+			t.Errorf("%s: %v", key, err)
 		}
 	}
 	for _, want := range []string{"Deployment/netsmith-api", "Deployment/netsmith-worker", "Service/netsmith-api",
