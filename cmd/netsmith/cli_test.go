@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"net"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"netsmith/internal/httpapi"
@@ -13,22 +16,7 @@ import (
 // sub-command, exit 0, print to stdout, and `netsmith help CMD` is CMD -h.
 func TestHelpEverywhere(t *testing.T) {
 	t.Parallel()
-	var cmds [][]string
-	for _, name := range commandNames() {
-		if name == "help" || name == "version" {
-			continue
-		}
-		cmds = append(cmds, []string{name})
-		for _, sub := range strings.Fields(subcommands[name]) {
-			if name != "completion" {
-				cmds = append(cmds, []string{name, sub})
-			}
-		}
-	}
-	if len(cmds) < 18 {
-		t.Fatalf("only %d commands found in the usage: %v", len(cmds), cmds)
-	}
-	for _, cmd := range cmds {
+	for _, cmd := range helpCommands(t) {
 		name := strings.Join(cmd, " ")
 		code, out, errOut := cli(append(cmd, "-h")...)
 		if code != 0 || out == "" || errOut != "" {
@@ -53,6 +41,84 @@ func TestHelpEverywhere(t *testing.T) {
 	}
 	if _, out, _ := cli("batch", "-h"); !strings.Contains(out, "-out") || !strings.Contains(out, "-department") {
 		t.Errorf("batch -h lacks its flags:\n%s", out)
+	}
+}
+
+// helpCommands are every command and sub-command of the general usage that
+// takes -h.
+func helpCommands(t *testing.T) [][]string {
+	t.Helper()
+	var cmds [][]string
+	for _, name := range commandNames() {
+		if name == "help" || name == "version" {
+			continue
+		}
+		cmds = append(cmds, []string{name})
+		for _, sub := range strings.Fields(subcommands[name]) {
+			if name != "completion" {
+				cmds = append(cmds, []string{name, sub})
+			}
+		}
+	}
+	if len(cmds) < 18 {
+		t.Fatalf("only %d commands found in the usage: %v", len(cmds), cmds)
+	}
+	return cmds
+}
+
+// helpFlag is a flag as `CMD -h` lists it: "  -name type".
+var helpFlag = regexp.MustCompile(`(?m)^  -([a-z0-9-]+)(?: (\S+))?$`)
+
+// TestEveryFlagReadsEnv: every flag of every command takes its default
+// from NETSMITH_<FLAG>. Each command's -h is run with an environment that
+// records what is looked up, and every flag it lists must have been; then
+// each flag that rejects a bad value (a bool, number or duration) gets one
+// from its variable alone, which must fail the command naming the variable.
+func TestEveryFlagReadsEnv(t *testing.T) {
+	t.Parallel()
+	checked := 0
+	for _, cmd := range helpCommands(t) {
+		name := strings.Join(cmd, " ")
+		var mu sync.Mutex
+		looked := map[string]bool{}
+		getenv := func(k string) string {
+			mu.Lock()
+			defer mu.Unlock()
+			looked[k] = true
+			return ""
+		}
+		var stdout, stderr bytes.Buffer
+		if code := run(t.Context(), append(cmd, "-h"), getenv, strings.NewReader(""), &stdout, &stderr); code != 0 {
+			t.Errorf("%s -h: exit %d: %s", name, code, stderr.String())
+			continue
+		}
+		for _, m := range helpFlag.FindAllStringSubmatch(stdout.String(), -1) {
+			env := "NETSMITH_" + strings.ToUpper(strings.ReplaceAll(m[1], "-", "_"))
+			if !looked[env] {
+				t.Errorf("%s: --%s does not read %s", name, m[1], env)
+				continue
+			}
+			checked++
+			switch m[2] {
+			case "", "int", "int64", "uint", "uint64", "float", "duration":
+			default:
+				continue // a string takes any value
+			}
+			bad := func(k string) string {
+				if k == env {
+					return "not-a-value"
+				}
+				return ""
+			}
+			var out, errOut bytes.Buffer
+			code := run(t.Context(), append(cmd, "-h"), bad, strings.NewReader(""), &out, &errOut)
+			if code != exitUsage || !strings.Contains(errOut.String(), env+`="not-a-value"`) {
+				t.Errorf("%s with %s=not-a-value: exit %d, stderr %q; want %d naming the variable", name, env, code, errOut.String(), exitUsage)
+			}
+		}
+	}
+	if checked < 100 {
+		t.Errorf("only %d flags checked; the help parsing found too few", checked)
 	}
 }
 

@@ -86,35 +86,47 @@ func startOnFake(t *testing.T, url string, args ...string) *httpapi.Client {
 
 func startWithLog(t *testing.T, env map[string]string, args ...string) (*httpapi.Client, *logWriter) {
 	t.Helper()
+	c, logs, _ := startServe(t, env, args...)
+	return c, logs
+}
+
+// startServe runs serve in-process until stop, which shuts it down and
+// checks that it exits 0 within 30 s; the test's cleanup stops it too.
+func startServe(t *testing.T, env map[string]string, args ...string) (c *httpapi.Client, logs *logWriter, stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := newLogWriter()
+	logs = newLogWriter()
 	done := make(chan int, 1)
 	getenv := func(k string) string { return env[k] }
 	go func() {
 		done <- run(ctx, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...), getenv, strings.NewReader(""), io.Discard, logs)
 	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Errorf("serve exited %d; log:\n%s", code, logs)
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case code := <-done:
+				if code != 0 {
+					t.Errorf("serve exited %d; log:\n%s", code, logs)
+				}
+			case <-time.After(30 * time.Second):
+				t.Errorf("serve did not stop within 30s")
 			}
-		case <-time.After(30 * time.Second):
-			t.Errorf("serve did not stop within 30s")
-		}
-	})
+		})
+	}
+	t.Cleanup(stop)
 	select {
 	case addr := <-logs.addr:
-		c := httpapi.NewClient("http://"+addr, nil, "")
+		c = httpapi.NewClient("http://"+addr, nil, "")
 		waitHealthy(t, c)
-		return c, logs
+		return c, logs, stop
 	case code := <-done:
 		t.Fatalf("serve exited %d before listening; log:\n%s", code, logs)
 	case <-time.After(30 * time.Second):
 		t.Fatalf("serve did not start; log:\n%s", logs)
 	}
-	return nil, nil
+	return nil, nil, nil
 }
 
 func waitHealthy(t testing.TB, c *httpapi.Client) {

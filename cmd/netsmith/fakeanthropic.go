@@ -19,7 +19,7 @@ import (
 // until ctx is cancelled, then shuts down gracefully. It prints the base URL
 // it listens on (http://host:port) as the only line on stdout, so scripts and
 // tests can start it with --listen 127.0.0.1:0; logs go to stderr.
-func runFakeAnthropic(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runFakeAnthropic(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var (
 		cfg                        fakeanthropic.Config
 		listen, models             string
@@ -49,7 +49,7 @@ func runFakeAnthropic(ctx context.Context, args []string, stdout, stderr io.Writ
 	fs.DurationVar(&readLimit, "read-header-timeout", 10*time.Second, "how long a client may take to send request headers")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&logFormat, "log-format", "text", "text or json")
-	pos, err := parseFlags(fs, args, func(string) string { return "" })
+	pos, err := parseFlags(fs, args, getenv)
 	if err != nil {
 		return err
 	}

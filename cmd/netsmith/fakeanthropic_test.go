@@ -54,7 +54,7 @@ func TestRunFakeAnthropic(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- runFakeAnthropic(ctx, []string{"--listen", "127.0.0.1:0", "--latency", "5ms", "--jitter", "1ms",
-			"--rpm", "2", "--seed", "7", "--api-key", "k1", "--log-level", "debug"}, stdout, &stderr)
+			"--rpm", "2", "--seed", "7", "--api-key", "k1", "--log-level", "debug"}, noEnv, stdout, &stderr)
 	}()
 	var base string
 	select {
@@ -127,7 +127,7 @@ func TestRunFakeAnthropicFlags(t *testing.T) {
 		{[]string{"--log-level", "loud"}, "--log-level"},
 	}
 	for _, tt := range tests {
-		err := runFakeAnthropic(t.Context(), append([]string{"--listen", "127.0.0.1:0"}, tt.args...), io.Discard, io.Discard)
+		err := runFakeAnthropic(t.Context(), append([]string{"--listen", "127.0.0.1:0"}, tt.args...), noEnv, io.Discard, io.Discard)
 		if tt.want == "" {
 			if !errors.Is(err, flag.ErrHelp) {
 				t.Errorf("%v: %v, want flag.ErrHelp", tt.args, err)

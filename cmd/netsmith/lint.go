@@ -69,35 +69,18 @@ type lintSummary struct {
 
 // runLint implements "netsmith lint FILE…|DIR [--platform P] [--rules FILE]
 // [--json] [--fail-on SEVERITY]". It returns the process exit code.
-func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runLint(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fset := flag.NewFlagSet("lint", flag.ContinueOnError)
-	fset.SetOutput(stderr)
 	platformFlag := fset.String("platform", "", "platform of every file: cisco_ios, cisco_xe, cisco_nxos, arista_eos, juniper_junos or frr (default: detected per file)")
 	rulesFlag := fset.String("rules", "", "YAML `file` of rules that add to, replace (same id) or disable (disabled: true) built-in rules")
 	jsonFlag := fset.Bool("json", false, "print one JSON document with every file's findings")
 	failOnFlag := fset.String("fail-on", "high", "exit 1 when a finding has this `severity` or higher: info, low, medium, high, critical, or none")
 	listFlag := fset.Bool("list-rules", false, "print the rules in effect and exit")
-	fset.Usage = func() {
-		fmt.Fprint(fset.Output(), lintUsage)
-		fset.PrintDefaults()
+	paths, fail, code, done := parseCodeCommand(fset, lintUsage, args, getenv, stdout, stderr)
+	if done {
+		return code
 	}
-	fset.SetOutput(io.Discard) // errors are printed below, in one line
-	paths, err := parseInterspersed(fset, args)
-	if errors.Is(err, flag.ErrHelp) {
-		fset.SetOutput(stdout)
-		fset.Usage()
-		return 0
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "netsmith lint: %v\n", flagError(fset, err))
-		return exitUsage
-	}
-	fset.SetOutput(stderr)
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "netsmith lint: "+format+"\n", a...)
-		return exitUsage
-	}
-
+	var err error
 	var platform netcfg.Platform
 	if *platformFlag != "" {
 		if platform, err = lint.ParsePlatform(*platformFlag); err != nil {
@@ -124,8 +107,9 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if len(paths) == 0 {
-		fmt.Fprint(stderr, "netsmith lint: no FILE or DIR given\n\n")
-		fset.Usage()
+		fmt.Fprint(stderr, "netsmith lint: no FILE or DIR given\n\n"+lintUsage)
+		fset.SetOutput(stderr)
+		fset.PrintDefaults()
 		return exitUsage
 	}
 
@@ -188,47 +172,6 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-// parseInterspersed parses flags that may come before, between or after the
-// positional arguments; everything after "--" is positional.
-func parseInterspersed(fset *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		before := len(args)
-		if err := fset.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fset.Args()
-		if consumed := before - len(rest); consumed > 0 && args[consumed-1] == "--" && !isFlagValue(fset, args[:consumed-1]) {
-			return append(positional, rest...), nil
-		}
-		if len(rest) == 0 {
-			return positional, nil
-		}
-		positional = append(positional, rest[0])
-		args = rest[1:]
-	}
-}
-
-// isFlagValue reports whether the token after args is the value of a flag
-// given as the last element of args ("--rules --").
-func isFlagValue(fset *flag.FlagSet, args []string) bool {
-	if len(args) == 0 {
-		return false
-	}
-	name := strings.TrimLeft(args[len(args)-1], "-")
-	if !strings.HasPrefix(args[len(args)-1], "-") || strings.Contains(name, "=") {
-		return false
-	}
-	f := fset.Lookup(name)
-	if f == nil {
-		return false
-	}
-	if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
-		return false
-	}
-	return true
 }
 
 func withRuleFile(l *lint.Linter, path string) (*lint.Linter, error) {

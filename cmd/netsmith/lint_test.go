@@ -135,7 +135,7 @@ rules:
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var stdout, stderr bytes.Buffer
-			code := runLint(t.Context(), tt.args, &stdout, &stderr)
+			code := runLint(t.Context(), tt.args, noEnv, &stdout, &stderr)
 			if code != tt.wantCode {
 				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.wantCode, stdout.String(), stderr.String())
 			}
@@ -157,7 +157,7 @@ func TestRunLintJSON(t *testing.T) {
 	clean := writeLintFile(t, dir, "clean.cfg", lintHardenedIOS)
 	bad := writeLintFile(t, dir, "bad.cfg", lintTelnetIOS)
 	var stdout, stderr bytes.Buffer
-	code := runLint(t.Context(), []string{clean, bad, "--json"}, &stdout, &stderr)
+	code := runLint(t.Context(), []string{clean, bad, "--json"}, noEnv, &stdout, &stderr)
 	if code != 1 {
 		t.Fatalf("exit code %d, want 1; stderr: %s", code, stderr.String())
 	}
@@ -192,7 +192,7 @@ func TestRunLintJSON(t *testing.T) {
 func TestRunLintListRules(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr bytes.Buffer
-	if code := runLint(t.Context(), []string{"--list-rules"}, &stdout, &stderr); code != 0 {
+	if code := runLint(t.Context(), []string{"--list-rules"}, noEnv, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit code %d; stderr: %s", code, stderr.String())
 	}
 	if !strings.Contains(stdout.String(), "ios-aaa-new-model\thigh\tcisco_ios,cisco_xe\t") {

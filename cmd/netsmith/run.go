@@ -85,7 +85,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "budget":
 		err = runBudget(ctx, rest, getenv, stdout)
 	case "lint":
-		return runLint(ctx, rest, stdout, stderr)
+		return runLint(ctx, rest, getenv, stdout, stderr)
 	case "verify":
 		return runVerify(ctx, rest, getenv, stdout, stderr)
 	case "emulate":
@@ -93,7 +93,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "loadtest":
 		err = runLoadtest(ctx, rest, getenv, stdout)
 	case "fake-anthropic":
-		err = runFakeAnthropic(ctx, rest, stdout, stderr)
+		err = runFakeAnthropic(ctx, rest, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprint(stdout, versionText())
 		return 0
@@ -136,8 +136,9 @@ func (e *usageError) Unwrap() error { return e.err }
 func usagef(format string, args ...any) error { return &usageError{fmt.Errorf(format, args...)} }
 
 // parseFlags fills fs from NETSMITH_<FLAG> variables, then from args, which
-// win. Positional arguments may come before or after flags. -h is a
-// *helpError and a bad flag one line (see flagError): the flag package
+// win; every command parses its flags here. Positional arguments may come
+// before, between or after flags; everything after "--" is positional. -h
+// is a *helpError and a bad flag one line (see flagError): the flag package
 // prints nothing itself.
 func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) ([]string, error) {
 	fs.SetOutput(io.Discard)
@@ -156,30 +157,54 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) ([]
 	}
 	var positional []string
 	for {
+		before := len(args)
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, &helpError{fs}
 			}
 			return nil, flagError(fs, err)
 		}
-		args = fs.Args()
-		if len(args) == 0 {
+		rest := fs.Args()
+		if used := before - len(rest); used > 0 && args[used-1] == "--" && !isFlagValue(fs, args[:used-1]) {
+			return append(positional, rest...), nil
+		}
+		if len(rest) == 0 {
 			return positional, nil
 		}
-		positional = append(positional, args[0])
-		args = args[1:]
+		positional = append(positional, rest[0])
+		args = rest[1:]
 	}
+}
+
+// isFlagValue reports whether the token after args is the value of a flag
+// given as the last element of args ("--rules --").
+func isFlagValue(fs *flag.FlagSet, args []string) bool {
+	if len(args) == 0 {
+		return false
+	}
+	name := strings.TrimLeft(args[len(args)-1], "-")
+	if !strings.HasPrefix(args[len(args)-1], "-") || strings.Contains(name, "=") {
+		return false
+	}
+	f := fs.Lookup(name)
+	if f == nil {
+		return false
+	}
+	if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+		return false
+	}
+	return true
 }
 
 // gcPercent and memoryLimit tune the garbage collector for the commands
 // that run jobs, unless GOGC or GOMEMLIMIT is set. A job allocates much and
-// briefly (request and result JSON, the template's proof, render and lint);
-// at Go's default GOGC of 100 the collector took about 14 % of serve's CPU
-// in scenario 1, and at 200 s1 ran 7–9 % more jobs/s for about 40 % more
-// resident memory (BENCHMARKS.md). The soft limit keeps a process holding
-// many event streams (15,000 in scenario 6: 1.6 GB at 200 with no limit)
-// from growing its heap to three times what it holds: past the limit the
-// collector runs as often as it must, as at a lower GOGC.
+// briefly (request and result JSON, the template's proof, render and lint),
+// so at Go's default GOGC the collector takes a large share of serve's CPU;
+// a higher GOGC trades resident memory for throughput (bench
+// s1-machinery.sh measures both). The soft limit keeps a process holding
+// many event streams (bench s6-submit.sh) from growing its heap to a
+// multiple of what it holds: past the limit the collector runs as often as
+// it must, as at a lower GOGC.
 const (
 	gcPercent   = 200
 	memoryLimit = 1 << 30

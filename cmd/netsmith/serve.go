@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -90,7 +88,7 @@ type Config struct {
 }
 
 // engineFlags registers the flags that choose and tune the engine; serve and
-// (later) embedded batch share them.
+// the embedded batch (batch --db) share them.
 func (c *Config) engineFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DB, "db", "sqlite://netsmith.db", "database `URL`: sqlite://PATH or postgres://…")
 	fs.StringVar(&c.Provider, "provider", "", "LLM provider: sim, anthropic or openai (default anthropic when ANTHROPIC_API_KEY is set, else sim)")
@@ -301,6 +299,17 @@ type engine struct {
 	prices  *pricing.Table
 	economy bool        // the provider can make templates through Message Batches
 	gate    *adapt.Gate // nil unless --role all with --api-latency-target
+	alerts  *budgetAlerts
+	// closeLimits closes the upstream limiter's own database, if it has one.
+	closeLimits func()
+}
+
+// close closes what openEngine opened; the queue must be stopped, or never
+// started.
+func (e *engine) close() {
+	e.alerts.close(context.Background())
+	e.q.Close()
+	e.closeLimits()
 }
 
 // latencyFunc is what the API tells of its requests' latency: the gate's
@@ -328,45 +337,13 @@ func loadPrices(cfg *Config, models ...string) (*pricing.Table, error) {
 	return t, nil
 }
 
-// budgetAlert reports a department crossing its budget's warning share:
-// a warning line, a metric, and the budget's webhook if it has one.
-func budgetAlert(logger *slog.Logger, m *metrics.Metrics) func(store.BudgetAlert) {
-	client := &http.Client{Timeout: 10 * time.Second}
-	return func(a store.BudgetAlert) {
-		u := a.Usage
-		logger.Warn("budget warning: department passed its threshold", "department", a.Department,
-			"period", u.Name, "warn_pct", a.WarnPct, "limit_usd", float64(u.LimitNUSD)/1e9,
-			"spent_usd", float64(u.SpentNUSD)/1e9, "reserved_usd", float64(u.ReservedNUSD)/1e9)
-		m.BudgetAlerts.WithLabelValues(a.Department, u.Period).Inc()
-		if a.WebhookURL == "" {
-			return
-		}
-		body, _ := json.Marshal(map[string]any{"event": "budget_threshold", "department": a.Department,
-			"period": u.Period, "period_name": u.Name, "warn_pct": a.WarnPct, "limit_usd": float64(u.LimitNUSD) / 1e9,
-			"spent_usd": float64(u.SpentNUSD) / 1e9, "reserved_usd": float64(u.ReservedNUSD) / 1e9,
-			"at": time.Now().UTC().Format(time.RFC3339)})
-		go func() {
-			resp, err := client.Post(a.WebhookURL, "application/json", bytes.NewReader(body))
-			if err != nil {
-				logger.Warn("budget webhook failed", "department", a.Department, slog.Any("error", err))
-				return
-			}
-			resp.Body.Close()
-			if resp.StatusCode >= 300 {
-				logger.Warn("budget webhook refused", "department", a.Department, "status", resp.StatusCode)
-			}
-		}()
-	}
-}
-
 // jobSlots is how many jobs a process with calls call slots runs at once:
 // a sixteenth more (at least one), so that the database work before and
 // after each call (the job's read, the template lease and fill, the
 // completion, River's next fetch) happens while other jobs' calls keep every
-// slot busy. With one job per slot, each slot sat idle for that work: at
-// 256 slots and a 2.5 s upstream (bench s2) it was 40 ms a job, more in the
-// bursts where 256 jobs end together, and the upstream got 0.94–0.95 of
-// 256 / 2.5 s; with 16 more jobs, 0.96.
+// slot busy. With one job per slot, each slot sits idle for that work, most
+// in the bursts where every slot's job ends together, and the upstream gets
+// less than slots / latency (bench s2-latency.sh measures the share).
 func jobSlots(calls int) int {
 	if calls <= 0 {
 		return 0
@@ -415,6 +392,7 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, calls int
 	if cfg.Cache {
 		sweep = func(ctx context.Context, j *store.Job) (*store.Result, error) { return runner.Sweep(ctx, j) }
 	}
+	alerts := newBudgetAlerts(logger, m)
 	q, err := queue.Open(ctx, cfg.DB, queue.Config{
 		Workers: workers,
 		Work: func(ctx context.Context, j *store.Job) (*store.Result, error) {
@@ -422,7 +400,7 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, calls int
 		},
 		Sweep:         sweep,
 		Economy:       economyRun,
-		OnBudgetAlert: budgetAlert(logger, m),
+		OnBudgetAlert: alerts.alert,
 		MaxAttempts:   cfg.MaxAttempts,
 		JobTimeout:    cfg.JobTimeout,
 		RescueAfter:   cfg.RescueAfter,
@@ -456,7 +434,7 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, calls int
 	for _, r := range linter.Rules() {
 		m.LintFindings.WithLabelValues(r.ID, r.Severity.String()) // exported from start
 	}
-	limiters, err := newLimiters(ctx, cfg, q, m, logger, model, cfg.AnalyzeModel)
+	limiters, closeLimits, err := newLimiters(ctx, cfg, q, m, logger, model, cfg.AnalyzeModel)
 	if err != nil {
 		q.Close()
 		return nil, err
@@ -487,7 +465,8 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, calls int
 		}
 		return c, leader, err
 	})
-	return &engine{q: q, reg: reg, metrics: m, cache: tc, svc: svc, prices: prices, economy: economyRun != nil, gate: gate}, nil
+	return &engine{q: q, reg: reg, metrics: m, cache: tc, svc: svc, prices: prices, economy: economyRun != nil, gate: gate,
+		alerts: alerts, closeLimits: closeLimits}, nil
 }
 
 // estimate is the most one call for req can cost, in nano-USD, for budget
@@ -542,7 +521,7 @@ func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server
 			err = usagef("--listen %q is not a loopback address and netsmith has no API keys; create one with `netsmith keys create` or pass --insecure", cfg.Listen)
 		}
 		if err != nil {
-			eng.q.Close()
+			eng.close()
 			return nil, err
 		}
 	}
@@ -556,7 +535,7 @@ func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		eng.q.Close()
+		eng.close()
 		return nil, err
 	}
 	// Loopback clients are this host's own (load tests open thousands of
@@ -571,13 +550,17 @@ func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server
 		IdleTimeout: cfg.IdleTimeout}
 	if err := eng.q.Start(ctx); err != nil {
 		ln.Close()
-		eng.q.Close()
+		eng.close()
 		return nil, err
 	}
 	logger.InfoContext(ctx, "netsmith serving", "addr", ln.Addr().String(), "role", cfg.Role,
 		"db", dbKind(cfg.DB), "provider", cfg.Provider, "calls", calls, "workers", jobSlots(calls))
 
 	g, gctx := errgroup.WithContext(ctx)
+	// Requests see their context end when shutdown begins. An event stream
+	// would otherwise hold Shutdown for its whole timeout, and the running
+	// jobs would get none of it.
+	srv.BaseContext = func(net.Listener) context.Context { return gctx }
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err
@@ -591,6 +574,7 @@ func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server
 		defer cancel()
 		herr := srv.Shutdown(sctx)
 		qerr := eng.q.Stop(sctx)
+		eng.alerts.close(sctx)
 		return errors.Join(herr, qerr)
 	})
 	if eng.gate != nil {
@@ -604,7 +588,7 @@ func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server
 	s := &server{addr: ln.Addr().String(), done: make(chan error, 1)}
 	go func() {
 		err := g.Wait()
-		eng.q.Close()
+		eng.close()
 		logger.Info("stopped")
 		s.done <- err
 	}()
@@ -657,9 +641,11 @@ func startPprof(ctx context.Context, g *errgroup.Group, addr string, logger *slo
 // newLimiters makes one cluster-wide upstream limiter per model a real
 // provider is called with. Without configured limits it still pauses the
 // cluster on a 429 and adopts the limits the provider's headers report.
-func newLimiters(ctx context.Context, cfg *Config, q *queue.Queue, m *metrics.Metrics, logger *slog.Logger, models ...string) (map[string]*limiter.Limiter, error) {
+// close closes the limiters' own database, if they have one.
+func newLimiters(ctx context.Context, cfg *Config, q *queue.Queue, m *metrics.Metrics, logger *slog.Logger, models ...string) (_ map[string]*limiter.Limiter, close func(), err error) {
+	close = func() {}
 	if cfg.Provider == "sim" {
-		return nil, nil
+		return nil, close, nil
 	}
 	conn, dialect := q.Conn(), q.Dialect()
 	if dialect == "sqlite" {
@@ -668,13 +654,18 @@ func newLimiters(ctx context.Context, cfg *Config, q *queue.Queue, m *metrics.Me
 		// writer, which every job already waits on.
 		mem, err := queue.Open(ctx, "sqlite://netsmith-limiter-"+processID()+"?mode=memory&cache=shared", queue.Config{})
 		if err != nil {
-			return nil, fmt.Errorf("upstream limiter state: %w", err)
+			return nil, close, fmt.Errorf("upstream limiter state: %w", err)
 		}
+		defer func() {
+			if err != nil {
+				mem.Close()
+			}
+		}()
 		if _, err := mem.Migrate(ctx); err != nil {
-			mem.Close()
-			return nil, fmt.Errorf("upstream limiter state: %w", err)
+			return nil, close, fmt.Errorf("upstream limiter state: %w", err)
 		}
 		conn = mem.Conn()
+		close = func() { mem.Close() }
 	}
 	out := map[string]*limiter.Limiter{}
 	for _, model := range models {
@@ -687,9 +678,9 @@ func newLimiters(ctx context.Context, cfg *Config, q *queue.Queue, m *metrics.Me
 			Throttled: m.UpstreamThrottled, Logger: logger,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("upstream limiter for %s: %w", model, err)
+			return nil, func() {}, fmt.Errorf("upstream limiter for %s: %w", model, err)
 		}
 		out[model] = l
 	}
-	return out, nil
+	return out, close, nil
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -103,21 +104,14 @@ func TestSlowBodyCutOff(t *testing.T) {
 
 	// A job that takes longer than the read timeout, followed on its event
 	// stream: the stream must see it finish.
-	resp, err := c.Submit(t.Context(), &httpapi.SubmitRequest{JobRequest: netcfg.JobRequest{
-		Kind:         netcfg.KindGenerate,
-		Device:       &netcfg.Device{Hostname: "slow1", Platform: netcfg.AristaEOS, Role: "leaf"},
-		Requirements: "EVPN leaf, eBGP to two spines",
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := submitLeaf(t, c, "slow1")
 	streamStart := time.Now()
-	v, err := c.Wait(t.Context(), resp.ID, nil)
+	v, err := c.Wait(t.Context(), id, nil)
 	if err != nil {
 		t.Fatalf("event stream: %v after %s", err, time.Since(streamStart))
 	}
 	if v.Status != "succeeded" {
-		t.Errorf("job %s: %s", resp.ID, v.Status)
+		t.Errorf("job %s: %s", id, v.Status)
 	}
 	if d := time.Since(streamStart); d < readTimeout {
 		t.Errorf("stream lasted %s, less than the read timeout %s: the test proves nothing", d, readTimeout)
@@ -147,4 +141,52 @@ func TestKeysCreateDepartmentBounded(t *testing.T) {
 			t.Errorf("keys create --department %q: stderr does not name the flag: %s", tc.dept, stderr.String())
 		}
 	}
+}
+
+// TestShutdownEndsEventStreams: an open event stream ends when serve shuts
+// down, and shutdown does not wait out --shutdown-timeout for it. The job
+// stays queued (--role api runs no workers), so only the stream could hold
+// the shutdown.
+func TestShutdownEndsEventStreams(t *testing.T) {
+	// Without the fix serve holds the stream for the whole two-minute
+	// shutdown timeout, past stop's 30 s guard.
+	c, _, stop := startServe(t, nil, "--role", "api", "--shutdown-timeout", "2m",
+		"--db", "sqlite://"+filepath.Join(t.TempDir(), "serve.db"))
+	id := submitLeaf(t, c, "held1")
+	opened := make(chan struct{})
+	streamErr := make(chan error, 1)
+	go func() {
+		var once sync.Once
+		_, err := c.Wait(t.Context(), id, func(*httpapi.JobView) { once.Do(func() { close(opened) }) })
+		streamErr <- err
+	}()
+	select {
+	case <-opened: // the stream sent the job's first state
+	case err := <-streamErr:
+		t.Fatalf("event stream ended before shutdown: %v", err)
+	}
+	stop()
+	select {
+	case err := <-streamErr:
+		if err == nil {
+			t.Errorf("the stream of a queued job ended without an error")
+		}
+	case <-time.After(30 * time.Second): // a guard only
+		t.Fatal("the event stream outlived serve")
+	}
+}
+
+// submitLeaf submits a job for an EOS leaf named hostname and returns its
+// id.
+func submitLeaf(t *testing.T, c *httpapi.Client, hostname string) string {
+	t.Helper()
+	resp, err := c.Submit(t.Context(), &httpapi.SubmitRequest{JobRequest: netcfg.JobRequest{
+		Kind:         netcfg.KindGenerate,
+		Device:       &netcfg.Device{Hostname: hostname, Platform: netcfg.AristaEOS, Role: "leaf"},
+		Requirements: "EVPN leaf, eBGP to two spines",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.ID
 }

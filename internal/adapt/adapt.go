@@ -45,9 +45,9 @@ type Config struct {
 // The moving average of the slow share, and the band around it: above
 // lowerAbove (on average and in the last interval) the gate lowers its
 // limit, below raiseBelow it raises it, in between it holds (hysteresis).
-// lowerAbove is 1 % so that Target reads as the API's p99. With 2 %, s6 on
-// PostgreSQL (role all, 1,000 submissions/s, Target 20 ms) kept a p99 of
-// 44.5 ms; with 1 %, 35.7 and 32.7 ms in the same hour (BENCHMARKS.md).
+// lowerAbove is 1 % so that Target reads as the API's p99: with 2 %, the
+// submit p99 of bench s6-submit.sh on PostgreSQL stayed further above
+// Target.
 const (
 	smoothing  = 0.3
 	lowerAbove = 0.01

@@ -2,8 +2,8 @@
 // legacy-compatible endpoints of the Flask/Celery service netsmith replaces,
 // health and metrics endpoints, and a Client for the CLI and tests.
 //
-// NewServer returns an http.Handler; routes.go lists every route. Errors
-// leave through one function (writeError) as {"error":{"type","message"}}
+// NewServer returns an http.Handler; Server.routes lists every route. Errors
+// leave through one method (Server.writeError) as {"error":{"type","message"}}
 // with the right status; internal causes are logged, never sent.
 package httpapi
 

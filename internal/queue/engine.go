@@ -73,9 +73,9 @@ type riverEngine[TDriver riverdriver.Driver[TTx], TTx any] struct {
 	// groups at a time. A group is what arrived while the committer was
 	// busy, with no waiting, so a submission alone commits at once; under
 	// load one commit, and one River insert, serves many. On PostgreSQL
-	// one committer was too few (s6's p50 went from 3.8 to 13.4 ms);
-	// with four, s1's quick runs there were ×1.16–1.33 faster, its full
-	// runs ×1.02 and ×1.11 (BENCHMARKS.md).
+	// one committer is too few: a group's round trips bound the
+	// submission latency (bench s6-submit.sh) and the throughput (bench
+	// s1-machinery.sh).
 	groupSubmits bool
 
 	submits     *groupCommitter[*submission] // group commit of single submissions, when groupSubmits

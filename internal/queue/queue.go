@@ -31,8 +31,8 @@ import (
 // other error retries with backoff until MaxAttempts.
 type WorkFunc func(ctx context.Context, j *store.Job) (*store.Result, error)
 
-// PermanentError fails a job at once, with Err stored as its error.
-// Reason, when set, is the reason netsmith_jobs_total counts (one of
+// PermanentError fails a job at once, with Err's message stored as its
+// error. Reason, when set, is the reason netsmith_jobs_total counts (one of
 // metrics' Reason constants); else it is told from Err (failureReason).
 type PermanentError struct {
 	Err    error
@@ -67,12 +67,12 @@ type Economy struct {
 // DefaultPollInterval is how often workers look for jobs when no
 // notification wakes them. It bounds how long a job can sit ready with a
 // worker free: River sends at most one insert notification per queue per
-// fetch cooldown (20 ms) and drops the rest, so a job committed just after
-// another, once that one's fetch has run, waits for the next poll. With a
-// 1 s poll, single jobs submitted one after another on PostgreSQL waited
-// about a second one time in five (p95 1,055 ms submit to done, 84 ms with
-// 100 ms). It costs an idle process about 10 empty fetches a second (the
-// economy queue polls once a second).
+// fetch cooldown and drops the rest, so a job committed just after
+// another, once that one's fetch has run, waits for the next poll: a long
+// poll shows as a long tail of submit-to-done latency for single jobs
+// submitted one after another on PostgreSQL (bench single-latency.sh). It
+// costs an idle process an empty fetch per poll (the economy queue polls
+// once a second).
 const DefaultPollInterval = 100 * time.Millisecond
 
 // Config configures a Queue.

@@ -31,9 +31,8 @@ func InsertBatch(ctx context.Context, c Conn, b *Batch) error {
 // jobsPerInsert is the rows of one multi-row INSERT. Small on purpose: the
 // SQLite driver looks up every bound parameter's name in a list as long as
 // the statement's parameters, so a statement's binding cost grows with the
-// square of its rows; 25 rows (400 parameters) measured 4.6 times faster
-// per job than 200 on SQLite and faster on PostgreSQL too
-// (BenchmarkSubmitBatch).
+// square of its rows, and 25 rows cost far less per job than 200 on SQLite
+// and less on PostgreSQL too (BenchmarkSubmitBatch).
 const jobsPerInsert = 25
 
 // InsertJobs inserts queued jobs that carry no idempotency key (a batch's

@@ -41,11 +41,10 @@
 // the provider a little after they are admitted, and while a burst is on
 // its way the provider's bucket, full after the idle spell, refills
 // nothing, so the calls admitted here meanwhile arrive on top of it. With
-// the limits equal on both sides (scenario 3 of BENCHMARKS.md: 4,000/min,
-// 1 s bursts on both sides), a burst that exactly fills the provider's
-// bucket gave 429s at start-up, and the pause and cut that follow; a
-// twentieth less still did in some runs, a quarter less lets the burst
-// take 250 ms to arrive (see jitterShare). Large calls borrow: a
+// the limits equal on both sides (bench s3-rate.sh), a burst that exactly
+// fills the provider's bucket gives 429s at start-up, and the pause and cut
+// that follow; a quarter less lets the burst take a quarter of the window
+// to arrive (see jitterShare). Large calls borrow: a
 // call costing more than the window goes alone and the next one waits
 // until it is paid for.
 //
@@ -60,8 +59,8 @@
 // committed, so no two callers can spend the same capacity (see sql.go).
 // These writes commit with synchronous_commit off: a database crash may
 // forget the last fraction of a second of limiter state, which costs at
-// most one burst, and each call saves a WAL flush (about 2.7 ms to 0.14 ms
-// per Acquire on a test machine).
+// most one burst, and each call saves a WAL flush, most of an Acquire's
+// time (BenchmarkAcquire).
 //
 // Output tokens are charged at max_tokens up front and settled from actual
 // usage (as Anthropic does); input tokens are charged from the caller's
@@ -74,9 +73,9 @@
 // the configured limits are too high) pauses every replica until
 // retry-after and multiplies the rates by 0.7, not below Config.MinFactor.
 // 0.7 rather than TCP Reno's 0.5 (it is CUBIC's): the limits are known, so
-// a 429 says the cluster is at the provider's limit, not far beyond it; a
-// halving cost scenario 3 of BENCHMARKS.md about a tenth of its rate for one 429
-// in 5,000 calls, and 429s that go on keep cutting (0.7, 0.49, 0.34, …).
+// a 429 says the cluster is at the provider's limit, not far beyond it, and
+// a halving costs a run at the limit (bench s3-rate.sh) much of its rate for
+// a single 429, while 429s that go on keep cutting (0.7, 0.49, 0.34, …).
 // The multiplier climbs back linearly, from 0 to 1 over Config.Recovery
 // (1 minute by default), computed from the time of the cut in each query,
 // so nothing needs to run in the background. 429s that arrive during the

@@ -64,11 +64,10 @@ const (
 // steady rate then arrive on top of the burst. With the limits equal on
 // both sides, a burst that would fill the provider's bucket exactly is a
 // 429 as soon as it takes any time to arrive; with Burst/jitterShare left
-// over, it may take that long. A twentieth (50 ms at 1 s) was too little: s3's first burst
-// of 64 calls, on new connections while 256 workers start on two cores,
-// got 429s in 2 of 2 runs of one hour, and a tenth still in 1 of 2. A
-// quarter allows 250 ms and costs the first burst a quarter of its calls,
-// about 0.2 s over s3's 77 s.
+// over, it may take that long. A twentieth or a tenth is too little for
+// the first burst of bench s3-rate.sh, on new connections while all its
+// workers start on two cores, to arrive without 429s; a quarter costs
+// that first burst a quarter of its calls, a small share of the run.
 const jitterShare = 4
 
 const (

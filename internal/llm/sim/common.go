@@ -38,6 +38,16 @@ func secretRef(g *gen, v val) string {
 	return "<" + g.s(v) + ">"
 }
 
+// writeSecret writes the line that sets secret v, its reference between
+// prefix and suffix, or the line missing when no reference is given.
+func writeSecret(g *gen, v val, missing, prefix, suffix string) {
+	if !v.present() {
+		g.line(missing)
+		return
+	}
+	g.line(prefix, secretRef(g, v), suffix)
+}
+
 // writeBanner writes the login banner between open and end lines.
 func writeBanner(g *gen, d *device, open, end string) {
 	g.line(open)
@@ -79,3 +89,11 @@ func eachNeighbor(g *gen, d *device, fn func(ip, asn, desc val)) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// iff returns s when cond holds, else "".
+func iff(cond bool, s string) string {
+	if cond {
+		return s
+	}
+	return ""
+}

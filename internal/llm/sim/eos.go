@@ -2,63 +2,43 @@ package sim
 
 // writeEOS writes an Arista EOS running config.
 func writeEOS(g *gen, d *device) {
-	const in = "   "
-	vrf := ""
-	if d.mgmtIP.present() {
-		vrf = "MGMT"
-	}
-	inVRF := func(s string) string { // "vrf MGMT " before an argument
-		if vrf == "" {
-			return ""
-		}
-		return s + vrf + " "
-	}
-	routed := !d.feat.layer2
-	ospf := d.feat.ospf && routed
-	bundle := d.feat.lacp && d.uplinks.present() && !d.uplinkRouted
+	c := newPlan(d)
+	c.vrf = iff(c.mgmt, "MGMT")
+	c.inVRF = iff(c.mgmt, "vrf MGMT ") // before an argument
+	c.write(g, d, writeEOSGlobal, writeEOSLinks, writeEOSPorts, writeEOSRouting)
+}
 
+// writeEOSGlobal writes the global settings: AAA, users, names, NTP,
+// logging, SNMP, spanning tree, VLANs and VRFs.
+func writeEOSGlobal(g *gen, d *device, c plan) {
+	const in = "   "
+	vrf, inVRF := c.vrf, c.inVRF
 	writeHeader(g, d, "!")
 	g.line("!")
 	g.line("no aaa root")
 	writeEOSAAA(g, d, vrf)
 	g.line("!")
-	if d.adminSecret.present() {
-		g.line("username ", g.s(d.adminUser), " privilege 15 role network-admin secret sha512 ", secretRef(g, d.adminSecret))
-	} else {
-		g.line(noUserSecret)
-	}
-	if d.enableSecret.present() {
-		g.line("enable password sha512 ", secretRef(g, d.enableSecret))
-	} else {
-		g.line("! enable password: no secret reference given (var enable_secret)")
-	}
+	writeSecret(g, d.adminSecret, noUserSecret, "username "+g.s(d.adminUser)+" privilege 15 role network-admin secret sha512 ", "")
+	writeSecret(g, d.enableSecret, "! enable password: no secret reference given (var enable_secret)", "enable password sha512 ", "")
 	g.line("!")
 	g.line("service routing protocols model multi-agent")
 	g.line("!")
-	if d.hostname.present() {
-		g.line("hostname ", g.s(d.hostname))
-	}
-	if d.domain.present() {
-		g.line("ip domain-name ", g.s(d.domain))
-	}
-	g.each(d.dns, "$s", func(s val) { g.line("ip name-server ", inVRF("vrf "), g.s(s)) })
+	g.lineIf(d.hostname.present(), "hostname ", g.s(d.hostname))
+	g.lineIf(d.domain.present(), "ip domain-name ", g.s(d.domain))
+	g.each(d.dns, "$s", func(s val) { g.line("ip name-server ", inVRF, g.s(s)) })
 	g.line("!")
 	if d.ntp.present() {
-		g.each(d.ntp, "$s", func(s val) { g.line("ntp server ", inVRF("vrf "), g.s(s)) })
+		g.each(d.ntp, "$s", func(s val) { g.line("ntp server ", inVRF, g.s(s)) })
 		g.line("!")
 	}
 	g.line("logging buffered 10000 informational")
 	g.line("logging format timestamp high-resolution")
-	g.each(d.logHosts, "$s", func(s val) { g.line("logging ", inVRF("vrf "), "host ", g.s(s)) })
+	g.each(d.logHosts, "$s", func(s val) { g.line("logging ", inVRF, "host ", g.s(s)) })
 	g.line("!")
 	writeIOSSNMP(g, d, vrf)
 	g.line("spanning-tree mode mstp")
-	if d.feat.bpduguard {
-		g.line("spanning-tree edge-port bpduguard default")
-	}
-	if d.feat.mlag {
-		g.line("no spanning-tree vlan-id 4094")
-	}
+	g.lineIf(d.feat.bpduguard, "spanning-tree edge-port bpduguard default")
+	g.lineIf(d.feat.mlag, "no spanning-tree vlan-id 4094")
 	g.line("!")
 	g.each(d.vlans, "$v", func(v val) {
 		g.line("vlan ", g.s(d.vlanID(g, v)))
@@ -82,45 +62,32 @@ func writeEOS(g *gen, d *device) {
 		g.line("vrf instance ", g.s(name))
 		g.line("!")
 	})
+}
 
-	// Interfaces.
+// writeEOSLinks writes the port-channels, the MLAG peer link and the
+// uplink and downlink interfaces.
+func writeEOSLinks(g *gen, d *device, c plan) {
+	const in = "   "
+	bundle, ospf := c.bundle, c.ospf
 	if bundle {
-		g.line("interface Port-Channel1")
-		g.line(in, "description LACP uplink to ", g.join(d.uplinks, ", ", "$u", peerName(g)))
-		g.line(in, "no shutdown")
-		writeEOSTrunk(g, d)
-		g.line("!")
+		writeUplinkBundle(g, d, in, "interface Port-Channel", func(val) {
+			g.line(in, "no shutdown")
+			writeEOSTrunk(g, d)
+		})
 	}
 	if d.feat.mlag {
-		g.line("interface Port-Channel10")
-		g.line(in, "description MLAG peer link", peerSuffix(g, d))
-		g.line(in, "no shutdown")
-		g.line(in, "switchport mode trunk")
-		g.line(in, "switchport trunk group MLAG")
-		g.line("!")
+		g.block("interface Port-Channel10", in, "description MLAG peer link"+peerSuffix(g, d),
+			"no shutdown", "switchport mode trunk", "switchport trunk group MLAG")
 	}
 	eachDownlinkBundle(g, d, func(l, pc val) {
-		g.line("interface Port-Channel", g.s(pc))
-		writeUplinkDescription(g, l, in+"description ", "")
-		g.line(in, "no shutdown")
-		writeEOSTrunk(g, d)
-		if d.feat.mlag {
-			g.line(in, "mlag ", g.s(pc))
-		}
-		g.line("!")
+		writePortChannel(g, in, "interface Port-Channel", l, pc, func(pc val) {
+			g.line(in, "no shutdown")
+			writeEOSTrunk(g, d)
+			g.lineIf(d.feat.mlag, in, "mlag ", g.s(pc))
+		})
 	})
 	if d.feat.mlag {
-		ports := d.mlagPorts
-		if !ports.present() {
-			ports = val{x: []any{"Ethernet47", "Ethernet48"}}
-		}
-		g.each(ports, "$p", func(p val) {
-			g.line("interface ", g.s(p))
-			g.line(in, "description MLAG peer link", peerSuffix(g, d))
-			g.line(in, "no shutdown")
-			g.line(in, "channel-group 10 mode active")
-			g.line("!")
-		})
+		writePeerLinkMembers(g, d, in, []any{"Ethernet47", "Ethernet48"}, "MLAG", "no shutdown", "channel-group 10 mode active")
 	}
 	eachLinkInterface(g, d, in, func(lk link, u val) {
 		g.line(in, "no shutdown")
@@ -135,9 +102,7 @@ func writeEOS(g *gen, d *device) {
 				g.when(func() {
 					g.line(in, "ip ospf network point-to-point")
 					g.line(in, "ip ospf area 0.0.0.0")
-					if d.feat.bfd {
-						g.line(in, "bfd interval 300 min-rx 300 multiplier 3")
-					}
+					g.lineIf(d.feat.bfd, in, "bfd interval 300 min-rx 300 multiplier 3")
 				}, d.ospfOn(g, u))
 			}
 		case lk.downlink:
@@ -146,17 +111,19 @@ func writeEOS(g *gen, d *device) {
 				func() { writeEOSTrunk(g, d) }, pc)
 		default:
 			writeEOSTrunk(g, d)
-			if bundle {
-				g.line(in, "channel-group 1 mode active")
-			}
+			g.lineIf(bundle, in, "channel-group 1 mode active")
 		}
 		g.line("!")
 	})
+}
+
+// writeEOSPorts writes the access ports, the loopbacks, the management
+// interface, the SVIs and the VXLAN interface.
+func writeEOSPorts(g *gen, d *device, c plan) {
+	const in = "   "
+	vrf, ospf := c.vrf, c.ospf
 	if d.feat.access {
-		ports := d.accessPorts
-		if !ports.present() {
-			ports = val{x: "Ethernet1-46"}
-		}
+		ports := d.accessPorts.or("Ethernet1-46")
 		g.line("interface ", g.s(ports))
 		g.line(in, "description access port")
 		g.line(in, "no shutdown")
@@ -172,28 +139,11 @@ func writeEOS(g *gen, d *device) {
 			d.namedVLAN(g, d.dataVLAN, dataNames, func(id val) { g.line(in, "switchport access vlan ", g.s(id)) })
 			g.line(in, "switchport mode access")
 		}
-		if d.feat.portfast {
-			g.line(in, "spanning-tree portfast")
-		}
-		if d.feat.bpduguard {
-			g.line(in, "spanning-tree bpduguard enable")
-		}
+		g.lineIf(d.feat.portfast, in, "spanning-tree portfast")
+		g.lineIf(d.feat.bpduguard, in, "spanning-tree bpduguard enable")
 		g.line("!")
 	}
-	for _, l := range d.loopbacks {
-		g.line("interface Loopback", itoa(l.n))
-		switch {
-		case l.n == 0:
-			g.line(in, "description router-id")
-		case l.n == 1 && d.feat.evpn:
-			g.line(in, "description VTEP")
-		}
-		g.line(in, "ip address ", g.s(l.cidr))
-		if ospf {
-			g.line(in, "ip ospf area 0.0.0.0")
-		}
-		g.line("!")
-	}
+	writeLoopbacks(g, d, in, "interface Loopback", iff(ospf, "ip ospf area 0.0.0.0"))
 	if d.mgmtIP.present() {
 		g.line("interface Management1")
 		g.line(in, "description management")
@@ -210,10 +160,7 @@ func writeEOS(g *gen, d *device) {
 		g.line("!")
 	}
 	eachSVI(g, d, func(v svi) {
-		g.line("interface Vlan", g.s(v.id))
-		g.when(func() { g.line(in, "description ", g.s(v.name)) }, v.name)
-		g.line(in, "no shutdown")
-		g.when(func() { g.line(in, "vrf ", g.s(v.vrf)) }, v.vrf)
+		writeSVIHead(g, v, in, "no shutdown", "vrf ")
 		if d.feat.anycast {
 			g.line(in, "ip address virtual ", g.s(v.ip))
 		} else {
@@ -228,9 +175,7 @@ func writeEOS(g *gen, d *device) {
 	})
 	if d.feat.evpn && d.vlans.present() {
 		g.line("interface Vxlan1")
-		if d.hostname.present() {
-			g.line(in, "description ", g.s(d.hostname), "_VTEP")
-		}
+		g.lineIf(d.hostname.present(), in, "description ", g.s(d.hostname), "_VTEP")
 		g.line(in, "vxlan source-interface Loopback", itoa(d.vtepLoopback()))
 		g.line(in, "vxlan udp-port 4789")
 		g.each(d.vlans, "$v", func(v val) {
@@ -242,6 +187,13 @@ func writeEOS(g *gen, d *device) {
 		})
 		g.line("!")
 	}
+}
+
+// writeEOSRouting writes IP routing, the management route, MLAG, BGP and
+// OSPF, then management access.
+func writeEOSRouting(g *gen, d *device, c plan) {
+	const in = "   "
+	vrf, routed, ospf := c.vrf, c.routed, c.ospf
 	if d.virtualMAC.present() && routed {
 		g.line("ip virtual-router mac-address ", g.s(d.virtualMAC))
 		g.line("!")
@@ -250,9 +202,7 @@ func writeEOS(g *gen, d *device) {
 		g.line("ip routing")
 		eachVRF(g, d, func(name, _ val) { g.line("ip routing vrf ", g.s(name)) })
 	}
-	if vrf != "" {
-		g.line("no ip routing vrf ", vrf)
-	}
+	g.lineIf(vrf != "", "no ip routing vrf ", vrf)
 	g.line("!")
 	if d.mgmtGateway.present() && d.mgmtIP.present() {
 		g.line("ip route vrf ", vrf, " 0.0.0.0/0 ", g.s(d.mgmtGateway))
@@ -278,17 +228,8 @@ func writeEOS(g *gen, d *device) {
 	}
 	if ospf {
 		g.line("router ospf 1")
-		g.when(func() { g.line(in, "router-id ", g.s(d.routerID)) }, d.routerID)
-		if d.uplinkRouted {
-			g.line(in, "passive-interface default")
-			g.each(d.uplinks, "$u", func(u val) {
-				port := g.field(u, "port")
-				g.when(func() { g.line(in, "no passive-interface ", g.s(port)) }, port, d.ospfOn(g, u))
-			})
-		}
-		if d.feat.bfd {
-			g.line(in, "bfd default")
-		}
+		writeOSPFHead(g, d, in)
+		g.lineIf(d.feat.bfd, in, "bfd default")
 		g.line(in, "max-lsa 12000")
 		g.line("!")
 	}
@@ -383,9 +324,7 @@ func writeEOSBGP(g *gen, d *device) {
 	}
 	eachNeighbor(g, d, func(ip, asn, desc val) {
 		ebgp(ip, asn, desc)
-		if d.feat.evpn && !overlay {
-			g.line(in, "neighbor ", g.s(ip), " send-community extended")
-		}
+		g.lineIf(d.feat.evpn && !overlay, in, "neighbor ", g.s(ip), " send-community extended")
 	})
 	eachOverlayPeer(g, d, func(ip, asn, desc val) {
 		ebgp(ip, asn, desc)
@@ -420,13 +359,8 @@ func writeEOSBGP(g *gen, d *device) {
 	g.line(in, "!")
 	g.line(in, "address-family ipv4")
 	eachNeighbor(g, d, func(ip, _, _ val) { g.line(in, in, "neighbor ", g.s(ip), " activate") })
-	if ibgp {
-		g.line(in, in, "neighbor ", g.s(peer), " activate")
-	}
-	for _, l := range d.loopbacks {
-		g.line(in, in, "network ", g.s(l.cidr))
-	}
-	g.each(d.advertise, "$p", func(p val) { g.line(in, in, "network ", g.s(p)) })
+	g.lineIf(ibgp, in, in, "neighbor ", g.s(peer), " activate")
+	writeNetworks(g, d, in+in)
 	if d.feat.evpn {
 		eachVRF(g, d, func(name, vni val) {
 			g.line(in, "!")

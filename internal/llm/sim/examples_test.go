@@ -87,6 +87,20 @@ func TestMissingValues(t *testing.T) {
 	}
 }
 
+// exampleFleet reads and parses the example fleet file name.
+func exampleFleet(t *testing.T, name string) *fleet.Fleet {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "..", "examples", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl, err := fleet.Parse(name, data)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return fl
+}
+
 // TestExampleFleets renders every example fleet as a batch does, one
 // template per intent rendered per device, and checks that each rendered
 // config equals the one sim writes for the device alone and holds every
@@ -96,14 +110,7 @@ func TestExampleFleets(t *testing.T) {
 	for _, name := range []string{"campus.yaml", "campus.csv", "dc-fabric.yaml", "frr-fabric.yaml"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			data, err := os.ReadFile(filepath.Join("..", "..", "..", "examples", name))
-			if err != nil {
-				t.Fatal(err)
-			}
-			fl, err := fleet.Parse(name, data)
-			if err != nil {
-				t.Fatal(err)
-			}
+			fl := exampleFleet(t, name)
 			values, devices := 0, 0
 			for _, in := range fl.Intents {
 				first := fl.Devices[in.Devices[0]].Device

@@ -11,9 +11,7 @@ func writeFRR(g *gen, d *device) {
 	const in = " "
 	writeHeader(g, d, "!")
 	g.line("frr defaults datacenter")
-	if d.hostname.present() {
-		g.line("hostname ", g.s(d.hostname))
-	}
+	g.lineIf(d.hostname.present(), "hostname ", g.s(d.hostname))
 	g.line("log syslog informational")
 	g.line("ip forwarding")
 	g.line("!")
@@ -53,16 +51,11 @@ func writeFRRBGP(g *gen, d *device) {
 	eachNeighbor(g, d, func(ip, asn, desc val) {
 		g.line(in, "neighbor ", g.s(ip), " remote-as ", g.s(asn))
 		g.when(func() { g.line(in, "neighbor ", g.s(ip), " description ", g.s(desc)) }, desc)
-		if d.feat.bfd {
-			g.line(in, "neighbor ", g.s(ip), " bfd")
-		}
+		g.lineIf(d.feat.bfd, in, "neighbor ", g.s(ip), " bfd")
 	})
 	g.line(in, "!")
 	g.line(in, "address-family ipv4 unicast")
-	for _, l := range d.loopbacks {
-		g.line(in, in, "network ", g.s(l.cidr))
-	}
-	g.each(d.advertise, "$p", func(p val) { g.line(in, in, "network ", g.s(p)) })
+	writeNetworks(g, d, in+in)
 	eachNeighbor(g, d, func(ip, _, _ val) {
 		g.line(in, in, "neighbor ", g.s(ip), " activate")
 		g.line(in, in, "neighbor ", g.s(ip), " route-map ", policyIn, " in")

@@ -47,6 +47,14 @@ func (v val) dynamic() bool { return v.expr != "" }
 // example is).
 func (v val) present() bool { return v.x != nil }
 
+// or returns v when it is given, else the value x.
+func (v val) or(x any) val {
+	if v.present() {
+		return v
+	}
+	return val{x: x}
+}
+
 // get returns the first of names found in the vars, then in the constants.
 // A var is dynamic in template mode.
 func (g *gen) get(names ...string) val {
@@ -117,12 +125,34 @@ func (g *gen) printf(format string, v val) string {
 	return g.lit(fmt.Sprintf(format, v.x))
 }
 
+// quote returns the text that prints v as a Go-quoted string, as Junos
+// writes free text.
+func (g *gen) quote(v val) string { return g.printf("%q", v) }
+
 // line writes one line of output.
 func (g *gen) line(parts ...string) {
 	for _, p := range parts {
 		g.b.WriteString(p)
 	}
 	g.b.WriteByte('\n')
+}
+
+// block writes a stanza: head, then each line of body one indent (in)
+// deeper, then "!".
+func (g *gen) block(head, in string, body ...string) {
+	g.line(head)
+	for _, l := range body {
+		g.line(in, l)
+	}
+	g.line("!")
+}
+
+// lineIf writes the line when cond holds: a choice sim makes, not the
+// template (see when).
+func (g *gen) lineIf(cond bool, parts ...string) {
+	if cond {
+		g.line(parts...)
+	}
 }
 
 // action writes a line-level template action.

@@ -2,27 +2,26 @@ package sim
 
 // writeIOS writes a Cisco IOS or IOS-XE running config.
 func writeIOS(g *gen, d *device) {
-	xe := d.platform == "cisco_xe"
-	switching := !d.feat.router
-	ospf := d.feat.ospf && !d.feat.layer2
-
+	c := newPlan(d)
+	c.xe = d.platform == "cisco_xe"
+	c.switching = !d.feat.router
 	// Management: the dedicated port in a management VRF, or on a classic
 	// IOS layer-2 switch an SVI in the management VLAN.
-	mgmtSVI := (!xe || d.feat.mgmtSVI) && switching && (d.mgmtVLAN.present() || d.hasNamedVLAN(mgmtNames))
-	vrf := ""
-	if d.mgmtIP.present() && !mgmtSVI {
-		vrf = "Mgmt-intf"
-		if xe {
-			vrf = "Mgmt-vrf"
+	c.mgmtSVI = (!c.xe || d.feat.mgmtSVI) && c.switching && (d.mgmtVLAN.present() || d.hasNamedVLAN(mgmtNames))
+	if c.mgmt && !c.mgmtSVI {
+		c.vrf = "Mgmt-intf"
+		if c.xe {
+			c.vrf = "Mgmt-vrf"
 		}
 	}
-	vrfArg := func(prefix string) string { // " vrf Mgmt-vrf" placed as the platform wants it
-		if vrf == "" {
-			return ""
-		}
-		return prefix + "vrf " + vrf
-	}
+	c.inVRF = iff(c.vrf != "", " vrf "+c.vrf)
+	c.write(g, d, writeIOSGlobal, writeIOSLinks, writeIOSAccess, writeIOSSVIs, writeIOSProtocols, writeIOSManagement)
+}
 
+// writeIOSGlobal writes the global settings: services, VRFs, AAA, spanning
+// tree, users and VLANs.
+func writeIOSGlobal(g *gen, d *device, c plan) {
+	xe, switching, vrf, inVRF := c.xe, c.switching, c.vrf, c.inVRF
 	writeHeader(g, d, "!")
 	g.line("!")
 	if v := osMajorMinor(d.osVersion); v != "" {
@@ -64,19 +63,13 @@ func writeIOS(g *gen, d *device) {
 	})
 	g.line("no logging console")
 	g.line("logging buffered 64000 informational")
-	if d.enableSecret.present() {
-		g.line("enable secret 9 ", secretRef(g, d.enableSecret))
-	} else {
-		g.line("! enable secret: no secret reference given (var enable_secret)")
-	}
+	writeSecret(g, d.enableSecret, "! enable secret: no secret reference given (var enable_secret)", "enable secret 9 ", "")
 	g.line("!")
 	g.line("aaa new-model")
 	writeIOSAAA(g, d, vrf)
 	g.line("aaa session-id common")
 	g.line("!")
-	if d.feat.router {
-		g.line("no ip source-route")
-	}
+	g.lineIf(d.feat.router, "no ip source-route")
 	if d.domain.present() {
 		if xe {
 			g.line("ip domain name ", g.s(d.domain))
@@ -85,7 +78,7 @@ func writeIOS(g *gen, d *device) {
 		}
 	}
 	if d.dns.present() {
-		g.each(d.dns, "$s", func(s val) { g.line("ip name-server", vrfArg(" "), " ", g.s(s)) })
+		g.each(d.dns, "$s", func(s val) { g.line("ip name-server", inVRF, " ", g.s(s)) })
 	} else {
 		g.line("no ip domain lookup")
 	}
@@ -94,24 +87,14 @@ func writeIOS(g *gen, d *device) {
 	g.line("login on-success log")
 	g.line("!")
 	if switching {
-		if d.vlans.present() {
-			g.line("vtp mode transparent")
-		}
+		g.lineIf(d.vlans.present(), "vtp mode transparent")
 		g.line("spanning-tree mode rapid-pvst")
-		if d.feat.portfast {
-			g.line("spanning-tree portfast default")
-		}
-		if d.feat.bpduguard {
-			g.line("spanning-tree portfast bpduguard default")
-		}
+		g.lineIf(d.feat.portfast, "spanning-tree portfast default")
+		g.lineIf(d.feat.bpduguard, "spanning-tree portfast bpduguard default")
 		g.line("spanning-tree extend system-id")
 		g.line("!")
 	}
-	if d.adminSecret.present() {
-		g.line("username ", g.s(d.adminUser), " privilege 15 secret 9 ", secretRef(g, d.adminSecret))
-	} else {
-		g.line(noUserSecret)
-	}
+	writeSecret(g, d.adminSecret, noUserSecret, "username "+g.s(d.adminUser)+" privilege 15 secret 9 ", "")
 	g.line("!")
 	if switching {
 		g.each(d.vlans, "$v", func(v val) {
@@ -130,31 +113,27 @@ func writeIOS(g *gen, d *device) {
 		g.line("! MLAG is not available on ", g.lit(d.platform), ": use StackWise Virtual or a vPC/MLAG-capable pair")
 		g.line("!")
 	}
+}
 
-	// Interfaces.
+// writeIOSLinks writes the port-channels and the uplink and downlink
+// interfaces.
+func writeIOSLinks(g *gen, d *device, c plan) {
+	switching, ospf := c.switching, c.ospf
 	bundle := d.feat.lacp && d.uplinks.present() && !d.uplinkRouted && switching
+	trunk := func(val) { writeIOSTrunk(g, d) }
 	if bundle {
-		g.line("interface Port-channel1")
-		g.line(" description LACP uplink to ", g.join(d.uplinks, ", ", "$u", peerName(g)))
-		writeIOSTrunk(g, d)
-		g.line("!")
+		writeUplinkBundle(g, d, " ", "interface Port-channel", trunk)
 	}
 	eachDownlinkBundle(g, d, func(l, pc val) {
-		if !switching {
-			return
+		if switching {
+			writePortChannel(g, " ", "interface Port-channel", l, pc, trunk)
 		}
-		g.line("interface Port-channel", g.s(pc))
-		writeUplinkDescription(g, l, " description ", "")
-		writeIOSTrunk(g, d)
-		g.line("!")
 	})
 	eachLinkInterface(g, d, " ", func(lk link, u val) {
 		switch {
 		case lk.routed:
 			ip, mask := g.field(u, "ip_address"), g.field(u, "ip_netmask")
-			if switching {
-				g.line(" no switchport")
-			}
+			g.lineIf(switching, " no switchport")
 			mtu, ok := d.linkMTU(g, u, 0)
 			g.when(func() { g.line(" mtu ", mtu) }, ok)
 			g.whenElse(func() {
@@ -180,18 +159,19 @@ func writeIOS(g *gen, d *device) {
 			g.when(func() { g.line(" channel-group ", g.s(pc), " mode active") }, pc)
 		default:
 			writeIOSTrunk(g, d)
-			if bundle {
-				g.line(" channel-group 1 mode active")
-			}
+			g.lineIf(bundle, " channel-group 1 mode active")
 		}
 		g.line(" no shutdown")
 		g.line("!")
 	})
+}
+
+// writeIOSAccess writes the access ports, the management interface and
+// the loopbacks.
+func writeIOSAccess(g *gen, d *device, c plan) {
+	xe, switching, ospf, mgmtSVI, vrf := c.xe, c.switching, c.ospf, c.mgmtSVI, c.vrf
 	if d.feat.access && switching {
-		ports := d.accessPorts
-		if !ports.present() {
-			ports = val{x: "GigabitEthernet1/0/1 - 48"}
-		}
+		ports := d.accessPorts.or("GigabitEthernet1/0/1 - 48")
 		g.line("interface range ", g.s(ports))
 		g.line(" description access port")
 		if d.nativeVLAN.present() {
@@ -205,9 +185,7 @@ func writeIOS(g *gen, d *device) {
 			d.namedVLAN(g, d.voiceVLAN, voiceNames, func(id val) { g.line(" switchport voice vlan ", g.s(id)) })
 		}
 		g.line(" switchport nonegotiate")
-		if d.feat.storm {
-			g.line(" storm-control broadcast level 1.00")
-		}
+		g.lineIf(d.feat.storm, " storm-control broadcast level 1.00")
 		if d.feat.dot1x && d.aaa.radius.present() {
 			g.line(" authentication port-control auto")
 			g.line(" authentication order dot1x mab")
@@ -216,29 +194,21 @@ func writeIOS(g *gen, d *device) {
 			g.line(" mab")
 			g.line(" dot1x pae authenticator")
 		}
-		if d.feat.portfast {
-			g.line(" spanning-tree portfast")
-		}
-		if d.feat.bpduguard {
-			g.line(" spanning-tree bpduguard enable")
-		}
+		g.lineIf(d.feat.portfast, " spanning-tree portfast")
+		g.lineIf(d.feat.bpduguard, " spanning-tree bpduguard enable")
 		g.line("!")
 	}
 	if d.mgmtIP.present() {
 		mgmtIf := func(name string) {
 			g.line("interface ", name)
 			g.line(" description management")
-			if vrf != "" {
-				g.line(" vrf forwarding ", vrf)
-			}
+			g.lineIf(vrf != "", " vrf forwarding ", vrf)
 			if d.mgmtNetmask.present() {
 				g.line(" ip address ", g.s(d.mgmtAddress), " ", g.s(d.mgmtNetmask))
 			} else {
 				g.line(" ipv6 address ", g.s(d.mgmtIP))
 			}
-			if vrf != "" && xe {
-				g.line(" negotiation auto")
-			}
+			g.lineIf(vrf != "" && xe, " negotiation auto")
 			g.line(" no shutdown")
 			g.line("!")
 		}
@@ -256,15 +226,16 @@ func writeIOS(g *gen, d *device) {
 			continue
 		}
 		g.line(" ip address ", g.s(l.address), " ", g.s(l.netmask))
-		if ospf {
-			g.line(" ip ospf 1 area 0")
-		}
+		g.lineIf(ospf, " ip ospf 1 area 0")
 		g.line("!")
 	}
+}
+
+// writeIOSSVIs writes the VLAN interfaces and the NVE.
+func writeIOSSVIs(g *gen, d *device, c plan) {
+	xe := c.xe
 	eachSVI(g, d, func(v svi) {
-		g.line("interface Vlan", g.s(v.id))
-		g.when(func() { g.line(" description ", g.s(v.name)) }, v.name)
-		g.when(func() { g.line(" vrf forwarding ", g.s(v.vrf)) }, v.vrf)
+		writeSVIHead(g, v, " ", "", "vrf forwarding ")
 		g.whenElse(func() { g.line(" ip address ", g.s(v.ipAddress), " ", g.s(v.ipNetmask)) },
 			func() { g.line(" ipv6 address ", g.s(v.ip)) }, v.ipNetmask)
 		g.each(d.dhcpRelays, "$r", func(r val) { g.line(" ip helper-address ", g.s(r)) })
@@ -293,18 +264,14 @@ func writeIOS(g *gen, d *device) {
 		})
 		g.line("!")
 	}
+}
 
-	// Routing.
+// writeIOSProtocols writes OSPF and BGP.
+func writeIOSProtocols(g *gen, d *device, c plan) {
+	xe, ospf := c.xe, c.ospf
 	if ospf {
 		g.line("router ospf 1")
-		g.when(func() { g.line(" router-id ", g.s(d.routerID)) }, d.routerID)
-		if d.uplinkRouted {
-			g.line(" passive-interface default")
-			g.each(d.uplinks, "$u", func(u val) {
-				port := g.field(u, "port")
-				g.when(func() { g.line(" no passive-interface ", g.s(port)) }, port, d.ospfOn(g, u))
-			})
-		}
+		writeOSPFHead(g, d, " ")
 		g.line("!")
 	}
 	if d.bgp() {
@@ -328,9 +295,7 @@ func writeIOS(g *gen, d *device) {
 		g.line(" !")
 		g.line(" address-family ipv4")
 		for _, l := range d.loopbacks {
-			if l.netmask.present() {
-				g.line("  network ", g.s(l.address), " mask ", g.s(l.netmask))
-			}
+			g.lineIf(l.netmask.present(), "  network ", g.s(l.address), " mask ", g.s(l.netmask))
 		}
 		if a, m := g.get("advertise_address"), g.get("advertise_netmask"); a.present() && m.present() {
 			g.line("  network ", g.s(a), " mask ", g.s(m))
@@ -365,6 +330,12 @@ func writeIOS(g *gen, d *device) {
 		g.line("! EVPN/VXLAN is not available on ", g.lit(d.platform), "; use cisco_xe or a data-centre platform")
 		g.line("!")
 	}
+}
+
+// writeIOSManagement writes management access: HTTP off, SSH, the
+// management route, logging, SNMP, the banner, lines and NTP.
+func writeIOSManagement(g *gen, d *device, c plan) {
+	vrf, inVRF := c.vrf, c.inVRF
 	g.line("ip forward-protocol nd")
 	g.line("no ip http server")
 	g.line("no ip http secure-server")
@@ -383,7 +354,7 @@ func writeIOS(g *gen, d *device) {
 		}
 	}
 	g.line("!")
-	g.each(d.logHosts, "$s", func(s val) { g.line("logging host ", g.s(s), vrfArg(" ")) })
+	g.each(d.logHosts, "$s", func(s val) { g.line("logging host ", g.s(s), inVRF) })
 	g.line("logging trap informational")
 	g.line("!")
 	writeIOSSNMP(g, d, "")
@@ -401,10 +372,8 @@ func writeIOS(g *gen, d *device) {
 	g.line(" transport input ssh")
 	g.line(" transport output ssh")
 	g.line("!")
-	g.each(d.ntp, "$s", func(s val) { g.line("ntp server", vrfArg(" "), " ", g.s(s)) })
-	if d.ntp.present() {
-		g.line("!")
-	}
+	g.each(d.ntp, "$s", func(s val) { g.line("ntp server", inVRF, " ", g.s(s)) })
+	g.lineIf(d.ntp.present(), "!")
 	g.line("end")
 }
 
@@ -453,9 +422,7 @@ func writeIOSSNMP(g *gen, d *device, vrf string) {
 		wrote = true
 	}
 	if wrote {
-		if vrf != "" {
-			g.line("snmp-server vrf ", vrf)
-		}
+		g.lineIf(vrf != "", "snmp-server vrf ", vrf)
 		g.line("!")
 	}
 }
@@ -476,9 +443,7 @@ func writeIOSAAA(g *gen, d *device, vrf string) {
 		})
 		g.line("aaa group server ", proto, " ", gr.name)
 		eachServer(g, gr.servers, gr.key, func(s server) { g.line(" server name ", g.s(s.addr)) })
-		if vrf != "" {
-			g.line(" ip vrf forwarding ", vrf)
-		}
+		g.lineIf(vrf != "", " ip vrf forwarding ", vrf)
 		g.line("!")
 	}
 	writeAAAMethods(g, d, "15")

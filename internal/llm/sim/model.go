@@ -328,6 +328,14 @@ func (d *device) ospfOn(g *gen, u val) val { return g.not(g.field(u, "peer_asn")
 // bgp reports whether BGP is to be configured.
 func (d *device) bgp() bool { return d.asn.present() }
 
+// roles returns what the device does, as the writers test it: whether it
+// routes (it is not a layer-2 switch), whether its uplinks are one LACP
+// trunk (a bundle), and whether it routes with BGP and with OSPF.
+func (d *device) roles() (routed, bundle, bgp, ospf bool) {
+	routed = !d.feat.layer2
+	return routed, d.feat.lacp && d.uplinks.present() && !d.uplinkRouted, d.bgp() && routed, d.feat.ospf && routed
+}
+
 // neighbor returns a BGP neighbor's address, remote AS and description.
 func (d *device) neighbor(g *gen, n val) (ip, asn, desc val) {
 	if d.neighborsFromLinks {
@@ -397,4 +405,30 @@ func (d *device) hasNamedVLAN(names []string) bool {
 // osMajorMinor returns "17.9" for "17.9.4a", "15.2" for "15.2(7)E".
 func osMajorMinor(v string) string {
 	return majorMinor.FindString(strings.TrimSpace(v))
+}
+
+// plan is what the parts of one config share: the device's roles and its
+// management VRF as the platform names and places it.
+type plan struct {
+	routed, bundle, bgp, ospf bool   // see device.roles
+	mgmt                      bool   // a management address is given
+	vrf                       string // the management VRF, or ""
+	inVRF                     string // the VRF as the platform places it beside an argument, or ""
+	xe, switching, mgmtSVI    bool   // IOS: IOS-XE; not a router; management through an SVI
+	ibgp                      bool   // NX-OS: the vPC pair peers over iBGP
+}
+
+// newPlan returns d's roles and management address; each writer adds the
+// rest.
+func newPlan(d *device) plan {
+	p := plan{mgmt: d.mgmtIP.present()}
+	p.routed, p.bundle, p.bgp, p.ospf = d.roles()
+	return p
+}
+
+// write writes the parts of a config in order.
+func (p plan) write(g *gen, d *device, parts ...func(*gen, *device, plan)) {
+	for _, part := range parts {
+		part(g, d, p)
+	}
 }

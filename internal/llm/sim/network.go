@@ -192,18 +192,12 @@ const (
 // 0.0.0.0/0, and an advertise var or constant narrows the outbound one to
 // those prefixes.
 func writeRouteMaps(g *gen, d *device) {
-	if d.feat.defaultOnly {
-		g.line("ip prefix-list ", policyIn, " permit 0.0.0.0/0")
-	}
+	g.lineIf(d.feat.defaultOnly, "ip prefix-list ", policyIn, " permit 0.0.0.0/0")
 	g.each(d.advertise, "$p", func(p val) { g.line("ip prefix-list ", policyOut, " permit ", g.s(p)) })
-	if d.feat.defaultOnly || d.advertise.present() {
-		g.line("!")
-	}
+	g.lineIf(d.feat.defaultOnly || d.advertise.present(), "!")
 	routeMap := func(name string, match bool) {
 		g.line("route-map ", name, " permit 10")
-		if match {
-			g.line(" match ip address prefix-list ", name)
-		}
+		g.lineIf(match, " match ip address prefix-list ", name)
 		g.line("!")
 	}
 	routeMap(policyIn, d.feat.defaultOnly)
@@ -252,5 +246,86 @@ func writeAAAMethods(g *gen, d *device, level string) {
 		g.line("aaa authorization commands ", level, " default ", m)
 		g.line("aaa accounting exec default start-stop ", servers)
 		g.line("aaa accounting commands ", level, " default start-stop ", servers)
+	}
+}
+
+// writeLoopbacks writes an interface per loopback address, in CIDR form,
+// named head and its number, as EOS and NX-OS do: its role (router-id,
+// VTEP) as the description, and ospf, the line that puts it in OSPF, when
+// that is not empty.
+func writeLoopbacks(g *gen, d *device, in, head, ospf string) {
+	for _, l := range d.loopbacks {
+		g.line(head, itoa(l.n))
+		switch {
+		case l.n == 0:
+			g.line(in, "description router-id")
+		case l.n == 1 && d.feat.evpn:
+			g.line(in, "description VTEP")
+		}
+		g.line(in, "ip address ", g.s(l.cidr))
+		g.lineIf(ospf != "", in, ospf)
+		g.line("!")
+	}
+}
+
+// writePeerLinkMembers writes the MLAG or vPC (kind) peer link's member
+// ports, mlag_ports or else the platform's defaults, each with its
+// description and the lines of body.
+func writePeerLinkMembers(g *gen, d *device, in string, defaults []any, kind string, body ...string) {
+	g.each(d.mlagPorts.or(defaults), "$p", func(p val) {
+		// Inside the range: the peer's name is written from there.
+		desc := "description " + kind + " peer link" + peerSuffix(g, d)
+		g.block("interface "+g.s(p), in, append([]string{desc}, body...)...)
+	})
+}
+
+// writeSVIHead writes the first lines of a VLAN's interface: its name and
+// description, then noShutdown when the platform wants it there (else ""),
+// and its VRF with the platform's keyword.
+func writeSVIHead(g *gen, v svi, in, noShutdown, vrfKeyword string) {
+	g.line("interface Vlan", g.s(v.id))
+	g.when(func() { g.line(in, "description ", g.s(v.name)) }, v.name)
+	g.lineIf(noShutdown != "", in, noShutdown)
+	g.when(func() { g.line(in, vrfKeyword, g.s(v.vrf)) }, v.vrf)
+}
+
+// writeUplinkBundle writes port-channel 1, the uplinks' LACP trunk, named
+// head and its number: the description, then the lines body writes.
+func writeUplinkBundle(g *gen, d *device, in, head string, body func(pc val)) {
+	g.line(head, "1")
+	g.line(in, "description LACP uplink to ", g.join(d.uplinks, ", ", "$u", peerName(g)))
+	body(val{x: 1})
+	g.line("!")
+}
+
+// writePortChannel writes downlink l's port-channel pc, named head and its
+// number: the description, then the lines body writes.
+func writePortChannel(g *gen, in, head string, l, pc val, body func(pc val)) {
+	g.line(head, g.s(pc))
+	writeUplinkDescription(g, l, in+"description ", "")
+	body(pc)
+	g.line("!")
+}
+
+// writeNetworks writes the BGP network statements in CIDR form, indented
+// by in: every loopback, then the prefixes to advertise.
+func writeNetworks(g *gen, d *device, in string) {
+	for _, l := range d.loopbacks {
+		g.line(in, "network ", g.s(l.cidr))
+	}
+	g.each(d.advertise, "$p", func(p val) { g.line(in, "network ", g.s(p)) })
+}
+
+// writeOSPFHead writes the first lines of router ospf as IOS and EOS write
+// them: the router-id, and with routed uplinks every interface passive but
+// the uplinks that run OSPF.
+func writeOSPFHead(g *gen, d *device, in string) {
+	g.when(func() { g.line(in, "router-id ", g.s(d.routerID)) }, d.routerID)
+	if d.uplinkRouted {
+		g.line(in, "passive-interface default")
+		g.each(d.uplinks, "$u", func(u val) {
+			port := g.field(u, "port")
+			g.when(func() { g.line(in, "no passive-interface ", g.s(port)) }, port, d.ospfOn(g, u))
+		})
 	}
 }

@@ -2,50 +2,33 @@ package sim
 
 // writeNXOS writes a Cisco NX-OS running config.
 func writeNXOS(g *gen, d *device) {
-	const in = "  "
-	mgmt := d.mgmtIP.present()
-	useVRF := func() string {
-		if mgmt {
-			return " use-vrf management"
-		}
-		return ""
-	}
-	routed := !d.feat.layer2
-	bundle := d.feat.lacp && d.uplinks.present() && !d.uplinkRouted
-	bgp := d.bgp() && routed
-	ospf := d.feat.ospf && routed
+	c := newPlan(d)
+	c.inVRF = iff(c.mgmt, " use-vrf management")
+	_, c.ibgp = d.mlagIBGP()
+	c.write(g, d, writeNXOSFeatures, writeNXOSContexts, writeNXOSLinks, writeNXOSPorts, writeNXOSRouting)
+}
 
+// writeNXOSFeatures writes the features and global settings: users, names,
+// AAA, NTP, logging, SNMP, spanning tree and VLANs.
+func writeNXOSFeatures(g *gen, d *device, c plan) {
+	const in = "  "
+	mgmt, useVRF, bgp, ospf, ibgp := c.mgmt, c.inVRF, c.bgp, c.ospf, c.ibgp
 	writeHeader(g, d, "!")
 	g.line("!")
-	if d.hostname.present() {
-		g.line("hostname ", g.s(d.hostname))
-	}
-	if d.feat.evpn {
-		g.line("nv overlay evpn")
-	}
+	g.lineIf(d.hostname.present(), "hostname ", g.s(d.hostname))
+	g.lineIf(d.feat.evpn, "nv overlay evpn")
 	if ospf {
 		g.line("feature ospf")
-		if d.feat.bfd {
-			g.line("feature bfd")
-		}
+		g.lineIf(d.feat.bfd, "feature bfd")
 	}
-	if bgp {
-		g.line("feature bgp")
-	}
+	g.lineIf(bgp, "feature bgp")
 	if d.feat.evpn {
 		g.line("feature vn-segment-vlan-based")
 		g.line("feature nv overlay")
 	}
-	if d.feat.lacp || d.feat.mlag {
-		g.line("feature lacp")
-	}
-	if d.feat.mlag {
-		g.line("feature vpc")
-	}
-	if d.aaa.tacacs.present() {
-		g.line("feature tacacs+")
-	}
-	_, ibgp := d.mlagIBGP()
+	g.lineIf(d.feat.lacp || d.feat.mlag, "feature lacp")
+	g.lineIf(d.feat.mlag, "feature vpc")
+	g.lineIf(d.aaa.tacacs.present(), "feature tacacs+")
 	if len(d.svis()) > 0 || d.vrfs.present() || ibgp {
 		g.line("feature interface-vlan")
 		if !d.feat.vrrp {
@@ -64,35 +47,25 @@ func writeNXOS(g *gen, d *device) {
 			g.line("username admin password 5 ", secretRef(g, d.enableSecret), " role network-admin")
 		}, g.not(g.nameIs(d.adminUser, "admin")))
 	}
-	if d.adminSecret.present() {
-		g.line("username ", g.s(d.adminUser), " password 5 ", secretRef(g, d.adminSecret), " role network-admin")
-	} else {
-		g.line(noUserSecret)
-	}
+	writeSecret(g, d.adminSecret, noUserSecret, "username "+g.s(d.adminUser)+" password 5 ", " role network-admin")
 	g.line("ssh key rsa 2048")
 	g.line("ssh login-attempts 3")
-	if d.domain.present() {
-		g.line("ip domain-name ", g.s(d.domain))
-	}
-	g.each(d.dns, "$s", func(s val) { g.line("ip name-server ", g.s(s), useVRF()) })
+	g.lineIf(d.domain.present(), "ip domain-name ", g.s(d.domain))
+	g.each(d.dns, "$s", func(s val) { g.line("ip name-server ", g.s(s), useVRF) })
 	g.line("!")
 	writeNXOSAAA(g, d, mgmt)
 	g.line("aaa authentication login error-enable")
 	g.line("!")
 	if d.ntp.present() {
-		g.each(d.ntp, "$s", func(s val) { g.line("ntp server ", g.s(s), useVRF()) })
+		g.each(d.ntp, "$s", func(s val) { g.line("ntp server ", g.s(s), useVRF) })
 		g.line("!")
 	}
-	g.each(d.logHosts, "$s", func(s val) { g.line("logging server ", g.s(s), " 6", useVRF()) })
+	g.each(d.logHosts, "$s", func(s val) { g.line("logging server ", g.s(s), " 6", useVRF) })
 	g.line("logging timestamp milliseconds")
 	g.line("!")
 	writeIOSSNMP(g, d, "")
-	if d.feat.portfast {
-		g.line("spanning-tree port type edge default")
-	}
-	if d.feat.bpduguard {
-		g.line("spanning-tree port type edge bpduguard default")
-	}
+	g.lineIf(d.feat.portfast, "spanning-tree port type edge default")
+	g.lineIf(d.feat.bpduguard, "spanning-tree port type edge bpduguard default")
 	g.each(d.vlans, "$v", func(v val) {
 		id := d.vlanID(g, v)
 		g.line("vlan ", g.s(id))
@@ -100,11 +73,15 @@ func writeNXOS(g *gen, d *device) {
 			name := g.field(v, "name")
 			g.when(func() { g.line(in, "name ", g.s(name)) }, name)
 		}
-		if d.feat.evpn {
-			g.line(in, "vn-segment ", g.printf(vniFormat, id))
-		}
+		g.lineIf(d.feat.evpn, in, "vn-segment ", g.printf(vniFormat, id))
 	})
 	g.line("!")
+}
+
+// writeNXOSContexts writes the VRF contexts and the vPC domain.
+func writeNXOSContexts(g *gen, d *device, c plan) {
+	const in = "  "
+	mgmt := c.mgmt
 	eachVRF(g, d, func(name, vni val) {
 		g.line("vrf context ", g.s(name))
 		g.when(func() {
@@ -112,9 +89,7 @@ func writeNXOS(g *gen, d *device) {
 			g.line(in, "rd auto")
 			g.line(in, "address-family ipv4 unicast")
 			g.line(in, in, "route-target both auto")
-			if d.feat.evpn {
-				g.line(in, in, "route-target both auto evpn")
-			}
+			g.lineIf(d.feat.evpn, in, in, "route-target both auto evpn")
 		}, vni)
 		g.line("!")
 	})
@@ -143,22 +118,19 @@ func writeNXOS(g *gen, d *device) {
 		g.line(in, "ip arp synchronize")
 		g.line("!")
 	}
+}
 
-	// Interfaces.
+// writeNXOSLinks writes the port-channels, the NVE, and the uplink,
+// downlink and peer-link interfaces.
+func writeNXOSLinks(g *gen, d *device, c plan) {
+	const in = "  "
+	bundle, ospf := c.bundle, c.ospf
 	if bundle {
-		g.line("interface port-channel1")
-		g.line(in, "description LACP uplink to ", g.join(d.uplinks, ", ", "$u", peerName(g)))
-		writeNXOSTrunk(g, d)
-		g.line("!")
+		writeUplinkBundle(g, d, in, "interface port-channel", func(val) { writeNXOSTrunk(g, d) })
 	}
 	if d.feat.mlag {
-		g.line("interface port-channel10")
-		g.line(in, "description vPC peer link", peerSuffix(g, d))
-		g.line(in, "switchport")
-		g.line(in, "switchport mode trunk")
-		g.line(in, "spanning-tree port type network")
-		g.line(in, "vpc peer-link")
-		g.line("!")
+		g.block("interface port-channel10", in, "description vPC peer link"+peerSuffix(g, d),
+			"switchport", "switchport mode trunk", "spanning-tree port type network", "vpc peer-link")
 	}
 	if d.feat.evpn && d.vlans.present() {
 		g.line("interface nve1")
@@ -172,13 +144,10 @@ func writeNXOS(g *gen, d *device) {
 		g.line("!")
 	}
 	eachDownlinkBundle(g, d, func(l, pc val) {
-		g.line("interface port-channel", g.s(pc))
-		writeUplinkDescription(g, l, in+"description ", "")
-		writeNXOSTrunk(g, d)
-		if d.feat.mlag {
-			g.line(in, "vpc ", g.s(pc))
-		}
-		g.line("!")
+		writePortChannel(g, in, "interface port-channel", l, pc, func(pc val) {
+			writeNXOSTrunk(g, d)
+			g.lineIf(d.feat.mlag, in, "vpc ", g.s(pc))
+		})
 	})
 	eachLinkInterface(g, d, in, func(lk link, u val) {
 		switch {
@@ -204,33 +173,24 @@ func writeNXOS(g *gen, d *device) {
 			g.when(func() { g.line(in, "channel-group ", g.s(pc), " mode active") }, pc)
 		default:
 			writeNXOSTrunk(g, d)
-			if bundle {
-				g.line(in, "channel-group 1 mode active")
-			}
+			g.lineIf(bundle, in, "channel-group 1 mode active")
 		}
 		g.line(in, "no shutdown")
 		g.line("!")
 	})
 	if d.feat.mlag {
-		ports := d.mlagPorts
-		if !ports.present() {
-			ports = val{x: []any{"Ethernet1/53", "Ethernet1/54"}}
-		}
-		g.each(ports, "$p", func(p val) {
-			g.line("interface ", g.s(p))
-			g.line(in, "description vPC peer link", peerSuffix(g, d))
-			g.line(in, "switchport")
-			g.line(in, "switchport mode trunk")
-			g.line(in, "channel-group 10 mode active")
-			g.line(in, "no shutdown")
-			g.line("!")
-		})
+		writePeerLinkMembers(g, d, in, []any{"Ethernet1/53", "Ethernet1/54"}, "vPC",
+			"switchport", "switchport mode trunk", "channel-group 10 mode active", "no shutdown")
 	}
+}
+
+// writeNXOSPorts writes the access ports, the management interface, the
+// SVIs and the loopbacks.
+func writeNXOSPorts(g *gen, d *device, c plan) {
+	const in = "  "
+	mgmt, ospf, ibgp := c.mgmt, c.ospf, c.ibgp
 	if d.feat.access {
-		ports := d.accessPorts
-		if !ports.present() {
-			ports = val{x: "Ethernet1/1-48"}
-		}
+		ports := d.accessPorts.or("Ethernet1/1-48")
 		g.line("interface ", g.s(ports))
 		g.line(in, "description access port")
 		g.line(in, "switchport")
@@ -242,12 +202,8 @@ func writeNXOS(g *gen, d *device) {
 			g.line(in, "switchport mode access")
 			d.namedVLAN(g, d.dataVLAN, dataNames, func(id val) { g.line(in, "switchport access vlan ", g.s(id)) })
 		}
-		if d.feat.portfast {
-			g.line(in, "spanning-tree port type edge")
-		}
-		if d.feat.bpduguard {
-			g.line(in, "spanning-tree bpduguard enable")
-		}
+		g.lineIf(d.feat.portfast, in, "spanning-tree port type edge")
+		g.lineIf(d.feat.bpduguard, in, "spanning-tree bpduguard enable")
 		g.line(in, "no shutdown")
 		g.line("!")
 		if d.feat.voice {
@@ -273,10 +229,7 @@ func writeNXOS(g *gen, d *device) {
 		g.line("!")
 	}
 	eachSVI(g, d, func(v svi) {
-		g.line("interface Vlan", g.s(v.id))
-		g.when(func() { g.line(in, "description ", g.s(v.name)) }, v.name)
-		g.line(in, "no shutdown")
-		g.when(func() { g.line(in, "vrf member ", g.s(v.vrf)) }, v.vrf)
+		writeSVIHead(g, v, in, "no shutdown", "vrf member ")
 		g.line(in, "ip address ", g.s(v.ip))
 		g.each(d.dhcpRelays, "$r", func(r val) { g.line(in, "ip dhcp relay address ", g.s(r)) })
 		g.when(func() {
@@ -296,20 +249,13 @@ func writeNXOS(g *gen, d *device) {
 		}, v.virtualIP)
 		g.line("!")
 	})
-	for _, l := range d.loopbacks {
-		g.line("interface loopback", itoa(l.n))
-		switch {
-		case l.n == 0:
-			g.line(in, "description router-id")
-		case l.n == 1 && d.feat.evpn:
-			g.line(in, "description VTEP")
-		}
-		g.line(in, "ip address ", g.s(l.cidr))
-		if ospf {
-			g.line(in, "ip router ospf UNDERLAY area 0.0.0.0")
-		}
-		g.line("!")
-	}
+	writeLoopbacks(g, d, in, "interface loopback", iff(ospf, "ip router ospf UNDERLAY area 0.0.0.0"))
+}
+
+// writeNXOSRouting writes the lines, OSPF, BGP, EVPN and the banner.
+func writeNXOSRouting(g *gen, d *device, c plan) {
+	const in = "  "
+	bgp, ospf := c.bgp, c.ospf
 	g.line("line console")
 	g.line(in, "exec-timeout 10")
 	g.line("line vty")
@@ -328,14 +274,9 @@ func writeNXOS(g *gen, d *device) {
 		g.when(func() { g.line(in, "router-id ", g.s(d.routerID)) }, d.routerID)
 		g.line(in, "log-neighbor-changes")
 		g.line(in, "address-family ipv4 unicast")
-		for _, l := range d.loopbacks {
-			g.line(in, in, "network ", g.s(l.cidr))
-		}
-		g.each(d.advertise, "$p", func(p val) { g.line(in, in, "network ", g.s(p)) })
+		writeNetworks(g, d, in+in)
 		g.line(in, in, "maximum-paths 4")
-		if d.feat.evpn {
-			g.line(in, "address-family l2vpn evpn")
-		}
+		g.lineIf(d.feat.evpn, in, "address-family l2vpn evpn")
 		overlay := d.evpnPeers.present()
 		neighbor := func(ip, asn, desc val, loopback bool) {
 			g.line(in, "neighbor ", g.s(ip))
@@ -405,9 +346,7 @@ func writeNXOSAAA(g *gen, d *device, mgmt bool) {
 		})
 		g.line("aaa group server ", proto, " ", gr.name)
 		eachServer(g, gr.servers, gr.key, func(s server) { g.line(in, "server ", g.s(s.addr)) })
-		if mgmt {
-			g.line(in, "use-vrf management")
-		}
+		g.lineIf(mgmt, in, "use-vrf management")
 		g.line("!")
 	}
 	servers := d.aaa.serverMethods()

@@ -55,7 +55,13 @@ func render(t testing.TB, tmpl string, vars map[string]any) string {
 
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
+	checkFile(t, filepath.Join("testdata", name+".golden"), got)
+}
+
+// checkFile compares got with the file at path, or with -update writes it
+// there.
+func checkFile(t *testing.T, path, got string) {
+	t.Helper()
 	if *update {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
 			t.Fatal(err)
