@@ -655,27 +655,7 @@ func TestNginxInFrontOfServe(t *testing.T) {
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(nginx, "-p", prefix+"/", "-c", conf, "-e", "stderr", "-g", "daemon off;")
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		// SIGTERM: the master stops its workers before it exits.
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("nginx's log:\n%s", logs.String())
-		}
-	})
+	exited := startDaemon(t, exec.Command(nginx, "-p", prefix+"/", "-c", conf, "-e", "stderr", "-g", "daemon off;"))
 	base := "http://127.0.0.1:" + port
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -709,22 +689,56 @@ func TestNginxInFrontOfServe(t *testing.T) {
 	}
 
 	// A job submitted and waited on through nginx: the event stream passes.
+	final, states := runJob(t, base)
+	if final.Status != netcfg.StateSucceeded || len(states) < 2 {
+		t.Fatalf("through nginx the job ended %s after states %v, want succeeded after at least one earlier state", final.Status, states)
+	}
+}
+
+// startDaemon starts cmd, a server that runs until stopped, and stops it
+// with SIGTERM (nginx's master stops its workers first) when the test
+// ends, showing its output if the test failed. The channel yields its exit.
+func startDaemon(t *testing.T, cmd *exec.Cmd) <-chan error {
+	t.Helper()
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("%s's log:\n%.4000s", filepath.Base(cmd.Path), logs.String())
+		}
+	})
+	return exited
+}
+
+// runJob submits a job to base and waits for its end on its event
+// stream; it returns the final job and the states seen on the way.
+func runJob(t *testing.T, base string) (*httpapi.JobView, []netcfg.JobState) {
+	t.Helper()
 	c := httpapi.NewClient(base, nil, "")
-	ctx := t.Context()
-	sub, err := c.Submit(ctx, &httpapi.SubmitRequest{JobRequest: netcfg.JobRequest{
+	sub, err := c.Submit(t.Context(), &httpapi.SubmitRequest{JobRequest: netcfg.JobRequest{
 		Kind: netcfg.KindGenerate, Device: &netcfg.Device{Hostname: "sw1", Platform: netcfg.CiscoXE}, Requirements: "access switch",
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var states []netcfg.JobState
-	final, err := c.Wait(ctx, sub.ID, func(v *httpapi.JobView) { states = append(states, v.Status) })
+	final, err := c.Wait(t.Context(), sub.ID, func(v *httpapi.JobView) { states = append(states, v.Status) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if final.Status != netcfg.StateSucceeded || len(states) < 2 {
-		t.Fatalf("through nginx the job ended %s after states %v, want succeeded after at least one earlier state", final.Status, states)
-	}
+	return final, states
 }
 
 func status(t *testing.T, method, url, body string) int {
@@ -764,15 +778,8 @@ func TestRulesEvaluateOnServe(t *testing.T) {
 	t.Parallel()
 	prom := tool(t, "prometheus", "prometheus")
 	api := startServe(t, "--sim-latency", "50ms")
-	c := httpapi.NewClient("http://"+api, nil, "")
-	sub, err := c.Submit(t.Context(), &httpapi.SubmitRequest{JobRequest: netcfg.JobRequest{
-		Kind: netcfg.KindGenerate, Device: &netcfg.Device{Hostname: "sw1", Platform: netcfg.CiscoXE}, Requirements: "access switch",
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Wait(t.Context(), sub.ID, nil); err != nil {
-		t.Fatal(err)
+	if final, _ := runJob(t, "http://"+api); final.Status != netcfg.StateSucceeded {
+		t.Fatalf("job %s: %s", final.ID, final.Status)
 	}
 
 	dir := t.TempDir()
@@ -790,27 +797,8 @@ scrape_configs:
 		t.Fatal(err)
 	}
 	port := freePort(t)
-	cmd := exec.Command(prom, "--config.file="+filepath.Join(dir, "prometheus.yml"), "--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address=127.0.0.1:"+port)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("prometheus's log:\n%.4000s", logs.String())
-		}
-	})
+	exited := startDaemon(t, exec.Command(prom, "--config.file="+filepath.Join(dir, "prometheus.yml"),
+		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address=127.0.0.1:"+port))
 
 	base := "http://127.0.0.1:" + port
 	type ruleList struct {
