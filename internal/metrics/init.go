@@ -7,13 +7,13 @@ import "runtime/debug"
 // label stays bounded and every series exists from start.
 const (
 	ReasonNone        = "none"
-	ReasonUpstream4xx = "upstream_4xx" // the model's API refused the request (400–499 but 429)
+	ReasonUpstream4xx = "upstream_4xx" // the model's API refused the request (a 4xx)
 	ReasonUpstream5xx = "upstream_5xx" // the model's API failed, was overloaded or unreachable
 	ReasonTimeout     = "timeout"      // an attempt ran out of time
 	ReasonExpired     = "expired"      // not started before its expiry
 	ReasonCanceled    = "canceled"     // canceled by request
 	ReasonLint        = "lint"         // the model's output could not be made a valid config
-	ReasonInternal    = "internal"     // anything else (the queue lost it, bad stored request)
+	ReasonInternal    = "internal"     // anything else (budget spent at run time, the queue lost it)
 )
 
 // jobOutcomes are the status and reason pairs netsmith_jobs_total counts.
