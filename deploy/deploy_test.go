@@ -781,6 +781,18 @@ func TestRulesEvaluateOnServe(t *testing.T) {
 	if final, _ := runJob(t, "http://"+api); final.Status != netcfg.StateSucceeded {
 		t.Fatalf("job %s: %s", final.ID, final.Status)
 	}
+	// promtool's lint of the exposition: names, units, suffixes, help.
+	resp, err := http.Get("http://" + api + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lint := exec.Command(tool(t, "promtool", "prometheus"), "check", "metrics")
+	lint.Stdin = resp.Body
+	out, err := lint.CombinedOutput()
+	resp.Body.Close()
+	if err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Errorf("promtool check metrics on serve's /metrics: %v\n%s", err, out)
+	}
 
 	dir := t.TempDir()
 	rules, err := filepath.Abs("prometheus/rules.yaml")
