@@ -525,10 +525,17 @@ func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server
 			return nil, err
 		}
 	}
+	var riverUI http.Handler
+	if cfg.Role != "worker" {
+		if riverUI, err = eng.q.RiverUI(httpapi.RiverUIPrefix, logger); err != nil {
+			eng.q.Close()
+			return nil, err
+		}
+	}
 	api := httpapi.NewServer(httpapi.Config{MaxBody: cfg.MaxBody, MaxQueue: cfg.MaxQueue, Provider: cfg.Provider, Economy: eng.economy,
 		InternalKey: cfg.internalKey},
 		httpapi.Deps{Queue: eng.q, Cache: eng.cache, Metrics: eng.metrics, Registry: eng.reg, Logger: logger,
-			TemplateMeta: eng.svc.TemplateMeta, Estimate: eng.estimate, LatencyFunc: eng.latencyFunc()})
+			TemplateMeta: eng.svc.TemplateMeta, Estimate: eng.estimate, LatencyFunc: eng.latencyFunc(), RiverUI: riverUI})
 	var handler http.Handler = api
 	if cfg.Role == "worker" {
 		handler = api.OpsHandler()

@@ -68,6 +68,9 @@ type Deps struct {
 	// LatencyFunc, when set, is told how long each interactive request
 	// took (see interactive); serve hands it to the adaptive worker gate.
 	LatencyFunc func(time.Duration)
+	// RiverUI is River UI (queue.RiverUI), served read-only to admin keys
+	// under /riverui/; nil: not mounted.
+	RiverUI http.Handler
 }
 
 // interactive are the routes someone waits on one job at a time, whose
@@ -101,6 +104,7 @@ type Server struct {
 	keys    keyGate
 	streams atomic.Int64 // open event streams
 	poller  *streamPoller
+	riverUI http.Handler
 }
 
 // NewServer returns the API handler.
@@ -121,7 +125,7 @@ func NewServer(cfg Config, d Deps) *Server {
 		cfg.EconomyLease = 25 * time.Hour
 	}
 	s := &Server{cfg: cfg, q: d.Queue, cache: d.Cache, logger: d.Logger, metrics: d.Metrics, reg: d.Registry,
-		mux: http.NewServeMux(), meta: d.TemplateMeta, est: d.Estimate, latency: d.LatencyFunc}
+		mux: http.NewServeMux(), meta: d.TemplateMeta, est: d.Estimate, latency: d.LatencyFunc, riverUI: d.RiverUI}
 	s.poller = &streamPoller{every: cfg.EventPoll, read: d.Queue.Versions, logger: s.logger}
 	s.routes()
 	return s
@@ -143,6 +147,9 @@ func (s *Server) routes() {
 	s.handle("GET /v1/budgets/{department}", s.handleGetBudget)
 	s.handle("PUT /v1/budgets/{department}", s.handlePutBudget)
 	s.handle("GET /v1/whoami", s.handleWhoami)
+	s.handle("GET /v1/dashboard", s.handleDashboardData)
+	s.handle("POST /v1/jobs/{id}/retry", s.handleRetryJob)
+	s.handle(RiverUIPrefix+"/", s.serveRiverUI)
 
 	s.handle("POST /api/generate-config", s.handleLegacyGenerate)
 	s.handle("GET /api/job-status/{job_id}", s.handleLegacyStatus)
