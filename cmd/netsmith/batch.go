@@ -56,6 +56,11 @@ type Summary struct {
 
 	// TemplatesRejected is, by intent, why its template was refused.
 	TemplatesRejected map[string]string `json:"templates_rejected,omitempty"`
+
+	// Drift holds the configs against the running configs of --running:
+	// devices in sync, drifted (HOSTNAME.diff written beside HOSTNAME.cfg)
+	// and missing (no running config in the folder).
+	Drift *DriftSummary `json:"drift,omitempty"`
 }
 
 type summaryTokens struct {
@@ -81,6 +86,7 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 		verifyOn       bool
 		emulateAfter   bool
 		failOnFlag     string
+		runningDir     string
 	)
 	fs := flag.NewFlagSet("batch", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -97,6 +103,7 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 	fs.BoolVar(&verifyOn, "verify", true, "check the configs as one network at the end, as netsmith verify does; an error there makes the exit code 1")
 	fs.BoolVar(&emulateAfter, "emulate", false, "at the end, boot the configs with netsmith emulate when every device is FRR (needs root and FRR)")
 	fs.BoolVar(&prune, "prune", false, "remove HOSTNAME.cfg files in --out of devices no longer in the fleet")
+	fs.StringVar(&runningDir, "running", "", "folder of the devices' running configs (`RUNDIR`, HOSTNAME.cfg): write HOSTNAME.diff, the remediation, beside each drifted device's config and count devices in sync, drifted and missing")
 	fs.DurationVar(&progressEvery, "progress-every", 0, "how often to report progress (default 200ms on a terminal, 2s otherwise)")
 	pos, err := parseFlags(fs, args, getenv)
 	if err != nil {
@@ -108,6 +115,9 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 	path := pos[0]
 	failOn, err := parseFailOn(failOnFlag)
 	if err != nil {
+		return err
+	}
+	if err := checkRunningDir(runningDir); err != nil {
 		return err
 	}
 	data, err := os.ReadFile(path)
@@ -208,6 +218,11 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		sum.VerifySeconds = time.Since(verified).Seconds()
 	}
+	if runningDir != "" && sum.Files > 0 {
+		if sum.Drift, err = driftBatch(out, runningDir, f, sum.Failed); err != nil {
+			after = append(after, fmt.Errorf("drift against %s: %w", runningDir, err))
+		}
+	}
 	for _, err := range after {
 		sum.Warnings = append(sum.Warnings, err.Error())
 	}
@@ -250,12 +265,22 @@ func followBatch(ctx context.Context, c *httpapi.Client, id string, started time
 	var (
 		last    *httpapi.BatchView
 		printed time.Time
+		retry   httpapi.Backoff
 	)
 	for {
 		v, err := c.Batch(ctx, id)
 		if err != nil {
+			// A proxy between replicas, or a replica restarting, fails
+			// a poll now and then: the batch goes on meanwhile.
+			if ctx.Err() == nil && httpapi.Transient(err) {
+				if err := retry.Wait(ctx); err != nil {
+					return last, err
+				}
+				continue
+			}
 			return last, err
 		}
+		retry.Reset()
 		last = v
 		if v.Status != "done" {
 			if err := onPoll(ctx, v); err != nil {
@@ -466,6 +491,7 @@ func printSummary(w io.Writer, s *Summary) {
 	if s.Verify != nil {
 		fmt.Fprintf(w, "verify: %d errors, %d warnings (netsmith verify %s --fleet %s)\n", s.Verify.Errors, s.Verify.Warnings, s.Out, s.Fleet)
 	}
+	s.Drift.print(w, s.Out)
 	for _, name := range slices.Sorted(maps.Keys(s.TemplatesRejected)) {
 		fmt.Fprintf(w, "template rejected for %s: %s\n", name, s.TemplatesRejected[name])
 	}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -140,6 +142,10 @@ func pruneConfigs(out string, keep map[string]bool) ([]string, error) {
 			continue
 		}
 		if err := os.Remove(f); err != nil {
+			return pruned, err
+		}
+		// The device's remediation (batch --running) goes with its config.
+		if err := os.Remove(strings.TrimSuffix(f, ".cfg") + ".diff"); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return pruned, err
 		}
 		pruned = append(pruned, host)

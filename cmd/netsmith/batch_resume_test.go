@@ -149,8 +149,10 @@ func TestBatchReport(t *testing.T) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(out, "gone-sw1.cfg"), []byte("hostname gone-sw1\n"), 0o644); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"gone-sw1.cfg", "gone-sw1.diff"} {
+		if err := os.WriteFile(filepath.Join(out, name), []byte("hostname gone-sw1\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	fleetPath := filepath.Join("..", "..", "examples", "campus.csv")
 	code, stdout, stderr := cli("batch", fleetPath, "--out", out, "--db", db, "--sim-latency", "1ms", "--fail-on", "info", "--prune")
@@ -173,6 +175,9 @@ func TestBatchReport(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "gone-sw1.cfg")); !os.IsNotExist(err) || len(sum.Pruned) != 1 || sum.Pruned[0] != "gone-sw1" {
 		t.Errorf("--prune: gone-sw1.cfg stat %v, pruned %v", err, sum.Pruned)
+	}
+	if _, err := os.Stat(filepath.Join(out, "gone-sw1.diff")); !os.IsNotExist(err) {
+		t.Errorf("--prune left gone-sw1.diff: %v", err)
 	}
 	if code, _, stderr := cli("batch", fleetPath, "--out", out, "--db", db, "--fail-on", "critical"); code != 0 {
 		t.Errorf("--fail-on critical without critical findings: exit %d, %q", code, stderr)

@@ -261,6 +261,15 @@ func startProcess(t *testing.T, args ...string) *proc {
 // startProcessEnv is startProcess with environment variables.
 func startProcessEnv(t *testing.T, env map[string]string, args ...string) *proc {
 	t.Helper()
+	p := launchProcess(t, env, args...)
+	p.await(t)
+	return p
+}
+
+// launchProcess starts `netsmith serve args…` and returns at once; await
+// waits until it serves.
+func launchProcess(t *testing.T, env map[string]string, args ...string) *proc {
+	t.Helper()
 	bin := netsmithBinary(t)
 	p := &proc{logs: newLogWriter(), done: make(chan struct{})}
 	p.cmd = exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
@@ -280,6 +289,12 @@ func startProcessEnv(t *testing.T, env map[string]string, args ...string) *proc 
 			t.Logf("log of pid %d:\n%s", p.cmd.Process.Pid, tail(p.logs.String(), 4000))
 		}
 	})
+	return p
+}
+
+// await waits until p listens and answers /healthz.
+func (p *proc) await(t *testing.T) {
+	t.Helper()
 	select {
 	case p.addr = <-p.logs.addr:
 	case <-p.done:
@@ -288,7 +303,6 @@ func startProcessEnv(t *testing.T, env map[string]string, args ...string) *proc 
 		t.Fatalf("process did not start:\n%s", p.logs)
 	}
 	waitHealthy(t, p.client())
-	return p
 }
 
 func (p *proc) client() *httpapi.Client { return httpapi.NewClient("http://"+p.addr, nil, "") }

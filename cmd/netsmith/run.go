@@ -28,6 +28,8 @@ Commands:
   cost            spend from the ledger by department, user, key, model or day
   budget DEPT     show a department's daily and monthly budget, or --set it
   lint FILE|DIR   check device configs for security and consistency problems
+  diff RUN INT    the commands that turn a running config into the intended one (--dir for folders)
+  comply POLICY DIR  hold configs to a policy of required and forbidden lines or golden configs
   verify DIR      check a directory of configs as one network (links, BGP, duplicate IPs, MLAG)
   emulate DIR     boot a directory of FRR configs in network namespaces and check it converges (root)
   fake-anthropic  run a wire-compatible fake of the Anthropic Messages API
@@ -86,6 +88,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = runBudget(ctx, rest, getenv, stdout)
 	case "lint":
 		return runLint(ctx, rest, getenv, stdout, stderr)
+	case "diff":
+		return runDiff(ctx, rest, getenv, stdin, stdout, stderr)
+	case "comply":
+		return runComply(ctx, rest, getenv, stdout, stderr)
 	case "verify":
 		return runVerify(ctx, rest, getenv, stdout, stderr)
 	case "emulate":

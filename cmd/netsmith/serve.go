@@ -58,6 +58,8 @@ type Config struct {
 	ReadHeaderTimeout time.Duration
 	IdleTimeout       time.Duration
 	MaxConnsPerIP     int
+	// StreamHeartbeat is how often a quiet event stream sends a comment.
+	StreamHeartbeat time.Duration
 	// APILatencyTarget: with --role all, the workers give way to the API
 	// while its interactive requests are slower than this (0: never).
 	APILatencyTarget time.Duration
@@ -127,6 +129,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "longest a client may take to send a request's headers (at most --read-timeout)")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", 2*time.Minute, "how long a kept-alive connection may wait for its next request")
 	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", 256, "open connections one remote IP address may hold; more are closed at once (loopback clients are not limited; 0: no limit; set it above the connections of a proxy in front)")
+	fs.DurationVar(&c.StreamHeartbeat, "stream-heartbeat", httpapi.DefaultStreamHeartbeat, "how often a quiet event stream sends a comment line, so that a proxy in front (nginx's proxy_read_timeout, 60s by default) keeps it open; keep it below the proxy's read timeout")
 	fs.BoolVar(&c.Insecure, "insecure", false, "allow listening on a non-loopback address without API keys")
 }
 
@@ -209,6 +212,9 @@ func (c *Config) validate() error {
 	}
 	if c.ReadTimeout <= 0 || c.ReadHeaderTimeout <= 0 || c.IdleTimeout <= 0 {
 		return usagef("--read-timeout, --read-header-timeout and --idle-timeout must be positive")
+	}
+	if hb := c.StreamHeartbeat; hb != 0 && (hb < 100*time.Millisecond || hb > 10*time.Minute) { // 0: the default
+		return usagef("--stream-heartbeat %s: must be 100ms to 10m", c.StreamHeartbeat)
 	}
 	if c.MaxConnsPerIP < 0 {
 		return usagef("--max-conns-per-ip %d: must be ≥ 0", c.MaxConnsPerIP)
@@ -533,7 +539,7 @@ func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server
 		}
 	}
 	api := httpapi.NewServer(httpapi.Config{MaxBody: cfg.MaxBody, MaxQueue: cfg.MaxQueue, Provider: cfg.Provider, Economy: eng.economy,
-		InternalKey: cfg.internalKey},
+		InternalKey: cfg.internalKey, StreamHeartbeat: cfg.StreamHeartbeat},
 		httpapi.Deps{Queue: eng.q, Cache: eng.cache, Metrics: eng.metrics, Registry: eng.reg, Logger: logger,
 			TemplateMeta: eng.svc.TemplateMeta, Estimate: eng.estimate, LatencyFunc: eng.latencyFunc(), RiverUI: riverUI})
 	var handler http.Handler = api
@@ -648,11 +654,11 @@ func startPprof(ctx context.Context, g *errgroup.Group, addr string, logger *slo
 // newLimiters makes one cluster-wide upstream limiter per model a real
 // provider is called with. Without configured limits it still pauses the
 // cluster on a 429 and adopts the limits the provider's headers report.
-// close closes the limiters' own database, if they have one.
-func newLimiters(ctx context.Context, cfg *Config, q *queue.Queue, m *metrics.Metrics, logger *slog.Logger, models ...string) (_ map[string]*limiter.Limiter, close func(), err error) {
-	close = func() {}
+// closeState closes the limiters' own database, if they have one.
+func newLimiters(ctx context.Context, cfg *Config, q *queue.Queue, m *metrics.Metrics, logger *slog.Logger, models ...string) (_ map[string]*limiter.Limiter, closeState func(), _ error) {
+	closeState = func() {}
 	if cfg.Provider == "sim" {
-		return nil, close, nil
+		return nil, closeState, nil
 	}
 	conn, dialect := q.Conn(), q.Dialect()
 	if dialect == "sqlite" {
@@ -661,18 +667,14 @@ func newLimiters(ctx context.Context, cfg *Config, q *queue.Queue, m *metrics.Me
 		// writer, which every job already waits on.
 		mem, err := queue.Open(ctx, "sqlite://netsmith-limiter-"+processID()+"?mode=memory&cache=shared", queue.Config{})
 		if err != nil {
-			return nil, close, fmt.Errorf("upstream limiter state: %w", err)
+			return nil, closeState, fmt.Errorf("upstream limiter state: %w", err)
 		}
-		defer func() {
-			if err != nil {
-				mem.Close()
-			}
-		}()
 		if _, err := mem.Migrate(ctx); err != nil {
-			return nil, close, fmt.Errorf("upstream limiter state: %w", err)
+			mem.Close()
+			return nil, closeState, fmt.Errorf("upstream limiter state: %w", err)
 		}
 		conn = mem.Conn()
-		close = func() { mem.Close() }
+		closeState = func() { mem.Close() }
 	}
 	out := map[string]*limiter.Limiter{}
 	for _, model := range models {
@@ -685,9 +687,10 @@ func newLimiters(ctx context.Context, cfg *Config, q *queue.Queue, m *metrics.Me
 			Throttled: m.UpstreamThrottled, Logger: logger,
 		})
 		if err != nil {
+			closeState()
 			return nil, func() {}, fmt.Errorf("upstream limiter for %s: %w", model, err)
 		}
 		out[model] = l
 	}
-	return out, close, nil
+	return out, closeState, nil
 }

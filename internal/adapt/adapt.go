@@ -1,5 +1,5 @@
 // Package adapt sizes how many jobs a process works on at once when its
-// API and its workers share the machine (DESIGN.md §7: in-process
+// API and its workers share the machine (docs/design.md §7: in-process
 // concurrency adapts, with hysteresis, a cooldown and a moving average).
 //
 // The API goes first: a submission is someone waiting, a queued job is not.

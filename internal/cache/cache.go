@@ -1,4 +1,4 @@
-// Package cache is the template cache (DESIGN.md §3), netsmith's main cost
+// Package cache is the template cache (docs/design.md §3), netsmith's main cost
 // lever: one model call per intent, not per device.
 //
 // Entries live in the shared database (package store), so every replica sees

@@ -33,7 +33,7 @@ func byIntent(fl *Fleet) [][]string {
 	return out
 }
 
-// TestDesignExample parses the example of DESIGN.md §6a.
+// TestDesignExample parses the example of docs/design.md §6a.
 func TestDesignExample(t *testing.T) {
 	t.Parallel()
 	data, err := os.ReadFile("testdata/design.yaml")

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -159,43 +160,144 @@ func (c *Client) Cancel(ctx context.Context, id string) (*JobView, error) {
 }
 
 // Wait follows the job's event stream until it reaches a final state and
-// returns it. onChange, if not nil, sees every state on the way.
+// returns it. onChange, if not nil, sees every state on the way. A stream
+// that breaks before then (a proxy's read timeout, a server restarted or
+// drained) is opened again after a backoff, resuming after the last event
+// seen (Last-Event-ID); only an answer refusing the stream (a 4xx but 429)
+// or ctx ends the wait early.
 func (c *Client) Wait(ctx context.Context, id string, onChange func(*JobView)) (*JobView, error) {
+	var (
+		last   *JobView
+		lastID string
+		retry  Backoff
+	)
+	for {
+		err := c.follow(ctx, id, &lastID, func(v *JobView) {
+			last = v
+			retry.Reset()
+			if onChange != nil {
+				onChange(v)
+			}
+		})
+		if last != nil && last.Status.Final() {
+			return last, nil
+		}
+		if cerr := ctx.Err(); cerr != nil {
+			return last, cerr
+		}
+		if !Transient(err) {
+			return last, err
+		}
+		if err := retry.Wait(ctx); err != nil {
+			return last, err
+		}
+	}
+}
+
+// Transient reports whether a Client call that failed with err may pass
+// if made again: it got no answer (a refused or cut connection, a stream
+// that ended early) or a 5xx or 429 one (a proxy with no replica behind
+// it, a replica draining). A 4xx but 429, or an answer the client cannot
+// read, will not change. Whether ctx is done is the caller's to check.
+func Transient(err error) bool {
+	var apiErr *APIError
+	var protoErr *streamError
+	switch {
+	case err == nil, errors.As(err, &protoErr):
+		return false
+	case errors.As(err, &apiErr):
+		return apiErr.Status >= 500 || apiErr.Status == http.StatusTooManyRequests
+	}
+	return true
+}
+
+// Backoff spaces the attempts of a call made again after Transient errors:
+// from BackoffMin, doubled after each attempt, up to BackoffMax, each wait
+// drawn at random from its upper half so that clients cut off together do
+// not come back together. The zero value is ready.
+type Backoff struct{ next time.Duration }
+
+// The bounds of Backoff's waits.
+const (
+	BackoffMin = 250 * time.Millisecond
+	BackoffMax = 5 * time.Second
+)
+
+// Reset starts the next wait from BackoffMin again, after a success.
+func (b *Backoff) Reset() { b.next = 0 }
+
+// Wait waits before the next attempt; it returns ctx's error if ctx ends
+// first.
+func (b *Backoff) Wait(ctx context.Context) error {
+	d := max(b.next, BackoffMin)
+	b.next = min(2*d, BackoffMax)
+	t := time.NewTimer(d/2 + rand.N(d/2+1))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// streamError is an event stream Wait cannot read: reconnecting would not
+// help.
+type streamError struct{ msg string }
+
+func (e *streamError) Error() string { return e.msg }
+
+// follow reads one connection of job id's event stream, from the event
+// after *lastID, calling onEvent with each state and recording its id. It
+// returns when the stream ends, with why (nil when it ended cleanly).
+func (c *Client) follow(ctx context.Context, id string, lastID *string, onEvent func(*JobView)) error {
+	h := http.Header{"Accept": {"text/event-stream"}}
+	if *lastID != "" {
+		h.Set("Last-Event-ID", *lastID)
+	}
 	// The stream lasts as long as the job.
-	resp, err := c.long(ctx, http.MethodGet, "/v1/jobs/"+url.PathEscape(id)+"/events",
-		http.Header{"Accept": {"text/event-stream"}}, nil, http.StatusOK)
+	resp, err := c.long(ctx, http.MethodGet, "/v1/jobs/"+url.PathEscape(id)+"/events", h, nil, http.StatusOK)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	// Most events are small; one with a large config grows the buffer.
 	sc.Buffer(make([]byte, 4<<10), 16<<20)
-	var last *JobView
+	var eventID, event string
 	for sc.Scan() {
-		data, ok := strings.CutPrefix(sc.Text(), "data: ")
-		if !ok {
+		line := sc.Text()
+		if v, ok := strings.CutPrefix(line, "id: "); ok {
+			eventID = v
 			continue
+		}
+		if v, ok := strings.CutPrefix(line, "event: "); ok {
+			event = v
+			continue
+		}
+		data, ok := strings.CutPrefix(line, "data: ")
+		if !ok {
+			continue // a heartbeat comment, the blank line
+		}
+		if event == "error" { // the server could not read the job: try again
+			return fmt.Errorf("job %s: event stream: %s", id, data)
 		}
 		var v JobView
 		if err := json.Unmarshal([]byte(data), &v); err != nil {
-			return nil, fmt.Errorf("job %s: server sent %q", id, data)
+			return &streamError{fmt.Sprintf("job %s: server sent %q", id, data)}
 		}
-		last = &v
-		if onChange != nil {
-			onChange(last)
+		if eventID != "" {
+			*lastID = eventID
 		}
+		onEvent(&v)
 		if v.Status.Final() {
-			return last, nil
+			return nil
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, err
+		return err
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return last, errors.New("event stream ended before the job finished")
+	return errors.New("event stream ended before the job finished")
 }
 
 // LegacyGenerate posts to the legacy /api/generate-config.
@@ -354,4 +456,30 @@ func (c *Client) SetBudget(ctx context.Context, department string, req *BudgetRe
 		return nil, err
 	}
 	return &out, nil
+}
+
+// JobDiff asks for the remediation from a device's running config to the
+// config job id generated (POST /v1/jobs/{id}/diff).
+func (c *Client) JobDiff(ctx context.Context, id string, req DiffRequest) (*DiffResponse, error) {
+	var out DiffResponse
+	if err := c.do(ctx, http.MethodPost, "/v1/jobs/"+url.PathEscape(id)+"/diff", nil, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// BatchDrift posts a tar.gz of running configs (HOSTNAME.cfg) and returns
+// the batch's configs held against them (POST /v1/batches/{id}/drift).
+func (c *Client) BatchDrift(ctx context.Context, id string, runningTarGz []byte) (*BatchDrift, error) {
+	resp, err := c.long(ctx, http.MethodPost, "/v1/batches/"+url.PathEscape(id)+"/drift",
+		http.Header{"Content-Type": {"application/gzip"}}, bytes.NewReader(runningTarGz), http.StatusOK)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var v BatchDrift
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		return nil, err
+	}
+	return &v, nil
 }

@@ -238,7 +238,10 @@ func (s *Server) handleCancelJob(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleJobEvents streams the job as server-sent events, one "state" event
-// per change, until it reaches a final state.
+// per change, until it reaches a final state. Each event's id names the
+// version of the job it carries: a client that reconnects with it in
+// Last-Event-ID is not sent that version again. A comment every
+// StreamHeartbeat keeps proxies from closing a quiet stream.
 func (s *Server) handleJobEvents(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id := r.PathValue("id")
@@ -263,20 +266,26 @@ func (s *Server) handleJobEvents(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
+	flusher.Flush()
 
 	s.streams.Add(1)
 	defer s.streams.Add(-1)
 	defer s.countStream()()
+	heartbeat := time.NewTicker(s.cfg.StreamHeartbeat)
+	defer heartbeat.Stop()
 	var (
 		last   store.JobVersion
 		polled *polledStream
+		resume = r.Header.Get("Last-Event-ID")
 	)
 	for {
 		if v := store.VersionOf(j); v != last {
 			last = v
-			b, _ := json.Marshal(viewOf(j))
-			fmt.Fprintf(w, "event: state\ndata: %s\n\n", b)
-			flusher.Flush()
+			if eid := eventID(v); eid != resume {
+				b, _ := json.Marshal(viewOf(j))
+				fmt.Fprintf(w, "id: %s\nevent: state\ndata: %s\n\n", eid, b)
+				flusher.Flush()
+			}
 		}
 		if j.State.Final() {
 			return
@@ -290,6 +299,10 @@ func (s *Server) handleJobEvents(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-heartbeat.C:
+			fmt.Fprint(w, ": heartbeat\n\n")
+			flusher.Flush()
+			continue
 		case final := <-changed:
 			if final != nil { // completed here: no need to read it back
 				j = final
@@ -302,6 +315,12 @@ func (s *Server) handleJobEvents(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// eventID is the id of the event that carries version v of a job: its
+// update time, attempts and state, which change together with the row.
+func eventID(v store.JobVersion) string {
+	return fmt.Sprintf("%d.%d.%s", v.UpdatedAt, v.Attempts, v.State)
 }
 
 // newID returns a random UUID (version 4), the job id format the legacy

@@ -38,6 +38,10 @@ type Config struct {
 	// EventPoll is how often the jobs of all open SSE streams are read
 	// together, to see changes made by another process.
 	EventPoll time.Duration
+	// StreamHeartbeat is how often an event stream with nothing to say
+	// sends a comment, so that proxies that end idle responses (nginx's
+	// proxy_read_timeout) keep it open: DefaultStreamHeartbeat when zero.
+	StreamHeartbeat time.Duration
 	// Provider is reported by /api/health.
 	Provider string
 	// Economy says the provider can make templates through the Message
@@ -51,6 +55,10 @@ type Config struct {
 	// batch, which holds it only while it runs and never stores it.
 	InternalKey string
 }
+
+// DefaultStreamHeartbeat is Config.StreamHeartbeat's default: well under
+// the 60 s read timeout of nginx and most load balancers.
+const DefaultStreamHeartbeat = 15 * time.Second
 
 // Deps are the parts a Server works with.
 type Deps struct {
@@ -80,6 +88,7 @@ type Deps struct {
 var interactive = map[string]bool{
 	"POST /v1/jobs":                true,
 	"GET /v1/jobs/{id}":            true,
+	"POST /v1/jobs/{id}/diff":      true,
 	"DELETE /v1/jobs/{id}":         true,
 	"GET /v1/queue":                true,
 	"POST /api/generate-config":    true,
@@ -121,6 +130,9 @@ func NewServer(cfg Config, d Deps) *Server {
 	if cfg.EventPoll <= 0 {
 		cfg.EventPoll = time.Second
 	}
+	if cfg.StreamHeartbeat <= 0 {
+		cfg.StreamHeartbeat = DefaultStreamHeartbeat
+	}
 	if cfg.EconomyLease <= 0 {
 		cfg.EconomyLease = 25 * time.Hour
 	}
@@ -137,10 +149,12 @@ func (s *Server) routes() {
 	s.handle("GET /v1/jobs/{id}", s.handleGetJob)
 	s.handle("DELETE /v1/jobs/{id}", s.handleCancelJob)
 	s.handle(eventsRoute, s.handleJobEvents)
+	s.handle("POST /v1/jobs/{id}/diff", s.handleJobDiff)
 	s.handle("GET /v1/queue", s.handleQueue)
 	s.handle("POST /v1/batches", s.handleSubmitBatch)
 	s.handle("GET /v1/batches/{id}", s.handleGetBatch)
 	s.handle("GET /v1/batches/{id}/results", s.handleBatchResults)
+	s.handle("POST /v1/batches/{id}/drift", s.handleBatchDrift)
 	s.handle("GET /v1/cache/stats", s.handleCacheStats)
 	s.handle("POST /v1/cache/invalidate", s.handleCacheInvalidate)
 	s.handle("GET /v1/costs", s.handleCosts)
@@ -174,7 +188,7 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		limit := s.cfg.MaxBody
-		if r.Pattern == "POST /v1/batches" {
+		if r.Pattern == "POST /v1/batches" || r.Pattern == "POST /v1/batches/{id}/drift" {
 			limit = s.cfg.MaxBatchBody
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)

@@ -1,4 +1,4 @@
-// Package intentkey computes the template-cache key of an intent (DESIGN.md
+// Package intentkey computes the template-cache key of an intent (docs/design.md
 // §3): the hex SHA-256 of a canonical JSON document holding what makes two
 // devices share one template, and nothing that is per device.
 //

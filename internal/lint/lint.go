@@ -10,6 +10,7 @@ import (
 
 	"netsmith/internal/confparse"
 	"netsmith/internal/netcfg"
+	"netsmith/internal/ruleset"
 )
 
 // FRR is netcfg.FRR, FRRouting configs.
@@ -43,18 +44,14 @@ func Default() (*Linter, error) {
 // rules are left out.
 func New(rules []Rule) (*Linter, error) {
 	l := &Linter{byPlatform: make(map[netcfg.Platform][]*Rule)}
-	seen := make(map[string]bool, len(rules))
-	for _, r := range rules {
-		if err := r.compile(); err != nil {
+	for i := range rules {
+		if err := rules[i].compile(); err != nil {
 			return nil, err
 		}
-		if seen[r.ID] {
-			return nil, fmt.Errorf("duplicate rule id %q", r.ID)
-		}
-		seen[r.ID] = true
-		if !r.Disabled {
-			l.rules = append(l.rules, r)
-		}
+	}
+	var err error
+	if l.rules, err = ruleset.Enabled(rules, ruleID, ruleDisabled); err != nil {
+		return nil, err
 	}
 	for i := range l.rules {
 		r := &l.rules[i]
@@ -71,20 +68,11 @@ func New(rules []Rule) (*Linter, error) {
 // existing one replaces it (to change its severity or pattern); a rule
 // with Disabled set removes it.
 func (l *Linter) With(rules ...Rule) (*Linter, error) {
-	all := slices.Clone(l.rules)
-	for _, r := range rules {
-		i := slices.IndexFunc(all, func(x Rule) bool { return x.ID == r.ID })
-		switch {
-		case i >= 0 && r.Disabled:
-			all = slices.Delete(all, i, i+1)
-		case i >= 0:
-			all[i] = r
-		case !r.Disabled:
-			all = append(all, r)
-		}
-	}
-	return New(all)
+	return New(ruleset.Overlay(l.rules, rules, ruleID, ruleDisabled))
 }
+
+func ruleID(r Rule) string     { return r.ID }
+func ruleDisabled(r Rule) bool { return r.Disabled }
 
 // Rules returns the linter's rules in order.
 func (l *Linter) Rules() []Rule { return slices.Clone(l.rules) }

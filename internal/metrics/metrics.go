@@ -1,4 +1,4 @@
-// Package metrics defines netsmith's Prometheus metrics (DESIGN.md §6). One
+// Package metrics defines netsmith's Prometheus metrics (docs/design.md §6). One
 // registry is built in run and passed to New; nothing registers globally.
 // Labels are bounded: never a hostname or a job id.
 package metrics

@@ -87,7 +87,7 @@ func ParseJobKind(s string) (JobKind, error) {
 // JobState is where a job is in its life.
 type JobState string
 
-// The job states of DESIGN.md §2.
+// The job states of docs/design.md §2.
 const (
 	StateQueued    JobState = "queued"
 	StateRunning   JobState = "running"

@@ -62,8 +62,14 @@ type riverEngine[TDriver riverdriver.Driver[TTx], TTx any] struct {
 	commit   func(ctx context.Context, tx TTx) error
 	rollback func(ctx context.Context, tx TTx) error
 	wrap     func(tx TTx) store.Conn
-	lock     func(ctx context.Context, fn func() error) error // serializes migrations across processes
-	stats    func() []metrics.DBPool                          // the pools' state, for metrics
+	stats    func() []metrics.DBPool // the pools' state, for metrics
+	// migrationLock, when set, tries to take a lock in tx that
+	// serializes the migrations of replicas starting together
+	// (PostgreSQL), and reports whether it did: migrate holds tx open
+	// while it runs them. SQLite has one writer.
+	migrationLock func(ctx context.Context, tx TTx) (bool, error)
+	// pollOnly has River poll for jobs instead of listening for them.
+	pollOnly bool
 	// committers is how many groups of completions are committed at
 	// once: 1 on SQLite's one writer; more on PostgreSQL, where a group's
 	// statements are round trips and one connection at a time would bound
@@ -103,6 +109,7 @@ func newRiverEngine[TDriver riverdriver.Driver[TTx], TTx any](q *Queue, driver T
 		Logger:               cfg.Logger.With("component", "river"),
 		// Our table is the record; River's finished rows are only kept a day.
 		CompletedJobRetentionPeriod: 24 * time.Hour,
+		PollOnly:                    e.pollOnly,
 	}
 	if cfg.Workers > 0 {
 		rc.Queues = map[string]river.QueueConfig{
@@ -396,7 +403,10 @@ func (e *riverEngine[TDriver, TTx]) cancel(ctx context.Context, j *store.Job, st
 
 func (e *riverEngine[TDriver, TTx]) migrate(ctx context.Context) ([]string, error) {
 	var applied []string
-	err := e.lock(ctx, func() error {
+	// River's migrations commit one by one (one adds an enum value that
+	// the next uses, which one transaction cannot do): the lock's
+	// transaction stays open beside them, on a connection of its own.
+	run := func() error {
 		var err error
 		applied, err = e.migrateRiver(ctx)
 		if err != nil {
@@ -407,9 +417,42 @@ func (e *riverEngine[TDriver, TTx]) migrate(ctx context.Context) ([]string, erro
 			applied = append(applied, ours...)
 			return err
 		})
-	})
-	return applied, err
+	}
+	if e.migrationLock == nil {
+		return applied, run()
+	}
+	// A replica that finds the lock taken lets its transaction go and
+	// tries again later: waiting in it would hold a server connection,
+	// and through PgBouncer enough waiting replicas would take every one
+	// from the replica that holds the lock and needs more to migrate.
+	wait := 20 * time.Millisecond
+	for {
+		err := e.inTx(ctx, func(tx TTx) error {
+			ok, err := e.migrationLock(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return errMigrationBusy
+			}
+			return run()
+		})
+		if !errors.Is(err, errMigrationBusy) {
+			return applied, err
+		}
+		t := time.NewTimer(wait/2 + rand.N(wait/2+1))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("wait for another replica's migrations: %w", ctx.Err())
+		case <-t.C:
+		}
+		wait = min(2*wait, time.Second)
+	}
 }
+
+// errMigrationBusy is a migration lock held by another replica.
+var errMigrationBusy = errors.New("another replica is migrating")
 
 // markRunning writes a batch of "running" marks in one transaction.
 func (e *riverEngine[TDriver, TTx]) markRunning(ctx context.Context, marks []runMark) error {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -22,7 +24,42 @@ func isPostgres(u string) bool {
 // replicas starting together.
 const migrationLockKey = 0x6e65_7473 // "nets"
 
-func openPostgres(ctx context.Context, u string, q *Queue) (engine, error) {
+// pgOptions are netsmith's own parameters of a PostgreSQL URL. They are
+// taken out of the URL before pgx parses it, as PostgreSQL would reject
+// them as unknown startup parameters.
+type pgOptions struct {
+	// PgBouncer (?pgbouncer=true) is a database reached through PgBouncer
+	// in transaction mode: a server connection is ours only for one
+	// transaction, so nothing may outlive one there — no prepared
+	// statements, no session settings, no LISTEN, no session locks.
+	PgBouncer bool
+}
+
+// parsePGURL takes netsmith's parameters out of a PostgreSQL URL and
+// returns the URL for pgx.
+func parsePGURL(u string) (string, pgOptions, error) {
+	var o pgOptions
+	p, err := url.Parse(u)
+	if err != nil {
+		return "", o, fmt.Errorf("database url %s: %w", redactURL(u), err)
+	}
+	v := p.Query()
+	if s, ok := v["pgbouncer"]; ok {
+		if len(s) != 1 {
+			return "", o, fmt.Errorf("database url %s: pgbouncer is given %d times", redactURL(u), len(s))
+		}
+		o.PgBouncer, err = strconv.ParseBool(s[0])
+		if err != nil {
+			return "", o, fmt.Errorf("database url %s: pgbouncer=%q must be true or false", redactURL(u), s[0])
+		}
+		v.Del("pgbouncer")
+		p.RawQuery = v.Encode()
+	}
+	return p.String(), o, nil
+}
+
+// pgPoolConfig is the pool configuration of u, which parsePGURL returned.
+func pgPoolConfig(u string, o pgOptions, maxConns int) (*pgxpool.Config, error) {
 	pc, err := pgxpool.ParseConfig(u)
 	if err != nil {
 		return nil, fmt.Errorf("database url %s: %w", redactURL(u), err)
@@ -30,7 +67,43 @@ func openPostgres(ctx context.Context, u string, q *Queue) (engine, error) {
 	// pgx reads pool_max_conns from the URL; without it the pool has
 	// Config.MaxConns connections, not pgx's default of max(4, CPUs).
 	if !strings.Contains(u, "pool_max_conns=") {
-		pc.MaxConns = int32(q.cfg.MaxConns)
+		pc.MaxConns = int32(maxConns)
+	}
+	// Migrations hold the lock's transaction open beside their own.
+	if pc.MaxConns < 2 {
+		return nil, fmt.Errorf("database url %s: pool_max_conns must be at least 2", redactURL(u))
+	}
+	if o.PgBouncer {
+		// PgBouncer hands each transaction any server connection:
+		// a statement prepared on one is unknown (or, named alike,
+		// already there) on the next. Unnamed statements, parsed and
+		// run in one round trip, live within one.
+		cc := pc.ConnConfig
+		cc.DefaultQueryExecMode = pgx.QueryExecModeExec
+		cc.StatementCacheCapacity, cc.DescriptionCacheCapacity = 0, 0
+		// PgBouncer refuses startup parameters it does not track,
+		// and the ones it does would follow no transaction.
+		if len(cc.RuntimeParams) > 0 {
+			names := make([]string, 0, len(cc.RuntimeParams))
+			for k := range cc.RuntimeParams {
+				names = append(names, k)
+			}
+			slices.Sort(names)
+			return nil, fmt.Errorf("database url %s: pgbouncer=true cannot pass the startup parameter %s; set it on the role or database (ALTER ROLE … SET) instead",
+				redactURL(u), strings.Join(names, ", "))
+		}
+	}
+	return pc, nil
+}
+
+func openPostgres(ctx context.Context, u string, q *Queue) (engine, error) {
+	u, opts, err := parsePGURL(u)
+	if err != nil {
+		return nil, err
+	}
+	pc, err := pgPoolConfig(u, opts, q.cfg.MaxConns)
+	if err != nil {
+		return nil, err
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
@@ -40,17 +113,8 @@ func openPostgres(ctx context.Context, u string, q *Queue) (engine, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect %s: %w", redactURL(u), err)
 	}
-	lc := pc.Copy()
-	lc.MaxConns = max(2, pc.MaxConns/4)
-	lc.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
-	lazy, err := pgxpool.NewWithConfig(ctx, lc)
-	if err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("connect %s: %w", redactURL(u), err)
-	}
 	e := &riverEngine[*riverpgxv5.Driver, pgx.Tx]{
 		pool:     store.PGX(pool),
-		lazyPool: store.PGX(lazy),
 		begin:    func(ctx context.Context) (pgx.Tx, error) { return pool.Begin(ctx) },
 		commit:   func(ctx context.Context, tx pgx.Tx) error { return tx.Commit(ctx) },
 		rollback: func(ctx context.Context, tx pgx.Tx) error { return tx.Rollback(ctx) },
@@ -58,31 +122,70 @@ func openPostgres(ctx context.Context, u string, q *Queue) (engine, error) {
 		// Four completion groups at a time, within a quarter of the pool.
 		committers:   max(1, min(4, int(pc.MaxConns)/4)),
 		groupSubmits: true,
-		lock: func(ctx context.Context, fn func() error) error {
-			c, err := pool.Acquire(ctx)
-			if err != nil {
-				return err
-			}
-			defer c.Release()
-			if _, err := c.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrationLockKey); err != nil {
-				return fmt.Errorf("take migration lock: %w", err)
-			}
-			defer c.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLockKey)
-			return fn()
-		},
-		stats: func() []metrics.DBPool { return []metrics.DBPool{pgxPoolStat("main", pool), pgxPoolStat("lazy", lazy)} },
-		closeFn: func() {
-			lazy.Close()
-			pool.Close()
-		},
+		// LISTEN holds a server connection for the session, which
+		// PgBouncer's transaction mode does not give: River polls.
+		pollOnly:      opts.PgBouncer,
+		migrationLock: pgMigrationLock,
 	}
-	eng, err := newRiverEngine(q, riverpgxv5.New(pool), e)
+	closeLazy, err := pgLazyConn(ctx, e, pool, pc, opts)
 	if err != nil {
-		lazy.Close()
 		pool.Close()
 		return nil, err
 	}
+	e.closeFn = func() {
+		closeLazy()
+		pool.Close()
+	}
+	eng, err := newRiverEngine(q, riverpgxv5.New(pool), e)
+	if err != nil {
+		e.closeFn()
+		return nil, err
+	}
 	return eng, nil
+}
+
+// pgLazyConn sets e's lazy connection (see Queue.LazyConn), whose commits
+// do not wait for the WAL flush: a pool of its own with
+// synchronous_commit off as a startup parameter, or through PgBouncer,
+// which passes no such parameter, its Execs in transactions of the main
+// pool that turn it off with SET LOCAL. It returns what closes it.
+func pgLazyConn(ctx context.Context, e *riverEngine[*riverpgxv5.Driver, pgx.Tx], pool *pgxpool.Pool, pc *pgxpool.Config, opts pgOptions) (func(), error) {
+	if opts.PgBouncer {
+		lazy := newExecGroupConn(e.pool, func(ctx context.Context, fn func(store.Conn) error) error {
+			return e.inTx(ctx, func(tx pgx.Tx) error {
+				if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+					return err
+				}
+				return fn(store.PGX(tx))
+			})
+		})
+		e.lazyPool = lazy
+		e.stats = func() []metrics.DBPool { return []metrics.DBPool{pgxPoolStat("main", pool)} }
+		return lazy.g.close, nil
+	}
+	lc := pc.Copy()
+	lc.MaxConns = max(2, pc.MaxConns/4)
+	lc.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	lazy, err := pgxpool.NewWithConfig(ctx, lc)
+	if err != nil {
+		return nil, fmt.Errorf("connect %s: %w", redactURL(pc.ConnString()), err)
+	}
+	e.lazyPool = store.PGX(lazy)
+	e.stats = func() []metrics.DBPool { return []metrics.DBPool{pgxPoolStat("main", pool), pgxPoolStat("lazy", lazy)} }
+	return lazy.Close, nil
+}
+
+// pgMigrationLock tries to take the migration lock in tx. It is
+// transaction-scoped, so it holds through PgBouncer's transaction mode too,
+// where a session lock would be taken on one server connection and
+// released on another (or never): replicas starting together on an empty
+// database take turns.
+func pgMigrationLock(ctx context.Context, tx pgx.Tx) (bool, error) {
+	var ok bool
+	if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1)`, int64(migrationLockKey)).Scan(&ok); err != nil {
+		return false, fmt.Errorf("take migration lock: %w", err)
+	}
+	return ok, nil
 }
 
 func pgxPoolStat(name string, p *pgxpool.Pool) metrics.DBPool {

@@ -336,10 +336,24 @@ func (q *Queue) Close() {
 	q.eng.close()
 }
 
-// Ping checks the database is reachable.
+// Ping checks the database takes work on every path a job uses: the pool,
+// and on PostgreSQL the lazy connection, whose settings (a startup
+// parameter, or SET LOCAL through PgBouncer) a database or a pooler may
+// refuse while the pool's plain queries pass. SQLite's lazy connection is
+// the same database file behind its one writer, which a probe should not
+// queue for.
 func (q *Queue) Ping(ctx context.Context) error {
 	var one int
-	return q.eng.conn().QueryRow(ctx, `SELECT 1`).Scan(&one)
+	if err := q.eng.conn().QueryRow(ctx, `SELECT 1`).Scan(&one); err != nil {
+		return err
+	}
+	if q.dialect != "postgres" {
+		return nil
+	}
+	if _, err := q.eng.lazyConn().Exec(ctx, `SELECT 1`); err != nil {
+		return fmt.Errorf("lazy connection: %w", err)
+	}
+	return nil
 }
 
 // ErrQueueFull is returned by Enqueue when the queue is deeper than allowed.

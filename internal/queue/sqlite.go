@@ -82,7 +82,6 @@ func openSQLite(ctx context.Context, u string, q *Queue) (engine, error) {
 		commit:       func(_ context.Context, tx *sql.Tx) error { return tx.Commit() },
 		rollback:     func(_ context.Context, tx *sql.Tx) error { return tx.Rollback() },
 		wrap:         func(tx *sql.Tx) store.Conn { return store.SQL(tx) },
-		lock:         func(_ context.Context, fn func() error) error { return fn() },
 		committers:   1,
 		groupSubmits: true,
 		stats: func() []metrics.DBPool {

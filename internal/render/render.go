@@ -1,5 +1,5 @@
 // Package render executes Go text/templates written by a language model.
-// Such templates are untrusted input (DESIGN.md §8), so the package accepts
+// Such templates are untrusted input (docs/design.md §8), so the package accepts
 // only a checked subset of text/template and bounds every render.
 //
 // Parse refuses, naming the line: the call builtin, html/js/urlquery,

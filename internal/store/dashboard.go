@@ -86,7 +86,7 @@ func Throughput(ctx context.Context, c Conn, department string, now time.Time, w
 		out[i].Start = start.Add(width * time.Duration(i)).UTC()
 	}
 	q := `SELECT (finished_at - $1) / $2, state, count(*) FROM netsmith_job
-		WHERE finished_at >= $1 AND finished_at < $3`
+		WHERE finished_at >= $1 AND finished_at <= $3`
 	args := []any{start.UnixMilli(), width.Milliseconds(), now.UnixMilli()}
 	if department != "" {
 		q += ` AND department = $4`
@@ -104,6 +104,9 @@ func Throughput(ctx context.Context, c Conn, department string, now time.Time, w
 		)
 		if err := rows.Scan(&i, &state, &cnt); err != nil {
 			return nil, err
+		}
+		if i == int64(n) { // finished at now itself: the last bucket ends there
+			i--
 		}
 		if i < 0 || i >= int64(n) {
 			continue

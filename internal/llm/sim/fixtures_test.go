@@ -22,7 +22,7 @@ type testDevice struct {
 	vars     map[string]any
 }
 
-// campusDefaults are the fleet defaults of DESIGN.md §6a.
+// campusDefaults are the fleet defaults of docs/design.md §6a.
 func campusDefaults() map[string]any {
 	return map[string]any{
 		"domain_name":   "example.net",

@@ -96,7 +96,7 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// TestTemplateMatchesConfig checks the contract of DESIGN.md §3 for the
+// TestTemplateMatchesConfig checks the contract of docs/design.md §3 for the
 // sim: the template for an intent, rendered with a device's own vars, is
 // exactly the config sim writes for that device.
 func TestTemplateMatchesConfig(t *testing.T) {
