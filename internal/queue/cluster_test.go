@@ -27,6 +27,13 @@ func TestClusterGaugesFromLeaderOnlyPostgres(t *testing.T) {
 	testClusterGaugesFromLeaderOnly(t, dbtest.Postgres(t))
 }
 
+// Through PgBouncer in transaction mode: the leader check, the heartbeat
+// rows and the reads take no session state.
+func TestClusterGaugesFromLeaderOnlyPgBouncer(t *testing.T) {
+	t.Parallel()
+	testClusterGaugesFromLeaderOnly(t, dbtest.PgBouncer(t))
+}
+
 // replica is one queue on the shared database with its own registry, as
 // one serve process has.
 type replica struct {
