@@ -14,6 +14,7 @@ import (
 
 	"netsmith/internal/fleet"
 	"netsmith/internal/httpapi"
+	"netsmith/internal/queue"
 	"netsmith/internal/store"
 )
 
@@ -105,7 +106,12 @@ func resumeOrCancel(ctx context.Context, out, fleetPath string, data []byte, res
 // cancelUnfinished cancels every job of a batch that has not reached a
 // final state and returns how many it canceled.
 func cancelUnfinished(ctx context.Context, db, batchID string) (int, error) {
-	q, err := openMigrated(ctx, db)
+	d, err := openMigrated(ctx, db)
+	if err != nil {
+		return 0, err
+	}
+	defer d.Close()
+	q, err := queue.New(d, queue.Config{})
 	if err != nil {
 		return 0, err
 	}
@@ -116,7 +122,7 @@ func cancelUnfinished(ctx context.Context, db, batchID string) (int, error) {
 		after string
 	)
 	for {
-		jobs, err := store.ListBatchJobs(ctx, q.ReadConn(), batchID, after, page)
+		jobs, err := store.ListBatchJobs(ctx, d.ReadConn(), batchID, after, page)
 		if err != nil {
 			return n, err
 		}

@@ -78,13 +78,13 @@ func runCache(ctx context.Context, args []string, getenv func(string) string, st
 
 // cacheOnDB is runCache with --db.
 func cacheOnDB(ctx context.Context, db, sub string, req *httpapi.InvalidateRequest, stdout io.Writer) error {
-	q, err := openMigrated(ctx, db)
+	d, err := openMigrated(ctx, db)
 	if err != nil {
 		return err
 	}
-	defer q.Close()
+	defer d.Close()
 	if sub == "stats" {
-		st, err := store.GetCacheStats(ctx, q.ReadConn(), "")
+		st, err := store.GetCacheStats(ctx, d.ReadConn(), "")
 		if err != nil {
 			return err
 		}
@@ -93,7 +93,7 @@ func cacheOnDB(ctx context.Context, db, sub string, req *httpapi.InvalidateReque
 		v := httpapi.NewCacheStats(st, true)
 		return printCacheStats(stdout, &v)
 	}
-	n, err := store.InvalidateTemplates(ctx, q.Conn(), store.TemplateFilter{Key: req.Key, Hostname: req.Device,
+	n, err := store.InvalidateTemplates(ctx, d.Conn(), store.TemplateFilter{Key: req.Key, Hostname: req.Device,
 		Role: req.Role, Platform: req.Platform, All: req.All})
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"netsmith/internal/generate"
 	"netsmith/internal/httpapi"
 	"netsmith/internal/netcfg"
+	"netsmith/internal/store"
 )
 
 func clientFlags(fs *flag.FlagSet, server, apiKey *string) {
@@ -179,12 +180,12 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if _, err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
-	q, err := queueOnly(ctx, db)
+	d, err := store.Open(ctx, db, store.Options{})
 	if err != nil {
 		return err
 	}
-	defer q.Close()
-	applied, err := q.Migrate(ctx)
+	defer d.Close()
+	applied, err := d.Migrate(ctx)
 	if err != nil {
 		return err
 	}

@@ -20,12 +20,12 @@ import (
 	"testing"
 	"time"
 
+	"netsmith/internal/app"
 	"netsmith/internal/dbtest"
 	"netsmith/internal/httpapi"
 	"netsmith/internal/llm/fakeanthropic"
 	"netsmith/internal/llm/llmtest"
 	"netsmith/internal/netcfg"
-	"netsmith/internal/queue"
 	"netsmith/internal/store"
 )
 
@@ -353,14 +353,14 @@ func waitAll(t *testing.T, c *httpapi.Client, ids []string, timeout time.Duratio
 }
 
 // openStore opens the database read-side from the test.
-func openStore(t *testing.T, url string) *queue.Queue {
+func openStore(t *testing.T, url string) *store.DB {
 	t.Helper()
-	q, err := queue.Open(t.Context(), url, queue.Config{})
+	db, err := store.Open(t.Context(), url, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(q.Close)
-	return q
+	t.Cleanup(db.Close)
+	return db
 }
 
 func checkExactlyOnce(t *testing.T, url string, jobs []*httpapi.JobView) (retried int) {
@@ -741,7 +741,7 @@ func TestAPILatencyTargetGivesWay(t *testing.T) {
 		t.Fatal("no netsmith_workers_limit in /metrics")
 		return ""
 	}
-	full := strconv.Itoa(jobSlots(32)) // 34: 32 call slots and two jobs more
+	full := strconv.Itoa(app.JobSlots(32)) // 34: 32 call slots and two jobs more
 	if l := limit(); l != full {
 		t.Fatalf("workers limit %s before any request, want %s for --concurrency 32", l, full)
 	}

@@ -16,22 +16,21 @@ import (
 
 	"netsmith/internal/httpapi"
 	"netsmith/internal/netcfg"
-	"netsmith/internal/queue"
 	"netsmith/internal/store"
 )
 
 // openMigrated opens and migrates the database for commands that work on it
 // directly (keys, cost --db).
-func openMigrated(ctx context.Context, db string) (*queue.Queue, error) {
-	q, err := queueOnly(ctx, db)
+func openMigrated(ctx context.Context, url string) (*store.DB, error) {
+	db, err := store.Open(ctx, url, store.Options{})
 	if err != nil {
 		return nil, err
 	}
-	if _, err := q.Migrate(ctx); err != nil {
-		q.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		db.Close()
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	return q, nil
+	return db, nil
 }
 
 const keysUsage = `usage:
@@ -92,18 +91,18 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 	case rpm < 0 || maxActive < 0:
 		return usagef("keys create: --rpm and --max-active must be ≥ 0")
 	}
-	q, err := openMigrated(ctx, db)
+	d, err := openMigrated(ctx, db)
 	if err != nil {
 		return err
 	}
-	defer q.Close()
+	defer d.Close()
 	now := time.Now()
 	switch sub {
 	case "create":
 		secret, hash := httpapi.NewAPIKey()
 		k := &store.Key{ID: httpapi.NewKeyID(), Name: name, Department: dept, Role: role, RPM: rpm,
 			MaxActive: maxActive, CreatedAt: now}
-		if err := store.InsertKey(ctx, q.Conn(), k, hash); err != nil {
+		if err := store.InsertKey(ctx, d.Conn(), k, hash); err != nil {
 			if errors.Is(err, store.ErrKeyName) {
 				return usagef("keys create: --name %q: %v", name, err)
 			}
@@ -112,7 +111,7 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 		fmt.Fprintf(stderr, "created key %s (%s, department %s, role %s); it is shown once, store it now:\n", k.ID, name, dept, role)
 		fmt.Fprintln(stdout, secret)
 	case "list":
-		keys, err := store.ListKeys(ctx, q.ReadConn())
+		keys, err := store.ListKeys(ctx, d.ReadConn())
 		if err != nil {
 			return err
 		}
@@ -131,7 +130,7 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		return tw.Flush()
 	case "revoke":
-		ok, err := store.RevokeKey(ctx, q.Conn(), pos[0], now)
+		ok, err := store.RevokeKey(ctx, d.Conn(), pos[0], now)
 		if err != nil {
 			return err
 		}
@@ -210,12 +209,12 @@ func costFromDB(ctx context.Context, db, groupBy, since, until, dept string) (*h
 	if err != nil {
 		return nil, err
 	}
-	q, err := openMigrated(ctx, db)
+	d, err := openMigrated(ctx, db)
 	if err != nil {
 		return nil, err
 	}
-	defer q.Close()
-	rows, err := store.CostReport(ctx, q.ReadConn(), groupBy, s, u, dept, dept == "")
+	defer d.Close()
+	rows, err := store.CostReport(ctx, d.ReadConn(), groupBy, s, u, dept, dept == "")
 	if err != nil {
 		return nil, err
 	}

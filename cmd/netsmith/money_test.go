@@ -101,8 +101,8 @@ func TestLedgerMatchesUpstreamUsage(t *testing.T) {
 	if st.RateLimited == 0 || st.Overloaded == 0 || st.ClientClosed == 0 {
 		t.Errorf("upstream stats %+v: want 429s, 529s and calls cut off by the kill, or the test proves little", st)
 	}
-	q := openStore(t, url)
-	rows, err := store.CostReport(t.Context(), q.ReadConn(), "model", time.Time{}, time.Time{}, "", true)
+	db := openStore(t, url)
+	rows, err := store.CostReport(t.Context(), db.ReadConn(), "model", time.Time{}, time.Time{}, "", true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,22 +15,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
-	"netsmith/internal/adapt"
-	"netsmith/internal/cache"
-	"netsmith/internal/generate"
+	"netsmith/internal/app"
 	"netsmith/internal/httpapi"
-	"netsmith/internal/lint"
-	"netsmith/internal/llm"
-	"netsmith/internal/llm/limiter"
-	"netsmith/internal/metrics"
-	"netsmith/internal/netcfg"
 	"netsmith/internal/pricing"
 	"netsmith/internal/queue"
-	"netsmith/internal/store"
-	"netsmith/internal/worker"
 )
 
 // Config is serve's configuration, from flags and NETSMITH_* variables.
@@ -294,39 +283,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	return serve(ctx, &cfg, logger)
 }
 
-// engine is the queue with everything a worker needs, built the same way
-// for serve and for embedded batches.
-type engine struct {
-	q       *queue.Queue
-	reg     *prometheus.Registry
-	metrics *metrics.Metrics
-	cache   *cache.Cache
-	svc     *generate.Service
-	prices  *pricing.Table
-	economy bool        // the provider can make templates through Message Batches
-	gate    *adapt.Gate // nil unless --role all with --api-latency-target
-	alerts  *budgetAlerts
-	// closeLimits closes the upstream limiter's own database, if it has one.
-	closeLimits func()
-}
-
-// close closes what openEngine opened; the queue must be stopped, or never
-// started.
-func (e *engine) close() {
-	e.alerts.close(context.Background())
-	e.q.Close()
-	e.closeLimits()
-}
-
-// latencyFunc is what the API tells of its requests' latency: the gate's
-// Observe, or nil (nothing to tell) without a gate.
-func (e *engine) latencyFunc() func(time.Duration) {
-	if e.gate == nil {
-		return nil
-	}
-	return e.gate.Observe
-}
-
 // loadPrices reads the price table and checks every model this process
 // calls has a price: an unknown model is a start-up error, never cost 0.
 func loadPrices(cfg *Config, models ...string) (*pricing.Table, error) {
@@ -343,156 +299,29 @@ func loadPrices(cfg *Config, models ...string) (*pricing.Table, error) {
 	return t, nil
 }
 
-// jobSlots is how many jobs a process with calls call slots runs at once:
-// a sixteenth more (at least one), so that the database work before and
-// after each call (the job's read, the template lease and fill, the
-// completion, River's next fetch) happens while other jobs' calls keep every
-// slot busy. With one job per slot, each slot sits idle for that work, most
-// in the bursts where every slot's job ends together, and the upstream gets
-// less than slots / latency (bench s2-latency.sh measures the share).
-func jobSlots(calls int) int {
-	if calls <= 0 {
-		return 0
-	}
-	return calls + (calls+15)/16
-}
-
-// openEngine opens the queue and everything the workers use. calls is
-// --concurrency, the model calls in flight at once (0: no workers); the
-// queue runs jobSlots(calls) jobs at once.
-func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, calls int) (*engine, error) {
-	workers := jobSlots(calls)
-	reg := prometheus.NewRegistry()
-	m := metrics.New(reg)
-	m.WorkersLimit.Set(float64(workers))
-	var gate *adapt.Gate
-	if cfg.Role == "all" && cfg.APILatencyTarget > 0 && workers > 0 {
-		gate = adapt.New(adapt.Config{Max: workers, Target: cfg.APILatencyTarget, LimitFunc: func(n int) {
-			m.WorkersLimit.Set(float64(n))
-			logger.Debug("workers limit", "limit", n)
-		}})
-	}
-	llmClient, model, err := newProvider(cfg, logger)
+// openEngine builds the process's graph (package app) from cfg. calls is
+// --concurrency, the model calls in flight at once (0: no workers).
+func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, calls int) (*app.App, error) {
+	client, model, err := newProvider(cfg, logger)
 	if err != nil {
 		return nil, err
 	}
-	m.InitProvider(cfg.Provider, model, cfg.AnalyzeModel)
 	prices, err := loadPrices(cfg, model, cmp.Or(cfg.AnalyzeModel, model))
 	if err != nil {
 		return nil, err
 	}
-	// The queue calls runner, which needs the queue's database for the
-	// cache: tie the knot through a closure.
-	var (
-		runner     *worker.Runner
-		economy    *generate.Economy
-		economyRun queue.EconomyFunc
-	)
-	batchAPI, _ := llmClient.(generate.BatchAPI)
-	if batchAPI != nil && cfg.Cache {
-		economyRun = func(ctx context.Context, batchID string) (time.Duration, error) {
-			return economy.Step(ctx, batchID)
-		}
+	var gateTarget time.Duration
+	if cfg.Role == "all" {
+		gateTarget = cfg.APILatencyTarget
 	}
-	var sweep queue.WorkFunc
-	if cfg.Cache {
-		sweep = func(ctx context.Context, j *store.Job) (*store.Result, error) { return runner.Sweep(ctx, j) }
-	}
-	alerts := newBudgetAlerts(logger, m)
-	q, err := queue.Open(ctx, cfg.DB, queue.Config{
-		Workers: workers,
-		Work: func(ctx context.Context, j *store.Job) (*store.Result, error) {
-			return runner.Run(ctx, j)
-		},
-		Sweep:         sweep,
-		Economy:       economyRun,
-		OnBudgetAlert: alerts.alert,
-		MaxAttempts:   cfg.MaxAttempts,
-		JobTimeout:    cfg.JobTimeout,
-		RescueAfter:   cfg.RescueAfter,
-		PollInterval:  cfg.PollInterval,
-		Logger:        logger,
-		Metrics:       m,
-		Gate:          gate,
-		Role:          cfg.Role,
-	})
-	if err != nil {
-		return nil, err
-	}
-	applied, err := q.Migrate(ctx)
-	if err != nil {
-		q.Close()
-		return nil, fmt.Errorf("migrate: %w", err)
-	}
-	if len(applied) > 0 {
-		logger.InfoContext(ctx, "database migrated", "applied", strings.Join(applied, ","))
-	}
-	var tc *cache.Cache
-	if cfg.Cache {
-		tc = cache.New(cache.Config{Conn: q.Conn(), ReadConn: q.ReadConn(), LeaseConn: q.LazyConn(), Owner: processID(), TTL: cfg.CacheTTL,
-			LeaseTTL: cfg.JobTimeout, Metrics: m})
-	}
-	linter, err := lint.Default()
-	if err != nil {
-		q.Close()
-		return nil, fmt.Errorf("lint rules: %w", err)
-	}
-	for _, r := range linter.Rules() {
-		m.LintFindings.WithLabelValues(r.ID, r.Severity.String()) // exported from start
-	}
-	limiters, closeLimits, err := newLimiters(ctx, cfg, q, m, logger, model, cfg.AnalyzeModel)
-	if err != nil {
-		q.Close()
-		return nil, err
-	}
-	svc := generate.New(generate.Config{
-		LLM: llmClient, Provider: cfg.Provider, Model: model, AnalyzeModel: cfg.AnalyzeModel,
-		MaxTokens: cfg.MaxTokens, CallTimeout: cfg.JobTimeout, Metrics: m, Cache: tc, Linter: linter,
-		Limiters: limiters, MaxCalls: calls,
-	})
-	runner = worker.New(svc, prices, m, logger)
-	runner.ReserveCalls(q.Conn())
-	if economyRun != nil {
-		economy = svc.NewEconomy(generate.EconomyConfig{Batches: batchAPI, Conn: q.Conn(), ReadConn: q.ReadConn(),
-			Poll: cfg.EconomyPoll, TTL: cfg.CacheTTL, Logger: logger,
-			Price: func(m string, u llm.Usage) int64 {
-				c, err := worker.CallCost(prices, time.Now(), m, model, u, true)
-				if err != nil {
-					logger.Error("no price for a message batch request; ledger records it at zero", "model", m, slog.Any("error", err))
-				}
-				return c
-			}})
-	}
-	metrics.RegisterDBPools(reg, q.PoolStats)
-	metrics.RegisterCluster(reg, func(ctx context.Context) (metrics.Cluster, bool, error) {
-		c, leader, err := q.Cluster(ctx)
-		if err != nil {
-			logger.Warn("read the cluster's state for metrics", slog.Any("error", err))
-		}
-		return c, leader, err
-	})
-	return &engine{q: q, reg: reg, metrics: m, cache: tc, svc: svc, prices: prices, economy: economyRun != nil, gate: gate,
-		alerts: alerts, closeLimits: closeLimits}, nil
-}
-
-// estimate is the most one call for req can cost, in nano-USD, for budget
-// reservations.
-func (e *engine) estimate(req *netcfg.JobRequest) int64 {
-	model, in, out := e.svc.Estimate(req)
-	c, err := e.prices.Estimate(model, time.Now(), in, out)
-	if err != nil {
-		return 0
-	}
-	return int64(c)
-}
-
-// processID names this process for cache leases: host, pid and a random
-// suffix, so a restarted process never inherits a dead one's lease.
-func processID() string {
-	host, _ := os.Hostname()
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("%s-%d-%x", host, os.Getpid(), b)
+	return app.Open(ctx, app.Config{
+		DB: cfg.DB, Calls: calls, GateTarget: gateTarget, Role: cfg.Role,
+		Provider: cfg.Provider, Model: cfg.Model, AnalyzeModel: cfg.AnalyzeModel, MaxTokens: cfg.MaxTokens,
+		MaxAttempts: cfg.MaxAttempts, JobTimeout: cfg.JobTimeout, RescueAfter: cfg.RescueAfter,
+		PollInterval: cfg.PollInterval, MaxQueue: cfg.MaxQueue,
+		Cache: cfg.Cache, CacheTTL: cfg.CacheTTL, EconomyPoll: cfg.EconomyPoll,
+		UpstreamRPM: cfg.UpstreamRPM, UpstreamITPM: cfg.UpstreamITPM, UpstreamOTPM: cfg.UpstreamOTPM,
+	}, client, model, prices, logger)
 }
 
 // server is a running serve: its address, and done, which yields serve's
@@ -522,33 +351,34 @@ func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server
 		return nil, err
 	}
 	if cfg.exposed && cfg.Role != "worker" {
-		keys, err := store.AnyKeys(ctx, eng.q.Conn())
+		keys, err := eng.DB.AnyKeys(ctx)
 		if err == nil && !keys {
 			err = usagef("--listen %q is not a loopback address and netsmith has no API keys; create one with `netsmith keys create` or pass --insecure", cfg.Listen)
 		}
 		if err != nil {
-			eng.close()
+			eng.Close()
 			return nil, err
 		}
 	}
 	var riverUI http.Handler
 	if cfg.Role != "worker" {
-		if riverUI, err = eng.q.RiverUI(httpapi.RiverUIPrefix, logger); err != nil {
-			eng.q.Close()
+		if riverUI, err = eng.Queue.RiverUI(httpapi.RiverUIPrefix, logger); err != nil {
+			eng.Close()
 			return nil, err
 		}
 	}
-	api := httpapi.NewServer(httpapi.Config{MaxBody: cfg.MaxBody, MaxQueue: cfg.MaxQueue, Provider: cfg.Provider, Economy: eng.economy,
+	api := httpapi.NewServer(httpapi.Config{MaxBody: cfg.MaxBody, MaxQueue: cfg.MaxQueue, Provider: cfg.Provider, Economy: eng.Economy,
 		InternalKey: cfg.internalKey, StreamHeartbeat: cfg.StreamHeartbeat},
-		httpapi.Deps{Queue: eng.q, Cache: eng.cache, Metrics: eng.metrics, Registry: eng.reg, Logger: logger,
-			TemplateMeta: eng.svc.TemplateMeta, Estimate: eng.estimate, LatencyFunc: eng.latencyFunc(), RiverUI: riverUI})
+		httpapi.Deps{DB: eng.DB, Queue: eng.Queue, Submit: eng.Submit, Money: eng.Ledger, Cache: eng.Cache, Metrics: eng.Metrics,
+			Registry: eng.Registry, Logger: logger, TemplateMeta: eng.Service.TemplateMeta, LatencyFunc: eng.LatencyFunc(),
+			RiverUI: riverUI})
 	var handler http.Handler = api
 	if cfg.Role == "worker" {
 		handler = api.OpsHandler()
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		eng.close()
+		eng.Close()
 		return nil, err
 	}
 	// Loopback clients are this host's own (load tests open thousands of
@@ -561,13 +391,13 @@ func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server
 	// need.
 	srv := &http.Server{Handler: handler, ReadTimeout: cfg.ReadTimeout, ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		IdleTimeout: cfg.IdleTimeout}
-	if err := eng.q.Start(ctx); err != nil {
+	if err := eng.Queue.Start(ctx); err != nil {
 		ln.Close()
-		eng.close()
+		eng.Close()
 		return nil, err
 	}
 	logger.InfoContext(ctx, "netsmith serving", "addr", ln.Addr().String(), "role", cfg.Role,
-		"db", dbKind(cfg.DB), "provider", cfg.Provider, "calls", calls, "workers", jobSlots(calls))
+		"db", dbKind(cfg.DB), "provider", cfg.Provider, "calls", calls, "workers", app.JobSlots(calls))
 
 	g, gctx := errgroup.WithContext(ctx)
 	// Requests see their context end when shutdown begins. An event stream
@@ -586,12 +416,12 @@ func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 		defer cancel()
 		herr := srv.Shutdown(sctx)
-		qerr := eng.q.Stop(sctx)
-		eng.alerts.close(sctx)
+		qerr := eng.Queue.Stop(sctx)
+		eng.Alerts.Close(sctx)
 		return errors.Join(herr, qerr)
 	})
-	if eng.gate != nil {
-		g.Go(func() error { eng.gate.Run(gctx); return nil })
+	if eng.Gate != nil {
+		g.Go(func() error { eng.Gate.Run(gctx); return nil })
 	}
 	if cfg.PprofAddr != "" {
 		if err := startPprof(gctx, g, cfg.PprofAddr, logger); err != nil {
@@ -601,7 +431,7 @@ func startServer(ctx context.Context, cfg *Config, logger *slog.Logger) (*server
 	s := &server{addr: ln.Addr().String(), done: make(chan error, 1)}
 	go func() {
 		err := g.Wait()
-		eng.close()
+		eng.Close()
 		logger.Info("stopped")
 		s.done <- err
 	}()
@@ -613,11 +443,6 @@ func dbKind(url string) string {
 		return url[:i]
 	}
 	return url
-}
-
-// queueOnly opens the database without workers, for migrate.
-func queueOnly(ctx context.Context, db string) (*queue.Queue, error) {
-	return queue.Open(ctx, db, queue.Config{})
 }
 
 // startPprof serves the profiler on a loopback address until ctx ends.
@@ -649,48 +474,4 @@ func startPprof(ctx context.Context, g *errgroup.Group, addr string, logger *slo
 		return srv.Close()
 	})
 	return nil
-}
-
-// newLimiters makes one cluster-wide upstream limiter per model a real
-// provider is called with. Without configured limits it still pauses the
-// cluster on a 429 and adopts the limits the provider's headers report.
-// closeState closes the limiters' own database, if they have one.
-func newLimiters(ctx context.Context, cfg *Config, q *queue.Queue, m *metrics.Metrics, logger *slog.Logger, models ...string) (_ map[string]*limiter.Limiter, closeState func(), _ error) {
-	closeState = func() {}
-	if cfg.Provider == "sim" {
-		return nil, closeState, nil
-	}
-	conn, dialect := q.Conn(), q.Dialect()
-	if dialect == "sqlite" {
-		// One process owns an SQLite file, so the limits need not be
-		// shared: keep their state in memory, off the file's single
-		// writer, which every job already waits on.
-		mem, err := queue.Open(ctx, "sqlite://netsmith-limiter-"+processID()+"?mode=memory&cache=shared", queue.Config{})
-		if err != nil {
-			return nil, closeState, fmt.Errorf("upstream limiter state: %w", err)
-		}
-		if _, err := mem.Migrate(ctx); err != nil {
-			mem.Close()
-			return nil, closeState, fmt.Errorf("upstream limiter state: %w", err)
-		}
-		conn = mem.Conn()
-		closeState = func() { mem.Close() }
-	}
-	out := map[string]*limiter.Limiter{}
-	for _, model := range models {
-		if model == "" || out[model] != nil {
-			continue
-		}
-		l, err := limiter.New(ctx, conn, dialect, limiter.Config{
-			Provider: cfg.Provider, Model: model,
-			Limits:    limiter.Limits{RPM: cfg.UpstreamRPM, InputTPM: cfg.UpstreamITPM, OutputTPM: cfg.UpstreamOTPM},
-			Throttled: m.UpstreamThrottled, Logger: logger,
-		})
-		if err != nil {
-			closeState()
-			return nil, func() {}, fmt.Errorf("upstream limiter for %s: %w", model, err)
-		}
-		out[model] = l
-	}
-	return out, closeState, nil
 }

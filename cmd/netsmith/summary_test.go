@@ -165,8 +165,8 @@ func TestBatchSummaryEqualsLedger(t *testing.T) {
 	if !strings.Contains(stderr.String(), "rejected 1") {
 		t.Errorf("the progress lines do not count the rejected template:\n%s", stderr.String())
 	}
-	q := openStore(t, dbURL)
-	rows, err := q.ReadConn().Query(t.Context(), `SELECT r.body FROM netsmith_result r JOIN netsmith_job j ON j.id = r.job_id
+	db := openStore(t, dbURL)
+	rows, err := db.ReadConn().Query(t.Context(), `SELECT r.body FROM netsmith_result r JOIN netsmith_job j ON j.id = r.job_id
 		WHERE j.batch_id = $1 AND r.cache = 'fallback'`, sum.Batch)
 	if err != nil {
 		t.Fatal(err)
@@ -277,8 +277,8 @@ devices:
 func checkLedger(t *testing.T, dbURL string, sum *Summary) int64 {
 	t.Helper()
 	var calls, in, out int64
-	q := openStore(t, dbURL)
-	if err := q.ReadConn().QueryRow(t.Context(), `SELECT count(*), COALESCE(sum(input_tokens), 0), COALESCE(sum(output_tokens), 0)
+	db := openStore(t, dbURL)
+	if err := db.ReadConn().QueryRow(t.Context(), `SELECT count(*), COALESCE(sum(input_tokens), 0), COALESCE(sum(output_tokens), 0)
 		FROM netsmith_ledger WHERE batch_id = $1 AND kind <> 'cache_hit'`, sum.Batch).Scan(&calls, &in, &out); err != nil {
 		t.Fatal(err)
 	}

@@ -99,7 +99,7 @@ type Config struct {
 	Conn     store.Conn
 	ReadConn store.Conn // for lookups; Conn when nil
 	// LeaseConn takes and fills entries (Conn when nil). It may be a
-	// connection whose commits are not flushed at once (queue.LazyConn):
+	// connection whose commits are not flushed at once (store.DB.LazyConn):
 	// an entry lost in a database crash is made again, at one model call.
 	// Invalidation always goes through Conn.
 	LeaseConn  store.Conn

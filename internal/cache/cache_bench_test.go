@@ -7,14 +7,12 @@ import (
 
 	"netsmith/internal/cache"
 	"netsmith/internal/dbtest"
-	"netsmith/internal/queue"
-	"netsmith/internal/queue/queuetest"
 	"netsmith/internal/store"
 )
 
 func benchConn(b *testing.B) store.Conn {
 	b.Helper()
-	return queuetest.Migrated(b, dbtest.SQLite(b), queue.Config{}).Conn()
+	return dbtest.Open(b, dbtest.SQLite(b)).Conn()
 }
 
 func fillOnce(context.Context) (*cache.Entry, error) {

@@ -10,14 +10,12 @@ import (
 
 	"netsmith/internal/cache"
 	"netsmith/internal/dbtest"
-	"netsmith/internal/queue"
-	"netsmith/internal/queue/queuetest"
 	"netsmith/internal/store"
 )
 
 func openConn(t *testing.T, url string) store.Conn {
 	t.Helper()
-	return queuetest.Migrated(t, url, queue.Config{MaxConns: 40}).Conn()
+	return dbtest.OpenOptions(t, url, store.Options{MaxConns: 40}).Conn()
 }
 
 var meta = cache.Meta{Key: "intent-1", Kind: cache.KindTemplate, Role: "access", Platform: "cisco_xe"}

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"netsmith/internal/store"
 )
 
 // SQLite returns the URL of a new SQLite database file.
@@ -82,4 +84,25 @@ func Each(t *testing.T, f func(t *testing.T, url string)) {
 		t.Parallel()
 		f(t, Postgres(t))
 	})
+}
+
+// Open opens the database at url, migrated, and closes it when the test
+// ends: the database of tests that need no queue.
+func Open(tb testing.TB, url string) *store.DB {
+	tb.Helper()
+	return OpenOptions(tb, url, store.Options{})
+}
+
+// OpenOptions is Open with opts.
+func OpenOptions(tb testing.TB, url string, opts store.Options) *store.DB {
+	tb.Helper()
+	db, err := store.Open(tb.Context(), url, opts)
+	if err != nil {
+		tb.Fatalf("open database: %v", err)
+	}
+	tb.Cleanup(db.Close)
+	if _, err := db.Migrate(tb.Context()); err != nil {
+		tb.Fatalf("migrate: %v", err)
+	}
+	return db
 }

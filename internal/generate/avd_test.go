@@ -27,8 +27,6 @@ import (
 	"netsmith/internal/llm"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/prompt"
-	"netsmith/internal/queue"
-	"netsmith/internal/queue/queuetest"
 	"netsmith/internal/render"
 )
 
@@ -166,10 +164,10 @@ func avdRunIntent(t *testing.T, dir string, fab *avdFabric, in avdIntent, exclud
 		return resp, nil
 	})
 
-	q := queuetest.Migrated(t, dbtest.SQLite(t), queue.Config{})
+	db := dbtest.Open(t, dbtest.SQLite(t))
 	svc := generate.New(generate.Config{
 		LLM: model, Provider: "avd-test", Model: "avd-test-model",
-		Cache:  cache.New(cache.Config{Conn: q.Conn(), Owner: "avd-test"}),
+		Cache:  cache.New(cache.Config{Conn: db.Conn(), Owner: "avd-test"}),
 		Linter: linter,
 	})
 

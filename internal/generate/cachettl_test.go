@@ -11,8 +11,6 @@ import (
 	"netsmith/internal/generate"
 	"netsmith/internal/lint"
 	"netsmith/internal/netcfg"
-	"netsmith/internal/queue"
-	"netsmith/internal/queue/queuetest"
 	"netsmith/internal/store"
 )
 
@@ -50,18 +48,18 @@ func TestCacheTTLNotInKey(t *testing.T) {
 // the intent hit and leave it alone.
 func TestCacheTTLSetsExpiry(t *testing.T) {
 	t.Parallel()
-	q := queuetest.Migrated(t, dbtest.SQLite(t), queue.Config{})
+	db := dbtest.Open(t, dbtest.SQLite(t))
 	l, err := lint.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	tc := cache.New(cache.Config{Conn: q.Conn(), Owner: "t", TTL: 7 * 24 * time.Hour, Clock: func() time.Time { return t0 }})
+	tc := cache.New(cache.Config{Conn: db.Conn(), Owner: "t", TTL: 7 * 24 * time.Hour, Clock: func() time.Time { return t0 }})
 	svc := generate.New(generate.Config{LLM: &scriptedLLM{templates: []string{goodTemplate}}, Provider: "test", Model: "m",
 		Cache: tc, Linter: l})
 	expiresAt := func(req *netcfg.JobRequest) time.Time {
 		t.Helper()
-		tpl, err := store.GetTemplate(t.Context(), q.Conn(), svc.TemplateMeta(req).Key)
+		tpl, err := store.GetTemplate(t.Context(), db.Conn(), svc.TemplateMeta(req).Key)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,9 +101,9 @@ func TestCacheTTLSetsExpiry(t *testing.T) {
 // cached for the request's cache_ttl too.
 func TestCacheTTLFallback(t *testing.T) {
 	t.Parallel()
-	q := queuetest.Migrated(t, dbtest.SQLite(t), queue.Config{})
+	db := dbtest.Open(t, dbtest.SQLite(t))
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	tc := cache.New(cache.Config{Conn: q.Conn(), Owner: "t", Clock: func() time.Time { return t0 }})
+	tc := cache.New(cache.Config{Conn: db.Conn(), Owner: "t", Clock: func() time.Time { return t0 }})
 	hardCoded := strings.Replace(goodTemplate, "{{.hostname}}", "sw1", 1)
 	svc := generate.New(generate.Config{LLM: &scriptedLLM{templates: []string{hardCoded}}, Provider: "test", Model: "m", Cache: tc})
 	req := job("sw1")
@@ -118,7 +116,7 @@ func TestCacheTTLFallback(t *testing.T) {
 		t.Fatalf("cache %q, want fallback", res.Cache)
 	}
 	key, _ := svc.IntentKey(req)
-	tpl, err := store.GetTemplate(t.Context(), q.Conn(), key+":sw1")
+	tpl, err := store.GetTemplate(t.Context(), db.Conn(), key+":sw1")
 	if err != nil {
 		t.Fatal(err)
 	}

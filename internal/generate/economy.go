@@ -78,7 +78,7 @@ type economyIntent struct {
 	example map[string]any
 }
 
-// Step runs one step of batchID's economy job (a queue.EconomyFunc): it
+// Step runs one step of batchID's economy job (a worker.EconomyStepFunc): it
 // submits the Message Batch, or looks at it, or stores its results. It
 // returns again > 0 while the Message Batch runs.
 func (e *Economy) Step(ctx context.Context, batchID string) (again time.Duration, err error) {

@@ -17,6 +17,7 @@ import (
 	"netsmith/internal/dbtest"
 	"netsmith/internal/generate"
 	"netsmith/internal/httpapi"
+	"netsmith/internal/ledger"
 	"netsmith/internal/lint"
 	"netsmith/internal/llm"
 	"netsmith/internal/llm/anthropic"
@@ -24,6 +25,7 @@ import (
 	"netsmith/internal/llm/llmtest"
 	"netsmith/internal/queue"
 	"netsmith/internal/store"
+	"netsmith/internal/submit"
 	"netsmith/internal/worker"
 )
 
@@ -106,23 +108,19 @@ func newEconomyRig(t *testing.T, poison func(string) bool) *economyRig {
 		economy *generate.Economy
 	)
 	ctx := context.Background()
-	q, err := queue.Open(ctx, dbtest.SQLite(t), queue.Config{
+	db := dbtest.Open(t, dbtest.SQLite(t))
+	ew := &worker.EconomyWorker{Conn: db.Conn(), StepTimeout: time.Minute, Logger: logger,
+		Step: func(ctx context.Context, id string) (time.Duration, error) { return economy.Step(ctx, id) }}
+	q, err := queue.New(db, queue.Config{
 		Workers: 8,
 		Work: func(ctx context.Context, j *store.Job) (*store.Result, error) {
 			return runner.Run(ctx, j)
 		},
-		Economy: func(ctx context.Context, id string) (time.Duration, error) {
-			return economy.Step(ctx, id)
-		},
 		PollInterval: 50 * time.Millisecond,
 		RetryBase:    10 * time.Millisecond, RetryMax: 100 * time.Millisecond,
 		Logger: logger,
-	})
+	}, queue.WithWorker(ew.QueueWorker()))
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := q.Migrate(ctx); err != nil {
-		q.Close()
 		t.Fatal(err)
 	}
 	l, err := lint.Default()
@@ -130,17 +128,18 @@ func newEconomyRig(t *testing.T, poison func(string) bool) *economyRig {
 		q.Close()
 		t.Fatal(err)
 	}
-	tc := cache.New(cache.Config{Conn: q.Conn(), ReadConn: q.ReadConn(), Owner: "rig", PollEvery: 20 * time.Millisecond})
+	tc := cache.New(cache.Config{Conn: db.Conn(), ReadConn: db.ReadConn(), Owner: "rig", PollEvery: 20 * time.Millisecond})
 	svc := generate.New(generate.Config{LLM: ac, Provider: "anthropic", Model: llmtest.Model, Cache: tc, Linter: l})
 	runner = worker.New(svc, nil, nil, logger)
-	economy = svc.NewEconomy(generate.EconomyConfig{Batches: batches, Conn: q.Conn(), ReadConn: q.ReadConn(),
+	economy = svc.NewEconomy(generate.EconomyConfig{Batches: batches, Conn: db.Conn(), ReadConn: db.ReadConn(),
 		Poll: 100 * time.Millisecond, Logger: logger, Price: rigPrice})
 	if err := q.Start(ctx); err != nil {
 		q.Close()
 		t.Fatal(err)
 	}
 	api := httpapi.NewServer(httpapi.Config{Provider: "anthropic", Economy: true},
-		httpapi.Deps{Queue: q, Cache: tc, Logger: logger, TemplateMeta: svc.TemplateMeta})
+		httpapi.Deps{DB: db, Queue: q, Cache: tc, Logger: logger, TemplateMeta: svc.TemplateMeta, Money: ledger.New(db, nil),
+			Submit: submit.New(submit.Config{}, submit.Deps{Queue: q, Cache: true, TemplateMeta: svc.TemplateMeta, Logger: logger})})
 	srv := httptest.NewServer(api)
 	t.Cleanup(func() {
 		srv.Close()
@@ -151,7 +150,7 @@ func newEconomyRig(t *testing.T, poison func(string) bool) *economyRig {
 		}
 		q.Close()
 	})
-	return &economyRig{fake: fake, client: httpapi.NewClient(srv.URL, nil, ""), svc: svc, conn: q.Conn()}
+	return &economyRig{fake: fake, client: httpapi.NewClient(srv.URL, nil, ""), svc: svc, conn: db.Conn()}
 }
 
 // runFleet submits the fleet with economy=true and waits until it is done.

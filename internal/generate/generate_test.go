@@ -14,8 +14,6 @@ import (
 	"netsmith/internal/llm"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/prompt"
-	"netsmith/internal/queue"
-	"netsmith/internal/queue/queuetest"
 )
 
 // scriptedLLM answers template prompts from a list (the last answer
@@ -60,13 +58,13 @@ func (s *scriptedLLM) calls(task prompt.Task) []prompt.Spec {
 
 func newService(t *testing.T, model generate.LLM) *generate.Service {
 	t.Helper()
-	q := queuetest.Migrated(t, dbtest.SQLite(t), queue.Config{})
+	db := dbtest.Open(t, dbtest.SQLite(t))
 	l, err := lint.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return generate.New(generate.Config{LLM: model, Provider: "test", Model: "m",
-		Cache: cache.New(cache.Config{Conn: q.Conn(), Owner: "t"}), Linter: l})
+		Cache: cache.New(cache.Config{Conn: db.Conn(), Owner: "t"}), Linter: l})
 }
 
 func job(host string) *netcfg.JobRequest {

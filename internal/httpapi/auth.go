@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"netsmith/internal/store"
+	"netsmith/internal/submit"
 )
 
 // Principal is who sent a request: the API key's identity, or, while no
@@ -81,13 +82,13 @@ type keyGate struct {
 	checked time.Time
 }
 
-func (g *keyGate) required(ctx context.Context, c store.Conn) (bool, error) {
+func (g *keyGate) required(ctx context.Context, db Records) (bool, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.exists || time.Since(g.checked) < time.Second {
 		return g.exists, nil
 	}
-	ok, err := store.AnyKeys(ctx, c)
+	ok, err := db.AnyKeys(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -103,7 +104,7 @@ var errUnauthorized = func(msg string) *Error {
 // goes through it; health, metrics and the dashboard page do not.
 func (s *Server) authenticate(r *http.Request) (*Principal, error) {
 	ctx := r.Context()
-	required, err := s.keys.required(ctx, s.q.ReadConn())
+	required, err := s.keys.required(ctx, s.db)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +124,7 @@ func (s *Server) authenticate(r *http.Request) (*Principal, error) {
 	if s.cfg.InternalKey != "" && subtle.ConstantTimeCompare([]byte(secret), []byte(s.cfg.InternalKey)) == 1 {
 		return &Principal{Name: InternalName, Role: store.RoleAdmin}, nil
 	}
-	k, err := store.KeyByHash(ctx, s.q.ReadConn(), HashAPIKey(secret))
+	k, err := s.db.KeyByHash(ctx, HashAPIKey(secret))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errUnauthorized("invalid API key")
 	}
@@ -169,7 +170,7 @@ func (s *Server) admit(ctx context.Context, p *Principal) error {
 	if p.KeyID == "" || p.RPM <= 0 {
 		return nil
 	}
-	wait, err := store.TakeKeyRate(ctx, s.q.Conn(), p.KeyID, p.RPM, time.Now())
+	wait, err := s.db.TakeKeyRate(ctx, p.KeyID, p.RPM, time.Now())
 	if err != nil {
 		return err
 	}
@@ -179,6 +180,21 @@ func (s *Server) admit(ctx context.Context, p *Principal) error {
 	}
 	return nil
 }
+
+// submitter is the request's principal as the submission use case sees it.
+type submitter struct {
+	s *Server
+	p *Principal
+}
+
+func (s *Server) submitter(ctx context.Context) submit.Submitter {
+	return submitter{s: s, p: principal(ctx)}
+}
+
+func (w submitter) Attribute(j *store.Job, department string) error {
+	return attribute(w.p, j, department)
+}
+func (w submitter) Admit(ctx context.Context) error { return w.s.admit(ctx, w.p) }
 
 // attribute stamps a job with who pays for it. A user key always pays for
 // its own department; an admin (or open mode) may name one.

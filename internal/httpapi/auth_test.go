@@ -18,25 +18,28 @@ import (
 
 	"netsmith/internal/dbtest"
 	"netsmith/internal/httpapi"
+	"netsmith/internal/ledger"
 	"netsmith/internal/metrics"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/queue"
 	"netsmith/internal/store"
+	"netsmith/internal/submit"
 )
 
 // newMoneyServer is newServer with Deps.Estimate set, so submissions reserve
 // est's answer against their department's budget.
-func newMoneyServer(t *testing.T, cfg httpapi.Config, workers int, est func(*netcfg.JobRequest) int64) (*httptest.Server, *queue.Queue) {
+func newMoneyServer(t *testing.T, cfg httpapi.Config, workers int, est func(*netcfg.JobRequest) int64) (*httptest.Server, *rig) {
 	t.Helper()
 	return newServerOn(t, dbtest.SQLite(t), cfg, workers, est)
 }
 
 // newServerOn is newMoneyServer on the database at url.
-func newServerOn(t *testing.T, url string, cfg httpapi.Config, workers int, est func(*netcfg.JobRequest) int64) (*httptest.Server, *queue.Queue) {
+func newServerOn(t *testing.T, url string, cfg httpapi.Config, workers int, est func(*netcfg.JobRequest) int64) (*httptest.Server, *rig) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
-	q, err := queue.Open(t.Context(), url, queue.Config{
+	db := dbtest.Open(t, url)
+	q, err := queue.New(db, queue.Config{
 		Workers: workers, DepthTTL: time.Nanosecond, PollInterval: 50 * time.Millisecond, Metrics: m,
 		Work: func(ctx context.Context, j *store.Job) (*store.Result, error) {
 			return &store.Result{Body: []byte(`{"kind":"generate","config":"hostname x\n","provider":"test","model":"m","tokens":{"input":1,"output":2,"total":3}}`)}, nil
@@ -45,14 +48,12 @@ func newServerOn(t *testing.T, url string, cfg httpapi.Config, workers int, est 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := q.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
 	if err := q.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.NewServer(cfg, httpapi.Deps{Queue: q, Metrics: m, Registry: reg,
-		Logger: slog.New(slog.DiscardHandler), Estimate: est}))
+	srv := httptest.NewServer(httpapi.NewServer(cfg, httpapi.Deps{DB: db, Queue: q, Metrics: m, Registry: reg,
+		Logger: slog.New(slog.DiscardHandler), Money: ledger.New(db, nil),
+		Submit: submit.New(submit.Config{MaxQueue: cfg.MaxQueue}, submit.Deps{Queue: q, Estimate: est})}))
 	t.Cleanup(func() {
 		srv.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -60,17 +61,23 @@ func newServerOn(t *testing.T, url string, cfg httpapi.Config, workers int, est 
 		_ = q.Stop(ctx)
 		q.Close()
 	})
-	return srv, q
+	return srv, &rig{Queue: q, DB: db}
+}
+
+// rig is a test server's queue and database.
+type rig struct {
+	*queue.Queue
+	DB *store.DB
 }
 
 // addKey stores k (its ID and CreatedAt filled in) and returns its secret.
 // Create keys before the server's first request: until then the server may
 // remember for a second that there are none.
-func addKey(t testing.TB, q *queue.Queue, k store.Key) string {
+func addKey(t testing.TB, q *rig, k store.Key) string {
 	t.Helper()
 	secret, hash := httpapi.NewAPIKey()
 	k.ID, k.CreatedAt = httpapi.NewKeyID(), time.Now()
-	if err := store.InsertKey(t.Context(), q.Conn(), &k, hash); err != nil {
+	if err := store.InsertKey(t.Context(), q.DB.Conn(), &k, hash); err != nil {
 		t.Fatal(err)
 	}
 	return secret
@@ -153,7 +160,7 @@ func submitAs(t testing.TB, url, key, body string) string {
 }
 
 // queued returns how many jobs wait in the queue.
-func queued(t testing.TB, q *queue.Queue) int64 {
+func queued(t testing.TB, q *rig) int64 {
 	t.Helper()
 	d, err := q.Depth(t.Context())
 	if err != nil {
@@ -193,7 +200,7 @@ func TestAuthRequired(t *testing.T) {
 	srv, q := newServer(t, httpapi.Config{}, 0)
 	user := addKey(t, q, store.Key{Name: "alice", Department: "a", Role: store.RoleUser})
 	revoked := addKey(t, q, store.Key{Name: "mallory", Department: "a", Role: store.RoleUser})
-	if ok, err := store.RevokeKey(t.Context(), q.Conn(), "mallory", time.Now()); !ok || err != nil {
+	if ok, err := store.RevokeKey(t.Context(), q.DB.Conn(), "mallory", time.Now()); !ok || err != nil {
 		t.Fatalf("revoke = %v, %v", ok, err)
 	}
 
@@ -490,7 +497,7 @@ func TestBadBudget(t *testing.T) {
 		})
 	}
 	t.Cleanup(func() {
-		if _, err := store.GetBudget(context.Background(), q.Conn(), "a"); err == nil {
+		if _, err := store.GetBudget(context.Background(), q.DB.Conn(), "a"); err == nil {
 			t.Errorf("a refused PUT stored a budget")
 		}
 	})

@@ -5,8 +5,6 @@ import (
 	"cmp"
 	"compress/gzip"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,11 +16,9 @@ import (
 	"strings"
 	"time"
 
-	"netsmith/internal/cache"
 	"netsmith/internal/fleet"
 	"netsmith/internal/generate"
 	"netsmith/internal/netcfg"
-	"netsmith/internal/queue"
 	"netsmith/internal/store"
 )
 
@@ -133,18 +129,18 @@ func (s *Server) handleSubmitBatch(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	b, err := s.submitFleet(r.Context(), name, f, economy, r.URL.Query().Get("department"))
+	b, err := s.sub.Fleet(r.Context(), s.submitter(r.Context()), name, f, economy, r.URL.Query().Get("department"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	st, err := store.GetBatch(r.Context(), s.q.ReadConn(), b.ID)
+	st, err := s.db.GetBatch(r.Context(), b.ID, false)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	v := batchView(st, time.Now())
-	s.addEconomy(r.Context(), s.q.Conn(), v) // the writer: it has just committed
+	s.addEconomy(r.Context(), v, true) // fresh: it has just committed
 	for _, warn := range f.Warnings {
 		v.Warnings = append(v.Warnings, warn.Error())
 	}
@@ -160,100 +156,10 @@ func (s *Server) writeFleetErrors(w http.ResponseWriter, fe fleet.Errors) {
 	})
 }
 
-// submitFleet queues one job per device, all or nothing.
-func (s *Server) submitFleet(ctx context.Context, name string, f *fleet.Fleet, economy bool, department string) (*store.Batch, error) {
-	p := principal(ctx)
-	if s.cfg.MaxQueue > 0 {
-		d, err := s.q.CachedDepth(ctx)
-		if err != nil {
-			return nil, err
-		}
-		waiting := d[netcfg.StateQueued] + d[netcfg.StateRetrying]
-		if n := int64(len(f.Devices)); n > s.cfg.MaxQueue {
-			return nil, &Error{Status: http.StatusRequestEntityTooLarge, Type: "request_too_large",
-				Msg: fmt.Sprintf("the fleet has %d devices, more than the queue holds (%d); split it", n, s.cfg.MaxQueue)}
-		} else if waiting+n > s.cfg.MaxQueue {
-			return nil, fmt.Errorf("%w: %d jobs are waiting and the fleet adds %d (limit %d); retry later",
-				queue.ErrQueueFull, waiting, n, s.cfg.MaxQueue)
-		}
-	}
-	now := time.Now()
-	b := &store.Batch{ID: newID(), Name: name, Devices: len(f.Devices), Intents: len(f.Intents), CreatedAt: now}
-	jobs := make([]*store.Job, len(f.Devices))
-	var eco *queue.Economy
-	if economy {
-		eco = &queue.Economy{LeaseUntil: now.Add(s.cfg.EconomyLease)}
-	}
-	seen := map[string]bool{}
-	estimated := map[string]bool{}
-	// Devices of one fleet intent with the same variable names share an
-	// intent key: it is computed once for them, not once per device.
-	metas := map[string]cache.Meta{}
-	for i := range f.Devices {
-		d := &f.Devices[i]
-		req := netcfg.JobRequest{Kind: netcfg.KindGenerate, Device: &d.Device,
-			Requirements: d.Intent.Requirements, Constants: d.Intent.Constants, CacheTTL: d.Intent.CacheTTL}
-		// The intent's cache key.
-		var m cache.Meta
-		if s.meta != nil && (s.cache != nil || eco != nil) {
-			mk := strconv.Itoa(d.IntentIndex) + "\x00" + strings.Join(generate.VarNames(&d.Device), "\x00")
-			var ok bool
-			if m, ok = metas[mk]; !ok {
-				m = s.meta(&req)
-				metas[mk] = m
-			}
-		}
-		if eco != nil {
-			if !seen[m.Key] {
-				seen[m.Key] = true
-				eco.Templates = append(eco.Templates, &store.Template{Key: m.Key, Kind: m.Kind, Role: m.Role,
-					Platform: m.Platform, Hostname: m.Hostname, Intent: m.Intent})
-			}
-		}
-		body, err := json.Marshal(req)
-		if err != nil {
-			return nil, err
-		}
-		sum := sha256.Sum256(body)
-		jobs[i] = &store.Job{ID: newID(), Kind: netcfg.KindGenerate, RequestHash: hex.EncodeToString(sum[:]),
-			Request: body, CreatedAt: now}
-		if s.cache != nil {
-			jobs[i].IntentKey = m.Key
-		}
-		if err := attribute(p, jobs[i], department); err != nil {
-			return nil, err
-		}
-		// With the template cache a fleet pays about one call per intent:
-		// that is what is reserved, on the intent's first device.
-		if s.est != nil {
-			if s.cache == nil || s.meta == nil {
-				jobs[i].ReservedNUSD = s.est(&req)
-			} else if !estimated[m.Key] {
-				estimated[m.Key] = true
-				jobs[i].ReservedNUSD = s.est(&req)
-			}
-		}
-	}
-	if len(jobs) > 0 {
-		b.Department = jobs[0].Department
-	}
-	if err := s.admit(ctx, p); err != nil {
-		return nil, err
-	}
-	leased, err := s.q.EnqueueEconomyBatch(ctx, b, jobs, eco)
-	if err != nil {
-		return nil, err
-	}
-	if eco != nil {
-		s.logger.InfoContext(ctx, "economy batch queued", "batch_id", b.ID, "intents", len(eco.Templates), "leased", leased)
-	}
-	return b, nil
-}
-
 // visibleBatch returns batch id if the caller may see it; another
 // department's batch is "no such batch".
 func (s *Server) visibleBatch(ctx context.Context, id string) (*store.BatchStatus, error) {
-	st, err := store.GetBatch(ctx, s.q.ReadConn(), id)
+	st, err := s.db.GetBatch(ctx, id, false)
 	if err == nil && !principal(ctx).sees(st.Department) {
 		err = store.ErrNotFound
 	}
@@ -270,13 +176,13 @@ func (s *Server) handleGetBatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := batchView(st, time.Now())
-	s.addEconomy(r.Context(), s.q.ReadConn(), v)
+	s.addEconomy(r.Context(), v, false)
 	writeJSON(w, http.StatusOK, v)
 }
 
 // addEconomy adds the batch's economy record, when it has one.
-func (s *Server) addEconomy(ctx context.Context, c store.Conn, v *BatchView) {
-	ec, err := store.GetEconomy(ctx, c, v.ID)
+func (s *Server) addEconomy(ctx context.Context, v *BatchView, fresh bool) {
+	ec, err := s.db.GetEconomy(ctx, v.ID, fresh)
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
 			s.logger.WarnContext(ctx, "read economy record", "batch_id", v.ID, "error", err)
@@ -375,9 +281,9 @@ func (s *Server) handleBatchResults(w http.ResponseWriter, r *http.Request) {
 	for {
 		var jobs []*store.Job
 		if since.IsZero() {
-			jobs, err = store.ListBatchJobs(ctx, s.q.ReadConn(), id, after, resultsPage)
+			jobs, err = s.db.ListBatchJobs(ctx, id, after, resultsPage)
 		} else {
-			jobs, err = store.ListBatchJobsFinishedSince(ctx, s.q.ReadConn(), id, since, after, resultsPage)
+			jobs, err = s.db.ListBatchJobsFinishedSince(ctx, id, since, after, resultsPage)
 		}
 		if err != nil {
 			s.logger.ErrorContext(ctx, "stream batch results", "batch_id", id, "error", err)

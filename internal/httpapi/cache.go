@@ -23,7 +23,7 @@ type CacheStats struct {
 }
 
 func (s *Server) handleCacheStats(w http.ResponseWriter, r *http.Request) {
-	st, err := store.GetCacheStats(r.Context(), s.q.ReadConn(), "")
+	st, err := s.db.GetCacheStats(r.Context(), "")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -75,7 +75,7 @@ func (s *Server) handleCacheInvalidate(w http.ResponseWriter, r *http.Request) {
 	if s.cache != nil {
 		n, err = s.cache.Invalidate(r.Context(), f)
 	} else {
-		n, err = store.InvalidateTemplates(r.Context(), s.q.Conn(), f)
+		n, err = s.db.InvalidateTemplates(r.Context(), f)
 	}
 	if err != nil {
 		s.writeError(w, r, err)

@@ -21,7 +21,7 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	required, err := s.keys.required(r.Context(), s.q.ReadConn())
+	required, err := s.keys.required(r.Context(), s.db)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

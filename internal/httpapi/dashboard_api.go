@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"netsmith/internal/netcfg"
-	"netsmith/internal/store"
 )
 
 // Dashboard is the body of GET /v1/dashboard: the whole cluster's state as
@@ -165,12 +164,11 @@ func (s *Server) handleDashboardData(w http.ResponseWriter, r *http.Request) {
 }
 
 // dashboard reads the page's data, department's only when set, on the
-// read pool: it needs no write made a moment ago.
+// readers: it needs no write made a moment ago.
 func (s *Server) dashboard(ctx context.Context, dept string, now time.Time) (*Dashboard, error) {
-	c := s.q.ReadConn()
 	d := &Dashboard{GeneratedAt: now.UTC(), Department: dept, Batches: []*BatchView{}, Upstream: []DashboardLimiter{}}
 
-	jobs, err := store.DashboardJobs(ctx, c, dept, now.Add(-dashFinishedWindow))
+	jobs, err := s.db.DashboardJobs(ctx, dept, now.Add(-dashFinishedWindow))
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +178,7 @@ func (s *Server) dashboard(ctx context.Context, dept string, now time.Time) (*Da
 		d.Jobs.OldestQueuedSeconds = &age
 	}
 
-	tp, err := store.Throughput(ctx, c, dept, now, dashBucket, dashBuckets)
+	tp, err := s.db.Throughput(ctx, dept, now, dashBucket, dashBuckets)
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +190,7 @@ func (s *Server) dashboard(ctx context.Context, dept string, now time.Time) (*Da
 	}
 	d.Throughput.PerMinute = float64(total) / (dashBucket * dashBuckets).Minutes()
 
-	f, err := store.RecentFailures(ctx, c, dept, now.Add(-dashFailureWindow), dashFailureRead, dashFailureLatest)
+	f, err := s.db.RecentFailures(ctx, dept, now.Add(-dashFailureWindow), dashFailureRead, dashFailureLatest)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +201,7 @@ func (s *Server) dashboard(ctx context.Context, dept string, now time.Time) (*Da
 			Department: x.Department, Status: x.State, Reason: x.Reason, Error: x.Error, FinishedAt: x.FinishedAt})
 	}
 
-	bs, err := store.ActiveBatches(ctx, c, dept, now.Add(-dashBatchesDone), dashBatches)
+	bs, err := s.db.ActiveBatches(ctx, dept, now.Add(-dashBatchesDone), dashBatches)
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +209,7 @@ func (s *Server) dashboard(ctx context.Context, dept string, now time.Time) (*Da
 		d.Batches = append(d.Batches, batchView(b, now))
 	}
 
-	sp, err := store.SpendToday(ctx, c, dept, now)
+	sp, err := s.db.SpendToday(ctx, dept, now)
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +234,7 @@ func (s *Server) dashboard(ctx context.Context, dept string, now time.Time) (*Da
 		d.Cache.HitRate = &rate
 	}
 
-	us, err := store.UpstreamStates(ctx, c, now)
+	us, err := s.db.UpstreamStates(ctx, now)
 	if err != nil {
 		return nil, err
 	}

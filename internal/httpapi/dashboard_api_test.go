@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -12,9 +11,11 @@ import (
 
 	"netsmith/internal/dbtest"
 	"netsmith/internal/httpapi"
+	"netsmith/internal/ledger"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/queue"
 	"netsmith/internal/store"
+	"netsmith/internal/submit"
 )
 
 // TestDashboardScopeAndRetry: GET /v1/dashboard counts the whole cluster
@@ -31,7 +32,7 @@ func TestDashboardScopeAndRetry(t *testing.T) {
 	a2 := submitAs(t, srv.URL, alice, validJob)
 	submitAs(t, srv.URL, bob, validJob)
 	now := time.Now()
-	if ok, err := store.MarkState(t.Context(), q.Conn(), a1, netcfg.StateFailed, "anthropic 400 invalid_request_error: too long", 1, now, now); !ok || err != nil {
+	if ok, err := store.MarkState(t.Context(), q.DB.Conn(), a1, netcfg.StateFailed, "anthropic 400 invalid_request_error: too long", 1, now, now); !ok || err != nil {
 		t.Fatalf("MarkState = %v, %v", ok, err)
 	}
 
@@ -92,22 +93,20 @@ func TestDashboardScopeAndRetry(t *testing.T) {
 func TestRiverUIBothDatabases(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, url string) {
-		ctx, cancel := context.WithCancel(t.Context())
-		q, err := queue.Open(ctx, url, queue.Config{})
+		db := dbtest.Open(t, url)
+		qq, err := queue.New(db, queue.Config{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := q.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		q := &rig{Queue: qq, DB: db}
 		ui, err := q.RiverUI(httpapi.RiverUIPrefix, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv := httptest.NewServer(httpapi.NewServer(httpapi.Config{}, httpapi.Deps{Queue: q, Logger: slog.New(slog.DiscardHandler), RiverUI: ui}))
+		srv := httptest.NewServer(httpapi.NewServer(httpapi.Config{}, httpapi.Deps{DB: db, Queue: qq, Logger: slog.New(slog.DiscardHandler), RiverUI: ui,
+			Money: ledger.New(db, nil), Submit: submit.New(submit.Config{}, submit.Deps{Queue: qq})}))
 		t.Cleanup(func() {
 			srv.Close()
-			cancel()
 			q.Close()
 		})
 		admin := addKey(t, q, store.Key{Name: "root", Department: "ops", Role: store.RoleAdmin})

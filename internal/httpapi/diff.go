@@ -219,7 +219,7 @@ func (s *Server) handleBatchDrift(w http.ResponseWriter, r *http.Request) {
 	}
 	out := BatchDrift{BatchID: id, Drift: &diff.Drift{Devices: []diff.DeviceDrift{}}}
 	for after := ""; ; {
-		jobs, err := store.ListBatchJobs(ctx, s.q.ReadConn(), id, after, resultsPage)
+		jobs, err := s.db.ListBatchJobs(ctx, id, after, resultsPage)
 		if err != nil {
 			s.writeError(w, r, err)
 			return

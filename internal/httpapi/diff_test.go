@@ -134,7 +134,7 @@ func TestBatchDrift(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jobs, err := store.ListBatchJobs(ctx, q.Conn(), b.ID, "", 10)
+	jobs, err := store.ListBatchJobs(ctx, q.DB.Conn(), b.ID, "", 10)
 	if err != nil || len(jobs) != 4 {
 		t.Fatalf("%d jobs, %v", len(jobs), err)
 	}

@@ -14,6 +14,7 @@ import (
 	"netsmith/internal/netcfg"
 	"netsmith/internal/queue"
 	"netsmith/internal/store"
+	"netsmith/internal/submit"
 )
 
 // Error is an error with an HTTP status and a message safe for clients. Err,
@@ -52,6 +53,7 @@ func toError(err error) *Error {
 		mb *http.MaxBytesError
 		be *store.BudgetError
 		ae *store.ActiveLimitError
+		tl *submit.TooLargeError
 	)
 	switch {
 	case errors.As(err, &e):
@@ -61,6 +63,8 @@ func toError(err error) *Error {
 	case errors.As(err, &mb):
 		return &Error{Status: http.StatusRequestEntityTooLarge, Type: "request_too_large",
 			Msg: fmt.Sprintf("request body is larger than %d bytes", mb.Limit)}
+	case errors.As(err, &tl):
+		return &Error{Status: http.StatusRequestEntityTooLarge, Type: "request_too_large", Msg: tl.Error()}
 	case errors.As(err, &be):
 		u := be.Usage
 		return &Error{Status: http.StatusPaymentRequired, Type: "budget_exceeded", Msg: be.Error(),

@@ -2,9 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,8 +9,8 @@ import (
 	"time"
 
 	"netsmith/internal/netcfg"
-	"netsmith/internal/queue"
 	"netsmith/internal/store"
+	"netsmith/internal/submit"
 )
 
 // SubmitRequest is the body of POST /v1/jobs.
@@ -132,12 +129,9 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 // MaxIdempotencyKey bounds an idempotency key's length.
 const MaxIdempotencyKey = 255
 
-// submit validates req, applies backpressure and enqueues it.
+// submit checks what the request carries beside the job (text the
+// database can store) and hands it to the submission use case.
 func (s *Server) submit(ctx context.Context, req *netcfg.JobRequest, idemKey string, expiresIn time.Duration, department string) (*store.Job, bool, error) {
-	if err := req.Validate(); err != nil {
-		return nil, false, err
-	}
-	p := principal(ctx)
 	if err := checkText("idempotency_key", idemKey); err != nil {
 		return nil, false, err
 	}
@@ -147,36 +141,7 @@ func (s *Server) submit(ctx context.Context, req *netcfg.JobRequest, idemKey str
 	if len(idemKey) > MaxIdempotencyKey {
 		return nil, false, &netcfg.FieldError{Field: "idempotency_key", Msg: fmt.Sprintf("is longer than %d characters", MaxIdempotencyKey)}
 	}
-	if err := s.checkDepth(ctx); err != nil {
-		return nil, false, err
-	}
-	body, err := json.Marshal(req)
-	if err != nil {
-		return nil, false, err
-	}
-	sum := sha256.Sum256(body)
-	now := time.Now()
-	j := &store.Job{
-		ID:             newID(),
-		Kind:           req.Kind,
-		IdempotencyKey: idemKey,
-		RequestHash:    hex.EncodeToString(sum[:]),
-		Request:        body,
-		CreatedAt:      now,
-	}
-	if expiresIn > 0 {
-		j.ExpiresAt = now.Add(expiresIn)
-	}
-	if err := attribute(p, j, department); err != nil {
-		return nil, false, err
-	}
-	if s.est != nil {
-		j.ReservedNUSD = s.est(req)
-	}
-	if err := s.admit(ctx, p); err != nil {
-		return nil, false, err
-	}
-	return s.q.Enqueue(ctx, j)
+	return s.sub.Job(ctx, s.submitter(ctx), submit.Job{Request: req, IdempotencyKey: idemKey, ExpiresIn: expiresIn, Department: department})
 }
 
 // visibleJob returns job id if the caller may see it. Another department's
@@ -190,20 +155,6 @@ func (s *Server) visibleJob(ctx context.Context, id string) (*store.Job, error) 
 		return nil, store.ErrNotFound
 	}
 	return j, nil
-}
-
-func (s *Server) checkDepth(ctx context.Context) error {
-	if s.cfg.MaxQueue <= 0 {
-		return nil
-	}
-	d, err := s.q.CachedDepth(ctx)
-	if err != nil {
-		return err
-	}
-	if n := d[netcfg.StateQueued] + d[netcfg.StateRetrying]; n >= s.cfg.MaxQueue {
-		return fmt.Errorf("%w: %d jobs are waiting (limit %d); retry later", queue.ErrQueueFull, n, s.cfg.MaxQueue)
-	}
-	return nil
 }
 
 func (s *Server) handleGetJob(w http.ResponseWriter, r *http.Request) {
@@ -321,15 +272,4 @@ func (s *Server) handleJobEvents(w http.ResponseWriter, r *http.Request) {
 // update time, attempts and state, which change together with the row.
 func eventID(v store.JobVersion) string {
 	return fmt.Sprintf("%d.%d.%s", v.UpdatedAt, v.Attempts, v.State)
-}
-
-// newID returns a random UUID (version 4), the job id format the legacy
-// clients know from Celery.
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

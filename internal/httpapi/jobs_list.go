@@ -62,7 +62,7 @@ func (s *Server) handleListJobs(w http.ResponseWriter, r *http.Request) {
 	case dept != "":
 		f.Department = dept
 	}
-	jobs, err := store.ListJobs(r.Context(), s.q.ReadConn(), f)
+	jobs, err := s.db.ListJobs(r.Context(), f)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

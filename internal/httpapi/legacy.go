@@ -118,7 +118,7 @@ func (s *Server) handleLegacyStatus(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleLegacyHealth(w http.ResponseWriter, r *http.Request) {
 	status, code := "healthy", http.StatusOK
-	if err := s.q.Ping(r.Context()); err != nil {
+	if err := s.db.Ping(r.Context()); err != nil {
 		status, code = "unhealthy", http.StatusServiceUnavailable
 	}
 	writeJSON(w, code, map[string]string{"status": status, "provider": s.cfg.Provider})

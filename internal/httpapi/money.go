@@ -102,7 +102,7 @@ func (s *Server) handleCosts(w http.ResponseWriter, r *http.Request) {
 		}
 		rep.Department = p.Department
 	}
-	rows, err := store.CostReport(r.Context(), s.q.ReadConn(), rep.GroupBy, since, until, rep.Department, all)
+	rows, err := s.money.Costs(r.Context(), rep.GroupBy, since, until, rep.Department, all)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -206,14 +206,14 @@ type BudgetRequest struct {
 }
 
 func (s *Server) budgetView(r *http.Request, department string) (*BudgetView, error) {
-	b, err := store.GetBudget(r.Context(), s.q.ReadConn(), department)
+	b, err := s.money.Budget(r.Context(), department)
 	if errors.Is(err, store.ErrNotFound) {
 		b, err = nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	us, err := store.Usage(r.Context(), s.q.ReadConn(), department, b, time.Now())
+	us, err := s.money.Usage(r.Context(), department, b, time.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -281,7 +281,7 @@ func (s *Server) handlePutBudget(w http.ResponseWriter, r *http.Request) {
 		b.WarnPct = *req.WarnPct
 	}
 	b.DailyNUSD, b.MonthlyNUSD = int64(math.Round(req.DailyUSD*1e9)), int64(math.Round(req.MonthlyUSD*1e9))
-	if err := store.PutBudget(r.Context(), s.q.Conn(), b); err != nil {
+	if err := s.money.PutBudget(r.Context(), b); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

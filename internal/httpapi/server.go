@@ -19,9 +19,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"netsmith/internal/cache"
+	"netsmith/internal/fleet"
 	"netsmith/internal/metrics"
 	"netsmith/internal/netcfg"
-	"netsmith/internal/queue"
+	"netsmith/internal/store"
+	"netsmith/internal/submit"
 )
 
 // Config configures a Server.
@@ -47,13 +49,60 @@ type Config struct {
 	// Economy says the provider can make templates through the Message
 	// Batches API (POST /v1/batches?economy=true).
 	Economy bool
-	// EconomyLease is how long a batch's economy job holds its intents'
-	// template leases (default 25 h: a Message Batch ends within 24 h).
-	EconomyLease time.Duration
 	// InternalKey, when set, is a secret that authenticates its bearer as
 	// an admin whatever keys exist: the in-process client of an embedded
 	// batch, which holds it only while it runs and never stores it.
 	InternalKey string
+}
+
+// Jobs is what the API does with queued jobs (package queue).
+type Jobs interface {
+	Get(ctx context.Context, id string) (*store.Job, error)
+	Versions(ctx context.Context, ids []string) (map[string]store.JobVersion, error)
+	Cancel(ctx context.Context, j *store.Job) (bool, error)
+	Watch(id string) (<-chan *store.Job, func())
+	Depth(ctx context.Context) (map[netcfg.JobState]int64, error)
+}
+
+// Submissions is the submission use case (package submit).
+type Submissions interface {
+	Job(ctx context.Context, who submit.Submitter, in submit.Job) (*store.Job, bool, error)
+	Fleet(ctx context.Context, who submit.Submitter, name string, f *fleet.Fleet, economy bool, department string) (*store.Batch, error)
+}
+
+// Money is the ledger's budgets and reports (package ledger).
+type Money interface {
+	Budget(ctx context.Context, department string) (*store.Budget, error)
+	Usage(ctx context.Context, department string, b *store.Budget, now time.Time) ([]store.BudgetUsage, error)
+	PutBudget(ctx context.Context, b *store.Budget) error
+	Costs(ctx context.Context, groupBy string, since, until time.Time, department string, all bool) ([]store.CostRow, error)
+}
+
+// Records is what the API reads and writes in the database beside jobs
+// and money: keys, batches, the cache's entries (a *store.DB).
+type Records interface {
+	Ping(ctx context.Context) error
+	AnyKeys(ctx context.Context) (bool, error)
+	KeyByHash(ctx context.Context, hash string) (*store.Key, error)
+	TakeKeyRate(ctx context.Context, id string, rpm int64, now time.Time) (time.Duration, error)
+	GetBatch(ctx context.Context, id string, fresh bool) (*store.BatchStatus, error)
+	GetEconomy(ctx context.Context, batchID string, fresh bool) (*store.Economy, error)
+	ListBatchJobs(ctx context.Context, batchID, after string, limit int) ([]*store.Job, error)
+	ListBatchJobsFinishedSince(ctx context.Context, batchID string, since time.Time, after string, limit int) ([]*store.Job, error)
+	ListJobs(ctx context.Context, f store.JobFilter) ([]*store.Job, error)
+	GetCacheStats(ctx context.Context, batchID string) (*store.CacheStats, error)
+	InvalidateTemplates(ctx context.Context, f store.TemplateFilter) (int64, error)
+	dashboardRecords
+}
+
+// dashboardRecords are the dashboard's reads.
+type dashboardRecords interface {
+	DashboardJobs(ctx context.Context, department string, since time.Time) (*store.JobOverview, error)
+	Throughput(ctx context.Context, department string, now time.Time, width time.Duration, n int) ([]store.ThroughputBucket, error)
+	RecentFailures(ctx context.Context, department string, since time.Time, limit, latest int) (*store.Failures, error)
+	ActiveBatches(ctx context.Context, department string, since time.Time, limit int) ([]*store.BatchStatus, error)
+	SpendToday(ctx context.Context, department string, now time.Time) ([]store.DepartmentSpend, error)
+	UpstreamStates(ctx context.Context, now time.Time) ([]store.UpstreamState, error)
 }
 
 // DefaultStreamHeartbeat is Config.StreamHeartbeat's default: well under
@@ -62,7 +111,10 @@ const DefaultStreamHeartbeat = 15 * time.Second
 
 // Deps are the parts a Server works with.
 type Deps struct {
-	Queue    *queue.Queue
+	DB       Records
+	Queue    Jobs
+	Submit   Submissions
+	Money    Money
 	Cache    *cache.Cache // nil when the template cache is off
 	Metrics  *metrics.Metrics
 	Registry prometheus.Gatherer
@@ -70,9 +122,6 @@ type Deps struct {
 	// TemplateMeta names the template-cache entry of a request's intent
 	// (generate.Service.TemplateMeta); economy mode needs it.
 	TemplateMeta func(*netcfg.JobRequest) cache.Meta
-	// Estimate is the most one model call for a request can cost, in
-	// nano-USD; budgets reserve it at submit. Nil: nothing is reserved.
-	Estimate func(*netcfg.JobRequest) int64
 	// LatencyFunc, when set, is told how long each interactive request
 	// took (see interactive); serve hands it to the adaptive worker gate.
 	LatencyFunc func(time.Duration)
@@ -101,14 +150,16 @@ var interactive = map[string]bool{
 // Server serves the API.
 type Server struct {
 	cfg     Config
-	q       *queue.Queue
+	db      Records
+	q       Jobs
+	sub     Submissions
+	money   Money
 	cache   *cache.Cache
 	logger  *slog.Logger
 	metrics *metrics.Metrics
 	reg     prometheus.Gatherer
 	mux     *http.ServeMux
 	meta    func(*netcfg.JobRequest) cache.Meta
-	est     func(*netcfg.JobRequest) int64
 	latency func(time.Duration)
 	keys    keyGate
 	streams atomic.Int64 // open event streams
@@ -133,11 +184,8 @@ func NewServer(cfg Config, d Deps) *Server {
 	if cfg.StreamHeartbeat <= 0 {
 		cfg.StreamHeartbeat = DefaultStreamHeartbeat
 	}
-	if cfg.EconomyLease <= 0 {
-		cfg.EconomyLease = 25 * time.Hour
-	}
-	s := &Server{cfg: cfg, q: d.Queue, cache: d.Cache, logger: d.Logger, metrics: d.Metrics, reg: d.Registry,
-		mux: http.NewServeMux(), meta: d.TemplateMeta, est: d.Estimate, latency: d.LatencyFunc, riverUI: d.RiverUI}
+	s := &Server{cfg: cfg, db: d.DB, q: d.Queue, sub: d.Submit, money: d.Money, cache: d.Cache, logger: d.Logger, metrics: d.Metrics,
+		reg: d.Registry, mux: http.NewServeMux(), meta: d.TemplateMeta, latency: d.LatencyFunc, riverUI: d.RiverUI}
 	s.poller = &streamPoller{every: cfg.EventPoll, read: d.Queue.Versions, logger: s.logger}
 	s.routes()
 	return s
@@ -269,7 +317,7 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
-	if err := s.q.Ping(r.Context()); err != nil {
+	if err := s.db.Ping(r.Context()); err != nil {
 		s.logger.WarnContext(r.Context(), "database not reachable", slog.Any("error", err))
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
 		return

@@ -24,11 +24,13 @@ import (
 	"netsmith/internal/store"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"netsmith/internal/ledger"
+	"netsmith/internal/submit"
 )
 
 // newServer starts the real handler over a real SQLite queue. With workers
 // 0 jobs stay queued, which is what most of these tests want.
-func newServer(t *testing.T, cfg httpapi.Config, workers int) (*httptest.Server, *queue.Queue) {
+func newServer(t *testing.T, cfg httpapi.Config, workers int) (*httptest.Server, *rig) {
 	t.Helper()
 	return newMoneyServer(t, cfg, workers, nil)
 }
@@ -184,7 +186,7 @@ func TestEventsSeeOtherProcesses(t *testing.T) {
 	url := dbtest.SQLite(t)
 	srv, q := newServerOn(t, url, httpapi.Config{EventPoll: 50 * time.Millisecond}, 0, nil)
 	c := httpapi.NewClient(srv.URL, srv.Client(), "")
-	other, err := queue.Open(t.Context(), url, queue.Config{})
+	other, err := queue.New(dbtest.Open(t, url), queue.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +195,7 @@ func TestEventsSeeOtherProcesses(t *testing.T) {
 	ids := make([]string, n)
 	for i := range ids {
 		j := queuetest.NewJob("", fmt.Sprint("other-", i))
-		if _, _, err := q.Enqueue(t.Context(), j); err != nil {
+		if _, _, err := q.Enqueue(t.Context(), j, nil); err != nil {
 			t.Fatal(err)
 		}
 		ids[i] = j.ID
@@ -304,14 +306,14 @@ func TestBatchResultsSince(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jobs, err := store.ListBatchJobs(ctx, q.Conn(), b.ID, "", 10)
+	jobs, err := store.ListBatchJobs(ctx, q.DB.Conn(), b.ID, "", 10)
 	if err != nil || len(jobs) != 3 {
 		t.Fatalf("%d jobs, %v", len(jobs), err)
 	}
 	early := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
 	late := early.Add(time.Minute)
 	for i, at := range []time.Time{early, late} { // the third stays queued
-		if ok, err := store.MarkState(ctx, q.Conn(), jobs[i].ID, netcfg.StateFailed, "x", 1, at, at); !ok || err != nil {
+		if ok, err := store.MarkState(ctx, q.DB.Conn(), jobs[i].ID, netcfg.StateFailed, "x", 1, at, at); !ok || err != nil {
 			t.Fatalf("MarkState = %v, %v", ok, err)
 		}
 	}
@@ -354,11 +356,17 @@ func TestBatchResultsSince(t *testing.T) {
 func TestBatchIntentKeys(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewRegistry()
-	q := queuetest.Migrated(t, dbtest.SQLite(t), queue.Config{})
-	tc := cache.New(cache.Config{Conn: q.Conn(), Owner: "t"})
+	db := dbtest.Open(t, dbtest.SQLite(t))
+	q, err := queue.New(db, queue.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(q.Close)
+	tc := cache.New(cache.Config{Conn: db.Conn(), Owner: "t"})
 	svc := generate.New(generate.Config{Provider: "test", Model: "m", Cache: tc})
-	srv := httptest.NewServer(httpapi.NewServer(httpapi.Config{MaxBody: 1 << 20}, httpapi.Deps{Queue: q, Metrics: metrics.New(reg),
-		Registry: reg, Logger: slog.New(slog.DiscardHandler), Cache: tc, TemplateMeta: svc.TemplateMeta}))
+	srv := httptest.NewServer(httpapi.NewServer(httpapi.Config{MaxBody: 1 << 20}, httpapi.Deps{DB: db, Queue: q, Metrics: metrics.New(reg),
+		Registry: reg, Logger: slog.New(slog.DiscardHandler), Cache: tc, TemplateMeta: svc.TemplateMeta,
+		Money: ledger.New(db, nil), Submit: submit.New(submit.Config{}, submit.Deps{Queue: q, Cache: true, TemplateMeta: svc.TemplateMeta})}))
 	t.Cleanup(srv.Close)
 	fleetCSV := "hostname,role,platform,requirements,var.mgmt_ip,var.asn\n" +
 		"sw1,access,cisco_xe,access switch,10.0.0.1/24,\n" +
@@ -369,7 +377,7 @@ func TestBatchIntentKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jobs, err := store.ListBatchJobs(t.Context(), q.Conn(), b.ID, "", 10)
+	jobs, err := store.ListBatchJobs(t.Context(), db.Conn(), b.ID, "", 10)
 	if err != nil || len(jobs) != 4 {
 		t.Fatalf("%d jobs, %v", len(jobs), err)
 	}

@@ -37,7 +37,8 @@ func testPaidAnswerKept(t *testing.T, url string) {
 		mu    sync.Mutex
 		broke = map[string]int{}
 	)
-	q, err := Open(ctx, url, Config{
+	db := dbtest.Open(t, url)
+	q, err := New(db, Config{
 		Workers: 4, PollInterval: 20 * time.Millisecond,
 		Work: func(context.Context, *store.Job) (*store.Result, error) {
 			calls.Add(1)
@@ -58,9 +59,6 @@ func testPaidAnswerKept(t *testing.T, url string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(q.Close)
-	if _, err := q.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	if err := q.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +71,7 @@ func testPaidAnswerKept(t *testing.T, url string) {
 	for i := range jobs {
 		j := &store.Job{ID: fmt.Sprintf("paid-%d", i), Kind: netcfg.KindGenerate, Department: "net",
 			RequestHash: fmt.Sprint(i), Request: []byte(`{}`), CreatedAt: time.Now()}
-		if _, _, err := q.Enqueue(ctx, j); err != nil {
+		if _, _, err := q.Enqueue(ctx, j, nil); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, j.ID)
@@ -101,7 +99,7 @@ func testPaidAnswerKept(t *testing.T, url string) {
 		stop()
 	}
 	var rows int64
-	if err := q.Conn().QueryRow(ctx, `SELECT count(*) FROM netsmith_ledger`).Scan(&rows); err != nil {
+	if err := db.Conn().QueryRow(ctx, `SELECT count(*) FROM netsmith_ledger`).Scan(&rows); err != nil {
 		t.Fatal(err)
 	}
 	if n := calls.Load(); n != jobs || rows != jobs {

@@ -53,7 +53,7 @@ func (q *Queue) Leader(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	var n int
-	err := q.eng.readConn().QueryRow(ctx, `SELECT count(*) FROM river_leader WHERE leader_id = $1`, q.ID()).Scan(&n)
+	err := q.db.ReadConn().QueryRow(ctx, `SELECT count(*) FROM river_leader WHERE leader_id = $1`, q.ID()).Scan(&n)
 	return n > 0, err
 }
 
@@ -66,7 +66,7 @@ func (q *Queue) Cluster(ctx context.Context) (metrics.Cluster, bool, error) {
 	if err != nil || !leader {
 		return c, false, err
 	}
-	conn := q.eng.readConn()
+	conn := q.db.ReadConn()
 	depth, err := q.Depth(ctx)
 	if err != nil {
 		return c, true, err
@@ -120,7 +120,7 @@ func (q *Queue) startHeartbeat() *heartbeat {
 			wctx, wcancel := context.WithTimeout(ctx, HeartbeatInterval)
 			// The lazy pool: a heartbeat lost in a crash is one the next
 			// replaces.
-			if err := store.Heartbeat(wctx, q.eng.lazyConn(), p); err != nil && ctx.Err() == nil {
+			if err := store.Heartbeat(wctx, q.db.LazyConn(), p); err != nil && ctx.Err() == nil {
 				q.cfg.Logger.Warn("write heartbeat", slog.Any("error", err))
 			}
 			wcancel()
@@ -128,7 +128,7 @@ func (q *Queue) startHeartbeat() *heartbeat {
 			case <-ctx.Done():
 				dctx, dcancel := context.WithTimeout(context.Background(), 5*time.Second)
 				defer dcancel()
-				if err := store.RemoveProcess(dctx, q.eng.lazyConn(), p.ID, q.cfg.Clock().Add(-forgetAfter)); err != nil {
+				if err := store.RemoveProcess(dctx, q.db.LazyConn(), p.ID, q.cfg.Clock().Add(-forgetAfter)); err != nil {
 					q.cfg.Logger.Warn("remove heartbeat", slog.Any("error", err))
 				}
 				return

@@ -47,12 +47,8 @@ type replica struct {
 func openReplica(t *testing.T, url string, work queue.WorkFunc) *replica {
 	t.Helper()
 	ctx := context.Background()
-	q, err := queue.Open(ctx, url, queue.Config{Workers: 2, Role: "worker", Work: work, PollInterval: 50 * time.Millisecond})
+	q, err := queue.New(dbtest.Open(t, url), queue.Config{Workers: 2, Role: "worker", Work: work, PollInterval: 50 * time.Millisecond})
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := q.Migrate(ctx); err != nil {
-		q.Close()
 		t.Fatal(err)
 	}
 	if err := q.Start(ctx); err != nil {
@@ -126,7 +122,7 @@ func testClusterGaugesFromLeaderOnly(t *testing.T, url string) {
 
 	ctx := t.Context()
 	for i := range jobs {
-		if _, _, err := reps[i%2].q.Enqueue(ctx, queuetest.NewJob("", "cluster")); err != nil {
+		if _, _, err := reps[i%2].q.Enqueue(ctx, queuetest.NewJob("", "cluster"), nil); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -13,10 +13,9 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
-	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 
-	"netsmith/internal/adapt"
+	"netsmith/internal/groupcommit"
 	"netsmith/internal/metrics"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/store"
@@ -36,67 +35,40 @@ type maintainArgs struct{}
 
 func (maintainArgs) Kind() string { return "netsmith_maintain" }
 
-// economyArgs is the River payload of a fleet batch's economy job: it makes
-// the templates the batch leased at submit through one Message Batch.
-type economyArgs struct {
-	BatchID string `json:"batch_id"`
-}
-
-func (economyArgs) Kind() string { return "netsmith_economy" }
-
-// economyQueue is the River queue of economy jobs, apart from the device
-// jobs so that devices waiting on its leases never starve it of workers.
-const economyQueue = "netsmith_economy"
-
-// economyMaxAttempts bounds the failed steps (not the polls) of an economy job.
-const economyMaxAttempts = 10
-
 // riverEngine is the engine for one River driver.
 type riverEngine[TDriver riverdriver.Driver[TTx], TTx any] struct {
 	q        *Queue
+	db       *store.DB
 	client   *river.Client[TTx]
-	pool     store.Conn
-	readPool store.Conn // reads that need not wait for the writer (SQLite); pool on PostgreSQL
-	lazyPool store.Conn // writes that may be lost in a crash (LazyConn); pool when nil
 	begin    func(ctx context.Context) (TTx, error)
 	commit   func(ctx context.Context, tx TTx) error
 	rollback func(ctx context.Context, tx TTx) error
 	wrap     func(tx TTx) store.Conn
-	stats    func() []metrics.DBPool // the pools' state, for metrics
-	// migrationLock, when set, tries to take a lock in tx that
-	// serializes the migrations of replicas starting together
-	// (PostgreSQL), and reports whether it did: migrate holds tx open
-	// while it runs them. SQLite has one writer.
-	migrationLock func(ctx context.Context, tx TTx) (bool, error)
-	// pollOnly has River poll for jobs instead of listening for them.
-	pollOnly bool
-	// committers is how many groups of completions are committed at
-	// once: 1 on SQLite's one writer; more on PostgreSQL, where a group's
-	// statements are round trips and one connection at a time would bound
-	// the throughput.
+	// committers is how many groups of completions, and of single
+	// submissions, are committed at once: 1 on SQLite's one writer; more
+	// on PostgreSQL, where a group's statements are round trips and one
+	// connection at a time would bound the submission latency (bench
+	// s6-submit.sh) and the throughput (bench s1-machinery.sh).
 	committers int
-	// groupSubmits commits single submissions in groups, committers
-	// groups at a time. A group is what arrived while the committer was
-	// busy, with no waiting, so a submission alone commits at once; under
-	// load one commit, and one River insert, serves many. On PostgreSQL
-	// one committer is too few: a group's round trips bound the
-	// submission latency (bench s6-submit.sh) and the throughput (bench
-	// s1-machinery.sh).
-	groupSubmits bool
 
-	submits     *groupCommitter[*submission] // group commit of single submissions, when groupSubmits
-	completions *groupCommitter[*completion] // group commit of completions, while workers run
-	closeFn     func()
+	// submits commits single submissions in groups, committers groups at a
+	// time. A group is what arrived while the committer was busy, with no
+	// waiting, so a submission alone commits at once; under load one
+	// commit, and one River insert, serves many.
+	submits     *groupcommit.Committer[*submission]
+	completions *groupcommit.Committer[*completion] // group commit of completions, while workers run
 	started     bool
 }
 
 func newRiverEngine[TDriver riverdriver.Driver[TTx], TTx any](q *Queue, driver TDriver, e *riverEngine[TDriver, TTx]) (*riverEngine[TDriver, TTx], error) {
 	cfg := &q.cfg
-	e.q = q
+	e.q, e.db = q, q.db
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &jobWorker[TDriver, TTx]{e: e})
 	river.AddWorker(workers, &maintainWorker[TDriver, TTx]{e: e})
-	river.AddWorker(workers, &economyWorker[TDriver, TTx]{e: e})
+	for _, w := range q.opts.workers {
+		w.add(workers)
+	}
 	rc := &river.Config{
 		ID:                   newClientID(),
 		JobTimeout:           cfg.JobTimeout,
@@ -109,14 +81,12 @@ func newRiverEngine[TDriver riverdriver.Driver[TTx], TTx any](q *Queue, driver T
 		Logger:               cfg.Logger.With("component", "river"),
 		// Our table is the record; River's finished rows are only kept a day.
 		CompletedJobRetentionPeriod: 24 * time.Hour,
-		PollOnly:                    e.pollOnly,
+		PollOnly:                    e.db.PgBouncer(),
 	}
 	if cfg.Workers > 0 {
-		rc.Queues = map[string]river.QueueConfig{
-			river.QueueDefault: {MaxWorkers: cfg.Workers},
-			// Economy jobs wait minutes on a Message Batch: their
-			// queue need not be polled as often.
-			economyQueue: {MaxWorkers: cfg.EconomyWorkers, FetchPollInterval: max(cfg.PollInterval, time.Second)},
+		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
+		for _, w := range q.opts.workers {
+			rc.Queues[w.queue] = river.QueueConfig{MaxWorkers: max(1, w.maxWorkers), FetchPollInterval: max(cfg.PollInterval, w.poll)}
 		}
 		rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(
 			river.PeriodicInterval(cfg.MaintainInterval),
@@ -131,28 +101,8 @@ func newRiverEngine[TDriver riverdriver.Driver[TTx], TTx any](q *Queue, driver T
 		return nil, fmt.Errorf("river client: %w", err)
 	}
 	e.client = client
-	if e.groupSubmits {
-		e.submits = newGroupCommitter(e.committers, submitGroupMax, 0, e.insertGroup)
-	}
+	e.submits = groupcommit.New(e.committers, submitGroupMax, 0, e.insertGroup)
 	return e, nil
-}
-
-func (e *riverEngine[TDriver, TTx]) conn() store.Conn { return e.pool }
-
-func (e *riverEngine[TDriver, TTx]) poolStats() []metrics.DBPool { return e.stats() }
-
-func (e *riverEngine[TDriver, TTx]) lazyConn() store.Conn {
-	if e.lazyPool != nil {
-		return e.lazyPool
-	}
-	return e.pool
-}
-
-func (e *riverEngine[TDriver, TTx]) readConn() store.Conn {
-	if e.readPool != nil {
-		return e.readPool
-	}
-	return e.pool
 }
 
 func (e *riverEngine[TDriver, TTx]) inTx(ctx context.Context, fn func(tx TTx) error) error {
@@ -174,31 +124,23 @@ func (e *riverEngine[TDriver, TTx]) inTx(ctx context.Context, fn func(tx TTx) er
 type submission struct {
 	j        *store.Job
 	backlog  int64
-	reserve  int64 // j.ReservedNUSD as submitted
+	prepare  PrepareFunc
 	existing *store.Job
-	alerts   []store.BudgetAlert
 }
 
 // submitGroupMax bounds the submissions committed in one transaction.
 const submitGroupMax = 64
 
-// enqueue stores j, its holds and its River row in one transaction. On
-// SQLite the transaction is shared with the submissions that arrive while
-// the previous group commits (see groupCommitter).
-func (e *riverEngine[TDriver, TTx]) enqueue(ctx context.Context, j *store.Job, backlog int64) (*store.Job, error) {
-	sub := &submission{j: j, backlog: backlog, reserve: j.ReservedNUSD}
+// enqueue stores j, the writes of the caller's prepare and its River row
+// in one transaction, shared with the submissions that arrive while the
+// previous group commits (see groupcommit.Committer).
+func (e *riverEngine[TDriver, TTx]) enqueue(ctx context.Context, j *store.Job, backlog int64, prepare PrepareFunc) (*store.Job, error) {
+	sub := &submission{j: j, backlog: backlog, prepare: prepare}
 	var err error
-	if e.submits != nil {
-		err = e.submits.do(ctx, sub)
-	} else {
-		err = e.insertGroup(ctx, []*submission{sub})
-	}
+	err = e.submits.Do(ctx, sub)
 	var dup errDuplicate
 	if errors.As(err, &dup) {
 		return sub.existing, dup.err
-	}
-	if err == nil {
-		e.q.alert(sub.alerts)
 	}
 	return nil, err
 }
@@ -217,7 +159,7 @@ func (e *riverEngine[TDriver, TTx]) insertGroup(ctx context.Context, subs []*sub
 	return e.inTx(ctx, func(tx TTx) error { return e.insertMany(ctx, tx, subs) })
 }
 
-// insertMany stores submissions in tx: each one's holds, then all their
+// insertMany stores submissions in tx: each one's prepare, then all their
 // River rows in one statement, then our rows (which name the River rows).
 // A duplicate idempotency key returns errDuplicate carrying the earlier
 // job; the caller rolls back.
@@ -226,17 +168,14 @@ func (e *riverEngine[TDriver, TTx]) insertMany(ctx context.Context, tx TTx, subs
 	params := make([]river.InsertManyParams, len(subs))
 	for i, sub := range subs {
 		j := sub.j
-		j.ReservedNUSD, sub.existing, sub.alerts = sub.reserve, nil, nil // a retry after a failed group starts over
-		// Holds first: when no budget applies the job must carry no
-		// reservation. A duplicate rolls them back with everything else.
-		reserved, alerts, err := store.TakeHolds(ctx, c, holdsOf([]*store.Job{j}), j.CreatedAt)
-		if err != nil {
-			return err
+		sub.existing = nil // a retry after a failed group starts over
+		// The caller's writes first (a budget hold decides the job's
+		// reservation). A duplicate rolls them back with everything else.
+		if sub.prepare != nil {
+			if err := sub.prepare(ctx, &Tx{conn: c, raw: tx}); err != nil {
+				return err
+			}
 		}
-		if !reserved {
-			j.ReservedNUSD = 0
-		}
-		sub.alerts = alerts
 		params[i] = river.InsertManyParams{Args: jobArgs{JobID: j.ID},
 			InsertOpts: &river.InsertOpts{MaxAttempts: j.MaxAttempts, Priority: fairPriority(sub.backlog, false)}}
 	}
@@ -262,7 +201,7 @@ func (e *riverEngine[TDriver, TTx]) insertMany(ctx context.Context, tx TTx, subs
 		}
 		prev, err := store.InsertJob(ctx, c, sub.j)
 		if prev != nil || err != nil {
-			sub.existing, sub.alerts = prev, nil
+			sub.existing = prev
 			return errDuplicate{err}
 		}
 	}
@@ -295,86 +234,38 @@ func fairPriority(backlog int64, bulk bool) int {
 // fairDepth is the deepest backlog fairPriority tells apart.
 const fairDepth = 2048
 
-// holdsOf sums what a submission's jobs hold: their reservations and, for
-// a key with a max_active limit, one slot each.
-func holdsOf(jobs []*store.Job) store.Holds {
-	var h store.Holds
-	for _, j := range jobs {
-		h.Department, h.KeyID = j.Department, j.KeyID
-		h.ReserveNUSD += j.ReservedNUSD
-		if j.HoldsSlot {
-			h.Slots++
-		}
-	}
-	return h
-}
-
 // riverInsertChunk bounds one River InsertManyTx call.
 const riverInsertChunk = 1000
 
-func (e *riverEngine[TDriver, TTx]) enqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job, eco *Economy, backlog int64) (int, error) {
-	leased := 0
-	var alerts []store.BudgetAlert
-	err := e.inTx(ctx, func(tx TTx) error {
-		c := e.wrap(tx)
-		leased = 0
-		if err := store.InsertBatch(ctx, c, b); err != nil {
-			return err
+func (e *riverEngine[TDriver, TTx]) inTxConn(ctx context.Context, fn func(raw any, c store.Conn) error) error {
+	return e.inTx(ctx, func(tx TTx) error { return fn(tx, e.wrap(tx)) })
+}
+
+func (e *riverEngine[TDriver, TTx]) enqueueManyTx(ctx context.Context, raw any, c store.Conn, jobs []*store.Job, backlog int64) error {
+	tx := raw.(TTx)
+	for start := 0; start < len(jobs); start += riverInsertChunk {
+		chunk := jobs[start:min(start+riverInsertChunk, len(jobs))]
+		params := make([]river.InsertManyParams, len(chunk))
+		for i, j := range chunk {
+			params[i] = river.InsertManyParams{Args: jobArgs{JobID: j.ID}, InsertOpts: &river.InsertOpts{
+				MaxAttempts: j.MaxAttempts, Priority: fairPriority(backlog+int64(start+i), true)}}
 		}
-		reserved, al, err := store.TakeHolds(ctx, c, holdsOf(jobs), b.CreatedAt)
+		res, err := e.client.InsertManyTx(ctx, tx, params)
 		if err != nil {
-			return err
+			return fmt.Errorf("insert queue rows: %w", err)
 		}
-		if !reserved {
-			for _, j := range jobs {
-				j.ReservedNUSD = 0
-			}
+		for i, r := range res {
+			chunk[i].RiverJobID = r.Job.ID
 		}
-		alerts = al
-		if eco != nil {
-			// The leases are taken before the devices are queued, in their
-			// transaction: no device job can start a normal fill first.
-			owner := store.EconomyOwner(b.ID)
-			for _, t := range eco.Templates {
-				ok, err := store.AcquireTemplateLease(ctx, c, t, owner, eco.LeaseUntil, b.CreatedAt)
-				if err != nil {
-					return err
-				}
-				if ok {
-					leased++
-				}
-			}
-			if leased > 0 {
-				if err := store.InsertEconomy(ctx, c, &store.Economy{BatchID: b.ID, CreatedAt: b.CreatedAt}); err != nil {
-					return err
-				}
-				if _, err := e.client.InsertTx(ctx, tx, economyArgs{BatchID: b.ID},
-					&river.InsertOpts{Queue: economyQueue, MaxAttempts: economyMaxAttempts}); err != nil {
-					return fmt.Errorf("insert economy queue row: %w", err)
-				}
-			}
-		}
-		for start := 0; start < len(jobs); start += riverInsertChunk {
-			chunk := jobs[start:min(start+riverInsertChunk, len(jobs))]
-			params := make([]river.InsertManyParams, len(chunk))
-			for i, j := range chunk {
-				params[i] = river.InsertManyParams{Args: jobArgs{JobID: j.ID}, InsertOpts: &river.InsertOpts{
-					MaxAttempts: j.MaxAttempts, Priority: fairPriority(backlog+int64(start+i), true)}}
-			}
-			res, err := e.client.InsertManyTx(ctx, tx, params)
-			if err != nil {
-				return fmt.Errorf("insert queue rows: %w", err)
-			}
-			for i, r := range res {
-				chunk[i].RiverJobID = r.Job.ID
-			}
-		}
-		return store.InsertJobs(ctx, c, jobs)
-	})
-	if err == nil {
-		e.q.alert(alerts)
 	}
-	return leased, err
+	return store.InsertJobs(ctx, c, jobs)
+}
+
+func (e *riverEngine[TDriver, TTx]) insertTx(ctx context.Context, tx any, args river.JobArgs, opts *river.InsertOpts) error {
+	if _, err := e.client.InsertTx(ctx, tx.(TTx), args, opts); err != nil {
+		return fmt.Errorf("insert %s queue row: %w", args.Kind(), err)
+	}
+	return nil
 }
 
 // errDuplicate rolls back an enqueue that found an existing job.
@@ -401,59 +292,6 @@ func (e *riverEngine[TDriver, TTx]) cancel(ctx context.Context, j *store.Job, st
 	return changed, err
 }
 
-func (e *riverEngine[TDriver, TTx]) migrate(ctx context.Context) ([]string, error) {
-	var applied []string
-	// River's migrations commit one by one (one adds an enum value that
-	// the next uses, which one transaction cannot do): the lock's
-	// transaction stays open beside them, on a connection of its own.
-	run := func() error {
-		var err error
-		applied, err = e.migrateRiver(ctx)
-		if err != nil {
-			return err
-		}
-		return e.inTx(ctx, func(tx TTx) error {
-			ours, err := store.Migrate(ctx, e.wrap(tx))
-			applied = append(applied, ours...)
-			return err
-		})
-	}
-	if e.migrationLock == nil {
-		return applied, run()
-	}
-	// A replica that finds the lock taken lets its transaction go and
-	// tries again later: waiting in it would hold a server connection,
-	// and through PgBouncer enough waiting replicas would take every one
-	// from the replica that holds the lock and needs more to migrate.
-	wait := 20 * time.Millisecond
-	for {
-		err := e.inTx(ctx, func(tx TTx) error {
-			ok, err := e.migrationLock(ctx, tx)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return errMigrationBusy
-			}
-			return run()
-		})
-		if !errors.Is(err, errMigrationBusy) {
-			return applied, err
-		}
-		t := time.NewTimer(wait/2 + rand.N(wait/2+1))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("wait for another replica's migrations: %w", ctx.Err())
-		case <-t.C:
-		}
-		wait = min(2*wait, time.Second)
-	}
-}
-
-// errMigrationBusy is a migration lock held by another replica.
-var errMigrationBusy = errors.New("another replica is migrating")
-
 // markRunning writes a batch of "running" marks in one transaction.
 func (e *riverEngine[TDriver, TTx]) markRunning(ctx context.Context, marks []runMark) error {
 	// Rows are locked in id order, as the group committer locks them, so
@@ -470,29 +308,13 @@ func (e *riverEngine[TDriver, TTx]) markRunning(ctx context.Context, marks []run
 	})
 }
 
-func (e *riverEngine[TDriver, TTx]) migrateRiver(ctx context.Context) ([]string, error) {
-	m, err := rivermigrate.New(e.client.Driver(), nil)
-	if err != nil {
-		return nil, fmt.Errorf("river migrator: %w", err)
-	}
-	res, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
-	if err != nil {
-		return nil, fmt.Errorf("river migrate: %w", err)
-	}
-	var names []string
-	for _, v := range res.Versions {
-		names = append(names, fmt.Sprintf("river_%03d_%s", v.Version, v.Name))
-	}
-	return names, nil
-}
-
 func (e *riverEngine[TDriver, TTx]) start(ctx context.Context) error {
 	if e.q.cfg.Workers == 0 {
 		return nil // insert-only: River has nothing to run here
 	}
-	e.completions = newGroupCommitter(e.committers, groupMax, groupWait, e.commitGroup)
+	e.completions = groupcommit.New(e.committers, groupMax, groupWait, e.commitGroup)
 	if err := e.client.Start(ctx); err != nil {
-		e.completions.close()
+		e.completions.Close()
 		return fmt.Errorf("start river: %w", err)
 	}
 	e.started = true
@@ -505,7 +327,7 @@ func (e *riverEngine[TDriver, TTx]) stop(ctx context.Context) error {
 	}
 	// Every worker has returned once River has stopped: then the group
 	// committer can end.
-	defer e.completions.close()
+	defer e.completions.Close()
 	err := e.client.Stop(ctx)
 	if err == nil {
 		return nil
@@ -517,12 +339,7 @@ func (e *riverEngine[TDriver, TTx]) stop(ctx context.Context) error {
 	return errors.Join(err, e.client.StopAndCancel(hard))
 }
 
-func (e *riverEngine[TDriver, TTx]) close() {
-	if e.submits != nil {
-		e.submits.close()
-	}
-	e.closeFn()
-}
+func (e *riverEngine[TDriver, TTx]) close() { e.submits.Close() }
 
 // jobWorker runs netsmith jobs for River.
 type jobWorker[TDriver riverdriver.Driver[TTx], TTx any] struct {
@@ -552,18 +369,19 @@ func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArg
 		// database's clock: a skewed one reads as 0.
 		m.JobPhase.WithLabelValues("queued").Observe(max(0, t.Sub(rj.ScheduledAt)).Seconds())
 	}
-	// River hands out jobs up to Workers; the gate may let fewer work at
-	// once while the API is slow. A job still waiting when its attempt
-	// ends comes back later without spending the attempt.
-	ctx, leave, err := adapt.Enter(ctx, cfg.Gate)
-	if err != nil {
-		return river.JobSnooze(time.Second)
-	}
-	defer leave()
-	if cfg.Gate != nil {
+	// River hands out jobs up to Workers; admission may let fewer work
+	// at once (while the API is slow, say). A job still waiting when its
+	// attempt ends comes back later without spending the attempt.
+	if admit := q.opts.admit; admit != nil {
+		actx, leave, err := admit(ctx)
+		if err != nil {
+			return river.JobSnooze(time.Second)
+		}
+		defer leave()
+		ctx = actx
 		phase("gate")
 	}
-	j, err := store.GetJob(ctx, e.readConn(), rj.Args.JobID)
+	j, err := store.GetJob(ctx, e.db.ReadConn(), rj.Args.JobID)
 	phase("read")
 	if errors.Is(err, store.ErrNotFound) {
 		return river.JobCancel(fmt.Errorf("job %s has no row", rj.Args.JobID))
@@ -646,7 +464,7 @@ func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArg
 func (q *Queue) mark(ctx context.Context, j *store.Job, s netcfg.JobState, msg string) {
 	dbctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	ok, err := store.MarkState(dbctx, q.eng.conn(), j.ID, s, msg, j.Attempts, j.StartedAt, q.cfg.Clock())
+	ok, err := store.MarkState(dbctx, q.db.Conn(), j.ID, s, msg, j.Attempts, j.StartedAt, q.cfg.Clock())
 	if err != nil {
 		q.cfg.Logger.WarnContext(ctx, "record job state", "job_id", j.ID, "state", s, slog.Any("error", err))
 		return
@@ -661,7 +479,7 @@ func (q *Queue) mark(ctx context.Context, j *store.Job, s netcfg.JobState, msg s
 func (q *Queue) finish(ctx context.Context, j *store.Job, s netcfg.JobState, reason, msg string) {
 	dbctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	ok, err := store.MarkState(dbctx, q.eng.conn(), j.ID, s, msg, j.Attempts, j.StartedAt, q.cfg.Clock())
+	ok, err := store.MarkState(dbctx, q.db.Conn(), j.ID, s, msg, j.Attempts, j.StartedAt, q.cfg.Clock())
 	if err != nil {
 		q.cfg.Logger.WarnContext(ctx, "record job state", "job_id", j.ID, "state", s, slog.Any("error", err))
 		return
@@ -713,7 +531,7 @@ func (e *riverEngine[TDriver, TTx]) complete(ctx context.Context, c *completion)
 	if e.completions == nil {
 		return e.commitGroup(ctx, []*completion{c})
 	}
-	return e.completions.do(ctx, c)
+	return e.completions.Do(ctx, c)
 }
 
 func (e *riverEngine[TDriver, TTx]) commitGroup(ctx context.Context, group []*completion) error {
@@ -754,7 +572,7 @@ type maintainWorker[TDriver riverdriver.Driver[TTx], TTx any] struct {
 func (w *maintainWorker[TDriver, TTx]) Work(ctx context.Context, _ *river.Job[maintainArgs]) error {
 	e, q := w.e, w.e.q
 	now := q.cfg.Clock()
-	overdue, err := store.Overdue(ctx, e.readConn(), now, 1000)
+	overdue, err := store.Overdue(ctx, e.db.ReadConn(), now, 1000)
 	if err != nil {
 		return err
 	}
@@ -768,7 +586,7 @@ func (w *maintainWorker[TDriver, TTx]) Work(ctx context.Context, _ *river.Job[ma
 			q.countFinal(j, netcfg.StateExpired, metrics.ReasonExpired)
 		}
 	}
-	orphans, err := store.Orphans(ctx, e.readConn(), now.Add(-q.cfg.MaintainInterval), 1000)
+	orphans, err := store.Orphans(ctx, e.db.ReadConn(), now.Add(-q.cfg.MaintainInterval), 1000)
 	if err != nil {
 		return err
 	}
@@ -791,59 +609,6 @@ func (w *maintainWorker[TDriver, TTx]) Work(ctx context.Context, _ *river.Job[ma
 		}
 		q.cfg.Logger.WarnContext(ctx, "reconcile orphaned job", "job_id", j.ID, "state", state, "reason", msg)
 		q.finish(ctx, j, state, reason, msg)
-	}
-	return nil
-}
-
-// economyWorker runs a fleet batch's economy job: each step either ends it
-// or asks to be run again after a while (the Message Batch is not done).
-type economyWorker[TDriver riverdriver.Driver[TTx], TTx any] struct {
-	river.WorkerDefaults[economyArgs]
-	e *riverEngine[TDriver, TTx]
-}
-
-func (w *economyWorker[TDriver, TTx]) Timeout(*river.Job[economyArgs]) time.Duration {
-	return w.e.q.cfg.JobTimeout
-}
-
-func (w *economyWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[economyArgs]) error {
-	q := w.e.q
-	id := rj.Args.BatchID
-	if q.cfg.Economy == nil {
-		// No one here can make the templates: give the leases back so the
-		// devices take the normal path at once.
-		q.cfg.Logger.ErrorContext(ctx, "economy job on a worker without economy mode; releasing its leases", "batch_id", id)
-		if err := releaseEconomyLeases(ctx, w.e.conn(), id); err != nil {
-			return err
-		}
-		return river.JobCancel(errors.New("economy mode is not configured on this worker"))
-	}
-	again, err := q.cfg.Economy(ctx, id)
-	switch {
-	case err != nil && rj.Attempt >= rj.MaxAttempts:
-		q.cfg.Logger.ErrorContext(ctx, "economy job gave up; releasing its leases", "batch_id", id, slog.Any("error", err))
-		return errors.Join(err, releaseEconomyLeases(context.WithoutCancel(ctx), w.e.conn(), id))
-	case err != nil:
-		q.cfg.Logger.WarnContext(ctx, "economy step failed", "batch_id", id, "attempt", rj.Attempt, slog.Any("error", err))
-		return err
-	case again > 0:
-		return river.JobSnooze(again)
-	}
-	return nil
-}
-
-// releaseEconomyLeases gives back every template lease a batch's economy job
-// holds.
-func releaseEconomyLeases(ctx context.Context, c store.Conn, batchID string) error {
-	owner := store.EconomyOwner(batchID)
-	keys, err := store.LeasedTemplateKeys(ctx, c, owner)
-	if err != nil {
-		return err
-	}
-	for _, k := range keys {
-		if err := store.ReleaseTemplateLease(ctx, c, k, owner); err != nil {
-			return err
-		}
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 
 	"netsmith/internal/dbtest"
+	"netsmith/internal/ledger"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/store"
 )
@@ -34,20 +35,18 @@ func TestSubmitGroupsShareBudgets(t *testing.T) {
 
 func testSubmitGroupsShareBudgets(t *testing.T, url string) {
 	ctx := context.Background()
-	q, err := Open(ctx, url, Config{Workers: 1, Work: func(context.Context, *store.Job) (*store.Result, error) {
+	db := dbtest.Open(t, url)
+	q, err := New(db, Config{Workers: 1, Work: func(context.Context, *store.Job) (*store.Result, error) {
 		return nil, fmt.Errorf("not started")
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(q.Close)
-	if _, err := q.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	depts := []string{"alpha", "bravo", "charlie", "delta"}
 	for _, d := range depts {
 		b := &store.Budget{Department: d, DailyNUSD: 1e15, MonthlyNUSD: 1e15, UpdatedAt: time.Now()}
-		if err := store.PutBudget(ctx, q.Conn(), b); err != nil {
+		if err := store.PutBudget(ctx, db.Conn(), b); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -69,7 +68,9 @@ func testSubmitGroupsShareBudgets(t *testing.T, url string) {
 			wg.Go(func() {
 				j := &store.Job{ID: fmt.Sprintf("job-%s-%d", d, r), Kind: netcfg.KindGenerate, Department: d,
 					RequestHash: fmt.Sprint(r, i), Request: []byte(`{}`), ReservedNUSD: nusd}
-				if _, dup, err := q.Enqueue(ctx, j); err != nil || dup {
+				hold := ledger.NewHold([]*store.Job{j})
+				take := func(ctx context.Context, tx *Tx) error { return hold.Take(ctx, tx.Conn(), j.CreatedAt) }
+				if _, dup, err := q.Enqueue(ctx, j, take); err != nil || dup {
 					t.Errorf("enqueue %s: duplicate %v, %v", j.ID, dup, err)
 				}
 			})
@@ -77,11 +78,11 @@ func testSubmitGroupsShareBudgets(t *testing.T, url string) {
 	}
 	wg.Wait()
 	for _, d := range depts {
-		b, err := store.GetBudget(ctx, q.Conn(), d)
+		b, err := store.GetBudget(ctx, db.Conn(), d)
 		if err != nil {
 			t.Fatal(err)
 		}
-		u, err := store.Usage(ctx, q.Conn(), d, b, time.Now())
+		u, err := store.Usage(ctx, db.Conn(), d, b, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,9 +101,9 @@ func testSubmitGroupsShareBudgets(t *testing.T, url string) {
 func submitSplits(t *testing.T, q *Queue) int64 {
 	switch e := q.eng.(type) {
 	case *riverEngine[*riverpgxv5.Driver, pgx.Tx]:
-		return e.submits.splits.Load()
+		return e.submits.Splits()
 	case *riverEngine[*riversqlite.Driver, *sql.Tx]:
-		return e.submits.splits.Load()
+		return e.submits.Splits()
 	}
 	t.Fatalf("unknown engine %T", q.eng)
 	return 0

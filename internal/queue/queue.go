@@ -1,6 +1,8 @@
-// Package queue is netsmith's durable job queue: River on an embedded SQLite
-// file or on PostgreSQL, chosen by the database URL, with netsmith's own job
-// rows (package store) written in the same transactions as River's.
+// Package queue is netsmith's durable job queue: River on the database
+// store.Open returned (an embedded SQLite file or PostgreSQL), with
+// netsmith's own job rows (package store) written in the same transactions
+// as River's. The queue does not own the database: New takes it, Close
+// leaves it open.
 //
 // What River lacks and this package adds on top: queue-depth backpressure,
 // expire-if-not-started, and reconciliation of our job rows with River's
@@ -19,7 +21,9 @@ import (
 	"sync"
 	"time"
 
-	"netsmith/internal/adapt"
+	"github.com/riverqueue/river"
+	"golang.org/x/sync/singleflight"
+
 	"netsmith/internal/metrics"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/store"
@@ -52,16 +56,71 @@ type SnoozeError struct {
 func (e *SnoozeError) Error() string { return fmt.Sprintf("snooze %s: %v", e.After, e.Err) }
 func (e *SnoozeError) Unwrap() error { return e.Err }
 
-// EconomyFunc runs one step of a fleet batch's economy job. It returns
-// again > 0 to be run again after that long (its Message Batch is still
-// running), 0 when the job is done, or an error to retry with backoff.
-type EconomyFunc func(ctx context.Context, batchID string) (again time.Duration, err error)
+// AdmitFunc waits until this process lets one more job do its work. It
+// returns the context the work runs in and a function that gives the place
+// back, or an error when the job should come back later without spending
+// an attempt.
+type AdmitFunc func(ctx context.Context) (context.Context, func(), error)
 
-// Economy asks EnqueueBatch for economy mode: the templates of these
-// intents are leased to the batch's economy job until LeaseUntil.
-type Economy struct {
-	Templates  []*store.Template // one per distinct intent: key and provenance
-	LeaseUntil time.Time
+// Tx is a transaction on the queue's database: the caller's own (InTx),
+// or the one that stores a submission, as its PrepareFunc sees it.
+// Statements on Conn and the rows inserted with InsertTx and EnqueueManyTx
+// commit together or not at all.
+type Tx struct {
+	conn   store.Conn
+	raw    any   // the driver's transaction: *sql.Tx or pgx.Tx
+	queued int64 // jobs EnqueueManyTx queued in it
+}
+
+// Conn is the transaction's connection.
+func (t *Tx) Conn() store.Conn { return t.conn }
+
+// PrepareFunc runs inside the transaction that stores a submission, before
+// its rows: the caller's own writes (budget holds, leases, jobs of its
+// own) commit with the submission. It may run more than once for one
+// submission (a failed group commit is retried submission by submission)
+// and must start over each time; an error rolls the submission back.
+type PrepareFunc func(ctx context.Context, tx *Tx) error
+
+// Option adds the application's work to a Queue (New).
+type Option func(*options)
+
+type options struct {
+	sweep   WorkFunc
+	admit   AdmitFunc
+	workers []Worker
+}
+
+// WithSweep serves a fleet batch's device jobs from their intent's cached
+// template without a model call, or fails (see riverEngine.sweep): after a
+// device job succeeds, its worker finishes the intent's other queued
+// devices with sweep, many per transaction.
+func WithSweep(sweep WorkFunc) Option { return func(o *options) { o.sweep = sweep } }
+
+// WithAdmission bounds how many jobs do work at once in this process below
+// Config.Workers: each job's work waits for admit first. Without it all
+// Workers work at once.
+func WithAdmission(admit AdmitFunc) Option { return func(o *options) { o.admit = admit } }
+
+// WithWorker runs w's jobs beside netsmith's (see NewWorker).
+func WithWorker(w Worker) Option { return func(o *options) { o.workers = append(o.workers, w) } }
+
+// Worker is a River worker of the application with a River queue of its
+// own, so that its jobs and netsmith's never starve each other of workers.
+// Its jobs are inserted with Queue.InsertTx.
+type Worker struct {
+	queue      string
+	maxWorkers int
+	poll       time.Duration
+	add        func(*river.Workers)
+}
+
+// NewWorker is w working queueName's jobs, at most maxWorkers at once in
+// this process; that queue is polled every poll, or every
+// Config.PollInterval when that is longer.
+func NewWorker[T river.JobArgs](queueName string, maxWorkers int, poll time.Duration, w river.Worker[T]) Worker {
+	return Worker{queue: queueName, maxWorkers: maxWorkers, poll: poll,
+		add: func(ws *river.Workers) { river.AddWorker(ws, w) }}
 }
 
 // DefaultPollInterval is how often workers look for jobs when no
@@ -82,17 +141,6 @@ type Config struct {
 	Workers int
 	// Work runs a job; required when Workers > 0.
 	Work WorkFunc
-	// Sweep, when set, serves a fleet batch's device job from its intent's
-	// cached template without a model call, or fails (see riverEngine.sweep):
-	// after a device job succeeds, its worker finishes the intent's other
-	// queued devices with it, many per transaction.
-	Sweep WorkFunc
-	// Economy runs economy jobs (see EnqueueBatch); without it they give
-	// their leases back and devices take the normal path.
-	Economy EconomyFunc
-	// EconomyWorkers is how many economy jobs this process runs at once
-	// (default 2), in a queue of their own.
-	EconomyWorkers int
 	// MaxAttempts is how many times a job is tried before it fails.
 	MaxAttempts int
 	// JobTimeout bounds one attempt.
@@ -109,18 +157,8 @@ type Config struct {
 	// MaintainInterval is how often the leader expires overdue jobs and
 	// reconciles orphans.
 	MaintainInterval time.Duration
-	// MaxConns bounds the PostgreSQL pool.
-	MaxConns int
 	// DepthTTL is how long a queue-depth reading is reused.
 	DepthTTL time.Duration
-	// OnBudgetAlert is called after a submission whose reservation took
-	// its department past a budget's warning share (once per period
-	// across all replicas).
-	OnBudgetAlert func(store.BudgetAlert)
-	// Gate, when set, bounds how many jobs do work at once in this process
-	// and moves that bound with the API's latency (adapt.Gate). Nil: all
-	// Workers work at once.
-	Gate *adapt.Gate
 	// Clock returns the current time; time.Now when nil.
 	Clock func() time.Time
 	// BeforeComplete, when set, runs before each try to commit a job's
@@ -140,9 +178,6 @@ func (c *Config) setDefaults() {
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 5
 	}
-	if c.EconomyWorkers <= 0 {
-		c.EconomyWorkers = 2
-	}
 	if c.JobTimeout <= 0 {
 		c.JobTimeout = 3 * time.Minute
 	}
@@ -161,9 +196,6 @@ func (c *Config) setDefaults() {
 	if c.MaintainInterval <= 0 {
 		c.MaintainInterval = 10 * time.Second
 	}
-	if c.MaxConns <= 0 {
-		c.MaxConns = 20
-	}
 	if c.DepthTTL <= 0 {
 		c.DepthTTL = 500 * time.Millisecond
 	}
@@ -177,20 +209,21 @@ func (c *Config) setDefaults() {
 
 // engine is the part that differs between the SQLite and PostgreSQL drivers.
 type engine interface {
-	conn() store.Conn
-	readConn() store.Conn
-	lazyConn() store.Conn
-	// enqueue inserts j and its River row in one transaction; backlog is
-	// its department's unfinished jobs, for its priority.
-	enqueue(ctx context.Context, j *store.Job, backlog int64) (existing *store.Job, err error)
-	// enqueueBatch inserts b, its jobs and their River rows in one
-	// transaction, with eco's leases and economy job when eco is set.
-	enqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job, eco *Economy, backlog int64) (leased int, err error)
+	// enqueue inserts j and its River row in one transaction, after
+	// prepare; backlog is its department's unfinished jobs, for its
+	// priority.
+	enqueue(ctx context.Context, j *store.Job, backlog int64, prepare PrepareFunc) (existing *store.Job, err error)
+	// inTxConn runs fn in one transaction: raw is the driver's, c its
+	// connection.
+	inTxConn(ctx context.Context, fn func(raw any, c store.Conn) error) error
+	// enqueueManyTx inserts jobs and their River rows in raw, a fleet
+	// batch's: backlog is its department's, for their priorities.
+	enqueueManyTx(ctx context.Context, raw any, c store.Conn, jobs []*store.Job, backlog int64) error
+	// insertTx inserts a River row in tx, a transaction of the driver.
+	insertTx(ctx context.Context, tx any, args river.JobArgs, opts *river.InsertOpts) error
 	// cancel cancels the River row and marks j canceled, in one transaction.
 	cancel(ctx context.Context, j *store.Job, state netcfg.JobState, reason string) (bool, error)
-	migrate(ctx context.Context) ([]string, error)
 	markRunning(ctx context.Context, marks []runMark) error
-	poolStats() []metrics.DBPool
 	id() string
 	start(ctx context.Context) error
 	stop(ctx context.Context) error
@@ -199,13 +232,14 @@ type engine interface {
 
 // Queue is the job queue.
 type Queue struct {
-	cfg     Config
-	eng     engine
-	dialect string
-	watch   *watchers
-	marks   *runMarks
-	sweeps  *sweeping
-	beats   heartbeats
+	cfg    Config
+	opts   options
+	db     *store.DB
+	eng    engine
+	watch  *watchers
+	marks  *runMarks
+	sweeps *sweeping
+	beats  heartbeats
 	// answers are paid results whose completion failed (see answers.go).
 	answers answers
 
@@ -215,6 +249,9 @@ type Queue struct {
 
 	backlogMu sync.Mutex
 	backlogs  map[string]backlogReading
+
+	// flight shares the reads of depth and backlogs between callers.
+	flight singleflight.Group
 }
 
 // backlogReading is a department's backlog as read at `at`, plus what this
@@ -231,17 +268,25 @@ type backlogReading struct {
 
 // backlog returns department's unfinished jobs for the fair priority of n
 // new ones, read outside the submit transaction (on SQLite the writer is
-// the bottleneck) at most DepthTTL ago, and counts the n in.
+// the bottleneck) at most DepthTTL ago, and counts the n in. No lock is
+// held across the read: callers that find the reading stale share one
+// read (singleflight) and wait for it.
 func (q *Queue) backlog(ctx context.Context, department string, n int) (int64, error) {
 	q.backlogMu.Lock()
-	defer q.backlogMu.Unlock()
-	now := time.Now()
-	r, ok := q.backlogs[department]
-	if !ok || now.Sub(r.at) >= q.cfg.DepthTTL {
-		v, err := store.Backlog(ctx, q.eng.readConn(), department, fairDepth)
+	if r, ok := q.backlogs[department]; ok && time.Since(r.at) < q.cfg.DepthTTL {
+		return q.countBacklog(department, n), nil
+	}
+	q.backlogMu.Unlock()
+	ch := q.flight.DoChan("backlog\x00"+department, func() (any, error) {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		v, err := store.Backlog(rctx, q.db.ReadConn(), department, fairDepth)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
+		now := time.Now()
+		q.backlogMu.Lock()
+		defer q.backlogMu.Unlock()
 		if len(q.backlogs) > 1000 { // departments are few; drop stale ones
 			for d, old := range q.backlogs {
 				if now.Sub(old.at) >= q.cfg.DepthTTL {
@@ -249,61 +294,54 @@ func (q *Queue) backlog(ctx context.Context, department string, n int) (int64, e
 				}
 			}
 		}
-		r = backlogReading{n: v, at: now}
+		q.backlogs[department] = backlogReading{n: v, at: now}
+		return nil, nil
+	})
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return 0, res.Err
+		}
+	case <-ctx.Done():
+		return 0, ctx.Err()
 	}
-	before := r.n
-	r.n += int64(n)
-	q.backlogs[department] = r
-	return before, nil
+	q.backlogMu.Lock()
+	return q.countBacklog(department, n), nil
 }
 
-// Open connects to the database named by url (sqlite://PATH or
-// postgres://…) and returns a Queue. It does not migrate; call Migrate.
-func Open(ctx context.Context, url string, cfg Config) (*Queue, error) {
+// countBacklog counts n new jobs into department's reading and returns
+// the backlog before them. It is called with backlogMu held, and unlocks
+// it.
+func (q *Queue) countBacklog(department string, n int) int64 {
+	defer q.backlogMu.Unlock()
+	r := q.backlogs[department]
+	before := r.n
+	r.n += int64(n)
+	if r.at.IsZero() { // dropped while the caller waited: count from now
+		r.at = time.Now()
+	}
+	q.backlogs[department] = r
+	return before
+}
+
+// New returns the queue on db, which must be migrated (store.DB.Migrate)
+// before Start or the first insert. db stays the caller's: Close does not
+// close it.
+func New(db *store.DB, cfg Config, opts ...Option) (*Queue, error) {
 	cfg.setDefaults()
-	q := &Queue{cfg: cfg, watch: newWatchers(), backlogs: map[string]backlogReading{}}
+	q := &Queue{cfg: cfg, db: db, watch: newWatchers(), backlogs: map[string]backlogReading{}}
 	q.marks = newRunMarks(q)
 	q.sweeps = newSweeping()
-	var err error
-	switch {
-	case isSQLite(url):
-		q.dialect = "sqlite"
-		q.eng, err = openSQLite(ctx, url, q)
-	case isPostgres(url):
-		q.dialect = "postgres"
-		q.eng, err = openPostgres(ctx, url, q)
-	default:
-		return nil, fmt.Errorf("database url %q: scheme must be sqlite:// or postgres://", redactURL(url))
+	for _, o := range opts {
+		o(&q.opts)
 	}
+	eng, err := newEngine(q, db)
 	if err != nil {
 		return nil, err
 	}
+	q.eng = eng
 	return q, nil
 }
-
-// Dialect is "sqlite" or "postgres".
-func (q *Queue) Dialect() string { return q.dialect }
-
-// Conn returns the pooled connection for writes and reads that must see
-// them at once.
-func (q *Queue) Conn() store.Conn { return q.eng.conn() }
-
-// ReadConn returns connections for reads only. On SQLite they read beside
-// the single writer connection instead of queueing behind it; on
-// PostgreSQL it is the same pool as Conn.
-func (q *Queue) ReadConn() store.Conn { return q.eng.readConn() }
-
-// LazyConn returns connections for writes whose loss in a database crash
-// costs only repeated work, never a job or a result: on PostgreSQL they
-// commit without waiting for the WAL flush (synchronous_commit off), which
-// is most of a short transaction's time there; on SQLite it is Conn with
-// its Execs committed in groups, which take the one writer once per group
-// instead of once per statement. The template cache's leases and fills use
-// it: a lost fill is one more model call for that intent after the crash.
-func (q *Queue) LazyConn() store.Conn { return q.eng.lazyConn() }
-
-// Migrate brings River's schema and netsmith's tables up to date.
-func (q *Queue) Migrate(ctx context.Context) ([]string, error) { return q.eng.migrate(ctx) }
 
 // Start starts the workers (if any) and River's maintenance; it returns at
 // once. Stop ends them.
@@ -329,40 +367,23 @@ func (q *Queue) Stop(ctx context.Context) error {
 	return err
 }
 
-// Close releases the database (and ends the heartbeat of a queue never
-// stopped).
+// Close ends the queue's own goroutines (the heartbeat of a queue never
+// stopped too); the database stays open.
 func (q *Queue) Close() {
 	q.beats.stop()
 	q.eng.close()
 }
 
-// Ping checks the database takes work on every path a job uses: the pool,
-// and on PostgreSQL the lazy connection, whose settings (a startup
-// parameter, or SET LOCAL through PgBouncer) a database or a pooler may
-// refuse while the pool's plain queries pass. SQLite's lazy connection is
-// the same database file behind its one writer, which a probe should not
-// queue for.
-func (q *Queue) Ping(ctx context.Context) error {
-	var one int
-	if err := q.eng.conn().QueryRow(ctx, `SELECT 1`).Scan(&one); err != nil {
-		return err
-	}
-	if q.dialect != "postgres" {
-		return nil
-	}
-	if _, err := q.eng.lazyConn().Exec(ctx, `SELECT 1`); err != nil {
-		return fmt.Errorf("lazy connection: %w", err)
-	}
-	return nil
-}
-
 // ErrQueueFull is returned by Enqueue when the queue is deeper than allowed.
 var ErrQueueFull = errors.New("queue is full")
 
-// Enqueue stores j as queued and puts it on the queue, in one transaction.
+// Enqueue stores j as queued and puts it on the queue, in one transaction
+// that runs prepare (when not nil) first. Submissions that arrive together
+// share that transaction (group commit), each keeping its own outcome.
 // When j's idempotency key was used before, it returns the earlier job and
-// duplicate=true (or store.ErrConflict if the request differs).
-func (q *Queue) Enqueue(ctx context.Context, j *store.Job) (got *store.Job, duplicate bool, err error) {
+// duplicate=true (or store.ErrConflict if the request differs), and
+// nothing of prepare's is kept.
+func (q *Queue) Enqueue(ctx context.Context, j *store.Job, prepare PrepareFunc) (got *store.Job, duplicate bool, err error) {
 	if j.MaxAttempts == 0 {
 		j.MaxAttempts = q.cfg.MaxAttempts
 	}
@@ -373,7 +394,7 @@ func (q *Queue) Enqueue(ctx context.Context, j *store.Job) (got *store.Job, dupl
 	if err != nil {
 		return nil, false, err
 	}
-	existing, err := q.eng.enqueue(ctx, j, backlog)
+	existing, err := q.eng.enqueue(ctx, j, backlog, prepare)
 	if existing != nil {
 		return existing, true, err
 	}
@@ -386,27 +407,32 @@ func (q *Queue) Enqueue(ctx context.Context, j *store.Job) (got *store.Job, dupl
 	return j, false, nil
 }
 
-// EnqueueBatch stores a batch and all its jobs, queued, in one transaction:
-// either every device is queued or none is.
-func (q *Queue) EnqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job) error {
-	_, err := q.EnqueueEconomyBatch(ctx, b, jobs, nil)
+// InTx runs fn in one transaction on the queue's database and commits it
+// when fn returns nil; otherwise nothing of it is kept. The caller owns the
+// transaction, as with River's InsertTx: its own statements on tx.Conn()
+// and what it queues with EnqueueManyTx and InsertTx commit together.
+func (q *Queue) InTx(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
+	tx := &Tx{}
+	err := q.eng.inTxConn(ctx, func(raw any, c store.Conn) error {
+		*tx = Tx{conn: c, raw: raw}
+		return fn(ctx, tx)
+	})
+	if err == nil {
+		q.bumpDepth(tx.queued)
+	}
 	return err
 }
 
-// EnqueueEconomyBatch is EnqueueBatch in economy mode: in the same
-// transaction it leases the template of every intent in eco that has no
-// usable entry and no other filler to the owner store.EconomyOwner(b.ID),
-// and, when it leased any, queues the batch's economy job, which makes them
-// through one Message Batch. Device jobs wait on those leases as on any
-// other filler's. It returns how many templates it leased. A nil eco is
-// plain EnqueueBatch.
-func (q *Queue) EnqueueEconomyBatch(ctx context.Context, b *store.Batch, jobs []*store.Job, eco *Economy) (int, error) {
-	now := q.cfg.Clock()
-	if b.CreatedAt.IsZero() {
-		b.CreatedAt = now
+// EnqueueManyTx stores jobs as queued and puts them on the queue in tx, a
+// transaction of InTx: the jobs of one fleet batch (BatchID set), of one
+// department, queued behind that department's backlog and never at the
+// priority of single requests.
+func (q *Queue) EnqueueManyTx(ctx context.Context, tx *Tx, jobs []*store.Job) error {
+	if len(jobs) == 0 {
+		return nil
 	}
+	now := q.cfg.Clock()
 	for _, j := range jobs {
-		j.BatchID = b.ID
 		if j.MaxAttempts == 0 {
 			j.MaxAttempts = q.cfg.MaxAttempts
 		}
@@ -415,27 +441,58 @@ func (q *Queue) EnqueueEconomyBatch(ctx context.Context, b *store.Batch, jobs []
 		}
 		j.State, j.UpdatedAt = netcfg.StateQueued, j.CreatedAt
 	}
-	backlog, err := q.backlog(ctx, b.Department, len(jobs))
+	backlog, err := q.backlog(ctx, jobs[0].Department, len(jobs))
 	if err != nil {
-		return 0, err
+		return err
 	}
-	leased, err := q.eng.enqueueBatch(ctx, b, jobs, eco, backlog)
-	if err != nil {
-		return 0, err
+	if err := q.eng.enqueueManyTx(ctx, tx.raw, tx.conn, jobs, backlog); err != nil {
+		return err
 	}
-	q.bumpDepth(int64(len(jobs)))
-	return leased, nil
+	tx.queued += int64(len(jobs))
+	return nil
+}
+
+// EnqueueBatch stores a batch and all its jobs, queued, in one transaction
+// that runs prepare (when not nil) after the batch's row: either every
+// device is queued or none is.
+func (q *Queue) EnqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job, prepare PrepareFunc) error {
+	if b.CreatedAt.IsZero() {
+		b.CreatedAt = q.cfg.Clock()
+	}
+	for _, j := range jobs {
+		j.BatchID = b.ID
+		if j.CreatedAt.IsZero() {
+			j.CreatedAt = b.CreatedAt
+		}
+	}
+	return q.InTx(ctx, func(ctx context.Context, tx *Tx) error {
+		if err := store.InsertBatch(ctx, tx.Conn(), b); err != nil {
+			return err
+		}
+		if prepare != nil {
+			if err := prepare(ctx, tx); err != nil {
+				return err
+			}
+		}
+		return q.EnqueueManyTx(ctx, tx, jobs)
+	})
+}
+
+// InsertTx inserts a job of the application's own River workers (see
+// NewWorker) in tx (InTx's, or a submission's PrepareFunc's).
+func (q *Queue) InsertTx(ctx context.Context, tx *Tx, args river.JobArgs, opts *river.InsertOpts) error {
+	return q.eng.insertTx(ctx, tx.raw, args, opts)
 }
 
 // Get returns a job with its result, or store.ErrNotFound.
 func (q *Queue) Get(ctx context.Context, id string) (*store.Job, error) {
-	return store.GetJob(ctx, q.eng.readConn(), id)
+	return store.GetJob(ctx, q.db.ReadConn(), id)
 }
 
 // Versions returns the versions of the jobs named in ids that exist, read
 // together (see store.JobVersions).
 func (q *Queue) Versions(ctx context.Context, ids []string) (map[string]store.JobVersion, error) {
-	return store.JobVersions(ctx, q.eng.readConn(), ids)
+	return store.JobVersions(ctx, q.db.ReadConn(), ids)
 }
 
 // Cancel cancels a job that has not finished. It reports false when the job
@@ -449,36 +506,53 @@ func (q *Queue) Cancel(ctx context.Context, j *store.Job) (bool, error) {
 	return ok, err
 }
 
-// PoolStats reports the database connection pools: on PostgreSQL "main"
-// (everything that must be durable at commit) and "lazy" (LazyConn); on
-// SQLite "writer" (the one writer connection) and "read" (the readers).
-func (q *Queue) PoolStats() []metrics.DBPool { return q.eng.poolStats() }
-
 // Depth returns the number of jobs per non-final state, read now.
 func (q *Queue) Depth(ctx context.Context) (map[netcfg.JobState]int64, error) {
-	return store.CountByState(ctx, q.eng.readConn())
+	return store.CountByState(ctx, q.db.ReadConn())
 }
 
 // CachedDepth is Depth read at most DepthTTL ago, with the jobs this
 // process enqueued since counted in: for the queue limit, checked on every
 // submission. It is approximate: a submission committed while the reading
 // was taken, and counted in after it, is counted twice until the next
-// reading.
+// reading. No lock is held across the read: callers that find the reading
+// stale share one read (singleflight) and wait for it.
 func (q *Queue) CachedDepth(ctx context.Context) (map[netcfg.JobState]int64, error) {
 	q.depthMu.Lock()
+	var last map[netcfg.JobState]int64
+	if q.depth != nil {
+		// A copy: bumpDepth changes the cached map under the lock,
+		// callers read theirs without it.
+		last = maps.Clone(q.depth)
+	}
+	fresh := last != nil && time.Since(q.depthAt) < q.cfg.DepthTTL
+	q.depthMu.Unlock()
+	if fresh {
+		return last, nil
+	}
+	ch := q.flight.DoChan("depth", func() (any, error) {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		d, err := store.CountByState(rctx, q.db.ReadConn())
+		if err != nil {
+			return nil, err
+		}
+		q.depthMu.Lock()
+		q.depth, q.depthAt = d, time.Now()
+		q.depthMu.Unlock()
+		return nil, nil
+	})
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	q.depthMu.Lock()
 	defer q.depthMu.Unlock()
-	now := time.Now()
-	if q.depth != nil && now.Sub(q.depthAt) < q.cfg.DepthTTL {
-		return maps.Clone(q.depth), nil
-	}
-	d, err := store.CountByState(ctx, q.eng.readConn())
-	if err != nil {
-		return nil, err
-	}
-	q.depth, q.depthAt = d, now
-	// A copy: bumpDepth changes the cached map under the lock, callers
-	// read theirs without it.
-	return maps.Clone(d), nil
+	return maps.Clone(q.depth), nil
 }
 
 // bumpDepth counts a job this process just enqueued into the cached
@@ -489,15 +563,6 @@ func (q *Queue) bumpDepth(n int64) {
 		q.depth[netcfg.StateQueued] += n
 	}
 	q.depthMu.Unlock()
-}
-
-func (q *Queue) alert(alerts []store.BudgetAlert) {
-	if q.cfg.OnBudgetAlert == nil {
-		return
-	}
-	for _, a := range alerts {
-		q.cfg.OnBudgetAlert(a)
-	}
 }
 
 // Watch returns a channel that receives a value whenever this process

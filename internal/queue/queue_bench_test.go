@@ -17,14 +17,11 @@ func benchQueue(b *testing.B, url string, workers int, work queue.WorkFunc) *que
 	return benchQueueConfig(b, url, queue.Config{Workers: workers, Work: work})
 }
 
-func benchQueueConfig(b *testing.B, url string, cfg queue.Config) *queue.Queue {
+func benchQueueConfig(b *testing.B, url string, cfg queue.Config, opts ...queue.Option) *queue.Queue {
 	b.Helper()
 	cfg.PollInterval = 50 * time.Millisecond
-	q, err := queue.Open(b.Context(), url, cfg)
+	q, err := queue.New(dbtest.Open(b, url), cfg, opts...)
 	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := q.Migrate(b.Context()); err != nil {
 		b.Fatal(err)
 	}
 	if err := q.Start(b.Context()); err != nil {
@@ -55,7 +52,7 @@ func BenchmarkSubmit(b *testing.B) {
 			q := benchQueue(b, db.url(b), 0, nil)
 			i := 0
 			for b.Loop() {
-				if _, _, err := q.Enqueue(b.Context(), benchJob(i)); err != nil {
+				if _, _, err := q.Enqueue(b.Context(), benchJob(i), nil); err != nil {
 					b.Fatal(err)
 				}
 				i++
@@ -78,7 +75,7 @@ func BenchmarkClaimAndComplete(b *testing.B) {
 			n := 0
 			start := time.Now()
 			for b.Loop() {
-				if _, _, err := q.Enqueue(b.Context(), benchJob(n)); err != nil {
+				if _, _, err := q.Enqueue(b.Context(), benchJob(n), nil); err != nil {
 					b.Fatal(err)
 				}
 				n++
@@ -108,7 +105,7 @@ func BenchmarkSubmitBatch(b *testing.B) {
 					jobs[i] = benchJob(n*size + i)
 				}
 				batch := &store.Batch{ID: fmt.Sprintf("batch-%d-%d", time.Now().UnixNano(), n), Devices: size}
-				if err := q.EnqueueBatch(b.Context(), batch, jobs); err != nil {
+				if err := q.EnqueueBatch(b.Context(), batch, jobs, nil); err != nil {
 					b.Fatal(err)
 				}
 				n++
@@ -159,7 +156,11 @@ func BenchmarkBatchDrain(b *testing.B) {
 			sweep queue.WorkFunc
 		}{{"per-job", nil}, {"sweep", result}} {
 			b.Run(db.name+"/"+mode.name, func(b *testing.B) {
-				q := benchQueueConfig(b, db.url(b), queue.Config{Workers: 50, Work: result, Sweep: mode.sweep})
+				var opts []queue.Option
+				if mode.sweep != nil {
+					opts = append(opts, queue.WithSweep(mode.sweep))
+				}
+				q := benchQueueConfig(b, db.url(b), queue.Config{Workers: 50, Work: result}, opts...)
 				n := 0
 				var took time.Duration
 				for b.Loop() {
@@ -170,7 +171,7 @@ func BenchmarkBatchDrain(b *testing.B) {
 					}
 					batch := &store.Batch{ID: fmt.Sprintf("drain-%d-%d", time.Now().UnixNano(), n), Devices: size, Intents: intents}
 					start := time.Now()
-					if err := q.EnqueueBatch(b.Context(), batch, jobs); err != nil {
+					if err := q.EnqueueBatch(b.Context(), batch, jobs, nil); err != nil {
 						b.Fatal(err)
 					}
 					waitDrained(b, q)

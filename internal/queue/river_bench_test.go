@@ -2,14 +2,12 @@ package queue
 
 import (
 	"context"
-	"database/sql"
 	"flag"
 	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
@@ -19,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"netsmith/internal/dbtest"
+	"netsmith/internal/store"
 )
 
 // The engine's ceiling is measured with the worker count and poll interval
@@ -60,29 +59,23 @@ func BenchmarkBareRiverSubmitNoop(b *testing.B) {
 // benchBareDrivers runs bench on SQLite and on PostgreSQL.
 func benchBareDrivers(b *testing.B, bench func(*testing.B, bareDriver)) {
 	b.Run("sqlite", func(b *testing.B) {
-		dsn, err := sqliteDSN(dbtest.SQLite(b))
+		// netsmith's own connection: the single writer, with its
+		// pragmas and statement cache.
+		db, err := store.Open(b.Context(), dbtest.SQLite(b), store.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
-		db := sql.OpenDB(sqliteConnector{dsn})
-		db.SetMaxOpenConns(1) // netsmith's single writer
-		b.Cleanup(func() { db.Close() })
-		bench(b, bareClientOf(riversqlite.New(db)))
+		b.Cleanup(db.Close)
+		bench(b, bareClientOf(riversqlite.New(db.SQLDB())))
 	})
 	b.Run("postgres", func(b *testing.B) {
-		pc, err := pgxpool.ParseConfig(dbtest.Postgres(b))
+		// netsmith's pool, of store.Open's default size.
+		db, err := store.Open(b.Context(), dbtest.Postgres(b), store.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
-		var cfg Config
-		cfg.setDefaults()
-		pc.MaxConns = int32(cfg.MaxConns)
-		pool, err := pgxpool.NewWithConfig(b.Context(), pc)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(pool.Close)
-		bench(b, bareClientOf(riverpgxv5.New(pool)))
+		b.Cleanup(db.Close)
+		bench(b, bareClientOf(riverpgxv5.New(db.PGXPool())))
 	})
 }
 

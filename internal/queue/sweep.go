@@ -58,7 +58,7 @@ type swept struct {
 // of j's intent is now cached, so the intent's other devices that are still
 // queued need no model call. Rather than a queue round trip each (claim,
 // running mark, completion, River's own completion), this worker renders
-// them with Config.Sweep and finishes them sweepChunk at a time, each chunk
+// them with the WithSweep function and finishes them sweepChunk at a time, each chunk
 // in one transaction that removes their River rows and stores their
 // results. A device River hands to another worker meanwhile is left to
 // that worker: only rows still available are taken, and rows another
@@ -67,7 +67,7 @@ type swept struct {
 // in which it serves none ends the sweep.
 func (e *riverEngine[TDriver, TTx]) sweep(ctx context.Context, j *store.Job) {
 	q := e.q
-	if q.cfg.Sweep == nil || j.BatchID == "" || j.IntentKey == "" {
+	if q.opts.sweep == nil || j.BatchID == "" || j.IntentKey == "" {
 		return
 	}
 	key := j.BatchID + "/" + j.IntentKey
@@ -77,7 +77,7 @@ func (e *riverEngine[TDriver, TTx]) sweep(ctx context.Context, j *store.Job) {
 	defer q.sweeps.end(key)
 	after := ""
 	for total := 0; total < sweepMax && ctx.Err() == nil; {
-		sibs, err := store.QueuedSiblings(ctx, e.readConn(), j.BatchID, j.IntentKey, after, sweepChunk)
+		sibs, err := store.QueuedSiblings(ctx, e.db.ReadConn(), j.BatchID, j.IntentKey, after, sweepChunk)
 		if err != nil {
 			q.cfg.Logger.WarnContext(ctx, "sweep: list queued devices", "batch_id", j.BatchID, slog.Any("error", err))
 			return
@@ -89,7 +89,7 @@ func (e *riverEngine[TDriver, TTx]) sweep(ctx context.Context, j *store.Job) {
 		group := make([]*swept, 0, len(sibs))
 		for _, s := range sibs {
 			started := time.Now()
-			res, err := q.cfg.Sweep(ctx, s)
+			res, err := q.opts.sweep(ctx, s)
 			if err != nil {
 				continue
 			}
@@ -140,7 +140,7 @@ func (e *riverEngine[TDriver, TTx]) commitSweep(ctx context.Context, group []*sw
 		done = done[:0]
 		c := e.wrap(tx)
 		riverIDs := make([]int64, 0, len(group))
-		if e.q.dialect == "postgres" {
+		if e.db.Dialect() == "postgres" {
 			// Lock ours before River's, as every other writer does. On
 			// SQLite the transaction holds the one writer lock already.
 			queued, err := store.TouchQueued(ctx, c, ids, now)

@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"netsmith/internal/dbtest"
-	"netsmith/internal/queue"
-	"netsmith/internal/queue/queuetest"
 	"netsmith/internal/store"
 )
 
@@ -21,8 +19,7 @@ func BenchmarkDashboardReads(b *testing.B) {
 		url  func(testing.TB) string
 	}{{"sqlite", dbtest.SQLite}, {"postgres", dbtest.Postgres}} {
 		b.Run(db.name, func(b *testing.B) {
-			q := queuetest.Migrated(b, db.url(b), queue.Config{})
-			c := q.Conn()
+			c := dbtest.Open(b, db.url(b)).Conn()
 			now := time.Now()
 			fillDashboardHistory(b, c, now)
 			for b.Loop() {

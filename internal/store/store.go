@@ -1,6 +1,8 @@
-// Package store holds netsmith's own tables (jobs and results, batches,
-// templates, API keys, budgets and the ledger, economy leases and the
-// upstream limiter's state) and the embedded migrations that create them.
+// Package store is netsmith's database: Open returns it (connection pools,
+// dialect, River's migrations and netsmith's), and this package holds
+// netsmith's own tables (jobs and results, batches, templates, API keys,
+// budgets and the ledger, economy leases and the upstream limiter's state)
+// and the embedded migrations that create them.
 // Every query is written once in the SQL dialect that SQLite and PostgreSQL
 // share and runs over a Conn, which is either a database/sql handle (SQLite)
 // or a pgx handle (PostgreSQL). Times are stored as Unix milliseconds.

@@ -9,14 +9,12 @@ import (
 	"time"
 
 	"netsmith/internal/dbtest"
-	"netsmith/internal/queue"
-	"netsmith/internal/queue/queuetest"
 	"netsmith/internal/store"
 )
 
 func openConn(t *testing.T, url string) store.Conn {
 	t.Helper()
-	return queuetest.Migrated(t, url, queue.Config{}).Conn()
+	return dbtest.Open(t, url).Conn()
 }
 
 // TestTemplateLease runs on the queue's connection and on its LazyConn,
@@ -35,10 +33,10 @@ func TestTemplateLease(t *testing.T) {
 func testTemplateLease(t *testing.T, lazy bool) {
 	dbtest.Each(t, func(t *testing.T, url string) {
 		ctx := t.Context()
-		q := queuetest.Migrated(t, url, queue.Config{})
-		c := q.Conn()
+		db := dbtest.Open(t, url)
+		c := db.Conn()
 		if lazy {
-			c = q.LazyConn()
+			c = db.LazyConn()
 		}
 		now := time.Now()
 		entry := &store.Template{Key: "k1", Kind: "template", Role: "access", Platform: "cisco_xe"}

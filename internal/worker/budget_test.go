@@ -16,6 +16,7 @@ import (
 	"netsmith/internal/cache"
 	"netsmith/internal/dbtest"
 	"netsmith/internal/generate"
+	"netsmith/internal/ledger"
 	"netsmith/internal/llm"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/pricing"
@@ -45,7 +46,7 @@ func (b *billingLLM) Generate(ctx context.Context, req llm.Request) (*llm.Respon
 		text = "```\n{{ if\n```\n" // never parses
 	}
 	u := llm.Usage{InputTokens: req.EstimateInputTokens(), OutputTokens: int64(req.MaxTokens)}
-	c, err := worker.CallCost(b.prices, time.Now(), req.Model, "", u, false)
+	c, err := ledger.CallCost(b.prices, time.Now(), req.Model, "", u, false)
 	if err != nil {
 		return nil, err
 	}
@@ -61,6 +62,7 @@ func (b *billingLLM) Generate(ctx context.Context, req llm.Request) (*llm.Respon
 // template cache over billingLLM, every call beyond a job's first
 // reserving against its department's budget.
 type budgetRig struct {
+	db     *store.DB
 	q      *queue.Queue
 	svc    *generate.Service
 	llm    *billingLLM
@@ -83,19 +85,17 @@ func newBudgetRig(t *testing.T, url string, hooks func(*queue.Config)) *budgetRi
 	if hooks != nil {
 		hooks(&cfg)
 	}
-	q, err := queue.Open(t.Context(), url, cfg)
+	db := dbtest.Open(t, url)
+	q, err := queue.New(db, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(q.Close)
-	if _, err := q.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
 	b := &billingLLM{prices: prices}
-	tc := cache.New(cache.Config{Conn: q.Conn(), ReadConn: q.ReadConn(), Owner: "budget-test", PollEvery: 10 * time.Millisecond})
+	tc := cache.New(cache.Config{Conn: db.Conn(), ReadConn: db.ReadConn(), Owner: "budget-test", PollEvery: 10 * time.Millisecond})
 	svc := generate.New(generate.Config{LLM: b, Provider: "test", Model: "m", MaxTokens: 2000, Cache: tc})
 	runner = worker.New(svc, prices, nil, logger)
-	runner.ReserveCalls(q.Conn())
+	runner.ReserveCalls(db.Conn())
 	if err := q.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func newBudgetRig(t *testing.T, url string, hooks func(*queue.Config)) *budgetRi
 		defer cancel()
 		_ = q.Stop(ctx)
 	})
-	return &budgetRig{q: q, svc: svc, llm: b, prices: prices}
+	return &budgetRig{db: db, q: q, svc: svc, llm: b, prices: prices}
 }
 
 // estimate is what serve reserves at submit for req.
@@ -132,9 +132,9 @@ func deviceJob(t *testing.T, host, department string) (*netcfg.JobRequest, *stor
 }
 
 // ledgerTotal is every ledger row's count and cost.
-func ledgerTotal(t *testing.T, q *queue.Queue) (rows, nusd int64) {
+func ledgerTotal(t *testing.T, db *store.DB) (rows, nusd int64) {
 	t.Helper()
-	cost, err := store.CostReport(t.Context(), q.Conn(), "department", time.Time{}, time.Time{}, "", true)
+	cost, err := store.CostReport(t.Context(), db.Conn(), "department", time.Time{}, time.Time{}, "", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestBudgetHoldsForEveryCall(t *testing.T) {
 				// reservations, the batch would make 2 + 12 calls and the
 				// single jobs 3 each.
 				budget := per*7/2 + 1
-				if err := store.PutBudget(ctx, rig.q.Conn(), &store.Budget{Department: dept, DailyNUSD: budget,
+				if err := store.PutBudget(ctx, rig.db.Conn(), &store.Budget{Department: dept, DailyNUSD: budget,
 					MonthlyNUSD: 100 * budget, UpdatedAt: time.Now()}); err != nil {
 					t.Fatal(err)
 				}
@@ -199,13 +199,19 @@ func TestBudgetHoldsForEveryCall(t *testing.T) {
 						j.BatchID = b.ID
 						j.IntentKey, _ = rig.svc.IntentKey(mustRequest(t, j))
 					}
-					if err := rig.q.EnqueueBatch(ctx, b, jobs); err != nil {
+					hold := ledger.NewHold(jobs)
+					if err := rig.q.EnqueueBatch(ctx, b, jobs, func(ctx context.Context, tx *queue.Tx) error {
+						return hold.Take(ctx, tx.Conn(), b.CreatedAt)
+					}); err != nil {
 						t.Fatal(err)
 					}
 					queued = jobs
 				} else {
 					for _, j := range jobs {
-						_, _, err := rig.q.Enqueue(ctx, j)
+						hold := ledger.NewHold([]*store.Job{j})
+						_, _, err := rig.q.Enqueue(ctx, j, func(ctx context.Context, tx *queue.Tx) error {
+							return hold.Take(ctx, tx.Conn(), j.CreatedAt)
+						})
 						var be *store.BudgetError
 						if errors.As(err, &be) {
 							continue // refused at submit: fine, and no call
@@ -240,7 +246,7 @@ func TestBudgetHoldsForEveryCall(t *testing.T) {
 				if over == 0 {
 					t.Errorf("no job failed with budget_exceeded; the budget did not bind (%d calls)", calls)
 				}
-				rows, nusd := ledgerTotal(t, rig.q)
+				rows, nusd := ledgerTotal(t, rig.db)
 				if rows != int64(calls) || nusd != bill {
 					t.Errorf("ledger has %d calls costing %d nUSD; the provider billed %d calls, %d nUSD", rows, nusd, calls, bill)
 				}

@@ -14,6 +14,7 @@ import (
 
 	"netsmith/internal/cache"
 	"netsmith/internal/generate"
+	"netsmith/internal/ledger"
 	"netsmith/internal/llm"
 	"netsmith/internal/metrics"
 	"netsmith/internal/netcfg"
@@ -147,34 +148,19 @@ func (r *Runner) callCharges(ctx context.Context, j *store.Job, calls []generate
 	return out
 }
 
-// cost is CallCost at the job's list price. A model with no price at all
+// cost is ledger.CallCost at the job's list price. A model with no price at all
 // is logged and counted at zero rather than failing a job whose call was
 // already made.
 func (r *Runner) cost(ctx context.Context, j *store.Job, at time.Time, model, requested string, u llm.Usage) int64 {
 	if r.prices == nil {
 		return 0
 	}
-	c, err := CallCost(r.prices, at, model, requested, u, false)
+	c, err := ledger.CallCost(r.prices, at, model, requested, u, false)
 	if err != nil {
 		r.logger.ErrorContext(ctx, "no price for a model call; ledger records it at zero cost",
 			"job_id", j.ID, "model", model, slog.Any("error", err))
 	}
 	return c
-}
-
-// CallCost prices a call's usage by the model that answered (often a dated
-// snapshot name), or else by the model that was asked for, which start-up
-// checked has a price; batch applies the Message Batches discount.
-func CallCost(t *pricing.Table, at time.Time, model, requested string, u llm.Usage, batch bool) (int64, error) {
-	pu := pricing.Usage{Input: u.InputTokens, Output: u.OutputTokens, CacheWrite: u.CacheWriteTokens, CacheRead: u.CacheReadTokens}
-	c, err := t.Cost(model, at, pu, batch)
-	if err != nil && requested != "" {
-		c, err = t.Cost(requested, at, pu, batch)
-	}
-	if err != nil {
-		return 0, err
-	}
-	return int64(c), nil
 }
 
 // classify maps a model error to the queue's outcome.

@@ -16,7 +16,6 @@ import (
 
 	"netsmith/internal/dbtest"
 	"netsmith/internal/llm"
-	"netsmith/internal/queue"
 	"netsmith/internal/store"
 )
 
@@ -36,17 +35,17 @@ func pools(t testing.TB, url string, n int) []db {
 	ctx := context.Background()
 	var dbs []db
 	for i := range n {
-		q, err := queue.Open(ctx, url, queue.Config{MaxConns: 8})
+		d, err := store.Open(ctx, url, store.Options{MaxConns: 8})
 		if err != nil {
 			t.Fatalf("open %s: %v", url, err)
 		}
-		t.Cleanup(q.Close)
+		t.Cleanup(d.Close)
 		if i == 0 {
-			if _, err := q.Migrate(ctx); err != nil {
+			if _, err := d.Migrate(ctx); err != nil {
 				t.Fatalf("migrate: %v", err)
 			}
 		}
-		dbs = append(dbs, db{q.Conn(), q.Dialect()})
+		dbs = append(dbs, db{d.Conn(), d.Dialect()})
 	}
 	return dbs
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"netsmith/internal/adapt"
+	"netsmith/internal/dbtest"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/queue"
 	"netsmith/internal/store"
@@ -21,7 +22,8 @@ import (
 
 // Harness is one open queue under test and the work function's controls.
 type Harness struct {
-	Q *queue.Queue
+	Q  *queue.Queue
+	DB *store.DB
 	// Calls counts Work calls per job id.
 	Calls sync.Map // string -> *atomic.Int32
 	// Behave decides what Work does for a job on a given call (1-based).
@@ -30,7 +32,7 @@ type Harness struct {
 
 // Open opens a started queue with workers on url and closes it at the end of
 // the test. cfg's Work is replaced by the harness's.
-func Open(t testing.TB, url string, cfg queue.Config) *Harness {
+func Open(t testing.TB, url string, cfg queue.Config, opts ...queue.Option) *Harness {
 	t.Helper()
 	h := &Harness{}
 	cfg.Work = func(ctx context.Context, j *store.Job) (*store.Result, error) {
@@ -51,13 +53,10 @@ func Open(t testing.TB, url string, cfg queue.Config) *Harness {
 		cfg.MaintainInterval = 200 * time.Millisecond
 	}
 	ctx := context.Background()
-	q, err := queue.Open(ctx, url, cfg)
+	h.DB = dbtest.Open(t, url)
+	q, err := queue.New(h.DB, cfg, opts...)
 	if err != nil {
 		t.Fatalf("open queue: %v", err)
-	}
-	if _, err := q.Migrate(ctx); err != nil {
-		q.Close()
-		t.Fatalf("migrate: %v", err)
 	}
 	if err := q.Start(ctx); err != nil {
 		q.Close()
@@ -73,21 +72,6 @@ func Open(t testing.TB, url string, cfg queue.Config) *Harness {
 	})
 	h.Q = q
 	return h
-}
-
-// Migrated opens a queue on url with cfg, migrated and not started, and
-// closes it when the test ends: the database of tests above the queue.
-func Migrated(tb testing.TB, url string, cfg queue.Config) *queue.Queue {
-	tb.Helper()
-	q, err := queue.Open(tb.Context(), url, cfg)
-	if err != nil {
-		tb.Fatalf("open queue: %v", err)
-	}
-	tb.Cleanup(q.Close)
-	if _, err := q.Migrate(tb.Context()); err != nil {
-		tb.Fatalf("migrate: %v", err)
-	}
-	return q
 }
 
 // CallsOf returns how many times Work ran for job id.
@@ -179,7 +163,7 @@ func Run(t *testing.T, newURL func(testing.TB) string) {
 
 func enqueue(t testing.TB, q *queue.Queue, j *store.Job) *store.Job {
 	t.Helper()
-	got, dup, err := q.Enqueue(context.Background(), j)
+	got, dup, err := q.Enqueue(context.Background(), j, nil)
 	if err != nil || dup {
 		t.Fatalf("Enqueue = %v, duplicate %v", err, dup)
 	}
@@ -205,11 +189,11 @@ func testIdempotency(t *testing.T, url string) {
 	h := Open(t, url, queue.Config{Workers: 1})
 	ctx := context.Background()
 	first := enqueue(t, h.Q, NewJob("key-1", "same"))
-	again, dup, err := h.Q.Enqueue(ctx, NewJob("key-1", "same"))
+	again, dup, err := h.Q.Enqueue(ctx, NewJob("key-1", "same"), nil)
 	if err != nil || !dup || again.ID != first.ID {
 		t.Fatalf("same key, same body: id %v dup %v err %v; want %s, true, nil", again, dup, err, first.ID)
 	}
-	_, dup, err = h.Q.Enqueue(ctx, NewJob("key-1", "different"))
+	_, dup, err = h.Q.Enqueue(ctx, NewJob("key-1", "different"), nil)
 	if !errors.Is(err, store.ErrConflict) || !dup {
 		t.Fatalf("same key, other body: dup %v err %v; want ErrConflict", dup, err)
 	}
@@ -219,7 +203,7 @@ func testIdempotency(t *testing.T, url string) {
 	errs := make([]error, 20)
 	for i := range ids {
 		wg.Go(func() {
-			j, _, err := h.Q.Enqueue(ctx, NewJob("key-2", "x"))
+			j, _, err := h.Q.Enqueue(ctx, NewJob("key-2", "x"), nil)
 			errs[i] = err
 			if j != nil {
 				ids[i] = j.ID
@@ -395,7 +379,7 @@ func testDepth(t *testing.T, url string) {
 			t.Errorf("%s = %v, %v; want 7 queued", name, d, err)
 		}
 	}
-	if _, err := store.MarkState(ctx, h.Q.Conn(), first.ID, netcfg.StateCanceled, "gone", 0, time.Time{}, time.Now()); err != nil {
+	if _, err := store.MarkState(ctx, h.DB.Conn(), first.ID, netcfg.StateCanceled, "gone", 0, time.Time{}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if d, err := h.Q.Depth(ctx); err != nil || d[netcfg.StateQueued] != 6 {
@@ -418,7 +402,7 @@ func testMany(t *testing.T, url string) {
 			t.Errorf("job %s ran %d times", id, c)
 		}
 	}
-	rows, jobs, err := store.CountResults(context.Background(), h.Q.Conn())
+	rows, jobs, err := store.CountResults(context.Background(), h.DB.Conn())
 	if err != nil || rows != n || jobs != n {
 		t.Errorf("results: %d rows for %d jobs (%v), want %d each", rows, jobs, err, n)
 	}
@@ -433,7 +417,7 @@ func testBatch(t *testing.T, url string) {
 		jobs[i] = NewJob("", fmt.Sprint("b", i))
 	}
 	b := &store.Batch{ID: "batch-1", Name: "campus.yaml", Devices: n, Intents: 3}
-	if err := h.Q.EnqueueBatch(ctx, b, jobs); err != nil {
+	if err := h.Q.EnqueueBatch(ctx, b, jobs, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, j := range jobs {
@@ -441,21 +425,21 @@ func testBatch(t *testing.T, url string) {
 			t.Fatalf("job %s: %s in batch %q", j.ID, got.State, got.BatchID)
 		}
 	}
-	st, err := store.GetBatch(ctx, h.Q.Conn(), "batch-1")
+	st, err := store.GetBatch(ctx, h.DB.Conn(), "batch-1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if st.States[netcfg.StateSucceeded] != n || st.Devices != n || st.OutputTokens != 20*n || st.LLMCalls != n {
 		t.Errorf("batch status %+v", st)
 	}
-	page, err := store.ListBatchJobs(ctx, h.Q.Conn(), "batch-1", "", 100)
+	page, err := store.ListBatchJobs(ctx, h.DB.Conn(), "batch-1", "", 100)
 	if err != nil || len(page) != 100 || page[0].Result == nil {
 		t.Errorf("first page: %d jobs, %v", len(page), err)
 	}
 	// A batch whose insert fails leaves nothing behind: the same batch id
 	// again violates the primary key after its jobs were staged.
 	again := []*store.Job{NewJob("", "x"), NewJob("", "y")}
-	if err := h.Q.EnqueueBatch(ctx, b, again); err == nil {
+	if err := h.Q.EnqueueBatch(ctx, b, again, nil); err == nil {
 		t.Fatal("a second batch with the same id was accepted")
 	}
 	for _, j := range again {
@@ -474,7 +458,7 @@ func sweepBatch(t *testing.T, q *queue.Queue, id string, n, intents int) []*stor
 		jobs[i] = NewJob("", fmt.Sprint(id, i))
 		jobs[i].IntentKey = fmt.Sprint("intent-", i%intents)
 	}
-	if err := q.EnqueueBatch(context.Background(), &store.Batch{ID: id, Name: id, Devices: n, Intents: intents}, jobs); err != nil {
+	if err := q.EnqueueBatch(context.Background(), &store.Batch{ID: id, Name: id, Devices: n, Intents: intents}, jobs, nil); err != nil {
 		t.Fatal(err)
 	}
 	return jobs
@@ -496,13 +480,13 @@ func testSweep(t *testing.T, url string) {
 		proceed  = make(chan struct{})
 		startedC = make(chan struct{}, 1)
 	)
-	h := Open(t, url, queue.Config{Workers: 1, Sweep: func(_ context.Context, j *store.Job) (*store.Result, error) {
+	h := Open(t, url, queue.Config{Workers: 1}, queue.WithSweep(func(_ context.Context, j *store.Job) (*store.Result, error) {
 		sweeps.Add(1)
 		if j.ID == skip {
 			return nil, errors.New("cannot serve this one")
 		}
 		return bodyResult("sweep", j), nil
-	}})
+	}))
 	h.Behave = func(_ context.Context, j *store.Job, _ int) (*store.Result, error) {
 		select {
 		case startedC <- struct{}{}:
@@ -555,11 +539,11 @@ func testSweep(t *testing.T, url string) {
 	if got := int(sweeps.Load()); got < n-intents-1 {
 		t.Errorf("Sweep ran %d times, want at least %d", got, n-intents-1)
 	}
-	rows, distinct, err := store.CountResults(ctx, h.Q.Conn())
+	rows, distinct, err := store.CountResults(ctx, h.DB.Conn())
 	if err != nil || rows != n-1 || distinct != n-1 {
 		t.Errorf("results: %d rows for %d jobs (%v), want %d", rows, distinct, err, n-1)
 	}
-	st, err := store.GetBatch(ctx, h.Q.Conn(), "sweep-1")
+	st, err := store.GetBatch(ctx, h.DB.Conn(), "sweep-1")
 	if err != nil || st.States[netcfg.StateSucceeded] != n-1 || st.States[netcfg.StateCanceled] != 1 || st.Cache.Hits != n-1 {
 		t.Errorf("batch status %+v, %v", st, err)
 	}
@@ -569,10 +553,10 @@ func testSweep(t *testing.T, url string) {
 // job ends succeeded with exactly one result, made either by a worker or by
 // a sweep, never both committed.
 func testSweepRace(t *testing.T, url string) {
-	h := Open(t, url, queue.Config{Workers: 8, Sweep: func(_ context.Context, j *store.Job) (*store.Result, error) {
+	h := Open(t, url, queue.Config{Workers: 8}, queue.WithSweep(func(_ context.Context, j *store.Job) (*store.Result, error) {
 		time.Sleep(500 * time.Microsecond) // slow enough that workers claim jobs a sweep has rendered
 		return bodyResult("sweep", j), nil
-	}})
+	}))
 	h.Behave = func(_ context.Context, j *store.Job, _ int) (*store.Result, error) {
 		time.Sleep(5 * time.Millisecond)
 		return bodyResult("work", j), nil
@@ -600,7 +584,7 @@ func testSweepRace(t *testing.T, url string) {
 	if worked == n {
 		t.Errorf("no job was swept")
 	}
-	rows, distinct, err := store.CountResults(ctx, h.Q.Conn())
+	rows, distinct, err := store.CountResults(ctx, h.DB.Conn())
 	if err != nil || rows != n || distinct != n {
 		t.Errorf("results: %d rows for %d jobs (%v), want %d", rows, distinct, err, n)
 	}
@@ -666,7 +650,7 @@ func testConcurrentSubmits(t *testing.T, url string) {
 			default:
 				j = NewJob("key-taken", "other")
 			}
-			got, dup, err := h.Q.Enqueue(ctx, j)
+			got, dup, err := h.Q.Enqueue(ctx, j, nil)
 			answers[i] = answer{got, dup, err}
 		})
 	}
@@ -719,17 +703,22 @@ func testConcurrentSubmits(t *testing.T, url string) {
 // worked again and keeps its result.
 func testFinishedNotRerun(t *testing.T, url string) {
 	ctx := context.Background()
-	first := Migrated(t, url, queue.Config{})
+	db := dbtest.Open(t, url)
+	first, err := queue.New(db, queue.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(first.Close)
 	j := enqueue(t, first, NewJob("", "done-before"))
 	res := &store.Result{Body: []byte(`{"config":"hostname first\n"}`), Provider: "test", Model: "m"}
-	if ok, err := store.Complete(ctx, first.Conn(), j.ID, 1, time.Now(), res, time.Now()); !ok || err != nil {
+	if ok, err := store.Complete(ctx, db.Conn(), j.ID, 1, time.Now(), res, time.Now()); !ok || err != nil {
 		t.Fatalf("Complete = %v, %v", ok, err)
 	}
 	h := Open(t, url, queue.Config{Workers: 1})
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		var state string
-		if err := h.Q.Conn().QueryRow(ctx, `SELECT state FROM river_job WHERE id = $1`, j.RiverJobID).Scan(&state); err != nil {
+		if err := h.DB.Conn().QueryRow(ctx, `SELECT state FROM river_job WHERE id = $1`, j.RiverJobID).Scan(&state); err != nil {
 			t.Fatal(err)
 		}
 		if state == "cancelled" || state == "completed" || state == "discarded" {
@@ -771,7 +760,7 @@ func testBacklogPriority(t *testing.T, url string) {
 	priority := func(j *store.Job) int {
 		t.Helper()
 		var p int
-		if err := h.Q.Conn().QueryRow(ctx, `SELECT priority FROM river_job WHERE id = $1`, j.RiverJobID).Scan(&p); err != nil {
+		if err := h.DB.Conn().QueryRow(ctx, `SELECT priority FROM river_job WHERE id = $1`, j.RiverJobID).Scan(&p); err != nil {
 			t.Fatal(err)
 		}
 		return p
@@ -807,7 +796,10 @@ func (p *peak) leave() { p.now.Add(-1) }
 // own work at once, while jobs waiting on the upstream (adapt.Idle) let
 // others in; every job still succeeds once.
 func testGate(t *testing.T, url string) {
-	h := Open(t, url, queue.Config{Workers: 8, Gate: adapt.New(adapt.Config{Max: 2})})
+	gate := adapt.New(adapt.Config{Max: 2})
+	h := Open(t, url, queue.Config{Workers: 8}, queue.WithAdmission(func(ctx context.Context) (context.Context, func(), error) {
+		return adapt.Enter(ctx, gate)
+	}))
 	var working, inside peak
 	h.Behave = func(ctx context.Context, j *store.Job, call int) (*store.Result, error) {
 		inside.enter()

@@ -1,4 +1,4 @@
-package main
+package ledger
 
 import (
 	"context"
@@ -16,10 +16,10 @@ import (
 	"netsmith/internal/store"
 )
 
-// TestBudgetAlertsClose: close ends a webhook post that is still in flight
+// TestAlertsCloseEndsPost: Close ends a webhook post that is still in flight
 // once its context has ended, and returns only after the post has; an alert
-// after close posts nothing.
-func TestBudgetAlertsClose(t *testing.T) {
+// after Close posts nothing.
+func TestAlertsCloseEndsPost(t *testing.T) {
 	t.Parallel()
 	arrived, ended := make(chan struct{}, 1), make(chan struct{}, 1)
 	var posts atomic.Int32
@@ -31,11 +31,11 @@ func TestBudgetAlertsClose(t *testing.T) {
 		ended <- struct{}{}
 	}))
 	t.Cleanup(hook.Close)
-	b := newBudgetAlerts(slog.New(slog.NewTextHandler(io.Discard, nil)), metrics.New(prometheus.NewRegistry()))
-	b.client.Timeout = time.Hour // only close may end the post
+	b := NewAlerts(slog.New(slog.NewTextHandler(io.Discard, nil)), metrics.New(prometheus.NewRegistry()))
+	b.client.Timeout = time.Hour // only Close may end the post
 	alert := store.BudgetAlert{Department: "ops", WarnPct: 80, WebhookURL: hook.URL,
 		Usage: store.BudgetUsage{Period: "day", Name: "d2026-12-07"}}
-	b.alert(alert)
+	b.Alert(alert)
 	select {
 	case <-arrived:
 	case <-time.After(30 * time.Second): // a guard only
@@ -44,17 +44,17 @@ func TestBudgetAlertsClose(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	closed := make(chan struct{})
-	go func() { b.close(ctx); close(closed) }() // must cancel the post and wait for it
+	go func() { b.Close(ctx); close(closed) }() // must cancel the post and wait for it
 	for _, ch := range []chan struct{}{closed, ended} {
 		select {
 		case <-ch:
 		case <-time.After(30 * time.Second): // a guard only
-			t.Fatal("close did not end the post in flight")
+			t.Fatal("Close did not end the post in flight")
 		}
 	}
-	b.alert(alert)
-	b.close(context.Background())
+	b.Alert(alert)
+	b.Close(context.Background())
 	if n := posts.Load(); n != 1 {
-		t.Errorf("%d webhook posts, want 1: an alert after close must not post", n)
+		t.Errorf("%d webhook posts, want 1: an alert after Close must not post", n)
 	}
 }

@@ -1,4 +1,4 @@
-package queue
+package store
 
 import (
 	"context"
@@ -10,15 +10,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"netsmith/internal/metrics"
-	"netsmith/internal/store"
 )
-
-func isPostgres(u string) bool {
-	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
-}
 
 // migrationLockKey is the advisory lock that serializes migrations of
 // replicas starting together.
@@ -41,16 +35,16 @@ func parsePGURL(u string) (string, pgOptions, error) {
 	var o pgOptions
 	p, err := url.Parse(u)
 	if err != nil {
-		return "", o, fmt.Errorf("database url %s: %w", redactURL(u), err)
+		return "", o, fmt.Errorf("database url %s: %w", RedactURL(u), err)
 	}
 	v := p.Query()
 	if s, ok := v["pgbouncer"]; ok {
 		if len(s) != 1 {
-			return "", o, fmt.Errorf("database url %s: pgbouncer is given %d times", redactURL(u), len(s))
+			return "", o, fmt.Errorf("database url %s: pgbouncer is given %d times", RedactURL(u), len(s))
 		}
 		o.PgBouncer, err = strconv.ParseBool(s[0])
 		if err != nil {
-			return "", o, fmt.Errorf("database url %s: pgbouncer=%q must be true or false", redactURL(u), s[0])
+			return "", o, fmt.Errorf("database url %s: pgbouncer=%q must be true or false", RedactURL(u), s[0])
 		}
 		v.Del("pgbouncer")
 		p.RawQuery = v.Encode()
@@ -62,16 +56,16 @@ func parsePGURL(u string) (string, pgOptions, error) {
 func pgPoolConfig(u string, o pgOptions, maxConns int) (*pgxpool.Config, error) {
 	pc, err := pgxpool.ParseConfig(u)
 	if err != nil {
-		return nil, fmt.Errorf("database url %s: %w", redactURL(u), err)
+		return nil, fmt.Errorf("database url %s: %w", RedactURL(u), err)
 	}
 	// pgx reads pool_max_conns from the URL; without it the pool has
-	// Config.MaxConns connections, not pgx's default of max(4, CPUs).
+	// Options.MaxConns connections, not pgx's default of max(4, CPUs).
 	if !strings.Contains(u, "pool_max_conns=") {
 		pc.MaxConns = int32(maxConns)
 	}
 	// Migrations hold the lock's transaction open beside their own.
 	if pc.MaxConns < 2 {
-		return nil, fmt.Errorf("database url %s: pool_max_conns must be at least 2", redactURL(u))
+		return nil, fmt.Errorf("database url %s: pool_max_conns must be at least 2", RedactURL(u))
 	}
 	if o.PgBouncer {
 		// PgBouncer hands each transaction any server connection:
@@ -90,88 +84,78 @@ func pgPoolConfig(u string, o pgOptions, maxConns int) (*pgxpool.Config, error) 
 			}
 			slices.Sort(names)
 			return nil, fmt.Errorf("database url %s: pgbouncer=true cannot pass the startup parameter %s; set it on the role or database (ALTER ROLE … SET) instead",
-				redactURL(u), strings.Join(names, ", "))
+				RedactURL(u), strings.Join(names, ", "))
 		}
 	}
 	return pc, nil
 }
 
-func openPostgres(ctx context.Context, u string, q *Queue) (engine, error) {
-	u, opts, err := parsePGURL(u)
+func openPostgres(ctx context.Context, u string, opts Options) (*DB, error) {
+	u, po, err := parsePGURL(u)
 	if err != nil {
 		return nil, err
 	}
-	pc, err := pgPoolConfig(u, opts, q.cfg.MaxConns)
+	pc, err := pgPoolConfig(u, po, opts.MaxConns)
 	if err != nil {
 		return nil, err
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
-		return nil, fmt.Errorf("connect %s: %w", redactURL(u), err)
+		return nil, fmt.Errorf("connect %s: %w", RedactURL(u), err)
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("connect %s: %w", redactURL(u), err)
+		return nil, fmt.Errorf("connect %s: %w", RedactURL(u), err)
 	}
-	e := &riverEngine[*riverpgxv5.Driver, pgx.Tx]{
-		pool:     store.PGX(pool),
-		begin:    func(ctx context.Context) (pgx.Tx, error) { return pool.Begin(ctx) },
-		commit:   func(ctx context.Context, tx pgx.Tx) error { return tx.Commit(ctx) },
-		rollback: func(ctx context.Context, tx pgx.Tx) error { return tx.Rollback(ctx) },
-		wrap:     func(tx pgx.Tx) store.Conn { return store.PGX(tx) },
-		// Four completion groups at a time, within a quarter of the pool.
-		committers:   max(1, min(4, int(pc.MaxConns)/4)),
-		groupSubmits: true,
-		// LISTEN holds a server connection for the session, which
-		// PgBouncer's transaction mode does not give: River polls.
-		pollOnly:      opts.PgBouncer,
+	d := &DB{
+		dialect:       "postgres",
+		conn:          PGX(pool),
+		read:          PGX(pool),
+		pgPool:        pool,
+		pgBouncer:     po.PgBouncer,
 		migrationLock: pgMigrationLock,
 	}
-	closeLazy, err := pgLazyConn(ctx, e, pool, pc, opts)
+	closeLazy, err := d.pgLazyConn(ctx, pc, po)
 	if err != nil {
 		pool.Close()
 		return nil, err
 	}
-	e.closeFn = func() {
+	d.closeFn = func() {
 		closeLazy()
 		pool.Close()
 	}
-	eng, err := newRiverEngine(q, riverpgxv5.New(pool), e)
-	if err != nil {
-		e.closeFn()
-		return nil, err
-	}
-	return eng, nil
+	return d, nil
 }
 
-// pgLazyConn sets e's lazy connection (see Queue.LazyConn), whose commits
-// do not wait for the WAL flush: a pool of its own with
-// synchronous_commit off as a startup parameter, or through PgBouncer,
-// which passes no such parameter, its Execs in transactions of the main
-// pool that turn it off with SET LOCAL. It returns what closes it.
-func pgLazyConn(ctx context.Context, e *riverEngine[*riverpgxv5.Driver, pgx.Tx], pool *pgxpool.Pool, pc *pgxpool.Config, opts pgOptions) (func(), error) {
-	if opts.PgBouncer {
-		lazy := newExecGroupConn(e.pool, func(ctx context.Context, fn func(store.Conn) error) error {
-			return e.inTx(ctx, func(tx pgx.Tx) error {
+// pgLazyConn sets d's lazy connection (see DB.LazyConn), whose commits do
+// not wait for the WAL flush: a pool of its own with synchronous_commit
+// off as a startup parameter, or through PgBouncer, which passes no such
+// parameter, its Execs in transactions of the main pool that turn it off
+// with SET LOCAL. It returns what closes it.
+func (d *DB) pgLazyConn(ctx context.Context, pc *pgxpool.Config, o pgOptions) (func(), error) {
+	pool := d.pgPool
+	if o.PgBouncer {
+		lazy := newExecGroupConn(d.conn, func(ctx context.Context, fn func(Conn) error) error {
+			return d.InTx(ctx, func(tx Conn) error {
 				if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
 					return err
 				}
-				return fn(store.PGX(tx))
+				return fn(tx)
 			})
 		})
-		e.lazyPool = lazy
-		e.stats = func() []metrics.DBPool { return []metrics.DBPool{pgxPoolStat("main", pool)} }
-		return lazy.g.close, nil
+		d.lazy = lazy
+		d.stats = func() []metrics.DBPool { return []metrics.DBPool{pgxPoolStat("main", pool)} }
+		return lazy.g.Close, nil
 	}
 	lc := pc.Copy()
 	lc.MaxConns = max(2, pc.MaxConns/4)
 	lc.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
 	lazy, err := pgxpool.NewWithConfig(ctx, lc)
 	if err != nil {
-		return nil, fmt.Errorf("connect %s: %w", redactURL(pc.ConnString()), err)
+		return nil, fmt.Errorf("connect %s: %w", RedactURL(pc.ConnString()), err)
 	}
-	e.lazyPool = store.PGX(lazy)
-	e.stats = func() []metrics.DBPool { return []metrics.DBPool{pgxPoolStat("main", pool), pgxPoolStat("lazy", lazy)} }
+	d.lazy = PGX(lazy)
+	d.stats = func() []metrics.DBPool { return []metrics.DBPool{pgxPoolStat("main", pool), pgxPoolStat("lazy", lazy)} }
 	return lazy.Close, nil
 }
 
@@ -180,7 +164,7 @@ func pgLazyConn(ctx context.Context, e *riverEngine[*riverpgxv5.Driver, pgx.Tx],
 // where a session lock would be taken on one server connection and
 // released on another (or never): replicas starting together on an empty
 // database take turns.
-func pgMigrationLock(ctx context.Context, tx pgx.Tx) (bool, error) {
+func pgMigrationLock(ctx context.Context, tx Conn) (bool, error) {
 	var ok bool
 	if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1)`, int64(migrationLockKey)).Scan(&ok); err != nil {
 		return false, fmt.Errorf("take migration lock: %w", err)
@@ -192,16 +176,4 @@ func pgxPoolStat(name string, p *pgxpool.Pool) metrics.DBPool {
 	st := p.Stat()
 	return metrics.DBPool{Name: name, Max: int(st.MaxConns()), InUse: int(st.AcquiredConns()), Idle: int(st.IdleConns()),
 		Waits: st.EmptyAcquireCount(), WaitTime: st.EmptyAcquireWaitTime()}
-}
-
-// redactURL hides a password in a database URL.
-func redactURL(u string) string {
-	p, err := url.Parse(u)
-	if err != nil || p.User == nil {
-		return u
-	}
-	if _, ok := p.User.Password(); ok {
-		p.User = url.UserPassword(p.User.Username(), "xxxxx")
-	}
-	return p.String()
 }

@@ -1,15 +1,17 @@
-package queue
+// Package groupcommit commits writes that arrive together in one
+// transaction (group commit), each keeping its own all-or-nothing outcome.
+// The queue groups submissions and completions with it, the store the
+// template cache's single-statement writes on SQLite.
+package groupcommit
 
 import (
 	"context"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"netsmith/internal/store"
 )
 
-// groupCommitter commits writes that arrive together in one transaction
+// Committer commits writes that arrive together in one transaction
 // (group commit). Each write keeps its own guarantee: it commits whole or
 // not at all, and its caller learns which. The database sees one commit,
 // and on SQLite one turn at the single writer connection, for the group
@@ -21,8 +23,8 @@ import (
 // has arrived by the time its goroutine is free, up to max, plus what
 // arrives within wait of its first write: with wait = 0 a write alone
 // waits for nothing, and under load the groups grow by themselves.
-type groupCommitter[T any] struct {
-	in     chan *groupItem[T]
+type Committer[T any] struct {
+	in     chan *item[T]
 	stop   chan struct{}
 	ended  sync.WaitGroup
 	max    int
@@ -32,7 +34,7 @@ type groupCommitter[T any] struct {
 	splits atomic.Int64
 }
 
-type groupItem[T any] struct {
+type item[T any] struct {
 	ctx  context.Context
 	v    T
 	done chan error
@@ -41,10 +43,10 @@ type groupItem[T any] struct {
 // groupTimeout bounds one group's transaction.
 const groupTimeout = 30 * time.Second
 
-// newGroupCommitter starts a group committer with n goroutines.
-func newGroupCommitter[T any](n, limit int, wait time.Duration, commit func(ctx context.Context, group []T) error) *groupCommitter[T] {
-	g := &groupCommitter[T]{
-		in:     make(chan *groupItem[T]),
+// New starts a group committer with n goroutines.
+func New[T any](n, limit int, wait time.Duration, commit func(ctx context.Context, group []T) error) *Committer[T] {
+	g := &Committer[T]{
+		in:     make(chan *item[T]),
 		stop:   make(chan struct{}),
 		max:    limit,
 		wait:   wait,
@@ -56,13 +58,13 @@ func newGroupCommitter[T any](n, limit int, wait time.Duration, commit func(ctx 
 	return g
 }
 
-// do commits v, in a group with whatever else is being committed, and
+// Do commits v, in a group with whatever else is being committed, and
 // returns v's own outcome. Once handed over, v is committed or refused
-// whatever happens to ctx, and do waits to say which: a caller told
-// "canceled" must be able to trust that nothing was written. After close,
-// do commits v on its own.
-func (g *groupCommitter[T]) do(ctx context.Context, v T) error {
-	it := &groupItem[T]{ctx: ctx, v: v, done: make(chan error, 1)}
+// whatever happens to ctx, and Do waits to say which: a caller told
+// "canceled" must be able to trust that nothing was written. After Close,
+// Do commits v on its own.
+func (g *Committer[T]) Do(ctx context.Context, v T) error {
+	it := &item[T]{ctx: ctx, v: v, done: make(chan error, 1)}
 	select {
 	case g.in <- it:
 		return <-it.done
@@ -73,16 +75,16 @@ func (g *groupCommitter[T]) do(ctx context.Context, v T) error {
 	}
 }
 
-// close ends the committer once the groups in hand are committed; do calls
+// Close ends the committer once the groups in hand are committed; Do calls
 // that follow commit on their own.
-func (g *groupCommitter[T]) close() {
+func (g *Committer[T]) Close() {
 	close(g.stop)
 	g.ended.Wait()
 }
 
-func (g *groupCommitter[T]) run() {
+func (g *Committer[T]) run() {
 	for {
-		var first *groupItem[T]
+		var first *item[T]
 		select {
 		case first = <-g.in:
 		case <-g.stop:
@@ -112,8 +114,8 @@ func (g *groupCommitter[T]) run() {
 }
 
 // gather collects a group that starts with first.
-func (g *groupCommitter[T]) gather(first *groupItem[T]) []*groupItem[T] {
-	group := []*groupItem[T]{first}
+func (g *Committer[T]) gather(first *item[T]) []*item[T] {
+	group := []*item[T]{first}
 	// What is waiting already.
 	for len(group) < g.max {
 		select {
@@ -140,54 +142,11 @@ func (g *groupCommitter[T]) gather(first *groupItem[T]) []*groupItem[T] {
 	return group
 }
 
-func (g *groupCommitter[T]) commitOne(it *groupItem[T]) error {
+func (g *Committer[T]) commitOne(it *item[T]) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(it.ctx), groupTimeout)
 	defer cancel()
 	return g.commit(ctx, []T{it.v})
 }
 
-// execGroupConn is a store.Conn whose Execs, from any number of goroutines,
-// are committed in groups, each Exec whole or not at all as on its own;
-// its queries go to the connection beneath. On SQLite it carries the
-// template cache's lease and fill statements, which are single statements
-// that would otherwise each take the one writer connection for themselves.
-type execGroupConn struct {
-	store.Conn
-	g *groupCommitter[*execItem]
-}
-
-// execItem is one statement of an execGroupConn and, once committed, the
-// rows it affected.
-type execItem struct {
-	query string
-	args  []any
-	n     int64
-}
-
-// execGroupMax bounds the statements of one execGroupConn transaction.
-const execGroupMax = 64
-
-// newExecGroupConn groups the Execs on c; inTx runs a transaction whose
-// handle the function it is given receives.
-func newExecGroupConn(c store.Conn, inTx func(ctx context.Context, fn func(tx store.Conn) error) error) *execGroupConn {
-	return &execGroupConn{Conn: c, g: newGroupCommitter(1, execGroupMax, 0, func(ctx context.Context, items []*execItem) error {
-		return inTx(ctx, func(tx store.Conn) error {
-			for _, it := range items {
-				n, err := tx.Exec(ctx, it.query, it.args...)
-				if err != nil {
-					return err
-				}
-				it.n = n
-			}
-			return nil
-		})
-	})}
-}
-
-func (c *execGroupConn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
-	it := &execItem{query: query, args: args}
-	if err := c.g.do(ctx, it); err != nil {
-		return 0, err
-	}
-	return it.n, nil
-}
+// Splits reports how many groups failed and were committed one by one.
+func (g *Committer[T]) Splits() int64 { return g.splits.Load() }

@@ -1,4 +1,4 @@
-package queue
+package groupcommit
 
 import (
 	"context"
@@ -21,7 +21,7 @@ func TestGroupCommitter(t *testing.T) {
 		release = make(chan struct{})
 	)
 	bad := errors.New("bad write")
-	g := newGroupCommitter(1, 8, 0, func(_ context.Context, vs []int) error {
+	g := New(1, 8, 0, func(_ context.Context, vs []int) error {
 		if vs[0] == 0 {
 			close(entered)
 			<-release // hold the first group while the others queue
@@ -36,7 +36,7 @@ func TestGroupCommitter(t *testing.T) {
 	})
 	ctx := context.Background()
 	first := make(chan error, 1)
-	go func() { first <- g.do(ctx, 0) }()
+	go func() { first <- g.Do(ctx, 0) }()
 	<-entered // the committer holds the first group
 	var (
 		wg      sync.WaitGroup
@@ -46,7 +46,7 @@ func TestGroupCommitter(t *testing.T) {
 	for i := 1; i < 20; i++ {
 		wg.Go(func() {
 			started.Add(1)
-			errs[i] = g.do(ctx, i)
+			errs[i] = g.Do(ctx, i)
 		})
 	}
 	// Let the 19 writers reach the channel, then release the first group.
@@ -92,8 +92,8 @@ func TestGroupCommitter(t *testing.T) {
 		t.Errorf("largest group %d: the 19 waiting writes should have filled groups of 8 (%v)", biggest, groups)
 	}
 
-	g.close()
-	if err := g.do(ctx, 42); err != nil {
+	g.Close()
+	if err := g.Do(ctx, 42); err != nil {
 		t.Fatalf("write after close: %v", err)
 	}
 	mu.Lock()

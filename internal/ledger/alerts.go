@@ -1,4 +1,4 @@
-package main
+package ledger
 
 import (
 	"bytes"
@@ -13,12 +13,11 @@ import (
 	"netsmith/internal/store"
 )
 
-// budgetAlerts reports departments crossing their budget's warning share:
-// a warning line, a metric, and the budget's webhook if it has one. It
-// owns the webhook posts in flight, which run beside the job or request
-// that crossed the line so that a slow receiver delays neither; close ends
-// them with serve.
-type budgetAlerts struct {
+// Alerts reports departments crossing their budget's warning share: a
+// warning line, a metric, and the budget's webhook if it has one. It owns
+// the webhook posts in flight, which run beside the request that crossed
+// the line so that a slow receiver delays none; Close ends them.
+type Alerts struct {
 	logger *slog.Logger
 	m      *metrics.Metrics
 	client *http.Client
@@ -30,18 +29,21 @@ type budgetAlerts struct {
 	posts  sync.WaitGroup
 }
 
-func newBudgetAlerts(logger *slog.Logger, m *metrics.Metrics) *budgetAlerts {
+// NewAlerts reports to logger and m (which may be nil).
+func NewAlerts(logger *slog.Logger, m *metrics.Metrics) *Alerts {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &budgetAlerts{logger: logger, m: m, client: &http.Client{Timeout: 10 * time.Second}, ctx: ctx, cancel: cancel}
+	return &Alerts{logger: logger, m: m, client: &http.Client{Timeout: 10 * time.Second}, ctx: ctx, cancel: cancel}
 }
 
-// alert reports a; it is the queue's OnBudgetAlert.
-func (b *budgetAlerts) alert(a store.BudgetAlert) {
+// Alert reports a.
+func (b *Alerts) Alert(a store.BudgetAlert) {
 	u := a.Usage
 	b.logger.Warn("budget warning: department passed its threshold", "department", a.Department,
 		"period", u.Name, "warn_pct", a.WarnPct, "limit_usd", float64(u.LimitNUSD)/1e9,
 		"spent_usd", float64(u.SpentNUSD)/1e9, "reserved_usd", float64(u.ReservedNUSD)/1e9)
-	b.m.BudgetAlerts.WithLabelValues(a.Department, u.Period).Inc()
+	if b.m != nil {
+		b.m.BudgetAlerts.WithLabelValues(a.Department, u.Period).Inc()
+	}
 	if a.WebhookURL == "" {
 		return
 	}
@@ -58,7 +60,7 @@ func (b *budgetAlerts) alert(a store.BudgetAlert) {
 	b.posts.Go(func() { b.post(a.Department, a.WebhookURL, body) })
 }
 
-func (b *budgetAlerts) post(department, url string, body []byte) {
+func (b *Alerts) post(department, url string, body []byte) {
 	req, err := http.NewRequestWithContext(b.ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		b.logger.Warn("budget webhook failed", "department", department, slog.Any("error", err))
@@ -76,10 +78,10 @@ func (b *budgetAlerts) post(department, url string, body []byte) {
 	}
 }
 
-// close stops taking alerts and waits for the posts in flight until ctx
+// Close stops taking alerts and waits for the posts in flight until ctx
 // ends, then cancels those left and waits for them to return. It may be
 // called more than once.
-func (b *budgetAlerts) close(ctx context.Context) {
+func (b *Alerts) Close(ctx context.Context) {
 	b.mu.Lock()
 	b.closed = true
 	b.mu.Unlock()

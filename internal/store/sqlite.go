@@ -1,4 +1,4 @@
-package queue
+package store
 
 import (
 	"context"
@@ -8,16 +8,11 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"modernc.org/sqlite"
 
+	"netsmith/internal/groupcommit"
 	"netsmith/internal/metrics"
-	"netsmith/internal/store"
 )
-
-func isSQLite(u string) bool {
-	return strings.HasPrefix(u, "sqlite://") || strings.HasPrefix(u, "sqlite:")
-}
 
 // sqliteDSN turns sqlite://PATH[?query] into a modernc.org/sqlite DSN with
 // the pragmas netsmith needs: WAL, a busy timeout, foreign keys and
@@ -57,7 +52,7 @@ func (c sqliteConnector) Connect(context.Context) (driver.Conn, error) {
 }
 func (c sqliteConnector) Driver() driver.Driver { return &sqlite.Driver{} }
 
-func openSQLite(ctx context.Context, u string, q *Queue) (engine, error) {
+func openSQLite(ctx context.Context, u string) (*DB, error) {
 	dsn, err := sqliteDSN(u)
 	if err != nil {
 		return nil, err
@@ -75,35 +70,70 @@ func openSQLite(ctx context.Context, u string, q *Queue) (engine, error) {
 	rdb := sql.OpenDB(sqliteConnector{dsn + "&_pragma=query_only(1)"})
 	rdb.SetMaxOpenConns(4)
 	rdb.SetMaxIdleConns(4)
-	e := &riverEngine[*riversqlite.Driver, *sql.Tx]{
-		pool:         store.SQL(db),
-		readPool:     store.SQL(rdb),
-		begin:        func(ctx context.Context) (*sql.Tx, error) { return db.BeginTx(ctx, nil) },
-		commit:       func(_ context.Context, tx *sql.Tx) error { return tx.Commit() },
-		rollback:     func(_ context.Context, tx *sql.Tx) error { return tx.Rollback() },
-		wrap:         func(tx *sql.Tx) store.Conn { return store.SQL(tx) },
-		committers:   1,
-		groupSubmits: true,
+	d := &DB{
+		dialect: "sqlite",
+		conn:    SQL(db),
+		read:    SQL(rdb),
+		sqlDB:   db,
 		stats: func() []metrics.DBPool {
 			return []metrics.DBPool{sqlPoolStat("writer", db.Stats()), sqlPoolStat("read", rdb.Stats())}
 		},
 	}
 	// The template cache's leases and fills, single statements from many
 	// workers at once, share transactions (see execGroupConn).
-	lazy := newExecGroupConn(e.pool, func(ctx context.Context, fn func(store.Conn) error) error {
-		return e.inTx(ctx, func(tx *sql.Tx) error { return fn(store.SQL(tx)) })
-	})
-	e.lazyPool = lazy
-	e.closeFn = func() { lazy.g.close(); rdb.Close(); db.Close() }
-	eng, err := newRiverEngine(q, riversqlite.New(db), e)
-	if err != nil {
-		e.closeFn()
-		return nil, err
-	}
-	return eng, nil
+	lazy := newExecGroupConn(d.conn, d.InTx)
+	d.lazy = lazy
+	d.closeFn = func() { lazy.g.Close(); rdb.Close(); db.Close() }
+	return d, nil
 }
 
 func sqlPoolStat(name string, st sql.DBStats) metrics.DBPool {
 	return metrics.DBPool{Name: name, Max: st.MaxOpenConnections, InUse: st.InUse, Idle: st.Idle,
 		Waits: st.WaitCount, WaitTime: st.WaitDuration}
+}
+
+// execGroupConn is a Conn whose Execs, from any number of goroutines,
+// are committed in groups, each Exec whole or not at all as on its own;
+// its queries go to the connection beneath. On SQLite it carries the
+// template cache's lease and fill statements, which are single statements
+// that would otherwise each take the one writer connection for themselves.
+type execGroupConn struct {
+	Conn
+	g *groupcommit.Committer[*execItem]
+}
+
+// execItem is one statement of an execGroupConn and, once committed, the
+// rows it affected.
+type execItem struct {
+	query string
+	args  []any
+	n     int64
+}
+
+// execGroupMax bounds the statements of one execGroupConn transaction.
+const execGroupMax = 64
+
+// newExecGroupConn groups the Execs on c; inTx runs a transaction whose
+// handle the function it is given receives.
+func newExecGroupConn(c Conn, inTx func(ctx context.Context, fn func(tx Conn) error) error) *execGroupConn {
+	return &execGroupConn{Conn: c, g: groupcommit.New(1, execGroupMax, 0, func(ctx context.Context, items []*execItem) error {
+		return inTx(ctx, func(tx Conn) error {
+			for _, it := range items {
+				n, err := tx.Exec(ctx, it.query, it.args...)
+				if err != nil {
+					return err
+				}
+				it.n = n
+			}
+			return nil
+		})
+	})}
+}
+
+func (c *execGroupConn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	it := &execItem{query: query, args: args}
+	if err := c.g.Do(ctx, it); err != nil {
+		return 0, err
+	}
+	return it.n, nil
 }
