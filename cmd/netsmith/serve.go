@@ -324,7 +324,7 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, calls int
 		gateTarget = cfg.APILatencyTarget
 	}
 	return app.Open(ctx, app.Config{
-		DB: cfg.DB, Calls: calls, GateTarget: gateTarget,
+		DB: cfg.DB, Calls: calls, GateTarget: gateTarget, Role: cfg.Role,
 		Provider: cfg.Provider, Model: cfg.Model, AnalyzeModel: cfg.AnalyzeModel, MaxTokens: cfg.MaxTokens,
 		MaxInputTokens: cfg.MaxInputTokens, MaxAttempts: cfg.MaxAttempts, JobTimeout: cfg.JobTimeout, RescueAfter: cfg.RescueAfter,
 		PollInterval: cfg.PollInterval, MaxQueue: cfg.MaxQueue,

@@ -42,6 +42,9 @@ type Config struct {
 	// while over 1% of the API's interactive requests take longer (the
 	// admission gate, package adapt).
 	GateTarget time.Duration
+	// Role is the process's role (all, api, worker) its heartbeat row
+	// records (queue.Config.Role).
+	Role string
 
 	Provider     string // reported, and "sim" needs no upstream limiter
 	Model        string
@@ -105,6 +108,7 @@ func Open(ctx context.Context, cfg Config, client generate.LLM, model string, pr
 	workers := JobSlots(cfg.Calls)
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
+	m.InitProvider(cfg.Provider, model, cfg.AnalyzeModel)
 	m.WorkersLimit.Set(float64(workers))
 	a := &App{Registry: reg, Metrics: m, Prices: prices}
 	defer func() {
@@ -141,6 +145,9 @@ func Open(ctx context.Context, cfg Config, client generate.LLM, model string, pr
 	linter, err := lint.Default()
 	if err != nil {
 		return nil, fmt.Errorf("lint rules: %w", err)
+	}
+	for _, r := range linter.Rules() {
+		m.LintFindings.WithLabelValues(r.ID, r.Severity.String()) // exported from start
 	}
 	limiters, err := a.limiters(ctx, cfg, logger, model, cfg.AnalyzeModel)
 	if err != nil {
@@ -186,6 +193,7 @@ func Open(ctx context.Context, cfg Config, client generate.LLM, model string, pr
 		PollInterval: cfg.PollInterval,
 		Logger:       logger,
 		Metrics:      m,
+		Role:         cfg.Role,
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -196,19 +204,12 @@ func Open(ctx context.Context, cfg Config, client generate.LLM, model string, pr
 
 	metrics.RegisterDBPools(reg, db.PoolStats)
 	q := a.Queue
-	metrics.RegisterQueueDepth(reg, func() map[string]float64 {
-		dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		d, err := q.Depth(dctx)
-		out := map[string]float64{}
+	metrics.RegisterCluster(reg, func(ctx context.Context) (metrics.Cluster, bool, error) {
+		c, leader, err := q.Cluster(ctx)
 		if err != nil {
-			logger.Warn("read queue depth", slog.Any("error", err))
-			return out
+			logger.Warn("read the cluster's state for metrics", slog.Any("error", err))
 		}
-		for s, n := range d {
-			out[string(s)] = float64(n)
-		}
-		return out
+		return c, leader, err
 	})
 	return a, nil
 }

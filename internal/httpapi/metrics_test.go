@@ -1,107 +1,34 @@
 package httpapi_test
 
 import (
-	"context"
-	"log/slog"
+	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-
-	"netsmith/internal/dbtest"
-	"netsmith/internal/httpapi"
-	"netsmith/internal/metrics"
-	"netsmith/internal/queue"
-	"netsmith/internal/store"
 )
 
-// TestMetricsSpendNeedsKey: once keys exist, /metrics serves department
-// spend only to a key that may see it (admin all, a user its own), none
-// without a key, and refuses a wrong key; the rest of /metrics stays open.
-// Without keys (open mode) everything is served.
-func TestMetricsSpendNeedsKey(t *testing.T) {
-	t.Parallel()
-	reg := prometheus.NewRegistry()
-	m := metrics.New(reg)
-	db := dbtest.Open(t, dbtest.SQLite(t))
-	q, err := queue.New(db, queue.Config{Metrics: m})
+// checkEventStreamMetrics checks, after one job was waited on over its
+// event stream, that the stream is counted as a stream and a request, and
+// its lifetime stays out of the request-latency histogram.
+func checkEventStreamMetrics(t *testing.T, base string) {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = q.Stop(ctx)
-		q.Close()
-	})
-	m.CostUSD.WithLabelValues("neteng").Add(1.5)
-	m.CostUSD.WithLabelValues("secops").Add(2.5)
-	m.BudgetAlerts.WithLabelValues("secops", "day").Inc()
-	m.JobsTotal.WithLabelValues("generate", "succeeded").Inc()
-	newServer := func() http.Handler {
-		return httpapi.NewServer(httpapi.Config{}, httpapi.Deps{DB: db, Queue: q, Metrics: m, Registry: reg, Logger: slog.New(slog.DiscardHandler)})
-	}
-	h := newServer()
-	get := func(key string) (int, string) {
-		t.Helper()
-		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
-		if key != "" {
-			req.Header.Set("Authorization", "Bearer "+key)
-		}
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		return rec.Code, rec.Body.String()
-	}
-	neteng := `netsmith_cost_usd_total{department="neteng"} 1.5`
-	secops := `netsmith_cost_usd_total{department="secops"} 2.5`
-	alert := `netsmith_budget_alerts_total{department="secops",period="day"} 1`
-	jobs := `netsmith_jobs_total{kind="generate",status="succeeded"} 1`
-
-	if code, body := get(""); code != 200 || !strings.Contains(body, neteng) || !strings.Contains(body, secops) {
-		t.Fatalf("open mode: %d, want every department's spend:\n%s", code, grep(body, "department"))
-	}
-	r := &rig{Queue: q, DB: db}
-	admin := addKey(t, r, store.Key{Name: "ops", Department: "platform", Role: store.RoleAdmin})
-	user := addKey(t, r, store.Key{Name: "alice", Department: "neteng", Role: store.RoleUser})
-	// A server remembers "no keys" for a second; a new one looks at once.
-	h = newServer()
-	for _, tc := range []struct {
-		name, key  string
-		want, not  []string
-		wantStatus int
-	}{
-		{"no key", "", []string{jobs}, []string{neteng, secops, alert}, 200},
-		{"admin", admin, []string{neteng, secops, alert, jobs}, nil, 200},
-		{"user", user, []string{neteng, jobs}, []string{secops, alert}, 200},
-		{"wrong key", "nsk_wrong", nil, []string{neteng, secops}, 401},
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(b)
+	for _, want := range []string{
+		`netsmith_http_requests_total{code="200",route="GET /v1/jobs/{id}/events"} 1`,
+		"netsmith_event_streams_total 1",
+		`netsmith_http_request_duration_seconds_count{route="POST /v1/jobs"} 1`,
 	} {
-		code, body := get(tc.key)
-		if code != tc.wantStatus {
-			t.Errorf("%s: status %d, want %d", tc.name, code, tc.wantStatus)
-		}
-		for _, w := range tc.want {
-			if !strings.Contains(body, w) {
-				t.Errorf("%s: missing %s", tc.name, w)
-			}
-		}
-		for _, n := range tc.not {
-			if strings.Contains(body, n) {
-				t.Errorf("%s: shows %s", tc.name, n)
-			}
+		if !strings.Contains(page, want) {
+			t.Errorf("/metrics lacks %s", want)
 		}
 	}
-}
-
-// grep returns the lines of s holding sub.
-func grep(s, sub string) string {
-	var out []string
-	for l := range strings.SplitSeq(s, "\n") {
-		if strings.Contains(l, sub) {
-			out = append(out, l)
-		}
+	if strings.Contains(page, `netsmith_http_request_duration_seconds_count{route="GET /v1/jobs/{id}/events"}`) {
+		t.Error("the event stream's lifetime is in netsmith_http_request_duration_seconds")
 	}
-	return strings.Join(out, "\n")
 }

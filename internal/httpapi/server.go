@@ -202,7 +202,7 @@ func (s *Server) routes() {
 	s.handle("GET /v1/jobs", s.handleListJobs)
 	s.handle("GET /v1/jobs/{id}", s.handleGetJob)
 	s.handle("DELETE /v1/jobs/{id}", s.handleCancelJob)
-	s.handle("GET /v1/jobs/{id}/events", s.handleJobEvents)
+	s.handle(eventsRoute, s.handleJobEvents)
 	s.handle("POST /v1/jobs/{id}/diff", s.handleJobDiff)
 	s.handle("GET /v1/queue", s.handleQueue)
 	s.handle("POST /v1/batches", s.handleSubmitBatch)
@@ -236,6 +236,9 @@ func (s *Server) routes() {
 // handle registers h for pattern with the body limit and request metrics,
 // labelled by the pattern (bounded), never by the path.
 func (s *Server) handle(pattern string, h http.HandlerFunc) {
+	if s.metrics != nil && pattern != eventsRoute {
+		s.metrics.HTTPDuration.WithLabelValues(pattern) // exported from start
+	}
 	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		limit := s.cfg.MaxBody
@@ -263,6 +266,11 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 	}))
 }
 
+// eventsRoute is the event stream's pattern: it lasts as long as its job,
+// so its time stays out of the request-latency histogram (its streams are
+// counted by countStream instead).
+const eventsRoute = "GET /v1/jobs/{id}/events"
+
 // observe counts a request, labelled by its route pattern (bounded), never
 // by its path.
 func (s *Server) observe(r *http.Request, code int, start time.Time) {
@@ -270,11 +278,24 @@ func (s *Server) observe(r *http.Request, code int, start time.Time) {
 	if s.metrics != nil {
 		route := r.Pattern
 		s.metrics.HTTPRequests.WithLabelValues(route, strconv.Itoa(code)).Inc()
-		s.metrics.HTTPDuration.WithLabelValues(route).Observe(d.Seconds())
+		if route != eventsRoute {
+			s.metrics.HTTPDuration.WithLabelValues(route).Observe(d.Seconds())
+		}
 	}
 	if s.latency != nil && interactive[r.Pattern] {
 		s.latency(d)
 	}
+}
+
+// countStream counts an event stream opened and open; the function it
+// returns counts it closed: `defer s.countStream()()`.
+func (s *Server) countStream() func() {
+	if s.metrics == nil {
+		return func() {}
+	}
+	s.metrics.EventStreams.Inc()
+	s.metrics.EventStreamsOpen.Inc()
+	return s.metrics.EventStreamsOpen.Dec
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }

@@ -173,7 +173,7 @@ func classify(err error) error {
 		return &queue.SnoozeError{After: busy.Wait, Err: err}
 	}
 	if errors.Is(err, generate.ErrTemplateConfig) {
-		return &queue.PermanentError{Err: err}
+		return &queue.PermanentError{Err: err, Reason: metrics.ReasonLint}
 	}
 	var le *llm.Error
 	if !errors.As(err, &le) {
