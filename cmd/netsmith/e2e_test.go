@@ -22,6 +22,7 @@ import (
 
 	"netsmith/internal/app"
 	"netsmith/internal/dbtest"
+	"netsmith/internal/faulttest"
 	"netsmith/internal/httpapi"
 	"netsmith/internal/llm/fakeanthropic"
 	"netsmith/internal/llm/llmtest"
@@ -218,31 +219,10 @@ func pollLegacy(t *testing.T, c *httpapi.Client, id string) *httpapi.LegacyStatu
 
 // --- real processes ---
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
 // netsmithBinary builds the command once per test run.
 func netsmithBinary(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "netsmith-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "netsmith")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
+	return faulttest.Binary(t)
 }
 
 type proc struct {
@@ -471,6 +451,31 @@ func TestDistributedPostgres(t *testing.T) {
 		t.Errorf("workers completed %d and %d jobs; want 500 in all, shared by both", n1, n2)
 	}
 	t.Logf("500 jobs: worker 1 ran %d, worker 2 ran %d", n1, n2)
+	checkClusterGauges(t, []*proc{api, w1, w2}, 2)
+}
+
+// checkClusterGauges checks, once every job is final, that the
+// cluster-wide gauges come from one process, a worker (the queue's leader),
+// so that summed over all of procs they are the truth: nothing queued, and
+// the live workers.
+func checkClusterGauges(t *testing.T, procs []*proc, workers float64) {
+	t.Helper()
+	var leaders, exporting, live, queued float64
+	for _, p := range procs {
+		page := scrape(t, "http://"+p.addr)
+		l, _ := metricValue(t, page, "netsmith_cluster_leader")
+		leaders += l
+		if v, ok := metricValue(t, page, "netsmith_workers_live"); ok {
+			exporting++
+			live += v
+		}
+		q, _ := metricValue(t, page, `netsmith_queue_depth{state="queued"}`)
+		queued += q
+	}
+	if leaders != 1 || exporting != 1 || live != workers || queued != 0 {
+		t.Errorf("%v leaders, %v processes exporting the cluster gauges, %v live workers, %v queued; want 1, 1, %v and 0",
+			leaders, exporting, live, queued, workers)
+	}
 }
 
 // scrape returns a server's /metrics page.
@@ -503,7 +508,7 @@ func metricValue(t *testing.T, page []byte, series string) (float64, bool) {
 	return v, true
 }
 
-var succeededRE = regexp.MustCompile(`(?m)^netsmith_jobs_total\{kind="generate",status="succeeded"\} (\d+)`)
+var succeededRE = regexp.MustCompile(`(?m)^netsmith_jobs_total\{kind="generate",reason="none",status="succeeded"\} (\d+)`)
 
 // succeededBy reads how many jobs a process completed from its /metrics.
 func succeededBy(t *testing.T, p *proc) int {
@@ -558,6 +563,17 @@ func TestAnthropicProviderEndToEnd(t *testing.T) {
 	j := waitAll(t, c, []string{bad.ID}, time.Minute)[0]
 	if j.Status != netcfg.StateFailed || j.Attempts != 1 || !strings.Contains(j.Error, "invalid_request_error") {
 		t.Errorf("refused job: %s after %d attempts: %q; want failed after 1 with the upstream's error", j.Status, j.Attempts, j.Error)
+	}
+	// The metrics say why it failed.
+	page := scrape(t, c.BaseURL())
+	for series, want := range map[string]float64{
+		`netsmith_jobs_total{kind="generate",reason="upstream_4xx",status="failed"}`: 1,
+		`netsmith_jobs_total{kind="generate",reason="internal",status="failed"}`:     0,
+		`netsmith_jobs_total{kind="generate",reason="none",status="succeeded"}`:      20,
+	} {
+		if v, _ := metricValue(t, page, series); v != want {
+			t.Errorf("%s = %v, want %v", series, v, want)
+		}
 	}
 	st := up.Fake.Stats()
 	if st.InvalidRequests != 1 {

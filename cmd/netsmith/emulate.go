@@ -80,9 +80,6 @@ func runEmulate(ctx context.Context, args []string, getenv func(string) string, 
 // fleet's links. A device whose config is FRR is emulated whatever platform
 // the fleet gives it; a device without a config file is skipped.
 func emulateDir(ctx context.Context, dir string, fl *fleet.Fleet, cfg emulate.Config) (*emulate.Report, error) {
-	if err := emulate.Check(cfg.FRRDir); err != nil {
-		return nil, err
-	}
 	if st, err := os.Stat(dir); err != nil {
 		return nil, err
 	} else if !st.IsDir() {
@@ -92,7 +89,7 @@ func emulateDir(ctx context.Context, dir string, fl *fleet.Fleet, cfg emulate.Co
 	frr := 0
 	for _, r := range fl.Devices {
 		d := r.Device
-		b, err := os.ReadFile(filepath.Join(dir, d.Hostname+".cfg"))
+		b, err := readOutFile(filepath.Join(dir, d.Hostname+".cfg"))
 		if errors.Is(err, os.ErrNotExist) {
 			missing = append(missing, emulate.Skipped{Hostname: d.Hostname, Reason: "no " + d.Hostname + ".cfg in " + dir})
 			continue
@@ -106,6 +103,11 @@ func emulateDir(ctx context.Context, dir string, fl *fleet.Fleet, cfg emulate.Co
 			frr++
 		}
 		cfg.Devices = append(cfg.Devices, dev)
+	}
+	// The files are read first so that a bad one is named with or without
+	// FRR and the rights to boot it.
+	if err := emulate.Check(cfg.FRRDir); err != nil {
+		return nil, err
 	}
 	if frr == 0 {
 		return nil, fmt.Errorf("%s holds no FRR config of the fleet's %d devices: only FRR is emulated", dir, len(fl.Devices))
@@ -181,7 +183,7 @@ func printEmulate(w io.Writer, rep *emulate.Report) {
 // unreachable are an error.
 func emulateBatch(ctx context.Context, out string, fl *fleet.Fleet, stdout, stderr io.Writer) error {
 	for _, r := range fl.Devices {
-		b, err := os.ReadFile(filepath.Join(out, r.Device.Hostname+".cfg"))
+		b, err := readOutFile(filepath.Join(out, r.Device.Hostname+".cfg"))
 		if err != nil {
 			return fmt.Errorf("emulate: %w", err)
 		}

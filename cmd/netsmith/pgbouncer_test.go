@@ -91,4 +91,5 @@ func TestPgBouncerFourReplicas(t *testing.T) {
 		t.Errorf("workers completed %d and %d jobs; want %d in all, shared by both", w1, w2, n)
 	}
 	t.Logf("%d jobs through PgBouncer: workers ran %d and %d", n, w1, w2)
+	checkClusterGauges(t, procs, 2)
 }

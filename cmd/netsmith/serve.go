@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"netsmith/internal/app"
+	"netsmith/internal/generate"
 	"netsmith/internal/httpapi"
 	"netsmith/internal/pricing"
 	"netsmith/internal/queue"
@@ -32,6 +33,7 @@ type Config struct {
 	Model           string
 	AnalyzeModel    string
 	MaxTokens       int
+	MaxInputTokens  int64
 	Concurrency     int
 	MaxQueue        int64
 	MaxAttempts     int
@@ -86,6 +88,7 @@ func (c *Config) engineFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Model, "model", "", "model for generate jobs (default: the provider's)")
 	fs.StringVar(&c.AnalyzeModel, "analyze-model", "", "cheaper model for analyze jobs (default: --model)")
 	fs.IntVar(&c.MaxTokens, "max-tokens", 8192, "max output tokens per model call")
+	fs.Int64Var(&c.MaxInputTokens, "max-input-tokens", generate.DefaultMaxInputTokens, "largest prompt of one model call, in estimated tokens: a request over it is refused at submit (400), a call over it is never made")
 	fs.IntVar(&c.Concurrency, "concurrency", 50, "model calls this process has in flight at once; it runs a sixteenth more jobs than that, so that their database work never holds a call slot")
 	fs.IntVar(&c.MaxAttempts, "max-attempts", 5, "attempts before a job fails")
 	fs.DurationVar(&c.JobTimeout, "job-timeout", 3*time.Minute, "time limit of one attempt")
@@ -180,6 +183,12 @@ func (c *Config) validate() error {
 	}
 	if c.MaxAttempts < 1 {
 		return usagef("--max-attempts %d: must be at least 1", c.MaxAttempts)
+	}
+	if c.MaxInputTokens == 0 {
+		c.MaxInputTokens = generate.DefaultMaxInputTokens
+	}
+	if c.MaxInputTokens < 1000 || c.MaxInputTokens > 10_000_000 {
+		return usagef("--max-input-tokens %d: must be 1000–10000000", c.MaxInputTokens)
 	}
 	if c.JobTimeout <= 0 {
 		return usagef("--job-timeout must be positive")
@@ -315,9 +324,9 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, calls int
 		gateTarget = cfg.APILatencyTarget
 	}
 	return app.Open(ctx, app.Config{
-		DB: cfg.DB, Calls: calls, GateTarget: gateTarget,
+		DB: cfg.DB, Calls: calls, GateTarget: gateTarget, Role: cfg.Role,
 		Provider: cfg.Provider, Model: cfg.Model, AnalyzeModel: cfg.AnalyzeModel, MaxTokens: cfg.MaxTokens,
-		MaxAttempts: cfg.MaxAttempts, JobTimeout: cfg.JobTimeout, RescueAfter: cfg.RescueAfter,
+		MaxInputTokens: cfg.MaxInputTokens, MaxAttempts: cfg.MaxAttempts, JobTimeout: cfg.JobTimeout, RescueAfter: cfg.RescueAfter,
 		PollInterval: cfg.PollInterval, MaxQueue: cfg.MaxQueue,
 		Cache: cfg.Cache, CacheTTL: cfg.CacheTTL, EconomyPoll: cfg.EconomyPoll,
 		UpstreamRPM: cfg.UpstreamRPM, UpstreamITPM: cfg.UpstreamITPM, UpstreamOTPM: cfg.UpstreamOTPM,

@@ -124,7 +124,7 @@ func verifyFiles(paths []string, fl *fleet.Fleet) (*verify.Report, error) {
 	}
 	cfgs := make([]verify.Config, 0, len(paths))
 	for _, p := range paths {
-		b, err := os.ReadFile(p)
+		b, err := readOutFile(p)
 		if err != nil {
 			return nil, err
 		}

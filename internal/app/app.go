@@ -43,11 +43,16 @@ type Config struct {
 	// while over 1% of the API's interactive requests take longer (the
 	// admission gate, package adapt).
 	GateTarget time.Duration
+	// Role is the process's role (all, api, worker) its heartbeat row
+	// records (queue.Config.Role).
+	Role string
 
 	Provider     string // reported, and "sim" needs no upstream limiter
 	Model        string
 	AnalyzeModel string
 	MaxTokens    int
+	// MaxInputTokens bounds one call's prompt (generate.Config).
+	MaxInputTokens int64
 
 	MaxAttempts  int
 	JobTimeout   time.Duration
@@ -104,6 +109,7 @@ func Open(ctx context.Context, cfg Config, client llm.Client, model string, pric
 	workers := JobSlots(cfg.Calls)
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
+	m.InitProvider(cfg.Provider, model, cfg.AnalyzeModel)
 	m.WorkersLimit.Set(float64(workers))
 	a := &App{Registry: reg, Metrics: m, Prices: prices}
 	defer func() {
@@ -135,11 +141,14 @@ func Open(ctx context.Context, cfg Config, client llm.Client, model string, pric
 
 	if cfg.Cache {
 		a.Cache = cache.New(cache.Config{Conn: db.Conn(), ReadConn: db.ReadConn(), LeaseConn: db.LazyConn(), Owner: ProcessID(),
-			TTL: cfg.CacheTTL, LeaseTTL: cfg.JobTimeout, Metrics: m})
+			TTL: cfg.CacheTTL, Metrics: m})
 	}
 	linter, err := lint.Default()
 	if err != nil {
 		return nil, fmt.Errorf("lint rules: %w", err)
+	}
+	for _, r := range linter.Rules() {
+		m.LintFindings.WithLabelValues(r.ID, r.Severity.String()) // exported from start
 	}
 	limiters, err := a.limiters(ctx, cfg, logger, model, cfg.AnalyzeModel)
 	if err != nil {
@@ -153,7 +162,7 @@ func Open(ctx context.Context, cfg Config, client llm.Client, model string, pric
 	a.Service = generate.New(generate.Config{
 		LLM: upstream, Provider: cfg.Provider, Model: model, AnalyzeModel: cfg.AnalyzeModel,
 		MaxTokens: cfg.MaxTokens, CallTimeout: cfg.JobTimeout, Metrics: m, Cache: a.Cache, Linter: linter,
-		MaxCalls: cfg.Calls,
+		MaxCalls: cfg.Calls, MaxInputTokens: cfg.MaxInputTokens,
 	})
 	runner := worker.New(a.Service, prices, m, logger)
 	runner.ReserveCalls(db.Conn())
@@ -190,6 +199,7 @@ func Open(ctx context.Context, cfg Config, client llm.Client, model string, pric
 		PollInterval: cfg.PollInterval,
 		Logger:       logger,
 		Metrics:      m,
+		Role:         cfg.Role,
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -200,19 +210,12 @@ func Open(ctx context.Context, cfg Config, client llm.Client, model string, pric
 
 	metrics.RegisterDBPools(reg, db.PoolStats)
 	q := a.Queue
-	metrics.RegisterQueueDepth(reg, func() map[string]float64 {
-		dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		d, err := q.Depth(dctx)
-		out := map[string]float64{}
+	metrics.RegisterCluster(reg, func(ctx context.Context) (metrics.Cluster, bool, error) {
+		c, leader, err := q.Cluster(ctx)
 		if err != nil {
-			logger.Warn("read queue depth", slog.Any("error", err))
-			return out
+			logger.Warn("read the cluster's state for metrics", slog.Any("error", err))
 		}
-		for s, n := range d {
-			out[string(s)] = float64(n)
-		}
-		return out
+		return c, leader, err
 	})
 	return a, nil
 }
@@ -227,14 +230,17 @@ func (a *App) Close() {
 }
 
 // Estimate is the most one call for req can cost, in nano-USD, for budget
-// reservations.
-func (a *App) Estimate(req *netcfg.JobRequest) int64 {
-	model, in, out := a.Service.Estimate(req)
+// reservations; an error (a *netcfg.FieldError) refuses the request.
+func (a *App) Estimate(req *netcfg.JobRequest) (int64, error) {
+	model, in, out, err := a.Service.Estimate(req)
+	if err != nil {
+		return 0, err
+	}
 	c, err := a.Prices.Estimate(model, time.Now(), in, out)
 	if err != nil {
-		return 0
+		return 0, nil
 	}
-	return int64(c)
+	return int64(c), nil
 }
 
 // LatencyFunc is what the API tells of its requests' latency: the gate's

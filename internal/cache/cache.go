@@ -106,7 +106,7 @@ type Config struct {
 	Owner      string        // this process's lease owner id
 	TTL        time.Duration // life of a ready entry (default 7 days)
 	InvalidTTL time.Duration // life of an invalid verdict (default 1 hour)
-	LeaseTTL   time.Duration // how long a filler may hold the lease (default 5 minutes)
+	LeaseTTL   time.Duration // how long a lease lasts unless renewed while its fill runs (default DefaultLeaseTTL)
 	WaitFor    time.Duration // how long to wait for another process's fill (default 30 s)
 	PollEvery  time.Duration // how often to look while waiting (default 200 ms)
 	L1Size     int           // entries kept in process (default 4096)
@@ -131,7 +131,7 @@ func New(cfg Config) *Cache {
 		cfg.InvalidTTL = time.Hour
 	}
 	if cfg.LeaseTTL <= 0 {
-		cfg.LeaseTTL = 5 * time.Minute
+		cfg.LeaseTTL = DefaultLeaseTTL
 	}
 	if cfg.WaitFor <= 0 {
 		cfg.WaitFor = 30 * time.Second
@@ -266,7 +266,9 @@ func (c *Cache) resolveShared(ctx context.Context, m Meta, fill FillFunc) (*Entr
 
 // fill runs fill under the lease this process holds and stores the outcome.
 func (c *Cache) fill(ctx context.Context, m Meta, fill FillFunc) (*Entry, error) {
+	stop := c.holdLease(ctx, m.Key)
 	e, err := fill(ctx)
+	stop()
 	// The lease is ours to settle even if the job's context ended.
 	dbctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -295,7 +297,10 @@ func (c *Cache) fill(ctx context.Context, m Meta, fill FillFunc) (*Entry, error)
 		Provider: e.Provider, Model: e.Model, InputTokens: e.InputTokens, OutputTokens: e.OutputTokens,
 		ExpiresAt: expires}, c.cfg.Owner)
 	if err != nil {
-		return nil, err
+		// The model was paid for this entry: a store that fails now (the
+		// database is down) must not throw it away, or the job's retry
+		// pays again. The caller uses it; the lease runs out on its own.
+		return e, nil
 	}
 	if ok {
 		c.l1.put(e, c.l1Until(now, expires))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"maps"
 	"netsmith/internal/netcfg"
 	"slices"
@@ -39,26 +40,33 @@ type csvReader struct {
 	hinted map[string]bool
 }
 
-// parseCSV reads a CSV fleet (see the package documentation for the format).
-func parseCSV(c *collector, file string, data []byte, maxDevices int) *doc {
+// streamCSV reads a CSV fleet (see the package documentation for the
+// format) in two passes over data: the first reads the defaults and group
+// rows, which may come anywhere, and checks every row's shape; devices then
+// yields the device rows one at a time, each made into a layer only when
+// its turn comes.
+func streamCSV(c *collector, file string, data []byte, maxDevices int) (d *doc, devices iter.Seq[*layer]) {
 	data = bytes.TrimPrefix(data, utf8BOM)
 	cr := csv.NewReader(bytes.NewReader(data))
+	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
 		c.errorf(pos{file: file}, "", "", "empty file")
-		return nil
+		return nil, nil
 	}
 	if err != nil {
 		c.errs = append(c.errs, csvError(file, err))
-		return nil
+		return nil, nil
 	}
 	r := &csvReader{c: c, file: file, hostCol: -1, groupCol: -1, lists: map[string]bool{}, colNames: map[string]string{}}
-	if !r.header(header) {
-		return nil
+	if !r.header(slices.Clone(header)) {
+		return nil, nil
 	}
-	d := &doc{file: file}
+	d = &doc{file: file}
 	var defaultsRow int
 	groupRows := map[string]int{}
+	hosts := 0
+	lastRow := 0 // the last row the second pass reads
 	for row := 2; ; row++ {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -73,6 +81,7 @@ func parseCSV(c *collector, file string, data []byte, maxDevices int) *doc {
 			c.errs = append(c.errs, csvError(file, err))
 			break
 		}
+		lastRow = row
 		line, _ := cr.FieldPos(0)
 		at := pos{file: file, line: line, row: row}
 		if !slices.ContainsFunc(rec, func(s string) bool { return strings.TrimSpace(s) != "" }) {
@@ -86,14 +95,13 @@ func parseCSV(c *collector, file string, data []byte, maxDevices int) *doc {
 		}
 		switch {
 		case host != "":
-			if len(d.devices) == maxDevices {
+			if hosts == maxDevices {
 				c.errorf(at, "", "", "more devices than the limit of %d", maxDevices)
-				return d
+				lastRow = row - 1
+				return d, r.devices(data, lastRow)
 			}
-			l.hostname = setting{val: host, set: true, at: at}
-			l.group = setting{val: group, set: group != "", at: at}
-			l.name = label(host)
-			d.devices = append(d.devices, l)
+			hosts++
+			continue // read in the second pass
 		case group != "":
 			if first, ok := groupRows[group]; ok {
 				c.errorf(at, "", "group", "group %q is already defined (first at row %d)", group, first)
@@ -112,9 +120,49 @@ func parseCSV(c *collector, file string, data []byte, maxDevices int) *doc {
 			l.prefix = "defaults."
 			d.defaults = append(d.defaults, l)
 		}
-		r.row(l, rec)
+		r.row(l, slices.Clone(rec))
 	}
-	return d
+	return d, r.devices(data, lastRow)
+}
+
+// devices is the second pass of streamCSV: the device rows up to lastRow,
+// as layers, one at a time. Rows the first pass found broken are skipped.
+func (r *csvReader) devices(data []byte, lastRow int) iter.Seq[*layer] {
+	return func(yield func(*layer) bool) {
+		cr := csv.NewReader(bytes.NewReader(data))
+		cr.ReuseRecord = true
+		if _, err := cr.Read(); err != nil {
+			return
+		}
+		for row := 2; row <= lastRow; row++ {
+			rec, err := cr.Read()
+			if err != nil {
+				var pe *csv.ParseError
+				if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount) {
+					continue
+				}
+				return
+			}
+			host := strings.TrimSpace(rec[r.hostCol])
+			if host == "" {
+				continue
+			}
+			line, _ := cr.FieldPos(0)
+			at := pos{file: r.file, line: line, row: row}
+			group := ""
+			if r.groupCol >= 0 {
+				group = strings.TrimSpace(rec[r.groupCol])
+			}
+			l := &layer{at: at}
+			l.hostname = setting{val: host, set: true, at: at}
+			l.group = setting{val: group, set: group != "", at: at}
+			l.name = label(host)
+			r.row(l, rec)
+			if !yield(l) {
+				return
+			}
+		}
+	}
 }
 
 func csvError(file string, err error) *Error {

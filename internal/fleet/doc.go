@@ -1,6 +1,8 @@
 // Package fleet reads fleet files (YAML, CSV, JSON or a NetBox-style device
 // export) into devices with fully merged variables and the distinct intents
 // they share, and validates them before anything is queued or paid for.
+// Parse returns them all; Stream hands them out one at a time, so that a
+// CSV or JSON fleet's parse holds one device, not the file's tree.
 //
 // # YAML
 //

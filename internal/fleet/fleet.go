@@ -95,51 +95,20 @@ func Parse(name string, data []byte) (*Fleet, error) {
 // Parse parses and validates the fleet file data. Every problem found is
 // returned together, as Errors sorted by position; on error the Fleet is nil.
 func (p Parser) Parse(name string, data []byte) (*Fleet, error) {
-	max := p.MaxDevices
-	if max <= 0 {
-		max = DefaultMaxDevices
+	fl := &Fleet{}
+	sum, err := p.Stream(name, data, func(r *Resolved) error {
+		fl.Devices = append(fl.Devices, *r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	c := &collector{}
-	var docs []*doc
-	if p.Base != nil {
-		baseName := p.BaseName
-		if baseName == "" {
-			baseName = "base"
-		}
-		c.files = append(c.files, baseName)
-		if d := parseTree(c, baseName, p.Base, DetectFormat(baseName, p.Base) == FormatJSON, max); d != nil {
-			if len(d.devices) > 0 {
-				c.errorf(d.devices[0].at, "", "devices", "a base file holds only version, defaults and groups")
-				d.devices = nil
-			}
-			docs = append(docs, d)
-		}
+	fl.Intents, fl.Warnings = sum.Intents, sum.Warnings
+	for i := range fl.Devices {
+		d := &fl.Devices[i]
+		d.Intent.CacheTTL = fl.Intents[d.IntentIndex].CacheTTL
+		fl.Intents[d.IntentIndex].Devices = append(fl.Intents[d.IntentIndex].Devices, i)
 	}
-	c.files = append(c.files, name)
-	format := p.Format
-	if format == "" {
-		format = DetectFormat(name, data)
-	}
-	var d *doc
-	switch format {
-	case FormatCSV:
-		d = parseCSV(c, name, data, max)
-	case FormatJSON:
-		d = parseTree(c, name, data, true, max)
-	default:
-		d = parseTree(c, name, data, false, max)
-	}
-	if d != nil {
-		docs = append(docs, d)
-		if len(c.errs) == 0 && len(d.devices) == 0 {
-			c.errorf(pos{file: name}, "", "", "no devices")
-		}
-	}
-	fl := resolve(c, docs)
-	if len(c.errs) > 0 {
-		return nil, c.errs.sorted(c.files, MaxErrors)
-	}
-	fl.Warnings = c.warns.sorted(c.files, MaxErrors)
 	return fl, nil
 }
 

@@ -16,7 +16,13 @@ import (
 // and column on every node. (YAML parsers accept most JSON but not all of
 // it: tab indentation and the "\/" escape, for instance.)
 func jsonNode(data []byte) (*yaml.Node, *Error) {
-	b := &jsonBuilder{data: data, dec: json.NewDecoder(bytes.NewReader(data))}
+	return jsonStream(data, nil, nil)
+}
+
+// jsonStream is jsonNode with device lists handed to each (see
+// jsonBuilder.each) and their lengths put in counts.
+func jsonStream(data []byte, each func(key string, n *yaml.Node, i int), counts map[*yaml.Node]int) (*yaml.Node, *Error) {
+	b := &jsonBuilder{data: data, dec: json.NewDecoder(bytes.NewReader(data)), each: each, counts: counts}
 	b.dec.UseNumber()
 	for i, c := range data {
 		if c == '\n' {
@@ -56,6 +62,14 @@ type jsonBuilder struct {
 	data  []byte
 	dec   *json.Decoder
 	lines []int // offsets where lines 2, 3, … start
+
+	// each, when set, keeps device lists out of the tree: every element of
+	// the top-level array, or of the array under a top-level key, is built,
+	// handed to each with that key ("" for the top level) and its index,
+	// and dropped; counts keeps how many such a list had.
+	each   func(key string, n *yaml.Node, i int)
+	counts map[*yaml.Node]int
+	key    string // the top-level key whose value is being built
 }
 
 // skip moves past white space and separators to the start of the next token.
@@ -100,6 +114,9 @@ func (b *jsonBuilder) node(depth int) (*yaml.Node, error) {
 				}
 				kl, kc := b.pos(kstart)
 				key, _ := ktok.(string)
+				if depth == 1 {
+					b.key = key
+				}
 				k := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key, Style: yaml.DoubleQuotedStyle, Line: kl, Column: kc}
 				v, err := b.node(depth + 1)
 				if err != nil {
@@ -109,6 +126,22 @@ func (b *jsonBuilder) node(depth int) (*yaml.Node, error) {
 			}
 		case '[':
 			n.Kind, n.Tag = yaml.SequenceNode, "!!seq"
+			if b.each != nil && (depth == 1 || depth == 2 && (b.key == "devices" || b.key == "results")) {
+				key := b.key
+				if depth == 1 {
+					key = ""
+				}
+				i := 0
+				for ; b.dec.More(); i++ {
+					v, err := b.node(depth + 1)
+					if err != nil {
+						return nil, err
+					}
+					b.each(key, v, i)
+				}
+				b.counts[n] = i
+				break
+			}
 			for b.dec.More() {
 				v, err := b.node(depth + 1)
 				if err != nil {

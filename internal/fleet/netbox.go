@@ -37,6 +37,17 @@ func (r *treeReader) netbox(seq, at *yaml.Node) *doc {
 		r.errorf(seq, "", "results", "want a list of devices, got %s", nodeDesc(seq))
 		return d
 	}
+	if n, ok := r.counts[seq]; ok {
+		if n > r.maxDevices {
+			r.errorf(at, "", "", "%d devices is more than the limit of %d", n, r.maxDevices)
+			return d
+		}
+		r.listKey, r.listNetBox, r.listOK = "results", true, n > 0
+		if seq == at {
+			r.listKey = ""
+		}
+		return d
+	}
 	if len(seq.Content) > r.maxDevices {
 		r.errorf(at, "", "", "%d devices is more than the limit of %d", len(seq.Content), r.maxDevices)
 		return d

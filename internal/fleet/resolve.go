@@ -99,155 +99,185 @@ func where(p, from pos) string {
 // resolve merges the layers of docs into devices and intents and checks what
 // can only be checked after merging. Errors go to c.
 func resolve(c *collector, docs []*doc) *Fleet {
-	var (
-		base    merged
-		groups  = map[string]*layer{}
-		devices []*layer
-	)
+	r := newResolver(c, docs)
+	fl := &Fleet{}
 	for _, d := range docs {
-		for _, l := range d.defaults {
-			checkPlatform(c, l, "")
-			checkCacheTTL(c, l, "")
-			base = base.apply(l)
-		}
-		for _, g := range d.groups {
-			checkPlatform(c, g, "")
-			checkCacheTTL(c, g, "")
-			if first, ok := groups[g.name]; ok {
-				c.errorf(g.at, "", "groups."+g.name, "group %q is already defined (first at %s)", g.name, where(first.at, g.at))
-				continue
+		for _, l := range d.devices {
+			if res, ok := r.device(l); ok {
+				r.intents[res.IntentIndex].Devices = append(r.intents[res.IntentIndex].Devices, len(fl.Devices))
+				fl.Devices = append(fl.Devices, res)
 			}
-			groups[g.name] = g
-		}
-		devices = append(devices, d.devices...)
-	}
-
-	fl := &Fleet{Devices: make([]Resolved, 0, len(devices))}
-	groupMerged := map[string]*merged{}
-	intentIndex := map[string]int{}
-	seen := map[string]pos{}
-	mgmtSeen := map[netip.Addr]string{}
-	var ttls []intentTTL // by intent index
-	for _, d := range devices {
-		dev := d.name
-		checkPlatform(c, d, dev)
-		checkCacheTTL(c, d, dev)
-		if d.hostname.bad {
-			// reported where it was written
-		} else if !d.hostname.set || d.hostname.val == "" {
-			c.errorf(d.at, "", d.prefix+"hostname", "missing")
-		} else if err := netcfg.ValidateHostname(d.hostname.val); err != nil {
-			c.errorf(d.hostname.at, "", d.prefix+"hostname", "%v", err)
-		} else {
-			key := strings.ToLower(d.hostname.val)
-			if first, ok := seen[key]; ok {
-				c.errorf(d.hostname.at, dev, "hostname", "duplicate hostname (first at %s)", where(first, d.hostname.at))
-			} else {
-				seen[key] = d.hostname.at
-			}
-		}
-
-		m := &base
-		groupOK := true
-		if name := d.group.val; name != "" {
-			g, ok := groups[name]
-			if !ok {
-				c.errorf(d.group.at, dev, d.prefix+"group", "unknown group %q%s", name, knownGroups(groups))
-				groupOK = false
-			} else if m, ok = groupMerged[name]; !ok {
-				gm := base.apply(g)
-				m = &gm
-				groupMerged[name] = m
-			}
-		}
-		r := m.apply(d)
-		if len(d.vars) == 0 {
-			r.vars = deepCopyMap(r.vars) // every device owns its vars
-		}
-		if !groupOK {
-			continue
-		}
-		platform, perr := netcfg.ParsePlatform(r.platform.val)
-		for _, f := range []struct {
-			name string
-			f    setting
-		}{{"role", r.role}, {"platform", r.platform}, {"requirements", r.requirements}} {
-			if f.f.val == "" && !f.f.bad {
-				c.errorf(d.at, dev, d.prefix+f.name, "missing: set %s on the device, its group or in defaults", f.name)
-			}
-		}
-		if r.role.val == "" || perr != nil || r.requirements.val == "" {
-			continue // reported above, or where the platform was written
-		}
-		checkMgmt(c, d, r.vars, mgmtSeen)
-
-		intent := netcfg.Intent{
-			Role:         r.role.val,
-			Platform:     platform,
-			OSVersion:    r.osVersion.val,
-			Requirements: strings.TrimSpace(r.requirements.val),
-			Constants:    r.consts,
-		}
-		// The cache TTL is a setting of the intent, not part of it: devices
-		// that differ only in it share one intent (see intentTTL). It stays
-		// out of the key, and a device that sets only it reuses its group's.
-		ttl, _ := time.ParseDuration(r.cacheTTL.val) // 0 when unset, or bad and reported
-		// Devices that add nothing to their group's intent reuse its key.
-		own := d.role.set || d.platform.set || d.osVersion.set || d.requirements.set || len(d.consts) > 0
-		key := ""
-		if !own {
-			key = m.intentKey
-		}
-		if key == "" {
-			b, err := json.Marshal(intent)
-			if err != nil {
-				c.errorf(d.at, dev, d.prefix+"constants", "%v", err)
-				continue
-			}
-			key = string(b)
-			if !own {
-				m.intentKey = key
-			}
-		}
-		idx, ok := intentIndex[key]
-		if !ok {
-			idx = len(fl.Intents)
-			intentIndex[key] = idx
-			fl.Intents = append(fl.Intents, Intent{Intent: intent})
-			ttls = append(ttls, intentTTL{first: ttl, firstDevice: d.hostname.val})
-		} else {
-			intent = fl.Intents[idx].Intent // share one Constants map
-		}
-		ttls[idx].add(ttl, d)
-		fl.Intents[idx].Devices = append(fl.Intents[idx].Devices, len(fl.Devices))
-		fl.Devices = append(fl.Devices, Resolved{
-			Device: netcfg.Device{
-				Hostname:  d.hostname.val,
-				Role:      intent.Role,
-				Platform:  platform,
-				OSVersion: intent.OSVersion,
-				Site:      r.site.val,
-				Vars:      r.vars,
-			},
-			Intent:      intent,
-			IntentIndex: idx,
-			Group:       d.group.val,
-			File:        d.at.file,
-			Line:        d.at.line,
-			Row:         d.at.row,
-		})
-	}
-	for i, t := range ttls {
-		fl.Intents[i].CacheTTL = netcfg.Duration(t.shortest)
-		if d := t.differs; d != nil {
-			c.warnf(d.at, d.name, d.prefix+"cache_ttl", "%s, but %s of the same intent has %s: they share one template, cached for the shortest (%s)",
-				ttlText(t.differsTTL), t.firstDevice, ttlText(t.first), netcfg.Duration(t.shortest))
 		}
 	}
+	r.finish()
+	fl.Intents = r.intents
 	for i := range fl.Devices {
 		fl.Devices[i].Intent.CacheTTL = fl.Intents[fl.Devices[i].IntentIndex].CacheTTL
 	}
 	return fl
+}
+
+// resolver merges devices one at a time over the defaults and groups of a
+// fleet's files, keeping across devices only what the checks between them
+// need (hostnames, management addresses, intents), so that a streamed fleet
+// holds one device at a time.
+type resolver struct {
+	c           *collector
+	base        merged
+	groups      map[string]*layer
+	groupMerged map[string]*merged
+	intentIndex map[string]int
+	intents     []Intent
+	seen        map[string]pos
+	mgmtSeen    map[netip.Addr]string
+	ttls        []intentTTL // by intent index
+}
+
+// newResolver checks and folds the defaults and groups of docs; their
+// devices are left to device.
+func newResolver(c *collector, docs []*doc) *resolver {
+	r := &resolver{c: c, groups: map[string]*layer{}, groupMerged: map[string]*merged{}, intentIndex: map[string]int{},
+		seen: map[string]pos{}, mgmtSeen: map[netip.Addr]string{}}
+	for _, d := range docs {
+		for _, l := range d.defaults {
+			checkPlatform(c, l, "")
+			checkCacheTTL(c, l, "")
+			r.base = r.base.apply(l)
+		}
+		for _, g := range d.groups {
+			checkPlatform(c, g, "")
+			checkCacheTTL(c, g, "")
+			if first, ok := r.groups[g.name]; ok {
+				c.errorf(g.at, "", "groups."+g.name, "group %q is already defined (first at %s)", g.name, where(first.at, g.at))
+				continue
+			}
+			r.groups[g.name] = g
+		}
+	}
+	return r
+}
+
+// device merges and checks one device; ok is false when it has an error
+// (reported to the collector). Its Intent.CacheTTL is the intent's so far:
+// finish settles the intents' TTLs once every device is in.
+func (r *resolver) device(d *layer) (res Resolved, ok bool) {
+	c := r.c
+	dev := d.name
+	checkPlatform(c, d, dev)
+	checkCacheTTL(c, d, dev)
+	if d.hostname.bad {
+		// reported where it was written
+	} else if !d.hostname.set || d.hostname.val == "" {
+		c.errorf(d.at, "", d.prefix+"hostname", "missing")
+	} else if err := netcfg.ValidateHostname(d.hostname.val); err != nil {
+		c.errorf(d.hostname.at, "", d.prefix+"hostname", "%v", err)
+	} else {
+		// A copy: the hostname may be a slice of the file's whole record.
+		key := strings.Clone(strings.ToLower(d.hostname.val))
+		if first, ok := r.seen[key]; ok {
+			c.errorf(d.hostname.at, dev, "hostname", "duplicate hostname (first at %s)", where(first, d.hostname.at))
+		} else {
+			r.seen[key] = d.hostname.at
+		}
+	}
+
+	m := &r.base
+	if name := d.group.val; name != "" {
+		g, ok := r.groups[name]
+		if !ok {
+			c.errorf(d.group.at, dev, d.prefix+"group", "unknown group %q%s", name, knownGroups(r.groups))
+			return res, false
+		} else if m, ok = r.groupMerged[name]; !ok {
+			gm := r.base.apply(g)
+			m = &gm
+			r.groupMerged[name] = m
+		}
+	}
+	mr := m.apply(d)
+	if len(d.vars) == 0 {
+		mr.vars = deepCopyMap(mr.vars) // every device owns its vars
+	}
+	platform, perr := netcfg.ParsePlatform(mr.platform.val)
+	for _, f := range []struct {
+		name string
+		f    setting
+	}{{"role", mr.role}, {"platform", mr.platform}, {"requirements", mr.requirements}} {
+		if f.f.val == "" && !f.f.bad {
+			c.errorf(d.at, dev, d.prefix+f.name, "missing: set %s on the device, its group or in defaults", f.name)
+		}
+	}
+	if mr.role.val == "" || perr != nil || mr.requirements.val == "" {
+		return res, false // reported above, or where the platform was written
+	}
+	checkMgmt(c, d, mr.vars, r.mgmtSeen)
+
+	intent := netcfg.Intent{
+		Role:         mr.role.val,
+		Platform:     platform,
+		OSVersion:    mr.osVersion.val,
+		Requirements: strings.TrimSpace(mr.requirements.val),
+		Constants:    mr.consts,
+	}
+	// The cache TTL is a setting of the intent, not part of it: devices
+	// that differ only in it share one intent (see intentTTL). It stays
+	// out of the key, and a device that sets only it reuses its group's.
+	ttl, _ := time.ParseDuration(mr.cacheTTL.val) // 0 when unset, or bad and reported
+	// Devices that add nothing to their group's intent reuse its key.
+	own := d.role.set || d.platform.set || d.osVersion.set || d.requirements.set || len(d.consts) > 0
+	key := ""
+	if !own {
+		key = m.intentKey
+	}
+	if key == "" {
+		b, err := json.Marshal(intent)
+		if err != nil {
+			c.errorf(d.at, dev, d.prefix+"constants", "%v", err)
+			return res, false
+		}
+		key = string(b)
+		if !own {
+			m.intentKey = key
+		}
+	}
+	idx, ok := r.intentIndex[key]
+	if !ok {
+		idx = len(r.intents)
+		r.intentIndex[key] = idx
+		r.intents = append(r.intents, Intent{Intent: intent})
+		r.ttls = append(r.ttls, intentTTL{first: ttl, firstDevice: d.hostname.val})
+	} else {
+		intent = r.intents[idx].Intent // share one Constants map
+	}
+	r.ttls[idx].add(ttl, d)
+	intent.CacheTTL = netcfg.Duration(r.ttls[idx].shortest)
+	return Resolved{
+		Device: netcfg.Device{
+			Hostname:  d.hostname.val,
+			Role:      intent.Role,
+			Platform:  platform,
+			OSVersion: intent.OSVersion,
+			Site:      mr.site.val,
+			Vars:      mr.vars,
+		},
+		Intent:      intent,
+		IntentIndex: idx,
+		Group:       d.group.val,
+		File:        d.at.file,
+		Line:        d.at.line,
+		Row:         d.at.row,
+	}, true
+}
+
+// finish settles each intent's cache TTL (the shortest its devices give)
+// and warns where its devices disagree.
+func (r *resolver) finish() {
+	for i, t := range r.ttls {
+		r.intents[i].CacheTTL = netcfg.Duration(t.shortest)
+		if d := t.differs; d != nil {
+			r.c.warnf(d.at, d.name, d.prefix+"cache_ttl", "%s, but %s of the same intent has %s: they share one template, cached for the shortest (%s)",
+				ttlText(t.differsTTL), t.firstDevice, ttlText(t.first), netcfg.Duration(t.shortest))
+		}
+	}
 }
 
 // intentTTL gathers the cache TTLs the devices of one intent resolve to.
@@ -325,7 +355,7 @@ func checkMgmt(c *collector, d *layer, vars map[string]any, seen map[netip.Addr]
 	if other, ok := seen[p.Addr()]; ok {
 		c.warnf(d.at, d.name, d.prefix+"vars.mgmt_ip", "management address %s is also used by %s", p.Addr(), other)
 	} else {
-		seen[p.Addr()] = d.hostname.val
+		seen[p.Addr()] = strings.Clone(d.hostname.val)
 	}
 	gw, _ := vars["mgmt_gateway"].(string)
 	if a, err := netip.ParseAddr(gw); err == nil && !p.Masked().Contains(a) {

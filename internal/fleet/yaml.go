@@ -33,6 +33,15 @@ type treeReader struct {
 
 	base  string // field of the value being converted
 	stack []any  // path below base
+
+	// counts holds the lengths of the device lists a streamed JSON file
+	// left out of the tree (jsonBuilder.each); listKey is then the key of
+	// the one that holds the devices ("" the top level), listNetBox
+	// whether it is a NetBox list, and listOK whether there is one.
+	counts     map[*yaml.Node]int
+	listKey    string
+	listNetBox bool
+	listOK     bool
 }
 
 // parseTree parses a YAML file, or a JSON one when isJSON, in the native
@@ -56,6 +65,12 @@ func parseTree(c *collector, file string, data []byte, isJSON bool, maxDevices i
 		}
 	}
 	r := &treeReader{c: c, file: file, maxDevices: maxDevices, aliasLeft: MaxAliasNodes}
+	return r.tree(root)
+}
+
+// tree reads a parsed file's root: the native layout or a NetBox list.
+func (r *treeReader) tree(root *yaml.Node) *doc {
+	c, file := r.c, r.file
 	if root == nil {
 		c.errorf(pos{file: file}, "", "", "empty file")
 		return nil
@@ -586,6 +601,14 @@ func (r *treeReader) devices(n *yaml.Node) []*layer {
 	}
 	if seq.Kind != yaml.SequenceNode {
 		r.errorf(seq, "", "devices", "want a list of devices, got %s", nodeDesc(seq))
+		return nil
+	}
+	if n, ok := r.counts[seq]; ok {
+		if n > r.maxDevices {
+			r.errorf(seq, "", "devices", "%d devices is more than the limit of %d", n, r.maxDevices)
+			return nil
+		}
+		r.listKey, r.listNetBox, r.listOK = "devices", false, n > 0
 		return nil
 	}
 	if len(seq.Content) > r.maxDevices {

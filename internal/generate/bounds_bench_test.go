@@ -2,6 +2,7 @@ package generate_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -24,8 +25,10 @@ func worstVars() map[string]any {
 	return vars
 }
 
-// BenchmarkEstimateWorstAccepted measures what the largest accepted request
-// costs to estimate, and reports its prompt's input tokens.
+// BenchmarkEstimateWorstAccepted measures what the largest vars tree the
+// bounds accept costs to estimate, and reports its prompt's input tokens:
+// over DefaultMaxInputTokens, so the API refuses it at this cost (the
+// costliest request it accepts is httpapi's BenchmarkSubmitWorstAccepted).
 func BenchmarkEstimateWorstAccepted(b *testing.B) {
 	req := &netcfg.JobRequest{Kind: netcfg.KindGenerate, Requirements: "access switch",
 		Device: &netcfg.Device{Hostname: "sw1", Platform: netcfg.CiscoIOS, Vars: worstVars()}}
@@ -37,7 +40,10 @@ func BenchmarkEstimateWorstAccepted(b *testing.B) {
 	var in int64
 	b.ReportAllocs()
 	for b.Loop() {
-		_, in, _ = svc.Estimate(req)
+		var err error
+		if _, in, _, err = svc.Estimate(req); !errors.Is(err, generate.ErrPromptTooLarge) {
+			b.Fatalf("Estimate = %v, want ErrPromptTooLarge", err)
+		}
 	}
 	b.ReportMetric(float64(in), "input-tokens")
 	b.ReportMetric(float64(len(body)), "body-bytes")

@@ -46,6 +46,10 @@ type Config struct {
 	// calls use every slot, instead of holding a slot the upstream could
 	// use (see serve's jobSlots).
 	MaxCalls int
+	// MaxInputTokens bounds one call's prompt (DefaultMaxInputTokens when
+	// 0): a request over it is refused at submit (Estimate), a call over it
+	// is never made.
+	MaxInputTokens int64
 }
 
 // Service runs jobs.
@@ -397,9 +401,15 @@ func (s *Service) call(ctx context.Context, r *run, spec prompt.Spec, model stri
 	if err != nil {
 		return nil, err
 	}
+	// A prompt over the limit is never sent (a fallback's device vars are
+	// not estimated at submit).
+	in := req.EstimateInputTokens()
+	if in > s.maxInput() {
+		return nil, fmt.Errorf("%w: about %d input tokens, over the limit of %d", ErrPromptTooLarge, in, s.maxInput())
+	}
 	// Reserved before waiting for a slot, so that a job over its budget
 	// gives up without holding one.
-	if err := r.reserveCall(ctx, model, req.EstimateInputTokens(), int64(req.MaxTokens)); err != nil {
+	if err := r.reserveCall(ctx, model, in, int64(req.MaxTokens)); err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.CallTimeout)
@@ -471,27 +481,4 @@ func (s *Service) observe(model string, resp *llm.Response, err error) {
 func tokens(u llm.Usage) Tokens {
 	return Tokens{Input: u.InputTokens, Output: u.OutputTokens, Total: u.InputTokens + u.OutputTokens,
 		CacheRead: u.CacheReadTokens, CacheWrite: u.CacheWriteTokens}
-}
-
-// Estimate is the most one model call for req can cost, in tokens: its
-// prompt's estimated input and the max_tokens it allows. Budgets reserve
-// this at submit time.
-func (s *Service) Estimate(req *netcfg.JobRequest) (model string, input, maxOutput int64) {
-	model = s.cfg.Model
-	var spec prompt.Spec
-	switch req.Kind {
-	case netcfg.KindAnalyze:
-		model = s.cfg.AnalyzeModel
-		spec = prompt.Spec{Task: prompt.TaskAnalyze, Platform: string(req.Platform), Config: req.Config}
-	default:
-		if req.Device == nil {
-			return model, 0, int64(s.cfg.MaxTokens)
-		}
-		spec = templateSpec(req, exampleOf(netcfg.SecretPlaceholders(deviceVars(req.Device))))
-	}
-	r, err := prompt.Build(spec, model, s.cfg.MaxTokens)
-	if err != nil {
-		return model, 0, int64(s.cfg.MaxTokens)
-	}
-	return model, r.EstimateInputTokens(), int64(r.MaxTokens)
 }

@@ -30,11 +30,15 @@ import (
 // est's answer against their department's budget.
 func newMoneyServer(t *testing.T, cfg httpapi.Config, workers int, est func(*netcfg.JobRequest) int64) (*httptest.Server, *rig) {
 	t.Helper()
-	return newServerOn(t, dbtest.SQLite(t), cfg, workers, est)
+	var estimate func(*netcfg.JobRequest) (int64, error)
+	if est != nil {
+		estimate = func(r *netcfg.JobRequest) (int64, error) { return est(r), nil }
+	}
+	return newServerOn(t, dbtest.SQLite(t), cfg, workers, estimate)
 }
 
 // newServerOn is newMoneyServer on the database at url.
-func newServerOn(t *testing.T, url string, cfg httpapi.Config, workers int, est func(*netcfg.JobRequest) int64) (*httptest.Server, *rig) {
+func newServerOn(t *testing.T, url string, cfg httpapi.Config, workers int, est func(*netcfg.JobRequest) (int64, error)) (*httptest.Server, *rig) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)

@@ -63,6 +63,12 @@ func (s *Server) handleCacheInvalidate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	for _, f := range []struct{ name, v string }{{"key", req.Key}, {"device", req.Device}, {"role", req.Role}, {"platform", req.Platform}} {
+		if err := checkText(f.name, f.v); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
 	f := store.TemplateFilter{Key: req.Key, Hostname: req.Device, Role: req.Role, Platform: req.Platform, All: req.All}
 	if f == (store.TemplateFilter{}) {
 		s.writeError(w, r, badRequest("name a key, device, role or platform to invalidate, or set all: true"))

@@ -90,7 +90,7 @@ func toError(err error) *Error {
 // writeError sends err as {"error":{"type","message"}} and logs its cause
 // once when it is the server's fault.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	e := toError(err)
+	e := toError(s.outage(err))
 	if e.Status >= 500 {
 		s.logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path,
 			"status", e.Status, slog.Any("error", err))

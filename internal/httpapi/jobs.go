@@ -221,6 +221,7 @@ func (s *Server) handleJobEvents(w http.ResponseWriter, r *http.Request) {
 
 	s.streams.Add(1)
 	defer s.streams.Add(-1)
+	defer s.countStream()()
 	heartbeat := time.NewTicker(s.cfg.StreamHeartbeat)
 	defer heartbeat.Stop()
 	var (

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"netsmith/internal/cache"
 	"netsmith/internal/fleet"
@@ -53,6 +52,11 @@ type Config struct {
 	// an admin whatever keys exist: the in-process client of an embedded
 	// batch, which holds it only while it runs and never stores it.
 	InternalKey string
+	// ReadyTimeout bounds /readyz's database probe (default 2 s), whose
+	// answer is kept for ReadyCache (default 1 s). OutageHold is how long
+	// /readyz fails after a request met a database outage (default 5 s),
+	// also the Retry-After of that request's 503.
+	ReadyTimeout, ReadyCache, OutageHold time.Duration
 }
 
 // Jobs is what the API does with queued jobs (package queue).
@@ -163,6 +167,7 @@ type Server struct {
 	latency func(time.Duration)
 	keys    keyGate
 	streams atomic.Int64 // open event streams
+	ready   *readiness
 	poller  *streamPoller
 	riverUI http.Handler
 }
@@ -186,6 +191,7 @@ func NewServer(cfg Config, d Deps) *Server {
 	}
 	s := &Server{cfg: cfg, db: d.DB, q: d.Queue, sub: d.Submit, money: d.Money, cache: d.Cache, logger: d.Logger, metrics: d.Metrics,
 		reg: d.Registry, mux: http.NewServeMux(), meta: d.TemplateMeta, latency: d.LatencyFunc, riverUI: d.RiverUI}
+	s.ready = newReadiness(cfg)
 	s.poller = &streamPoller{every: cfg.EventPoll, read: d.Queue.Versions, logger: s.logger}
 	s.routes()
 	return s
@@ -196,7 +202,7 @@ func (s *Server) routes() {
 	s.handle("GET /v1/jobs", s.handleListJobs)
 	s.handle("GET /v1/jobs/{id}", s.handleGetJob)
 	s.handle("DELETE /v1/jobs/{id}", s.handleCancelJob)
-	s.handle("GET /v1/jobs/{id}/events", s.handleJobEvents)
+	s.handle(eventsRoute, s.handleJobEvents)
 	s.handle("POST /v1/jobs/{id}/diff", s.handleJobDiff)
 	s.handle("GET /v1/queue", s.handleQueue)
 	s.handle("POST /v1/batches", s.handleSubmitBatch)
@@ -219,7 +225,7 @@ func (s *Server) routes() {
 
 	s.handle("GET /healthz", s.handleHealthz)
 	s.handle("GET /readyz", s.handleReadyz)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	s.mux.Handle("GET /metrics", s.metricsHandler())
 	s.handle("GET /{$}", s.handleDashboard)
 	s.handle("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, &Error{Status: http.StatusNotFound, Type: "not_found_error",
@@ -230,6 +236,9 @@ func (s *Server) routes() {
 // handle registers h for pattern with the body limit and request metrics,
 // labelled by the pattern (bounded), never by the path.
 func (s *Server) handle(pattern string, h http.HandlerFunc) {
+	if s.metrics != nil && pattern != eventsRoute {
+		s.metrics.HTTPDuration.WithLabelValues(pattern) // exported from start
+	}
 	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		limit := s.cfg.MaxBody
@@ -257,6 +266,11 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 	}))
 }
 
+// eventsRoute is the event stream's pattern: it lasts as long as its job,
+// so its time stays out of the request-latency histogram (its streams are
+// counted by countStream instead).
+const eventsRoute = "GET /v1/jobs/{id}/events"
+
 // observe counts a request, labelled by its route pattern (bounded), never
 // by its path.
 func (s *Server) observe(r *http.Request, code int, start time.Time) {
@@ -264,11 +278,24 @@ func (s *Server) observe(r *http.Request, code int, start time.Time) {
 	if s.metrics != nil {
 		route := r.Pattern
 		s.metrics.HTTPRequests.WithLabelValues(route, strconv.Itoa(code)).Inc()
-		s.metrics.HTTPDuration.WithLabelValues(route).Observe(d.Seconds())
+		if route != eventsRoute {
+			s.metrics.HTTPDuration.WithLabelValues(route).Observe(d.Seconds())
+		}
 	}
 	if s.latency != nil && interactive[r.Pattern] {
 		s.latency(d)
 	}
+}
+
+// countStream counts an event stream opened and open; the function it
+// returns counts it closed: `defer s.countStream()()`.
+func (s *Server) countStream() func() {
+	if s.metrics == nil {
+		return func() {}
+	}
+	s.metrics.EventStreams.Inc()
+	s.metrics.EventStreamsOpen.Inc()
+	return s.metrics.EventStreamsOpen.Dec
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
@@ -295,15 +322,6 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
-	if err := s.db.Ping(r.Context()); err != nil {
-		s.logger.WarnContext(r.Context(), "database not reachable", slog.Any("error", err))
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
-}
-
 func (s *Server) handleQueue(w http.ResponseWriter, r *http.Request) {
 	d, err := s.q.Depth(r.Context())
 	if err != nil {
@@ -319,6 +337,6 @@ func (s *Server) OpsHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.HandleFunc("GET /readyz", s.handleReadyz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", s.metricsHandler())
 	return mux
 }

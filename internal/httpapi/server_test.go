@@ -173,6 +173,7 @@ func TestJobLifecycleAndEvents(t *testing.T) {
 	if _, err := c.LegacyStatus(ctx, "no-such-job"); !isStatus(err, http.StatusNotFound) {
 		t.Errorf("unknown legacy job: %v, want 404", err)
 	}
+	checkEventStreamMetrics(t, srv.URL)
 }
 
 // TestEventsSeeOtherProcesses opens many event streams on one process and

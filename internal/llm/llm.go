@@ -138,6 +138,20 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// FailureReason is the reason netsmith_jobs_total counts for a job this
+// error failed: upstream_4xx when the provider refused the request,
+// timeout when the call ran out of time without an answer, upstream_5xx
+// otherwise (it failed, was overloaded, or could not be reached).
+func (e *Error) FailureReason() string {
+	switch {
+	case e.Status >= 400 && e.Status < 500:
+		return "upstream_4xx"
+	case e.Status == 0 && errors.Is(e.Err, context.DeadlineExceeded):
+		return "timeout"
+	}
+	return "upstream_5xx"
+}
+
 // ClassOf returns the class of err: the class of an *Error in its chain, or
 // Transient for any other error.
 func ClassOf(err error) Class {

@@ -12,7 +12,7 @@ import (
 
 // Metrics holds every collector netsmith updates.
 type Metrics struct {
-	JobsTotal         *prometheus.CounterVec   // kind, status
+	JobsTotal         *prometheus.CounterVec   // kind, status, reason (Reasons)
 	JobDuration       *prometheus.HistogramVec // kind; submit to completion
 	JobPhase          *prometheus.HistogramVec // phase; where an attempt's time went
 	WorkersBusy       prometheus.Gauge
@@ -26,6 +26,12 @@ type Metrics struct {
 	HTTPDuration      *prometheus.HistogramVec
 	LintFindings      *prometheus.CounterVec // rule, severity
 	BudgetAlerts      *prometheus.CounterVec // department, period
+	// EventStreams counts event streams opened and EventStreamsOpen holds
+	// those open now: a stream lasts as long as its job, so it is kept
+	// out of HTTPDuration, whose quantiles it would swamp.
+	EventStreams     prometheus.Counter
+	EventStreamsOpen prometheus.Gauge
+	BuildInfo        *prometheus.GaugeVec // version, revision; 1
 }
 
 // New creates the collectors and registers them, with the Go and process
@@ -33,8 +39,9 @@ type Metrics struct {
 func New(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		JobsTotal: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "netsmith_jobs_total", Help: "Jobs that reached a final state, by kind and status.",
-		}, []string{"kind", "status"}),
+			Name: "netsmith_jobs_total", Help: "Jobs that reached a final state, by kind, status and reason " +
+				"(none for succeeded; for the others one of upstream_4xx, upstream_5xx, timeout, expired, canceled, lint, internal).",
+		}, []string{"kind", "status", "reason"}),
 		JobDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "netsmith_job_duration_seconds",
 			Help:    "Time from submission to success, by kind.",
@@ -80,37 +87,27 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help:    "HTTP request latency by route pattern.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
 		}, []string{"route"}),
+		EventStreams: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "netsmith_event_streams_total", Help: "Job event streams (server-sent events) opened.",
+		}),
+		EventStreamsOpen: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "netsmith_event_streams_open", Help: "Job event streams open now.",
+		}),
+		BuildInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "netsmith_build_info", Help: "1, labelled with the version and VCS revision this binary was built from.",
+		}, []string{"version", "revision"}),
 		LintFindings: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "netsmith_lint_findings_total", Help: "Lint findings in generated configs, by rule and severity.",
 		}, []string{"rule", "severity"}),
 	}
 	reg.MustRegister(m.JobsTotal, m.JobDuration, m.JobPhase, m.WorkersBusy, m.WorkersLimit, m.LLMRequests, m.LLMTokens, m.CostUSD, m.BudgetAlerts,
 		m.CacheRequests, m.UpstreamThrottled, m.HTTPRequests, m.HTTPDuration, m.LintFindings,
+		m.EventStreams, m.EventStreamsOpen, m.BuildInfo,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	version, revision := buildVersion()
+	m.BuildInfo.WithLabelValues(version, revision).Set(1)
+	m.zero()
 	return m
-}
-
-// DepthFunc reports queue depth by state.
-type DepthFunc func() map[string]float64
-
-// RegisterQueueDepth adds netsmith_queue_depth{state}, read by f at scrape.
-func RegisterQueueDepth(reg prometheus.Registerer, f DepthFunc) {
-	reg.MustRegister(&depthCollector{f: f, desc: prometheus.NewDesc(
-		"netsmith_queue_depth", "Jobs not yet final, by state (queued, running, retrying).",
-		[]string{"state"}, nil)})
-}
-
-type depthCollector struct {
-	f    DepthFunc
-	desc *prometheus.Desc
-}
-
-func (c *depthCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
-
-func (c *depthCollector) Collect(ch chan<- prometheus.Metric) {
-	for state, n := range c.f() {
-		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, n, state)
-	}
 }
 
 // DBPool is one database connection pool's state (queue.Queue.PoolStats

@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"netsmith/internal/groupcommit"
+	"netsmith/internal/metrics"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/store"
 )
@@ -69,6 +70,7 @@ func newRiverEngine[TDriver riverdriver.Driver[TTx], TTx any](q *Queue, driver T
 		w.add(workers)
 	}
 	rc := &river.Config{
+		ID:                   newClientID(),
 		JobTimeout:           cfg.JobTimeout,
 		RescueStuckJobsAfter: cfg.RescueAfter,
 		MaxAttempts:          cfg.MaxAttempts,
@@ -392,7 +394,7 @@ func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArg
 	}
 	now := cfg.Clock()
 	if !j.ExpiresAt.IsZero() && j.StartedAt.IsZero() && now.After(j.ExpiresAt) {
-		q.finish(ctx, j, netcfg.StateExpired, "expired: not started before "+j.ExpiresAt.Format(time.RFC3339))
+		q.finish(ctx, j, netcfg.StateExpired, metrics.ReasonExpired, "expired: not started before "+j.ExpiresAt.Format(time.RFC3339))
 		return river.JobCancel(errors.New("expired before start"))
 	}
 	// The "running" mark is written in batches, off the job's path, and
@@ -432,7 +434,7 @@ func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArg
 		}
 		phase("complete")
 		q.watch.notifyFinal(j.ID, c.final)
-		q.countFinal(j, netcfg.StateSucceeded)
+		q.countFinal(j, netcfg.StateSucceeded, metrics.ReasonNone)
 		if m != nil {
 			m.JobDuration.WithLabelValues(string(j.Kind)).Observe(time.Since(j.CreatedAt).Seconds())
 		}
@@ -444,13 +446,13 @@ func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArg
 	var snooze *SnoozeError
 	switch {
 	case errors.As(werr, &perm):
-		q.finish(ctx, j, netcfg.StateFailed, werr.Error())
+		q.finish(ctx, j, netcfg.StateFailed, failureReason(werr), werr.Error())
 		return river.JobCancel(werr)
 	case errors.As(werr, &snooze):
 		q.mark(ctx, j, netcfg.StateRetrying, werr.Error())
 		return river.JobSnooze(snooze.After)
 	case rj.Attempt >= rj.MaxAttempts:
-		q.finish(ctx, j, netcfg.StateFailed, fmt.Sprintf("gave up after %d attempts: %v", rj.Attempt, werr))
+		q.finish(ctx, j, netcfg.StateFailed, failureReason(werr), fmt.Sprintf("gave up after %d attempts: %v", rj.Attempt, werr))
 		// River logs the error, the one log of it: with netsmith's job
 		// id in its text, as River's own id is not netsmith's.
 		return fmt.Errorf("job %s: %w", j.ID, werr)
@@ -474,8 +476,9 @@ func (q *Queue) mark(ctx context.Context, j *store.Job, s netcfg.JobState, msg s
 	}
 }
 
-// finish records a final state change made by a worker and counts it.
-func (q *Queue) finish(ctx context.Context, j *store.Job, s netcfg.JobState, msg string) {
+// finish records a final state change made by a worker and counts it
+// with reason.
+func (q *Queue) finish(ctx context.Context, j *store.Job, s netcfg.JobState, reason, msg string) {
 	dbctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	ok, err := store.MarkState(dbctx, q.db.Conn(), j.ID, s, msg, j.Attempts, j.StartedAt, q.cfg.Clock())
@@ -485,7 +488,7 @@ func (q *Queue) finish(ctx context.Context, j *store.Job, s netcfg.JobState, msg
 	}
 	if ok {
 		q.watch.notify(j.ID)
-		q.countFinal(j, s)
+		q.countFinal(j, s, reason)
 	}
 }
 
@@ -582,7 +585,7 @@ func (w *maintainWorker[TDriver, TTx]) Work(ctx context.Context, _ *river.Job[ma
 		}
 		if ok {
 			q.watch.notify(j.ID)
-			q.countFinal(j, netcfg.StateExpired)
+			q.countFinal(j, netcfg.StateExpired, metrics.ReasonExpired)
 		}
 	}
 	orphans, err := store.Orphans(ctx, e.db.ReadConn(), now.Add(-q.cfg.MaintainInterval), 1000)
@@ -590,14 +593,14 @@ func (w *maintainWorker[TDriver, TTx]) Work(ctx context.Context, _ *river.Job[ma
 		return err
 	}
 	for _, j := range orphans {
-		state, msg := netcfg.StateFailed, "the queue lost this job"
+		state, reason, msg := netcfg.StateFailed, metrics.ReasonInternal, "the queue lost this job"
 		rj, err := e.client.JobGet(ctx, j.RiverJobID)
 		switch {
 		case errors.Is(err, river.ErrNotFound):
 		case err != nil:
 			return err
 		case rj.State == rivertype.JobStateCancelled:
-			state, msg = netcfg.StateCanceled, "canceled"
+			state, reason, msg = netcfg.StateCanceled, metrics.ReasonCanceled, "canceled"
 		case rj.State == rivertype.JobStateDiscarded:
 			msg = fmt.Sprintf("gave up after %d attempts", rj.Attempt)
 			if n := len(rj.Errors); n > 0 {
@@ -607,7 +610,7 @@ func (w *maintainWorker[TDriver, TTx]) Work(ctx context.Context, _ *river.Job[ma
 			msg = "the queue completed this job without a result"
 		}
 		q.cfg.Logger.WarnContext(ctx, "reconcile orphaned job", "job_id", j.ID, "state", state, "reason", msg)
-		q.finish(ctx, j, state, msg)
+		q.finish(ctx, j, state, reason, msg)
 	}
 	return nil
 }

@@ -35,8 +35,13 @@ import (
 // other error retries with backoff until MaxAttempts.
 type WorkFunc func(ctx context.Context, j *store.Job) (*store.Result, error)
 
-// PermanentError fails a job at once, with Err's message stored as its error.
-type PermanentError struct{ Err error }
+// PermanentError fails a job at once, with Err's message stored as its
+// error. Reason, when set, is the reason netsmith_jobs_total counts (one of
+// metrics' Reason constants); else it is told from Err (failureReason).
+type PermanentError struct {
+	Err    error
+	Reason string
+}
 
 func (e *PermanentError) Error() string { return e.Err.Error() }
 func (e *PermanentError) Unwrap() error { return e.Err }
@@ -161,6 +166,10 @@ type Config struct {
 	// completion with it.
 	BeforeComplete func(ctx context.Context, jobID string) error
 
+	// Role is the process's role (all, api, worker) its heartbeat row
+	// records; by default worker with Workers, else api.
+	Role string
+
 	Logger  *slog.Logger
 	Metrics *metrics.Metrics
 }
@@ -215,6 +224,7 @@ type engine interface {
 	// cancel cancels the River row and marks j canceled, in one transaction.
 	cancel(ctx context.Context, j *store.Job, state netcfg.JobState, reason string) (bool, error)
 	markRunning(ctx context.Context, marks []runMark) error
+	id() string
 	start(ctx context.Context) error
 	stop(ctx context.Context) error
 	close()
@@ -229,6 +239,7 @@ type Queue struct {
 	watch  *watchers
 	marks  *runMarks
 	sweeps *sweeping
+	beats  heartbeats
 	// answers are paid results whose completion failed (see answers.go).
 	answers answers
 
@@ -341,6 +352,7 @@ func (q *Queue) Start(ctx context.Context) error {
 	if q.cfg.Workers > 0 {
 		go q.marks.run()
 	}
+	q.beats.start(q)
 	return nil
 }
 
@@ -351,11 +363,16 @@ func (q *Queue) Stop(ctx context.Context) error {
 	if q.cfg.Workers > 0 {
 		q.marks.stop()
 	}
+	q.beats.stop()
 	return err
 }
 
-// Close ends the queue's own goroutines; the database stays open.
-func (q *Queue) Close() { q.eng.close() }
+// Close ends the queue's own goroutines (the heartbeat of a queue never
+// stopped too); the database stays open.
+func (q *Queue) Close() {
+	q.beats.stop()
+	q.eng.close()
+}
 
 // ErrQueueFull is returned by Enqueue when the queue is deeper than allowed.
 var ErrQueueFull = errors.New("queue is full")
@@ -484,7 +501,7 @@ func (q *Queue) Cancel(ctx context.Context, j *store.Job) (bool, error) {
 	ok, err := q.eng.cancel(ctx, j, netcfg.StateCanceled, "canceled by request")
 	if ok {
 		q.watch.notify(j.ID)
-		q.countFinal(j, netcfg.StateCanceled)
+		q.countFinal(j, netcfg.StateCanceled, metrics.ReasonCanceled)
 	}
 	return ok, err
 }
@@ -555,11 +572,12 @@ func (q *Queue) bumpDepth(n int64) {
 // callers poll as well.
 func (q *Queue) Watch(id string) (<-chan *store.Job, func()) { return q.watch.add(id) }
 
-// countFinal counts job j's move to final state s: in the metrics, and out
-// of its department's cached backlog.
-func (q *Queue) countFinal(j *store.Job, s netcfg.JobState) {
+// countFinal counts job j's move to final state s for reason (one of
+// metrics' Reason constants): in the metrics, and out of its department's
+// cached backlog.
+func (q *Queue) countFinal(j *store.Job, s netcfg.JobState, reason string) {
 	if q.cfg.Metrics != nil {
-		q.cfg.Metrics.JobsTotal.WithLabelValues(string(j.Kind), string(s)).Inc()
+		q.cfg.Metrics.JobsTotal.WithLabelValues(string(j.Kind), string(s), reason).Inc()
 	}
 	q.backlogMu.Lock()
 	if r, ok := q.backlogs[j.Department]; ok && r.n > 0 {

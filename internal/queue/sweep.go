@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"netsmith/internal/metrics"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/store"
 )
@@ -111,7 +112,7 @@ func (e *riverEngine[TDriver, TTx]) sweep(ctx context.Context, j *store.Job) {
 		m := q.cfg.Metrics
 		for _, s := range done {
 			q.watch.notify(s.j.ID)
-			q.countFinal(s.j, netcfg.StateSucceeded)
+			q.countFinal(s.j, netcfg.StateSucceeded, metrics.ReasonNone)
 			if m != nil {
 				m.JobDuration.WithLabelValues(string(s.j.Kind)).Observe(time.Since(s.j.CreatedAt).Seconds())
 			}

@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -49,8 +50,9 @@ type Deps struct {
 	// (generate.Service.TemplateMeta); economy mode and the cache need it.
 	TemplateMeta func(*netcfg.JobRequest) cache.Meta
 	// Estimate is the most one model call for a request can cost, in
-	// nano-USD; budgets reserve it. Nil: nothing is reserved.
-	Estimate func(*netcfg.JobRequest) int64
+	// nano-USD; budgets reserve it. Nil: nothing is reserved. An error
+	// (a *netcfg.FieldError: a prompt over the limit) refuses the request.
+	Estimate func(*netcfg.JobRequest) (int64, error)
 	Logger   *slog.Logger
 }
 
@@ -131,7 +133,10 @@ func (s *Service) Job(ctx context.Context, who Submitter, in Job) (j *store.Job,
 		return nil, false, err
 	}
 	if s.d.Estimate != nil {
-		j.ReservedNUSD = s.d.Estimate(req)
+		var err error
+		if j.ReservedNUSD, err = s.d.Estimate(req); err != nil {
+			return nil, false, err
+		}
 	}
 	if err := who.Admit(ctx); err != nil {
 		return nil, false, err
@@ -221,12 +226,14 @@ func (s *Service) Fleet(ctx context.Context, who Submitter, name string, f *flee
 		}
 		// With the template cache a fleet pays about one call per intent:
 		// that is what is reserved, on the intent's first device.
-		if est != nil {
-			if !s.d.Cache || meta == nil {
-				jobs[i].ReservedNUSD = est(&req)
-			} else if !estimated[m.Key] {
-				estimated[m.Key] = true
-				jobs[i].ReservedNUSD = est(&req)
+		if est != nil && (!s.d.Cache || meta == nil || !estimated[m.Key]) {
+			estimated[m.Key] = true
+			if jobs[i].ReservedNUSD, err = est(&req); err != nil {
+				var fe *netcfg.FieldError
+				if errors.As(err, &fe) {
+					return nil, &netcfg.FieldError{Field: fmt.Sprintf("device %s: %s", d.Device.Hostname, fe.Field), Msg: fe.Msg}
+				}
+				return nil, err
 			}
 		}
 	}

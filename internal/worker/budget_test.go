@@ -109,7 +109,10 @@ func newBudgetRig(t *testing.T, url string, hooks func(*queue.Config)) *budgetRi
 
 // estimate is what serve reserves at submit for req.
 func (r *budgetRig) estimate(t *testing.T, req *netcfg.JobRequest) int64 {
-	model, in, out := r.svc.Estimate(req)
+	model, in, out, err := r.svc.Estimate(req)
+	if err != nil {
+		t.Fatal(err)
+	}
 	c, err := r.prices.Estimate(model, time.Now(), in, out)
 	if err != nil {
 		t.Fatal(err)

@@ -178,7 +178,7 @@ func (r *Runner) cost(ctx context.Context, j *store.Job, at time.Time, model, re
 
 // classify maps a model error to the queue's outcome.
 func classify(err error) error {
-	if errors.Is(err, generate.ErrBudgetExceeded) {
+	if errors.Is(err, generate.ErrBudgetExceeded) || errors.Is(err, generate.ErrPromptTooLarge) {
 		return &queue.PermanentError{Err: err}
 	}
 	var busy *cache.BusyError
@@ -186,7 +186,7 @@ func classify(err error) error {
 		return &queue.SnoozeError{After: busy.Wait, Err: err}
 	}
 	if errors.Is(err, generate.ErrTemplateConfig) {
-		return &queue.PermanentError{Err: err}
+		return &queue.PermanentError{Err: err, Reason: metrics.ReasonLint}
 	}
 	var le *llm.Error
 	if !errors.As(err, &le) {
