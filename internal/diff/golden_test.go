@@ -8,8 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
+	"netsmith/internal/golden"
 	"netsmith/internal/netcfg"
 )
 
@@ -54,30 +53,13 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, filepath.Join(dir, "remediation.golden"), res.Text())
-			golden(t, filepath.Join(dir, "sections.golden.json"), string(sections)+"\n")
+			golden.Check(t, filepath.Join(dir, "remediation.golden"), res.Text(), *update)
+			golden.Check(t, filepath.Join(dir, "sections.golden.json"), string(sections)+"\n", *update)
 		})
 	}
 	for _, p := range netcfg.Platforms {
 		if !covered[p] {
 			t.Errorf("no golden case for %s", p)
 		}
-	}
-}
-
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -run TestGolden -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s differs (-want +got):\n%s", path, diff)
 	}
 }

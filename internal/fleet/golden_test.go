@@ -3,12 +3,11 @@ package fleet
 import (
 	"errors"
 	"flag"
+	"netsmith/internal/golden"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 var update = flag.Bool("update", false, "rewrite the testdata/*/*.golden files")
@@ -55,20 +54,7 @@ func TestBadFiles(t *testing.T) {
 					}
 					got = fl.Warnings.Error() + "\n"
 				}
-				golden := path + ".golden"
-				if *update {
-					if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-						t.Fatal(err)
-					}
-					return
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run go test -update to create it)", err)
-				}
-				if diff := cmp.Diff(string(want), got); diff != "" {
-					t.Errorf("Parse(%s) messages mismatch (-want +got):\n%s", name, diff)
-				}
+				golden.Check(t, path+".golden", got, *update)
 			})
 		}
 	}

@@ -2,7 +2,7 @@ package prompt
 
 import (
 	"flag"
-	"os"
+	"netsmith/internal/golden"
 	"path/filepath"
 	"testing"
 
@@ -47,19 +47,8 @@ func TestBuildGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := "SYSTEM:\n" + req.System + "\n\nUSER:\n" + req.Messages[0].Content + "\n"
-			path := filepath.Join("testdata", name+".golden")
-			if *update {
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create)", err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("prompt changed (-want +got); if intended, bump Version and run -update:\n%s", diff)
-			}
+			// A change here is a change of the prompt: bump Version with it.
+			golden.Check(t, filepath.Join("testdata", name+".golden"), got, *update)
 			back, ok := Parse(req.Messages[0].Content)
 			if !ok {
 				t.Fatal("Parse found no spec in the built prompt")

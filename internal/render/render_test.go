@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"netsmith/internal/golden"
 	"os"
 	"path/filepath"
 	"strings"
@@ -462,19 +463,7 @@ func TestRenderGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "access.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("render (-want +got):\n%s", diff)
-	}
+	golden.Check(t, filepath.Join("testdata", "access.golden"), got, *update)
 }
 
 // accessFixture is the access switch template of testdata, parsed, and

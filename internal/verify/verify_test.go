@@ -9,9 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"netsmith/internal/confparse"
+	"netsmith/internal/golden"
 	"netsmith/internal/netcfg"
 )
 
@@ -79,19 +78,7 @@ func TestVerifyGolden(t *testing.T) {
 			t.Parallel()
 			cfgs, fleet := readDir(t, dir)
 			got := render(Verify(cfgs, fleet))
-			golden := filepath.Join(dir, "want.golden")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("findings differ from %s (-want +got):\n%s", golden, diff)
-			}
+			golden.Check(t, filepath.Join(dir, "want.golden"), got, *update)
 		})
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"netsmith/internal/golden"
 	"netsmith/internal/llm"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/prompt"
@@ -55,29 +55,7 @@ func render(t testing.TB, tmpl string, vars map[string]any) string {
 
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	checkFile(t, filepath.Join("testdata", name+".golden"), got)
-}
-
-// checkFile compares got with the file at path, or with -update writes it
-// there.
-func checkFile(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/llm/sim -update)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
+	golden.Check(t, filepath.Join("testdata", name+".golden"), got, *update)
 }
 
 func TestGolden(t *testing.T) {

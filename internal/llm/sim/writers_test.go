@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"netsmith/internal/fleet"
+	"netsmith/internal/golden"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/prompt"
 )
@@ -75,6 +76,6 @@ func TestWritersGolden(t *testing.T) {
 		}
 	}
 	got := strings.Join(lines, "\n") + "\n"
-	checkFile(t, filepath.Join("testdata", "writers.sha256"), got)
+	golden.Check(t, filepath.Join("testdata", "writers.sha256"), got, *update)
 	t.Logf("%d answers checked", len(lines))
 }
