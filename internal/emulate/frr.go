@@ -179,6 +179,12 @@ type neighborJSON struct {
 	GracefulRestart struct {
 		EndOfRIBRecv map[string]bool `json:"endOfRibRecv"`
 	} `json:"gracefulRestartInfo"`
+	Messages struct {
+		InQ         int64 `json:"depthInq"`
+		OutQ        int64 `json:"depthOutq"`
+		UpdatesSent int64 `json:"updatesSent"`
+		UpdatesRecv int64 `json:"updatesRecv"`
+	} `json:"messageStats"`
 }
 
 // routeJSON is the part of "show ip route json" Run reads.
@@ -199,6 +205,15 @@ type snapshot struct {
 	// noEOR counts the sessions up that have not yet received the peer's
 	// End-of-RIB: their first routes may still be coming.
 	noEOR int
+	// queued counts the sessions with messages waiting in bgpd's in or out
+	// queue: updates are on their way.
+	queued int
+	// updates is every session's UPDATE messages sent and received. A
+	// speaker slowed down (a loaded machine) can go quiet for longer than
+	// the settle time between the End-of-RIB and the routes it learns
+	// later; any UPDATE moving restarts the settle time, so the routes
+	// are read once the messages have stopped, not just the tables.
+	updates []string
 }
 
 // key is what must stay unchanged for the network to count as settled:
@@ -209,6 +224,9 @@ func (s *snapshot) key() string {
 	var b strings.Builder
 	for _, x := range s.sessions {
 		fmt.Fprintf(&b, "%s %s %t\n", x.Device, x.Neighbor, x.Established)
+	}
+	for _, u := range s.updates {
+		b.WriteString(u)
 	}
 	hosts := make([]string, 0, len(s.routes))
 	for h := range s.routes {
@@ -240,8 +258,11 @@ func (e *emulation) poll(ctx context.Context, nodes []*node, owner map[string]st
 	g.SetLimit(e.cfg.Parallel)
 	for _, n := range nodes {
 		g.Go(func() error {
-			var sessions []Session
-			noEOR := 0
+			var (
+				sessions []Session
+				updates  []string
+			)
+			noEOR, queued := 0, 0
 			if n.model.BGP != nil {
 				var nbrs map[string]neighborJSON
 				if err := n.vtysh(gctx, "show bgp neighbors json", &nbrs); err != nil {
@@ -261,6 +282,10 @@ func (e *emulation) poll(ctx context.Context, nodes []*node, owner map[string]st
 					if s.Established && !got.GracefulRestart.EndOfRIBRecv["ipv4Unicast"] {
 						noEOR++
 					}
+					if m := got.Messages; m.InQ > 0 || m.OutQ > 0 {
+						queued++
+					}
+					updates = append(updates, fmt.Sprintf("%s %s updates %d/%d\n", n.Hostname, addr, got.Messages.UpdatesSent, got.Messages.UpdatesRecv))
 					if !s.Established {
 						s.Reason, s.Notification = got.LastReset, got.LastNotifyError
 					}
@@ -297,6 +322,8 @@ func (e *emulation) poll(ctx context.Context, nodes []*node, owner map[string]st
 			s.sessions = append(s.sessions, sessions...)
 			s.routes[n.Hostname] = routes
 			s.noEOR += noEOR
+			s.queued += queued
+			s.updates = append(s.updates, updates...)
 			mu.Unlock()
 			return nil
 		})
@@ -305,6 +332,7 @@ func (e *emulation) poll(ctx context.Context, nodes []*node, owner map[string]st
 		return nil, err
 	}
 	sortSessions(s.sessions)
+	slices.Sort(s.updates)
 	return s, nil
 }
 
@@ -352,7 +380,7 @@ func (e *emulation) converge(ctx context.Context, nodes []*node, rep *Report, st
 		if !s.allUp() {
 			settle = e.cfg.DownSettle
 		}
-		settled := now.Sub(lastChange) >= settle && s.noEOR == 0
+		settled := now.Sub(lastChange) >= settle && s.noEOR == 0 && s.queued == 0
 		timedOut := false
 		if !settled {
 			select {
