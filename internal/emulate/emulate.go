@@ -262,13 +262,26 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	if cfg.afterStart != nil {
 		cfg.afterStart()
 	}
-	if err := e.converge(ctx, nodes, rep, start); err != nil {
-		return rep, err
+	// Converge, ping, and look again: when the tables moved while the
+	// pings ran, the network had not settled, so converge and ping again
+	// (until the timeout), and report what it settled to.
+	deadline := start.Add(cfg.Timeout)
+	for {
+		key, err := e.converge(ctx, nodes, rep, start, deadline)
+		if err != nil {
+			return rep, err
+		}
+		if err := e.reachability(ctx, nodes, rep); err != nil {
+			return rep, err
+		}
+		moved, err := e.moved(ctx, nodes, key)
+		if err != nil {
+			return rep, err
+		}
+		if !moved || !rep.Converged || time.Now().After(deadline) {
+			return rep, nil
+		}
 	}
-	if err := e.reachability(ctx, nodes, rep); err != nil {
-		return rep, err
-	}
-	return rep, nil
 }
 
 // prepare parses the FRR devices' configs and lists the others as skipped.

@@ -336,9 +336,8 @@ func (e *emulation) poll(ctx context.Context, nodes []*node, owner map[string]st
 	return s, nil
 }
 
-// converge polls until sessions and routes have not changed for the
-// settle time, or the timeout, and puts the last poll in rep.
-func (e *emulation) converge(ctx context.Context, nodes []*node, rep *Report, start time.Time) error {
+// owners maps every interface address to the node that holds it.
+func owners(nodes []*node) map[string]string {
 	owner := map[string]string{}
 	for _, n := range nodes {
 		for _, i := range n.model.Interfaces {
@@ -347,7 +346,26 @@ func (e *emulation) converge(ctx context.Context, nodes []*node, rep *Report, st
 			}
 		}
 	}
-	timeout := time.NewTimer(e.cfg.Timeout)
+	return owner
+}
+
+// moved reports whether sessions or routes differ from what converge last
+// saw: a speaker starved of CPU can stay silent for longer than the
+// settle time and send its routes after convergence was declared.
+func (e *emulation) moved(ctx context.Context, nodes []*node, key string) (bool, error) {
+	s, err := e.poll(ctx, nodes, owners(nodes))
+	if err != nil {
+		return false, err
+	}
+	return s.key() != key, nil
+}
+
+// converge polls until sessions and routes have not changed for the
+// settle time, or until deadline, puts the last poll in rep and returns
+// its key.
+func (e *emulation) converge(ctx context.Context, nodes []*node, rep *Report, start, deadline time.Time) (string, error) {
+	owner := owners(nodes)
+	timeout := time.NewTimer(time.Until(deadline))
 	defer timeout.Stop()
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
@@ -357,7 +375,7 @@ func (e *emulation) converge(ctx context.Context, nodes []*node, rep *Report, st
 	for {
 		s, err := e.poll(ctx, nodes, owner)
 		if err != nil {
-			return err
+			return "", err
 		}
 		for i := range s.sessions {
 			x := &s.sessions[i]
@@ -385,7 +403,7 @@ func (e *emulation) converge(ctx context.Context, nodes []*node, rep *Report, st
 		if !settled {
 			select {
 			case <-ctx.Done():
-				return ctx.Err()
+				return "", ctx.Err()
 			case <-timeout.C:
 				timedOut = true
 			case <-tick.C:
@@ -395,12 +413,13 @@ func (e *emulation) converge(ctx context.Context, nodes []*node, rep *Report, st
 		rep.Converged = !timedOut
 		rep.ConvergeMS = lastChange.Sub(start).Milliseconds()
 		rep.Sessions, rep.Routes = last.sessions, last.routes
+		rep.SessionsUp = 0
 		for _, x := range last.sessions {
 			if x.Established {
 				rep.SessionsUp++
 			}
 		}
-		return nil
+		return lastKey, nil
 	}
 }
 
@@ -454,7 +473,7 @@ func (e *emulation) reachability(ctx context.Context, nodes []*node, rep *Report
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	rep.Reach = pairs
+	rep.Reach, rep.Unreachable = pairs, 0
 	for _, p := range pairs {
 		if !p.OK {
 			rep.Unreachable++
