@@ -34,7 +34,7 @@ func (d *Differ) Merge(running *confparse.Tree, remediation string) (string, err
 	if running.Format != confparse.FormatIndented {
 		root := buildJunos(running)
 		for i, line := range strings.Split(remediation, "\n") {
-			ws := words(strings.TrimSpace(line))
+			ws := words(strings.TrimRight(line, "\r")) // words splits on ASCII spaces only, as the statement was written
 			if len(ws) == 0 {
 				continue
 			}
