@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"netsmith/internal/httpapi"
+	"netsmith/internal/netcfg"
 	"netsmith/internal/store"
 )
 
@@ -93,7 +94,7 @@ func cacheOnDB(ctx context.Context, db, sub string, req *httpapi.InvalidateReque
 		v := httpapi.NewCacheStats(st, true)
 		return printCacheStats(stdout, &v)
 	}
-	n, err := store.InvalidateTemplates(ctx, d.Conn(), store.TemplateFilter{Key: req.Key, Hostname: req.Device,
+	n, err := store.InvalidateTemplates(ctx, d.Conn(), netcfg.TemplateFilter{Key: req.Key, Hostname: req.Device,
 		Role: req.Role, Platform: req.Platform, All: req.All})
 	if err != nil {
 		return err

@@ -175,7 +175,7 @@ func testDashboardInChromium(t *testing.T, browser, db string) {
 		t.Fatalf("batch jobs: %v, %v", jobs, err)
 	}
 	now := time.Now()
-	failed := &store.Job{ID: "dash-failed-1", Kind: jobs[0].Kind, Department: jobs[0].Department, RequestHash: jobs[0].RequestHash,
+	failed := &netcfg.Job{ID: "dash-failed-1", Kind: jobs[0].Kind, Department: jobs[0].Department, RequestHash: jobs[0].RequestHash,
 		Request: jobs[0].Request, MaxAttempts: 3, CreatedAt: now}
 	if prev, err := store.InsertJob(t.Context(), st.Conn(), failed); prev != nil || err != nil {
 		t.Fatalf("InsertJob = %v, %v", prev, err)

@@ -62,7 +62,7 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 	case "create":
 		fs.StringVar(&name, "name", "", "key name (who or what uses it)")
 		fs.StringVar(&dept, "department", "", "department the key spends for")
-		fs.StringVar(&role, "role", store.RoleUser, "user (own department only) or admin (all, budgets, cache)")
+		fs.StringVar(&role, "role", netcfg.RoleUser, "user (own department only) or admin (all, budgets, cache)")
 		fs.Int64Var(&rpm, "rpm", 0, "submissions per minute, across all replicas (0: no limit)")
 		fs.Int64Var(&maxActive, "max-active", 0, "unfinished jobs at once (0: no limit)")
 	case "list":
@@ -87,7 +87,7 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 		return usagef("keys create: --department is required")
 	case sub == "create" && deptErr != nil:
 		return usagef("keys create: --department %v", deptErr)
-	case sub == "create" && role != store.RoleUser && role != store.RoleAdmin:
+	case sub == "create" && role != netcfg.RoleUser && role != netcfg.RoleAdmin:
 		return usagef("keys create: --role %q: must be user or admin", role)
 	case rpm < 0 || maxActive < 0:
 		return usagef("keys create: --rpm and --max-active must be ≥ 0")
@@ -101,10 +101,10 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 	switch sub {
 	case "create":
 		secret, hash := httpapi.NewAPIKey()
-		k := &store.Key{ID: httpapi.NewKeyID(), Name: name, Department: dept, Role: role, RPM: rpm,
+		k := &netcfg.Key{ID: httpapi.NewKeyID(), Name: name, Department: dept, Role: role, RPM: rpm,
 			MaxActive: maxActive, CreatedAt: now}
 		if err := store.InsertKey(ctx, d.Conn(), k, hash); err != nil {
-			if errors.Is(err, store.ErrKeyName) {
+			if errors.Is(err, netcfg.ErrKeyName) {
 				return usagef("keys create: --name %q: %v", name, err)
 			}
 			return err

@@ -24,6 +24,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"netsmith/internal/metrics"
+	"netsmith/internal/netcfg"
 	"netsmith/internal/render"
 	"netsmith/internal/store"
 )
@@ -191,13 +192,13 @@ func (c *Cache) Lookup(ctx context.Context, key string) (*Entry, error) {
 		return e, nil
 	}
 	t, err := store.GetTemplate(ctx, c.cfg.ReadConn, key)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, netcfg.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	if t.State != store.TemplateReady || !t.ExpiresAt.After(now) {
+	if t.State != netcfg.TemplateReady || !t.ExpiresAt.After(now) {
 		return nil, nil
 	}
 	e, err := c.remember(t, now)
@@ -220,10 +221,10 @@ func (c *Cache) resolveShared(ctx context.Context, m Meta, fill FillFunc) (*Entr
 		now := c.cfg.Clock()
 		t, err := store.GetTemplate(ctx, c.cfg.ReadConn, m.Key)
 		switch {
-		case errors.Is(err, store.ErrNotFound):
+		case errors.Is(err, netcfg.ErrNotFound):
 		case err != nil:
 			return nil, "", err
-		case t.State == store.TemplateReady && t.ExpiresAt.After(now):
+		case t.State == netcfg.TemplateReady && t.ExpiresAt.After(now):
 			e, err := c.remember(t, now)
 			if err != nil {
 				return nil, "", err
@@ -232,9 +233,9 @@ func (c *Cache) resolveShared(ctx context.Context, m Meta, fill FillFunc) (*Entr
 				return e, Coalesced, nil
 			}
 			return e, Hit, nil
-		case t.State == store.TemplateInvalid && t.ExpiresAt.After(now):
+		case t.State == netcfg.TemplateInvalid && t.ExpiresAt.After(now):
 			return nil, "", &InvalidError{Reason: t.Reason}
-		case t.State == store.TemplatePending && t.LeaseUntil.After(now):
+		case t.State == netcfg.TemplatePending && t.LeaseUntil.After(now):
 			// Another process is filling it: wait, up to WaitFor.
 			if deadline.IsZero() {
 				deadline = now.Add(c.cfg.WaitFor)
@@ -248,7 +249,7 @@ func (c *Cache) resolveShared(ctx context.Context, m Meta, fill FillFunc) (*Entr
 			}
 			continue
 		}
-		ok, err := store.AcquireTemplateLease(ctx, c.cfg.LeaseConn, &store.Template{Key: m.Key, Kind: m.Kind, Role: m.Role,
+		ok, err := store.AcquireTemplateLease(ctx, c.cfg.LeaseConn, &netcfg.Template{Key: m.Key, Kind: m.Kind, Role: m.Role,
 			Platform: m.Platform, Hostname: m.Hostname, Intent: m.Intent}, c.cfg.Owner, now.Add(c.cfg.LeaseTTL), now)
 		if err != nil {
 			return nil, "", err
@@ -276,7 +277,7 @@ func (c *Cache) fill(ctx context.Context, m Meta, fill FillFunc) (*Entry, error)
 	var inv *InvalidError
 	switch {
 	case errors.As(err, &inv):
-		_, serr := store.FillTemplate(dbctx, c.cfg.LeaseConn, &store.Template{Key: m.Key, State: store.TemplateInvalid,
+		_, serr := store.FillTemplate(dbctx, c.cfg.LeaseConn, &netcfg.Template{Key: m.Key, State: netcfg.TemplateInvalid,
 			Reason: inv.Reason, ExpiresAt: now.Add(c.cfg.InvalidTTL)}, c.cfg.Owner)
 		return nil, errors.Join(err, serr)
 	case err != nil:
@@ -293,7 +294,7 @@ func (c *Cache) fill(ctx context.Context, m Meta, fill FillFunc) (*Entry, error)
 		ttl = c.cfg.TTL
 	}
 	expires := now.Add(ttl)
-	ok, err := store.FillTemplate(dbctx, c.cfg.LeaseConn, &store.Template{Key: m.Key, State: store.TemplateReady, Body: e.Body,
+	ok, err := store.FillTemplate(dbctx, c.cfg.LeaseConn, &netcfg.Template{Key: m.Key, State: netcfg.TemplateReady, Body: e.Body,
 		Provider: e.Provider, Model: e.Model, InputTokens: e.InputTokens, OutputTokens: e.OutputTokens,
 		ExpiresAt: expires}, c.cfg.Owner)
 	if err != nil {
@@ -321,7 +322,7 @@ func (c *Cache) l1Until(now, expires time.Time) time.Time {
 
 // remember turns a ready stored entry read at now into an Entry and keeps
 // it in L1.
-func (c *Cache) remember(t *store.Template, now time.Time) (*Entry, error) {
+func (c *Cache) remember(t *netcfg.Template, now time.Time) (*Entry, error) {
 	e, err := c.entryOf(t)
 	if err != nil {
 		return nil, err
@@ -330,7 +331,7 @@ func (c *Cache) remember(t *store.Template, now time.Time) (*Entry, error) {
 	return e, nil
 }
 
-func (c *Cache) entryOf(t *store.Template) (*Entry, error) {
+func (c *Cache) entryOf(t *netcfg.Template) (*Entry, error) {
 	e := &Entry{Key: t.Key, Kind: t.Kind, Body: t.Body, Provider: t.Provider, Model: t.Model,
 		InputTokens: t.InputTokens, OutputTokens: t.OutputTokens}
 	if t.Kind == KindTemplate {
@@ -346,7 +347,7 @@ func (c *Cache) entryOf(t *store.Template) (*Entry, error) {
 func shortKey(k string) string { return k[:min(12, len(k))] }
 
 // Invalidate deletes the entries f selects, here and in the database.
-func (c *Cache) Invalidate(ctx context.Context, f store.TemplateFilter) (int64, error) {
+func (c *Cache) Invalidate(ctx context.Context, f netcfg.TemplateFilter) (int64, error) {
 	n, err := store.InvalidateTemplates(ctx, c.cfg.Conn, f)
 	c.l1.clear()
 	return n, err

@@ -10,6 +10,7 @@ import (
 
 	"netsmith/internal/cache"
 	"netsmith/internal/dbtest"
+	"netsmith/internal/netcfg"
 	"netsmith/internal/store"
 )
 
@@ -130,7 +131,7 @@ func TestBusyWhileAnotherReplicaFills(t *testing.T) {
 		conn := openConn(t, url)
 		now := time.Now()
 		// A replica holds the lease and is still working.
-		if ok, err := store.AcquireTemplateLease(context.Background(), conn, &store.Template{Key: meta.Key, Kind: meta.Kind},
+		if ok, err := store.AcquireTemplateLease(context.Background(), conn, &netcfg.Template{Key: meta.Key, Kind: meta.Kind},
 			"other", now.Add(time.Minute), now); !ok || err != nil {
 			t.Fatal(ok, err)
 		}
@@ -153,7 +154,7 @@ func TestInvalidate(t *testing.T) {
 	release := make(chan struct{})
 	close(release)
 	c.Resolve(context.Background(), meta, slowFill(&calls, release))
-	if n, err := c.Invalidate(context.Background(), store.TemplateFilter{Role: "access"}); n != 1 || err != nil {
+	if n, err := c.Invalidate(context.Background(), netcfg.TemplateFilter{Role: "access"}); n != 1 || err != nil {
 		t.Fatalf("Invalidate = %d, %v", n, err)
 	}
 	if _, out, _ := c.Resolve(context.Background(), meta, slowFill(&calls, release)); out != cache.Miss || calls.Load() != 2 {

@@ -9,6 +9,7 @@ import (
 
 	"netsmith/internal/cache"
 	"netsmith/internal/dbtest"
+	"netsmith/internal/netcfg"
 	"netsmith/internal/store"
 )
 
@@ -79,7 +80,7 @@ func TestCrashedHolderLeaseRunsOut(t *testing.T) {
 		conn := openConn(t, url)
 		const ttl = 500 * time.Millisecond
 		now := time.Now()
-		if ok, err := store.AcquireTemplateLease(context.Background(), conn, &store.Template{Key: meta.Key, Kind: meta.Kind},
+		if ok, err := store.AcquireTemplateLease(context.Background(), conn, &netcfg.Template{Key: meta.Key, Kind: meta.Kind},
 			"dead", now.Add(ttl), now); !ok || err != nil {
 			t.Fatal(ok, err)
 		}

@@ -152,7 +152,7 @@ func ledgerCounts(t *testing.T, url string) (calls, results, resultJobs int64) {
 		t.Fatal(err)
 	}
 	defer q.Close()
-	if err := q.Conn().QueryRow(t.Context(), `SELECT count(*) FROM netsmith_ledger WHERE kind = $1`, store.ChargeCall).Scan(&calls); err != nil {
+	if err := q.Conn().QueryRow(t.Context(), `SELECT count(*) FROM netsmith_ledger WHERE kind = $1`, netcfg.ChargeCall).Scan(&calls); err != nil {
 		t.Fatal(err)
 	}
 	results, resultJobs, err = store.CountResults(t.Context(), q.Conn())

@@ -83,10 +83,10 @@ type economyIntent struct {
 func (e *EconomyRunner) Step(ctx context.Context, batchID string) (again time.Duration, err error) {
 	c := e.cfg.Conn
 	ec, err := store.GetEconomy(ctx, c, batchID)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, netcfg.ErrNotFound) {
 		return 0, nil
 	}
-	if err != nil || ec.State == store.EconomyDone {
+	if err != nil || ec.State == netcfg.EconomyDone {
 		return 0, err
 	}
 	owner := store.EconomyOwner(batchID)
@@ -126,7 +126,7 @@ func (e *EconomyRunner) Step(ctx context.Context, batchID string) (again time.Du
 		if err != nil {
 			return 0, fmt.Errorf("create message batch: %w", err)
 		}
-		ec.MessageBatchID, ec.State, ec.Requests = b.ID, store.EconomySubmitted, int64(len(reqs))
+		ec.MessageBatchID, ec.State, ec.Requests = b.ID, netcfg.EconomySubmitted, int64(len(reqs))
 		if err := store.UpdateEconomy(context.WithoutCancel(ctx), c, ec, e.cfg.Clock()); err != nil {
 			return 0, err
 		}
@@ -213,8 +213,8 @@ func (e *EconomyRunner) store(ctx context.Context, owner string, r llm.BatchResu
 	if in.req.CacheTTL > 0 { // a fleet gives every device of an intent the same
 		ttl = time.Duration(in.req.CacheTTL)
 	}
-	ok, err := store.FillTemplate(context.WithoutCancel(ctx), e.cfg.Conn, &store.Template{Key: r.CustomID,
-		State: store.TemplateReady, Body: body, Provider: resp.Provider, Model: resp.Model,
+	ok, err := store.FillTemplate(context.WithoutCancel(ctx), e.cfg.Conn, &netcfg.Template{Key: r.CustomID,
+		State: netcfg.TemplateReady, Body: body, Provider: resp.Provider, Model: resp.Model,
 		InputTokens: resp.Usage.InputTokens, OutputTokens: resp.Usage.OutputTokens,
 		ExpiresAt: e.cfg.Clock().Add(ttl)}, owner)
 	if err != nil {
@@ -239,14 +239,14 @@ func (e *EconomyRunner) charge(ctx context.Context, batchID string, r llm.BatchR
 		return err
 	}
 	resp := r.Response
-	ch := store.Charge{Kind: store.ChargeBatchCall, Provider: resp.Provider, Model: resp.Model,
+	ch := netcfg.Charge{Kind: netcfg.ChargeBatchCall, Provider: resp.Provider, Model: resp.Model,
 		InputTokens: resp.Usage.InputTokens, OutputTokens: resp.Usage.OutputTokens,
 		CacheWriteTokens: resp.Usage.CacheWriteTokens, CacheReadTokens: resp.Usage.CacheReadTokens}
 	if e.cfg.Price != nil {
 		ch.CostNUSD = e.cfg.Price(resp.Model, resp.Usage)
 	}
 	return store.InsertLedger(c, e.cfg.Conn, "economy:"+batchID+":"+r.CustomID, batchID, dept,
-		[]store.Charge{ch}, e.cfg.Clock())
+		[]netcfg.Charge{ch}, e.cfg.Clock())
 }
 
 func cmpErr(err *llm.Error) error {
@@ -290,7 +290,7 @@ func (e *EconomyRunner) intents(ctx context.Context, batchID string, keys []stri
 }
 
 // releaseAll gives every lease back and ends the job.
-func (e *EconomyRunner) releaseAll(ctx context.Context, ec *store.BatchEconomy, keys []string, why string) error {
+func (e *EconomyRunner) releaseAll(ctx context.Context, ec *netcfg.BatchEconomy, keys []string, why string) error {
 	owner := store.EconomyOwner(ec.BatchID)
 	for _, k := range keys {
 		if err := store.ReleaseTemplateLease(context.WithoutCancel(ctx), e.cfg.Conn, k, owner); err != nil {
@@ -302,7 +302,7 @@ func (e *EconomyRunner) releaseAll(ctx context.Context, ec *store.BatchEconomy, 
 	return e.finish(ctx, ec)
 }
 
-func (e *EconomyRunner) finish(ctx context.Context, ec *store.BatchEconomy) error {
-	ec.State = store.EconomyDone
+func (e *EconomyRunner) finish(ctx context.Context, ec *netcfg.BatchEconomy) error {
+	ec.State = netcfg.EconomyDone
 	return store.UpdateEconomy(context.WithoutCancel(ctx), e.cfg.Conn, ec, e.cfg.Clock())
 }

@@ -23,6 +23,7 @@ import (
 	"netsmith/internal/llm/anthropic"
 	"netsmith/internal/llm/fakeanthropic"
 	"netsmith/internal/llm/llmtest"
+	"netsmith/internal/netcfg"
 	"netsmith/internal/queue"
 	"netsmith/internal/store"
 	"netsmith/internal/submit"
@@ -113,7 +114,7 @@ func newEconomyRig(t *testing.T, poison func(string) bool) *economyRig {
 		Step: func(ctx context.Context, id string) (time.Duration, error) { return economy.Step(ctx, id) }}
 	q, err := queue.New(db, queue.Config{
 		Workers: 8,
-		Work: func(ctx context.Context, j *store.Job) (*store.Result, error) {
+		Work: func(ctx context.Context, j *netcfg.Job) (*netcfg.Result, error) {
 			return runner.Run(ctx, j)
 		},
 		PollInterval: 50 * time.Millisecond,
@@ -162,7 +163,7 @@ func (r *economyRig) runFleet(t *testing.T, fleetFile []byte, wantEconomy bool) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := b.Economy != nil && b.Economy.State == store.EconomyPending; got != wantEconomy {
+	if got := b.Economy != nil && b.Economy.State == netcfg.EconomyPending; got != wantEconomy {
 		t.Fatalf("submitted batch's economy = %+v, want pending: %t", b.Economy, wantEconomy)
 	}
 	tick := time.NewTicker(50 * time.Millisecond)
@@ -232,7 +233,7 @@ func TestEconomyFleet(t *testing.T) {
 	if st.Batches.Created != 1 || st.Batches.Requests != 2 {
 		t.Errorf("fake batches: %+v, want 1 created with 2 requests", st.Batches)
 	}
-	if v.Economy == nil || v.Economy.State != store.EconomyDone || v.Economy.Filled != 2 || v.Economy.Released != 0 {
+	if v.Economy == nil || v.Economy.State != netcfg.EconomyDone || v.Economy.Filled != 2 || v.Economy.Released != 0 {
 		t.Errorf("economy view %+v, want done with 2 filled", v.Economy)
 	}
 	// The batch's calls are the ledger's: the Message Batch's requests.

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"netsmith/internal/store"
+	"netsmith/internal/netcfg"
 	"netsmith/internal/submit"
 )
 
@@ -32,7 +32,7 @@ type Principal struct {
 
 // Admin reports whether p may see every department and manage budgets and
 // the cache.
-func (p *Principal) Admin() bool { return p.Open || p.Role == store.RoleAdmin }
+func (p *Principal) Admin() bool { return p.Open || p.Role == netcfg.RoleAdmin }
 
 // sees reports whether p may see something that belongs to department.
 func (p *Principal) sees(department string) bool { return p.Admin() || department == p.Department }
@@ -47,7 +47,7 @@ func principal(ctx context.Context) *Principal {
 	if p, ok := ctx.Value(principalKey{}).(*Principal); ok {
 		return p
 	}
-	return &Principal{Open: true, Role: store.RoleAdmin}
+	return &Principal{Open: true, Role: netcfg.RoleAdmin}
 }
 
 // NewAPIKey returns a new random API key and the hash stored for it.
@@ -109,7 +109,7 @@ func (s *Server) authenticate(r *http.Request) (*Principal, error) {
 		return nil, err
 	}
 	if !required {
-		return &Principal{Open: true, Role: store.RoleAdmin}, nil
+		return &Principal{Open: true, Role: netcfg.RoleAdmin}, nil
 	}
 	h := r.Header.Get("Authorization")
 	// The scheme name is case-insensitive (RFC 9110 §11.1).
@@ -122,10 +122,10 @@ func (s *Server) authenticate(r *http.Request) (*Principal, error) {
 	}
 	secret = strings.TrimSpace(secret)
 	if s.cfg.InternalKey != "" && subtle.ConstantTimeCompare([]byte(secret), []byte(s.cfg.InternalKey)) == 1 {
-		return &Principal{Name: InternalName, Role: store.RoleAdmin}, nil
+		return &Principal{Name: InternalName, Role: netcfg.RoleAdmin}, nil
 	}
 	k, err := s.db.KeyByHash(ctx, HashAPIKey(secret))
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, netcfg.ErrNotFound) {
 		return nil, errUnauthorized("invalid API key")
 	}
 	if err != nil {
@@ -191,14 +191,14 @@ func (s *Server) submitter(ctx context.Context) submit.Submitter {
 	return submitter{s: s, p: principal(ctx)}
 }
 
-func (w submitter) Attribute(j *store.Job, department string) error {
+func (w submitter) Attribute(j *netcfg.Job, department string) error {
 	return attribute(w.p, j, department)
 }
 func (w submitter) Admit(ctx context.Context) error { return w.s.admit(ctx, w.p) }
 
 // attribute stamps a job with who pays for it. A user key always pays for
 // its own department; an admin (or open mode) may name one.
-func attribute(p *Principal, j *store.Job, department string) error {
+func attribute(p *Principal, j *netcfg.Job, department string) error {
 	switch {
 	case p.Open:
 		j.Department = department

@@ -45,8 +45,8 @@ func newServerOn(t *testing.T, url string, cfg httpapi.Config, workers int, est 
 	db := dbtest.Open(t, url)
 	q, err := queue.New(db, queue.Config{
 		Workers: workers, DepthTTL: time.Nanosecond, PollInterval: 50 * time.Millisecond, Metrics: m,
-		Work: func(ctx context.Context, j *store.Job) (*store.Result, error) {
-			return &store.Result{Body: []byte(`{"kind":"generate","config":"hostname x\n","provider":"test","model":"m","tokens":{"input":1,"output":2,"total":3}}`)}, nil
+		Work: func(ctx context.Context, j *netcfg.Job) (*netcfg.Result, error) {
+			return &netcfg.Result{Body: []byte(`{"kind":"generate","config":"hostname x\n","provider":"test","model":"m","tokens":{"input":1,"output":2,"total":3}}`)}, nil
 		},
 	})
 	if err != nil {
@@ -77,7 +77,7 @@ type rig struct {
 // addKey stores k (its ID and CreatedAt filled in) and returns its secret.
 // Create keys before the server's first request: until then the server may
 // remember for a second that there are none.
-func addKey(t testing.TB, q *rig, k store.Key) string {
+func addKey(t testing.TB, q *rig, k netcfg.Key) string {
 	t.Helper()
 	secret, hash := httpapi.NewAPIKey()
 	k.ID, k.CreatedAt = httpapi.NewKeyID(), time.Now()
@@ -185,7 +185,7 @@ func TestOpenMode(t *testing.T) {
 		t.Errorf("GET job without a key in open mode = %d %v, want 200", resp.StatusCode, body)
 	}
 	resp, body := callJSON(t, http.MethodGet, srv.URL+"/v1/whoami", "", "")
-	if resp.StatusCode != 200 || body["open"] != true || body["role"] != store.RoleAdmin || body["key_id"] != "" {
+	if resp.StatusCode != 200 || body["open"] != true || body["role"] != netcfg.RoleAdmin || body["key_id"] != "" {
 		t.Errorf("whoami in open mode = %d %v, want 200 open admin without key id", resp.StatusCode, body)
 	}
 	// Open mode is an admin: it may set budgets.
@@ -202,8 +202,8 @@ func TestOpenMode(t *testing.T) {
 func TestAuthRequired(t *testing.T) {
 	t.Parallel()
 	srv, q := newServer(t, httpapi.Config{}, 0)
-	user := addKey(t, q, store.Key{Name: "alice", Department: "a", Role: store.RoleUser})
-	revoked := addKey(t, q, store.Key{Name: "mallory", Department: "a", Role: store.RoleUser})
+	user := addKey(t, q, netcfg.Key{Name: "alice", Department: "a", Role: netcfg.RoleUser})
+	revoked := addKey(t, q, netcfg.Key{Name: "mallory", Department: "a", Role: netcfg.RoleUser})
 	if ok, err := store.RevokeKey(t.Context(), q.DB.Conn(), "mallory", time.Now()); !ok || err != nil {
 		t.Fatalf("revoke = %v, %v", ok, err)
 	}
@@ -272,7 +272,7 @@ func TestAuthRequired(t *testing.T) {
 	}
 	resp, body = callJSON(t, http.MethodGet, srv.URL+"/v1/whoami", user, "")
 	if resp.StatusCode != 200 || body["open"] != false || body["name"] != "alice" || body["department"] != "a" ||
-		body["role"] != store.RoleUser || !strings.HasPrefix(body["key_id"].(string), "key_") {
+		body["role"] != netcfg.RoleUser || !strings.HasPrefix(body["key_id"].(string), "key_") {
 		t.Errorf("whoami with alice's key = %d %v", resp.StatusCode, body)
 	}
 }
@@ -283,9 +283,9 @@ func TestInternalKey(t *testing.T) {
 	t.Parallel()
 	const internal = "nsk_internal-secret"
 	srv, q := newServer(t, httpapi.Config{InternalKey: internal}, 0)
-	addKey(t, q, store.Key{Name: "alice", Department: "a", Role: store.RoleUser})
+	addKey(t, q, netcfg.Key{Name: "alice", Department: "a", Role: netcfg.RoleUser})
 	resp, body := callJSON(t, http.MethodGet, srv.URL+"/v1/whoami", internal, "")
-	if resp.StatusCode != 200 || body["role"] != store.RoleAdmin || body["name"] != httpapi.InternalName || body["open"] != false {
+	if resp.StatusCode != 200 || body["role"] != netcfg.RoleAdmin || body["name"] != httpapi.InternalName || body["open"] != false {
 		t.Errorf("whoami with the internal key = %d %v, want the internal admin", resp.StatusCode, body)
 	}
 	resp, body = callJSON(t, http.MethodPost, srv.URL+"/v1/jobs", internal, withDepartment("neteng"))
@@ -299,9 +299,9 @@ func TestInternalKey(t *testing.T) {
 func TestDepartmentScoping(t *testing.T) {
 	t.Parallel()
 	srv, q := newServer(t, httpapi.Config{}, 0)
-	userA := addKey(t, q, store.Key{Name: "alice", Department: "a", Role: store.RoleUser})
-	userB := addKey(t, q, store.Key{Name: "bob", Department: "b", Role: store.RoleUser})
-	admin := addKey(t, q, store.Key{Name: "root", Department: "ops", Role: store.RoleAdmin})
+	userA := addKey(t, q, netcfg.Key{Name: "alice", Department: "a", Role: netcfg.RoleUser})
+	userB := addKey(t, q, netcfg.Key{Name: "bob", Department: "b", Role: netcfg.RoleUser})
+	admin := addKey(t, q, netcfg.Key{Name: "root", Department: "ops", Role: netcfg.RoleAdmin})
 
 	id := submitAs(t, srv.URL, userA, validJob)
 	_, missing := call(t, http.MethodGet, srv.URL+"/v1/jobs/no-such-job", userB, "")
@@ -364,8 +364,8 @@ func TestDepartmentScoping(t *testing.T) {
 func TestSubmitDepartment(t *testing.T) {
 	t.Parallel()
 	srv, q := newServer(t, httpapi.Config{}, 0)
-	userA := addKey(t, q, store.Key{Name: "alice", Department: "a", Role: store.RoleUser})
-	admin := addKey(t, q, store.Key{Name: "root", Department: "ops", Role: store.RoleAdmin})
+	userA := addKey(t, q, netcfg.Key{Name: "alice", Department: "a", Role: netcfg.RoleUser})
+	admin := addKey(t, q, netcfg.Key{Name: "root", Department: "ops", Role: netcfg.RoleAdmin})
 
 	resp, body := callJSON(t, http.MethodPost, srv.URL+"/v1/jobs", userA, withDepartment("b"))
 	wantError(t, "user of a submitting for b", resp, body, http.StatusForbidden, "permission_error", "cannot submit for b")
@@ -409,8 +409,8 @@ func TestSubmitDepartment(t *testing.T) {
 func TestAdminOnly(t *testing.T) {
 	t.Parallel()
 	srv, q := newServer(t, httpapi.Config{}, 0)
-	userA := addKey(t, q, store.Key{Name: "alice", Department: "a", Role: store.RoleUser})
-	admin := addKey(t, q, store.Key{Name: "root", Department: "ops", Role: store.RoleAdmin})
+	userA := addKey(t, q, netcfg.Key{Name: "alice", Department: "a", Role: netcfg.RoleUser})
+	admin := addKey(t, q, netcfg.Key{Name: "root", Department: "ops", Role: netcfg.RoleAdmin})
 
 	resp, body := callJSON(t, http.MethodPut, srv.URL+"/v1/budgets/a", userA, `{"daily_usd":100}`)
 	wantError(t, "PUT budget as a user", resp, body, http.StatusForbidden, "permission_error", "admin")
@@ -481,7 +481,7 @@ func remarshal(t testing.TB, in, out any) {
 func TestBadBudget(t *testing.T) {
 	t.Parallel()
 	srv, q := newServer(t, httpapi.Config{}, 0)
-	admin := addKey(t, q, store.Key{Name: "root", Department: "ops", Role: store.RoleAdmin})
+	admin := addKey(t, q, netcfg.Key{Name: "root", Department: "ops", Role: netcfg.RoleAdmin})
 	tests := []struct {
 		name, body, wantInMsg string
 	}{
@@ -511,9 +511,9 @@ func TestBudgetExceeded(t *testing.T) {
 	t.Parallel()
 	const estimate = 1_000_000 // nano-USD: $0.001
 	srv, q := newMoneyServer(t, httpapi.Config{}, 0, func(*netcfg.JobRequest) int64 { return estimate })
-	userA := addKey(t, q, store.Key{Name: "alice", Department: "a", Role: store.RoleUser})
-	userB := addKey(t, q, store.Key{Name: "bob", Department: "b", Role: store.RoleUser})
-	admin := addKey(t, q, store.Key{Name: "root", Department: "ops", Role: store.RoleAdmin})
+	userA := addKey(t, q, netcfg.Key{Name: "alice", Department: "a", Role: netcfg.RoleUser})
+	userB := addKey(t, q, netcfg.Key{Name: "bob", Department: "b", Role: netcfg.RoleUser})
+	admin := addKey(t, q, netcfg.Key{Name: "root", Department: "ops", Role: netcfg.RoleAdmin})
 
 	if resp, body := callJSON(t, http.MethodPut, srv.URL+"/v1/budgets/a", admin, `{"daily_usd":0.0025}`); resp.StatusCode != 200 {
 		t.Fatalf("PUT budget = %d %v", resp.StatusCode, body)
@@ -566,8 +566,8 @@ func TestBudgetExceeded(t *testing.T) {
 func TestKeyRateLimit(t *testing.T) {
 	t.Parallel()
 	srv, q := newServer(t, httpapi.Config{}, 0)
-	slow := addKey(t, q, store.Key{Name: "slow", Department: "a", Role: store.RoleUser, RPM: 10})
-	other := addKey(t, q, store.Key{Name: "other", Department: "a", Role: store.RoleUser})
+	slow := addKey(t, q, netcfg.Key{Name: "slow", Department: "a", Role: netcfg.RoleUser, RPM: 10})
+	other := addKey(t, q, netcfg.Key{Name: "other", Department: "a", Role: netcfg.RoleUser})
 
 	submitAs(t, srv.URL, slow, validJob)
 	resp, body := callJSON(t, http.MethodPost, srv.URL+"/v1/jobs", slow, validJob)
@@ -585,7 +585,7 @@ func TestKeyRateLimit(t *testing.T) {
 func TestKeyMaxActive(t *testing.T) {
 	t.Parallel()
 	srv, q := newServer(t, httpapi.Config{}, 0)
-	capped := addKey(t, q, store.Key{Name: "capped", Department: "a", Role: store.RoleUser, MaxActive: 2})
+	capped := addKey(t, q, netcfg.Key{Name: "capped", Department: "a", Role: netcfg.RoleUser, MaxActive: 2})
 
 	first := submitAs(t, srv.URL, capped, validJob)
 	submitAs(t, srv.URL, capped, validJob)
@@ -611,8 +611,8 @@ func TestKeyMaxActive(t *testing.T) {
 func TestCosts(t *testing.T) {
 	t.Parallel()
 	srv, q := newServer(t, httpapi.Config{}, 1)
-	userA := addKey(t, q, store.Key{Name: "alice", Department: "a", Role: store.RoleUser})
-	admin := addKey(t, q, store.Key{Name: "root", Department: "ops", Role: store.RoleAdmin})
+	userA := addKey(t, q, netcfg.Key{Name: "alice", Department: "a", Role: netcfg.RoleUser})
+	admin := addKey(t, q, netcfg.Key{Name: "root", Department: "ops", Role: netcfg.RoleAdmin})
 
 	badTests := []struct {
 		name, query, wantInMsg string

@@ -19,7 +19,6 @@ import (
 	"netsmith/internal/fleet"
 	"netsmith/internal/generate"
 	"netsmith/internal/netcfg"
-	"netsmith/internal/store"
 )
 
 // BatchView is the body of GET /v1/batches/{id} and of a 202 from POST.
@@ -158,12 +157,12 @@ func (s *Server) writeFleetErrors(w http.ResponseWriter, fe fleet.Errors) {
 
 // visibleBatch returns batch id if the caller may see it; another
 // department's batch is "no such batch".
-func (s *Server) visibleBatch(ctx context.Context, id string) (*store.BatchStatus, error) {
+func (s *Server) visibleBatch(ctx context.Context, id string) (*netcfg.BatchStatus, error) {
 	st, err := s.db.GetBatch(ctx, id, false)
 	if err == nil && !principal(ctx).sees(st.Department) {
-		err = store.ErrNotFound
+		err = netcfg.ErrNotFound
 	}
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, netcfg.ErrNotFound) {
 		return nil, &Error{Status: http.StatusNotFound, Type: "not_found_error", Msg: "no such batch"}
 	}
 	return st, err
@@ -184,7 +183,7 @@ func (s *Server) handleGetBatch(w http.ResponseWriter, r *http.Request) {
 func (s *Server) addEconomy(ctx context.Context, v *BatchView, fresh bool) {
 	ec, err := s.db.GetEconomy(ctx, v.ID, fresh)
 	if err != nil {
-		if !errors.Is(err, store.ErrNotFound) {
+		if !errors.Is(err, netcfg.ErrNotFound) {
 			s.logger.WarnContext(ctx, "read economy record", "batch_id", v.ID, "error", err)
 		}
 		return
@@ -193,7 +192,7 @@ func (s *Server) addEconomy(ctx context.Context, v *BatchView, fresh bool) {
 		Filled: ec.Filled, Released: ec.Released}
 }
 
-func batchView(st *store.BatchStatus, now time.Time) *BatchView {
+func batchView(st *netcfg.BatchStatus, now time.Time) *BatchView {
 	v := &BatchView{
 		ID: st.ID, Name: st.Name, Department: st.Department, Devices: st.Devices, Intents: st.Intents, Counts: st.States,
 		LLMCalls: st.LLMCalls, CacheHits: st.Cache.Hits, Coalesced: st.Cache.Coalesced, Fallbacks: st.Cache.Fallbacks,
@@ -221,7 +220,7 @@ func batchView(st *store.BatchStatus, now time.Time) *BatchView {
 
 // rejectedByIntent names each refused template's intent role/platform, or
 // role/platform#key when intents share a role and platform.
-func rejectedByIntent(rs []store.RejectedTemplate) map[string]string {
+func rejectedByIntent(rs []netcfg.RejectedTemplate) map[string]string {
 	if len(rs) == 0 {
 		return nil
 	}
@@ -279,7 +278,7 @@ func (s *Server) handleBatchResults(w http.ResponseWriter, r *http.Request) {
 	}
 	after := ""
 	for {
-		var jobs []*store.Job
+		var jobs []*netcfg.Job
 		if since.IsZero() {
 			jobs, err = s.db.ListBatchJobs(ctx, id, after, resultsPage)
 		} else {
@@ -308,7 +307,7 @@ func (s *Server) handleBatchResults(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func batchResultOf(j *store.Job) *BatchResult {
+func batchResultOf(j *netcfg.Job) *BatchResult {
 	br := &BatchResult{JobID: j.ID, Status: j.State, Attempts: j.Attempts, Error: j.Error}
 	var req netcfg.JobRequest
 	if json.Unmarshal(j.Request, &req) == nil && req.Device != nil {

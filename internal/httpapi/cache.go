@@ -2,8 +2,7 @@ package httpapi
 
 import (
 	"net/http"
-
-	"netsmith/internal/store"
+	"netsmith/internal/netcfg"
 )
 
 // CacheStats is the body of GET /v1/cache/stats.
@@ -33,7 +32,7 @@ func (s *Server) handleCacheStats(w http.ResponseWriter, r *http.Request) {
 
 // NewCacheStats is the API's view of the cache's stored counters; enabled
 // says whether the process serving it runs the cache.
-func NewCacheStats(st *store.CacheStats, enabled bool) CacheStats {
+func NewCacheStats(st *netcfg.CacheStats, enabled bool) CacheStats {
 	out := CacheStats{Enabled: enabled, Entries: st.Entries, Ready: st.Ready, Invalid: st.Invalid,
 		Hits: st.Hits, Misses: st.Misses, Coalesced: st.Coalesced, Fallbacks: st.Fallbacks,
 		SavedInputTokens: st.SavedInputTokens, SavedOutputTokens: st.SavedOutputTokens, SavedCostUSD: usd(st.SavedNUSD)}
@@ -69,8 +68,8 @@ func (s *Server) handleCacheInvalidate(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	f := store.TemplateFilter{Key: req.Key, Hostname: req.Device, Role: req.Role, Platform: req.Platform, All: req.All}
-	if f == (store.TemplateFilter{}) {
+	f := netcfg.TemplateFilter{Key: req.Key, Hostname: req.Device, Role: req.Role, Platform: req.Platform, All: req.All}
+	if f == (netcfg.TemplateFilter{}) {
 		s.writeError(w, r, badRequest("name a key, device, role or platform to invalidate, or set all: true"))
 		return
 	}

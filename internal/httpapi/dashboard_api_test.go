@@ -25,9 +25,9 @@ import (
 func TestDashboardScopeAndRetry(t *testing.T) {
 	t.Parallel()
 	srv, q := newServer(t, httpapi.Config{}, 0)
-	admin := addKey(t, q, store.Key{Name: "root", Department: "ops", Role: store.RoleAdmin})
-	alice := addKey(t, q, store.Key{Name: "alice", Department: "neteng", Role: store.RoleUser})
-	bob := addKey(t, q, store.Key{Name: "bob", Department: "sec", Role: store.RoleUser})
+	admin := addKey(t, q, netcfg.Key{Name: "root", Department: "ops", Role: netcfg.RoleAdmin})
+	alice := addKey(t, q, netcfg.Key{Name: "alice", Department: "neteng", Role: netcfg.RoleUser})
+	bob := addKey(t, q, netcfg.Key{Name: "bob", Department: "sec", Role: netcfg.RoleUser})
 	a1 := submitAs(t, srv.URL, alice, validJob)
 	a2 := submitAs(t, srv.URL, alice, validJob)
 	submitAs(t, srv.URL, bob, validJob)
@@ -109,8 +109,8 @@ func TestRiverUIBothDatabases(t *testing.T) {
 			srv.Close()
 			q.Close()
 		})
-		admin := addKey(t, q, store.Key{Name: "root", Department: "ops", Role: store.RoleAdmin})
-		user := addKey(t, q, store.Key{Name: "u", Department: "neteng", Role: store.RoleUser})
+		admin := addKey(t, q, netcfg.Key{Name: "root", Department: "ops", Role: netcfg.RoleAdmin})
+		user := addKey(t, q, netcfg.Key{Name: "u", Department: "neteng", Role: netcfg.RoleUser})
 		submitAs(t, srv.URL, user, validJob)
 
 		resp, b := call(t, http.MethodGet, srv.URL+"/riverui/api/jobs?state=available&limit=10", admin, "")

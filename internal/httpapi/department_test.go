@@ -10,7 +10,6 @@ import (
 
 	"netsmith/internal/httpapi"
 	"netsmith/internal/netcfg"
-	"netsmith/internal/store"
 )
 
 // TestDepartmentBounded: wherever a client names a department that will be
@@ -48,9 +47,9 @@ func TestDepartmentBounded(t *testing.T) {
 // gets a leading apostrophe; numbers and plain names are untouched.
 func TestCostCSVEscapesFormulas(t *testing.T) {
 	groups := []string{`=HYPERLINK("http://x","y")`, "+1", "-2", "@SUM(A1)", "\tx", "eng", "claude-sonnet"}
-	var rows []store.CostRow
+	var rows []netcfg.CostRow
 	for _, g := range groups {
-		rows = append(rows, store.CostRow{Group: g, Requests: 1, CostNUSD: 1e9})
+		rows = append(rows, netcfg.CostRow{Group: g, Requests: 1, CostNUSD: 1e9})
 	}
 	var buf bytes.Buffer
 	if err := httpapi.WriteCostCSV(&buf, httpapi.NewCostReport("department", "", time.Time{}, time.Time{}, rows)); err != nil {

@@ -17,7 +17,6 @@ import (
 	"netsmith/internal/diff"
 	"netsmith/internal/generate"
 	"netsmith/internal/netcfg"
-	"netsmith/internal/store"
 )
 
 // DiffRequest is the body of POST /v1/jobs/{id}/diff: the device's running
@@ -107,7 +106,7 @@ func (s *Server) handleJobDiff(w http.ResponseWriter, r *http.Request) {
 
 // jobPlatform is the platform of a generate job's config: its result's, or
 // the device's in its request.
-func jobPlatform(j *store.Job, res *generate.Result) netcfg.Platform {
+func jobPlatform(j *netcfg.Job, res *generate.Result) netcfg.Platform {
 	if res.Platform != "" {
 		return netcfg.Platform(res.Platform)
 	}

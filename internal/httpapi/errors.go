@@ -13,7 +13,6 @@ import (
 
 	"netsmith/internal/netcfg"
 	"netsmith/internal/queue"
-	"netsmith/internal/store"
 	"netsmith/internal/submit"
 )
 
@@ -51,8 +50,8 @@ func toError(err error) *Error {
 		e  *Error
 		fe *netcfg.FieldError
 		mb *http.MaxBytesError
-		be *store.BudgetError
-		ae *store.ActiveLimitError
+		be *netcfg.BudgetError
+		ae *netcfg.ActiveLimitError
 		tl *submit.TooLargeError
 	)
 	switch {
@@ -74,9 +73,9 @@ func toError(err error) *Error {
 	case errors.As(err, &ae):
 		return &Error{Status: http.StatusTooManyRequests, Type: "rate_limit_error", Msg: ae.Error(),
 			RetryAfter: 5 * time.Second, Extra: map[string]any{"max_active": ae.MaxActive, "active": ae.Active}}
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, netcfg.ErrNotFound):
 		return &Error{Status: http.StatusNotFound, Type: "not_found_error", Msg: "no such job"}
-	case errors.Is(err, store.ErrConflict):
+	case errors.Is(err, netcfg.ErrConflict):
 		return &Error{Status: http.StatusConflict, Type: "idempotency_conflict",
 			Msg: "idempotency key was already used with a different request body"}
 	case errors.Is(err, context.Canceled):

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"netsmith/internal/netcfg"
-	"netsmith/internal/store"
 	"netsmith/internal/submit"
 )
 
@@ -86,7 +85,7 @@ type JobView struct {
 	Result      json.RawMessage `json:"result,omitempty"`
 }
 
-func viewOf(j *store.Job) *JobView {
+func viewOf(j *netcfg.Job) *JobView {
 	v := &JobView{
 		ID: j.ID, Kind: j.Kind, Status: j.State, Attempts: j.Attempts, MaxAttempts: j.MaxAttempts,
 		BatchID: j.BatchID, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt, Error: j.Error,
@@ -131,7 +130,7 @@ const MaxIdempotencyKey = 255
 
 // submit checks what the request carries beside the job (text the
 // database can store) and hands it to the submission use case.
-func (s *Server) submit(ctx context.Context, req *netcfg.JobRequest, idemKey string, expiresIn time.Duration, department string) (*store.Job, bool, error) {
+func (s *Server) submit(ctx context.Context, req *netcfg.JobRequest, idemKey string, expiresIn time.Duration, department string) (*netcfg.Job, bool, error) {
 	if err := checkText("idempotency_key", idemKey); err != nil {
 		return nil, false, err
 	}
@@ -146,13 +145,13 @@ func (s *Server) submit(ctx context.Context, req *netcfg.JobRequest, idemKey str
 
 // visibleJob returns job id if the caller may see it. Another department's
 // job is "no such job", like a missing one, so ids do not leak.
-func (s *Server) visibleJob(ctx context.Context, id string) (*store.Job, error) {
+func (s *Server) visibleJob(ctx context.Context, id string) (*netcfg.Job, error) {
 	j, err := s.q.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	if !principal(ctx).sees(j.Department) {
-		return nil, store.ErrNotFound
+		return nil, netcfg.ErrNotFound
 	}
 	return j, nil
 }
@@ -225,12 +224,12 @@ func (s *Server) handleJobEvents(w http.ResponseWriter, r *http.Request) {
 	heartbeat := time.NewTicker(s.cfg.StreamHeartbeat)
 	defer heartbeat.Stop()
 	var (
-		last   store.JobVersion
+		last   netcfg.JobVersion
 		polled *polledStream
 		resume = r.Header.Get("Last-Event-ID")
 	)
 	for {
-		if v := store.VersionOf(j); v != last {
+		if v := netcfg.VersionOf(j); v != last {
 			last = v
 			if eid := eventID(v); eid != resume {
 				b, _ := json.Marshal(viewOf(j))
@@ -270,6 +269,6 @@ func (s *Server) handleJobEvents(w http.ResponseWriter, r *http.Request) {
 
 // eventID is the id of the event that carries version v of a job: its
 // update time, attempts and state, which change together with the row.
-func eventID(v store.JobVersion) string {
+func eventID(v netcfg.JobVersion) string {
 	return fmt.Sprintf("%d.%d.%s", v.UpdatedAt, v.Attempts, v.State)
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"netsmith/internal/netcfg"
-	"netsmith/internal/store"
 )
 
 // JobList is the body of GET /v1/jobs: one page of jobs, newest first,
@@ -35,7 +34,7 @@ var allStates = []netcfg.JobState{netcfg.StateQueued, netcfg.StateRunning, netcf
 // (?department=).
 func (s *Server) handleListJobs(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := store.JobFilter{State: netcfg.JobState(q.Get("state")), BatchID: q.Get("batch"), Limit: defaultJobPage}
+	f := netcfg.JobFilter{State: netcfg.JobState(q.Get("state")), BatchID: q.Get("batch"), Limit: defaultJobPage}
 	if f.State != "" && !slices.Contains(allStates, f.State) {
 		s.writeError(w, r, badRequest("state %q: want one of queued, running, retrying, succeeded, failed, canceled, expired", f.State))
 		return

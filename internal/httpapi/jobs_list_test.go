@@ -9,7 +9,6 @@ import (
 
 	"netsmith/internal/httpapi"
 	"netsmith/internal/netcfg"
-	"netsmith/internal/store"
 )
 
 // TestListJobs: GET /v1/jobs pages through jobs newest first by cursor,
@@ -18,9 +17,9 @@ import (
 func TestListJobs(t *testing.T) {
 	t.Parallel()
 	srv, q := newServer(t, httpapi.Config{}, 0)
-	admin := addKey(t, q, store.Key{Name: "root", Department: "ops", Role: store.RoleAdmin})
-	alice := addKey(t, q, store.Key{Name: "alice", Department: "a", Role: store.RoleUser})
-	bob := addKey(t, q, store.Key{Name: "bob", Department: "b", Role: store.RoleUser})
+	admin := addKey(t, q, netcfg.Key{Name: "root", Department: "ops", Role: netcfg.RoleAdmin})
+	alice := addKey(t, q, netcfg.Key{Name: "alice", Department: "a", Role: netcfg.RoleUser})
+	bob := addKey(t, q, netcfg.Key{Name: "bob", Department: "b", Role: netcfg.RoleUser})
 	var aJobs []string
 	for range 5 {
 		aJobs = append(aJobs, submitAs(t, srv.URL, alice, validJob))

@@ -18,7 +18,7 @@ import (
 
 // CostRow is one group of GET /v1/costs.
 type CostRow struct {
-	store.CostRow
+	netcfg.CostRow
 	CacheHitRate float64 `json:"cache_hit_rate"`
 	CostUSD      float64 `json:"cost_usd"`
 	SavedUSD     float64 `json:"saved_usd"`
@@ -34,7 +34,7 @@ type CostReport struct {
 	Total      CostRow    `json:"total"`
 }
 
-func costRow(r store.CostRow) CostRow {
+func costRow(r netcfg.CostRow) CostRow {
 	out := CostRow{CostRow: r, CostUSD: usd(r.CostNUSD), SavedUSD: usd(r.SavedNUSD)}
 	if r.Requests > 0 {
 		out.CacheHitRate = math.Round(float64(r.CacheHits)/float64(r.Requests)*1e4) / 1e4
@@ -113,10 +113,10 @@ func (s *Server) handleCosts(w http.ResponseWriter, r *http.Request) {
 }
 
 // NewCostReport builds a report, with its total, from ledger rows.
-func NewCostReport(groupBy, department string, since, until time.Time, rows []store.CostRow) *CostReport {
+func NewCostReport(groupBy, department string, since, until time.Time, rows []netcfg.CostRow) *CostReport {
 	rep := &CostReport{GroupBy: groupBy, Department: department, Since: timePtr(since), Until: timePtr(until),
 		Rows: make([]CostRow, 0, len(rows))}
-	total := store.CostRow{Group: "total"}
+	total := netcfg.CostRow{Group: "total"}
 	for _, row := range rows {
 		rep.Rows = append(rep.Rows, costRow(row))
 		total.Requests += row.Requests
@@ -202,7 +202,7 @@ type BudgetRequest struct {
 
 func (s *Server) budgetView(r *http.Request, department string) (*BudgetView, error) {
 	b, err := s.money.Budget(r.Context(), department)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, netcfg.ErrNotFound) {
 		b, err = nil, nil
 	}
 	if err != nil {
@@ -253,7 +253,7 @@ func (s *Server) handlePutBudget(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	b := &store.Budget{Department: d, WarnPct: 80, WebhookURL: req.WebhookURL, UpdatedAt: time.Now()}
+	b := &netcfg.Budget{Department: d, WarnPct: 80, WebhookURL: req.WebhookURL, UpdatedAt: time.Now()}
 	switch {
 	case !budgetAmount(req.DailyUSD):
 		s.writeError(w, r, badRequest("daily_usd: must be 0 (no limit) or a positive amount up to %d", MaxBudgetUSD))

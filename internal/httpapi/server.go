@@ -21,7 +21,6 @@ import (
 	"netsmith/internal/fleet"
 	"netsmith/internal/metrics"
 	"netsmith/internal/netcfg"
-	"netsmith/internal/store"
 	"netsmith/internal/submit"
 )
 
@@ -61,25 +60,25 @@ type Config struct {
 
 // Jobs is what the API does with queued jobs (package queue).
 type Jobs interface {
-	Get(ctx context.Context, id string) (*store.Job, error)
-	Versions(ctx context.Context, ids []string) (map[string]store.JobVersion, error)
-	Cancel(ctx context.Context, j *store.Job) (bool, error)
-	Watch(id string) (<-chan *store.Job, func())
+	Get(ctx context.Context, id string) (*netcfg.Job, error)
+	Versions(ctx context.Context, ids []string) (map[string]netcfg.JobVersion, error)
+	Cancel(ctx context.Context, j *netcfg.Job) (bool, error)
+	Watch(id string) (<-chan *netcfg.Job, func())
 	Depth(ctx context.Context) (map[netcfg.JobState]int64, error)
 }
 
 // Submissions is the submission use case (package submit).
 type Submissions interface {
-	Job(ctx context.Context, who submit.Submitter, in submit.Job) (*store.Job, bool, error)
-	Fleet(ctx context.Context, who submit.Submitter, name string, f *fleet.Fleet, economy bool, department string) (*store.Batch, error)
+	Job(ctx context.Context, who submit.Submitter, in submit.Job) (*netcfg.Job, bool, error)
+	Fleet(ctx context.Context, who submit.Submitter, name string, f *fleet.Fleet, economy bool, department string) (*netcfg.Batch, error)
 }
 
 // Money is the ledger's budgets and reports (package ledger).
 type Money interface {
-	Budget(ctx context.Context, department string) (*store.Budget, error)
-	Usage(ctx context.Context, department string, b *store.Budget, now time.Time) ([]store.BudgetUsage, error)
-	PutBudget(ctx context.Context, b *store.Budget) error
-	Costs(ctx context.Context, groupBy string, since, until time.Time, department string, all bool) ([]store.CostRow, error)
+	Budget(ctx context.Context, department string) (*netcfg.Budget, error)
+	Usage(ctx context.Context, department string, b *netcfg.Budget, now time.Time) ([]netcfg.BudgetUsage, error)
+	PutBudget(ctx context.Context, b *netcfg.Budget) error
+	Costs(ctx context.Context, groupBy string, since, until time.Time, department string, all bool) ([]netcfg.CostRow, error)
 }
 
 // Records is what the API reads and writes in the database beside jobs
@@ -87,26 +86,26 @@ type Money interface {
 type Records interface {
 	Ping(ctx context.Context) error
 	AnyKeys(ctx context.Context) (bool, error)
-	KeyByHash(ctx context.Context, hash string) (*store.Key, error)
+	KeyByHash(ctx context.Context, hash string) (*netcfg.Key, error)
 	TakeKeyRate(ctx context.Context, id string, rpm int64, now time.Time) (time.Duration, error)
-	GetBatch(ctx context.Context, id string, fresh bool) (*store.BatchStatus, error)
-	GetEconomy(ctx context.Context, batchID string, fresh bool) (*store.BatchEconomy, error)
-	ListBatchJobs(ctx context.Context, batchID, after string, limit int) ([]*store.Job, error)
-	ListBatchJobsFinishedSince(ctx context.Context, batchID string, since time.Time, after string, limit int) ([]*store.Job, error)
-	ListJobs(ctx context.Context, f store.JobFilter) ([]*store.Job, error)
-	GetCacheStats(ctx context.Context, batchID string) (*store.CacheStats, error)
-	InvalidateTemplates(ctx context.Context, f store.TemplateFilter) (int64, error)
+	GetBatch(ctx context.Context, id string, fresh bool) (*netcfg.BatchStatus, error)
+	GetEconomy(ctx context.Context, batchID string, fresh bool) (*netcfg.BatchEconomy, error)
+	ListBatchJobs(ctx context.Context, batchID, after string, limit int) ([]*netcfg.Job, error)
+	ListBatchJobsFinishedSince(ctx context.Context, batchID string, since time.Time, after string, limit int) ([]*netcfg.Job, error)
+	ListJobs(ctx context.Context, f netcfg.JobFilter) ([]*netcfg.Job, error)
+	GetCacheStats(ctx context.Context, batchID string) (*netcfg.CacheStats, error)
+	InvalidateTemplates(ctx context.Context, f netcfg.TemplateFilter) (int64, error)
 	dashboardRecords
 }
 
 // dashboardRecords are the dashboard's reads.
 type dashboardRecords interface {
-	DashboardJobs(ctx context.Context, department string, since time.Time) (*store.JobOverview, error)
-	Throughput(ctx context.Context, department string, now time.Time, width time.Duration, n int) ([]store.ThroughputBucket, error)
-	RecentFailures(ctx context.Context, department string, since time.Time, limit, latest int) (*store.Failures, error)
-	ActiveBatches(ctx context.Context, department string, since time.Time, limit int) ([]*store.BatchStatus, error)
-	SpendToday(ctx context.Context, department string, now time.Time) ([]store.DepartmentSpend, error)
-	UpstreamStates(ctx context.Context, now time.Time) ([]store.UpstreamState, error)
+	DashboardJobs(ctx context.Context, department string, since time.Time) (*netcfg.JobOverview, error)
+	Throughput(ctx context.Context, department string, now time.Time, width time.Duration, n int) ([]netcfg.ThroughputBucket, error)
+	RecentFailures(ctx context.Context, department string, since time.Time, limit, latest int) (*netcfg.Failures, error)
+	ActiveBatches(ctx context.Context, department string, since time.Time, limit int) ([]*netcfg.BatchStatus, error)
+	SpendToday(ctx context.Context, department string, now time.Time) ([]netcfg.DepartmentSpend, error)
+	UpstreamStates(ctx context.Context, now time.Time) ([]netcfg.UpstreamState, error)
 }
 
 // DefaultStreamHeartbeat is Config.StreamHeartbeat's default: well under

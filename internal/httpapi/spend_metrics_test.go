@@ -14,8 +14,8 @@ import (
 	"netsmith/internal/dbtest"
 	"netsmith/internal/httpapi"
 	"netsmith/internal/metrics"
+	"netsmith/internal/netcfg"
 	"netsmith/internal/queue"
-	"netsmith/internal/store"
 )
 
 // TestMetricsSpendNeedsKey: once keys exist, /metrics serves department
@@ -64,8 +64,8 @@ func TestMetricsSpendNeedsKey(t *testing.T) {
 		t.Fatalf("open mode: %d, want every department's spend:\n%s", code, grep(body, "department"))
 	}
 	r := &rig{Queue: q, DB: db}
-	admin := addKey(t, r, store.Key{Name: "ops", Department: "platform", Role: store.RoleAdmin})
-	user := addKey(t, r, store.Key{Name: "alice", Department: "neteng", Role: store.RoleUser})
+	admin := addKey(t, r, netcfg.Key{Name: "ops", Department: "platform", Role: netcfg.RoleAdmin})
+	user := addKey(t, r, netcfg.Key{Name: "alice", Department: "neteng", Role: netcfg.RoleUser})
 	// A server remembers "no keys" for a second; a new one looks at once.
 	h = newServer()
 	for _, tc := range []struct {

@@ -3,10 +3,9 @@ package httpapi
 import (
 	"context"
 	"log/slog"
+	"netsmith/internal/netcfg"
 	"sync"
 	"time"
-
-	"netsmith/internal/store"
 )
 
 // streamPoller tells open event streams that their job changed in another
@@ -16,7 +15,7 @@ import (
 // whose job's version moved. It runs only while streams are open.
 type streamPoller struct {
 	every  time.Duration
-	read   func(ctx context.Context, ids []string) (map[string]store.JobVersion, error)
+	read   func(ctx context.Context, ids []string) (map[string]netcfg.JobVersion, error)
 	logger *slog.Logger
 
 	mu      sync.Mutex
@@ -27,12 +26,12 @@ type streamPoller struct {
 // polledStream is one open event stream's view of its job.
 type polledStream struct {
 	id      string
-	version store.JobVersion // as last sent; guarded by the poller's mu
-	wake    chan struct{}    // one pending wake-up at most
+	version netcfg.JobVersion // as last sent; guarded by the poller's mu
+	wake    chan struct{}     // one pending wake-up at most
 }
 
 // add registers a stream for job id, last seen at version v.
-func (p *streamPoller) add(id string, v store.JobVersion) *polledStream {
+func (p *streamPoller) add(id string, v netcfg.JobVersion) *polledStream {
 	ps := &polledStream{id: id, version: v, wake: make(chan struct{}, 1)}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -49,7 +48,7 @@ func (p *streamPoller) add(id string, v store.JobVersion) *polledStream {
 }
 
 // seen records the version a stream has just sent.
-func (p *streamPoller) seen(ps *polledStream, v store.JobVersion) {
+func (p *streamPoller) seen(ps *polledStream, v netcfg.JobVersion) {
 	p.mu.Lock()
 	ps.version = v
 	p.mu.Unlock()

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"netsmith/internal/netcfg"
-	"netsmith/internal/store"
 )
 
 // TestStreamPoller checks that the poller reads the jobs of all open streams
@@ -23,14 +22,14 @@ func TestStreamPoller(t *testing.T) {
 		const every = 10 * time.Millisecond
 		var (
 			mu       sync.Mutex
-			versions = map[string]store.JobVersion{}
+			versions = map[string]netcfg.JobVersion{}
 			calls    []int // ids per read
 		)
-		p := &streamPoller{every: every, read: func(_ context.Context, ids []string) (map[string]store.JobVersion, error) {
+		p := &streamPoller{every: every, read: func(_ context.Context, ids []string) (map[string]netcfg.JobVersion, error) {
 			mu.Lock()
 			defer mu.Unlock()
 			calls = append(calls, len(ids))
-			out := map[string]store.JobVersion{}
+			out := map[string]netcfg.JobVersion{}
 			for _, id := range ids {
 				if v, ok := versions[id]; ok {
 					out[id] = v
@@ -44,7 +43,7 @@ func TestStreamPoller(t *testing.T) {
 			time.Sleep(d)
 			synctest.Wait()
 		}
-		queued := store.JobVersion{State: netcfg.StateQueued, UpdatedAt: 1}
+		queued := netcfg.JobVersion{State: netcfg.StateQueued, UpdatedAt: 1}
 		const n = 600
 		streams := make([]*polledStream, n)
 		for i := range n {
@@ -67,7 +66,7 @@ func TestStreamPoller(t *testing.T) {
 			}
 		}
 		mu.Lock()
-		versions["job-7"] = store.JobVersion{State: netcfg.StateSucceeded, Attempts: 1, UpdatedAt: 2}
+		versions["job-7"] = netcfg.JobVersion{State: netcfg.StateSucceeded, Attempts: 1, UpdatedAt: 2}
 		delete(versions, "job-8")
 		mu.Unlock()
 		after(next)

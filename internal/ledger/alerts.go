@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"netsmith/internal/metrics"
-	"netsmith/internal/store"
+	"netsmith/internal/netcfg"
 )
 
 // Alerts reports departments crossing their budget's warning share: a
@@ -36,7 +36,7 @@ func NewAlerts(logger *slog.Logger, m *metrics.Metrics) *Alerts {
 }
 
 // Alert reports a.
-func (b *Alerts) Alert(a store.BudgetAlert) {
+func (b *Alerts) Alert(a netcfg.BudgetAlert) {
 	u := a.Usage
 	b.logger.Warn("budget warning: department passed its threshold", "department", a.Department,
 		"period", u.Name, "warn_pct", a.WarnPct, "limit_usd", float64(u.LimitNUSD)/1e9,

@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"netsmith/internal/metrics"
-	"netsmith/internal/store"
+	"netsmith/internal/netcfg"
 )
 
 // TestAlertsCloseEndsPost: Close ends a webhook post that is still in flight
@@ -33,8 +33,8 @@ func TestAlertsCloseEndsPost(t *testing.T) {
 	t.Cleanup(hook.Close)
 	b := NewAlerts(slog.New(slog.NewTextHandler(io.Discard, nil)), metrics.New(prometheus.NewRegistry()))
 	b.client.Timeout = time.Hour // only Close may end the post
-	alert := store.BudgetAlert{Department: "ops", WarnPct: 80, WebhookURL: hook.URL,
-		Usage: store.BudgetUsage{Period: "day", Name: "d2026-12-07"}}
+	alert := netcfg.BudgetAlert{Department: "ops", WarnPct: 80, WebhookURL: hook.URL,
+		Usage: netcfg.BudgetUsage{Period: "day", Name: "d2026-12-07"}}
 	b.Alert(alert)
 	select {
 	case <-arrived:

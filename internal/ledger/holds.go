@@ -4,12 +4,13 @@ import (
 	"context"
 	"time"
 
+	"netsmith/internal/netcfg"
 	"netsmith/internal/store"
 )
 
 // holdsOf sums what a submission's jobs hold: their reservations and, for
 // a key with a max_active limit, one slot each.
-func holdsOf(jobs []*store.Job) store.Holds {
+func holdsOf(jobs []*netcfg.Job) store.Holds {
 	var h store.Holds
 	for _, j := range jobs {
 		h.Department, h.KeyID = j.Department, j.KeyID
@@ -26,15 +27,15 @@ func holdsOf(jobs []*store.Job) store.Holds {
 // once (a failed group commit is retried job by job); each run starts over
 // from the reservations the jobs were submitted with.
 type Hold struct {
-	jobs    []*store.Job
+	jobs    []*netcfg.Job
 	reserve []int64 // each job's ReservedNUSD as submitted
 	// Alerts are the budget warnings the last Take raised, to report once
 	// the transaction has committed (Ledger.Alert).
-	Alerts []store.BudgetAlert
+	Alerts []netcfg.BudgetAlert
 }
 
 // NewHold is the hold of jobs, all of one department and key.
-func NewHold(jobs []*store.Job) *Hold {
+func NewHold(jobs []*netcfg.Job) *Hold {
 	h := &Hold{jobs: jobs, reserve: make([]int64, len(jobs))}
 	for i, j := range jobs {
 		h.reserve[i] = j.ReservedNUSD

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"netsmith/internal/llm"
+	"netsmith/internal/netcfg"
 	"netsmith/internal/pricing"
 	"netsmith/internal/store"
 )
@@ -21,7 +22,7 @@ type Ledger struct {
 func New(db *store.DB, alerts *Alerts) *Ledger { return &Ledger{db: db, alerts: alerts} }
 
 // Alert reports the warnings of a committed submission's hold.
-func (l *Ledger) Alert(alerts []store.BudgetAlert) {
+func (l *Ledger) Alert(alerts []netcfg.BudgetAlert) {
 	if l == nil || l.alerts == nil {
 		return
 	}
@@ -30,25 +31,25 @@ func (l *Ledger) Alert(alerts []store.BudgetAlert) {
 	}
 }
 
-// Budget returns department's budget, or store.ErrNotFound.
-func (l *Ledger) Budget(ctx context.Context, department string) (*store.Budget, error) {
+// Budget returns department's budget, or netcfg.ErrNotFound.
+func (l *Ledger) Budget(ctx context.Context, department string) (*netcfg.Budget, error) {
 	return store.GetBudget(ctx, l.db.ReadConn(), department)
 }
 
 // Usage returns what department spent and holds reserved in each of b's
 // periods at now.
-func (l *Ledger) Usage(ctx context.Context, department string, b *store.Budget, now time.Time) ([]store.BudgetUsage, error) {
+func (l *Ledger) Usage(ctx context.Context, department string, b *netcfg.Budget, now time.Time) ([]netcfg.BudgetUsage, error) {
 	return store.Usage(ctx, l.db.ReadConn(), department, b, now)
 }
 
 // PutBudget creates or replaces a department's budget.
-func (l *Ledger) PutBudget(ctx context.Context, b *store.Budget) error {
+func (l *Ledger) PutBudget(ctx context.Context, b *netcfg.Budget) error {
 	return store.PutBudget(ctx, l.db.Conn(), b)
 }
 
 // Costs is the cost report grouped by groupBy over [since, until), of one
 // department or, with all, of every one (see store.CostReport).
-func (l *Ledger) Costs(ctx context.Context, groupBy string, since, until time.Time, department string, all bool) ([]store.CostRow, error) {
+func (l *Ledger) Costs(ctx context.Context, groupBy string, since, until time.Time, department string, all bool) ([]netcfg.CostRow, error) {
 	return store.CostReport(ctx, l.db.ReadConn(), groupBy, since, until, department, all)
 }
 

@@ -1,5 +1,8 @@
 // Package netcfg is netsmith's domain: devices, intents, platforms, job kinds
-// and job states. It does no I/O and imports no other netsmith package.
+// and states, and the records the core passes around: jobs and their
+// results, batches, budgets and charges, API keys, template-cache entries
+// and the dashboard's rows. Package store reads and writes them; this
+// package does no I/O and imports no other netsmith package.
 package netcfg
 
 import (

@@ -2,10 +2,9 @@ package queue
 
 import (
 	"context"
+	"netsmith/internal/netcfg"
 	"sync"
 	"time"
-
-	"netsmith/internal/store"
 )
 
 // A job's result is an answer the provider was already paid for: when the
@@ -52,15 +51,15 @@ const maxKeptAnswers = 4096
 // next attempt, by job id.
 type answers struct {
 	mu sync.Mutex
-	m  map[string]*store.Result
+	m  map[string]*netcfg.Result
 }
 
 // keep holds r for job id's next attempt.
-func (a *answers) keep(id string, r *store.Result) {
+func (a *answers) keep(id string, r *netcfg.Result) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.m == nil {
-		a.m = map[string]*store.Result{}
+		a.m = map[string]*netcfg.Result{}
 	}
 	if _, ok := a.m[id]; !ok && len(a.m) >= maxKeptAnswers {
 		for old := range a.m {
@@ -72,7 +71,7 @@ func (a *answers) keep(id string, r *store.Result) {
 }
 
 // take returns and forgets the result kept for job id, if any.
-func (a *answers) take(id string) (*store.Result, bool) {
+func (a *answers) take(id string) (*netcfg.Result, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	r, ok := a.m[id]

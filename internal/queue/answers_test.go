@@ -11,7 +11,6 @@ import (
 
 	"netsmith/internal/dbtest"
 	"netsmith/internal/netcfg"
-	"netsmith/internal/store"
 )
 
 // TestPaidAnswerKept breaks the completion of every job a few times, as a
@@ -40,10 +39,10 @@ func testPaidAnswerKept(t *testing.T, url string) {
 	db := dbtest.Open(t, url)
 	q, err := New(db, Config{
 		Workers: 4, PollInterval: 20 * time.Millisecond,
-		Work: func(context.Context, *store.Job) (*store.Result, error) {
+		Work: func(context.Context, *netcfg.Job) (*netcfg.Result, error) {
 			calls.Add(1)
-			return &store.Result{Body: []byte(`{"config":"hostname x\n"}`), Provider: "test", Model: "m",
-				Charges: []store.Charge{{Kind: store.ChargeCall, Provider: "test", Model: "m", InputTokens: 10, OutputTokens: 20, CostNUSD: 7}}}, nil
+			return &netcfg.Result{Body: []byte(`{"config":"hostname x\n"}`), Provider: "test", Model: "m",
+				Charges: []netcfg.Charge{{Kind: netcfg.ChargeCall, Provider: "test", Model: "m", InputTokens: 10, OutputTokens: 20, CostNUSD: 7}}}, nil
 		},
 		BeforeComplete: func(_ context.Context, id string) error {
 			mu.Lock()
@@ -69,7 +68,7 @@ func testPaidAnswerKept(t *testing.T, url string) {
 	})
 	var ids []string
 	for i := range jobs {
-		j := &store.Job{ID: fmt.Sprintf("paid-%d", i), Kind: netcfg.KindGenerate, Department: "net",
+		j := &netcfg.Job{ID: fmt.Sprintf("paid-%d", i), Kind: netcfg.KindGenerate, Department: "net",
 			RequestHash: fmt.Sprint(i), Request: []byte(`{}`), CreatedAt: time.Now()}
 		if _, _, err := q.Enqueue(ctx, j, nil); err != nil {
 			t.Fatal(err)
@@ -112,7 +111,7 @@ func testPaidAnswerKept(t *testing.T, url string) {
 func TestAnswersKeep(t *testing.T) {
 	t.Parallel()
 	var a answers
-	r := &store.Result{Model: "m"}
+	r := &netcfg.Result{Model: "m"}
 	a.keep("j1", r)
 	if got, ok := a.take("j1"); !ok || got != r {
 		t.Fatalf("take j1 = %v, %v; want the kept result", got, ok)
@@ -127,7 +126,7 @@ func TestAnswersKeep(t *testing.T) {
 func TestAnswersBounded(t *testing.T) {
 	var a answers
 	for i := range maxKeptAnswers + 10 {
-		a.keep(fmt.Sprint("job", i), &store.Result{})
+		a.keep(fmt.Sprint("job", i), &netcfg.Result{})
 	}
 	if len(a.m) != maxKeptAnswers {
 		t.Errorf("%d answers kept, want %d", len(a.m), maxKeptAnswers)

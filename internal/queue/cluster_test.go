@@ -14,7 +14,6 @@ import (
 	"netsmith/internal/netcfg"
 	"netsmith/internal/queue"
 	"netsmith/internal/queue/queuetest"
-	"netsmith/internal/store"
 )
 
 func TestClusterGaugesFromLeaderOnlySQLite(t *testing.T) {
@@ -102,7 +101,7 @@ func testClusterGaugesFromLeaderOnly(t *testing.T, url string) {
 	release := make(chan struct{})
 	var running atomic.Int32
 	started := make(chan struct{}, jobs)
-	work := func(ctx context.Context, j *store.Job) (*store.Result, error) {
+	work := func(ctx context.Context, j *netcfg.Job) (*netcfg.Result, error) {
 		running.Add(1)
 		select {
 		case started <- struct{}{}:
@@ -113,7 +112,7 @@ func testClusterGaugesFromLeaderOnly(t *testing.T, url string) {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
-		return &store.Result{Body: []byte(`{"config":"x"}`), Provider: "test", Model: "m"}, nil
+		return &netcfg.Result{Body: []byte(`{"config":"x"}`), Provider: "test", Model: "m"}, nil
 	}
 	reps := []*replica{openReplica(t, url, work), openReplica(t, url, work)}
 	// Registered after the replicas: cleanups run last first, so the held

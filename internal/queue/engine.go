@@ -122,10 +122,10 @@ func (e *riverEngine[TDriver, TTx]) inTx(ctx context.Context, fn func(tx TTx) er
 
 // submission is one job being stored, and what storing it found.
 type submission struct {
-	j        *store.Job
+	j        *netcfg.Job
 	backlog  int64
 	prepare  PrepareFunc
-	existing *store.Job
+	existing *netcfg.Job
 }
 
 // submitGroupMax bounds the submissions committed in one transaction.
@@ -134,7 +134,7 @@ const submitGroupMax = 64
 // enqueue stores j, the writes of the caller's prepare and its River row
 // in one transaction, shared with the submissions that arrive while the
 // previous group commits (see groupcommit.Committer).
-func (e *riverEngine[TDriver, TTx]) enqueue(ctx context.Context, j *store.Job, backlog int64, prepare PrepareFunc) (*store.Job, error) {
+func (e *riverEngine[TDriver, TTx]) enqueue(ctx context.Context, j *netcfg.Job, backlog int64, prepare PrepareFunc) (*netcfg.Job, error) {
 	sub := &submission{j: j, backlog: backlog, prepare: prepare}
 	var err error
 	err = e.submits.Do(ctx, sub)
@@ -185,7 +185,7 @@ func (e *riverEngine[TDriver, TTx]) insertMany(ctx context.Context, tx TTx, subs
 	}
 	// Rows without an idempotency key cannot conflict: they go in
 	// multi-row INSERTs. The others may find an earlier job, one by one.
-	plain := make([]*store.Job, 0, len(subs))
+	plain := make([]*netcfg.Job, 0, len(subs))
 	for i, sub := range subs {
 		sub.j.RiverJobID = res[i].Job.ID
 		if sub.j.IdempotencyKey == "" {
@@ -241,7 +241,7 @@ func (e *riverEngine[TDriver, TTx]) inTxConn(ctx context.Context, fn func(raw an
 	return e.inTx(ctx, func(tx TTx) error { return fn(tx, e.wrap(tx)) })
 }
 
-func (e *riverEngine[TDriver, TTx]) enqueueManyTx(ctx context.Context, raw any, c store.Conn, jobs []*store.Job, backlog int64) error {
+func (e *riverEngine[TDriver, TTx]) enqueueManyTx(ctx context.Context, raw any, c store.Conn, jobs []*netcfg.Job, backlog int64) error {
 	tx := raw.(TTx)
 	for start := 0; start < len(jobs); start += riverInsertChunk {
 		chunk := jobs[start:min(start+riverInsertChunk, len(jobs))]
@@ -273,7 +273,7 @@ type errDuplicate struct{ err error }
 
 func (e errDuplicate) Error() string { return "duplicate" }
 
-func (e *riverEngine[TDriver, TTx]) cancel(ctx context.Context, j *store.Job, state netcfg.JobState, reason string) (bool, error) {
+func (e *riverEngine[TDriver, TTx]) cancel(ctx context.Context, j *netcfg.Job, state netcfg.JobState, reason string) (bool, error) {
 	var changed bool
 	err := e.inTx(ctx, func(tx TTx) error {
 		ok, err := store.MarkState(ctx, e.wrap(tx), j.ID, state, reason, 0, time.Time{}, e.q.cfg.Clock())
@@ -383,7 +383,7 @@ func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArg
 	}
 	j, err := store.GetJob(ctx, e.db.ReadConn(), rj.Args.JobID)
 	phase("read")
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, netcfg.ErrNotFound) {
 		return river.JobCancel(fmt.Errorf("job %s has no row", rj.Args.JobID))
 	}
 	if err != nil {
@@ -463,7 +463,7 @@ func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArg
 }
 
 // mark records a non-final state change made by a worker.
-func (q *Queue) mark(ctx context.Context, j *store.Job, s netcfg.JobState, msg string) {
+func (q *Queue) mark(ctx context.Context, j *netcfg.Job, s netcfg.JobState, msg string) {
 	dbctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	ok, err := store.MarkState(dbctx, q.db.Conn(), j.ID, s, msg, j.Attempts, j.StartedAt, q.cfg.Clock())
@@ -478,7 +478,7 @@ func (q *Queue) mark(ctx context.Context, j *store.Job, s netcfg.JobState, msg s
 
 // finish records a final state change made by a worker and counts it
 // with reason.
-func (q *Queue) finish(ctx context.Context, j *store.Job, s netcfg.JobState, reason, msg string) {
+func (q *Queue) finish(ctx context.Context, j *netcfg.Job, s netcfg.JobState, reason, msg string) {
 	dbctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	ok, err := store.MarkState(dbctx, q.db.Conn(), j.ID, s, msg, j.Attempts, j.StartedAt, q.cfg.Clock())
@@ -494,12 +494,12 @@ func (q *Queue) finish(ctx context.Context, j *store.Job, s netcfg.JobState, rea
 
 // completion is a job's result waiting to be committed.
 type completion struct {
-	j   *store.Job
+	j   *netcfg.Job
 	rj  *river.Job[jobArgs]
-	res *store.Result
+	res *netcfg.Result
 	// final is the job as committed (store.Completed), set when this
 	// completion made it succeed; nil if it was final already.
-	final *store.Job
+	final *netcfg.Job
 }
 
 // groupMax and groupWait bound a group commit: completions that arrive

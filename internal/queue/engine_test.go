@@ -36,7 +36,7 @@ func TestSubmitGroupsShareBudgets(t *testing.T) {
 func testSubmitGroupsShareBudgets(t *testing.T, url string) {
 	ctx := context.Background()
 	db := dbtest.Open(t, url)
-	q, err := New(db, Config{Workers: 1, Work: func(context.Context, *store.Job) (*store.Result, error) {
+	q, err := New(db, Config{Workers: 1, Work: func(context.Context, *netcfg.Job) (*netcfg.Result, error) {
 		return nil, fmt.Errorf("not started")
 	}})
 	if err != nil {
@@ -45,7 +45,7 @@ func testSubmitGroupsShareBudgets(t *testing.T, url string) {
 	t.Cleanup(q.Close)
 	depts := []string{"alpha", "bravo", "charlie", "delta"}
 	for _, d := range depts {
-		b := &store.Budget{Department: d, DailyNUSD: 1e15, MonthlyNUSD: 1e15, UpdatedAt: time.Now()}
+		b := &netcfg.Budget{Department: d, DailyNUSD: 1e15, MonthlyNUSD: 1e15, UpdatedAt: time.Now()}
 		if err := store.PutBudget(ctx, db.Conn(), b); err != nil {
 			t.Fatal(err)
 		}
@@ -66,9 +66,9 @@ func testSubmitGroupsShareBudgets(t *testing.T, url string) {
 			want[d] += nusd
 			mu.Unlock()
 			wg.Go(func() {
-				j := &store.Job{ID: fmt.Sprintf("job-%s-%d", d, r), Kind: netcfg.KindGenerate, Department: d,
+				j := &netcfg.Job{ID: fmt.Sprintf("job-%s-%d", d, r), Kind: netcfg.KindGenerate, Department: d,
 					RequestHash: fmt.Sprint(r, i), Request: []byte(`{}`), ReservedNUSD: nusd}
-				hold := ledger.NewHold([]*store.Job{j})
+				hold := ledger.NewHold([]*netcfg.Job{j})
 				take := func(ctx context.Context, tx *Tx) error { return hold.Take(ctx, tx.Conn(), j.CreatedAt) }
 				if _, dup, err := q.Enqueue(ctx, j, take); err != nil || dup {
 					t.Errorf("enqueue %s: duplicate %v, %v", j.ID, dup, err)

@@ -33,7 +33,7 @@ import (
 // error's class decides what happens next: a *PermanentError fails the job at
 // once; a *SnoozeError waits and tries again without counting an attempt; any
 // other error retries with backoff until MaxAttempts.
-type WorkFunc func(ctx context.Context, j *store.Job) (*store.Result, error)
+type WorkFunc func(ctx context.Context, j *netcfg.Job) (*netcfg.Result, error)
 
 // PermanentError fails a job at once, with Err's message stored as its
 // error. Reason, when set, is the reason netsmith_jobs_total counts (one of
@@ -212,17 +212,17 @@ type engine interface {
 	// enqueue inserts j and its River row in one transaction, after
 	// prepare; backlog is its department's unfinished jobs, for its
 	// priority.
-	enqueue(ctx context.Context, j *store.Job, backlog int64, prepare PrepareFunc) (existing *store.Job, err error)
+	enqueue(ctx context.Context, j *netcfg.Job, backlog int64, prepare PrepareFunc) (existing *netcfg.Job, err error)
 	// inTxConn runs fn in one transaction: raw is the driver's, c its
 	// connection.
 	inTxConn(ctx context.Context, fn func(raw any, c store.Conn) error) error
 	// enqueueManyTx inserts jobs and their River rows in raw, a fleet
 	// batch's: backlog is its department's, for their priorities.
-	enqueueManyTx(ctx context.Context, raw any, c store.Conn, jobs []*store.Job, backlog int64) error
+	enqueueManyTx(ctx context.Context, raw any, c store.Conn, jobs []*netcfg.Job, backlog int64) error
 	// insertTx inserts a River row in tx, a transaction of the driver.
 	insertTx(ctx context.Context, tx any, args river.JobArgs, opts *river.InsertOpts) error
 	// cancel cancels the River row and marks j canceled, in one transaction.
-	cancel(ctx context.Context, j *store.Job, state netcfg.JobState, reason string) (bool, error)
+	cancel(ctx context.Context, j *netcfg.Job, state netcfg.JobState, reason string) (bool, error)
 	markRunning(ctx context.Context, marks []runMark) error
 	id() string
 	start(ctx context.Context) error
@@ -381,9 +381,9 @@ var ErrQueueFull = errors.New("queue is full")
 // that runs prepare (when not nil) first. Submissions that arrive together
 // share that transaction (group commit), each keeping its own outcome.
 // When j's idempotency key was used before, it returns the earlier job and
-// duplicate=true (or store.ErrConflict if the request differs), and
+// duplicate=true (or netcfg.ErrConflict if the request differs), and
 // nothing of prepare's is kept.
-func (q *Queue) Enqueue(ctx context.Context, j *store.Job, prepare PrepareFunc) (got *store.Job, duplicate bool, err error) {
+func (q *Queue) Enqueue(ctx context.Context, j *netcfg.Job, prepare PrepareFunc) (got *netcfg.Job, duplicate bool, err error) {
 	if j.MaxAttempts == 0 {
 		j.MaxAttempts = q.cfg.MaxAttempts
 	}
@@ -427,7 +427,7 @@ func (q *Queue) InTx(ctx context.Context, fn func(ctx context.Context, tx *Tx) e
 // transaction of InTx: the jobs of one fleet batch (BatchID set), of one
 // department, queued behind that department's backlog and never at the
 // priority of single requests.
-func (q *Queue) EnqueueManyTx(ctx context.Context, tx *Tx, jobs []*store.Job) error {
+func (q *Queue) EnqueueManyTx(ctx context.Context, tx *Tx, jobs []*netcfg.Job) error {
 	if len(jobs) == 0 {
 		return nil
 	}
@@ -455,7 +455,7 @@ func (q *Queue) EnqueueManyTx(ctx context.Context, tx *Tx, jobs []*store.Job) er
 // EnqueueBatch stores a batch and all its jobs, queued, in one transaction
 // that runs prepare (when not nil) after the batch's row: either every
 // device is queued or none is.
-func (q *Queue) EnqueueBatch(ctx context.Context, b *store.Batch, jobs []*store.Job, prepare PrepareFunc) error {
+func (q *Queue) EnqueueBatch(ctx context.Context, b *netcfg.Batch, jobs []*netcfg.Job, prepare PrepareFunc) error {
 	if b.CreatedAt.IsZero() {
 		b.CreatedAt = q.cfg.Clock()
 	}
@@ -484,20 +484,20 @@ func (q *Queue) InsertTx(ctx context.Context, tx *Tx, args river.JobArgs, opts *
 	return q.eng.insertTx(ctx, tx.raw, args, opts)
 }
 
-// Get returns a job with its result, or store.ErrNotFound.
-func (q *Queue) Get(ctx context.Context, id string) (*store.Job, error) {
+// Get returns a job with its result, or netcfg.ErrNotFound.
+func (q *Queue) Get(ctx context.Context, id string) (*netcfg.Job, error) {
 	return store.GetJob(ctx, q.db.ReadConn(), id)
 }
 
 // Versions returns the versions of the jobs named in ids that exist, read
 // together (see store.JobVersions).
-func (q *Queue) Versions(ctx context.Context, ids []string) (map[string]store.JobVersion, error) {
+func (q *Queue) Versions(ctx context.Context, ids []string) (map[string]netcfg.JobVersion, error) {
 	return store.JobVersions(ctx, q.db.ReadConn(), ids)
 }
 
 // Cancel cancels a job that has not finished. It reports false when the job
 // was already final.
-func (q *Queue) Cancel(ctx context.Context, j *store.Job) (bool, error) {
+func (q *Queue) Cancel(ctx context.Context, j *netcfg.Job) (bool, error) {
 	ok, err := q.eng.cancel(ctx, j, netcfg.StateCanceled, "canceled by request")
 	if ok {
 		q.watch.notify(j.ID)
@@ -570,12 +570,12 @@ func (q *Queue) bumpDepth(n int64) {
 // the job itself when this process just completed it (as GetJob would read
 // it), else nil: read the job. Other processes' changes are not seen here;
 // callers poll as well.
-func (q *Queue) Watch(id string) (<-chan *store.Job, func()) { return q.watch.add(id) }
+func (q *Queue) Watch(id string) (<-chan *netcfg.Job, func()) { return q.watch.add(id) }
 
 // countFinal counts job j's move to final state s for reason (one of
 // metrics' Reason constants): in the metrics, and out of its department's
 // cached backlog.
-func (q *Queue) countFinal(j *store.Job, s netcfg.JobState, reason string) {
+func (q *Queue) countFinal(j *netcfg.Job, s netcfg.JobState, reason string) {
 	if q.cfg.Metrics != nil {
 		q.cfg.Metrics.JobsTotal.WithLabelValues(string(j.Kind), string(s), reason).Inc()
 	}
@@ -590,16 +590,16 @@ func (q *Queue) countFinal(j *store.Job, s netcfg.JobState, reason string) {
 // watchers fans out local job-change signals.
 type watchers struct {
 	mu   sync.Mutex
-	byID map[string]map[chan *store.Job]struct{}
+	byID map[string]map[chan *netcfg.Job]struct{}
 }
 
-func newWatchers() *watchers { return &watchers{byID: map[string]map[chan *store.Job]struct{}{}} }
+func newWatchers() *watchers { return &watchers{byID: map[string]map[chan *netcfg.Job]struct{}{}} }
 
-func (w *watchers) add(id string) (<-chan *store.Job, func()) {
-	ch := make(chan *store.Job, 1)
+func (w *watchers) add(id string) (<-chan *netcfg.Job, func()) {
+	ch := make(chan *netcfg.Job, 1)
 	w.mu.Lock()
 	if w.byID[id] == nil {
-		w.byID[id] = map[chan *store.Job]struct{}{}
+		w.byID[id] = map[chan *netcfg.Job]struct{}{}
 	}
 	w.byID[id][ch] = struct{}{}
 	w.mu.Unlock()
@@ -619,7 +619,7 @@ func (w *watchers) notify(id string) { w.notifyFinal(id, nil) }
 // notifyFinal signals job id's watchers, handing them final (nil: they
 // read the job). A final job replaces a signal not yet taken; a plain
 // signal never replaces one.
-func (w *watchers) notifyFinal(id string, final *store.Job) {
+func (w *watchers) notifyFinal(id string, final *netcfg.Job) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for ch := range w.byID[id] {

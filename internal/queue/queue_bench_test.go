@@ -9,7 +9,6 @@ import (
 	"netsmith/internal/dbtest"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/queue"
-	"netsmith/internal/store"
 )
 
 func benchQueue(b *testing.B, url string, workers int, work queue.WorkFunc) *queue.Queue {
@@ -36,8 +35,8 @@ func benchQueueConfig(b *testing.B, url string, cfg queue.Config, opts ...queue.
 	return q
 }
 
-func benchJob(i int) *store.Job {
-	return &store.Job{ID: fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i), Kind: netcfg.KindGenerate,
+func benchJob(i int) *netcfg.Job {
+	return &netcfg.Job{ID: fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i), Kind: netcfg.KindGenerate,
 		RequestHash: "h", Request: []byte(`{}`)}
 }
 
@@ -69,8 +68,8 @@ func BenchmarkClaimAndComplete(b *testing.B) {
 		url  func(testing.TB) string
 	}{{"sqlite", dbtest.SQLite}, {"postgres", dbtest.Postgres}} {
 		b.Run(db.name, func(b *testing.B) {
-			q := benchQueue(b, db.url(b), 20, func(context.Context, *store.Job) (*store.Result, error) {
-				return &store.Result{Body: []byte(`{}`)}, nil
+			q := benchQueue(b, db.url(b), 20, func(context.Context, *netcfg.Job) (*netcfg.Result, error) {
+				return &netcfg.Result{Body: []byte(`{}`)}, nil
 			})
 			n := 0
 			start := time.Now()
@@ -100,11 +99,11 @@ func BenchmarkSubmitBatch(b *testing.B) {
 			n := 0
 			start := time.Now()
 			for b.Loop() {
-				jobs := make([]*store.Job, size)
+				jobs := make([]*netcfg.Job, size)
 				for i := range jobs {
 					jobs[i] = benchJob(n*size + i)
 				}
-				batch := &store.Batch{ID: fmt.Sprintf("batch-%d-%d", time.Now().UnixNano(), n), Devices: size}
+				batch := &netcfg.Batch{ID: fmt.Sprintf("batch-%d-%d", time.Now().UnixNano(), n), Devices: size}
 				if err := q.EnqueueBatch(b.Context(), batch, jobs, nil); err != nil {
 					b.Fatal(err)
 				}
@@ -144,8 +143,8 @@ func waitDrained(b *testing.B, q *queue.Queue) {
 // jobs/s.
 func BenchmarkBatchDrain(b *testing.B) {
 	const size, intents = 2000, 10
-	result := func(context.Context, *store.Job) (*store.Result, error) {
-		return &store.Result{Body: []byte(`{}`), Cache: "hit"}, nil
+	result := func(context.Context, *netcfg.Job) (*netcfg.Result, error) {
+		return &netcfg.Result{Body: []byte(`{}`), Cache: "hit"}, nil
 	}
 	for _, db := range []struct {
 		name string
@@ -164,12 +163,12 @@ func BenchmarkBatchDrain(b *testing.B) {
 				n := 0
 				var took time.Duration
 				for b.Loop() {
-					jobs := make([]*store.Job, size)
+					jobs := make([]*netcfg.Job, size)
 					for i := range jobs {
 						jobs[i] = benchJob(n*size + i)
 						jobs[i].IntentKey = fmt.Sprint("intent-", i%intents)
 					}
-					batch := &store.Batch{ID: fmt.Sprintf("drain-%d-%d", time.Now().UnixNano(), n), Devices: size, Intents: intents}
+					batch := &netcfg.Batch{ID: fmt.Sprintf("drain-%d-%d", time.Now().UnixNano(), n), Devices: size, Intents: intents}
 					start := time.Now()
 					if err := q.EnqueueBatch(b.Context(), batch, jobs, nil); err != nil {
 						b.Fatal(err)

@@ -50,8 +50,8 @@ func (s *sweeping) end(key string) {
 
 // swept is a sibling job rendered by a sweep, waiting to be committed.
 type swept struct {
-	j   *store.Job
-	res *store.Result
+	j   *netcfg.Job
+	res *netcfg.Result
 }
 
 // sweep runs after j, a fleet batch's device job, succeeded: the template
@@ -65,7 +65,7 @@ type swept struct {
 // transaction holds are skipped. A device Sweep cannot serve (its vars do
 // not fit the template, say) is left queued for the normal path; a chunk
 // in which it serves none ends the sweep.
-func (e *riverEngine[TDriver, TTx]) sweep(ctx context.Context, j *store.Job) {
+func (e *riverEngine[TDriver, TTx]) sweep(ctx context.Context, j *netcfg.Job) {
 	q := e.q
 	if q.opts.sweep == nil || j.BatchID == "" || j.IntentKey == "" {
 		return

@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"netsmith/internal/netcfg"
 	"syscall"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
-
-	"netsmith/internal/store"
 )
 
 // TestUnavailable: outages of the database or its disk are told apart from
@@ -33,7 +32,7 @@ func TestUnavailable(t *testing.T) {
 		{"invalid byte sequence", &pgconn.PgError{Code: "22021"}, false},
 		{"unique violation", &pgconn.PgError{Code: "23505"}, false},
 		{"syntax error", &pgconn.PgError{Code: "42601"}, false},
-		{"not found", store.ErrNotFound, false},
+		{"not found", netcfg.ErrNotFound, false},
 		{"client left", context.Canceled, false},
 		{"other", errors.New("boom"), false},
 		{"nil", nil, false},

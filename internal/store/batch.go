@@ -8,18 +8,8 @@ import (
 	"netsmith/internal/netcfg"
 )
 
-// Batch is a fleet file expanded into jobs.
-type Batch struct {
-	ID         string
-	Name       string
-	Department string
-	Devices    int
-	Intents    int
-	CreatedAt  time.Time
-}
-
 // InsertBatch stores b.
-func InsertBatch(ctx context.Context, c Conn, b *Batch) error {
+func InsertBatch(ctx context.Context, c Conn, b *netcfg.Batch) error {
 	_, err := c.Exec(ctx, `INSERT INTO netsmith_batch (id, name, department, devices, intents, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6)`, b.ID, b.Name, b.Department, b.Devices, b.Intents, b.CreatedAt.UnixMilli())
 	if err != nil {
@@ -37,7 +27,7 @@ const jobsPerInsert = 25
 
 // InsertJobs inserts queued jobs that carry no idempotency key (a batch's
 // devices, a group of single submissions) with multi-row INSERTs.
-func InsertJobs(ctx context.Context, c Conn, jobs []*Job) error {
+func InsertJobs(ctx context.Context, c Conn, jobs []*netcfg.Job) error {
 	const cols = 17
 	for start := 0; start < len(jobs); start += jobsPerInsert {
 		chunk := jobs[start:min(start+jobsPerInsert, len(jobs))]
@@ -58,27 +48,10 @@ func InsertJobs(ctx context.Context, c Conn, jobs []*Job) error {
 	return nil
 }
 
-// BatchStatus is a batch with its progress.
-type BatchStatus struct {
-	Batch
-	States       map[netcfg.JobState]int64
-	InputTokens  int64
-	OutputTokens int64
-	Cache        CacheStats
-	// LLMCalls and the tokens are the batch's model calls in the ledger:
-	// template fills (every try), per-device fallbacks, jobs run without
-	// the cache and an economy batch's Message Batch requests.
-	LLMCalls int64
-	// Rejected are the batch's intents whose template was refused.
-	Rejected     []RejectedTemplate
-	FirstStarted time.Time
-	LastFinished time.Time
-}
-
 // GetBatch returns a batch and its progress, or ErrNotFound.
-func GetBatch(ctx context.Context, c Conn, id string) (*BatchStatus, error) {
+func GetBatch(ctx context.Context, c Conn, id string) (*netcfg.BatchStatus, error) {
 	var (
-		s       BatchStatus
+		s       netcfg.BatchStatus
 		created int64
 	)
 	err := c.QueryRow(ctx, `SELECT id, name, department, devices, intents, created_at FROM netsmith_batch WHERE id = $1`, id).
@@ -118,7 +91,7 @@ func GetBatch(ctx context.Context, c Conn, id string) (*BatchStatus, error) {
 	// there (a refused template's tries and the fallback call after them
 	// too), while a result carries only the tokens of what it shows.
 	err = c.QueryRow(ctx, `SELECT COALESCE(sum(input_tokens), 0), COALESCE(sum(output_tokens), 0),
-		COALESCE(sum(CASE WHEN kind <> '`+ChargeCacheHit+`' THEN 1 ELSE 0 END), 0)
+		COALESCE(sum(CASE WHEN kind <> '`+netcfg.ChargeCacheHit+`' THEN 1 ELSE 0 END), 0)
 		FROM netsmith_ledger WHERE batch_id = $1 AND batch_id <> ''`, id).
 		Scan(&s.InputTokens, &s.OutputTokens, &s.LLMCalls)
 	if err != nil {
@@ -135,28 +108,20 @@ func GetBatch(ctx context.Context, c Conn, id string) (*BatchStatus, error) {
 	return &s, nil
 }
 
-// RejectedTemplate is an intent of a batch whose template was refused (its
-// cache entry holds an invalid verdict), so its devices got calls of their
-// own.
-type RejectedTemplate struct {
-	Key, Role, Platform string
-	Reason              string
-}
-
 // batchRejected returns the batch's intents whose template is refused, by
 // key.
-func batchRejected(ctx context.Context, c Conn, id string) ([]RejectedTemplate, error) {
+func batchRejected(ctx context.Context, c Conn, id string) ([]netcfg.RejectedTemplate, error) {
 	rows, err := c.Query(ctx, `SELECT t.key, t.role, t.platform, t.reason FROM netsmith_template t
-		WHERE t.state = '`+string(TemplateInvalid)+`' AND t.key IN (SELECT DISTINCT intent_key FROM netsmith_job
+		WHERE t.state = '`+string(netcfg.TemplateInvalid)+`' AND t.key IN (SELECT DISTINCT intent_key FROM netsmith_job
 			WHERE batch_id = $1 AND intent_key IS NOT NULL)
 		ORDER BY t.key`, id)
 	if err != nil {
 		return nil, fmt.Errorf("batch %s rejected templates: %w", id, err)
 	}
 	defer rows.Close()
-	var out []RejectedTemplate
+	var out []netcfg.RejectedTemplate
 	for rows.Next() {
-		var r RejectedTemplate
+		var r netcfg.RejectedTemplate
 		if err := rows.Scan(&r.Key, &r.Role, &r.Platform, &r.Reason); err != nil {
 			return nil, err
 		}
@@ -167,14 +132,14 @@ func batchRejected(ctx context.Context, c Conn, id string) ([]RejectedTemplate, 
 
 // ListBatchJobs returns up to limit of a batch's jobs with ids after
 // `after`, in id order, with their results: one page of the results.
-func ListBatchJobs(ctx context.Context, c Conn, batchID, after string, limit int) ([]*Job, error) {
+func ListBatchJobs(ctx context.Context, c Conn, batchID, after string, limit int) ([]*netcfg.Job, error) {
 	return listJobs(ctx, c, `j.batch_id = $1 AND j.id > $2 ORDER BY j.id LIMIT $3`, batchID, after, limit)
 }
 
 // ListBatchJobsFinishedSince is ListBatchJobs for the jobs that reached a
 // final state at or after since: one page of the results finished since a
 // client last looked.
-func ListBatchJobsFinishedSince(ctx context.Context, c Conn, batchID string, since time.Time, after string, limit int) ([]*Job, error) {
+func ListBatchJobsFinishedSince(ctx context.Context, c Conn, batchID string, since time.Time, after string, limit int) ([]*netcfg.Job, error) {
 	return listJobs(ctx, c, `j.batch_id = $1 AND j.finished_at >= $2 AND j.id > $3 ORDER BY j.id LIMIT $4`,
 		batchID, since.UnixMilli(), after, limit)
 }
@@ -183,7 +148,7 @@ func ListBatchJobsFinishedSince(ctx context.Context, c Conn, batchID string, sin
 // key that are still queued and never started, with ids after `after`, in
 // id order, with their queue row ids: the devices a worker holding the
 // intent's template may finish at once (see TouchQueued).
-func QueuedSiblings(ctx context.Context, c Conn, batchID, key, after string, limit int) ([]*Job, error) {
+func QueuedSiblings(ctx context.Context, c Conn, batchID, key, after string, limit int) ([]*netcfg.Job, error) {
 	return listJobs(ctx, c, `j.batch_id = $1 AND j.intent_key = $2 AND j.id > $3 AND j.state = 'queued'
 		AND j.started_at IS NULL AND j.river_job_id IS NOT NULL ORDER BY j.id LIMIT $4`, batchID, key, after, limit)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"netsmith/internal/netcfg"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -31,9 +32,6 @@ type Rows interface {
 type Row interface {
 	Scan(dest ...any) error
 }
-
-// ErrNotFound is returned when a row does not exist.
-var ErrNotFound = errors.New("not found")
 
 // sqlQuerier is satisfied by *sql.DB, *sql.Conn and *sql.Tx.
 type sqlQuerier interface {
@@ -75,7 +73,7 @@ type sqlRow struct{ r *sql.Row }
 
 func (r sqlRow) Scan(dest ...any) error {
 	if err := r.r.Scan(dest...); errors.Is(err, sql.ErrNoRows) {
-		return ErrNotFound
+		return netcfg.ErrNotFound
 	} else {
 		return err
 	}
@@ -119,7 +117,7 @@ type pgxRow struct{ r pgx.Row }
 
 func (r pgxRow) Scan(dest ...any) error {
 	if err := r.r.Scan(dest...); errors.Is(err, pgx.ErrNoRows) {
-		return ErrNotFound
+		return netcfg.ErrNotFound
 	} else {
 		return err
 	}

@@ -3,9 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"sort"
-	"strings"
 	"time"
 
 	"netsmith/internal/netcfg"
@@ -16,23 +14,13 @@ import (
 // batches and spend (user keys). They read the database, never a process's
 // counters, so every replica shows the same page.
 
-// JobOverview is the jobs by state and the age of the oldest one waiting.
-type JobOverview struct {
-	// States counts every open job (queued, running, retrying) and the
-	// jobs that reached each final state since the overview's since.
-	States map[netcfg.JobState]int64
-	// OldestQueued is the creation time of the oldest queued job (zero when
-	// none is queued).
-	OldestQueued time.Time
-}
-
 // DashboardJobs counts department's jobs (every job when "") by state: all
 // open ones, and those that finished at or after since. Finished jobs only
 // grow, so they are counted over a window, through the finished_at index,
 // and open ones through the state index: the read costs the open jobs and
 // the window's, never the whole history.
-func DashboardJobs(ctx context.Context, c Conn, department string, since time.Time) (*JobOverview, error) {
-	o := &JobOverview{States: map[netcfg.JobState]int64{}}
+func DashboardJobs(ctx context.Context, c Conn, department string, since time.Time) (*netcfg.JobOverview, error) {
+	o := &netcfg.JobOverview{States: map[netcfg.JobState]int64{}}
 	for _, s := range []netcfg.JobState{netcfg.StateQueued, netcfg.StateRunning, netcfg.StateRetrying,
 		netcfg.StateSucceeded, netcfg.StateFailed, netcfg.StateCanceled, netcfg.StateExpired} {
 		o.States[s] = 0
@@ -67,21 +55,13 @@ func DashboardJobs(ctx context.Context, c Conn, department string, since time.Ti
 	return o, rows.Err()
 }
 
-// ThroughputBucket is the jobs that reached a final state in one interval.
-type ThroughputBucket struct {
-	Start     time.Time
-	Succeeded int64
-	// Failed counts failed, canceled and expired jobs.
-	Failed int64
-}
-
 // Throughput returns n buckets of width each, the last one ending at now,
 // with the jobs finished in each (department's only when set). It reads
 // the finished_at index, so its cost is the jobs of those minutes, not the
 // table.
-func Throughput(ctx context.Context, c Conn, department string, now time.Time, width time.Duration, n int) ([]ThroughputBucket, error) {
+func Throughput(ctx context.Context, c Conn, department string, now time.Time, width time.Duration, n int) ([]netcfg.ThroughputBucket, error) {
 	start := now.Add(-width * time.Duration(n))
-	out := make([]ThroughputBucket, n)
+	out := make([]netcfg.ThroughputBucket, n)
 	for i := range out {
 		out[i].Start = start.Add(width * time.Duration(i)).UTC()
 	}
@@ -120,76 +100,10 @@ func Throughput(ctx context.Context, c Conn, department string, now time.Time, w
 	return out, rows.Err()
 }
 
-// Failure reasons, bounded: the same names as netsmith_jobs_total's reason
-// label.
-const (
-	ReasonUpstream4xx = "upstream_4xx"
-	ReasonUpstream5xx = "upstream_5xx"
-	ReasonTimeout     = "timeout"
-	ReasonExpired     = "expired"
-	ReasonCanceled    = "canceled"
-	ReasonLint        = "lint"
-	ReasonInternal    = "internal"
-)
-
-// upstreamStatus finds the HTTP status in a model call's error text:
-// llm.Error writes "provider STATUS type: message".
-var upstreamStatus = regexp.MustCompile(`^(?:gave up after \d+ attempts: )?[a-z][a-z0-9_-]* ([1-5]\d\d)\b`)
-
-// FailureReason classifies a job that ended state with error text msg. The
-// job row keeps only the text, so the class is read from it: the state for
-// expired and canceled jobs, the upstream's HTTP status, a deadline, lint.
-func FailureReason(state netcfg.JobState, msg string) string {
-	switch state {
-	case netcfg.StateExpired:
-		return ReasonExpired
-	case netcfg.StateCanceled:
-		return ReasonCanceled
-	}
-	if m := upstreamStatus.FindStringSubmatch(msg); m != nil {
-		switch m[1][0] {
-		case '4':
-			return ReasonUpstream4xx
-		case '5':
-			return ReasonUpstream5xx
-		}
-	}
-	low := strings.ToLower(msg)
-	switch {
-	case strings.Contains(low, "deadline exceeded") || strings.Contains(low, "timeout") || strings.Contains(low, "timed out"):
-		return ReasonTimeout
-	case strings.Contains(low, "lint"):
-		return ReasonLint
-	}
-	return ReasonInternal
-}
-
-// Failure is one job that did not succeed.
-type Failure struct {
-	JobID      string
-	BatchID    string
-	Department string
-	State      netcfg.JobState
-	Reason     string
-	Error      string
-	FinishedAt time.Time
-}
-
-// Failures is the failed, canceled and expired jobs of a window: counts by
-// reason over the newest ones read, and the latest few.
-type Failures struct {
-	ByReason map[string]int64
-	Latest   []Failure
-	// Read is how many jobs ByReason covers; Truncated says the window held
-	// more than were read.
-	Read      int
-	Truncated bool
-}
-
 // RecentFailures reads the jobs that ended failed, canceled or expired
 // since `since`, newest first, at most limit of them, and keeps latest of
 // them with their messages.
-func RecentFailures(ctx context.Context, c Conn, department string, since time.Time, limit, latest int) (*Failures, error) {
+func RecentFailures(ctx context.Context, c Conn, department string, since time.Time, limit, latest int) (*netcfg.Failures, error) {
 	q := `SELECT id, COALESCE(batch_id, ''), department, state, error, finished_at FROM netsmith_job
 		WHERE finished_at >= $1 AND state IN ('failed', 'canceled', 'expired')`
 	args := []any{since.UnixMilli()}
@@ -203,10 +117,10 @@ func RecentFailures(ctx context.Context, c Conn, department string, since time.T
 		return nil, fmt.Errorf("dashboard failures: %w", err)
 	}
 	defer rows.Close()
-	f := &Failures{ByReason: map[string]int64{}}
+	f := &netcfg.Failures{ByReason: map[string]int64{}}
 	for rows.Next() {
 		var (
-			x        Failure
+			x        netcfg.Failure
 			state    string
 			finished int64
 		)
@@ -219,7 +133,7 @@ func RecentFailures(ctx context.Context, c Conn, department string, since time.T
 		}
 		f.Read++
 		x.State = netcfg.JobState(state)
-		x.Reason = FailureReason(x.State, x.Error)
+		x.Reason = netcfg.FailureReason(x.State, x.Error)
 		x.FinishedAt = time.UnixMilli(finished).UTC()
 		f.ByReason[x.Reason]++
 		if len(f.Latest) < latest {
@@ -232,7 +146,7 @@ func RecentFailures(ctx context.Context, c Conn, department string, since time.T
 // ActiveBatches returns the batches (department's when set) that still
 // have unfinished jobs or finished one at or after since, newest first, at
 // most limit, with their progress.
-func ActiveBatches(ctx context.Context, c Conn, department string, since time.Time, limit int) ([]*BatchStatus, error) {
+func ActiveBatches(ctx context.Context, c Conn, department string, since time.Time, limit int) ([]*netcfg.BatchStatus, error) {
 	q := `SELECT b.id FROM netsmith_batch b WHERE EXISTS (SELECT 1 FROM netsmith_job j
 		WHERE j.batch_id = b.id AND (j.` + notFinal + ` OR j.finished_at >= $1))`
 	args := []any{since.UnixMilli()}
@@ -259,7 +173,7 @@ func ActiveBatches(ctx context.Context, c Conn, department string, since time.Ti
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*BatchStatus, 0, len(ids))
+	out := make([]*netcfg.BatchStatus, 0, len(ids))
 	for _, id := range ids {
 		b, err := GetBatch(ctx, c, id)
 		if err != nil {
@@ -270,31 +184,16 @@ func ActiveBatches(ctx context.Context, c Conn, department string, since time.Ti
 	return out, nil
 }
 
-// DepartmentSpend is a department's ledger since the start of the UTC day,
-// against its budget.
-type DepartmentSpend struct {
-	Department string
-	// SpentNUSD and SavedNUSD are the ledger's cost and cache savings;
-	// Calls its model calls and CacheHits its cache hits.
-	SpentNUSD, SavedNUSD int64
-	Calls, CacheHits     int64
-	// ReservedNUSD is what unfinished jobs hold of today's budget.
-	ReservedNUSD int64
-	// DailyNUSD is the daily budget (0: none); WarnPct its warning level.
-	DailyNUSD int64
-	WarnPct   int64
-}
-
 // SpendToday returns each department's spend today (UTC) from the ledger,
 // with its daily budget and open reservations; departments with a budget
 // and no spend are listed too. Sorted by spend, highest first.
-func SpendToday(ctx context.Context, c Conn, department string, now time.Time) ([]DepartmentSpend, error) {
+func SpendToday(ctx context.Context, c Conn, department string, now time.Time) ([]netcfg.DepartmentSpend, error) {
 	day := time.Date(now.UTC().Year(), now.UTC().Month(), now.UTC().Day(), 0, 0, 0, 0, time.UTC)
-	by := map[string]*DepartmentSpend{}
-	get := func(d string) *DepartmentSpend {
+	by := map[string]*netcfg.DepartmentSpend{}
+	get := func(d string) *netcfg.DepartmentSpend {
 		s, ok := by[d]
 		if !ok {
-			s = &DepartmentSpend{Department: d}
+			s = &netcfg.DepartmentSpend{Department: d}
 			by[d] = s
 		}
 		return s
@@ -307,14 +206,14 @@ func SpendToday(ctx context.Context, c Conn, department string, now time.Time) (
 	}
 	w, extra := filter("department", 2)
 	rows, err := c.Query(ctx, `SELECT department, COALESCE(sum(cost_nusd), 0), COALESCE(sum(saved_nusd), 0),
-		COALESCE(sum(CASE WHEN kind = '`+ChargeCacheHit+`' THEN 0 ELSE 1 END), 0),
-		COALESCE(sum(CASE WHEN kind = '`+ChargeCacheHit+`' THEN 1 ELSE 0 END), 0)
+		COALESCE(sum(CASE WHEN kind = '`+netcfg.ChargeCacheHit+`' THEN 0 ELSE 1 END), 0),
+		COALESCE(sum(CASE WHEN kind = '`+netcfg.ChargeCacheHit+`' THEN 1 ELSE 0 END), 0)
 		FROM netsmith_ledger WHERE created_at >= $1`+w+` GROUP BY department`, append([]any{day.UnixMilli()}, extra...)...)
 	if err != nil {
 		return nil, fmt.Errorf("dashboard spend: %w", err)
 	}
 	for rows.Next() {
-		var s DepartmentSpend
+		var s netcfg.DepartmentSpend
 		if err := rows.Scan(&s.Department, &s.SpentNUSD, &s.SavedNUSD, &s.Calls, &s.CacheHits); err != nil {
 			rows.Close()
 			return nil, err
@@ -348,7 +247,7 @@ func SpendToday(ctx context.Context, c Conn, department string, now time.Time) (
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	out := make([]DepartmentSpend, 0, len(by))
+	out := make([]netcfg.DepartmentSpend, 0, len(by))
 	for _, s := range by {
 		out = append(out, *s)
 	}
@@ -361,26 +260,8 @@ func SpendToday(ctx context.Context, c Conn, department string, now time.Time) (
 	return out, nil
 }
 
-// UpstreamState is one provider and model's row of the upstream limiter's
-// shared table (package llm/limiter).
-type UpstreamState struct {
-	Provider, Model string
-	// PausedUntil is when the pause a 429 started ends (zero or past: not
-	// paused).
-	PausedUntil time.Time
-	// Factor is the share of the configured rates the cluster runs at:
-	// each 429 cuts it, and it climbs back to 1 over time. This is the
-	// stored value as of FactorAt.
-	Factor   float64
-	FactorAt time.Time
-	// Ahead is how far each limit's clock runs ahead of now (requests,
-	// input tokens, output tokens): the wait a call that needs the whole
-	// burst would see. Zero when the limit has room.
-	AheadReq, AheadIn, AheadOut time.Duration
-}
-
 // UpstreamStates reads every row of the upstream limiter's table.
-func UpstreamStates(ctx context.Context, c Conn, now time.Time) ([]UpstreamState, error) {
+func UpstreamStates(ctx context.Context, c Conn, now time.Time) ([]netcfg.UpstreamState, error) {
 	rows, err := c.Query(ctx, `SELECT provider, model, paused_until_us, factor, factor_at_us, tat_req_us, tat_in_us, tat_out_us
 		FROM netsmith_upstream_limit ORDER BY provider, model`)
 	if err != nil {
@@ -394,10 +275,10 @@ func UpstreamStates(ctx context.Context, c Conn, now time.Time) ([]UpstreamState
 		}
 		return time.Duration(tat-nowUS) * time.Microsecond
 	}
-	var out []UpstreamState
+	var out []netcfg.UpstreamState
 	for rows.Next() {
 		var (
-			s                             UpstreamState
+			s                             netcfg.UpstreamState
 			paused, fat, treq, tin, toutt int64
 		)
 		if err := rows.Scan(&s.Provider, &s.Model, &paused, &s.Factor, &fat, &treq, &tin, &toutt); err != nil {

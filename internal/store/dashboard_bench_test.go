@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"netsmith/internal/dbtest"
+	"netsmith/internal/netcfg"
 	"netsmith/internal/store"
 )
 
@@ -53,13 +54,13 @@ func fillDashboardHistory(b *testing.B, c store.Conn, now time.Time) {
 	b.Helper()
 	const total, recent, queued = 50_000, 2_000, 3_000
 	for i := range 20 {
-		if err := store.InsertBatch(b.Context(), c, &store.Batch{ID: fmt.Sprintf("b%02d", i), Name: "fleet", Devices: 150, Intents: 3, CreatedAt: now}); err != nil {
+		if err := store.InsertBatch(b.Context(), c, &netcfg.Batch{ID: fmt.Sprintf("b%02d", i), Name: "fleet", Devices: 150, Intents: 3, CreatedAt: now}); err != nil {
 			b.Fatal(err)
 		}
 	}
-	jobs := make([]*store.Job, 0, 1000)
+	jobs := make([]*netcfg.Job, 0, 1000)
 	for i := range total {
-		j := &store.Job{ID: fmt.Sprintf("j%07d", i), Kind: "generate", Department: fmt.Sprintf("d%d", i%5), RequestHash: "h",
+		j := &netcfg.Job{ID: fmt.Sprintf("j%07d", i), Kind: "generate", Department: fmt.Sprintf("d%d", i%5), RequestHash: "h",
 			Request: []byte("{}"), MaxAttempts: 3, CreatedAt: now.Add(-30 * 24 * time.Hour).Add(time.Duration(i) * 50 * time.Second)}
 		if i >= total-queued {
 			j.BatchID = fmt.Sprintf("b%02d", i%20)

@@ -19,14 +19,14 @@ func TestDashboardReads(t *testing.T) {
 		c := openConn(t, url)
 		now := noon
 		at := func(d time.Duration) time.Time { return now.Add(-d) }
-		if err := store.InsertBatch(ctx, c, &store.Batch{ID: "b1", Name: "campus", Department: "neteng", Devices: 3, Intents: 1, CreatedAt: at(time.Hour)}); err != nil {
+		if err := store.InsertBatch(ctx, c, &netcfg.Batch{ID: "b1", Name: "campus", Department: "neteng", Devices: 3, Intents: 1, CreatedAt: at(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
-		if err := store.InsertBatch(ctx, c, &store.Batch{ID: "b2", Name: "done", Department: "neteng", Devices: 1, Intents: 1, CreatedAt: at(2 * time.Hour)}); err != nil {
+		if err := store.InsertBatch(ctx, c, &netcfg.Batch{ID: "b2", Name: "done", Department: "neteng", Devices: 1, Intents: 1, CreatedAt: at(2 * time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 		job := func(id, dept, batch string, created time.Duration) {
-			insertJob(t, c, id, func(j *store.Job) { j.Department, j.BatchID, j.CreatedAt = dept, batch, at(created) })
+			insertJob(t, c, id, func(j *netcfg.Job) { j.Department, j.BatchID, j.CreatedAt = dept, batch, at(created) })
 		}
 		mark := func(id string, s netcfg.JobState, msg string, ago time.Duration) {
 			t.Helper()
@@ -98,7 +98,7 @@ func TestDashboardReads(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantReasons := map[string]int64{store.ReasonUpstream4xx: 1, store.ReasonUpstream5xx: 1, store.ReasonExpired: 1, store.ReasonCanceled: 1}
+		wantReasons := map[string]int64{netcfg.ReasonUpstream4xx: 1, netcfg.ReasonUpstream5xx: 1, netcfg.ReasonExpired: 1, netcfg.ReasonCanceled: 1}
 		if len(f.ByReason) != len(wantReasons) || f.Read != 4 || f.Truncated {
 			t.Errorf("failures %+v", f)
 		}
@@ -131,20 +131,20 @@ func TestDashboardReads(t *testing.T) {
 			t.Errorf("sec batches %v, %v", bs, err)
 		}
 
-		if err := store.PutBudget(ctx, c, &store.Budget{Department: "sec", DailyNUSD: 5e9, WarnPct: 80, UpdatedAt: now}); err != nil {
+		if err := store.PutBudget(ctx, c, &netcfg.Budget{Department: "sec", DailyNUSD: 5e9, WarnPct: 80, UpdatedAt: now}); err != nil {
 			t.Fatal(err)
 		}
-		if err := store.PutBudget(ctx, c, &store.Budget{Department: "idle", DailyNUSD: 1e9, WarnPct: 80, UpdatedAt: now}); err != nil {
+		if err := store.PutBudget(ctx, c, &netcfg.Budget{Department: "idle", DailyNUSD: 1e9, WarnPct: 80, UpdatedAt: now}); err != nil {
 			t.Fatal(err)
 		}
-		charge := func(id, dept string, when time.Time, ch ...store.Charge) {
+		charge := func(id, dept string, when time.Time, ch ...netcfg.Charge) {
 			t.Helper()
 			if err := store.InsertLedger(ctx, c, id, "", dept, ch, when); err != nil {
 				t.Fatal(err)
 			}
 		}
-		call := store.Charge{Kind: store.ChargeCall, Provider: "sim", Model: "m", CostNUSD: 2e9}
-		hit := store.Charge{Kind: store.ChargeCacheHit, Provider: "sim", Model: "m", SavedNUSD: 1e9}
+		call := netcfg.Charge{Kind: netcfg.ChargeCall, Provider: "sim", Model: "m", CostNUSD: 2e9}
+		hit := netcfg.Charge{Kind: netcfg.ChargeCacheHit, Provider: "sim", Model: "m", SavedNUSD: 1e9}
 		charge("l1", "neteng", at(time.Hour), call, hit, hit)
 		charge("l2", "sec", at(time.Minute), call)
 		charge("l3", "sec", at(13*time.Hour), call) // yesterday (UTC)
@@ -180,25 +180,4 @@ func TestDashboardReads(t *testing.T) {
 			t.Errorf("upstream %+v", us)
 		}
 	})
-}
-
-func TestFailureReason(t *testing.T) {
-	for _, tt := range []struct {
-		state netcfg.JobState
-		msg   string
-		want  string
-	}{
-		{"failed", "anthropic 401 authentication_error: invalid x-api-key", store.ReasonUpstream4xx},
-		{"failed", "gave up after 5 attempts: anthropic 429 rate_limit_error: slow down", store.ReasonUpstream4xx},
-		{"failed", "openai 500: boom", store.ReasonUpstream5xx},
-		{"failed", "gave up after 5 attempts: context deadline exceeded", store.ReasonTimeout},
-		{"failed", "lint: 2 errors", store.ReasonLint},
-		{"failed", "the queue lost this job", store.ReasonInternal},
-		{"expired", "expired: not started before 2026-01-01T00:00:00Z", store.ReasonExpired},
-		{"canceled", "anthropic 400 whatever", store.ReasonCanceled},
-	} {
-		if got := store.FailureReason(tt.state, tt.msg); got != tt.want {
-			t.Errorf("FailureReason(%s, %q) = %s, want %s", tt.state, tt.msg, got, tt.want)
-		}
-	}
 }

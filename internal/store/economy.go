@@ -3,38 +3,18 @@ package store
 import (
 	"context"
 	"fmt"
+	"netsmith/internal/netcfg"
 	"time"
-)
-
-// BatchEconomy is the economy-mode record of one fleet batch: the Message Batch
-// that makes the templates of the intents the fleet leased when it was
-// submitted.
-type BatchEconomy struct {
-	BatchID        string
-	MessageBatchID string // empty until the Message Batch is created
-	State          string // EconomyPending, EconomySubmitted or EconomyDone
-	Requests       int64  // template requests sent
-	Filled         int64  // templates stored from the batch's results
-	Released       int64  // leases given back to the normal path
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-}
-
-// Economy states.
-const (
-	EconomyPending   = "pending"
-	EconomySubmitted = "submitted"
-	EconomyDone      = "done"
 )
 
 // EconomyOwner is the template-lease owner of a fleet batch's economy job.
 func EconomyOwner(batchID string) string { return "economy:" + batchID }
 
 // InsertEconomy stores a pending economy record for e.BatchID.
-func InsertEconomy(ctx context.Context, c Conn, e *BatchEconomy) error {
+func InsertEconomy(ctx context.Context, c Conn, e *netcfg.BatchEconomy) error {
 	now := e.CreatedAt.UnixMilli()
 	_, err := c.Exec(ctx, `INSERT INTO netsmith_economy (batch_id, state, created_at, updated_at) VALUES ($1, $2, $3, $3)`,
-		e.BatchID, EconomyPending, now)
+		e.BatchID, netcfg.EconomyPending, now)
 	if err != nil {
 		return fmt.Errorf("insert economy %s: %w", e.BatchID, err)
 	}
@@ -42,9 +22,9 @@ func InsertEconomy(ctx context.Context, c Conn, e *BatchEconomy) error {
 }
 
 // GetEconomy returns the economy record of a batch, or ErrNotFound.
-func GetEconomy(ctx context.Context, c Conn, batchID string) (*BatchEconomy, error) {
+func GetEconomy(ctx context.Context, c Conn, batchID string) (*netcfg.BatchEconomy, error) {
 	var (
-		e                BatchEconomy
+		e                netcfg.BatchEconomy
 		created, updated int64
 	)
 	err := c.QueryRow(ctx, `SELECT batch_id, message_batch_id, state, requests, filled, released, created_at, updated_at
@@ -58,7 +38,7 @@ func GetEconomy(ctx context.Context, c Conn, batchID string) (*BatchEconomy, err
 }
 
 // UpdateEconomy stores e's message batch, state and counts.
-func UpdateEconomy(ctx context.Context, c Conn, e *BatchEconomy, now time.Time) error {
+func UpdateEconomy(ctx context.Context, c Conn, e *netcfg.BatchEconomy, now time.Time) error {
 	_, err := c.Exec(ctx, `UPDATE netsmith_economy SET message_batch_id = $2, state = $3, requests = $4, filled = $5,
 		released = $6, updated_at = $7 WHERE batch_id = $1`,
 		e.BatchID, e.MessageBatchID, e.State, e.Requests, e.Filled, e.Released, now.UnixMilli())

@@ -12,66 +12,10 @@ import (
 	"netsmith/internal/netcfg"
 )
 
-// Job is one row of netsmith_job joined with its result, if any.
-type Job struct {
-	ID         string
-	Kind       netcfg.JobKind
-	State      netcfg.JobState
-	Department string
-	Owner      string
-	// KeyID is the API key that submitted the job ("" without keys).
-	KeyID string
-	// ReservedNUSD is the budget reservation the job holds until it is
-	// final; HoldsSlot says it counts against its key's max_active.
-	ReservedNUSD   int64
-	HoldsSlot      bool
-	IdempotencyKey string
-	RequestHash    string
-	Request        json.RawMessage
-	RiverJobID     int64
-	BatchID        string
-	// IntentKey is the template-cache key of a batch device's intent (""
-	// for single jobs and batches run without the cache).
-	IntentKey   string
-	Attempts    int
-	MaxAttempts int
-	Error       string
-	CreatedAt   time.Time
-	StartedAt   time.Time
-	FinishedAt  time.Time
-	ExpiresAt   time.Time
-	UpdatedAt   time.Time
-	Result      *Result
-}
-
-// Result is what a succeeded job produced.
-type Result struct {
-	Body         json.RawMessage // the kind-specific result document
-	Provider     string
-	Model        string
-	InputTokens  int64
-	OutputTokens int64
-	Duration     time.Duration
-	CreatedAt    time.Time
-	// Cache is how the template cache served this job: "" (not used),
-	// "hit", "miss", "coalesced" or "fallback"; CacheKey is the entry.
-	Cache    string
-	CacheKey string
-	// SavedInputTokens and SavedOutputTokens are what a hit did not pay.
-	SavedInputTokens  int64
-	SavedOutputTokens int64
-	// Charges are the job's ledger entries: its model calls and cache hits.
-	Charges []Charge
-}
-
-// ErrConflict is returned when an idempotency key is reused with a different
-// request.
-var ErrConflict = errors.New("idempotency key reused with a different request")
-
 // InsertJob inserts j in state queued. When j carries an idempotency key that
 // its department already used, it inserts nothing and returns the existing
 // job with existing=true, or ErrConflict when the stored request differs.
-func InsertJob(ctx context.Context, c Conn, j *Job) (existing *Job, err error) {
+func InsertJob(ctx context.Context, c Conn, j *netcfg.Job) (existing *netcfg.Job, err error) {
 	var idem any
 	if j.IdempotencyKey != "" {
 		idem = j.IdempotencyKey
@@ -96,13 +40,13 @@ func InsertJob(ctx context.Context, c Conn, j *Job) (existing *Job, err error) {
 		return nil, fmt.Errorf("load job for idempotency key: %w", err)
 	}
 	if prev.RequestHash != j.RequestHash {
-		return prev, ErrConflict
+		return prev, netcfg.ErrConflict
 	}
 	return prev, nil
 }
 
 // GetJob returns the job with its result, or ErrNotFound.
-func GetJob(ctx context.Context, c Conn, id string) (*Job, error) {
+func GetJob(ctx context.Context, c Conn, id string) (*netcfg.Job, error) {
 	return getJob(ctx, c, `j.id = $1`, id)
 }
 
@@ -112,15 +56,15 @@ const jobColumns = `j.id, j.kind, j.state, j.department, j.owner, j.key_id, j.id
 	r.body, r.provider, r.model, r.input_tokens, r.output_tokens, r.duration_ms, r.created_at,
 	r.cache, r.cache_key, r.saved_input_tokens, r.saved_output_tokens`
 
-func getJob(ctx context.Context, c Conn, where string, args ...any) (*Job, error) {
+func getJob(ctx context.Context, c Conn, where string, args ...any) (*netcfg.Job, error) {
 	row := c.QueryRow(ctx, `SELECT `+jobColumns+`
 		FROM netsmith_job j LEFT JOIN netsmith_result r ON r.job_id = j.id WHERE `+where, args...)
 	return scanJob(row)
 }
 
-func scanJob(row Row) (*Job, error) {
+func scanJob(row Row) (*netcfg.Job, error) {
 	var (
-		j                                   Job
+		j                                   netcfg.Job
 		kind, state, request                string
 		idem, batch, body, provider, model  *string
 		intentKey                           *string
@@ -145,7 +89,7 @@ func scanJob(row Row) (*Job, error) {
 	j.CreatedAt, j.UpdatedAt = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
 	j.StartedAt, j.FinishedAt, j.ExpiresAt = fromMillis(started), fromMillis(finished), fromMillis(expires)
 	if body != nil {
-		j.Result = &Result{
+		j.Result = &netcfg.Result{
 			Body:         json.RawMessage(*body),
 			Provider:     deref(provider),
 			Model:        deref(model),
@@ -233,7 +177,7 @@ func markState(ctx context.Context, c Conn, id string, state netcfg.JobState, er
 	)
 	err := c.QueryRow(ctx, update+` RETURNING department, key_id, owner, COALESCE(batch_id, ''), reserved_nusd, holds_slot, created_at`,
 		args...).Scan(&a.department, &a.keyID, &a.owner, &a.batchID, &a.reserved, &slot, &created)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, netcfg.ErrNotFound) {
 		return false, nil, nil
 	}
 	if err != nil {
@@ -250,7 +194,7 @@ func markState(ctx context.Context, c Conn, id string, state netcfg.JobState, er
 // already final (canceled while it ran). It is idempotent: a job that runs
 // twice after a crash stores one result and is charged once. The result,
 // the ledger rows and the settled budget commit together.
-func Complete(ctx context.Context, c Conn, id string, attempt int, started time.Time, r *Result, now time.Time) (bool, error) {
+func Complete(ctx context.Context, c Conn, id string, attempt int, started time.Time, r *netcfg.Result, now time.Time) (bool, error) {
 	done, err := CompleteMany(ctx, c, []Completion{{ID: id, Attempt: attempt, Started: started, Result: r}}, now)
 	if err != nil {
 		return false, err
@@ -263,14 +207,14 @@ type Completion struct {
 	ID      string // once per call: a second completion of a job is ignored
 	Attempt int
 	Started time.Time
-	Result  *Result
+	Result  *netcfg.Result
 }
 
 // Completed returns job j as GetJob reads it after CompleteMany completed
 // it with c at now (reported done): succeeded, its times and result at the
 // precision the database keeps. The process that completed a job hands it
 // to its local watchers with this instead of their reading it back.
-func Completed(j *Job, c Completion, now time.Time) *Job {
+func Completed(j *netcfg.Job, c Completion, now time.Time) *netcfg.Job {
 	ms := func(t time.Time) time.Time {
 		if t.IsZero() {
 			return t
@@ -429,7 +373,7 @@ func CountByState(ctx context.Context, c Conn) (map[netcfg.JobState]int64, error
 
 // Overdue returns up to limit jobs still queued (never started) whose
 // expiry passed before now, with their queue row ids.
-func Overdue(ctx context.Context, c Conn, now time.Time, limit int) ([]*Job, error) {
+func Overdue(ctx context.Context, c Conn, now time.Time, limit int) ([]*netcfg.Job, error) {
 	return listJobs(ctx, c, `j.state = 'queued' AND j.started_at IS NULL AND j.expires_at IS NOT NULL
 		AND j.expires_at < $1 ORDER BY j.expires_at LIMIT $2`, now.UnixMilli(), limit)
 }
@@ -437,21 +381,21 @@ func Overdue(ctx context.Context, c Conn, now time.Time, limit int) ([]*Job, err
 // Orphans returns up to limit jobs that are not final by our record but
 // whose queue row has ended or vanished (discarded after a rescue, deleted by
 // hand), last touched before `before`. The caller reconciles them.
-func Orphans(ctx context.Context, c Conn, before time.Time, limit int) ([]*Job, error) {
+func Orphans(ctx context.Context, c Conn, before time.Time, limit int) ([]*netcfg.Job, error) {
 	return listJobs(ctx, c, `j.`+notFinal+` AND j.updated_at < $1 AND j.river_job_id IS NOT NULL
 		AND NOT EXISTS (SELECT 1 FROM river_job q WHERE q.id = j.river_job_id
 			AND q.state NOT IN ('discarded', 'cancelled', 'completed'))
 		ORDER BY j.updated_at LIMIT $2`, before.UnixMilli(), limit)
 }
 
-func listJobs(ctx context.Context, c Conn, where string, args ...any) ([]*Job, error) {
+func listJobs(ctx context.Context, c Conn, where string, args ...any) ([]*netcfg.Job, error) {
 	rows, err := c.Query(ctx, `SELECT `+jobColumns+`
 		FROM netsmith_job j LEFT JOIN netsmith_result r ON r.job_id = j.id WHERE `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list jobs: %w", err)
 	}
 	defer rows.Close()
-	var out []*Job
+	var out []*netcfg.Job
 	for rows.Next() {
 		j, err := scanJob(rows)
 		if err != nil {
@@ -497,19 +441,6 @@ func deref(s *string) string {
 	return *s
 }
 
-// JobVersion is what changes whenever a job's row does: an event stream
-// compares it to learn that its job changed in another process.
-type JobVersion struct {
-	State     netcfg.JobState
-	Attempts  int
-	UpdatedAt int64 // Unix ms
-}
-
-// VersionOf is j's JobVersion.
-func VersionOf(j *Job) JobVersion {
-	return JobVersion{State: j.State, Attempts: j.Attempts, UpdatedAt: j.UpdatedAt.UnixMilli()}
-}
-
 // versionChunk is the ids of one JobVersions statement; a shorter list is
 // padded with its last id so that every statement has one of two shapes.
 // Not more: the SQLite driver's cost of binding a statement's parameters
@@ -517,8 +448,8 @@ func VersionOf(j *Job) JobVersion {
 const versionChunk = 64
 
 // JobVersions returns the versions of the jobs named in ids that exist.
-func JobVersions(ctx context.Context, c Conn, ids []string) (map[string]JobVersion, error) {
-	out := make(map[string]JobVersion, len(ids))
+func JobVersions(ctx context.Context, c Conn, ids []string) (map[string]netcfg.JobVersion, error) {
+	out := make(map[string]netcfg.JobVersion, len(ids))
 	for start := 0; start < len(ids); start += versionChunk {
 		chunk := ids[start:min(start+versionChunk, len(ids))]
 		size := versionChunk
@@ -536,7 +467,7 @@ func JobVersions(ctx context.Context, c Conn, ids []string) (map[string]JobVersi
 		for rows.Next() {
 			var (
 				id, state string
-				v         JobVersion
+				v         netcfg.JobVersion
 			)
 			if err := rows.Scan(&id, &state, &v.Attempts, &v.UpdatedAt); err != nil {
 				rows.Close()

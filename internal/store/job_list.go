@@ -3,29 +3,14 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
-	"time"
-
 	"netsmith/internal/netcfg"
+	"strings"
 )
-
-// JobFilter selects the jobs ListJobs returns; a zero field matches every
-// job.
-type JobFilter struct {
-	Department string
-	State      netcfg.JobState
-	BatchID    string
-	// After is the keyset cursor: the last job of the previous page, by
-	// its creation time and id. Pages go from the newest job back.
-	AfterCreated time.Time
-	AfterID      string
-	Limit        int
-}
 
 // ListJobs returns up to f.Limit jobs matching f, newest first (ties by
 // id), starting after the cursor. Keyset, not offset: a page costs the same
 // however deep it is, and jobs submitted meanwhile do not shift the pages.
-func ListJobs(ctx context.Context, c Conn, f JobFilter) ([]*Job, error) {
+func ListJobs(ctx context.Context, c Conn, f netcfg.JobFilter) ([]*netcfg.Job, error) {
 	var (
 		where []string
 		args  []any

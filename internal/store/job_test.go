@@ -41,7 +41,7 @@ func TestJobVersions(t *testing.T) {
 			}
 			for _, id := range tt.ask {
 				j, err := store.GetJob(ctx, c, id)
-				if err == store.ErrNotFound {
+				if err == netcfg.ErrNotFound {
 					if _, ok := got[id]; ok {
 						t.Errorf("a version for unknown job %s", id)
 					}
@@ -50,18 +50,18 @@ func TestJobVersions(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got[id] != store.VersionOf(j) {
-					t.Errorf("%s: version %+v, want %+v", id, got[id], store.VersionOf(j))
+				if got[id] != netcfg.VersionOf(j) {
+					t.Errorf("%s: version %+v, want %+v", id, got[id], netcfg.VersionOf(j))
 				}
 			}
 		}
-		if v := store.VersionOf(mustGet(t, c, "v03")); v.State != netcfg.StateRunning || v.Attempts != 2 {
+		if v := netcfg.VersionOf(mustGet(t, c, "v03")); v.State != netcfg.StateRunning || v.Attempts != 2 {
 			t.Errorf("v03 version %+v, want running, attempt 2", v)
 		}
 	})
 }
 
-func mustGet(t *testing.T, c store.Conn, id string) *store.Job {
+func mustGet(t *testing.T, c store.Conn, id string) *netcfg.Job {
 	t.Helper()
 	j, err := store.GetJob(t.Context(), c, id)
 	if err != nil {

@@ -2,48 +2,20 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"netsmith/internal/netcfg"
 	"time"
 )
 
-// Key roles: an admin sees every department and manages budgets and the
-// cache; a user sees and spends for its own department only.
-const (
-	RoleAdmin = "admin"
-	RoleUser  = "user"
-)
-
-// Key is an API key without its secret (only a hash of it is stored).
-type Key struct {
-	ID         string
-	Name       string
-	Department string
-	Role       string
-	// RPM bounds the key's submissions per minute across all replicas;
-	// MaxActive bounds its unfinished jobs. 0 means no limit.
-	RPM       int64
-	MaxActive int64
-	Active    int64
-	CreatedAt time.Time
-	RevokedAt time.Time
-}
-
-// Revoked reports whether the key was revoked.
-func (k *Key) Revoked() bool { return !k.RevokedAt.IsZero() }
-
-// ErrKeyName is returned when a live key already has the name.
-var ErrKeyName = errors.New("a key with that name exists; revoke it first or choose another name")
-
 // InsertKey stores k under the hash of its secret.
-func InsertKey(ctx context.Context, c Conn, k *Key, hash string) error {
+func InsertKey(ctx context.Context, c Conn, k *netcfg.Key, hash string) error {
 	var taken int
 	if err := c.QueryRow(ctx, `SELECT count(*) FROM netsmith_key WHERE name = $1 AND revoked_at IS NULL`,
 		k.Name).Scan(&taken); err != nil {
 		return fmt.Errorf("insert key: %w", err)
 	}
 	if taken > 0 {
-		return ErrKeyName
+		return netcfg.ErrKeyName
 	}
 	_, err := c.Exec(ctx, `INSERT INTO netsmith_key (id, name, department, role, hash, rpm, max_active, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -56,9 +28,9 @@ func InsertKey(ctx context.Context, c Conn, k *Key, hash string) error {
 
 const keyColumns = `id, name, department, role, rpm, max_active, active, created_at, revoked_at`
 
-func scanKey(r Row) (*Key, error) {
+func scanKey(r Row) (*netcfg.Key, error) {
 	var (
-		k       Key
+		k       netcfg.Key
 		created int64
 		revoked *int64
 	)
@@ -72,18 +44,18 @@ func scanKey(r Row) (*Key, error) {
 
 // KeyByHash returns the key whose secret hashes to hash, revoked or not,
 // or ErrNotFound.
-func KeyByHash(ctx context.Context, c Conn, hash string) (*Key, error) {
+func KeyByHash(ctx context.Context, c Conn, hash string) (*netcfg.Key, error) {
 	return scanKey(c.QueryRow(ctx, `SELECT `+keyColumns+` FROM netsmith_key WHERE hash = $1`, hash))
 }
 
 // ListKeys returns every key, oldest first.
-func ListKeys(ctx context.Context, c Conn) ([]*Key, error) {
+func ListKeys(ctx context.Context, c Conn) ([]*netcfg.Key, error) {
 	rows, err := c.Query(ctx, `SELECT `+keyColumns+` FROM netsmith_key ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list keys: %w", err)
 	}
 	defer rows.Close()
-	var out []*Key
+	var out []*netcfg.Key
 	for rows.Next() {
 		k, err := scanKey(rows)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"netsmith/internal/netcfg"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,37 +16,8 @@ import (
 func dayPeriod(t time.Time) string   { return t.UTC().Format("d2006-01-02") }
 func monthPeriod(t time.Time) string { return t.UTC().Format("m2006-01") }
 
-// Budget is a department's spending limits; 0 means no limit.
-type Budget struct {
-	Department  string
-	DailyNUSD   int64
-	MonthlyNUSD int64
-	// WarnPct is the share of a limit (in percent) at which a warning is
-	// raised once per period.
-	WarnPct    int64
-	WebhookURL string
-	UpdatedAt  time.Time
-}
-
-// BudgetUsage is a department's spend in one period.
-type BudgetUsage struct {
-	Period       string // "day" or "month"
-	Name         string // d2026-11-29, m2026-11
-	LimitNUSD    int64  // 0: no limit
-	SpentNUSD    int64
-	ReservedNUSD int64
-}
-
-// RemainingNUSD is what may still be reserved; -1 when there is no limit.
-func (u BudgetUsage) RemainingNUSD() int64 {
-	if u.LimitNUSD <= 0 {
-		return -1
-	}
-	return max(u.LimitNUSD-u.SpentNUSD-u.ReservedNUSD, 0)
-}
-
 // PutBudget creates or replaces a department's budget.
-func PutBudget(ctx context.Context, c Conn, b *Budget) error {
+func PutBudget(ctx context.Context, c Conn, b *netcfg.Budget) error {
 	_, err := c.Exec(ctx, `INSERT INTO netsmith_budget (department, daily_nusd, monthly_nusd, warn_pct, webhook_url, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (department) DO UPDATE SET daily_nusd = excluded.daily_nusd,
@@ -59,8 +31,8 @@ func PutBudget(ctx context.Context, c Conn, b *Budget) error {
 }
 
 // GetBudget returns a department's budget or ErrNotFound.
-func GetBudget(ctx context.Context, c Conn, department string) (*Budget, error) {
-	var b Budget
+func GetBudget(ctx context.Context, c Conn, department string) (*netcfg.Budget, error) {
+	var b netcfg.Budget
 	var updated int64
 	err := c.QueryRow(ctx, `SELECT department, daily_nusd, monthly_nusd, warn_pct, webhook_url, updated_at
 		FROM netsmith_budget WHERE department = $1`, department).
@@ -74,8 +46,8 @@ func GetBudget(ctx context.Context, c Conn, department string) (*Budget, error) 
 
 // Usage returns a department's day and month usage at now against b (nil:
 // no limits).
-func Usage(ctx context.Context, c Conn, department string, b *Budget, now time.Time) ([]BudgetUsage, error) {
-	out := []BudgetUsage{{Period: "day", Name: dayPeriod(now)}, {Period: "month", Name: monthPeriod(now)}}
+func Usage(ctx context.Context, c Conn, department string, b *netcfg.Budget, now time.Time) ([]netcfg.BudgetUsage, error) {
+	out := []netcfg.BudgetUsage{{Period: "day", Name: dayPeriod(now)}, {Period: "month", Name: monthPeriod(now)}}
 	if b != nil {
 		out[0].LimitNUSD, out[1].LimitNUSD = b.DailyNUSD, b.MonthlyNUSD
 	}
@@ -83,7 +55,7 @@ func Usage(ctx context.Context, c Conn, department string, b *Budget, now time.T
 		err := c.QueryRow(ctx, `SELECT spent_nusd, reserved_nusd FROM netsmith_budget_usage
 			WHERE department = $1 AND period = $2`, department, out[i].Name).
 			Scan(&out[i].SpentNUSD, &out[i].ReservedNUSD)
-		if err != nil && err != ErrNotFound {
+		if err != nil && err != netcfg.ErrNotFound {
 			return nil, fmt.Errorf("budget usage: %w", err)
 		}
 	}
@@ -102,45 +74,6 @@ type Holds struct {
 	Slots int64
 }
 
-// BudgetError is a reservation the budget cannot cover (HTTP 402).
-type BudgetError struct {
-	Department string
-	Usage      BudgetUsage
-	// EstimateNUSD is what the submission would have reserved.
-	EstimateNUSD int64
-}
-
-func (e *BudgetError) Error() string {
-	return fmt.Sprintf("department %q is over its %s budget: %s of %s spent, %s reserved by running jobs, %s remaining; this request needs up to %s",
-		e.Department, e.Usage.Period, usd(e.Usage.SpentNUSD), usd(e.Usage.LimitNUSD), usd(e.Usage.ReservedNUSD),
-		usd(e.Usage.RemainingNUSD()), usd(e.EstimateNUSD))
-}
-
-// ActiveLimitError is a submission that would take a key past its
-// max_active unfinished jobs (HTTP 429).
-type ActiveLimitError struct {
-	Key       string
-	MaxActive int64
-	Active    int64
-	Want      int64
-}
-
-func (e *ActiveLimitError) Error() string {
-	return fmt.Sprintf("key %q may have %d unfinished jobs; it has %d and this request adds %d",
-		e.Key, e.MaxActive, e.Active, e.Want)
-}
-
-// BudgetAlert is a department crossing its warning share of a limit; it is
-// returned once per period, to the replica whose reservation crossed it.
-type BudgetAlert struct {
-	Department string
-	Usage      BudgetUsage
-	WarnPct    int64
-	WebhookURL string
-}
-
-func usd(n int64) string { return "$" + strconv.FormatFloat(float64(n)/1e9, 'f', 4, 64) }
-
 // TakeHolds takes h inside the submission's transaction: every period's
 // check and reservation is one conditional UPDATE, so concurrent
 // submissions on any number of replicas cannot reserve past a limit. It
@@ -150,18 +83,18 @@ func usd(n int64) string { return "$" + strconv.FormatFloat(float64(n)/1e9, 'f',
 // It locks the department's periods before the key, the order in which a
 // settlement gives them back (see settlement), so that a submission and a
 // completion group never wait for each other in a circle.
-func TakeHolds(ctx context.Context, c Conn, h Holds, now time.Time) (reserved bool, alerts []BudgetAlert, err error) {
+func TakeHolds(ctx context.Context, c Conn, h Holds, now time.Time) (reserved bool, alerts []netcfg.BudgetAlert, err error) {
 	if h.ReserveNUSD <= 0 {
 		return false, nil, takeSlots(ctx, c, h)
 	}
 	b, err := GetBudget(ctx, c, h.Department)
-	if err == ErrNotFound {
+	if err == netcfg.ErrNotFound {
 		return false, nil, takeSlots(ctx, c, h)
 	}
 	if err != nil {
 		return false, nil, fmt.Errorf("read budget: %w", err)
 	}
-	for _, u := range []BudgetUsage{
+	for _, u := range []netcfg.BudgetUsage{
 		{Period: "day", Name: dayPeriod(now), LimitNUSD: b.DailyNUSD},
 		{Period: "month", Name: monthPeriod(now), LimitNUSD: b.MonthlyNUSD},
 	} {
@@ -177,8 +110,8 @@ func TakeHolds(ctx context.Context, c Conn, h Holds, now time.Time) (reserved bo
 			Scan(&u.SpentNUSD, &u.ReservedNUSD)
 		switch {
 		case err == nil:
-			alerts = append(alerts, BudgetAlert{Department: h.Department, Usage: u, WarnPct: b.WarnPct, WebhookURL: b.WebhookURL})
-		case err != ErrNotFound:
+			alerts = append(alerts, netcfg.BudgetAlert{Department: h.Department, Usage: u, WarnPct: b.WarnPct, WebhookURL: b.WebhookURL})
+		case err != netcfg.ErrNotFound:
 			return false, nil, fmt.Errorf("budget warning: %w", err)
 		}
 	}
@@ -191,7 +124,7 @@ func TakeHolds(ctx context.Context, c Conn, h Holds, now time.Time) (reserved bo
 // reservePeriod reserves nusd in one period of a department's budget, in
 // one conditional UPDATE, or returns a *BudgetError when the period's
 // limit (u.LimitNUSD) cannot cover it.
-func reservePeriod(ctx context.Context, c Conn, department string, u BudgetUsage, nusd int64) error {
+func reservePeriod(ctx context.Context, c Conn, department string, u netcfg.BudgetUsage, nusd int64) error {
 	if _, err := c.Exec(ctx, `INSERT INTO netsmith_budget_usage (department, period) VALUES ($1, $2)
 		ON CONFLICT (department, period) DO NOTHING`, department, u.Name); err != nil {
 		return fmt.Errorf("reserve budget: %w", err)
@@ -207,7 +140,7 @@ func reservePeriod(ctx context.Context, c Conn, department string, u BudgetUsage
 			WHERE department = $1 AND period = $2`, department, u.Name).Scan(&u.SpentNUSD, &u.ReservedNUSD); err != nil {
 			return fmt.Errorf("read budget usage: %w", err)
 		}
-		return &BudgetError{Department: department, Usage: u, EstimateNUSD: nusd}
+		return &netcfg.BudgetError{Department: department, Usage: u, EstimateNUSD: nusd}
 	}
 	return nil
 }
@@ -248,20 +181,20 @@ func ReserveCall(ctx context.Context, c Conn, id string, nusd int64) error {
 		return fmt.Errorf("reserve a call for job %s: %w", id, err)
 	}
 	b, err := GetBudget(ctx, c, department)
-	if err == ErrNotFound {
+	if err == netcfg.ErrNotFound {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("read budget: %w", err)
 	}
 	at := time.UnixMilli(created)
-	periods := []BudgetUsage{
+	periods := []netcfg.BudgetUsage{
 		{Period: "day", Name: dayPeriod(at), LimitNUSD: b.DailyNUSD},
 		{Period: "month", Name: monthPeriod(at), LimitNUSD: b.MonthlyNUSD},
 	}
 	// giveBack undoes the periods reserved so far; it runs on a context
 	// of its own, since a reservation left behind blocks later calls.
-	giveBack := func(done []BudgetUsage) {
+	giveBack := func(done []netcfg.BudgetUsage) {
 		st := newSettlement()
 		for _, u := range done {
 			st.period(department, u.Name).reserved -= nusd
@@ -276,7 +209,7 @@ func ReserveCall(ctx context.Context, c Conn, id string, nusd int64) error {
 	}
 	n, err := c.Exec(ctx, `UPDATE netsmith_job SET reserved_nusd = reserved_nusd + $2 WHERE id = $1 AND `+notFinal, id, nusd)
 	if err == nil && n == 0 {
-		err = fmt.Errorf("job %s: %w", id, ErrNotFound)
+		err = fmt.Errorf("job %s: %w", id, netcfg.ErrNotFound)
 	}
 	if err != nil {
 		giveBack(periods)
@@ -297,7 +230,7 @@ func takeSlots(ctx context.Context, c Conn, h Holds) error {
 		return fmt.Errorf("take key slots: %w", err)
 	}
 	if n == 0 {
-		e := &ActiveLimitError{Want: h.Slots}
+		e := &netcfg.ActiveLimitError{Want: h.Slots}
 		_ = c.QueryRow(ctx, `SELECT name, max_active, active FROM netsmith_key WHERE id = $1`, h.KeyID).
 			Scan(&e.Key, &e.MaxActive, &e.Active)
 		return e
@@ -419,30 +352,12 @@ func compareBool(a, b bool) int {
 	return -1
 }
 
-// Charge kinds.
-const (
-	ChargeCall      = "call"       // a model call the job made
-	ChargeBatchCall = "batch_call" // a request inside a Message Batch
-	ChargeCacheHit  = "cache_hit"  // a template the job reused (cost 0)
-)
-
-// Charge is one ledger entry a job's result carries.
-type Charge struct {
-	Kind                              string
-	Provider, Model                   string
-	InputTokens, OutputTokens         int64
-	CacheWriteTokens, CacheReadTokens int64
-	CostNUSD                          int64
-	// SavedNUSD is what a cache hit did not pay.
-	SavedNUSD int64
-}
-
 // ledgerEntry is charge n of job jobID, made under account a.
 type ledgerEntry struct {
 	jobID string
 	n     int
 	a     *account
-	ch    Charge
+	ch    netcfg.Charge
 }
 
 // chargeMany writes ledger rows, many jobs' charges in one statement, and
@@ -495,7 +410,7 @@ func AddSpend(ctx context.Context, c Conn, department string, nusd int64, now ti
 
 // InsertLedger writes charges made outside a job (an economy batch's
 // Message Batch) under id, once, and adds them to the department's spend.
-func InsertLedger(ctx context.Context, c Conn, id, batchID, department string, charges []Charge, now time.Time) error {
+func InsertLedger(ctx context.Context, c Conn, id, batchID, department string, charges []netcfg.Charge, now time.Time) error {
 	st := newSettlement()
 	a := &account{department: department, batchID: batchID}
 	es := make([]ledgerEntry, len(charges))
@@ -508,18 +423,6 @@ func InsertLedger(ctx context.Context, c Conn, id, batchID, department string, c
 		}
 	}
 	return st.apply(ctx, c)
-}
-
-// CostRow is one group of a cost report.
-type CostRow struct {
-	Group        string `json:"group"`
-	Requests     int64  `json:"requests"` // ledger rows: calls and cache hits
-	Calls        int64  `json:"calls"`
-	CacheHits    int64  `json:"cache_hits"`
-	InputTokens  int64  `json:"input_tokens"`
-	OutputTokens int64  `json:"output_tokens"`
-	CostNUSD     int64  `json:"-"`
-	SavedNUSD    int64  `json:"-"`
 }
 
 // costGroups are the columns a cost report may group by.
@@ -536,7 +439,7 @@ func CostGroupNames() []string { return slices.Sorted(maps.Keys(costGroups)) }
 
 // CostReport sums the ledger between since and until (zero: unbounded),
 // grouped by one of CostGroupNames, for one department or all ("" with all).
-func CostReport(ctx context.Context, c Conn, groupBy string, since, until time.Time, department string, all bool) ([]CostRow, error) {
+func CostReport(ctx context.Context, c Conn, groupBy string, since, until time.Time, department string, all bool) ([]netcfg.CostRow, error) {
 	col, ok := costGroups[groupBy]
 	if !ok {
 		return nil, fmt.Errorf("unknown group %q", groupBy)
@@ -571,9 +474,9 @@ func CostReport(ctx context.Context, c Conn, groupBy string, since, until time.T
 		return nil, fmt.Errorf("cost report: %w", err)
 	}
 	defer rows.Close()
-	var out []CostRow
+	var out []netcfg.CostRow
 	for rows.Next() {
-		var r CostRow
+		var r netcfg.CostRow
 		var g any
 		if err := rows.Scan(&g, &r.Requests, &r.Calls, &r.CacheHits, &r.InputTokens, &r.OutputTokens,
 			&r.CostNUSD, &r.SavedNUSD); err != nil {

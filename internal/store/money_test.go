@@ -79,7 +79,7 @@ func openTx(t *testing.T, url string) txFunc {
 }
 
 // usage returns department's day and month usage at now.
-func usage(t *testing.T, c store.Conn, department string, now time.Time) (day, month store.BudgetUsage) {
+func usage(t *testing.T, c store.Conn, department string, now time.Time) (day, month netcfg.BudgetUsage) {
 	t.Helper()
 	u, err := store.Usage(t.Context(), c, department, nil, now)
 	if err != nil {
@@ -111,7 +111,7 @@ func checkPeriod(t *testing.T, c store.Conn, department, period string, now time
 	}
 }
 
-func putBudget(t *testing.T, c store.Conn, b store.Budget) {
+func putBudget(t *testing.T, c store.Conn, b netcfg.Budget) {
 	t.Helper()
 	if err := store.PutBudget(t.Context(), c, &b); err != nil {
 		t.Fatal(err)
@@ -119,13 +119,13 @@ func putBudget(t *testing.T, c store.Conn, b store.Budget) {
 }
 
 // putKey inserts a key named name with hash "hash-"+name and returns it.
-func putKey(t *testing.T, c store.Conn, k store.Key) *store.Key {
+func putKey(t *testing.T, c store.Conn, k netcfg.Key) *netcfg.Key {
 	t.Helper()
 	if k.ID == "" {
 		k.ID = "id-" + k.Name
 	}
 	if k.Role == "" {
-		k.Role = store.RoleUser
+		k.Role = netcfg.RoleUser
 	}
 	if k.CreatedAt.IsZero() {
 		k.CreatedAt = noon
@@ -136,7 +136,7 @@ func putKey(t *testing.T, c store.Conn, k store.Key) *store.Key {
 	return &k
 }
 
-func keyActive(t *testing.T, c store.Conn, k *store.Key) int64 {
+func keyActive(t *testing.T, c store.Conn, k *netcfg.Key) int64 {
 	t.Helper()
 	got, err := store.KeyByHash(t.Context(), c, "hash-"+k.Name)
 	if err != nil {
@@ -146,9 +146,9 @@ func keyActive(t *testing.T, c store.Conn, k *store.Key) int64 {
 }
 
 // insertJob inserts a queued job created at noon; set fills in the rest.
-func insertJob(t *testing.T, c store.Conn, id string, set func(j *store.Job)) *store.Job {
+func insertJob(t *testing.T, c store.Conn, id string, set func(j *netcfg.Job)) *netcfg.Job {
 	t.Helper()
-	j := &store.Job{ID: id, Kind: "generate", RequestHash: "h", Request: []byte("{}"), MaxAttempts: 1, CreatedAt: noon}
+	j := &netcfg.Job{ID: id, Kind: "generate", RequestHash: "h", Request: []byte("{}"), MaxAttempts: 1, CreatedAt: noon}
 	if set != nil {
 		set(j)
 	}
@@ -158,7 +158,7 @@ func insertJob(t *testing.T, c store.Conn, id string, set func(j *store.Job)) *s
 	return j
 }
 
-func takeHolds(t *testing.T, c store.Conn, h store.Holds, now time.Time) (bool, []store.BudgetAlert) {
+func takeHolds(t *testing.T, c store.Conn, h store.Holds, now time.Time) (bool, []netcfg.BudgetAlert) {
 	t.Helper()
 	reserved, alerts, err := store.TakeHolds(t.Context(), c, h, now)
 	if err != nil {
@@ -181,15 +181,15 @@ func TestTakeHoldsConcurrent(t *testing.T) {
 	const est = usd // E; the limit is 10.5 E, so exactly 10 reservations fit
 	tests := []struct {
 		name   string
-		budget store.Budget
+		budget netcfg.Budget
 		// spentBefore is spent on the day before noon (same month).
 		spentBefore int64
 		period      string
 	}{
-		{name: "daily", budget: store.Budget{DailyNUSD: 21 * est / 2}, period: "day"},
-		{name: "monthly", budget: store.Budget{MonthlyNUSD: 21 * est / 2}, period: "month"},
+		{name: "daily", budget: netcfg.Budget{DailyNUSD: 21 * est / 2}, period: "day"},
+		{name: "monthly", budget: netcfg.Budget{MonthlyNUSD: 21 * est / 2}, period: "month"},
 		// The month is half spent already; the day has room for it all.
-		{name: "monthly after spend", budget: store.Budget{DailyNUSD: 1000 * est, MonthlyNUSD: 41 * est / 2},
+		{name: "monthly after spend", budget: netcfg.Budget{DailyNUSD: 1000 * est, MonthlyNUSD: 41 * est / 2},
 			spentBefore: 10 * est, period: "month"},
 	}
 	for _, tt := range tests {
@@ -211,7 +211,7 @@ func TestTakeHoldsConcurrent(t *testing.T) {
 				var (
 					mu       sync.Mutex
 					ok       int
-					refusals []*store.BudgetError
+					refusals []*netcfg.BudgetError
 					wg       sync.WaitGroup
 				)
 				for range 100 {
@@ -224,7 +224,7 @@ func TestTakeHoldsConcurrent(t *testing.T) {
 						})
 						mu.Lock()
 						defer mu.Unlock()
-						var be *store.BudgetError
+						var be *netcfg.BudgetError
 						switch {
 						case err == nil && reserved:
 							ok++
@@ -251,7 +251,7 @@ func TestTakeHoldsConcurrent(t *testing.T) {
 					}
 				}
 				day, month := usage(t, c, "net", noon)
-				for _, u := range []store.BudgetUsage{day, month} {
+				for _, u := range []netcfg.BudgetUsage{day, month} {
 					if u.ReservedNUSD != 10*est {
 						t.Errorf("%s reserved %d, want %d", u.Name, u.ReservedNUSD, 10*est)
 					}
@@ -277,14 +277,14 @@ func TestTakeHoldsReservesNothing(t *testing.T) {
 		}
 		checkUsage(t, c, "free", noon, 0, 0)
 		// A budget but no estimate: nothing either.
-		putBudget(t, c, store.Budget{Department: "net", DailyNUSD: 10 * usd, WarnPct: 1})
+		putBudget(t, c, netcfg.Budget{Department: "net", DailyNUSD: 10 * usd, WarnPct: 1})
 		if reserved, alerts := takeHolds(t, c, store.Holds{Department: "net"}, noon); reserved || alerts != nil {
 			t.Errorf("an estimate of 0: reserved %v, alerts %v; want false, none", reserved, alerts)
 		}
 		checkUsage(t, c, "net", noon, 0, 0)
 		// A budget without limits still records the reservation, to be
 		// released when the job ends.
-		putBudget(t, c, store.Budget{Department: "open"})
+		putBudget(t, c, netcfg.Budget{Department: "open"})
 		if reserved, _ := takeHolds(t, c, store.Holds{Department: "open", ReserveNUSD: 3 * usd}, noon); !reserved {
 			t.Error("a budget without limits: reserved false, want true")
 		}
@@ -300,12 +300,12 @@ func TestReleaseOnce(t *testing.T) {
 	finishedAt := noon.Add(24 * time.Hour)
 
 	// hold takes a reservation and a slot of k for job id and inserts it.
-	hold := func(t *testing.T, c store.Conn, k *store.Key, id string) *store.Job {
+	hold := func(t *testing.T, c store.Conn, k *netcfg.Key, id string) *netcfg.Job {
 		t.Helper()
 		if reserved, _ := takeHolds(t, c, store.Holds{Department: "net", ReserveNUSD: est, KeyID: k.ID, Slots: 1}, noon); !reserved {
 			t.Fatal("TakeHolds reserved nothing")
 		}
-		return insertJob(t, c, id, func(j *store.Job) {
+		return insertJob(t, c, id, func(j *netcfg.Job) {
 			j.Department, j.Owner, j.KeyID, j.ReservedNUSD, j.HoldsSlot = "net", "alice", k.ID, est, true
 		})
 	}
@@ -315,8 +315,8 @@ func TestReleaseOnce(t *testing.T) {
 		dbtest.Each(t, func(t *testing.T, url string) {
 			ctx := t.Context()
 			c := openConn(t, url)
-			putBudget(t, c, store.Budget{Department: "net", DailyNUSD: 100 * usd})
-			k := putKey(t, c, store.Key{Name: "ci", Department: "net", MaxActive: 2})
+			putBudget(t, c, netcfg.Budget{Department: "net", DailyNUSD: 100 * usd})
+			k := putKey(t, c, netcfg.Key{Name: "ci", Department: "net", MaxActive: 2})
 			j := hold(t, c, k, "j1")
 			checkUsage(t, c, "net", noon, 0, est)
 			if got := keyActive(t, c, k); got != 1 {
@@ -346,8 +346,8 @@ func TestReleaseOnce(t *testing.T) {
 					t.Errorf("MarkState(%s) of a failed job = %v, %v; want false", s, ok, err)
 				}
 			}
-			if ok, err := store.Complete(ctx, c, j.ID, 1, noon, &store.Result{Body: []byte("{}"),
-				Charges: []store.Charge{{Kind: store.ChargeCall, Provider: "sim", Model: "m", CostNUSD: usd}}}, finishedAt); ok || err != nil {
+			if ok, err := store.Complete(ctx, c, j.ID, 1, noon, &netcfg.Result{Body: []byte("{}"),
+				Charges: []netcfg.Charge{{Kind: netcfg.ChargeCall, Provider: "sim", Model: "m", CostNUSD: usd}}}, finishedAt); ok || err != nil {
 				t.Errorf("Complete of a failed job = %v, %v; want false", ok, err)
 			}
 			checkUsage(t, c, "net", noon, 0, 0)
@@ -370,16 +370,16 @@ func TestReleaseOnce(t *testing.T) {
 		dbtest.Each(t, func(t *testing.T, url string) {
 			ctx := t.Context()
 			c := openConn(t, url)
-			putBudget(t, c, store.Budget{Department: "net", DailyNUSD: 100 * usd})
-			k := putKey(t, c, store.Key{Name: "ci", Department: "net", MaxActive: 2})
+			putBudget(t, c, netcfg.Budget{Department: "net", DailyNUSD: 100 * usd})
+			k := putKey(t, c, netcfg.Key{Name: "ci", Department: "net", MaxActive: 2})
 			j := hold(t, c, k, "j1")
 			other := hold(t, c, k, "j2") // stays queued: its holds stay
 			checkUsage(t, c, "net", noon, 0, 2*est)
 
-			r := &store.Result{Body: []byte(`{"ok":true}`), Provider: "sim", Model: "m", Charges: []store.Charge{
-				{Kind: store.ChargeCall, Provider: "sim", Model: "m", InputTokens: 100, OutputTokens: 200, CostNUSD: 2 * usd},
-				{Kind: store.ChargeCall, Provider: "sim", Model: "m", InputTokens: 10, OutputTokens: 20, CostNUSD: usd / 2},
-				{Kind: store.ChargeCacheHit, Provider: "sim", Model: "m", SavedNUSD: usd},
+			r := &netcfg.Result{Body: []byte(`{"ok":true}`), Provider: "sim", Model: "m", Charges: []netcfg.Charge{
+				{Kind: netcfg.ChargeCall, Provider: "sim", Model: "m", InputTokens: 100, OutputTokens: 200, CostNUSD: 2 * usd},
+				{Kind: netcfg.ChargeCall, Provider: "sim", Model: "m", InputTokens: 10, OutputTokens: 20, CostNUSD: usd / 2},
+				{Kind: netcfg.ChargeCacheHit, Provider: "sim", Model: "m", SavedNUSD: usd},
 			}}
 			const cost = 2*usd + usd/2
 			if ok, err := store.Complete(ctx, c, j.ID, 1, noon, r, finishedAt); !ok || err != nil {
@@ -445,8 +445,8 @@ func TestActiveLimit(t *testing.T) {
 		ctx := t.Context()
 		c := openConn(t, url)
 		inTx := openTx(t, url)
-		k := putKey(t, c, store.Key{Name: "ci", Department: "net", MaxActive: 2})
-		unlimited := putKey(t, c, store.Key{Name: "admin", Department: "net"})
+		k := putKey(t, c, netcfg.Key{Name: "ci", Department: "net", MaxActive: 2})
+		unlimited := putKey(t, c, netcfg.Key{Name: "admin", Department: "net"})
 		h := store.Holds{Department: "net", KeyID: k.ID, Slots: 1}
 		for i := range 2 {
 			if _, _, err := store.TakeHolds(ctx, c, h, noon); err != nil {
@@ -454,11 +454,11 @@ func TestActiveLimit(t *testing.T) {
 			}
 		}
 		_, _, err := store.TakeHolds(ctx, c, h, noon)
-		var ae *store.ActiveLimitError
+		var ae *netcfg.ActiveLimitError
 		if !errors.As(err, &ae) {
 			t.Fatalf("third hold: %v, want an ActiveLimitError", err)
 		}
-		if want := (store.ActiveLimitError{Key: "ci", MaxActive: 2, Active: 2, Want: 1}); *ae != want {
+		if want := (netcfg.ActiveLimitError{Key: "ci", MaxActive: 2, Active: 2, Want: 1}); *ae != want {
 			t.Errorf("ActiveLimitError = %+v, want %+v", *ae, want)
 		}
 		if got := keyActive(t, c, k); got != 2 {
@@ -473,13 +473,13 @@ func TestActiveLimit(t *testing.T) {
 
 		// A submission whose budget is refused gives its slots back with
 		// its transaction.
-		k2 := putKey(t, c, store.Key{Name: "batch", Department: "poor", MaxActive: 10})
-		putBudget(t, c, store.Budget{Department: "poor", DailyNUSD: usd})
+		k2 := putKey(t, c, netcfg.Key{Name: "batch", Department: "poor", MaxActive: 10})
+		putBudget(t, c, netcfg.Budget{Department: "poor", DailyNUSD: usd})
 		err = inTx(ctx, func(c store.Conn) error {
 			_, _, err := store.TakeHolds(ctx, c, store.Holds{Department: "poor", ReserveNUSD: 2 * usd, KeyID: k2.ID, Slots: 4}, noon)
 			return err
 		})
-		if be := (*store.BudgetError)(nil); !errors.As(err, &be) {
+		if be := (*netcfg.BudgetError)(nil); !errors.As(err, &be) {
 			t.Fatalf("over-budget hold: %v, want a BudgetError", err)
 		}
 		if got := keyActive(t, c, k2); got != 0 {
@@ -493,21 +493,21 @@ func TestBudgetWarning(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, url string) {
 		ctx := t.Context()
 		c := openConn(t, url)
-		reserve := func(dept string, nusd int64) []store.BudgetAlert {
+		reserve := func(dept string, nusd int64) []netcfg.BudgetAlert {
 			t.Helper()
 			_, alerts := takeHolds(t, c, store.Holds{Department: dept, ReserveNUSD: nusd}, noon)
 			return alerts
 		}
 
 		// Day: 10 USD with a warning at 80%.
-		putBudget(t, c, store.Budget{Department: "net", DailyNUSD: 10 * usd, MonthlyNUSD: 1000 * usd,
+		putBudget(t, c, netcfg.Budget{Department: "net", DailyNUSD: 10 * usd, MonthlyNUSD: 1000 * usd,
 			WarnPct: 80, WebhookURL: "http://hook.example/net"})
 		if a := reserve("net", 7*usd); a != nil {
 			t.Errorf("alerts at 70%%: %+v, want none", a)
 		}
 		got := reserve("net", usd) // 80%: crosses
-		want := []store.BudgetAlert{{Department: "net", WarnPct: 80, WebhookURL: "http://hook.example/net",
-			Usage: store.BudgetUsage{Period: "day", Name: "d2026-11-15", LimitNUSD: 10 * usd, ReservedNUSD: 8 * usd}}}
+		want := []netcfg.BudgetAlert{{Department: "net", WarnPct: 80, WebhookURL: "http://hook.example/net",
+			Usage: netcfg.BudgetUsage{Period: "day", Name: "d2026-11-15", LimitNUSD: 10 * usd, ReservedNUSD: 8 * usd}}}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("alerts at 80%% (-want +got):\n%s", diff)
 		}
@@ -515,7 +515,7 @@ func TestBudgetWarning(t *testing.T) {
 			t.Errorf("alerts at 90%%: %+v, want none", a)
 		}
 		// Falling back under the share and crossing again: still once.
-		j := insertJob(t, c, "j1", func(j *store.Job) { j.Department, j.ReservedNUSD = "net", 9*usd })
+		j := insertJob(t, c, "j1", func(j *netcfg.Job) { j.Department, j.ReservedNUSD = "net", 9*usd })
 		if ok, err := store.MarkState(ctx, c, j.ID, netcfg.StateCanceled, "", 0, time.Time{}, noon); !ok || err != nil {
 			t.Fatal(ok, err)
 		}
@@ -530,13 +530,13 @@ func TestBudgetWarning(t *testing.T) {
 		}
 
 		// Month: the warning counts what was spent as well as reserved.
-		putBudget(t, c, store.Budget{Department: "sec", MonthlyNUSD: 10 * usd, WarnPct: 50})
+		putBudget(t, c, netcfg.Budget{Department: "sec", MonthlyNUSD: 10 * usd, WarnPct: 50})
 		if err := store.AddSpend(ctx, c, "sec", 4*usd, noon.Add(-24*time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		got = reserve("sec", usd)
-		want = []store.BudgetAlert{{Department: "sec", WarnPct: 50,
-			Usage: store.BudgetUsage{Period: "month", Name: "m2026-11", LimitNUSD: 10 * usd, SpentNUSD: 4 * usd, ReservedNUSD: usd}}}
+		want = []netcfg.BudgetAlert{{Department: "sec", WarnPct: 50,
+			Usage: netcfg.BudgetUsage{Period: "month", Name: "m2026-11", LimitNUSD: 10 * usd, SpentNUSD: 4 * usd, ReservedNUSD: usd}}}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("month alerts at 50%% (-want +got):\n%s", diff)
 		}
@@ -545,12 +545,12 @@ func TestBudgetWarning(t *testing.T) {
 		}
 
 		// Crossing day and month at once: one alert for each.
-		putBudget(t, c, store.Budget{Department: "ops", DailyNUSD: 10 * usd, MonthlyNUSD: 10 * usd, WarnPct: 80})
+		putBudget(t, c, netcfg.Budget{Department: "ops", DailyNUSD: 10 * usd, MonthlyNUSD: 10 * usd, WarnPct: 80})
 		if a := reserve("ops", 9*usd); len(a) != 2 || a[0].Usage.Period != "day" || a[1].Usage.Period != "month" {
 			t.Errorf("alerts crossing both: %+v, want day and month", a)
 		}
 		// No warning share, no alert.
-		putBudget(t, c, store.Budget{Department: "quiet", DailyNUSD: 10 * usd})
+		putBudget(t, c, netcfg.Budget{Department: "quiet", DailyNUSD: 10 * usd})
 		if a := reserve("quiet", 10*usd); a != nil {
 			t.Errorf("alerts with warn_pct 0: %+v, want none", a)
 		}
@@ -564,20 +564,20 @@ func TestCostReport(t *testing.T) {
 		c := openConn(t, url)
 		day1 := time.Date(2026, 11, 14, 10, 0, 0, 0, time.UTC)
 		day2 := day1.Add(24 * time.Hour)
-		call := func(model string, in, out, cost int64) store.Charge {
-			return store.Charge{Kind: store.ChargeCall, Provider: "sim", Model: model, InputTokens: in, OutputTokens: out, CostNUSD: cost}
+		call := func(model string, in, out, cost int64) netcfg.Charge {
+			return netcfg.Charge{Kind: netcfg.ChargeCall, Provider: "sim", Model: model, InputTokens: in, OutputTokens: out, CostNUSD: cost}
 		}
-		complete := func(id, dept, owner, key string, at time.Time, charges ...store.Charge) {
+		complete := func(id, dept, owner, key string, at time.Time, charges ...netcfg.Charge) {
 			t.Helper()
-			insertJob(t, c, id, func(j *store.Job) { j.Department, j.Owner, j.KeyID, j.CreatedAt = dept, owner, key, at })
-			if ok, err := store.Complete(ctx, c, id, 1, at, &store.Result{Body: []byte("{}"), Charges: charges}, at); !ok || err != nil {
+			insertJob(t, c, id, func(j *netcfg.Job) { j.Department, j.Owner, j.KeyID, j.CreatedAt = dept, owner, key, at })
+			if ok, err := store.Complete(ctx, c, id, 1, at, &netcfg.Result{Body: []byte("{}"), Charges: charges}, at); !ok || err != nil {
 				t.Fatalf("Complete(%s) = %v, %v", id, ok, err)
 			}
 		}
 		complete("j1", "net", "alice", "k1", day1, call("opus", 100, 200, 3000), call("haiku", 10, 20, 100))
-		complete("j2", "net", "bob", "k2", day2, store.Charge{Kind: store.ChargeCacheHit, Provider: "sim", Model: "opus", SavedNUSD: 2500})
+		complete("j2", "net", "bob", "k2", day2, netcfg.Charge{Kind: netcfg.ChargeCacheHit, Provider: "sim", Model: "opus", SavedNUSD: 2500})
 		complete("j3", "sec", "carol", "k3", day2, call("haiku", 50, 60, 500))
-		eco := []store.Charge{{Kind: store.ChargeBatchCall, Provider: "sim", Model: "opus", InputTokens: 1000, OutputTokens: 2000, CostNUSD: 4000}}
+		eco := []netcfg.Charge{{Kind: netcfg.ChargeBatchCall, Provider: "sim", Model: "opus", InputTokens: 1000, OutputTokens: 2000, CostNUSD: 4000}}
 		if err := store.InsertLedger(ctx, c, "eco1", "b1", "sec", eco, day1); err != nil {
 			t.Fatal(err)
 		}
@@ -589,7 +589,7 @@ func TestCostReport(t *testing.T) {
 			t.Errorf("sec spent %d this month, want 4500", month.SpentNUSD)
 		}
 
-		type row = store.CostRow
+		type row = netcfg.CostRow
 		tests := []struct {
 			name         string
 			group        string
@@ -680,7 +680,7 @@ func TestKeys(t *testing.T) {
 			t.Error("AnyKeys on an empty database = true")
 		}
 
-		ci := &store.Key{ID: "k1", Name: "ci", Department: "net", Role: store.RoleUser, RPM: 60, MaxActive: 5,
+		ci := &netcfg.Key{ID: "k1", Name: "ci", Department: "net", Role: netcfg.RoleUser, RPM: 60, MaxActive: 5,
 			CreatedAt: noon.Add(123 * time.Millisecond)}
 		if err := store.InsertKey(ctx, c, ci, "h1"); err != nil {
 			t.Fatal(err)
@@ -695,7 +695,7 @@ func TestKeys(t *testing.T) {
 		if got.Revoked() {
 			t.Error("a new key is revoked")
 		}
-		if _, err := store.KeyByHash(ctx, c, "h-unknown"); !errors.Is(err, store.ErrNotFound) {
+		if _, err := store.KeyByHash(ctx, c, "h-unknown"); !errors.Is(err, netcfg.ErrNotFound) {
 			t.Errorf("KeyByHash(unknown) error = %v, want ErrNotFound", err)
 		}
 		if !anyKeys() {
@@ -704,8 +704,8 @@ func TestKeys(t *testing.T) {
 
 		// A second live key of that name is refused, until the first is
 		// revoked (by name).
-		dup := &store.Key{ID: "k2", Name: "ci", Department: "sec", Role: store.RoleAdmin, CreatedAt: noon.Add(time.Hour)}
-		if err := store.InsertKey(ctx, c, dup, "h2"); !errors.Is(err, store.ErrKeyName) {
+		dup := &netcfg.Key{ID: "k2", Name: "ci", Department: "sec", Role: netcfg.RoleAdmin, CreatedAt: noon.Add(time.Hour)}
+		if err := store.InsertKey(ctx, c, dup, "h2"); !errors.Is(err, netcfg.ErrKeyName) {
 			t.Fatalf("second key named ci: %v, want ErrKeyName", err)
 		}
 		revokedAt := noon.Add(30 * time.Minute)
@@ -733,10 +733,10 @@ func TestKeys(t *testing.T) {
 		}
 
 		// Oldest first, ties by id.
-		for _, k := range []*store.Key{
-			{ID: "k4", Name: "late", Department: "net", Role: store.RoleUser, CreatedAt: noon.Add(2 * time.Hour)},
-			{ID: "k0", Name: "early", Department: "net", Role: store.RoleUser, CreatedAt: noon.Add(-time.Hour)},
-			{ID: "k3", Name: "early-too", Department: "net", Role: store.RoleUser, CreatedAt: noon.Add(-time.Hour)},
+		for _, k := range []*netcfg.Key{
+			{ID: "k4", Name: "late", Department: "net", Role: netcfg.RoleUser, CreatedAt: noon.Add(2 * time.Hour)},
+			{ID: "k0", Name: "early", Department: "net", Role: netcfg.RoleUser, CreatedAt: noon.Add(-time.Hour)},
+			{ID: "k3", Name: "early-too", Department: "net", Role: netcfg.RoleUser, CreatedAt: noon.Add(-time.Hour)},
 		} {
 			if err := store.InsertKey(ctx, c, k, "h-"+k.ID); err != nil {
 				t.Fatal(err)
@@ -771,9 +771,9 @@ func TestTakeKeyRate(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, url string) {
 		ctx := t.Context()
 		c := openConn(t, url)
-		k := putKey(t, c, store.Key{Name: "ci", Department: "net", RPM: 60})
-		other := putKey(t, c, store.Key{Name: "other", Department: "net", RPM: 60})
-		take := func(k *store.Key, rpm int64, now time.Time) time.Duration {
+		k := putKey(t, c, netcfg.Key{Name: "ci", Department: "net", RPM: 60})
+		other := putKey(t, c, netcfg.Key{Name: "other", Department: "net", RPM: 60})
+		take := func(k *netcfg.Key, rpm int64, now time.Time) time.Duration {
 			t.Helper()
 			wait, err := store.TakeKeyRate(ctx, c, k.ID, rpm, now)
 			if err != nil {
@@ -816,7 +816,7 @@ func TestTakeKeyRate(t *testing.T) {
 
 		// No limit: always admitted, and no key row is needed.
 		for range 100 {
-			if w := take(&store.Key{ID: "no-such-key"}, 0, noon); w != 0 {
+			if w := take(&netcfg.Key{ID: "no-such-key"}, 0, noon); w != 0 {
 				t.Fatalf("rpm 0: wait %v, want 0", w)
 			}
 		}
@@ -832,7 +832,7 @@ func TestBacklog(t *testing.T) {
 		states := []netcfg.JobState{netcfg.StateQueued, netcfg.StateQueued, netcfg.StateRunning,
 			netcfg.StateRetrying, netcfg.StateSucceeded, netcfg.StateCanceled}
 		for i, s := range states {
-			j := insertJob(t, c, fmt.Sprint("net", i), func(j *store.Job) { j.Department = "net" })
+			j := insertJob(t, c, fmt.Sprint("net", i), func(j *netcfg.Job) { j.Department = "net" })
 			if s == netcfg.StateQueued {
 				continue
 			}
@@ -841,7 +841,7 @@ func TestBacklog(t *testing.T) {
 			}
 		}
 		for i := range 4 {
-			insertJob(t, c, fmt.Sprint("sec", i), func(j *store.Job) { j.Department = "sec" })
+			insertJob(t, c, fmt.Sprint("sec", i), func(j *netcfg.Job) { j.Department = "sec" })
 		}
 		tests := []struct {
 			department string
@@ -872,23 +872,23 @@ func TestCompleteMany(t *testing.T) {
 	t.Parallel()
 	const est = 3 * usd
 	finishedAt := noon.Add(24 * time.Hour)
-	charge := func(cost int64) *store.Result {
-		return &store.Result{Body: []byte("{}"), Charges: []store.Charge{{Kind: store.ChargeCall, Provider: "sim", Model: "m", CostNUSD: cost}}}
+	charge := func(cost int64) *netcfg.Result {
+		return &netcfg.Result{Body: []byte("{}"), Charges: []netcfg.Charge{{Kind: netcfg.ChargeCall, Provider: "sim", Model: "m", CostNUSD: cost}}}
 	}
 	dbtest.Each(t, func(t *testing.T, url string) {
 		ctx := t.Context()
 		c := openConn(t, url)
-		keys := map[string]*store.Key{}
+		keys := map[string]*netcfg.Key{}
 		for _, d := range []string{"net", "sec"} {
-			putBudget(t, c, store.Budget{Department: d, DailyNUSD: 1000 * usd})
-			keys[d] = putKey(t, c, store.Key{Name: "k-" + d, Department: d, MaxActive: 100})
+			putBudget(t, c, netcfg.Budget{Department: d, DailyNUSD: 1000 * usd})
+			keys[d] = putKey(t, c, netcfg.Key{Name: "k-" + d, Department: d, MaxActive: 100})
 		}
 		hold := func(dept, id string) {
 			t.Helper()
 			if reserved, _ := takeHolds(t, c, store.Holds{Department: dept, ReserveNUSD: est, KeyID: keys[dept].ID, Slots: 1}, noon); !reserved {
 				t.Fatal("TakeHolds reserved nothing")
 			}
-			insertJob(t, c, id, func(j *store.Job) {
+			insertJob(t, c, id, func(j *netcfg.Job) {
 				j.Department, j.Owner, j.KeyID, j.ReservedNUSD, j.HoldsSlot = dept, "alice", keys[dept].ID, est, true
 			})
 		}
@@ -931,7 +931,7 @@ func TestCompleteMany(t *testing.T) {
 		var cs []store.Completion
 		for i := range many {
 			id := fmt.Sprintf("m%02d", i)
-			insertJob(t, c, id, func(j *store.Job) { j.Department = "ops" })
+			insertJob(t, c, id, func(j *netcfg.Job) { j.Department = "ops" })
 			cs = append(cs, store.Completion{ID: id, Attempt: 2, Started: noon, Result: charge(int64(i+1) * usd)})
 		}
 		cs = append(cs, store.Completion{ID: "m07", Attempt: 2, Started: noon, Result: charge(1000 * usd)})

@@ -3,45 +3,14 @@ package store
 import (
 	"context"
 	"fmt"
+	"netsmith/internal/netcfg"
 	"time"
 )
 
-// Template is one template-cache entry: a Go text/template for an intent
-// (Kind "template"), or a finished config for one device when the model's
-// template failed (Kind "config", a per-device fallback).
-type Template struct {
-	Key           string
-	Kind          string
-	State         string // "pending" (a lease is held), "ready" or "invalid"
-	Body          string
-	Role          string
-	Platform      string
-	Hostname      string // per-device fallbacks only
-	Intent        string // JSON, for provenance
-	Provider      string
-	Model         string
-	PromptVersion string
-	InputTokens   int64
-	OutputTokens  int64
-	Reason        string // why an entry is invalid
-	LeaseOwner    string
-	LeaseUntil    time.Time
-	Version       int64
-	CreatedAt     time.Time
-	ExpiresAt     time.Time
-}
-
-// Template states.
-const (
-	TemplatePending = "pending"
-	TemplateReady   = "ready"
-	TemplateInvalid = "invalid"
-)
-
 // GetTemplate returns the entry for key, or ErrNotFound.
-func GetTemplate(ctx context.Context, c Conn, key string) (*Template, error) {
+func GetTemplate(ctx context.Context, c Conn, key string) (*netcfg.Template, error) {
 	var (
-		t                            Template
+		t                            netcfg.Template
 		leaseUntil, created, expires int64
 	)
 	err := c.QueryRow(ctx, `SELECT key, kind, state, body, role, platform, hostname, intent, provider, model,
@@ -61,7 +30,7 @@ func GetTemplate(ctx context.Context, c Conn, key string) (*Template, error) {
 // has run out (its holder died), or when a finished entry has expired. It
 // is one statement, so concurrent callers on any number of replicas cannot
 // both win.
-func AcquireTemplateLease(ctx context.Context, c Conn, t *Template, owner string, until, now time.Time) (bool, error) {
+func AcquireTemplateLease(ctx context.Context, c Conn, t *netcfg.Template, owner string, until, now time.Time) (bool, error) {
 	n, err := c.Exec(ctx, `INSERT INTO netsmith_template
 		(key, kind, state, role, platform, hostname, intent, lease_owner, lease_until, created_at, expires_at)
 		VALUES ($1, $2, 'pending', $3, $4, $5, $6, $7, $8, $9, 0)
@@ -79,7 +48,7 @@ func AcquireTemplateLease(ctx context.Context, c Conn, t *Template, owner string
 
 // FillTemplate stores a finished entry under owner's lease. It reports false
 // when the lease was lost (expired and taken by another).
-func FillTemplate(ctx context.Context, c Conn, t *Template, owner string) (bool, error) {
+func FillTemplate(ctx context.Context, c Conn, t *netcfg.Template, owner string) (bool, error) {
 	n, err := c.Exec(ctx, `UPDATE netsmith_template SET state = $3, body = $4, provider = $5, model = $6,
 		prompt_version = $7, input_tokens = $8, output_tokens = $9, reason = $10, expires_at = $11,
 		lease_owner = '', lease_until = 0
@@ -99,15 +68,8 @@ func ReleaseTemplateLease(ctx context.Context, c Conn, key, owner string) error 
 	return err
 }
 
-// TemplateFilter selects cache entries to invalidate. Empty fields match
-// anything; All must be set to match everything.
-type TemplateFilter struct {
-	Key, Role, Platform, Hostname string
-	All                           bool
-}
-
 // InvalidateTemplates deletes the entries f selects and returns how many.
-func InvalidateTemplates(ctx context.Context, c Conn, f TemplateFilter) (int64, error) {
+func InvalidateTemplates(ctx context.Context, c Conn, f netcfg.TemplateFilter) (int64, error) {
 	where, args := "1 = 1", []any{}
 	add := func(col, v string) {
 		if v != "" {
@@ -125,17 +87,8 @@ func InvalidateTemplates(ctx context.Context, c Conn, f TemplateFilter) (int64, 
 	return c.Exec(ctx, `DELETE FROM netsmith_template WHERE `+where, args...)
 }
 
-// CacheStats sums how results were served by the cache.
-type CacheStats struct {
-	Hits, Misses, Coalesced, Fallbacks  int64
-	SavedInputTokens, SavedOutputTokens int64
-	Entries, Ready, Invalid             int64
-	// CostNUSD and SavedNUSD are the ledger's spend and cache savings.
-	CostNUSD, SavedNUSD int64
-}
-
 // GetCacheStats reads cache statistics, over one batch when batchID is set.
-func GetCacheStats(ctx context.Context, c Conn, batchID string) (*CacheStats, error) {
+func GetCacheStats(ctx context.Context, c Conn, batchID string) (*netcfg.CacheStats, error) {
 	q := `SELECT r.cache, count(*), COALESCE(sum(r.saved_input_tokens), 0), COALESCE(sum(r.saved_output_tokens), 0)
 		FROM netsmith_result r`
 	var args []any
@@ -148,7 +101,7 @@ func GetCacheStats(ctx context.Context, c Conn, batchID string) (*CacheStats, er
 		return nil, fmt.Errorf("cache stats: %w", err)
 	}
 	defer rows.Close()
-	var s CacheStats
+	var s netcfg.CacheStats
 	for rows.Next() {
 		var kind string
 		var n, in, out int64

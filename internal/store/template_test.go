@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"netsmith/internal/dbtest"
+	"netsmith/internal/netcfg"
 	"netsmith/internal/store"
 )
 
@@ -39,7 +40,7 @@ func testTemplateLease(t *testing.T, lazy bool) {
 			c = db.LazyConn()
 		}
 		now := time.Now()
-		entry := &store.Template{Key: "k1", Kind: "template", Role: "access", Platform: "cisco_xe"}
+		entry := &netcfg.Template{Key: "k1", Kind: "template", Role: "access", Platform: "cisco_xe"}
 
 		// Many concurrent callers: exactly one wins the lease.
 		var wins sync.Map
@@ -62,16 +63,16 @@ func testTemplateLease(t *testing.T, lazy bool) {
 		if n != 1 {
 			t.Fatalf("%d callers won the lease, want 1", n)
 		}
-		if ok, _ := store.FillTemplate(ctx, c, &store.Template{Key: "k1", State: store.TemplateReady, Body: "x"}, "intruder"); ok {
+		if ok, _ := store.FillTemplate(ctx, c, &netcfg.Template{Key: "k1", State: netcfg.TemplateReady, Body: "x"}, "intruder"); ok {
 			t.Fatal("a caller without the lease filled the entry")
 		}
-		ready := &store.Template{Key: "k1", State: store.TemplateReady, Body: "hostname {{.hostname}}", Provider: "sim",
+		ready := &netcfg.Template{Key: "k1", State: netcfg.TemplateReady, Body: "hostname {{.hostname}}", Provider: "sim",
 			Model: "m", PromptVersion: "v1", InputTokens: 100, OutputTokens: 200, ExpiresAt: now.Add(time.Hour)}
 		if ok, err := store.FillTemplate(ctx, c, ready, winner); !ok || err != nil {
 			t.Fatalf("FillTemplate by the lease holder = %v, %v", ok, err)
 		}
 		got, err := store.GetTemplate(ctx, c, "k1")
-		if err != nil || got.State != store.TemplateReady || got.Body != ready.Body || got.OutputTokens != 200 || got.Role != "access" {
+		if err != nil || got.State != netcfg.TemplateReady || got.Body != ready.Body || got.OutputTokens != 200 || got.Role != "access" {
 			t.Fatalf("GetTemplate = %+v, %v", got, err)
 		}
 		// A fresh entry cannot be taken; an expired one can.
@@ -82,7 +83,7 @@ func testTemplateLease(t *testing.T, lazy bool) {
 			t.Error("could not take the lease of an expired entry")
 		}
 		// A lease whose holder died runs out.
-		e2 := &store.Template{Key: "k2", Kind: "template", Role: "core"}
+		e2 := &netcfg.Template{Key: "k2", Kind: "template", Role: "core"}
 		store.AcquireTemplateLease(ctx, c, e2, "dead", now.Add(time.Second), now)
 		if ok, _ := store.AcquireTemplateLease(ctx, c, e2, "next", now.Add(time.Minute), now); ok {
 			t.Error("took a live lease")
@@ -93,7 +94,7 @@ func testTemplateLease(t *testing.T, lazy bool) {
 		if err := store.ReleaseTemplateLease(ctx, c, "k2", "next"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := store.GetTemplate(ctx, c, "k2"); !errors.Is(err, store.ErrNotFound) {
+		if _, err := store.GetTemplate(ctx, c, "k2"); !errors.Is(err, netcfg.ErrNotFound) {
 			t.Errorf("after release: %v, want not found", err)
 		}
 	})
@@ -105,7 +106,7 @@ func TestInvalidateTemplates(t *testing.T) {
 		ctx := t.Context()
 		c := openConn(t, url)
 		now := time.Now()
-		for _, e := range []store.Template{
+		for _, e := range []netcfg.Template{
 			{Key: "a", Kind: "template", Role: "access", Platform: "cisco_xe"},
 			{Key: "b", Kind: "template", Role: "access", Platform: "arista_eos"},
 			{Key: "c", Kind: "template", Role: "core", Platform: "arista_eos"},
@@ -116,14 +117,14 @@ func TestInvalidateTemplates(t *testing.T) {
 			}
 		}
 		steps := []struct {
-			f    store.TemplateFilter
+			f    netcfg.TemplateFilter
 			want int64
 		}{
-			{store.TemplateFilter{Hostname: "core1"}, 1},
-			{store.TemplateFilter{Role: "access", Platform: "arista_eos"}, 1},
-			{store.TemplateFilter{Key: "zzz"}, 0},
-			{store.TemplateFilter{Platform: "arista_eos"}, 1},
-			{store.TemplateFilter{All: true}, 1},
+			{netcfg.TemplateFilter{Hostname: "core1"}, 1},
+			{netcfg.TemplateFilter{Role: "access", Platform: "arista_eos"}, 1},
+			{netcfg.TemplateFilter{Key: "zzz"}, 0},
+			{netcfg.TemplateFilter{Platform: "arista_eos"}, 1},
+			{netcfg.TemplateFilter{All: true}, 1},
 		}
 		for _, s := range steps {
 			n, err := store.InvalidateTemplates(ctx, c, s.f)
@@ -131,7 +132,7 @@ func TestInvalidateTemplates(t *testing.T) {
 				t.Errorf("InvalidateTemplates(%+v) = %d, %v; want %d", s.f, n, err, s.want)
 			}
 		}
-		if _, err := store.InvalidateTemplates(ctx, c, store.TemplateFilter{}); err == nil {
+		if _, err := store.InvalidateTemplates(ctx, c, netcfg.TemplateFilter{}); err == nil {
 			t.Error("an empty filter invalidated without All")
 		}
 	})
@@ -144,11 +145,11 @@ func TestCacheStatsFromResults(t *testing.T) {
 		c := openConn(t, url)
 		now := time.Now()
 		for i, kind := range []string{"miss", "hit", "hit", "coalesced", "fallback", ""} {
-			j := &store.Job{ID: fmt.Sprint("j", i), Kind: "generate", RequestHash: "h", Request: []byte("{}"), MaxAttempts: 1, CreatedAt: now}
+			j := &netcfg.Job{ID: fmt.Sprint("j", i), Kind: "generate", RequestHash: "h", Request: []byte("{}"), MaxAttempts: 1, CreatedAt: now}
 			if _, err := store.InsertJob(ctx, c, j); err != nil {
 				t.Fatal(err)
 			}
-			r := &store.Result{Body: []byte("{}"), Cache: kind, SavedInputTokens: 10, SavedOutputTokens: 20}
+			r := &netcfg.Result{Body: []byte("{}"), Cache: kind, SavedInputTokens: 10, SavedOutputTokens: 20}
 			if ok, err := store.Complete(ctx, c, j.ID, 1, now, r, now); !ok || err != nil {
 				t.Fatal(ok, err)
 			}

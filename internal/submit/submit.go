@@ -79,7 +79,7 @@ type Submitter interface {
 	// Attribute stamps a job with who pays for it: department, owner, key
 	// and whether it holds one of the key's slots. department is the one
 	// the request names ("" for none).
-	Attribute(j *store.Job, department string) error
+	Attribute(j *netcfg.Job, department string) error
 	// Admit takes one submission from the submitter's allowance (a key's
 	// rate), or refuses it.
 	Admit(ctx context.Context) error
@@ -103,8 +103,8 @@ func (e *TooLargeError) Error() string {
 // Job validates in, reserves its estimate against its department's budget,
 // and queues it, all but the validation in one transaction. When in's
 // idempotency key was used before it returns the earlier job and
-// duplicate=true (or store.ErrConflict if the request differs).
-func (s *Service) Job(ctx context.Context, who Submitter, in Job) (j *store.Job, duplicate bool, err error) {
+// duplicate=true (or netcfg.ErrConflict if the request differs).
+func (s *Service) Job(ctx context.Context, who Submitter, in Job) (j *netcfg.Job, duplicate bool, err error) {
 	req := in.Request
 	if err := req.Validate(); err != nil {
 		return nil, false, err
@@ -118,7 +118,7 @@ func (s *Service) Job(ctx context.Context, who Submitter, in Job) (j *store.Job,
 	}
 	sum := sha256.Sum256(body)
 	now := time.Now()
-	j = &store.Job{
+	j = &netcfg.Job{
 		ID:             NewID(),
 		Kind:           req.Kind,
 		IdempotencyKey: in.IdempotencyKey,
@@ -141,7 +141,7 @@ func (s *Service) Job(ctx context.Context, who Submitter, in Job) (j *store.Job,
 	if err := who.Admit(ctx); err != nil {
 		return nil, false, err
 	}
-	hold := ledger.NewHold([]*store.Job{j})
+	hold := ledger.NewHold([]*netcfg.Job{j})
 	got, dup, err := s.d.Queue.Enqueue(ctx, j, func(ctx context.Context, tx *queue.Tx) error {
 		return hold.Take(ctx, tx.Conn(), j.CreatedAt)
 	})
@@ -178,14 +178,14 @@ func (s *Service) CheckDepth(ctx context.Context, n int64) error {
 // With economy, the templates of its intents that have no usable entry are
 // leased to the batch's economy job in the same transaction, which makes
 // them through one Message Batch.
-func (s *Service) Fleet(ctx context.Context, who Submitter, name string, f *fleet.Fleet, economy bool, department string) (*store.Batch, error) {
+func (s *Service) Fleet(ctx context.Context, who Submitter, name string, f *fleet.Fleet, economy bool, department string) (*netcfg.Batch, error) {
 	if err := s.CheckDepth(ctx, int64(len(f.Devices))); err != nil {
 		return nil, err
 	}
 	now := time.Now()
-	b := &store.Batch{ID: NewID(), Name: name, Devices: len(f.Devices), Intents: len(f.Intents), CreatedAt: now}
-	jobs := make([]*store.Job, len(f.Devices))
-	var templates []*store.Template // economy: one per distinct intent
+	b := &netcfg.Batch{ID: NewID(), Name: name, Devices: len(f.Devices), Intents: len(f.Intents), CreatedAt: now}
+	jobs := make([]*netcfg.Job, len(f.Devices))
+	var templates []*netcfg.Template // economy: one per distinct intent
 	seen := map[string]bool{}
 	estimated := map[string]bool{}
 	meta, est := s.d.TemplateMeta, s.d.Estimate
@@ -208,7 +208,7 @@ func (s *Service) Fleet(ctx context.Context, who Submitter, name string, f *flee
 		}
 		if economy && !seen[m.Key] {
 			seen[m.Key] = true
-			templates = append(templates, &store.Template{Key: m.Key, Kind: m.Kind, Role: m.Role,
+			templates = append(templates, &netcfg.Template{Key: m.Key, Kind: m.Kind, Role: m.Role,
 				Platform: m.Platform, Hostname: m.Hostname, Intent: m.Intent})
 		}
 		body, err := json.Marshal(req)
@@ -216,7 +216,7 @@ func (s *Service) Fleet(ctx context.Context, who Submitter, name string, f *flee
 			return nil, err
 		}
 		sum := sha256.Sum256(body)
-		jobs[i] = &store.Job{ID: NewID(), Kind: netcfg.KindGenerate, RequestHash: hex.EncodeToString(sum[:]),
+		jobs[i] = &netcfg.Job{ID: NewID(), Kind: netcfg.KindGenerate, RequestHash: hex.EncodeToString(sum[:]),
 			Request: body, CreatedAt: now}
 		if s.d.Cache {
 			jobs[i].IntentKey = m.Key
@@ -280,7 +280,7 @@ func (s *Service) Fleet(ctx context.Context, who Submitter, name string, f *flee
 // leaseEconomy leases to b's economy job, in tx, the templates that have no
 // usable entry and no other filler, and queues that job when it leased
 // any. It returns how many it leased.
-func (s *Service) leaseEconomy(ctx context.Context, tx *queue.Tx, b *store.Batch, templates []*store.Template, until time.Time) (int, error) {
+func (s *Service) leaseEconomy(ctx context.Context, tx *queue.Tx, b *netcfg.Batch, templates []*netcfg.Template, until time.Time) (int, error) {
 	c := tx.Conn()
 	owner := store.EconomyOwner(b.ID)
 	leased := 0
@@ -296,7 +296,7 @@ func (s *Service) leaseEconomy(ctx context.Context, tx *queue.Tx, b *store.Batch
 	if leased == 0 {
 		return 0, nil
 	}
-	if err := store.InsertEconomy(ctx, c, &store.BatchEconomy{BatchID: b.ID, CreatedAt: b.CreatedAt}); err != nil {
+	if err := store.InsertEconomy(ctx, c, &netcfg.BatchEconomy{BatchID: b.ID, CreatedAt: b.CreatedAt}); err != nil {
 		return 0, err
 	}
 	return leased, s.d.Queue.InsertTx(ctx, tx, worker.EconomyArgs{BatchID: b.ID}, worker.EconomyInsertOpts())

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"netsmith/internal/generate"
+	"netsmith/internal/netcfg"
 	"netsmith/internal/store"
 )
 
@@ -21,7 +22,7 @@ func (r *Runner) ReserveCalls(c store.Conn) { r.budgets = c }
 // charged nothing, so a retry starts over); every other call reserves.
 type jobBudget struct {
 	r   *Runner
-	job *store.Job
+	job *netcfg.Job
 
 	mu    sync.Mutex
 	calls int
@@ -47,7 +48,7 @@ func (b *jobBudget) ReserveCall(ctx context.Context, model string, inputTokens, 
 		return nil
 	}
 	err = store.ReserveCall(ctx, b.r.budgets, b.job.ID, int64(est))
-	var be *store.BudgetError
+	var be *netcfg.BudgetError
 	if errors.As(err, &be) {
 		return fmt.Errorf("%w: call %d of job %s: %w", generate.ErrBudgetExceeded, b.calls, b.job.ID, err)
 	}

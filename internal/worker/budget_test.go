@@ -80,7 +80,7 @@ func newBudgetRig(t *testing.T, url string, hooks func(*queue.Config)) *budgetRi
 	cfg := queue.Config{
 		Workers: 4, PollInterval: 20 * time.Millisecond, Logger: logger,
 		RetryBase: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond,
-		Work: func(ctx context.Context, j *store.Job) (*store.Result, error) { return runner.Run(ctx, j) },
+		Work: func(ctx context.Context, j *netcfg.Job) (*netcfg.Result, error) { return runner.Run(ctx, j) },
 	}
 	if hooks != nil {
 		hooks(&cfg)
@@ -120,7 +120,7 @@ func (r *budgetRig) estimate(t *testing.T, req *netcfg.JobRequest) int64 {
 	return int64(c)
 }
 
-func deviceJob(t *testing.T, host, department string) (*netcfg.JobRequest, *store.Job) {
+func deviceJob(t *testing.T, host, department string) (*netcfg.JobRequest, *netcfg.Job) {
 	t.Helper()
 	req := &netcfg.JobRequest{Kind: netcfg.KindGenerate, Requirements: "access switch",
 		Device: &netcfg.Device{Hostname: host, Platform: netcfg.CiscoIOS, Role: "access",
@@ -130,7 +130,7 @@ func deviceJob(t *testing.T, host, department string) (*netcfg.JobRequest, *stor
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(body)
-	return req, &store.Job{ID: "job-" + host, Kind: netcfg.KindGenerate, Department: department,
+	return req, &netcfg.Job{ID: "job-" + host, Kind: netcfg.KindGenerate, Department: department,
 		RequestHash: hex.EncodeToString(sum[:]), Request: body, CreatedAt: time.Now()}
 }
 
@@ -176,7 +176,7 @@ func TestBudgetHoldsForEveryCall(t *testing.T) {
 				ctx := t.Context()
 				const dept = "net"
 				var (
-					jobs []*store.Job
+					jobs []*netcfg.Job
 					per  int64
 				)
 				for i := range tt.devices {
@@ -191,13 +191,13 @@ func TestBudgetHoldsForEveryCall(t *testing.T) {
 				// reservations, the batch would make 2 + 12 calls and the
 				// single jobs 3 each.
 				budget := per*7/2 + 1
-				if err := store.PutBudget(ctx, rig.db.Conn(), &store.Budget{Department: dept, DailyNUSD: budget,
+				if err := store.PutBudget(ctx, rig.db.Conn(), &netcfg.Budget{Department: dept, DailyNUSD: budget,
 					MonthlyNUSD: 100 * budget, UpdatedAt: time.Now()}); err != nil {
 					t.Fatal(err)
 				}
-				var queued []*store.Job
+				var queued []*netcfg.Job
 				if tt.batch {
-					b := &store.Batch{ID: "b1", Department: dept, Devices: len(jobs), Intents: 1, CreatedAt: time.Now()}
+					b := &netcfg.Batch{ID: "b1", Department: dept, Devices: len(jobs), Intents: 1, CreatedAt: time.Now()}
 					for _, j := range jobs {
 						j.BatchID = b.ID
 						j.IntentKey, _ = rig.svc.IntentKey(mustRequest(t, j))
@@ -211,11 +211,11 @@ func TestBudgetHoldsForEveryCall(t *testing.T) {
 					queued = jobs
 				} else {
 					for _, j := range jobs {
-						hold := ledger.NewHold([]*store.Job{j})
+						hold := ledger.NewHold([]*netcfg.Job{j})
 						_, _, err := rig.q.Enqueue(ctx, j, func(ctx context.Context, tx *queue.Tx) error {
 							return hold.Take(ctx, tx.Conn(), j.CreatedAt)
 						})
-						var be *store.BudgetError
+						var be *netcfg.BudgetError
 						if errors.As(err, &be) {
 							continue // refused at submit: fine, and no call
 						}
@@ -258,7 +258,7 @@ func TestBudgetHoldsForEveryCall(t *testing.T) {
 	}
 }
 
-func mustRequest(t *testing.T, j *store.Job) *netcfg.JobRequest {
+func mustRequest(t *testing.T, j *netcfg.Job) *netcfg.JobRequest {
 	t.Helper()
 	var req netcfg.JobRequest
 	if err := json.Unmarshal(j.Request, &req); err != nil {
@@ -268,7 +268,7 @@ func mustRequest(t *testing.T, j *store.Job) *netcfg.JobRequest {
 }
 
 // waitFinal waits for job id to be final, on the queue's notification.
-func waitFinal(t *testing.T, q *queue.Queue, id string) *store.Job {
+func waitFinal(t *testing.T, q *queue.Queue, id string) *netcfg.Job {
 	t.Helper()
 	ch, stop := q.Watch(id)
 	defer stop()

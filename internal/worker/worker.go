@@ -43,7 +43,7 @@ func New(svc *generate.Service, prices *pricing.Table, m *metrics.Metrics, logge
 
 // Run is a queue.WorkFunc. A job the queue admitted through its gate
 // (adapt.Enter) yields its admission while it waits on the upstream.
-func (r *Runner) Run(ctx context.Context, j *store.Job) (*store.Result, error) {
+func (r *Runner) Run(ctx context.Context, j *netcfg.Job) (*netcfg.Result, error) {
 	admission := adapt.FromContext(ctx)
 	return r.run(ctx, j, func(ctx context.Context, req *netcfg.JobRequest) (*generate.Result, error) {
 		opts := generate.Options{Yield: admission.Yield}
@@ -57,11 +57,11 @@ func (r *Runner) Run(ctx context.Context, j *store.Job) (*store.Result, error) {
 // Sweep is a queue.WorkFunc that serves j only from a template already
 // cached (generate.Service.RunCached): where Run would call the model it
 // fails with generate.ErrNeedsCall, and the job stays for Run.
-func (r *Runner) Sweep(ctx context.Context, j *store.Job) (*store.Result, error) {
+func (r *Runner) Sweep(ctx context.Context, j *netcfg.Job) (*netcfg.Result, error) {
 	return r.run(ctx, j, r.svc.RunCached)
 }
 
-func (r *Runner) run(ctx context.Context, j *store.Job, do func(context.Context, *netcfg.JobRequest) (*generate.Result, error)) (*store.Result, error) {
+func (r *Runner) run(ctx context.Context, j *netcfg.Job, do func(context.Context, *netcfg.JobRequest) (*generate.Result, error)) (*netcfg.Result, error) {
 	var req netcfg.JobRequest
 	if err := json.Unmarshal(j.Request, &req); err != nil {
 		return nil, &queue.PermanentError{Err: fmt.Errorf("decode request: %w", err)}
@@ -97,7 +97,7 @@ func (r *Runner) run(ctx context.Context, j *store.Job, do func(context.Context,
 	if err != nil {
 		return nil, &queue.PermanentError{Err: fmt.Errorf("encode result: %w", err)}
 	}
-	out := &store.Result{
+	out := &netcfg.Result{
 		Body:         body,
 		Provider:     res.Provider,
 		Model:        res.Model,
@@ -117,7 +117,7 @@ func (r *Runner) run(ctx context.Context, j *store.Job, do func(context.Context,
 // under ids of their own (the job id and the attempt), so that the
 // department's spend counts them and a later attempt's charges do not
 // collide with them. Without a connection they are only logged.
-func (r *Runner) chargeFailed(ctx context.Context, j *store.Job, calls []generate.Call) {
+func (r *Runner) chargeFailed(ctx context.Context, j *netcfg.Job, calls []generate.Call) {
 	charges := r.callCharges(ctx, j, calls)
 	if r.budgets == nil {
 		r.logger.WarnContext(ctx, "failed attempt's model calls are not in the ledger", "job_id", j.ID, "calls", len(calls))
@@ -133,23 +133,23 @@ func (r *Runner) chargeFailed(ctx context.Context, j *store.Job, calls []generat
 
 // charges prices the job's model calls, and records a cache hit (or a
 // coalesced wait) at no cost with what it saved.
-func (r *Runner) charges(ctx context.Context, j *store.Job, res *generate.Result) []store.Charge {
+func (r *Runner) charges(ctx context.Context, j *netcfg.Job, res *generate.Result) []netcfg.Charge {
 	out := r.callCharges(ctx, j, res.Calls)
 	if len(res.Calls) == 0 && res.SavedTokens != nil {
 		t := res.SavedTokens
-		out = append(out, store.Charge{Kind: store.ChargeCacheHit, Provider: res.Provider, Model: res.Model,
+		out = append(out, netcfg.Charge{Kind: netcfg.ChargeCacheHit, Provider: res.Provider, Model: res.Model,
 			SavedNUSD: r.cost(ctx, j, r.clock(), res.Model, "", llm.Usage{InputTokens: t.Input, OutputTokens: t.Output})})
 	}
 	return out
 }
 
 // callCharges prices model calls j made, and counts their cost.
-func (r *Runner) callCharges(ctx context.Context, j *store.Job, calls []generate.Call) []store.Charge {
+func (r *Runner) callCharges(ctx context.Context, j *netcfg.Job, calls []generate.Call) []netcfg.Charge {
 	now := r.clock()
-	var out []store.Charge
+	var out []netcfg.Charge
 	for _, c := range calls {
 		u := c.Usage
-		ch := store.Charge{Kind: store.ChargeCall, Provider: c.Provider, Model: c.Model,
+		ch := netcfg.Charge{Kind: netcfg.ChargeCall, Provider: c.Provider, Model: c.Model,
 			InputTokens: u.InputTokens, OutputTokens: u.OutputTokens,
 			CacheWriteTokens: u.CacheWriteTokens, CacheReadTokens: u.CacheReadTokens}
 		ch.CostNUSD = r.cost(ctx, j, now, c.Model, c.Requested, u)
@@ -164,7 +164,7 @@ func (r *Runner) callCharges(ctx context.Context, j *store.Job, calls []generate
 // cost is ledger.CallCost at the job's list price. A model with no price at all
 // is logged and counted at zero rather than failing a job whose call was
 // already made.
-func (r *Runner) cost(ctx context.Context, j *store.Job, at time.Time, model, requested string, u llm.Usage) int64 {
+func (r *Runner) cost(ctx context.Context, j *netcfg.Job, at time.Time, model, requested string, u llm.Usage) int64 {
 	if r.prices == nil {
 		return 0
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"netsmith/internal/llm"
+	"netsmith/internal/netcfg"
 	"netsmith/internal/store"
 )
 
@@ -341,7 +342,7 @@ func (l *Limiter) try(ctx context.Context, in, out int64) (*Reservation, time.Du
 		var us [4]int64
 		err := l.conn.QueryRow(ctx, l.sql.acquireOrWait, args...).Scan(&r.f, &us[0], &us[1], &us[2], &us[3])
 		switch {
-		case errors.Is(err, store.ErrNotFound):
+		case errors.Is(err, netcfg.ErrNotFound):
 			return nil, minRetry, "", l.ensure(ctx)
 		case err != nil:
 			return nil, 0, "", l.dbError(ctx, "acquire upstream capacity", err)
@@ -357,7 +358,7 @@ func (l *Limiter) try(ctx context.Context, in, out int64) (*Reservation, time.Du
 		r.charge(inc)
 		return r, 0, "", nil
 	}
-	if !errors.Is(err, store.ErrNotFound) {
+	if !errors.Is(err, netcfg.ErrNotFound) {
 		return nil, 0, "", l.dbError(ctx, "acquire upstream capacity", err)
 	}
 	wait, reason, err := l.wait(ctx, args)
@@ -376,7 +377,7 @@ func (r *Reservation) charge(inc [3]float64) {
 func (l *Limiter) wait(ctx context.Context, args []any) (time.Duration, string, error) {
 	var us [4]int64
 	err := l.conn.QueryRow(ctx, l.sql.wait, args...).Scan(&us[0], &us[1], &us[2], &us[3])
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, netcfg.ErrNotFound) {
 		return 0, "", l.ensure(ctx)
 	}
 	if err != nil {
@@ -475,7 +476,7 @@ func (l *Limiter) OnRateLimited(ctx context.Context, retryAfter time.Duration) e
 	err := l.conn.QueryRow(ctx, l.sql.throttled, l.cfg.Provider, l.cfg.Model, l.now(),
 		l.cfg.MinFactor, 1/float64(l.cfg.Recovery/time.Microsecond),
 		int64(retryAfter/time.Microsecond), cut, int64(cutCooldown/time.Microsecond)).Scan(&factor, &didCut)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, netcfg.ErrNotFound) {
 		if err := l.ensure(ctx); err != nil {
 			return err
 		}

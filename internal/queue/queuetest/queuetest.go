@@ -27,7 +27,7 @@ type Harness struct {
 	// Calls counts Work calls per job id.
 	Calls sync.Map // string -> *atomic.Int32
 	// Behave decides what Work does for a job on a given call (1-based).
-	Behave func(ctx context.Context, j *store.Job, call int) (*store.Result, error)
+	Behave func(ctx context.Context, j *netcfg.Job, call int) (*netcfg.Result, error)
 }
 
 // Open opens a started queue with workers on url and closes it at the end of
@@ -35,7 +35,7 @@ type Harness struct {
 func Open(t testing.TB, url string, cfg queue.Config, opts ...queue.Option) *Harness {
 	t.Helper()
 	h := &Harness{}
-	cfg.Work = func(ctx context.Context, j *store.Job) (*store.Result, error) {
+	cfg.Work = func(ctx context.Context, j *netcfg.Job) (*netcfg.Result, error) {
 		v, _ := h.Calls.LoadOrStore(j.ID, new(atomic.Int32))
 		n := int(v.(*atomic.Int32).Add(1))
 		if h.Behave != nil {
@@ -85,16 +85,16 @@ func (h *Harness) CallsOf(id string) int {
 
 // okResult is a job's result after one model call, with the ledger row
 // that call makes (a batch's calls and tokens are read from the ledger).
-func okResult() *store.Result {
-	return &store.Result{Body: []byte(`{"config":"hostname x\n"}`), Provider: "test", Model: "m", InputTokens: 10, OutputTokens: 20,
-		Charges: []store.Charge{{Kind: store.ChargeCall, Provider: "test", Model: "m", InputTokens: 10, OutputTokens: 20}}}
+func okResult() *netcfg.Result {
+	return &netcfg.Result{Body: []byte(`{"config":"hostname x\n"}`), Provider: "test", Model: "m", InputTokens: 10, OutputTokens: 20,
+		Charges: []netcfg.Charge{{Kind: netcfg.ChargeCall, Provider: "test", Model: "m", InputTokens: 10, OutputTokens: 20}}}
 }
 
 var seq atomic.Int64
 
 // NewJob returns a job to enqueue with a unique id.
-func NewJob(idemKey string, body string) *store.Job {
-	return &store.Job{
+func NewJob(idemKey string, body string) *netcfg.Job {
+	return &netcfg.Job{
 		ID:             fmt.Sprintf("job-%d-%d", time.Now().UnixNano(), seq.Add(1)),
 		Kind:           netcfg.KindGenerate,
 		IdempotencyKey: idemKey,
@@ -104,7 +104,7 @@ func NewJob(idemKey string, body string) *store.Job {
 }
 
 // WaitState polls until job id is in a final state and returns it.
-func WaitState(t testing.TB, q *queue.Queue, id string, timeout time.Duration) *store.Job {
+func WaitState(t testing.TB, q *queue.Queue, id string, timeout time.Duration) *netcfg.Job {
 	t.Helper()
 	deadline := time.After(timeout)
 	tick := time.NewTicker(20 * time.Millisecond)
@@ -161,7 +161,7 @@ func Run(t *testing.T, newURL func(testing.TB) string) {
 	}
 }
 
-func enqueue(t testing.TB, q *queue.Queue, j *store.Job) *store.Job {
+func enqueue(t testing.TB, q *queue.Queue, j *netcfg.Job) *netcfg.Job {
 	t.Helper()
 	got, dup, err := q.Enqueue(context.Background(), j, nil)
 	if err != nil || dup {
@@ -194,7 +194,7 @@ func testIdempotency(t *testing.T, url string) {
 		t.Fatalf("same key, same body: id %v dup %v err %v; want %s, true, nil", again, dup, err, first.ID)
 	}
 	_, dup, err = h.Q.Enqueue(ctx, NewJob("key-1", "different"), nil)
-	if !errors.Is(err, store.ErrConflict) || !dup {
+	if !errors.Is(err, netcfg.ErrConflict) || !dup {
 		t.Fatalf("same key, other body: dup %v err %v; want ErrConflict", dup, err)
 	}
 	// Concurrent submissions of one key make one job.
@@ -224,7 +224,7 @@ func testIdempotency(t *testing.T, url string) {
 
 func testPermanent(t *testing.T, url string) {
 	h := Open(t, url, queue.Config{Workers: 1, MaxAttempts: 5})
-	h.Behave = func(context.Context, *store.Job, int) (*store.Result, error) {
+	h.Behave = func(context.Context, *netcfg.Job, int) (*netcfg.Result, error) {
 		return nil, &queue.PermanentError{Err: errors.New("upstream 400 invalid_request_error: prompt is too long")}
 	}
 	j := enqueue(t, h.Q, NewJob("", "p"))
@@ -239,7 +239,7 @@ func testPermanent(t *testing.T, url string) {
 
 func testTransient(t *testing.T, url string) {
 	h := Open(t, url, queue.Config{Workers: 1, MaxAttempts: 5})
-	h.Behave = func(_ context.Context, _ *store.Job, call int) (*store.Result, error) {
+	h.Behave = func(_ context.Context, _ *netcfg.Job, call int) (*netcfg.Result, error) {
 		if call < 3 {
 			return nil, errors.New("upstream 529 overloaded_error")
 		}
@@ -254,7 +254,7 @@ func testTransient(t *testing.T, url string) {
 
 func testGivesUp(t *testing.T, url string) {
 	h := Open(t, url, queue.Config{Workers: 1, MaxAttempts: 3})
-	h.Behave = func(context.Context, *store.Job, int) (*store.Result, error) {
+	h.Behave = func(context.Context, *netcfg.Job, int) (*netcfg.Result, error) {
 		return nil, errors.New("connection reset")
 	}
 	j := enqueue(t, h.Q, NewJob("", "g"))
@@ -269,7 +269,7 @@ func testGivesUp(t *testing.T, url string) {
 
 func testSnooze(t *testing.T, url string) {
 	h := Open(t, url, queue.Config{Workers: 1, MaxAttempts: 2})
-	h.Behave = func(_ context.Context, _ *store.Job, call int) (*store.Result, error) {
+	h.Behave = func(_ context.Context, _ *netcfg.Job, call int) (*netcfg.Result, error) {
 		if call <= 3 {
 			return nil, &queue.SnoozeError{After: 50 * time.Millisecond, Err: errors.New("429 rate_limit_error")}
 		}
@@ -315,7 +315,7 @@ func testCancelRunning(t *testing.T, url string) {
 	h := Open(t, url, queue.Config{Workers: 1})
 	started := make(chan struct{})
 	ended := make(chan error, 1)
-	h.Behave = func(ctx context.Context, _ *store.Job, _ int) (*store.Result, error) {
+	h.Behave = func(ctx context.Context, _ *netcfg.Job, _ int) (*netcfg.Result, error) {
 		close(started)
 		<-ctx.Done()
 		ended <- ctx.Err()
@@ -344,7 +344,7 @@ func testCancelRunning(t *testing.T, url string) {
 
 func testTimeout(t *testing.T, url string) {
 	h := Open(t, url, queue.Config{Workers: 1, JobTimeout: 200 * time.Millisecond, MaxAttempts: 3})
-	h.Behave = func(ctx context.Context, _ *store.Job, call int) (*store.Result, error) {
+	h.Behave = func(ctx context.Context, _ *netcfg.Job, call int) (*netcfg.Result, error) {
 		if call == 1 {
 			<-ctx.Done()
 			return nil, ctx.Err()
@@ -366,7 +366,7 @@ func testDepth(t *testing.T, url string) {
 	if d, err := h.Q.CachedDepth(ctx); err != nil || d[netcfg.StateQueued] != 0 {
 		t.Fatalf("CachedDepth = %v, %v; want 0 queued", d, err)
 	}
-	var first *store.Job
+	var first *netcfg.Job
 	for i := range 7 {
 		j := enqueue(t, h.Q, NewJob("", fmt.Sprint("d", i)))
 		if first == nil {
@@ -412,11 +412,11 @@ func testBatch(t *testing.T, url string) {
 	h := Open(t, url, queue.Config{Workers: 10})
 	ctx := context.Background()
 	const n = 450 // more than one multi-row insert
-	jobs := make([]*store.Job, n)
+	jobs := make([]*netcfg.Job, n)
 	for i := range jobs {
 		jobs[i] = NewJob("", fmt.Sprint("b", i))
 	}
-	b := &store.Batch{ID: "batch-1", Name: "campus.yaml", Devices: n, Intents: 3}
+	b := &netcfg.Batch{ID: "batch-1", Name: "campus.yaml", Devices: n, Intents: 3}
 	if err := h.Q.EnqueueBatch(ctx, b, jobs, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -438,12 +438,12 @@ func testBatch(t *testing.T, url string) {
 	}
 	// A batch whose insert fails leaves nothing behind: the same batch id
 	// again violates the primary key after its jobs were staged.
-	again := []*store.Job{NewJob("", "x"), NewJob("", "y")}
+	again := []*netcfg.Job{NewJob("", "x"), NewJob("", "y")}
 	if err := h.Q.EnqueueBatch(ctx, b, again, nil); err == nil {
 		t.Fatal("a second batch with the same id was accepted")
 	}
 	for _, j := range again {
-		if _, err := h.Q.Get(ctx, j.ID); !errors.Is(err, store.ErrNotFound) {
+		if _, err := h.Q.Get(ctx, j.ID); !errors.Is(err, netcfg.ErrNotFound) {
 			t.Errorf("job %s of the failed batch exists: %v", j.ID, err)
 		}
 	}
@@ -451,22 +451,22 @@ func testBatch(t *testing.T, url string) {
 
 // sweepBatch enqueues a batch of n jobs over intents intent keys (job i has
 // intent i % intents) and returns them.
-func sweepBatch(t *testing.T, q *queue.Queue, id string, n, intents int) []*store.Job {
+func sweepBatch(t *testing.T, q *queue.Queue, id string, n, intents int) []*netcfg.Job {
 	t.Helper()
-	jobs := make([]*store.Job, n)
+	jobs := make([]*netcfg.Job, n)
 	for i := range jobs {
 		jobs[i] = NewJob("", fmt.Sprint(id, i))
 		jobs[i].IntentKey = fmt.Sprint("intent-", i%intents)
 	}
-	if err := q.EnqueueBatch(context.Background(), &store.Batch{ID: id, Name: id, Devices: n, Intents: intents}, jobs, nil); err != nil {
+	if err := q.EnqueueBatch(context.Background(), &netcfg.Batch{ID: id, Name: id, Devices: n, Intents: intents}, jobs, nil); err != nil {
 		t.Fatal(err)
 	}
 	return jobs
 }
 
 // bodyResult is a result naming the job it was made for and how.
-func bodyResult(by string, j *store.Job) *store.Result {
-	return &store.Result{Body: []byte(`{"by":"` + by + `","id":"` + j.ID + `"}`), Provider: "test", Model: "m", Cache: "hit"}
+func bodyResult(by string, j *netcfg.Job) *netcfg.Result {
+	return &netcfg.Result{Body: []byte(`{"by":"` + by + `","id":"` + j.ID + `"}`), Provider: "test", Model: "m", Cache: "hit"}
 }
 
 // testSweep: one worker; after each intent's first job, the worker
@@ -480,14 +480,14 @@ func testSweep(t *testing.T, url string) {
 		proceed  = make(chan struct{})
 		startedC = make(chan struct{}, 1)
 	)
-	h := Open(t, url, queue.Config{Workers: 1}, queue.WithSweep(func(_ context.Context, j *store.Job) (*store.Result, error) {
+	h := Open(t, url, queue.Config{Workers: 1}, queue.WithSweep(func(_ context.Context, j *netcfg.Job) (*netcfg.Result, error) {
 		sweeps.Add(1)
 		if j.ID == skip {
 			return nil, errors.New("cannot serve this one")
 		}
 		return bodyResult("sweep", j), nil
 	}))
-	h.Behave = func(_ context.Context, j *store.Job, _ int) (*store.Result, error) {
+	h.Behave = func(_ context.Context, j *netcfg.Job, _ int) (*netcfg.Result, error) {
 		select {
 		case startedC <- struct{}{}:
 			<-proceed // the first job waits until the test has canceled one
@@ -553,11 +553,11 @@ func testSweep(t *testing.T, url string) {
 // job ends succeeded with exactly one result, made either by a worker or by
 // a sweep, never both committed.
 func testSweepRace(t *testing.T, url string) {
-	h := Open(t, url, queue.Config{Workers: 8}, queue.WithSweep(func(_ context.Context, j *store.Job) (*store.Result, error) {
+	h := Open(t, url, queue.Config{Workers: 8}, queue.WithSweep(func(_ context.Context, j *netcfg.Job) (*netcfg.Result, error) {
 		time.Sleep(500 * time.Microsecond) // slow enough that workers claim jobs a sweep has rendered
 		return bodyResult("sweep", j), nil
 	}))
-	h.Behave = func(_ context.Context, j *store.Job, _ int) (*store.Result, error) {
+	h.Behave = func(_ context.Context, j *netcfg.Job, _ int) (*netcfg.Result, error) {
 		time.Sleep(5 * time.Millisecond)
 		return bodyResult("work", j), nil
 	}
@@ -596,7 +596,7 @@ func testSweepRace(t *testing.T, url string) {
 func testRunningMark(t *testing.T, url string) {
 	h := Open(t, url, queue.Config{Workers: 1})
 	release := make(chan struct{})
-	h.Behave = func(context.Context, *store.Job, int) (*store.Result, error) {
+	h.Behave = func(context.Context, *netcfg.Job, int) (*netcfg.Result, error) {
 		<-release
 		return okResult(), nil
 	}
@@ -633,7 +633,7 @@ func testConcurrentSubmits(t *testing.T, url string) {
 	taken := enqueue(t, h.Q, NewJob("key-taken", "first"))
 	const n = 90
 	type answer struct {
-		job *store.Job
+		job *netcfg.Job
 		dup bool
 		err error
 	}
@@ -641,7 +641,7 @@ func testConcurrentSubmits(t *testing.T, url string) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			var j *store.Job
+			var j *netcfg.Job
 			switch i % 3 {
 			case 0:
 				j = NewJob("", fmt.Sprintf("new-%d", i))
@@ -677,7 +677,7 @@ func testConcurrentSubmits(t *testing.T, url string) {
 				t.Errorf("shared key %d: job %s, want %s", i, a.job.ID, shared)
 			}
 		default:
-			if !errors.Is(a.err, store.ErrConflict) || !a.dup || a.job == nil || a.job.ID != taken.ID {
+			if !errors.Is(a.err, netcfg.ErrConflict) || !a.dup || a.job == nil || a.job.ID != taken.ID {
 				t.Errorf("taken key, other body %d: job %v dup %v err %v; want ErrConflict naming %s", i, a.job, a.dup, a.err, taken.ID)
 			}
 		}
@@ -710,7 +710,7 @@ func testFinishedNotRerun(t *testing.T, url string) {
 	}
 	t.Cleanup(first.Close)
 	j := enqueue(t, first, NewJob("", "done-before"))
-	res := &store.Result{Body: []byte(`{"config":"hostname first\n"}`), Provider: "test", Model: "m"}
+	res := &netcfg.Result{Body: []byte(`{"config":"hostname first\n"}`), Provider: "test", Model: "m"}
 	if ok, err := store.Complete(ctx, db.Conn(), j.ID, 1, time.Now(), res, time.Now()); !ok || err != nil {
 		t.Fatalf("Complete = %v, %v", ok, err)
 	}
@@ -748,7 +748,7 @@ func testFinishedNotRerun(t *testing.T, url string) {
 func testBacklogPriority(t *testing.T, url string) {
 	h := Open(t, url, queue.Config{Workers: 4, DepthTTL: time.Hour})
 	release := make(chan struct{})
-	h.Behave = func(ctx context.Context, _ *store.Job, _ int) (*store.Result, error) {
+	h.Behave = func(ctx context.Context, _ *netcfg.Job, _ int) (*netcfg.Result, error) {
 		select {
 		case <-release:
 			return okResult(), nil
@@ -757,7 +757,7 @@ func testBacklogPriority(t *testing.T, url string) {
 		}
 	}
 	ctx := context.Background()
-	priority := func(j *store.Job) int {
+	priority := func(j *netcfg.Job) int {
 		t.Helper()
 		var p int
 		if err := h.DB.Conn().QueryRow(ctx, `SELECT priority FROM river_job WHERE id = $1`, j.RiverJobID).Scan(&p); err != nil {
@@ -765,7 +765,7 @@ func testBacklogPriority(t *testing.T, url string) {
 		}
 		return p
 	}
-	var jobs []*store.Job
+	var jobs []*netcfg.Job
 	for i := range 40 {
 		jobs = append(jobs, enqueue(t, h.Q, NewJob("", fmt.Sprintf("b%d", i))))
 	}
@@ -801,7 +801,7 @@ func testGate(t *testing.T, url string) {
 		return adapt.Enter(ctx, gate)
 	}))
 	var working, inside peak
-	h.Behave = func(ctx context.Context, j *store.Job, call int) (*store.Result, error) {
+	h.Behave = func(ctx context.Context, j *netcfg.Job, call int) (*netcfg.Result, error) {
 		inside.enter()
 		defer inside.leave()
 		working.enter()
@@ -815,7 +815,7 @@ func testGate(t *testing.T, url string) {
 		working.leave()
 		return okResult(), nil
 	}
-	var jobs []*store.Job
+	var jobs []*netcfg.Job
 	for i := range 24 {
 		jobs = append(jobs, enqueue(t, h.Q, NewJob("", fmt.Sprintf("gate %d", i))))
 	}
@@ -837,11 +837,11 @@ func testGate(t *testing.T, url string) {
 func testWatchFinal(t *testing.T, url string) {
 	h := Open(t, url, queue.Config{Workers: 1})
 	release := make(chan struct{})
-	h.Behave = func(ctx context.Context, j *store.Job, call int) (*store.Result, error) {
+	h.Behave = func(ctx context.Context, j *netcfg.Job, call int) (*netcfg.Result, error) {
 		<-release
 		r := okResult()
 		r.Duration = 1234567 * time.Microsecond // kept to the millisecond
-		r.Charges = []store.Charge{{Kind: store.ChargeCall, Provider: "sim", Model: "m", CostNUSD: 5}}
+		r.Charges = []netcfg.Charge{{Kind: netcfg.ChargeCall, Provider: "sim", Model: "m", CostNUSD: 5}}
 		return r, nil
 	}
 	j := enqueue(t, h.Q, NewJob("", "watched"))
@@ -849,7 +849,7 @@ func testWatchFinal(t *testing.T, url string) {
 	defer stop()
 	close(release)
 	timeout := time.After(20 * time.Second)
-	var final *store.Job
+	var final *netcfg.Job
 	for final == nil {
 		select {
 		case final = <-changed:
