@@ -82,7 +82,7 @@ type keyGate struct {
 	checked time.Time
 }
 
-func (g *keyGate) required(ctx context.Context, db Records) (bool, error) {
+func (g *keyGate) required(ctx context.Context, db Keys) (bool, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.exists || time.Since(g.checked) < time.Second {

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"netsmith/internal/netcfg"
-	"netsmith/internal/store"
 )
 
 // CostRow is one group of GET /v1/costs.
@@ -74,7 +73,7 @@ func (s *Server) handleCosts(w http.ResponseWriter, r *http.Request) {
 	if rep.GroupBy == "" {
 		rep.GroupBy = "department"
 	}
-	if names := store.CostGroupNames(); !slices.Contains(names, rep.GroupBy) {
+	if names := s.money.CostGroups(); !slices.Contains(names, rep.GroupBy) {
 		s.writeError(w, r, badRequest("group_by: %q is not one of %s", rep.GroupBy, strings.Join(names, ", ")))
 		return
 	}

@@ -79,27 +79,46 @@ type Money interface {
 	Usage(ctx context.Context, department string, b *netcfg.Budget, now time.Time) ([]netcfg.BudgetUsage, error)
 	PutBudget(ctx context.Context, b *netcfg.Budget) error
 	Costs(ctx context.Context, groupBy string, since, until time.Time, department string, all bool) ([]netcfg.CostRow, error)
+	// CostGroups are the groups Costs may be by, sorted.
+	CostGroups() []string
 }
 
 // Records is what the API reads and writes in the database beside jobs
-// and money: keys, batches, the cache's entries (a *store.DB).
+// and money (a *store.DB): each handler group names the part it uses.
 type Records interface {
 	Ping(ctx context.Context) error
+	Keys
+	Batches
+	CacheEntries
+	DashboardReads
+}
+
+// Keys are the API keys authentication checks (auth.go).
+type Keys interface {
 	AnyKeys(ctx context.Context) (bool, error)
 	KeyByHash(ctx context.Context, hash string) (*netcfg.Key, error)
 	TakeKeyRate(ctx context.Context, id string, rpm int64, now time.Time) (time.Duration, error)
+}
+
+// Batches are the reads of submitted work: batches, their jobs and the
+// job listing (batches.go, jobs_list.go, streams.go).
+type Batches interface {
 	GetBatch(ctx context.Context, id string, fresh bool) (*netcfg.BatchStatus, error)
 	GetEconomy(ctx context.Context, batchID string, fresh bool) (*netcfg.BatchEconomy, error)
 	ListBatchJobs(ctx context.Context, batchID, after string, limit int) ([]*netcfg.Job, error)
 	ListBatchJobsFinishedSince(ctx context.Context, batchID string, since time.Time, after string, limit int) ([]*netcfg.Job, error)
 	ListJobs(ctx context.Context, f netcfg.JobFilter) ([]*netcfg.Job, error)
-	GetCacheStats(ctx context.Context, batchID string) (*netcfg.CacheStats, error)
-	InvalidateTemplates(ctx context.Context, f netcfg.TemplateFilter) (int64, error)
-	dashboardRecords
 }
 
-// dashboardRecords are the dashboard's reads.
-type dashboardRecords interface {
+// CacheEntries are the template cache's statistics and invalidation
+// (cache.go).
+type CacheEntries interface {
+	GetCacheStats(ctx context.Context, batchID string) (*netcfg.CacheStats, error)
+	InvalidateTemplates(ctx context.Context, f netcfg.TemplateFilter) (int64, error)
+}
+
+// DashboardReads are the dashboard's reads (dashboard_api.go).
+type DashboardReads interface {
 	DashboardJobs(ctx context.Context, department string, since time.Time) (*netcfg.JobOverview, error)
 	Throughput(ctx context.Context, department string, now time.Time, width time.Duration, n int) ([]netcfg.ThroughputBucket, error)
 	RecentFailures(ctx context.Context, department string, since time.Time, limit, latest int) (*netcfg.Failures, error)

@@ -53,6 +53,9 @@ func (l *Ledger) Costs(ctx context.Context, groupBy string, since, until time.Ti
 	return store.CostReport(ctx, l.db.ReadConn(), groupBy, since, until, department, all)
 }
 
+// CostGroups are the groups Costs may be by, sorted.
+func (l *Ledger) CostGroups() []string { return store.CostGroupNames() }
+
 // CallCost prices a call's usage by the model that answered (often a dated
 // snapshot name), or else by the model that was asked for, which start-up
 // checked has a price; batch applies the Message Batches discount.
