@@ -2,7 +2,9 @@
 // dialect, River's migrations and netsmith's), and this package holds
 // netsmith's own tables (jobs and results, batches, templates, API keys,
 // budgets and the ledger, economy leases and the upstream limiter's state)
-// and the embedded migrations that create them.
+// and the embedded migrations that create them. Its reads and writes take
+// and return the domain's records (package netcfg: Job, Batch, Budget, Key,
+// Template...); what is only storage (Conn, DB, Holds, Completion) is here.
 // Every query is written once in the SQL dialect that SQLite and PostgreSQL
 // share and runs over a Conn, which is either a database/sql handle (SQLite)
 // or a pgx handle (PostgreSQL). Times are stored as Unix milliseconds.
