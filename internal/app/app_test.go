@@ -15,6 +15,7 @@ import (
 	"netsmith/internal/llm/sim"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/pricing"
+	"netsmith/internal/queue/queuetest"
 	"netsmith/internal/submit"
 )
 
@@ -58,7 +59,7 @@ func TestOpenRunClose(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if j = waitFinal(t, a, j.ID); j.State != netcfg.StateSucceeded || j.Result == nil || len(j.Result.Body) == 0 {
+				if j = queuetest.WaitState(t, a.Queue, j.ID, time.Minute); j.State != netcfg.StateSucceeded || j.Result == nil || len(j.Result.Body) == 0 {
 					t.Fatalf("job ended %s (error %q), want succeeded with a result", j.State, j.Error)
 				}
 				stop, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -89,28 +90,6 @@ func TestOpenFails(t *testing.T) {
 		}
 		if err != nil && !strings.Contains(err.Error(), url) {
 			t.Errorf("Open(%s) = %v, want an error naming the database", url, err)
-		}
-	}
-}
-
-// waitFinal waits for job id to be final, on the queue's notification.
-func waitFinal(t *testing.T, a *app.App, id string) *netcfg.Job {
-	t.Helper()
-	ch, stop := a.Queue.Watch(id)
-	defer stop()
-	timeout := time.After(60 * time.Second)
-	for {
-		j, err := a.Queue.Get(t.Context(), id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if j.State.Final() {
-			return j
-		}
-		select {
-		case <-ch:
-		case <-timeout:
-			t.Fatalf("job %s still %s after 60 s", id, j.State)
 		}
 	}
 }
