@@ -35,9 +35,9 @@ BEFORE=${BEFORE-971f1e7}
 load=$(loadavg)
 HEAD_BIN=$BIN
 if [ -n "$BEFORE" ]; then
-	BIN=$WORK/netsmith-before COMMIT=$BEFORE build
-	BEFORE_BIN=$BIN BEFORE_REV=$BUILD_REV
-	BIN=$HEAD_BIN
+	BEFORE_BIN=$WORK/netsmith-before
+	BIN=$BEFORE_BIN COMMIT=$BEFORE build
+	BEFORE_REV=$BUILD_REV
 fi
 build
 HEAD_REV=$BUILD_REV
