@@ -48,7 +48,7 @@ func InsertJobs(ctx context.Context, c Conn, jobs []*netcfg.Job) error {
 	return nil
 }
 
-// GetBatch returns a batch and its progress, or ErrNotFound.
+// GetBatch returns a batch and its progress, or netcfg.ErrNotFound.
 func GetBatch(ctx context.Context, c Conn, id string) (*netcfg.BatchStatus, error) {
 	var (
 		s       netcfg.BatchStatus

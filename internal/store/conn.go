@@ -28,7 +28,7 @@ type Rows interface {
 	Close()
 }
 
-// Row is a single-row result. Scan returns ErrNotFound when there is no row.
+// Row is a single-row result. Scan returns netcfg.ErrNotFound when there is no row.
 type Row interface {
 	Scan(dest ...any) error
 }

@@ -21,7 +21,7 @@ func InsertEconomy(ctx context.Context, c Conn, e *netcfg.BatchEconomy) error {
 	return nil
 }
 
-// GetEconomy returns the economy record of a batch, or ErrNotFound.
+// GetEconomy returns the economy record of a batch, or netcfg.ErrNotFound.
 func GetEconomy(ctx context.Context, c Conn, batchID string) (*netcfg.BatchEconomy, error) {
 	var (
 		e                netcfg.BatchEconomy

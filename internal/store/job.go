@@ -14,7 +14,7 @@ import (
 
 // InsertJob inserts j in state queued. When j carries an idempotency key that
 // its department already used, it inserts nothing and returns the existing
-// job with existing=true, or ErrConflict when the stored request differs.
+// job with existing=true, or netcfg.ErrConflict when the stored request differs.
 func InsertJob(ctx context.Context, c Conn, j *netcfg.Job) (existing *netcfg.Job, err error) {
 	var idem any
 	if j.IdempotencyKey != "" {
@@ -45,7 +45,7 @@ func InsertJob(ctx context.Context, c Conn, j *netcfg.Job) (existing *netcfg.Job
 	return prev, nil
 }
 
-// GetJob returns the job with its result, or ErrNotFound.
+// GetJob returns the job with its result, or netcfg.ErrNotFound.
 func GetJob(ctx context.Context, c Conn, id string) (*netcfg.Job, error) {
 	return getJob(ctx, c, `j.id = $1`, id)
 }

@@ -43,7 +43,7 @@ func scanKey(r Row) (*netcfg.Key, error) {
 }
 
 // KeyByHash returns the key whose secret hashes to hash, revoked or not,
-// or ErrNotFound.
+// or netcfg.ErrNotFound.
 func KeyByHash(ctx context.Context, c Conn, hash string) (*netcfg.Key, error) {
 	return scanKey(c.QueryRow(ctx, `SELECT `+keyColumns+` FROM netsmith_key WHERE hash = $1`, hash))
 }

@@ -30,7 +30,7 @@ func PutBudget(ctx context.Context, c Conn, b *netcfg.Budget) error {
 	return nil
 }
 
-// GetBudget returns a department's budget or ErrNotFound.
+// GetBudget returns a department's budget or netcfg.ErrNotFound.
 func GetBudget(ctx context.Context, c Conn, department string) (*netcfg.Budget, error) {
 	var b netcfg.Budget
 	var updated int64

@@ -14,7 +14,7 @@ import (
 // AnyKeys reports whether any API key exists.
 func (db *DB) AnyKeys(ctx context.Context) (bool, error) { return AnyKeys(ctx, db.read) }
 
-// KeyByHash returns the unrevoked key with hash, or ErrNotFound.
+// KeyByHash returns the unrevoked key with hash, or netcfg.ErrNotFound.
 func (db *DB) KeyByHash(ctx context.Context, hash string) (*netcfg.Key, error) {
 	return KeyByHash(ctx, db.read, hash)
 }
@@ -25,13 +25,13 @@ func (db *DB) TakeKeyRate(ctx context.Context, id string, rpm int64, now time.Ti
 	return TakeKeyRate(ctx, db.conn, id, rpm, now)
 }
 
-// GetBatch returns a batch with its counts, or ErrNotFound; fresh reads on
+// GetBatch returns a batch with its counts, or netcfg.ErrNotFound; fresh reads on
 // the writer, which sees a batch committed a moment ago on SQLite.
 func (db *DB) GetBatch(ctx context.Context, id string, fresh bool) (*netcfg.BatchStatus, error) {
 	return GetBatch(ctx, db.pick(fresh), id)
 }
 
-// GetEconomy returns a batch's economy record, or ErrNotFound; fresh as
+// GetEconomy returns a batch's economy record, or netcfg.ErrNotFound; fresh as
 // in GetBatch.
 func (db *DB) GetEconomy(ctx context.Context, batchID string, fresh bool) (*netcfg.BatchEconomy, error) {
 	return GetEconomy(ctx, db.pick(fresh), batchID)

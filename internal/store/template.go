@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// GetTemplate returns the entry for key, or ErrNotFound.
+// GetTemplate returns the entry for key, or netcfg.ErrNotFound.
 func GetTemplate(ctx context.Context, c Conn, key string) (*netcfg.Template, error) {
 	var (
 		t                            netcfg.Template
