@@ -78,7 +78,7 @@ func VersionOf(j *Job) JobVersion {
 	return JobVersion{State: j.State, Attempts: j.Attempts, UpdatedAt: j.UpdatedAt.UnixMilli()}
 }
 
-// JobFilter selects the jobs ListJobs returns; a zero field matches every
+// JobFilter selects the jobs store.ListJobs returns; a zero field matches every
 // job.
 type JobFilter struct {
 	Department string
