@@ -6,7 +6,8 @@ import (
 	"time"
 )
 
-// Job is one row of netsmith_job joined with its result, if any.
+// Job is one submitted job with its result, if any (package store keeps
+// it in netsmith_job and netsmith_result).
 type Job struct {
 	ID         string
 	Kind       JobKind
