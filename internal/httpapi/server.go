@@ -62,6 +62,9 @@ type Config struct {
 // Jobs is what the API does with queued jobs (package queue).
 type Jobs interface {
 	Get(ctx context.Context, id string) (*store.Job, error)
+	// Status is Get for status reads: it may answer from memory while
+	// the job has not changed, up to the change feed's lag stale.
+	Status(ctx context.Context, id string) (*store.Job, error)
 	Versions(ctx context.Context, ids []string) (map[string]store.JobVersion, error)
 	Cancel(ctx context.Context, j *store.Job) (bool, error)
 	Watch(id string) (<-chan *store.Job, func())
