@@ -25,7 +25,7 @@ import (
 // Defaults of Config.
 const (
 	// DefaultMaxBytes bounds the final jobs kept.
-	DefaultMaxBytes = 32 << 20
+	DefaultMaxBytes = 8 << 20
 	// DefaultMaxOpen bounds the unfinished jobs kept: the feed's poll
 	// reads them all every interval.
 	DefaultMaxOpen = 2000
