@@ -210,7 +210,8 @@ func (s *Server) handleJobEvents(w http.ResponseWriter, r *http.Request) {
 	// Watch before the first read: a change made after it is signalled, one
 	// made before it is in what the read returns. Watching after the read
 	// lost a job finished in between until the next poll. Changes made by
-	// other processes are seen by the poller (streamPoller).
+	// other processes arrive through Watch too while the queue's change
+	// feed listens, else through the poller (streamPoller).
 	changed, stop := s.q.Watch(id)
 	defer stop()
 	j, err := s.visibleJob(ctx, id)

@@ -68,6 +68,10 @@ type Jobs interface {
 	Versions(ctx context.Context, ids []string) (map[string]store.JobVersion, error)
 	Cancel(ctx context.Context, j *store.Job) (bool, error)
 	Watch(id string) (<-chan *store.Job, func())
+	// Announced reports whether Watch sees other processes' changes
+	// now (the queue's change feed listens): event streams need not
+	// poll then.
+	Announced() bool
 	Depth(ctx context.Context) (map[netcfg.JobState]int64, error)
 }
 
@@ -195,7 +199,7 @@ func NewServer(cfg Config, d Deps) *Server {
 	s := &Server{cfg: cfg, db: d.DB, q: d.Queue, sub: d.Submit, money: d.Money, cache: d.Cache, logger: d.Logger, metrics: d.Metrics,
 		reg: d.Registry, mux: http.NewServeMux(), meta: d.TemplateMeta, latency: d.LatencyFunc, riverUI: d.RiverUI}
 	s.ready = newReadiness(cfg)
-	s.poller = &streamPoller{every: cfg.EventPoll, read: d.Queue.Versions, logger: s.logger}
+	s.poller = &streamPoller{every: cfg.EventPoll, read: d.Queue.Versions, announced: d.Queue.Announced, logger: s.logger}
 	s.routes()
 	return s
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"netsmith/internal/store"
@@ -41,14 +42,18 @@ type FeedConfig struct {
 	// job's updated_at): the metrics.
 	SourceFunc func(Source)
 	LagFunc    func(time.Duration)
-	Logger     *slog.Logger
+	// ChangedFunc, when set, is told of every announced change's job id
+	// (the queue wakes its watchers: event streams).
+	ChangedFunc func(id string)
+	Logger      *slog.Logger
 }
 
 // Feed tells a Cache of other processes' changes: it is the one change feed
 // of a process, shared by all its status reads.
 type Feed struct {
-	cfg   FeedConfig
-	cache *Cache
+	cfg    FeedConfig
+	cache  *Cache
+	source atomic.Value // Source
 }
 
 // NewFeed returns a feed for c; Run runs it.
@@ -94,8 +99,15 @@ func (f *Feed) Run(ctx context.Context) {
 	}
 }
 
+// Source is where the feed learns of other processes' changes now.
+func (f *Feed) Source() Source {
+	s, _ := f.source.Load().(Source)
+	return s
+}
+
 func (f *Feed) setSource(s Source) {
 	f.cache.setLive(s != SourceNone)
+	f.source.Store(s)
 	if f.cfg.SourceFunc != nil {
 		f.cfg.SourceFunc(s)
 	}
@@ -103,6 +115,9 @@ func (f *Feed) setSource(s Source) {
 
 func (f *Feed) changed(c store.JobChange) {
 	f.cache.announced(c.ID, c.UpdatedAt)
+	if f.cfg.ChangedFunc != nil {
+		f.cfg.ChangedFunc(c.ID)
+	}
 	if f.cfg.LagFunc != nil && !c.UpdatedAt.IsZero() {
 		f.cfg.LagFunc(max(0, time.Since(c.UpdatedAt)))
 	}

@@ -595,9 +595,12 @@ func (q *Queue) bumpDepth(n int64) {
 // Watch returns a channel that receives a value whenever this process
 // changes job id's state, and a function to stop watching. The value is
 // the job itself when this process just completed it (as GetJob would read
-// it), else nil: read the job. Other processes' changes are not seen here;
-// callers poll as well.
-func (q *Queue) Watch(id string) (<-chan *store.Job, func()) { return q.watch.add(id) }
+// it), else nil: read the job. Other processes' changes arrive here only
+// while Announced; callers poll otherwise.
+func (q *Queue) Watch(id string) (<-chan *store.Job, func()) {
+	q.useStatus()
+	return q.watch.add(id)
+}
 
 // countFinal counts job j's move to final state s for reason (one of
 // metrics' Reason constants): in the metrics, and out of its department's
@@ -652,6 +655,14 @@ func (w *watchers) notifyFinal(id string, final *store.Job) {
 	if w.all != nil {
 		w.all(id, final)
 	}
+	w.signal(id, final)
+}
+
+// wake signals job id's watchers that another process changed it (the
+// status feed's announcement, which has told the status cache already).
+func (w *watchers) wake(id string) { w.signal(id, nil) }
+
+func (w *watchers) signal(id string, final *store.Job) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for ch := range w.byID[id] {

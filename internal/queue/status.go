@@ -28,6 +28,7 @@ func (q *Queue) newStatus() {
 		}
 		fc.LagFunc = func(d time.Duration) { m.StatusFeedLag.Observe(d.Seconds()) }
 	}
+	fc.ChangedFunc = q.watch.wake
 	q.feed = jobstatus.NewFeed(q.status, fc)
 	q.feedDone = make(chan struct{})
 	q.watch.all = func(id string, final *store.Job) {
@@ -60,8 +61,14 @@ func (q *Queue) Status(ctx context.Context, id string) (*store.Job, error) {
 	return j, nil
 }
 
-// useStatus starts the change feed at the first status read: a process
-// that serves none (a worker) keeps no jobs and holds no listener.
+// Announced reports whether other processes' changes reach Watch now, as
+// they do while the change feed listens (PostgreSQL LISTEN/NOTIFY): then
+// a watcher need not poll. The feed starts at the first Status or Watch.
+func (q *Queue) Announced() bool { return q.feed.Source() == jobstatus.SourceNotify }
+
+// useStatus starts the change feed at the first status read or watch: a
+// process that serves none (a worker) keeps no jobs and holds no
+// listener.
 func (q *Queue) useStatus() {
 	q.feedOnce.Do(func() {
 		q.statusUsed.Store(true)
