@@ -126,7 +126,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", 2*time.Minute, "how long a kept-alive connection may wait for its next request")
 	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", 256, "open connections one remote IP address may hold; more are closed at once (loopback clients are not limited; 0: no limit; set it above the connections of a proxy in front)")
 	fs.DurationVar(&c.StreamHeartbeat, "stream-heartbeat", httpapi.DefaultStreamHeartbeat, "how often a quiet event stream sends a comment line, so that a proxy in front (nginx's proxy_read_timeout, 60s by default) keeps it open; keep it below the proxy's read timeout")
-	fs.Int64Var(&c.StatusCache, "status-cache", jobstatus.DefaultMaxBytes, "bytes of finished jobs kept in memory for status reads (GET /v1/jobs/{id}, /api/job-status/{id}), so that polling a finished job costs no query; a job over 1/64 of it is read each time (0: keep none)")
+	fs.Int64Var(&c.StatusCache, "status-cache", jobstatus.DefaultMaxBytes, "bytes of finished jobs kept in memory for status reads (GET /v1/jobs/{id}, /api/job-status/{id}), so that polling a finished job costs no query; a job over 1/16 of it is read each time (0: keep none)")
 	fs.BoolVar(&c.Insecure, "insecure", false, "allow listening on a non-loopback address without API keys")
 }
 

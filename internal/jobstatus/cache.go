@@ -24,8 +24,10 @@ import (
 
 // Defaults of Config.
 const (
-	// DefaultMaxBytes bounds the final jobs kept.
-	DefaultMaxBytes = 8 << 20
+	// DefaultMaxBytes bounds the final jobs kept: a poller reads a job
+	// final within seconds of its end, and this holds the last thousand
+	// or so of a few kilobytes; the heap holds up to about twice it.
+	DefaultMaxBytes = 4 << 20
 	// DefaultMaxOpen bounds the unfinished jobs kept: the feed's poll
 	// reads them all every interval.
 	DefaultMaxOpen = 2000
@@ -40,7 +42,7 @@ type Config struct {
 	// error and ids, plus a fixed overhead each): DefaultMaxBytes when
 	// zero; negative keeps none.
 	MaxBytes int64
-	// MaxEntry is the largest job kept, MaxBytes/64 when zero: a job
+	// MaxEntry is the largest job kept, MaxBytes/16 when zero: a job
 	// with a larger result is read from the database each time, so that
 	// a few large configs cannot push out everything else.
 	MaxEntry int64
@@ -82,7 +84,7 @@ func New(cfg Config) *Cache {
 		cfg.MaxBytes = DefaultMaxBytes
 	}
 	if cfg.MaxEntry <= 0 {
-		cfg.MaxEntry = cfg.MaxBytes / 64
+		cfg.MaxEntry = cfg.MaxBytes / 16
 	}
 	if cfg.MaxOpen <= 0 {
 		cfg.MaxOpen = DefaultMaxOpen
