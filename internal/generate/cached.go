@@ -130,6 +130,14 @@ func (s *Service) generateCached(ctx context.Context, r *run, req *netcfg.JobReq
 		return nil, err
 	}
 	config, err := s.render(ctx, r, e.Template, vars)
+	if errors.Is(err, render.ErrTimeLimit) {
+		// Out of time is no misfit: a starved CPU (or the job's own
+		// deadline) stops a render whose template fits. A per-device
+		// call would be paid, and cached under the hostname for good;
+		// the job's retry renders again for nothing, and its attempts
+		// bound how often.
+		return nil, fmt.Errorf("render %s from template %.12s: %w", d.Hostname, key, err)
+	}
 	if err != nil {
 		// This device's vars do not fit its intent's template (a list
 		// shaped differently, say): it gets a call of its own.
