@@ -138,6 +138,7 @@ func Run(t *testing.T, newURL func(testing.TB) string) {
 		{"GivesUpAfterMaxAttempts", testGivesUp},
 		{"SnoozeDoesNotExhaustAttempts", testSnooze},
 		{"ExpiresIfNotStarted", testExpires},
+		{"ExpiresWhileWorkersBusy", testExpiresBusy},
 		{"CancelQueued", testCancelQueued},
 		{"CancelRunning", testCancelRunning},
 		{"TimeoutRetries", testTimeout},
@@ -291,6 +292,40 @@ func testExpires(t *testing.T, url string) {
 	got := WaitState(t, h.Q, j.ID, 20*time.Second)
 	if got.State != netcfg.StateExpired || h.CallsOf(j.ID) != 0 {
 		t.Fatalf("state %s after %d calls, want expired without running", got.State, h.CallsOf(j.ID))
+	}
+}
+
+// testExpiresBusy: maintenance runs while every worker is busy: a job
+// that expires while the one worker holds another is expired on time, not
+// when a worker comes free. (Maintenance that took a job worker's slot
+// also piled up behind a long job and then kept the worker from jobs.)
+func testExpiresBusy(t *testing.T, url string) {
+	h := Open(t, url, queue.Config{Workers: 1})
+	started, hold := make(chan struct{}), make(chan struct{})
+	release := sync.OnceFunc(func() { close(hold) })
+	t.Cleanup(release) // before Open's, which stops the queue
+	h.Behave = func(ctx context.Context, j *store.Job, _ int) (*store.Result, error) {
+		close(started)
+		<-hold
+		return okResult(), nil
+	}
+	holder := enqueue(t, h.Q, NewJob("", "holds the worker"))
+	select {
+	case <-started:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no job started")
+	}
+	j := NewJob("", "expires")
+	j.CreatedAt = time.Now().Add(-time.Minute)
+	j.ExpiresAt = time.Now().Add(-time.Second)
+	enqueue(t, h.Q, j)
+	got := WaitState(t, h.Q, j.ID, 20*time.Second)
+	release()
+	if got.State != netcfg.StateExpired || h.CallsOf(j.ID) != 0 {
+		t.Fatalf("state %s after %d calls, want expired without running", got.State, h.CallsOf(j.ID))
+	}
+	if got := WaitState(t, h.Q, holder.ID, 20*time.Second); got.State != netcfg.StateSucceeded {
+		t.Fatalf("the job holding the worker: %s: %s", got.State, got.Error)
 	}
 }
 
