@@ -99,6 +99,8 @@ func openPostgres(ctx context.Context, u string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	mainCtr := new(poolCounters)
+	pc.ConnConfig.Tracer = pgTracer{mainCtr}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", RedactURL(u), err)
@@ -115,7 +117,7 @@ func openPostgres(ctx context.Context, u string, opts Options) (*DB, error) {
 		pgBouncer:     po.PgBouncer,
 		migrationLock: pgMigrationLock,
 	}
-	closeLazy, err := d.pgLazyConn(ctx, pc, po)
+	closeLazy, err := d.pgLazyConn(ctx, pc, po, mainCtr)
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -131,8 +133,9 @@ func openPostgres(ctx context.Context, u string, opts Options) (*DB, error) {
 // not wait for the WAL flush: a pool of its own with synchronous_commit
 // off as a startup parameter, or through PgBouncer, which passes no such
 // parameter, its Execs in transactions of the main pool that turn it off
-// with SET LOCAL. It returns what closes it.
-func (d *DB) pgLazyConn(ctx context.Context, pc *pgxpool.Config, o pgOptions) (func(), error) {
+// with SET LOCAL. It returns what closes it. mainCtr counts the main
+// pool's work.
+func (d *DB) pgLazyConn(ctx context.Context, pc *pgxpool.Config, o pgOptions, mainCtr *poolCounters) (func(), error) {
 	pool := d.pgPool
 	if o.PgBouncer {
 		lazy := newExecGroupConn(d.conn, func(ctx context.Context, fn func(Conn) error) error {
@@ -144,18 +147,22 @@ func (d *DB) pgLazyConn(ctx context.Context, pc *pgxpool.Config, o pgOptions) (f
 			})
 		})
 		d.lazy = lazy
-		d.stats = func() []metrics.DBPool { return []metrics.DBPool{pgxPoolStat("main", pool)} }
+		d.stats = func() []metrics.DBPool { return []metrics.DBPool{pgxPoolStat("main", pool, mainCtr)} }
 		return lazy.g.Close, nil
 	}
 	lc := pc.Copy()
 	lc.MaxConns = max(2, pc.MaxConns/4)
 	lc.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	lazyCtr := new(poolCounters)
+	lc.ConnConfig.Tracer = pgTracer{lazyCtr}
 	lazy, err := pgxpool.NewWithConfig(ctx, lc)
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", RedactURL(pc.ConnString()), err)
 	}
 	d.lazy = PGX(lazy)
-	d.stats = func() []metrics.DBPool { return []metrics.DBPool{pgxPoolStat("main", pool), pgxPoolStat("lazy", lazy)} }
+	d.stats = func() []metrics.DBPool {
+		return []metrics.DBPool{pgxPoolStat("main", pool, mainCtr), pgxPoolStat("lazy", lazy, lazyCtr)}
+	}
 	return lazy.Close, nil
 }
 
@@ -172,8 +179,10 @@ func pgMigrationLock(ctx context.Context, tx Conn) (bool, error) {
 	return ok, nil
 }
 
-func pgxPoolStat(name string, p *pgxpool.Pool) metrics.DBPool {
+func pgxPoolStat(name string, p *pgxpool.Pool, c *poolCounters) metrics.DBPool {
 	st := p.Stat()
-	return metrics.DBPool{Name: name, Max: int(st.MaxConns()), InUse: int(st.AcquiredConns()), Idle: int(st.IdleConns()),
+	s := metrics.DBPool{Name: name, Max: int(st.MaxConns()), InUse: int(st.AcquiredConns()), Idle: int(st.IdleConns()),
 		Waits: st.EmptyAcquireCount(), WaitTime: st.EmptyAcquireWaitTime()}
+	c.fill(&s)
+	return s
 }
