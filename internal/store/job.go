@@ -106,9 +106,29 @@ func GetJob(ctx context.Context, c Conn, id string) (*Job, error) {
 	return getJob(ctx, c, `j.id = $1`, id)
 }
 
+// GetJobs returns the jobs of ids that exist, with their results, in no
+// particular order: one read for many (the queue's workers read the jobs
+// River hands them together).
+func GetJobs(ctx context.Context, c Conn, ids []string) ([]*Job, error) {
+	out := make([]*Job, 0, len(ids))
+	for _, ch := range chunks(len(ids)) {
+		chunk := ids[ch[0]:ch[1]]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		js, err := listJobs(ctx, c, `j.id IN (`+params(len(chunk), 1)+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, js...)
+	}
+	return out, nil
+}
+
 const jobColumns = `j.id, j.kind, j.state, j.department, j.owner, j.key_id, j.idempotency_key, j.request_hash, j.request,
 	j.river_job_id, j.batch_id, j.intent_key, j.attempts, j.max_attempts, j.error, j.created_at, j.started_at,
-	j.finished_at, j.expires_at, j.updated_at,
+	j.finished_at, j.expires_at, j.updated_at, j.reserved_nusd, j.holds_slot,
 	r.body, r.provider, r.model, r.input_tokens, r.output_tokens, r.duration_ms, r.created_at,
 	r.cache, r.cache_key, r.saved_input_tokens, r.saved_output_tokens`
 
@@ -128,16 +148,17 @@ func scanJob(row Row) (*Job, error) {
 		in, out, dur, rcreated              *int64
 		cache, cacheKey                     *string
 		savedIn, savedOut                   *int64
-		created, updated                    int64
+		created, updated, holds             int64
 	)
 	if err := row.Scan(&j.ID, &kind, &state, &j.Department, &j.Owner, &j.KeyID, &idem, &j.RequestHash, &request,
 		&riverID, &batch, &intentKey, &j.Attempts, &j.MaxAttempts, &j.Error, &created, &started,
-		&finished, &expires, &updated,
+		&finished, &expires, &updated, &j.ReservedNUSD, &holds,
 		&body, &provider, &model, &in, &out, &dur, &rcreated,
 		&cache, &cacheKey, &savedIn, &savedOut); err != nil {
 		return nil, err
 	}
 	j.Kind, j.State, j.Request = netcfg.JobKind(kind), netcfg.JobState(state), json.RawMessage(request)
+	j.HoldsSlot = holds != 0
 	j.IdempotencyKey, j.BatchID, j.IntentKey = deref(idem), deref(batch), deref(intentKey)
 	if riverID != nil {
 		j.RiverJobID = *riverID

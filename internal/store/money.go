@@ -212,41 +212,24 @@ func reservePeriod(ctx context.Context, c Conn, department string, u BudgetUsage
 	return nil
 }
 
-// JobReserved returns the budget reservation job id holds (0 once it is
-// final, or when no budget applied at submit).
-func JobReserved(ctx context.Context, c Conn, id string) (int64, error) {
-	var n int64
-	if err := c.QueryRow(ctx, `SELECT reserved_nusd FROM netsmith_job WHERE id = $1`, id).Scan(&n); err != nil {
-		return 0, fmt.Errorf("job %s reservation: %w", id, err)
-	}
-	return n, nil
-}
-
-// ReserveCall reserves nusd more for job id, a model call beyond what its
+// ReserveCall reserves nusd more for job j, a model call beyond what its
 // submission reserved, against its department's budget: the periods the
 // job was created in, which its final move releases (see release). Each
 // period's check and reservation is TakeHolds' conditional UPDATE, so
 // replicas cannot reserve past a limit together; when one cannot cover
 // the call it returns a *BudgetError and the call must not be made. A
-// department without a budget reserves nothing.
+// department without a budget reserves nothing, at one read.
 //
 // It needs no transaction: the job's own row is added to last, and only
 // while the job is not final, so its final move either releases this
 // reservation too or finds it not yet added, and then ReserveCall gives
-// it back itself.
-func ReserveCall(ctx context.Context, c Conn, id string, nusd int64) error {
+// it back itself. j's department and creation time never change, so they
+// are taken from j as the worker read it, not read again.
+func ReserveCall(ctx context.Context, c Conn, j *Job, nusd int64) error {
 	if nusd <= 0 {
 		return nil
 	}
-	var (
-		department string
-		created    int64
-	)
-	err := c.QueryRow(ctx, `SELECT department, created_at FROM netsmith_job WHERE id = $1 AND `+notFinal, id).
-		Scan(&department, &created)
-	if err != nil {
-		return fmt.Errorf("reserve a call for job %s: %w", id, err)
-	}
+	id, department := j.ID, j.Department
 	b, err := GetBudget(ctx, c, department)
 	if err == ErrNotFound {
 		return nil
@@ -254,7 +237,7 @@ func ReserveCall(ctx context.Context, c Conn, id string, nusd int64) error {
 	if err != nil {
 		return fmt.Errorf("read budget: %w", err)
 	}
-	at := time.UnixMilli(created)
+	at := j.CreatedAt
 	periods := []BudgetUsage{
 		{Period: "day", Name: dayPeriod(at), LimitNUSD: b.DailyNUSD},
 		{Period: "month", Name: monthPeriod(at), LimitNUSD: b.MonthlyNUSD},

@@ -31,14 +31,10 @@ func (b *jobBudget) ReserveCall(ctx context.Context, model string, inputTokens, 
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.calls++
-	if b.calls == 1 {
-		held, err := store.JobReserved(ctx, b.r.budgets, b.job.ID)
-		if err != nil {
-			return err
-		}
-		if held > 0 {
-			return nil
-		}
+	// The reservation as the attempt read its job: nothing of this
+	// attempt changed it since.
+	if b.calls == 1 && b.job.ReservedNUSD > 0 {
+		return nil
 	}
 	est, err := b.r.prices.Estimate(model, b.r.clock(), inputTokens, maxOutputTokens)
 	if err != nil {
@@ -46,7 +42,7 @@ func (b *jobBudget) ReserveCall(ctx context.Context, model string, inputTokens, 
 		// reserved, as it is charged at zero (see cost).
 		return nil
 	}
-	err = store.ReserveCall(ctx, b.r.budgets, b.job.ID, int64(est))
+	err = store.ReserveCall(ctx, b.r.budgets, b.job, int64(est))
 	var be *store.BudgetError
 	if errors.As(err, &be) {
 		return fmt.Errorf("%w: call %d of job %s: %w", generate.ErrBudgetExceeded, b.calls, b.job.ID, err)
