@@ -57,7 +57,10 @@ type riverEngine[TDriver riverdriver.Driver[TTx], TTx any] struct {
 	// commit, and one River insert, serves many.
 	submits     *groupcommit.Committer[*submission]
 	completions *groupcommit.Committer[*completion] // group commit of completions, while workers run
-	started     bool
+	// reads reads the rows of the jobs River hands the workers together,
+	// in one query per group, as submits writes them.
+	reads   *groupcommit.Committer[*jobRead]
+	started bool
 }
 
 func newRiverEngine[TDriver riverdriver.Driver[TTx], TTx any](q *Queue, driver TDriver, e *riverEngine[TDriver, TTx]) (*riverEngine[TDriver, TTx], error) {
@@ -313,8 +316,10 @@ func (e *riverEngine[TDriver, TTx]) start(ctx context.Context) error {
 		return nil // insert-only: River has nothing to run here
 	}
 	e.completions = groupcommit.New(e.committers, groupMax, groupWait, e.commitGroup)
+	e.reads = groupcommit.New(max(2, e.committers), groupMax, 0, e.readGroup)
 	if err := e.client.Start(ctx); err != nil {
 		e.completions.Close()
+		e.reads.Close()
 		return fmt.Errorf("start river: %w", err)
 	}
 	e.started = true
@@ -326,7 +331,8 @@ func (e *riverEngine[TDriver, TTx]) stop(ctx context.Context) error {
 		return nil
 	}
 	// Every worker has returned once River has stopped: then the group
-	// committer can end.
+	// committers can end.
+	defer e.reads.Close()
 	defer e.completions.Close()
 	err := e.client.Stop(ctx)
 	if err == nil {
@@ -381,7 +387,7 @@ func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArg
 		ctx = actx
 		phase("gate")
 	}
-	j, err := store.GetJob(ctx, e.db.ReadConn(), rj.Args.JobID)
+	j, err := e.readJob(ctx, rj.Args.JobID)
 	phase("read")
 	if errors.Is(err, store.ErrNotFound) {
 		return river.JobCancel(fmt.Errorf("job %s has no row", rj.Args.JobID))
@@ -460,6 +466,54 @@ func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArg
 		q.mark(ctx, j, netcfg.StateRetrying, werr.Error())
 		return fmt.Errorf("job %s: %w", j.ID, werr)
 	}
+}
+
+// jobRead is a worker's read of its job's row.
+type jobRead struct {
+	id string
+	j  *store.Job // nil: no such row
+}
+
+// readJob returns job id's row, or store.ErrNotFound, read together with
+// the rows other workers ask for at the same time: a group of jobs River
+// fetched together costs one query, not one each.
+func (e *riverEngine[TDriver, TTx]) readJob(ctx context.Context, id string) (*store.Job, error) {
+	r := &jobRead{id: id}
+	if err := e.reads.Do(ctx, r); err != nil {
+		return nil, err
+	}
+	if r.j == nil {
+		return nil, fmt.Errorf("job %s: %w", id, store.ErrNotFound)
+	}
+	return r.j, nil
+}
+
+func (e *riverEngine[TDriver, TTx]) readGroup(ctx context.Context, group []*jobRead) error {
+	ids := make([]string, len(group))
+	for i, r := range group {
+		ids[i] = r.id
+	}
+	js, err := store.GetJobs(ctx, e.db.ReadConn(), ids)
+	if err != nil {
+		return err
+	}
+	byID := make(map[string]*store.Job, len(js))
+	for _, j := range js {
+		byID[j.ID] = j
+	}
+	for _, r := range group {
+		r.j = byID[r.id] // the same id twice gets one row each time
+		if r.j != nil {
+			byID[r.id] = copyJob(r.j)
+		}
+	}
+	return nil
+}
+
+// copyJob is a copy of j that its worker may change alone.
+func copyJob(j *store.Job) *store.Job {
+	c := *j
+	return &c
 }
 
 // mark records a non-final state change made by a worker.
