@@ -92,11 +92,12 @@ func (db *DB) Conn() Conn { return db.conn }
 func (db *DB) ReadConn() Conn { return db.read }
 
 // LazyConn returns connections for writes whose loss in a database crash
-// costs only repeated work, never a job or a result: on PostgreSQL they
-// commit without waiting for the WAL flush (synchronous_commit off), which
-// is most of a short transaction's time there; on SQLite it is Conn with
-// its Execs committed in groups, which take the one writer once per group
-// instead of once per statement. The template cache's leases and fills use
+// costs only repeated work, never a job or a result. Its Execs are
+// committed in groups, each statement whole or not at all as on its own:
+// on PostgreSQL a group is one pipelined round trip that commits without
+// waiting for the WAL flush (synchronous_commit off), instead of a round
+// trip and a commit per statement; on SQLite it takes the one writer once
+// per group instead of once per statement. The template cache's leases and fills use
 // it: a lost fill is one more model call for that intent after the crash.
 func (db *DB) LazyConn() Conn { return db.lazy }
 

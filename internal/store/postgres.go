@@ -128,21 +128,21 @@ func openPostgres(ctx context.Context, u string, opts Options) (*DB, error) {
 }
 
 // pgLazyConn sets d's lazy connection (see DB.LazyConn), whose commits do
-// not wait for the WAL flush: a pool of its own with synchronous_commit
-// off as a startup parameter, or through PgBouncer, which passes no such
-// parameter, its Execs in transactions of the main pool that turn it off
-// with SET LOCAL. It returns what closes it.
+// not wait for the WAL flush and whose Execs go in groups: batches on a
+// pool of its own with synchronous_commit off as a startup parameter, or
+// through PgBouncer, which passes no such parameter, transactions of the
+// main pool that turn it off with SET LOCAL. It returns what closes it.
 func (d *DB) pgLazyConn(ctx context.Context, pc *pgxpool.Config, o pgOptions) (func(), error) {
 	pool := d.pgPool
 	if o.PgBouncer {
-		lazy := newExecGroupConn(d.conn, func(ctx context.Context, fn func(Conn) error) error {
+		lazy := newExecGroupConn(d.conn, 1, execInTx(func(ctx context.Context, fn func(Conn) error) error {
 			return d.InTx(ctx, func(tx Conn) error {
 				if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
 					return err
 				}
 				return fn(tx)
 			})
-		})
+		}))
 		d.lazy = lazy
 		d.stats = func() []metrics.DBPool { return []metrics.DBPool{pgxPoolStat("main", pool)} }
 		return lazy.g.Close, nil
@@ -154,9 +154,44 @@ func (d *DB) pgLazyConn(ctx context.Context, pc *pgxpool.Config, o pgOptions) (f
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", RedactURL(pc.ConnString()), err)
 	}
-	d.lazy = PGX(lazy)
+	g := newExecGroupConn(PGX(lazy), lazyCommitters, pgxBatchExec(lazy))
+	d.lazy = g
 	d.stats = func() []metrics.DBPool { return []metrics.DBPool{pgxPoolStat("main", pool), pgxPoolStat("lazy", lazy)} }
-	return lazy.Close, nil
+	return func() {
+		g.g.Close()
+		lazy.Close()
+	}, nil
+}
+
+// lazyCommitters is how many groups of lazy statements are sent at once
+// on PostgreSQL: one while the next gathers.
+const lazyCommitters = 2
+
+// pgxBatchExec is an execGroupConn's commit on PostgreSQL: a group's
+// statements go in one pipelined batch, one round trip and one implicit
+// transaction, instead of one of each per statement (a job's template
+// lease and fill, every worker's). A failed statement fails the group, and
+// the group committer then sends each on its own. Two groups that take the
+// same rows in opposite orders (two replicas filling the same intents)
+// can deadlock; PostgreSQL ends one, which is then sent statement by
+// statement.
+func pgxBatchExec(pool *pgxpool.Pool) func(context.Context, []*execItem) error {
+	return func(ctx context.Context, items []*execItem) error {
+		b := &pgx.Batch{}
+		for _, it := range items {
+			b.Queue(it.query, it.args...)
+		}
+		br := pool.SendBatch(ctx, b)
+		for _, it := range items {
+			tag, err := br.Exec()
+			if err != nil {
+				_ = br.Close()
+				return err
+			}
+			it.n = tag.RowsAffected()
+		}
+		return br.Close()
+	}
 }
 
 // pgMigrationLock tries to take the migration lock in tx. It is
