@@ -213,30 +213,26 @@ func reservePeriod(ctx context.Context, c Conn, department string, u BudgetUsage
 }
 
 // ReserveCall reserves nusd more for job j, a model call beyond what its
-// submission reserved, against its department's budget: the periods the
-// job was created in, which its final move releases (see release). Each
-// period's check and reservation is TakeHolds' conditional UPDATE, so
-// replicas cannot reserve past a limit together; when one cannot cover
-// the call it returns a *BudgetError and the call must not be made. A
-// department without a budget reserves nothing, at one read.
+// submission reserved, against b, its department's budget (nil: none, and
+// nothing is reserved): the periods the job was created in, which its
+// final move releases (see release). Each period's check and reservation
+// is TakeHolds' conditional UPDATE, so replicas cannot reserve past a
+// limit together; when one cannot cover the call it returns a
+// *BudgetError and the call must not be made. The caller reads b
+// (GetBudget) once for an attempt's calls: the limits a call is checked
+// against are the department's as the attempt found them, while its
+// usage is the database's at the call.
 //
 // It needs no transaction: the job's own row is added to last, and only
 // while the job is not final, so its final move either releases this
 // reservation too or finds it not yet added, and then ReserveCall gives
 // it back itself. j's department and creation time never change, so they
 // are taken from j as the worker read it, not read again.
-func ReserveCall(ctx context.Context, c Conn, j *Job, nusd int64) error {
-	if nusd <= 0 {
+func ReserveCall(ctx context.Context, c Conn, j *Job, b *Budget, nusd int64) error {
+	if nusd <= 0 || b == nil {
 		return nil
 	}
 	id, department := j.ID, j.Department
-	b, err := GetBudget(ctx, c, department)
-	if err == ErrNotFound {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("read budget: %w", err)
-	}
 	at := j.CreatedAt
 	periods := []BudgetUsage{
 		{Period: "day", Name: dayPeriod(at), LimitNUSD: b.DailyNUSD},

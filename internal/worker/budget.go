@@ -25,6 +25,10 @@ type jobBudget struct {
 
 	mu    sync.Mutex
 	calls int
+	// budget is the department's budget as the attempt's first reserving
+	// call read it (nil: none); read says it was.
+	budget *store.Budget
+	read   bool
 }
 
 func (b *jobBudget) ReserveCall(ctx context.Context, model string, inputTokens, maxOutputTokens int64) error {
@@ -42,7 +46,14 @@ func (b *jobBudget) ReserveCall(ctx context.Context, model string, inputTokens, 
 		// reserved, as it is charged at zero (see cost).
 		return nil
 	}
-	err = store.ReserveCall(ctx, b.r.budgets, b.job, int64(est))
+	if !b.read {
+		bud, err := store.GetBudget(ctx, b.r.budgets, b.job.Department)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("read budget: %w", err)
+		}
+		b.budget, b.read = bud, true
+	}
+	err = store.ReserveCall(ctx, b.r.budgets, b.job, b.budget, int64(est))
 	var be *store.BudgetError
 	if errors.As(err, &be) {
 		return fmt.Errorf("%w: call %d of job %s: %w", generate.ErrBudgetExceeded, b.calls, b.job.ID, err)
