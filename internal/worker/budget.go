@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"netsmith/internal/generate"
 	"netsmith/internal/store"
@@ -47,9 +48,9 @@ func (b *jobBudget) ReserveCall(ctx context.Context, model string, inputTokens, 
 		return nil
 	}
 	if !b.read {
-		bud, err := store.GetBudget(ctx, b.r.budgets, b.job.Department)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("read budget: %w", err)
+		bud, err := b.r.readBudget(ctx, b.job.Department)
+		if err != nil {
+			return err
 		}
 		b.budget, b.read = bud, true
 	}
@@ -59,4 +60,33 @@ func (b *jobBudget) ReserveCall(ctx context.Context, model string, inputTokens, 
 		return fmt.Errorf("%w: call %d of job %s: %w", generate.ErrBudgetExceeded, b.calls, b.job.ID, err)
 	}
 	return err
+}
+
+// readBudget returns department's budget (nil: none). Workers that ask
+// while a read of it is under way share that read, which began at most one
+// query's time before they asked: a department's jobs running together
+// cost one query, not one each, and no reading is kept after it returns.
+func (r *Runner) readBudget(ctx context.Context, department string) (*store.Budget, error) {
+	ch := r.budgetReads.DoChan(department, func() (any, error) {
+		// Not the first caller's context: its end must not fail the others.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		b, err := store.GetBudget(rctx, r.budgets, department)
+		if errors.Is(err, store.ErrNotFound) {
+			return (*store.Budget)(nil), nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read budget: %w", err)
+		}
+		return b, nil
+	})
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		return res.Val.(*store.Budget), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
