@@ -112,6 +112,7 @@ func openPostgres(ctx context.Context, u string, opts Options) (*DB, error) {
 		conn:          PGX(pool),
 		read:          PGX(pool),
 		pgPool:        pool,
+		riverPool:     pool,
 		pgBouncer:     po.PgBouncer,
 		migrationLock: pgMigrationLock,
 	}
@@ -148,14 +149,16 @@ func (d *DB) pgLazyConn(ctx context.Context, pc *pgxpool.Config, o pgOptions) (f
 		return lazy.g.Close, nil
 	}
 	lc := pc.Copy()
-	lc.MaxConns = max(2, pc.MaxConns/4)
+	// River's own work shares it (see RiverPool): its fetches, completer,
+	// leader election, maintenance and listener take a few connections.
+	lc.MaxConns = max(4, pc.MaxConns/2)
 	lc.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
 	lazy, err := pgxpool.NewWithConfig(ctx, lc)
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", RedactURL(pc.ConnString()), err)
 	}
 	g := newExecGroupConn(PGX(lazy), lazyCommitters, pgxBatchExec(lazy))
-	d.lazy = g
+	d.lazy, d.riverPool = g, lazy
 	d.stats = func() []metrics.DBPool { return []metrics.DBPool{pgxPoolStat("main", pool), pgxPoolStat("lazy", lazy)} }
 	return func() {
 		g.g.Close()
