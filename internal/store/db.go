@@ -31,7 +31,7 @@ type DB struct {
 	// riverPool is where River's own work runs on PostgreSQL (see
 	// RiverPool): the lazy pool, or pgPool through PgBouncer.
 	riverPool *pgxpool.Pool
-	sqlDB   *sql.DB
+	sqlDB     *sql.DB
 	// pgBouncer: PostgreSQL through PgBouncer in transaction mode
 	// (?pgbouncer=true): nothing may outlive a transaction.
 	pgBouncer bool
