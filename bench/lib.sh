@@ -22,14 +22,15 @@ trap cleanup EXIT
 # build: the binary of commit ${COMMIT:-HEAD}, from `git archive` into this
 # run's directory, so that uncommitted edits in the shared working tree
 # stay out of the figures; TREE=1 builds the working tree instead. SRC is
-# the source built, BUILD_REV names it (for results.tsv).
+# the source built, BUILD_REV names it (for results.tsv). Each build has a
+# source directory of its own, so a script may build two commits (with BIN
+# set to another path for one of them).
 build() {
 	if [ -n "${TREE:-}" ]; then
 		SRC=$ROOT
 		BUILD_REV="$(git -C "$ROOT" rev-parse --short HEAD)+tree"
 	else
-		SRC=$WORK/src
-		mkdir -p "$SRC"
+		SRC=$(mktemp -d "$WORK/src.XXXXXX")
 		git -C "$ROOT" archive "${COMMIT:-HEAD}" | tar -x -C "$SRC"
 		BUILD_REV=$(git -C "$ROOT" rev-parse --short "${COMMIT:-HEAD}")
 	fi

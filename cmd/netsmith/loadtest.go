@@ -10,9 +10,14 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"netsmith/internal/httpapi"
 	"netsmith/internal/netcfg"
@@ -40,14 +45,33 @@ type LoadResult struct {
 	LagMaxMs         float64 `json:"lag_max_ms,omitempty"`
 	UpstreamCalls    *int64  `json:"upstream_calls,omitempty"`
 	Upstream429s     *int64  `json:"upstream_429s,omitempty"`
+	// Status requests made while waiting by polling, in all and per job.
+	Polls       int64   `json:"polls"`
+	PollsPerJob float64 `json:"polls_per_job"`
+	// From the servers' /metrics (--server-metrics), scraped before and
+	// after: the database transactions (explicit blocks and statements
+	// on their own) and round trips per job, in all and by pool. Absent
+	// when a server exports no such counters.
+	DBTransactionsPerJob         *float64              `json:"db_transactions_per_job,omitempty"`
+	DBExplicitTransactionsPerJob *float64              `json:"db_explicit_transactions_per_job,omitempty"`
+	DBRoundTripsPerJob           *float64              `json:"db_round_trips_per_job,omitempty"`
+	DBPools                      map[string]DBPoolLoad `json:"db_pools,omitempty"`
+}
+
+// DBPoolLoad is one database pool's share of a load test, per job.
+type DBPoolLoad struct {
+	TransactionsPerJob         float64 `json:"transactions_per_job"`
+	ExplicitTransactionsPerJob float64 `json:"explicit_transactions_per_job"`
+	RoundTripsPerJob           float64 `json:"round_trips_per_job"`
 }
 
 func runLoadtest(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	var (
-		server, apiKey, api, wait, upstreamStats string
-		n, conc, distinct                        int
-		rate                                     float64
-		timeout                                  time.Duration
+		server, apiKey, api, wait, upstreamStats, serverMetrics string
+		n, conc, distinct                                       int
+		rate                                                    float64
+		timeout, pollInterval                                   time.Duration
+		poll                                                    bool
 	)
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	clientFlags(fs, &server, &apiKey)
@@ -57,7 +81,10 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	fs.IntVar(&distinct, "distinct", 0, "distinct intents among the jobs (0: every job its own)")
 	fs.StringVar(&api, "api", "v1", "API to drive: v1 or legacy")
 	fs.StringVar(&wait, "wait", "sse", "how to wait for completion: sse, poll (legacy always polls), or none (submit only: measures submission alone, and a slot is free again as soon as its submission is answered)")
+	fs.BoolVar(&poll, "poll", false, "wait by polling the job's status (--wait poll), as the legacy scripts do: --api legacy --poll is the legacy client, polling GET /api/job-status/{id}")
+	fs.DurationVar(&pollInterval, "poll-interval", 100*time.Millisecond, "time between a job's status polls: a job not done at its first poll holds its client at least this long, so -c clients finish at most about c/interval jobs per second")
 	fs.StringVar(&upstreamStats, "upstream-stats", "", "fake-anthropic base `URL` whose /stats counts upstream calls")
+	fs.StringVar(&serverMetrics, "server-metrics", "", "comma-separated netsmith base `URLs` whose /metrics, scraped before and after, give the database transactions and round trips per job: every process that touches the database (default: --server; none: skip)")
 	fs.DurationVar(&timeout, "timeout", 10*time.Minute, "give up after this long")
 	pos, err := parseFlags(fs, args, getenv)
 	if err != nil {
@@ -72,12 +99,28 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 		return usagef("--api %q: must be v1 or legacy", api)
 	case wait != "sse" && wait != "poll" && wait != "none":
 		return usagef("--wait %q: must be sse, poll or none", wait)
+	case pollInterval <= 0:
+		return usagef("--poll-interval must be positive")
+	}
+	if poll {
+		if flagSet(fs, "wait") && wait != "poll" {
+			return usagef("--poll and --wait %s: choose one", wait)
+		}
+		wait = "poll"
+	}
+	if serverMetrics == "" {
+		serverMetrics = server
+	}
+	var metricsURLs []string
+	if serverMetrics != "none" {
+		metricsURLs = strings.Split(serverMetrics, ",")
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: 0}}
 	c := httpapi.NewClient(server, hc, cmp.Or(apiKey, getenv("NETSMITH_API_KEY")))
 	before, _ := fakeStats(ctx, hc, upstreamStats)
+	dbBefore, dbErr := scrapeDBCounters(ctx, hc, metricsURLs)
 
 	var (
 		mu      sync.Mutex
@@ -87,6 +130,7 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 		last    time.Time       // when the latest submission left (--rate)
 		ok, bad int
 		subErr  atomic.Int64
+		polls   atomic.Int64
 	)
 	start := time.Now()
 	next := make(chan slot)
@@ -117,7 +161,7 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 					mu.Unlock()
 					continue
 				}
-				succeeded, err := loadWait(ctx, c, api, wait, id)
+				succeeded, err := loadWait(ctx, c, api, wait, id, pollInterval, &polls)
 				t2 := time.Now()
 				mu.Lock()
 				submits = append(submits, t1.Sub(t0))
@@ -145,6 +189,13 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 		res.OfferedPerSecond = float64(len(lags)-1) / last.Sub(start).Seconds()
 		res.LagP99Ms, res.LagMaxMs = pct(lags, 99), float64(slices.Max(lags))/float64(time.Millisecond)
 	}
+	res.Polls = polls.Load()
+	res.PollsPerJob = float64(res.Polls) / float64(n)
+	if dbErr == nil && len(dbBefore) > 0 {
+		if after, err := scrapeDBCounters(ctx, hc, metricsURLs); err == nil {
+			res.addDB(dbBefore, after)
+		}
+	}
 	if after, err := fakeStats(ctx, hc, upstreamStats); err == nil && after != nil {
 		calls := after.Requests - before.Requests
 		r429 := after.RateLimited - before.RateLimited
@@ -160,6 +211,15 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	}
 	if res.UpstreamCalls != nil {
 		fmt.Fprintf(stdout, "upstream calls %d, 429s %d\n", *res.UpstreamCalls, *res.Upstream429s)
+	}
+	if res.Polls > 0 {
+		fmt.Fprintf(stdout, "polls   %d (%.1f per job, every %v)\n", res.Polls, res.PollsPerJob, pollInterval)
+	}
+	if res.DBTransactionsPerJob != nil {
+		fmt.Fprintf(stdout, "db      %.2f transactions per job (%.2f explicit)  %.2f round trips per job\n",
+			*res.DBTransactionsPerJob, *res.DBExplicitTransactionsPerJob, *res.DBRoundTripsPerJob)
+	} else if len(metricsURLs) > 0 {
+		fmt.Fprintf(stdout, "db      no transaction counters at %s\n", strings.Join(metricsURLs, ","))
 	}
 	b, _ := json.Marshal(res)
 	fmt.Fprintln(stdout, string(b))
@@ -236,8 +296,10 @@ func loadSubmit(ctx context.Context, c *httpapi.Client, api string, i, distinct 
 	return r.ID, nil
 }
 
-// loadWait waits for a job and reports whether it succeeded.
-func loadWait(ctx context.Context, c *httpapi.Client, api, wait, id string) (bool, error) {
+// loadWait waits for a job and reports whether it succeeded. Polling, it
+// asks for the job's status at once and then every interval, and counts
+// its requests in polls.
+func loadWait(ctx context.Context, c *httpapi.Client, api, wait, id string, interval time.Duration, polls *atomic.Int64) (bool, error) {
 	if api == "v1" && wait == "sse" {
 		j, err := c.Wait(ctx, id, nil)
 		if err != nil {
@@ -245,9 +307,10 @@ func loadWait(ctx context.Context, c *httpapi.Client, api, wait, id string) (boo
 		}
 		return j.Status == netcfg.StateSucceeded, nil
 	}
-	t := time.NewTicker(100 * time.Millisecond)
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
+		polls.Add(1)
 		if api == "legacy" {
 			st, err := c.LegacyStatus(ctx, id)
 			if err != nil {
@@ -274,6 +337,79 @@ func loadWait(ctx context.Context, c *httpapi.Client, api, wait, id string) (boo
 		case <-t.C:
 		}
 	}
+}
+
+// dbCounters are a pool's database counters at one scrape.
+type dbCounters struct{ explicit, implicit, roundTrips float64 }
+
+// scrapeDBCounters reads netsmith_db_transactions_total and
+// netsmith_db_round_trips_total from each server's /metrics, summed by
+// pool over the servers. It returns no pools for servers that export no
+// such counters (a build before them).
+func scrapeDBCounters(ctx context.Context, hc *http.Client, bases []string) (map[string]dbCounters, error) {
+	pools := map[string]dbCounters{}
+	for _, base := range bases {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(base, "/")+"/metrics", nil)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode != http.StatusOK {
+			resp.Body.Close()
+			return nil, fmt.Errorf("%s/metrics: %s", base, resp.Status)
+		}
+		parser := expfmt.NewTextParser(model.UTF8Validation)
+		mfs, err := parser.TextToMetricFamilies(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s/metrics: %w", base, err)
+		}
+		for _, m := range mfs["netsmith_db_transactions_total"].GetMetric() {
+			pool, kind := metricLabel(m, "pool"), metricLabel(m, "kind")
+			c := pools[pool]
+			if kind == "explicit" {
+				c.explicit += m.GetCounter().GetValue()
+			} else {
+				c.implicit += m.GetCounter().GetValue()
+			}
+			pools[pool] = c
+		}
+		for _, m := range mfs["netsmith_db_round_trips_total"].GetMetric() {
+			pool := metricLabel(m, "pool")
+			c := pools[pool]
+			c.roundTrips += m.GetCounter().GetValue()
+			pools[pool] = c
+		}
+	}
+	return pools, nil
+}
+
+func metricLabel(m *dto.Metric, name string) string {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == name {
+			return l.GetValue()
+		}
+	}
+	return ""
+}
+
+// addDB sets the database figures per job from the counters before and
+// after the run.
+func (r *LoadResult) addDB(before, after map[string]dbCounters) {
+	per := func(v float64) float64 { return v / float64(r.Jobs) }
+	var all dbCounters
+	r.DBPools = map[string]DBPoolLoad{}
+	for pool, a := range after {
+		b := before[pool]
+		d := dbCounters{a.explicit - b.explicit, a.implicit - b.implicit, a.roundTrips - b.roundTrips}
+		all.explicit, all.implicit, all.roundTrips = all.explicit+d.explicit, all.implicit+d.implicit, all.roundTrips+d.roundTrips
+		r.DBPools[pool] = DBPoolLoad{per(d.explicit + d.implicit), per(d.explicit), per(d.roundTrips)}
+	}
+	tx, ex, rt := per(all.explicit+all.implicit), per(all.explicit), per(all.roundTrips)
+	r.DBTransactionsPerJob, r.DBExplicitTransactionsPerJob, r.DBRoundTripsPerJob = &tx, &ex, &rt
 }
 
 type upstreamStats struct {
@@ -307,4 +443,11 @@ func pct(ds []time.Duration, p int) float64 {
 	slices.Sort(s)
 	i := min(len(s)-1, (len(s)*p+99)/100-1)
 	return float64(s[max(i, 0)]) / float64(time.Millisecond)
+}
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"math"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"netsmith/internal/dbtest"
 	"netsmith/internal/llm/fakeanthropic"
 	"netsmith/internal/llm/llmtest"
 )
@@ -43,6 +47,65 @@ func TestLoadtest(t *testing.T) {
 			t.Errorf("%s: %d upstream calls, want 3 intents' worth (3–6)", api, got)
 		}
 	}
+}
+
+// TestLoadtestPoll drives the legacy polling client (--api legacy --poll)
+// against a real server on each database and checks the figures it adds:
+// every job polled at least once and the polls per job their share, and
+// the database's transactions and round trips per job, by the pools that
+// database has, read from the server's /metrics.
+func TestLoadtestPoll(t *testing.T) {
+	t.Parallel()
+	up := llmtest.NewServer(t, fakeanthropic.Config{})
+	dbtest.Each(t, func(t *testing.T, db string) {
+		env := map[string]string{"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": up.URL}
+		c := startInProcessEnv(t, env, "--db", db, "--poll-interval", "100ms")
+		const n = 40
+		res, out := loadtestJSON(t, "--server", c.BaseURL(), "-n", fmt.Sprint(n), "-c", "8", "--distinct", "2",
+			"--api", "legacy", "--poll", "--poll-interval", "20ms")
+		if res.OK != n || res.Polls < n || res.PollsPerJob != float64(res.Polls)/n {
+			t.Errorf("%+v: want %d jobs done, each polled at least once, and polls per job = polls / jobs", res, n)
+		}
+		if res.DBTransactionsPerJob == nil || res.DBExplicitTransactionsPerJob == nil || res.DBRoundTripsPerJob == nil {
+			t.Fatalf("no database figures from the server's /metrics:\n%s", out)
+		}
+		tx, ex, rt := *res.DBTransactionsPerJob, *res.DBExplicitTransactionsPerJob, *res.DBRoundTripsPerJob
+		// Every job is written at its submission and its completion, in
+		// transactions (blocks) that each cost at least two round trips.
+		if !(ex > 0 && ex <= tx && rt >= tx+ex) {
+			t.Errorf("per job: %.2f transactions, %.2f explicit, %.2f round trips: want 0 < explicit ≤ all, round trips ≥ all + explicit", tx, ex, rt)
+		}
+		var sum DBPoolLoad
+		var pools []string
+		for name, p := range res.DBPools {
+			pools = append(pools, name)
+			sum.TransactionsPerJob += p.TransactionsPerJob
+			sum.RoundTripsPerJob += p.RoundTripsPerJob
+		}
+		slices.Sort(pools)
+		want := map[bool][]string{true: {"read", "writer"}, false: {"lazy", "main"}}[strings.HasPrefix(db, "sqlite")]
+		if !slices.Equal(pools, want) {
+			t.Errorf("pools %v, want %v", pools, want)
+		}
+		if math.Abs(sum.TransactionsPerJob-tx) > 1e-9 || math.Abs(sum.RoundTripsPerJob-rt) > 1e-9 {
+			t.Errorf("the pools' figures %+v do not add up to the totals (%.2f, %.2f)", sum, tx, rt)
+		}
+		if !strings.Contains(out, "polls ") || !strings.Contains(out, "round trips per job") {
+			t.Errorf("no polls or database line:\n%s", out)
+		}
+
+		// Without scraping, no database figures; --poll with another
+		// --wait is refused.
+		res, _ = loadtestJSON(t, "--server", c.BaseURL(), "-n", "2", "--api", "v1", "--poll", "--server-metrics", "none")
+		if res.OK != 2 || res.Polls < 2 || res.DBTransactionsPerJob != nil || res.DBPools != nil {
+			t.Errorf("v1 --poll, --server-metrics none: %+v; want 2 jobs polled and no database figures", res)
+		}
+		var buf bytes.Buffer
+		if code := run(t.Context(), []string{"loadtest", "--server", c.BaseURL(), "--poll", "--wait", "sse"}, noEnv, strings.NewReader(""), &buf, &buf); code == 0 ||
+			!strings.Contains(buf.String(), "--poll and --wait sse") {
+			t.Errorf("--poll --wait sse exited %d:\n%s", code, buf.String())
+		}
+	})
 }
 
 // TestLoadtestSubmitOnly: --wait none submits and measures submissions

@@ -122,13 +122,24 @@ type DBPool struct {
 	// is too small shows here before anywhere else.
 	Waits    int64
 	WaitTime time.Duration
+	// Transactions ended since the pool opened, by outcome: explicit
+	// ones are BEGIN … COMMIT blocks, implicit ones statements run
+	// outside a block, which the database commits on their own.
+	ExplicitCommits, ExplicitRollbacks int64
+	ImplicitCommits, ImplicitRollbacks int64
+	// RoundTrips counts the statements sent and answered since the pool
+	// opened, BEGIN and COMMIT included (on PostgreSQL a batch, a COPY or
+	// a statement's preparation is one).
+	RoundTrips int64
 }
 
 // RegisterDBPools adds the connection pools' metrics, read by f at scrape:
 // netsmith_db_connections{pool,state} (in_use, idle),
 // netsmith_db_connections_max{pool}, and the counters
-// netsmith_db_pool_waits_total{pool} and
-// netsmith_db_pool_wait_seconds_total{pool}.
+// netsmith_db_pool_waits_total{pool},
+// netsmith_db_pool_wait_seconds_total{pool},
+// netsmith_db_transactions_total{pool,kind,outcome} (explicit or implicit;
+// commit or rollback) and netsmith_db_round_trips_total{pool}.
 func RegisterDBPools(reg prometheus.Registerer, f func() []DBPool) {
 	reg.MustRegister(&poolCollector{f: f,
 		conns: prometheus.NewDesc("netsmith_db_connections",
@@ -139,12 +150,17 @@ func RegisterDBPools(reg prometheus.Registerer, f func() []DBPool) {
 			"Connection acquisitions that found none idle and waited, by pool.", []string{"pool"}, nil),
 		wait: prometheus.NewDesc("netsmith_db_pool_wait_seconds_total",
 			"Time acquisitions waited for a connection, by pool.", []string{"pool"}, nil),
+		txs: prometheus.NewDesc("netsmith_db_transactions_total",
+			"Database transactions ended, by pool, kind (explicit: a BEGIN … COMMIT block; implicit: a statement outside one) and outcome (commit, rollback).",
+			[]string{"pool", "kind", "outcome"}, nil),
+		trips: prometheus.NewDesc("netsmith_db_round_trips_total",
+			"Statements sent to the database and answered, BEGIN and COMMIT included, by pool.", []string{"pool"}, nil),
 	})
 }
 
 type poolCollector struct {
-	f                       func() []DBPool
-	conns, max, waits, wait *prometheus.Desc
+	f                                   func() []DBPool
+	conns, max, waits, wait, txs, trips *prometheus.Desc
 }
 
 func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -152,6 +168,8 @@ func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.max
 	ch <- c.waits
 	ch <- c.wait
+	ch <- c.txs
+	ch <- c.trips
 }
 
 func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
@@ -161,5 +179,10 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.max, prometheus.GaugeValue, float64(p.Max), p.Name)
 		ch <- prometheus.MustNewConstMetric(c.waits, prometheus.CounterValue, float64(p.Waits), p.Name)
 		ch <- prometheus.MustNewConstMetric(c.wait, prometheus.CounterValue, p.WaitTime.Seconds(), p.Name)
+		ch <- prometheus.MustNewConstMetric(c.txs, prometheus.CounterValue, float64(p.ExplicitCommits), p.Name, "explicit", "commit")
+		ch <- prometheus.MustNewConstMetric(c.txs, prometheus.CounterValue, float64(p.ExplicitRollbacks), p.Name, "explicit", "rollback")
+		ch <- prometheus.MustNewConstMetric(c.txs, prometheus.CounterValue, float64(p.ImplicitCommits), p.Name, "implicit", "commit")
+		ch <- prometheus.MustNewConstMetric(c.txs, prometheus.CounterValue, float64(p.ImplicitRollbacks), p.Name, "implicit", "rollback")
+		ch <- prometheus.MustNewConstMetric(c.trips, prometheus.CounterValue, float64(p.RoundTrips), p.Name)
 	}
 }

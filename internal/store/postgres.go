@@ -99,6 +99,8 @@ func openPostgres(ctx context.Context, u string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	mainCtr := new(poolCounters)
+	pc.ConnConfig.Tracer = pgTracer{mainCtr}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", RedactURL(u), err)
@@ -116,7 +118,7 @@ func openPostgres(ctx context.Context, u string, opts Options) (*DB, error) {
 		pgBouncer:     po.PgBouncer,
 		migrationLock: pgMigrationLock,
 	}
-	closeLazy, err := d.pgLazyConn(ctx, pc, po)
+	closeLazy, err := d.pgLazyConn(ctx, pc, po, mainCtr)
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -133,7 +135,8 @@ func openPostgres(ctx context.Context, u string, opts Options) (*DB, error) {
 // pool of its own with synchronous_commit off as a startup parameter, or
 // through PgBouncer, which passes no such parameter, transactions of the
 // main pool that turn it off with SET LOCAL. It returns what closes it.
-func (d *DB) pgLazyConn(ctx context.Context, pc *pgxpool.Config, o pgOptions) (func(), error) {
+// mainCtr counts the main pool's work.
+func (d *DB) pgLazyConn(ctx context.Context, pc *pgxpool.Config, o pgOptions, mainCtr *poolCounters) (func(), error) {
 	pool := d.pgPool
 	if o.PgBouncer {
 		lazy := newExecGroupConn(d.conn, 1, execInTx(func(ctx context.Context, fn func(Conn) error) error {
@@ -145,7 +148,7 @@ func (d *DB) pgLazyConn(ctx context.Context, pc *pgxpool.Config, o pgOptions) (f
 			})
 		}))
 		d.lazy = lazy
-		d.stats = func() []metrics.DBPool { return []metrics.DBPool{pgxPoolStat("main", pool)} }
+		d.stats = func() []metrics.DBPool { return []metrics.DBPool{pgxPoolStat("main", pool, mainCtr)} }
 		return lazy.g.Close, nil
 	}
 	lc := pc.Copy()
@@ -153,13 +156,17 @@ func (d *DB) pgLazyConn(ctx context.Context, pc *pgxpool.Config, o pgOptions) (f
 	// leader election, maintenance and listener take a few connections.
 	lc.MaxConns = max(4, pc.MaxConns/2)
 	lc.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	lazyCtr := new(poolCounters)
+	lc.ConnConfig.Tracer = pgTracer{lazyCtr}
 	lazy, err := pgxpool.NewWithConfig(ctx, lc)
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", RedactURL(pc.ConnString()), err)
 	}
 	g := newExecGroupConn(PGX(lazy), lazyCommitters, pgxBatchExec(lazy))
 	d.lazy, d.riverPool = g, lazy
-	d.stats = func() []metrics.DBPool { return []metrics.DBPool{pgxPoolStat("main", pool), pgxPoolStat("lazy", lazy)} }
+	d.stats = func() []metrics.DBPool {
+		return []metrics.DBPool{pgxPoolStat("main", pool, mainCtr), pgxPoolStat("lazy", lazy, lazyCtr)}
+	}
 	return func() {
 		g.g.Close()
 		lazy.Close()
@@ -210,8 +217,10 @@ func pgMigrationLock(ctx context.Context, tx Conn) (bool, error) {
 	return ok, nil
 }
 
-func pgxPoolStat(name string, p *pgxpool.Pool) metrics.DBPool {
+func pgxPoolStat(name string, p *pgxpool.Pool, c *poolCounters) metrics.DBPool {
 	st := p.Stat()
-	return metrics.DBPool{Name: name, Max: int(st.MaxConns()), InUse: int(st.AcquiredConns()), Idle: int(st.IdleConns()),
+	s := metrics.DBPool{Name: name, Max: int(st.MaxConns()), InUse: int(st.AcquiredConns()), Idle: int(st.IdleConns()),
 		Waits: st.EmptyAcquireCount(), WaitTime: st.EmptyAcquireWaitTime()}
+	c.fill(&s)
+	return s
 }

@@ -41,14 +41,18 @@ func sqliteDSN(u string) (string, error) {
 	return "file:" + path + "?" + v.Encode(), nil
 }
 
-type sqliteConnector struct{ dsn string }
+// sqliteConnector opens connections to dsn whose work ctr counts.
+type sqliteConnector struct {
+	dsn string
+	ctr *poolCounters
+}
 
 func (c sqliteConnector) Connect(context.Context) (driver.Conn, error) {
 	conn, err := (&sqlite.Driver{}).Open(c.dsn)
 	if err != nil {
 		return nil, err
 	}
-	return newCachingConn(conn), nil
+	return newCachingConn(conn, c.ctr), nil
 }
 func (c sqliteConnector) Driver() driver.Driver { return &sqlite.Driver{} }
 
@@ -57,7 +61,8 @@ func openSQLite(ctx context.Context, u string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := sql.OpenDB(sqliteConnector{dsn})
+	wctr, rctr := new(poolCounters), new(poolCounters)
+	db := sql.OpenDB(sqliteConnector{dsn, wctr})
 	// SQLite allows one writer at a time; River recommends a single
 	// connection so that its own goroutines never meet SQLITE_BUSY.
 	db.SetMaxOpenConns(1)
@@ -67,7 +72,7 @@ func openSQLite(ctx context.Context, u string) (*DB, error) {
 	}
 	// Readers beside the writer: WAL lets them read the last committed
 	// state while the writer works. query_only keeps them readers.
-	rdb := sql.OpenDB(sqliteConnector{dsn + "&_pragma=query_only(1)"})
+	rdb := sql.OpenDB(sqliteConnector{dsn + "&_pragma=query_only(1)", rctr})
 	rdb.SetMaxOpenConns(4)
 	rdb.SetMaxIdleConns(4)
 	d := &DB{
@@ -76,7 +81,7 @@ func openSQLite(ctx context.Context, u string) (*DB, error) {
 		read:    SQL(rdb),
 		sqlDB:   db,
 		stats: func() []metrics.DBPool {
-			return []metrics.DBPool{sqlPoolStat("writer", db.Stats()), sqlPoolStat("read", rdb.Stats())}
+			return []metrics.DBPool{sqlPoolStat("writer", db.Stats(), wctr), sqlPoolStat("read", rdb.Stats(), rctr)}
 		},
 	}
 	// The template cache's leases and fills, single statements from many
@@ -87,9 +92,11 @@ func openSQLite(ctx context.Context, u string) (*DB, error) {
 	return d, nil
 }
 
-func sqlPoolStat(name string, st sql.DBStats) metrics.DBPool {
-	return metrics.DBPool{Name: name, Max: st.MaxOpenConnections, InUse: st.InUse, Idle: st.Idle,
+func sqlPoolStat(name string, st sql.DBStats, c *poolCounters) metrics.DBPool {
+	s := metrics.DBPool{Name: name, Max: st.MaxOpenConnections, InUse: st.InUse, Idle: st.Idle,
 		Waits: st.WaitCount, WaitTime: st.WaitDuration}
+	c.fill(&s)
+	return s
 }
 
 // execGroupConn is a Conn whose Execs, from any number of goroutines,

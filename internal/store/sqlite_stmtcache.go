@@ -15,11 +15,15 @@ const stmtCacheSize = 256
 // completion statements are large: without this cache, SQL parsing was half
 // of netsmith's CPU time on SQLite. A cached statement that is still
 // reading rows is never handed to a second query: that one gets a
-// statement of its own.
+// statement of its own. It counts the connection's statements and
+// transactions in ctr (see poolCounters).
 type cachingConn struct {
 	driver.Conn
 	stmts map[string]*list.Element
 	order *list.List // of *cachedStmt, most recent first
+	ctr   *poolCounters
+	tx    countedTx // the transaction open on the connection, when inTx
+	inTx  bool
 }
 
 type cachedStmt struct {
@@ -28,8 +32,17 @@ type cachedStmt struct {
 	busy  bool // rows are open on it
 }
 
-func newCachingConn(c driver.Conn) *cachingConn {
-	return &cachingConn{Conn: c, stmts: map[string]*list.Element{}, order: list.New()}
+func newCachingConn(c driver.Conn, ctr *poolCounters) *cachingConn {
+	return &cachingConn{Conn: c, stmts: map[string]*list.Element{}, order: list.New(), ctr: ctr}
+}
+
+// ran counts a statement that ran, and outside a transaction the one
+// SQLite ran it in.
+func (c *cachingConn) ran(err error) {
+	c.ctr.roundTrips.Add(1)
+	if !c.inTx {
+		c.ctr.implicit.end(err == nil)
+	}
 }
 
 // prepared returns the cached statement for query, preparing it on a miss,
@@ -70,9 +83,11 @@ func (c *cachingConn) PrepareContext(ctx context.Context, query string) (driver.
 func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	cs, cached, err := c.prepared(ctx, query)
 	if err != nil {
+		c.ran(err)
 		return nil, err
 	}
 	res, err := cs.stmt.(driver.StmtExecContext).ExecContext(ctx, args)
+	c.ran(err)
 	if !cached {
 		cs.stmt.Close()
 	}
@@ -82,9 +97,11 @@ func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driv
 func (c *cachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	cs, cached, err := c.prepared(ctx, query)
 	if err != nil {
+		c.ran(err)
 		return nil, err
 	}
 	rows, err := cs.stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
+	c.ran(err)
 	if err != nil {
 		if !cached {
 			cs.stmt.Close()
@@ -96,7 +113,40 @@ func (c *cachingConn) QueryContext(ctx context.Context, query string, args []dri
 }
 
 func (c *cachingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	return c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
+	tx, err := c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
+	c.ctr.roundTrips.Add(1)
+	if err != nil {
+		return nil, err
+	}
+	// database/sql runs one transaction at a time on a connection: the
+	// counting wrapper lives in the connection, not on the heap anew.
+	c.tx, c.inTx = countedTx{Tx: tx, c: c}, true
+	return &c.tx, nil
+}
+
+// countedTx counts its connection's transaction as it ends.
+type countedTx struct {
+	driver.Tx
+	c *cachingConn
+}
+
+func (t *countedTx) Commit() error {
+	err := t.Tx.Commit()
+	t.done(err == nil)
+	return err
+}
+
+func (t *countedTx) Rollback() error {
+	err := t.Tx.Rollback()
+	t.done(false)
+	return err
+}
+
+func (t *countedTx) done(committed bool) {
+	c := t.c
+	c.ctr.roundTrips.Add(1)
+	c.ctr.explicit.end(committed)
+	c.inTx = false
 }
 
 func (c *cachingConn) Ping(ctx context.Context) error { return c.Conn.(driver.Pinger).Ping(ctx) }
