@@ -577,7 +577,9 @@ const (
 // instead (river.JobCompleteTx, or one JobSetStateIfRunningMany per group)
 // cost PostgreSQL more CPU than every other statement of a job together
 // (BENCHMARKS.md, scenario 1), and River's completer updated the rows once
-// more anyway.
+// more anyway. On PostgreSQL River's completer, like its fetches, commits
+// on the lazy pool without waiting for the WAL flush (store.DB.RiverPool):
+// per job, only this transaction and the submission's wait for one.
 func (e *riverEngine[TDriver, TTx]) complete(ctx context.Context, c *completion) error {
 	if hook := e.q.cfg.BeforeComplete; hook != nil {
 		if err := hook(ctx, c.j.ID); err != nil {
