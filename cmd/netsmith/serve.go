@@ -20,6 +20,7 @@ import (
 	"netsmith/internal/app"
 	"netsmith/internal/generate"
 	"netsmith/internal/httpapi"
+	"netsmith/internal/jobstatus"
 	"netsmith/internal/pricing"
 	"netsmith/internal/queue"
 )
@@ -55,17 +56,20 @@ type Config struct {
 	// while its interactive requests are slower than this (0: never).
 	APILatencyTarget time.Duration
 	PollInterval     time.Duration
-	Insecure         bool
-	LogLevel         string
-	LogFormat        string
-	Cache            bool
-	CacheTTL         time.Duration
-	EconomyPoll      time.Duration
-	PprofAddr        string
-	UpstreamRPM      int64
-	UpstreamITPM     int64
-	UpstreamOTPM     int64
-	Prices           string
+	// StatusCache bounds the final jobs kept in memory for status reads,
+	// in bytes (0: none).
+	StatusCache  int64
+	Insecure     bool
+	LogLevel     string
+	LogFormat    string
+	Cache        bool
+	CacheTTL     time.Duration
+	EconomyPoll  time.Duration
+	PprofAddr    string
+	UpstreamRPM  int64
+	UpstreamITPM int64
+	UpstreamOTPM int64
+	Prices       string
 
 	AnthropicBaseURL string
 	AnthropicAPIKey  string
@@ -122,6 +126,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", 2*time.Minute, "how long a kept-alive connection may wait for its next request")
 	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", 256, "open connections one remote IP address may hold; more are closed at once (loopback clients are not limited; 0: no limit; set it above the connections of a proxy in front)")
 	fs.DurationVar(&c.StreamHeartbeat, "stream-heartbeat", httpapi.DefaultStreamHeartbeat, "how often a quiet event stream sends a comment line, so that a proxy in front (nginx's proxy_read_timeout, 60s by default) keeps it open; keep it below the proxy's read timeout")
+	fs.Int64Var(&c.StatusCache, "status-cache", jobstatus.DefaultMaxBytes, "bytes of finished jobs kept in memory for status reads (GET /v1/jobs/{id}, /api/job-status/{id}), so that polling a finished job costs no query; a job over 1/16 of it is read each time (0: keep none)")
 	fs.BoolVar(&c.Insecure, "insecure", false, "allow listening on a non-loopback address without API keys")
 }
 
@@ -201,6 +206,9 @@ func (c *Config) validate() error {
 	}
 	if c.UpstreamRPM < 0 || c.UpstreamITPM < 0 || c.UpstreamOTPM < 0 {
 		return usagef("--upstream-rpm, --upstream-itpm and --upstream-otpm must be ≥ 0")
+	}
+	if c.StatusCache < 0 {
+		return usagef("--status-cache %d: must be ≥ 0", c.StatusCache)
 	}
 	if c.MaxQueue < 0 || c.MaxBody <= 0 {
 		return usagef("--max-queue must be ≥ 0 and --max-body positive")
@@ -327,7 +335,7 @@ func openEngine(ctx context.Context, cfg *Config, logger *slog.Logger, calls int
 		DB: cfg.DB, Calls: calls, GateTarget: gateTarget, Role: cfg.Role,
 		Provider: cfg.Provider, Model: cfg.Model, AnalyzeModel: cfg.AnalyzeModel, MaxTokens: cfg.MaxTokens,
 		MaxInputTokens: cfg.MaxInputTokens, MaxAttempts: cfg.MaxAttempts, JobTimeout: cfg.JobTimeout, RescueAfter: cfg.RescueAfter,
-		PollInterval: cfg.PollInterval, MaxQueue: cfg.MaxQueue,
+		PollInterval: cfg.PollInterval, MaxQueue: cfg.MaxQueue, StatusCache: cmp.Or(cfg.StatusCache, -1),
 		Cache: cfg.Cache, CacheTTL: cfg.CacheTTL, EconomyPoll: cfg.EconomyPoll,
 		UpstreamRPM: cfg.UpstreamRPM, UpstreamITPM: cfg.UpstreamITPM, UpstreamOTPM: cfg.UpstreamOTPM,
 	}, client, model, prices, logger)

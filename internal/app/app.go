@@ -59,6 +59,9 @@ type Config struct {
 	RescueAfter  time.Duration
 	PollInterval time.Duration
 	MaxQueue     int64
+	// StatusCache bounds the final jobs the queue keeps for status
+	// reads, in bytes (queue.Config.StatusCache).
+	StatusCache int64
 
 	Cache       bool
 	CacheTTL    time.Duration
@@ -197,6 +200,7 @@ func Open(ctx context.Context, cfg Config, client llm.Client, model string, pric
 		JobTimeout:   cfg.JobTimeout,
 		RescueAfter:  cfg.RescueAfter,
 		PollInterval: cfg.PollInterval,
+		StatusCache:  cfg.StatusCache,
 		Logger:       logger,
 		Metrics:      m,
 		Role:         cfg.Role,

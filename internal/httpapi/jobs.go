@@ -147,7 +147,18 @@ func (s *Server) submit(ctx context.Context, req *netcfg.JobRequest, idemKey str
 // visibleJob returns job id if the caller may see it. Another department's
 // job is "no such job", like a missing one, so ids do not leak.
 func (s *Server) visibleJob(ctx context.Context, id string) (*store.Job, error) {
-	j, err := s.q.Get(ctx, id)
+	return s.visible(ctx, id, s.q.Get)
+}
+
+// statusJob is visibleJob for a status read, which may be served from
+// memory while the job has not changed (Jobs.Status). The caller's right
+// to see it is checked on every read, from memory or not.
+func (s *Server) statusJob(ctx context.Context, id string) (*store.Job, error) {
+	return s.visible(ctx, id, s.q.Status)
+}
+
+func (s *Server) visible(ctx context.Context, id string, get func(context.Context, string) (*store.Job, error)) (*store.Job, error) {
+	j, err := get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +169,7 @@ func (s *Server) visibleJob(ctx context.Context, id string) (*store.Job, error) 
 }
 
 func (s *Server) handleGetJob(w http.ResponseWriter, r *http.Request) {
-	j, err := s.visibleJob(r.Context(), r.PathValue("id"))
+	j, err := s.statusJob(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -199,7 +210,8 @@ func (s *Server) handleJobEvents(w http.ResponseWriter, r *http.Request) {
 	// Watch before the first read: a change made after it is signalled, one
 	// made before it is in what the read returns. Watching after the read
 	// lost a job finished in between until the next poll. Changes made by
-	// other processes are seen by the poller (streamPoller).
+	// other processes arrive through Watch too while the queue's change
+	// feed listens, else through the poller (streamPoller).
 	changed, stop := s.q.Watch(id)
 	defer stop()
 	j, err := s.visibleJob(ctx, id)

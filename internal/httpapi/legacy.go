@@ -89,7 +89,7 @@ func legacyField(err error) error {
 }
 
 func (s *Server) handleLegacyStatus(w http.ResponseWriter, r *http.Request) {
-	j, err := s.visibleJob(r.Context(), r.PathValue("job_id"))
+	j, err := s.statusJob(r.Context(), r.PathValue("job_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

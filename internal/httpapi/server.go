@@ -62,9 +62,16 @@ type Config struct {
 // Jobs is what the API does with queued jobs (package queue).
 type Jobs interface {
 	Get(ctx context.Context, id string) (*store.Job, error)
+	// Status is Get for status reads: it may answer from memory while
+	// the job has not changed, up to the change feed's lag stale.
+	Status(ctx context.Context, id string) (*store.Job, error)
 	Versions(ctx context.Context, ids []string) (map[string]store.JobVersion, error)
 	Cancel(ctx context.Context, j *store.Job) (bool, error)
 	Watch(id string) (<-chan *store.Job, func())
+	// Announced reports whether Watch sees other processes' changes
+	// now (the queue's change feed listens): event streams need not
+	// poll then.
+	Announced() bool
 	Depth(ctx context.Context) (map[netcfg.JobState]int64, error)
 }
 
@@ -192,7 +199,7 @@ func NewServer(cfg Config, d Deps) *Server {
 	s := &Server{cfg: cfg, db: d.DB, q: d.Queue, sub: d.Submit, money: d.Money, cache: d.Cache, logger: d.Logger, metrics: d.Metrics,
 		reg: d.Registry, mux: http.NewServeMux(), meta: d.TemplateMeta, latency: d.LatencyFunc, riverUI: d.RiverUI}
 	s.ready = newReadiness(cfg)
-	s.poller = &streamPoller{every: cfg.EventPoll, read: d.Queue.Versions, logger: s.logger}
+	s.poller = &streamPoller{every: cfg.EventPoll, read: d.Queue.Versions, announced: d.Queue.Announced, logger: s.logger}
 	s.routes()
 	return s
 }

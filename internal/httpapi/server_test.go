@@ -178,13 +178,21 @@ func TestJobLifecycleAndEvents(t *testing.T) {
 
 // TestEventsSeeOtherProcesses opens many event streams on one process and
 // cancels their jobs from another (a second queue on the same database,
-// whose changes this process is not told of): every stream must end with
-// the canceled state, through the poller that reads the jobs of all open
-// streams together.
+// whose changes this process is not told of in-process): every stream must
+// end with the canceled state, on SQLite through the poller that reads the
+// jobs of all open streams together, on PostgreSQL through the queue's
+// change feed (LISTEN/NOTIFY), with the poller an hour apart.
 func TestEventsSeeOtherProcesses(t *testing.T) {
 	t.Parallel()
-	url := dbtest.SQLite(t)
-	srv, q := newServerOn(t, url, httpapi.Config{EventPoll: 50 * time.Millisecond}, 0, nil)
+	dbtest.Each(t, testEventsSeeOtherProcesses)
+}
+
+func testEventsSeeOtherProcesses(t *testing.T, url string) {
+	poll := 50 * time.Millisecond
+	if !store.IsSQLite(url) {
+		poll = time.Hour
+	}
+	srv, q := newServerOn(t, url, httpapi.Config{EventPoll: poll}, 0, nil)
 	c := httpapi.NewClient(srv.URL, srv.Client(), "")
 	other, err := queue.New(dbtest.Open(t, url), queue.Config{})
 	if err != nil {
@@ -223,6 +231,13 @@ func TestEventsSeeOtherProcesses(t *testing.T) {
 		})
 	}
 	opened.Wait()
+	for !store.IsSQLite(url) && !q.Announced() {
+		select {
+		case <-ctx.Done():
+			t.Fatal("the change feed never listened")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 	for _, id := range ids {
 		j, err := other.Get(t.Context(), id)
 		if err != nil {

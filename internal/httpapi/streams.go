@@ -10,14 +10,17 @@ import (
 )
 
 // streamPoller tells open event streams that their job changed in another
-// process (changes made here arrive at once through Queue.Watch). Every
-// interval (or less often, see maxPolledJobs) it reads the versions of
-// all their jobs together, 64 ids per statement, and wakes each stream
-// whose job's version moved. It runs only while streams are open.
+// process (changes made here arrive at once through Queue.Watch, and so do
+// other processes' while the queue's change feed listens: then it reads
+// nothing). Every interval (or less often, see maxPolledJobs) it reads the
+// versions of all their jobs together, 64 ids per statement, and wakes
+// each stream whose job's version moved. It runs only while streams are
+// open.
 type streamPoller struct {
-	every  time.Duration
-	read   func(ctx context.Context, ids []string) (map[string]store.JobVersion, error)
-	logger *slog.Logger
+	every     time.Duration
+	read      func(ctx context.Context, ids []string) (map[string]store.JobVersion, error)
+	announced func() bool
+	logger    *slog.Logger
 
 	mu      sync.Mutex
 	streams map[*polledStream]struct{}
@@ -75,13 +78,22 @@ const maxPolledJobs = 2000
 func (p *streamPoller) run(ctx context.Context) {
 	t := time.NewTimer(p.every)
 	defer t.Stop()
+	wasAnnounced := false
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		t.Reset(p.interval(p.poll(ctx)))
+		// The first poll after the feed began to listen still reads:
+		// it sees the changes made before LISTEN took effect.
+		announced := p.announced != nil && p.announced()
+		n := 0
+		if !announced || !wasAnnounced {
+			n = p.poll(ctx)
+		}
+		wasAnnounced = announced
+		t.Reset(p.interval(n))
 	}
 }
 

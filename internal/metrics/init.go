@@ -48,6 +48,12 @@ func (m *Metrics) zero() {
 	for _, r := range cacheResults {
 		m.CacheRequests.WithLabelValues(r)
 	}
+	for _, r := range []string{"hit_final", "hit_open", "miss"} {
+		m.StatusReads.WithLabelValues(r)
+	}
+	for _, s := range []string{"notify", "poll"} {
+		m.StatusFeed.WithLabelValues(s)
+	}
 }
 
 // InitProvider exports the upstream counters of provider and its models

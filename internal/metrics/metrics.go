@@ -31,7 +31,15 @@ type Metrics struct {
 	// out of HTTPDuration, whose quantiles it would swamp.
 	EventStreams     prometheus.Counter
 	EventStreamsOpen prometheus.Gauge
-	BuildInfo        *prometheus.GaugeVec // version, revision; 1
+	// StatusReads counts job status reads (GET /v1/jobs/{id}, GET
+	// /api/job-status/{id}) by result: hit_final, hit_open (served from
+	// memory) or miss (read from the database). StatusFeed is 1 for the
+	// source the status change feed uses now (notify, poll) and 0 for the
+	// other; StatusFeedLag is how long announced changes took to arrive.
+	StatusReads   *prometheus.CounterVec // result
+	StatusFeed    *prometheus.GaugeVec   // source
+	StatusFeedLag prometheus.Histogram
+	BuildInfo     *prometheus.GaugeVec // version, revision; 1
 }
 
 // New creates the collectors and registers them, with the Go and process
@@ -93,6 +101,17 @@ func New(reg prometheus.Registerer) *Metrics {
 		EventStreamsOpen: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "netsmith_event_streams_open", Help: "Job event streams open now.",
 		}),
+		StatusReads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "netsmith_status_reads_total", Help: "Job status reads by result: hit_final and hit_open served from memory, miss read from the database.",
+		}, []string{"result"}),
+		StatusFeed: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "netsmith_status_feed", Help: "1 for the source the job status change feed uses now (notify: PostgreSQL LISTEN/NOTIFY; poll: a read of the remembered jobs every interval), else 0.",
+		}, []string{"source"}),
+		StatusFeedLag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "netsmith_status_feed_lag_seconds",
+			Help:    "Time from a job's change (its updated_at) to its announcement reaching this process's status feed (notify only).",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}),
 		BuildInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "netsmith_build_info", Help: "1, labelled with the version and VCS revision this binary was built from.",
 		}, []string{"version", "revision"}),
@@ -102,7 +121,7 @@ func New(reg prometheus.Registerer) *Metrics {
 	}
 	reg.MustRegister(m.JobsTotal, m.JobDuration, m.JobPhase, m.WorkersBusy, m.WorkersLimit, m.LLMRequests, m.LLMTokens, m.CostUSD, m.BudgetAlerts,
 		m.CacheRequests, m.UpstreamThrottled, m.HTTPRequests, m.HTTPDuration, m.LintFindings,
-		m.EventStreams, m.EventStreamsOpen, m.BuildInfo,
+		m.EventStreams, m.EventStreamsOpen, m.StatusReads, m.StatusFeed, m.StatusFeedLag, m.BuildInfo,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	version, revision := buildVersion()
 	m.BuildInfo.WithLabelValues(version, revision).Set(1)

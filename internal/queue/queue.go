@@ -19,11 +19,13 @@ import (
 	"log/slog"
 	"maps"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
 	"golang.org/x/sync/singleflight"
 
+	"netsmith/internal/jobstatus"
 	"netsmith/internal/metrics"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/store"
@@ -166,6 +168,16 @@ type Config struct {
 	// completion with it.
 	BeforeComplete func(ctx context.Context, jobID string) error
 
+	// StatusCache bounds the final jobs Status keeps, in bytes:
+	// jobstatus.DefaultMaxBytes when zero, none when negative.
+	StatusCache int64
+	// StatusPoll is how often Status's change feed reads the versions of
+	// the unfinished jobs it keeps when it cannot listen (SQLite,
+	// PgBouncer, a lost listener), and how long its listener connection
+	// may stay quiet before it is pinged: how stale a status can be. One
+	// second when zero.
+	StatusPoll time.Duration
+
 	// Role is the process's role (all, api, worker) its heartbeat row
 	// records; by default worker with Workers, else api.
 	Role string
@@ -252,6 +264,16 @@ type Queue struct {
 
 	// flight shares the reads of depth and backlogs between callers.
 	flight singleflight.Group
+
+	// status remembers jobs for Status, told of changes by feed, which
+	// runs from the first Status call until Close (life).
+	status     *jobstatus.Cache
+	feed       *jobstatus.Feed
+	statusUsed atomic.Bool
+	feedOnce   sync.Once
+	feedDone   chan struct{}
+	life       context.Context
+	endLife    context.CancelFunc
 }
 
 // backlogReading is a department's backlog as read at `at`, plus what this
@@ -330,6 +352,8 @@ func (q *Queue) countBacklog(department string, n int) int64 {
 func New(db *store.DB, cfg Config, opts ...Option) (*Queue, error) {
 	cfg.setDefaults()
 	q := &Queue{cfg: cfg, db: db, watch: newWatchers(), backlogs: map[string]backlogReading{}}
+	q.life, q.endLife = context.WithCancel(context.Background())
+	q.newStatus()
 	q.marks = newRunMarks(q)
 	q.sweeps = newSweeping()
 	for _, o := range opts {
@@ -371,6 +395,7 @@ func (q *Queue) Stop(ctx context.Context) error {
 // stopped too); the database stays open.
 func (q *Queue) Close() {
 	q.beats.stop()
+	q.stopFeed()
 	q.eng.close()
 }
 
@@ -394,6 +419,7 @@ func (q *Queue) Enqueue(ctx context.Context, j *store.Job, prepare PrepareFunc) 
 	if err != nil {
 		return nil, false, err
 	}
+	ticket := q.status.Ticket()
 	existing, err := q.eng.enqueue(ctx, j, backlog, prepare)
 	if existing != nil {
 		return existing, true, err
@@ -404,6 +430,7 @@ func (q *Queue) Enqueue(ctx context.Context, j *store.Job, prepare PrepareFunc) 
 	j.State = netcfg.StateQueued
 	j.UpdatedAt = j.CreatedAt
 	q.bumpDepth(1)
+	q.remember(ticket, j)
 	return j, false, nil
 }
 
@@ -568,9 +595,12 @@ func (q *Queue) bumpDepth(n int64) {
 // Watch returns a channel that receives a value whenever this process
 // changes job id's state, and a function to stop watching. The value is
 // the job itself when this process just completed it (as GetJob would read
-// it), else nil: read the job. Other processes' changes are not seen here;
-// callers poll as well.
-func (q *Queue) Watch(id string) (<-chan *store.Job, func()) { return q.watch.add(id) }
+// it), else nil: read the job. Other processes' changes arrive here only
+// while Announced; callers poll otherwise.
+func (q *Queue) Watch(id string) (<-chan *store.Job, func()) {
+	q.useStatus()
+	return q.watch.add(id)
+}
 
 // countFinal counts job j's move to final state s for reason (one of
 // metrics' Reason constants): in the metrics, and out of its department's
@@ -591,6 +621,8 @@ func (q *Queue) countFinal(j *store.Job, s netcfg.JobState, reason string) {
 type watchers struct {
 	mu   sync.Mutex
 	byID map[string]map[chan *store.Job]struct{}
+	// all, when set, is told of every change first (Status's cache).
+	all func(id string, final *store.Job)
 }
 
 func newWatchers() *watchers { return &watchers{byID: map[string]map[chan *store.Job]struct{}{}} }
@@ -620,6 +652,17 @@ func (w *watchers) notify(id string) { w.notifyFinal(id, nil) }
 // read the job). A final job replaces a signal not yet taken; a plain
 // signal never replaces one.
 func (w *watchers) notifyFinal(id string, final *store.Job) {
+	if w.all != nil {
+		w.all(id, final)
+	}
+	w.signal(id, final)
+}
+
+// wake signals job id's watchers that another process changed it (the
+// status feed's announcement, which has told the status cache already).
+func (w *watchers) wake(id string) { w.signal(id, nil) }
+
+func (w *watchers) signal(id string, final *store.Job) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for ch := range w.byID[id] {

@@ -199,7 +199,7 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 			return err
 		}
 		return db.InTx(ctx, func(tx Conn) error {
-			ours, err := Migrate(ctx, tx)
+			ours, err := Migrate(ctx, tx, db.dialect)
 			applied = append(applied, ours...)
 			return err
 		})

@@ -25,6 +25,10 @@ var migrationFS embed.FS
 type Migration struct {
 	Version int
 	Name    string
+	// Dialect, when set, is the one database the migration runs on
+	// (a file named NNN_name.postgres.sql): on the other it is recorded
+	// as applied and does nothing, so versions stay alike on both.
+	Dialect string
 	SQL     string
 }
 
@@ -44,17 +48,24 @@ func Migrations() ([]Migration, error) {
 		if err != nil {
 			return nil, err
 		}
-		ms = append(ms, Migration{Version: v, Name: strings.TrimSuffix(e.Name(), ".sql"), SQL: string(b)})
+		name, dialect := strings.TrimSuffix(e.Name(), ".sql"), ""
+		for _, d := range []string{"postgres", "sqlite"} {
+			if n, ok := strings.CutSuffix(name, "."+d); ok {
+				name, dialect = n, d
+			}
+		}
+		ms = append(ms, Migration{Version: v, Name: name, Dialect: dialect, SQL: string(b)})
 	}
 	slices.SortFunc(ms, func(a, b Migration) int { return a.Version - b.Version })
 	return ms, nil
 }
 
-// Migrate applies the migrations that c has not seen yet. The caller runs it
-// inside one transaction (and, on PostgreSQL, under an advisory lock), so
-// that concurrent replicas starting together apply each migration once.
-// It returns the names of the migrations it applied.
-func Migrate(ctx context.Context, c Conn) ([]string, error) {
+// Migrate applies the migrations that c, a database of dialect ("sqlite"
+// or "postgres"), has not seen yet. The caller runs it inside one
+// transaction (and, on PostgreSQL, under an advisory lock), so that
+// concurrent replicas starting together apply each migration once. It
+// returns the names of the migrations it applied.
+func Migrate(ctx context.Context, c Conn, dialect string) ([]string, error) {
 	if _, err := c.Exec(ctx, `CREATE TABLE IF NOT EXISTS netsmith_migration (
 		version    BIGINT PRIMARY KEY,
 		name       TEXT NOT NULL,
@@ -75,6 +86,9 @@ func Migrate(ctx context.Context, c Conn) ([]string, error) {
 			continue
 		}
 		for _, stmt := range splitStatements(m.SQL) {
+			if m.Dialect != "" && m.Dialect != dialect {
+				break
+			}
 			if _, err := c.Exec(ctx, stmt); err != nil {
 				return applied, fmt.Errorf("apply migration %s: %w", m.Name, err)
 			}
@@ -88,11 +102,19 @@ func Migrate(ctx context.Context, c Conn) ([]string, error) {
 	return applied, nil
 }
 
-// splitStatements splits a migration on semicolons at line ends. Migrations
-// hold no procedural code, so this is enough.
+// splitStatements splits a migration on semicolons at line ends, but not
+// inside a $$-quoted body (a PostgreSQL function's).
 func splitStatements(sql string) []string {
 	var out []string
+	var parts []string
 	for _, s := range strings.Split(sql, ";\n") {
+		if n := len(parts); n > 0 && strings.Count(parts[n-1], "$$")%2 == 1 {
+			parts[n-1] += ";\n" + s
+			continue
+		}
+		parts = append(parts, s)
+	}
+	for _, s := range parts {
 		var lines []string
 		for _, l := range strings.Split(s, "\n") {
 			if !strings.HasPrefix(strings.TrimSpace(l), "--") {
