@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"path/filepath"
 	"regexp"
@@ -62,7 +61,7 @@ func TestClientCommands(t *testing.T) {
 // cli runs the netsmith command line in this process and returns its exit
 // code, stdout and stderr.
 func cli(args ...string) (int, string, string) {
-	var stdout, stderr bytes.Buffer
+	var stdout, stderr syncBuffer // serve and batch log from their goroutines
 	code := run(context.Background(), args, noEnv, strings.NewReader(""), &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
 }

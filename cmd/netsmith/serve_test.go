@@ -60,6 +60,7 @@ func TestListenExposed(t *testing.T) {
 // TestServeEmptyListenRefused runs serve --listen= on a database without
 // keys: it must refuse before it listens on every interface.
 func TestServeEmptyListenRefused(t *testing.T) {
+	t.Parallel()
 	db := "sqlite://" + filepath.Join(t.TempDir(), "serve.db")
 	var stderr bytes.Buffer
 	code := run(context.Background(), []string{"serve", "--listen=", "--db", db}, noEnv, strings.NewReader(""), &bytes.Buffer{}, &stderr)
@@ -122,6 +123,7 @@ func TestSlowBodyCutOff(t *testing.T) {
 // TestKeysCreateDepartmentBounded: a key's department is an identifier, as
 // everywhere else one is named.
 func TestKeysCreateDepartmentBounded(t *testing.T) {
+	t.Parallel()
 	db := "sqlite://" + filepath.Join(t.TempDir(), "keys.db")
 	for _, tc := range []struct {
 		dept string
@@ -149,6 +151,7 @@ func TestKeysCreateDepartmentBounded(t *testing.T) {
 // stays queued (--role api runs no workers), so only the stream could hold
 // the shutdown.
 func TestShutdownEndsEventStreams(t *testing.T) {
+	t.Parallel()
 	// Without the fix serve holds the stream for the whole two-minute
 	// shutdown timeout, past stop's 30 s guard.
 	c, _, stop := startServe(t, nil, "--role", "api", "--shutdown-timeout", "2m",

@@ -52,7 +52,7 @@ func TestVerifyFabric(t *testing.T) {
 	dir := t.TempDir()
 	fleetPath := filepath.Join("..", "..", "examples", "dc-fabric.yaml")
 	out := filepath.Join(dir, "out")
-	var stdout, stderr bytes.Buffer
+	var stdout, stderr syncBuffer // batch logs from the queue's goroutines
 	code := run(context.Background(), []string{"batch", fleetPath, "--out", out,
 		"--db", "sqlite://" + filepath.Join(dir, "b.db"), "--sim-latency", "20ms", "--poll-interval", "100ms"},
 		noEnv, strings.NewReader(""), &stdout, &stderr)

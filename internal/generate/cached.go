@@ -101,6 +101,12 @@ func (s *Service) TemplateMeta(req *netcfg.JobRequest) cache.Meta {
 		TTL: time.Duration(req.CacheTTL)}
 }
 
+// renderTries is how many times a device's render that ran out of time
+// is tried in the job before the job fails for a retry: renders cost no
+// call, and the job that filled the template would otherwise end failed
+// with its call paid.
+const renderTries = 3
+
 // maxBusyWait caps how long a device job snoozes on another filler's lease:
 // an economy job leases its templates for a day, and its devices must look
 // again soon after the Message Batch ends, not hours later.
@@ -130,6 +136,17 @@ func (s *Service) generateCached(ctx context.Context, r *run, req *netcfg.JobReq
 		return nil, err
 	}
 	config, err := s.render(ctx, r, e.Template, vars)
+	for try := 1; try < renderTries && errors.Is(err, render.ErrTimeLimit) && ctx.Err() == nil; try++ {
+		config, err = s.render(ctx, r, e.Template, vars)
+	}
+	if errors.Is(err, render.ErrTimeLimit) {
+		// Out of time is no misfit: a starved CPU (or the job's own
+		// deadline) stops a render whose template fits. A per-device
+		// call would be paid, and cached under the hostname for good;
+		// the job's retry renders again for nothing, and its attempts
+		// bound how often.
+		return nil, fmt.Errorf("render %s from template %.12s: %w", d.Hostname, key, err)
+	}
 	if err != nil {
 		// This device's vars do not fit its intent's template (a list
 		// shaped differently, say): it gets a call of its own.

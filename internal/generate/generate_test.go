@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"netsmith/internal/cache"
 	"netsmith/internal/dbtest"
@@ -14,6 +15,7 @@ import (
 	"netsmith/internal/llm"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/prompt"
+	"netsmith/internal/render"
 )
 
 // scriptedLLM answers template prompts from a list (the last answer
@@ -254,5 +256,34 @@ func TestLintSeesDeviceContext(t *testing.T) {
 		if got := rules(res)["ios-access-port-portfast"]; got != tt.want {
 			t.Errorf("analyze with requirements %q: ios-access-port-portfast %t, want %t", tt.requirements, got, tt.want)
 		}
+	}
+}
+
+// TestRenderOutOfTimeRetries: a device whose render runs out of time (a
+// starved CPU, or its job's deadline) gets an error wrapping
+// render.ErrTimeLimit for the job to retry, not a per-device call: its
+// intent's template fits it, and the retry renders it for nothing.
+func TestRenderOutOfTimeRetries(t *testing.T) {
+	t.Parallel()
+	m := &scriptedLLM{templates: []string{goodTemplate}}
+	svc := newService(t, m)
+	if _, err := svc.Run(t.Context(), job("sw1"), generate.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	filled := len(m.calls(prompt.TaskTemplate))
+	// A deadline already past ends the render at its first check, as a
+	// render starved for longer than its time limit ends.
+	ctx, cancel := context.WithDeadline(t.Context(), time.Now().Add(-time.Second))
+	defer cancel()
+	res, err := svc.Run(ctx, job("sw2"), generate.Options{})
+	if !errors.Is(err, render.ErrTimeLimit) {
+		t.Fatalf("Run out of time = %+v, %v; want an error wrapping render.ErrTimeLimit", res, err)
+	}
+	res, err = svc.Run(t.Context(), job("sw2"), generate.Options{})
+	if err != nil || res.Cache != cache.Hit || !strings.Contains(res.Config, "hostname sw2\n") {
+		t.Fatalf("retry = %+v, %v; want sw2's config from the cached template", res, err)
+	}
+	if n, c := len(m.calls(prompt.TaskTemplate)), len(m.calls(prompt.TaskConfig)); n != filled || c != 0 {
+		t.Errorf("%d template and %d per-device calls, want the fill's %d and 0", n, c, filled)
 	}
 }

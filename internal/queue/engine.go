@@ -35,6 +35,13 @@ type maintainArgs struct{}
 
 func (maintainArgs) Kind() string { return "netsmith_maintain" }
 
+// maintainQueue holds the maintenance jobs, worked by one worker of its
+// own. In the jobs' queue each took a job worker's slot ahead of every
+// waiting job, and a starved process that ran one slower than
+// MaintainInterval queued them faster than it ran them: with one worker
+// (Workers 1), maintenance alone kept it busy and no job started.
+const maintainQueue = "netsmith_maintain"
+
 // riverEngine is the engine for one River driver.
 type riverEngine[TDriver riverdriver.Driver[TTx], TTx any] struct {
 	q        *Queue
@@ -87,14 +94,14 @@ func newRiverEngine[TDriver riverdriver.Driver[TTx], TTx any](q *Queue, driver T
 		PollOnly:                    e.db.PgBouncer(),
 	}
 	if cfg.Workers > 0 {
-		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
+		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}, maintainQueue: {MaxWorkers: 1}}
 		for _, w := range q.opts.workers {
 			rc.Queues[w.queue] = river.QueueConfig{MaxWorkers: max(1, w.maxWorkers), FetchPollInterval: max(cfg.PollInterval, w.poll)}
 		}
 		rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(
 			river.PeriodicInterval(cfg.MaintainInterval),
 			func() (river.JobArgs, *river.InsertOpts) {
-				return maintainArgs{}, &river.InsertOpts{MaxAttempts: 1}
+				return maintainArgs{}, &river.InsertOpts{MaxAttempts: 1, Queue: maintainQueue}
 			},
 			&river.PeriodicJobOpts{RunOnStart: true, ID: "netsmith_maintain"},
 		)}

@@ -220,7 +220,12 @@ func (t *Template) Render(ctx context.Context, vars map[string]any) (out string,
 	if err := checkVars(vars, t.limits.MaxVars); err != nil {
 		return "", fmt.Errorf("render %s: %w", t.name, err)
 	}
-	if err := ctx.Err(); err != nil {
+	switch err := ctx.Err(); {
+	case errors.Is(err, context.DeadlineExceeded):
+		// Out of time before the start, as a tick past the deadline
+		// would report it.
+		return "", fmt.Errorf("render %s: %w: %w", t.name, ErrTimeLimit, err)
+	case err != nil:
 		return "", fmt.Errorf("render %s: %w", t.name, err)
 	}
 	in, _ := t.pool.Get().(*instance)

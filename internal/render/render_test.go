@@ -368,8 +368,8 @@ func TestRenderContext(t *testing.T) {
 	}
 	ctx, cancel = context.WithDeadline(t.Context(), time.Now().Add(-time.Second))
 	defer cancel()
-	if _, err := tm.Render(ctx, map[string]any{"x": 1}); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Render past the deadline: %v, want context.DeadlineExceeded", err)
+	if _, err := tm.Render(ctx, map[string]any{"x": 1}); !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrTimeLimit) {
+		t.Errorf("Render past the deadline: %v, want context.DeadlineExceeded and ErrTimeLimit", err)
 	}
 }
 

@@ -138,6 +138,7 @@ func Run(t *testing.T, newURL func(testing.TB) string) {
 		{"GivesUpAfterMaxAttempts", testGivesUp},
 		{"SnoozeDoesNotExhaustAttempts", testSnooze},
 		{"ExpiresIfNotStarted", testExpires},
+		{"ExpiresWhileWorkersBusy", testExpiresBusy},
 		{"CancelQueued", testCancelQueued},
 		{"CancelRunning", testCancelRunning},
 		{"TimeoutRetries", testTimeout},
@@ -291,6 +292,40 @@ func testExpires(t *testing.T, url string) {
 	got := WaitState(t, h.Q, j.ID, 20*time.Second)
 	if got.State != netcfg.StateExpired || h.CallsOf(j.ID) != 0 {
 		t.Fatalf("state %s after %d calls, want expired without running", got.State, h.CallsOf(j.ID))
+	}
+}
+
+// testExpiresBusy: maintenance runs while every worker is busy: a job
+// that expires while the one worker holds another is expired on time, not
+// when a worker comes free. (Maintenance that took a job worker's slot
+// also piled up behind a long job and then kept the worker from jobs.)
+func testExpiresBusy(t *testing.T, url string) {
+	h := Open(t, url, queue.Config{Workers: 1})
+	started, hold := make(chan struct{}), make(chan struct{})
+	release := sync.OnceFunc(func() { close(hold) })
+	t.Cleanup(release) // before Open's, which stops the queue
+	h.Behave = func(ctx context.Context, j *store.Job, _ int) (*store.Result, error) {
+		close(started)
+		<-hold
+		return okResult(), nil
+	}
+	holder := enqueue(t, h.Q, NewJob("", "holds the worker"))
+	select {
+	case <-started:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no job started")
+	}
+	j := NewJob("", "expires")
+	j.CreatedAt = time.Now().Add(-time.Minute)
+	j.ExpiresAt = time.Now().Add(-time.Second)
+	enqueue(t, h.Q, j)
+	got := WaitState(t, h.Q, j.ID, 20*time.Second)
+	release()
+	if got.State != netcfg.StateExpired || h.CallsOf(j.ID) != 0 {
+		t.Fatalf("state %s after %d calls, want expired without running", got.State, h.CallsOf(j.ID))
+	}
+	if got := WaitState(t, h.Q, holder.ID, 20*time.Second); got.State != netcfg.StateSucceeded {
+		t.Fatalf("the job holding the worker: %s: %s", got.State, got.Error)
 	}
 }
 
@@ -781,37 +816,82 @@ func testBacklogPriority(t *testing.T, url string) {
 	}
 }
 
-// peak tracks how many are inside something at once, and the most seen.
-type peak struct{ now, most atomic.Int32 }
+// peak tracks how many are inside something at once, and the most seen;
+// reached signals when the most first got to a number.
+type peak struct {
+	mu        sync.Mutex
+	now, most int
+	changed   chan struct{} // closed, and replaced, when most grows
+}
+
+func newPeak() *peak { return &peak{changed: make(chan struct{})} }
 
 func (p *peak) enter() {
-	n := p.now.Add(1)
-	for m := p.most.Load(); n > m && !p.most.CompareAndSwap(m, n); m = p.most.Load() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.now++
+	if p.now > p.most {
+		p.most = p.now
+		close(p.changed)
+		p.changed = make(chan struct{})
 	}
 }
 
-func (p *peak) leave() { p.now.Add(-1) }
+func (p *peak) leave() {
+	p.mu.Lock()
+	p.now--
+	p.mu.Unlock()
+}
+
+func (p *peak) max() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.most
+}
+
+// reached waits until the most got to n, or until done is closed.
+func (p *peak) reached(n int, done <-chan struct{}) {
+	for {
+		p.mu.Lock()
+		most, changed := p.most, p.changed
+		p.mu.Unlock()
+		if most >= n {
+			return
+		}
+		select {
+		case <-changed:
+		case <-done:
+			return
+		}
+	}
+}
 
 // testGate: with a gate of 2 in front of 8 workers, at most 2 jobs do their
 // own work at once, while jobs waiting on the upstream (Admission.Yield) let
-// others in; every job still succeeds once.
+// others in; every job still succeeds once. Jobs hold their work until a
+// second one works beside them, and their upstream wait until a third job
+// is inside Work: what the test sees does not hang on how the workers were
+// scheduled, and a gate that let a third work, or kept others out during
+// the upstream wait, still shows.
 func testGate(t *testing.T, url string) {
 	gate := adapt.New(adapt.Config{Max: 2})
 	h := Open(t, url, queue.Config{Workers: 8}, queue.WithAdmission(func(ctx context.Context) (context.Context, func(), error) {
 		return adapt.Enter(ctx, gate)
 	}))
-	var working, inside peak
+	working, inside := newPeak(), newPeak()
+	// A wait that ends unmet shows in the peaks checked below.
+	waits, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	h.Behave = func(ctx context.Context, j *store.Job, call int) (*store.Result, error) {
 		inside.enter()
 		defer inside.leave()
 		working.enter()
-		time.Sleep(10 * time.Millisecond)
+		working.reached(2, waits.Done())
 		working.leave()
 		resume := adapt.FromContext(ctx).Yield(ctx) // the upstream call
-		time.Sleep(40 * time.Millisecond)
+		inside.reached(3, waits.Done())
 		resume()
 		working.enter()
-		time.Sleep(5 * time.Millisecond)
 		working.leave()
 		return okResult(), nil
 	}
@@ -820,14 +900,14 @@ func testGate(t *testing.T, url string) {
 		jobs = append(jobs, enqueue(t, h.Q, NewJob("", fmt.Sprintf("gate %d", i))))
 	}
 	for _, j := range jobs {
-		if got := WaitState(t, h.Q, j.ID, 30*time.Second); got.State != netcfg.StateSucceeded || h.CallsOf(j.ID) != 1 {
+		if got := WaitState(t, h.Q, j.ID, 60*time.Second); got.State != netcfg.StateSucceeded || h.CallsOf(j.ID) != 1 {
 			t.Fatalf("job %s: %s after %d calls", j.ID, got.State, h.CallsOf(j.ID))
 		}
 	}
-	if w := working.most.Load(); w != 2 {
+	if w := working.max(); w != 2 {
 		t.Errorf("%d jobs worked at once, want the gate's 2", w)
 	}
-	if in := inside.most.Load(); in <= 2 {
+	if in := inside.max(); in <= 2 {
 		t.Errorf("at most %d jobs inside Work at once: waiting on the upstream kept the others out", in)
 	}
 }
