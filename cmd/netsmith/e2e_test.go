@@ -845,7 +845,7 @@ func TestDBPoolMetrics(t *testing.T) {
 		{"sqlite", func(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "serve.db") },
 			map[string]float64{"writer": 1, "read": 4}},
 		{"postgres", func(t *testing.T) string { return dbtest.Postgres(t) + "&pool_max_conns=7" },
-			map[string]float64{"main": 7, "lazy": 2}},
+			map[string]float64{"main": 7, "lazy": 4}}, // the lazy pool: River's own work and the cache's writes, at least 4
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

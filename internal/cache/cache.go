@@ -217,37 +217,45 @@ type result struct {
 func (c *Cache) resolveShared(ctx context.Context, m Meta, fill FillFunc) (*Entry, Outcome, error) {
 	waited := false
 	var deadline time.Time
-	for {
+	// The lease comes first: it is taken exactly when the entry is
+	// missing or expired, and then there is nothing to read. On
+	// PostgreSQL it goes in a group of the lazy connection's statements,
+	// while the read would be a round trip of its own for every new
+	// intent. An entry that is there costs one statement more in a group,
+	// once per key and L1TTL in a process.
+	for first := true; ; first = false {
 		now := c.cfg.Clock()
-		t, err := store.GetTemplate(ctx, c.cfg.ReadConn, m.Key)
-		switch {
-		case errors.Is(err, netcfg.ErrNotFound):
-		case err != nil:
-			return nil, "", err
-		case t.State == netcfg.TemplateReady && t.ExpiresAt.After(now):
-			e, err := c.remember(t, now)
-			if err != nil {
+		if !first {
+			t, err := store.GetTemplate(ctx, c.cfg.ReadConn, m.Key)
+			switch {
+			case errors.Is(err, netcfg.ErrNotFound):
+			case err != nil:
 				return nil, "", err
+			case t.State == netcfg.TemplateReady && t.ExpiresAt.After(now):
+				e, err := c.remember(t, now)
+				if err != nil {
+					return nil, "", err
+				}
+				if waited {
+					return e, Coalesced, nil
+				}
+				return e, Hit, nil
+			case t.State == netcfg.TemplateInvalid && t.ExpiresAt.After(now):
+				return nil, "", &InvalidError{Reason: t.Reason}
+			case t.State == netcfg.TemplatePending && t.LeaseUntil.After(now):
+				// Another process is filling it: wait, up to WaitFor.
+				if deadline.IsZero() {
+					deadline = now.Add(c.cfg.WaitFor)
+				}
+				if now.After(deadline) {
+					return nil, "", &BusyError{Key: m.Key, Wait: max(time.Second, t.LeaseUntil.Sub(now)/4)}
+				}
+				waited = true
+				if err := sleep(ctx, c.cfg.PollEvery); err != nil {
+					return nil, "", err
+				}
+				continue
 			}
-			if waited {
-				return e, Coalesced, nil
-			}
-			return e, Hit, nil
-		case t.State == netcfg.TemplateInvalid && t.ExpiresAt.After(now):
-			return nil, "", &InvalidError{Reason: t.Reason}
-		case t.State == netcfg.TemplatePending && t.LeaseUntil.After(now):
-			// Another process is filling it: wait, up to WaitFor.
-			if deadline.IsZero() {
-				deadline = now.Add(c.cfg.WaitFor)
-			}
-			if now.After(deadline) {
-				return nil, "", &BusyError{Key: m.Key, Wait: max(time.Second, t.LeaseUntil.Sub(now)/4)}
-			}
-			waited = true
-			if err := sleep(ctx, c.cfg.PollEvery); err != nil {
-				return nil, "", err
-			}
-			continue
 		}
 		ok, err := store.AcquireTemplateLease(ctx, c.cfg.LeaseConn, &netcfg.Template{Key: m.Key, Kind: m.Kind, Role: m.Role,
 			Platform: m.Platform, Hostname: m.Hostname, Intent: m.Intent}, c.cfg.Owner, now.Add(c.cfg.LeaseTTL), now)
@@ -255,7 +263,7 @@ func (c *Cache) resolveShared(ctx context.Context, m Meta, fill FillFunc) (*Entr
 			return nil, "", err
 		}
 		if !ok {
-			continue // another process won the lease a moment ago: wait for it
+			continue // the entry is there, or another process won the lease a moment ago: look
 		}
 		e, err := c.fill(ctx, m, fill)
 		if err != nil {

@@ -26,8 +26,11 @@ func newEngine(q *Queue, db *store.DB) (engine, error) {
 			committers: 1,
 		})
 	case "postgres":
+		// River's own work on the pool whose commits do not wait for the
+		// WAL flush (store.DB.RiverPool); netsmith's transactions, which
+		// carry River's inserts, on the durable one.
 		pool := db.PGXPool()
-		return newRiverEngine(q, riverpgxv5.New(pool), &riverEngine[*riverpgxv5.Driver, pgx.Tx]{
+		return newRiverEngine(q, riverpgxv5.New(db.RiverPool()), &riverEngine[*riverpgxv5.Driver, pgx.Tx]{
 			begin:    func(ctx context.Context) (pgx.Tx, error) { return pool.Begin(ctx) },
 			commit:   func(ctx context.Context, tx pgx.Tx) error { return tx.Commit(ctx) },
 			rollback: func(ctx context.Context, tx pgx.Tx) error { return tx.Rollback(ctx) },

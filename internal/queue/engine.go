@@ -64,7 +64,10 @@ type riverEngine[TDriver riverdriver.Driver[TTx], TTx any] struct {
 	// commit, and one River insert, serves many.
 	submits     *groupcommit.Committer[*submission]
 	completions *groupcommit.Committer[*completion] // group commit of completions, while workers run
-	started     bool
+	// reads reads the rows of the jobs River hands the workers together,
+	// in one query per group, as submits writes them.
+	reads   *groupcommit.Committer[*jobRead]
+	started bool
 }
 
 func newRiverEngine[TDriver riverdriver.Driver[TTx], TTx any](q *Queue, driver TDriver, e *riverEngine[TDriver, TTx]) (*riverEngine[TDriver, TTx], error) {
@@ -320,8 +323,10 @@ func (e *riverEngine[TDriver, TTx]) start(ctx context.Context) error {
 		return nil // insert-only: River has nothing to run here
 	}
 	e.completions = groupcommit.New(e.committers, groupMax, groupWait, e.commitGroup)
+	e.reads = groupcommit.New(max(2, e.committers), groupMax, 0, e.readGroup)
 	if err := e.client.Start(ctx); err != nil {
 		e.completions.Close()
+		e.reads.Close()
 		return fmt.Errorf("start river: %w", err)
 	}
 	e.started = true
@@ -333,7 +338,8 @@ func (e *riverEngine[TDriver, TTx]) stop(ctx context.Context) error {
 		return nil
 	}
 	// Every worker has returned once River has stopped: then the group
-	// committer can end.
+	// committers can end.
+	defer e.reads.Close()
 	defer e.completions.Close()
 	err := e.client.Stop(ctx)
 	if err == nil {
@@ -388,7 +394,7 @@ func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArg
 		ctx = actx
 		phase("gate")
 	}
-	j, err := store.GetJob(ctx, e.db.ReadConn(), rj.Args.JobID)
+	j, err := e.readJob(ctx, rj.Args.JobID)
 	phase("read")
 	if errors.Is(err, netcfg.ErrNotFound) {
 		return river.JobCancel(fmt.Errorf("job %s has no row", rj.Args.JobID))
@@ -469,6 +475,54 @@ func (w *jobWorker[TDriver, TTx]) Work(ctx context.Context, rj *river.Job[jobArg
 	}
 }
 
+// jobRead is a worker's read of its job's row.
+type jobRead struct {
+	id string
+	j  *netcfg.Job // nil: no such row
+}
+
+// readJob returns job id's row, or netcfg.ErrNotFound, read together with
+// the rows other workers ask for at the same time: a group of jobs River
+// fetched together costs one query, not one each.
+func (e *riverEngine[TDriver, TTx]) readJob(ctx context.Context, id string) (*netcfg.Job, error) {
+	r := &jobRead{id: id}
+	if err := e.reads.Do(ctx, r); err != nil {
+		return nil, err
+	}
+	if r.j == nil {
+		return nil, fmt.Errorf("job %s: %w", id, netcfg.ErrNotFound)
+	}
+	return r.j, nil
+}
+
+func (e *riverEngine[TDriver, TTx]) readGroup(ctx context.Context, group []*jobRead) error {
+	ids := make([]string, len(group))
+	for i, r := range group {
+		ids[i] = r.id
+	}
+	js, err := store.GetJobs(ctx, e.db.ReadConn(), ids)
+	if err != nil {
+		return err
+	}
+	byID := make(map[string]*netcfg.Job, len(js))
+	for _, j := range js {
+		byID[j.ID] = j
+	}
+	for _, r := range group {
+		r.j = byID[r.id] // the same id twice gets one row each time
+		if r.j != nil {
+			byID[r.id] = copyJob(r.j)
+		}
+	}
+	return nil
+}
+
+// copyJob is a copy of j that its worker may change alone.
+func copyJob(j *netcfg.Job) *netcfg.Job {
+	c := *j
+	return &c
+}
+
 // mark records a non-final state change made by a worker.
 func (q *Queue) mark(ctx context.Context, j *netcfg.Job, s netcfg.JobState, msg string) {
 	dbctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -530,7 +584,9 @@ const (
 // instead (river.JobCompleteTx, or one JobSetStateIfRunningMany per group)
 // cost PostgreSQL more CPU than every other statement of a job together
 // (BENCHMARKS.md, scenario 1), and River's completer updated the rows once
-// more anyway.
+// more anyway. On PostgreSQL River's completer, like its fetches, commits
+// on the lazy pool without waiting for the WAL flush (store.DB.RiverPool):
+// per job, only this transaction and the submission's wait for one.
 func (e *riverEngine[TDriver, TTx]) complete(ctx context.Context, c *completion) error {
 	if hook := e.q.cfg.BeforeComplete; hook != nil {
 		if err := hook(ctx, c.j.ID); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"netsmith/internal/netcfg"
 
 	"github.com/jackc/pgx/v5"
@@ -121,4 +122,70 @@ func (r pgxRow) Scan(dest ...any) error {
 	} else {
 		return err
 	}
+}
+
+// rowQuery is one statement of queryEach, with what reads its row.
+type rowQuery struct {
+	sql  string
+	args []any
+	// scan reads the statement's row: netcfg.ErrNotFound from Row.Scan when
+	// there is none. An error it returns ends queryEach. nil: the
+	// statement returns no rows (an Exec), and its error is returned
+	// wrapped with errText.
+	scan    func(Row) error
+	errText string
+}
+
+// pgxBatcher is satisfied by the pgx pool, connection and transaction.
+type pgxBatcher interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// queryEach runs qs in order, each returning at most one row. On
+// PostgreSQL they go in one pipelined round trip (in the caller's
+// transaction, if c is one); elsewhere one after another. Each statement
+// still runs alone and in order, taking its rows' locks as it would on its
+// own.
+func queryEach(ctx context.Context, c Conn, qs []rowQuery) error {
+	if p, ok := c.(pgxConn); ok && len(qs) > 1 {
+		if b, ok := p.q.(pgxBatcher); ok {
+			batch := &pgx.Batch{}
+			for _, q := range qs {
+				batch.Queue(q.sql, q.args...)
+			}
+			br := b.SendBatch(ctx, batch)
+			for _, q := range qs {
+				var err error
+				if q.scan == nil {
+					_, err = br.Exec()
+				} else {
+					err = q.scan(pgxRow{br.QueryRow()})
+				}
+				if err = q.wrap(err); err != nil {
+					_ = br.Close()
+					return err
+				}
+			}
+			return br.Close()
+		}
+	}
+	for _, q := range qs {
+		var err error
+		if q.scan == nil {
+			_, err = c.Exec(ctx, q.sql, q.args...)
+		} else {
+			err = q.scan(c.QueryRow(ctx, q.sql, q.args...))
+		}
+		if err = q.wrap(err); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (q rowQuery) wrap(err error) error {
+	if err != nil && q.scan == nil {
+		return fmt.Errorf("%s: %w", q.errText, err)
+	}
+	return err
 }

@@ -28,7 +28,10 @@ type DB struct {
 	read    Conn // reads that need not wait for the writer (SQLite); conn on PostgreSQL
 	lazy    Conn // writes whose loss in a crash costs only repeated work
 	pgPool  *pgxpool.Pool
-	sqlDB   *sql.DB
+	// riverPool is where River's own work runs on PostgreSQL (see
+	// RiverPool): the lazy pool, or pgPool through PgBouncer.
+	riverPool *pgxpool.Pool
+	sqlDB     *sql.DB
 	// pgBouncer: PostgreSQL through PgBouncer in transaction mode
 	// (?pgbouncer=true): nothing may outlive a transaction.
 	pgBouncer bool
@@ -92,17 +95,31 @@ func (db *DB) Conn() Conn { return db.conn }
 func (db *DB) ReadConn() Conn { return db.read }
 
 // LazyConn returns connections for writes whose loss in a database crash
-// costs only repeated work, never a job or a result: on PostgreSQL they
-// commit without waiting for the WAL flush (synchronous_commit off), which
-// is most of a short transaction's time there; on SQLite it is Conn with
-// its Execs committed in groups, which take the one writer once per group
-// instead of once per statement. The template cache's leases and fills use
+// costs only repeated work, never a job or a result. Its Execs are
+// committed in groups, each statement whole or not at all as on its own:
+// on PostgreSQL a group is one pipelined round trip that commits without
+// waiting for the WAL flush (synchronous_commit off), instead of a round
+// trip and a commit per statement; on SQLite it takes the one writer once
+// per group instead of once per statement. The template cache's leases and fills use
 // it: a lost fill is one more model call for that intent after the crash.
 func (db *DB) LazyConn() Conn { return db.lazy }
 
-// PGXPool is the PostgreSQL pool behind Conn, for River's driver and
-// transactions; nil on SQLite.
+// PGXPool is the PostgreSQL pool behind Conn, for transactions that must
+// be durable at commit (River's inserts with netsmith's rows among them);
+// nil on SQLite.
 func (db *DB) PGXPool() *pgxpool.Pool { return db.pgPool }
+
+// RiverPool is the PostgreSQL pool for River's own work, outside
+// netsmith's transactions: fetching jobs, completing them, its
+// maintenance. Its commits do not wait for the WAL flush (the lazy pool,
+// synchronous_commit off), as losing their last moments in a database
+// crash costs at most repeated work: netsmith's own row is the record
+// (docs/design.md §1), so a job whose River row reverts to available or
+// running is run again or rescued, and a worker finding netsmith's row
+// final ends it without running it. A later durable commit flushes the
+// WAL written before it, River's rows included. Through PgBouncer, which
+// passes no startup parameter, it is PGXPool. nil on SQLite.
+func (db *DB) RiverPool() *pgxpool.Pool { return db.riverPool }
 
 // SQLDB is SQLite's one writer connection behind Conn, for River's driver
 // and transactions; nil on PostgreSQL.

@@ -50,9 +50,29 @@ func GetJob(ctx context.Context, c Conn, id string) (*netcfg.Job, error) {
 	return getJob(ctx, c, `j.id = $1`, id)
 }
 
+// GetJobs returns the jobs of ids that exist, with their results, in no
+// particular order: one read for many (the queue's workers read the jobs
+// River hands them together).
+func GetJobs(ctx context.Context, c Conn, ids []string) ([]*netcfg.Job, error) {
+	out := make([]*netcfg.Job, 0, len(ids))
+	for _, ch := range chunks(len(ids)) {
+		chunk := ids[ch[0]:ch[1]]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		js, err := listJobs(ctx, c, `j.id IN (`+params(len(chunk), 1)+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, js...)
+	}
+	return out, nil
+}
+
 const jobColumns = `j.id, j.kind, j.state, j.department, j.owner, j.key_id, j.idempotency_key, j.request_hash, j.request,
 	j.river_job_id, j.batch_id, j.intent_key, j.attempts, j.max_attempts, j.error, j.created_at, j.started_at,
-	j.finished_at, j.expires_at, j.updated_at,
+	j.finished_at, j.expires_at, j.updated_at, j.reserved_nusd, j.holds_slot,
 	r.body, r.provider, r.model, r.input_tokens, r.output_tokens, r.duration_ms, r.created_at,
 	r.cache, r.cache_key, r.saved_input_tokens, r.saved_output_tokens`
 
@@ -72,16 +92,17 @@ func scanJob(row Row) (*netcfg.Job, error) {
 		in, out, dur, rcreated              *int64
 		cache, cacheKey                     *string
 		savedIn, savedOut                   *int64
-		created, updated                    int64
+		created, updated, holds             int64
 	)
 	if err := row.Scan(&j.ID, &kind, &state, &j.Department, &j.Owner, &j.KeyID, &idem, &j.RequestHash, &request,
 		&riverID, &batch, &intentKey, &j.Attempts, &j.MaxAttempts, &j.Error, &created, &started,
-		&finished, &expires, &updated,
+		&finished, &expires, &updated, &j.ReservedNUSD, &holds,
 		&body, &provider, &model, &in, &out, &dur, &rcreated,
 		&cache, &cacheKey, &savedIn, &savedOut); err != nil {
 		return nil, err
 	}
 	j.Kind, j.State, j.Request = netcfg.JobKind(kind), netcfg.JobState(state), json.RawMessage(request)
+	j.HoldsSlot = holds != 0
 	j.IdempotencyKey, j.BatchID, j.IntentKey = deref(idem), deref(batch), deref(intentKey)
 	if riverID != nil {
 		j.RiverJobID = *riverID
@@ -152,42 +173,65 @@ func MarkState(ctx context.Context, c Conn, id string, state netcfg.JobState, er
 // markState is MarkState; on a move to a final state it also releases what
 // the job held and returns its account.
 func markState(ctx context.Context, c Conn, id string, state netcfg.JobState, errText string, attempt int, started, now time.Time, st settlement) (bool, *account, error) {
-	var finished any
-	if state.Final() {
-		finished = now.UnixMilli()
-	}
-	update := `UPDATE netsmith_job SET state = $2, error = $3,
-		finished_at = COALESCE($4, finished_at), updated_at = $5,
-		attempts = CASE WHEN attempts < $6 THEN $6 ELSE attempts END,
-		started_at = COALESCE(started_at, $7)
-		WHERE id = $1 AND ` + notFinal
-	args := []any{id, string(state), errText, finished, now.UnixMilli(), attempt, millis(started)}
 	if !state.Final() {
-		n, err := c.Exec(ctx, update, args...)
+		n, err := c.Exec(ctx, markUpdate, markArgs(id, state, errText, attempt, started, now)...)
 		if err != nil {
 			return false, nil, fmt.Errorf("mark job %s %s: %w", id, state, err)
 		}
 		return n == 1, nil, nil
 	}
-	// A final move returns what the job holds, in the same statement.
-	var (
-		a       account
-		slot    int64
-		created int64
-	)
-	err := c.QueryRow(ctx, update+` RETURNING department, key_id, owner, COALESCE(batch_id, ''), reserved_nusd, holds_slot, created_at`,
-		args...).Scan(&a.department, &a.keyID, &a.owner, &a.batchID, &a.reserved, &slot, &created)
-	if errors.Is(err, netcfg.ErrNotFound) {
-		return false, nil, nil
-	}
-	if err != nil {
-		return false, nil, fmt.Errorf("mark job %s %s: %w", id, state, err)
-	}
-	a.holdsSlot, a.created = slot != 0, time.UnixMilli(created)
-	if err := release(ctx, c, id, &a, st); err != nil {
+	var a *account
+	err := queryEach(ctx, c, []rowQuery{finalMark(id, state, errText, attempt, started, now, &a)})
+	if err != nil || a == nil {
 		return false, nil, err
 	}
-	return true, &a, nil
+	if err := releaseAll(ctx, c, []string{id}, []*account{a}, st); err != nil {
+		return false, nil, err
+	}
+	return true, a, nil
+}
+
+// markUpdate moves a job that is not final ($1) to a state ($2) with an
+// error text ($3), finished ($4, or NULL) at $5 by attempt $6 started at
+// $7 (or NULL).
+var markUpdate = `UPDATE netsmith_job SET state = $2, error = $3,
+	finished_at = COALESCE($4, finished_at), updated_at = $5,
+	attempts = CASE WHEN attempts < $6 THEN $6 ELSE attempts END,
+	started_at = COALESCE(started_at, $7)
+	WHERE id = $1 AND ` + notFinal
+
+func markArgs(id string, state netcfg.JobState, errText string, attempt int, started, now time.Time) []any {
+	var finished any
+	if state.Final() {
+		finished = now.UnixMilli()
+	}
+	return []any{id, string(state), errText, finished, now.UnixMilli(), attempt, millis(started)}
+}
+
+// finalMark is the statement that moves job id to final state and returns
+// what the job holds, in the same statement; its scan sets *a to the job's
+// account, or leaves it nil when the job was final already.
+func finalMark(id string, state netcfg.JobState, errText string, attempt int, started, now time.Time, a **account) rowQuery {
+	return rowQuery{
+		sql:  markUpdate + ` RETURNING department, key_id, owner, COALESCE(batch_id, ''), reserved_nusd, holds_slot, created_at`,
+		args: markArgs(id, state, errText, attempt, started, now),
+		scan: func(r Row) error {
+			var (
+				acct          account
+				slot, created int64
+			)
+			err := r.Scan(&acct.department, &acct.keyID, &acct.owner, &acct.batchID, &acct.reserved, &slot, &created)
+			if errors.Is(err, netcfg.ErrNotFound) {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("mark job %s %s: %w", id, state, err)
+			}
+			acct.holdsSlot, acct.created = slot != 0, time.UnixMilli(created)
+			*a = &acct
+			return nil
+		},
+	}
 }
 
 // Complete marks job id succeeded and stores its result, unless the job was
@@ -229,7 +273,7 @@ func Completed(j *netcfg.Job, c Completion, now time.Time) *netcfg.Job {
 	}
 	f.StartedAt, f.CreatedAt, f.ExpiresAt = ms(f.StartedAt), ms(f.CreatedAt), ms(f.ExpiresAt)
 	f.FinishedAt, f.UpdatedAt = ms(now), ms(now)
-	f.ReservedNUSD, f.HoldsSlot = 0, false // GetJob does not read them
+	f.ReservedNUSD, f.HoldsSlot = 0, false // released
 	r := *c.Result
 	r.Duration = r.Duration.Truncate(time.Millisecond)
 	r.CreatedAt, r.Charges = ms(now), nil
@@ -246,27 +290,39 @@ func Completed(j *netcfg.Job, c Completion, now time.Time) *netcfg.Job {
 func CompleteMany(ctx context.Context, c Conn, cs []Completion, now time.Time) ([]bool, error) {
 	st := newSettlement()
 	done := make([]bool, len(cs))
-	accts := make(map[string]*account, len(cs))
+	byJob := make(map[string]*account, len(cs))
 	var charged []ledgerEntry
 	var stored []int
+	// One job per UPDATE, in the caller's order: on PostgreSQL a
+	// multi-row UPDATE … FROM (derived rows) missed jobs now and then
+	// when it raced a sweep on the same rows (they stayed open while
+	// their workers reported them done; queuetest SweepRacesWorkers), and
+	// it locks rows in its plan's order, not the caller's. They go in one
+	// round trip (queryEach), each still on its own.
+	accts := make([]*account, len(cs))
+	marks := make([]rowQuery, len(cs))
 	for i, x := range cs {
-		// One job per UPDATE, in the caller's order: on PostgreSQL a
-		// multi-row UPDATE … FROM (derived rows) missed jobs now and then
-		// when it raced a sweep on the same rows (they stayed open while
-		// their workers reported them done; queuetest SweepRacesWorkers),
-		// and it locks rows in its plan's order, not the caller's.
-		ok, a, err := markState(ctx, c, x.ID, netcfg.StateSucceeded, "", x.Attempt, x.Started, now, st)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
+		marks[i] = finalMark(x.ID, netcfg.StateSucceeded, "", x.Attempt, x.Started, now, &accts[i])
+	}
+	if err := queryEach(ctx, c, marks); err != nil {
+		return nil, err
+	}
+	var ids []string
+	var held []*account
+	for i, x := range cs {
+		a := accts[i]
+		if a == nil {
 			continue // already final, or completed earlier in this call
 		}
-		done[i], accts[x.ID] = true, a
+		ids, held = append(ids, x.ID), append(held, a)
+		done[i], byJob[x.ID] = true, a
 		for k, ch := range x.Result.Charges {
 			charged = append(charged, ledgerEntry{jobID: x.ID, n: k, a: a, ch: ch})
 		}
 		stored = append(stored, i)
+	}
+	if err := releaseAll(ctx, c, ids, held, st); err != nil {
+		return nil, err
 	}
 	for _, ch := range chunks(len(charged)) {
 		if err := chargeMany(ctx, c, charged[ch[0]:ch[1]], now, st); err != nil {
@@ -274,7 +330,7 @@ func CompleteMany(ctx context.Context, c Conn, cs []Completion, now time.Time) (
 		}
 	}
 	for _, ch := range chunks(len(stored)) {
-		if err := storeResults(ctx, c, cs, stored[ch[0]:ch[1]], accts, now); err != nil {
+		if err := storeResults(ctx, c, cs, stored[ch[0]:ch[1]], byJob, now); err != nil {
 			return nil, err
 		}
 	}

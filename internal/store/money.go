@@ -145,49 +145,28 @@ func reservePeriod(ctx context.Context, c Conn, department string, u netcfg.Budg
 	return nil
 }
 
-// JobReserved returns the budget reservation job id holds (0 once it is
-// final, or when no budget applied at submit).
-func JobReserved(ctx context.Context, c Conn, id string) (int64, error) {
-	var n int64
-	if err := c.QueryRow(ctx, `SELECT reserved_nusd FROM netsmith_job WHERE id = $1`, id).Scan(&n); err != nil {
-		return 0, fmt.Errorf("job %s reservation: %w", id, err)
-	}
-	return n, nil
-}
-
-// ReserveCall reserves nusd more for job id, a model call beyond what its
-// submission reserved, against its department's budget: the periods the
-// job was created in, which its final move releases (see release). Each
-// period's check and reservation is TakeHolds' conditional UPDATE, so
-// replicas cannot reserve past a limit together; when one cannot cover
-// the call it returns a *BudgetError and the call must not be made. A
-// department without a budget reserves nothing.
+// ReserveCall reserves nusd more for job j, a model call beyond what its
+// submission reserved, against b, its department's budget (nil: none, and
+// nothing is reserved): the periods the job was created in, which its
+// final move releases (see release). Each period's check and reservation
+// is TakeHolds' conditional UPDATE, so replicas cannot reserve past a
+// limit together; when one cannot cover the call it returns a
+// *BudgetError and the call must not be made. The caller reads b
+// (GetBudget) once for an attempt's calls: the limits a call is checked
+// against are the department's as the attempt found them, while its
+// usage is the database's at the call.
 //
 // It needs no transaction: the job's own row is added to last, and only
 // while the job is not final, so its final move either releases this
 // reservation too or finds it not yet added, and then ReserveCall gives
-// it back itself.
-func ReserveCall(ctx context.Context, c Conn, id string, nusd int64) error {
-	if nusd <= 0 {
+// it back itself. j's department and creation time never change, so they
+// are taken from j as the worker read it, not read again.
+func ReserveCall(ctx context.Context, c Conn, j *netcfg.Job, b *netcfg.Budget, nusd int64) error {
+	if nusd <= 0 || b == nil {
 		return nil
 	}
-	var (
-		department string
-		created    int64
-	)
-	err := c.QueryRow(ctx, `SELECT department, created_at FROM netsmith_job WHERE id = $1 AND `+notFinal, id).
-		Scan(&department, &created)
-	if err != nil {
-		return fmt.Errorf("reserve a call for job %s: %w", id, err)
-	}
-	b, err := GetBudget(ctx, c, department)
-	if err == netcfg.ErrNotFound {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("read budget: %w", err)
-	}
-	at := time.UnixMilli(created)
+	id, department := j.ID, j.Department
+	at := j.CreatedAt
 	periods := []netcfg.BudgetUsage{
 		{Period: "day", Name: dayPeriod(at), LimitNUSD: b.DailyNUSD},
 		{Period: "month", Name: monthPeriod(at), LimitNUSD: b.MonthlyNUSD},
@@ -246,25 +225,29 @@ type account struct {
 	created                           time.Time
 }
 
-// release gives back what job id still holds (its reservation, its key
-// slot), as read by the update that made the job final. That update
-// happens once, so nothing is released twice. The shared rows it touches
-// are only noted in st, to be updated with the rest of its group.
-func release(ctx context.Context, c Conn, id string, a *account, st settlement) error {
-	if a.reserved == 0 && !a.holdsSlot {
-		return nil
+// releaseAll gives back what the jobs ids[i] still hold (their
+// reservations, their key slots), as held[i] read by the update that made
+// each final. That update happens once, so nothing is released twice. The
+// jobs' own rows are updated in one round trip (queryEach); the shared rows
+// are only noted in st, to be updated with the rest of the group.
+func releaseAll(ctx context.Context, c Conn, ids []string, held []*account, st settlement) error {
+	var qs []rowQuery
+	for i, a := range held {
+		if a.reserved == 0 && !a.holdsSlot {
+			continue
+		}
+		id := ids[i]
+		qs = append(qs, rowQuery{sql: `UPDATE netsmith_job SET reserved_nusd = 0, holds_slot = 0 WHERE id = $1`,
+			args: []any{id}, errText: "release job " + id + " holds"})
+		if a.reserved > 0 {
+			st.period(a.department, dayPeriod(a.created)).reserved -= a.reserved
+			st.period(a.department, monthPeriod(a.created)).reserved -= a.reserved
+		}
+		if a.holdsSlot && a.keyID != "" {
+			st.row(settleRow{department: a.department, key: true, name: a.keyID}).slots++
+		}
 	}
-	if _, err := c.Exec(ctx, `UPDATE netsmith_job SET reserved_nusd = 0, holds_slot = 0 WHERE id = $1`, id); err != nil {
-		return fmt.Errorf("release job %s holds: %w", id, err)
-	}
-	if a.reserved > 0 {
-		st.period(a.department, dayPeriod(a.created)).reserved -= a.reserved
-		st.period(a.department, monthPeriod(a.created)).reserved -= a.reserved
-	}
-	if a.holdsSlot && a.keyID != "" {
-		st.row(settleRow{department: a.department, key: true, name: a.keyID}).slots++
-	}
-	return nil
+	return queryEach(ctx, c, qs)
 }
 
 // settlement is what the final moves of one transaction change in rows
@@ -316,30 +299,26 @@ func (st settlement) apply(ctx context.Context, c Conn) error {
 	rows := slices.SortedFunc(maps.Keys(st), func(a, b settleRow) int {
 		return cmp.Or(strings.Compare(a.department, b.department), compareBool(a.key, b.key), strings.Compare(a.name, b.name))
 	})
+	qs := make([]rowQuery, 0, len(rows))
 	for _, r := range rows {
 		d := st[r]
-		var err error
 		switch {
 		case r.key:
-			_, err = c.Exec(ctx, `UPDATE netsmith_key SET active = CASE WHEN active > $2 THEN active - $2 ELSE 0 END
-				WHERE id = $1`, r.name, d.slots)
+			qs = append(qs, rowQuery{sql: `UPDATE netsmith_key SET active = CASE WHEN active > $2 THEN active - $2 ELSE 0 END
+				WHERE id = $1`, args: []any{r.name, d.slots}, errText: "release key " + r.name + " slots"})
 		case d.spent != 0:
-			_, err = c.Exec(ctx, `INSERT INTO netsmith_budget_usage (department, period, spent_nusd) VALUES ($1, $2, $3)
+			qs = append(qs, rowQuery{sql: `INSERT INTO netsmith_budget_usage (department, period, spent_nusd) VALUES ($1, $2, $3)
 				ON CONFLICT (department, period) DO UPDATE SET spent_nusd = netsmith_budget_usage.spent_nusd + excluded.spent_nusd,
 					reserved_nusd = netsmith_budget_usage.reserved_nusd + $4`,
-				r.department, r.name, d.spent, d.reserved)
+				args: []any{r.department, r.name, d.spent, d.reserved}, errText: "settle " + r.department + " budget " + r.name})
 		case d.reserved != 0:
-			_, err = c.Exec(ctx, `UPDATE netsmith_budget_usage SET reserved_nusd = reserved_nusd + $3
-				WHERE department = $1 AND period = $2`, r.department, r.name, d.reserved)
-		}
-		if err != nil && r.key {
-			return fmt.Errorf("release key %s slots: %w", r.name, err)
-		}
-		if err != nil {
-			return fmt.Errorf("settle %s budget %s: %w", r.department, r.name, err)
+			qs = append(qs, rowQuery{sql: `UPDATE netsmith_budget_usage SET reserved_nusd = reserved_nusd + $3
+				WHERE department = $1 AND period = $2`,
+				args: []any{r.department, r.name, d.reserved}, errText: "settle " + r.department + " budget " + r.name})
 		}
 	}
-	return nil
+	// In the fixed order, in one round trip (queryEach).
+	return queryEach(ctx, c, qs)
 }
 
 func compareBool(a, b bool) int {

@@ -114,6 +114,7 @@ func openPostgres(ctx context.Context, u string, opts Options) (*DB, error) {
 		conn:          PGX(pool),
 		read:          PGX(pool),
 		pgPool:        pool,
+		riverPool:     pool,
 		pgBouncer:     po.PgBouncer,
 		migrationLock: pgMigrationLock,
 	}
@@ -130,28 +131,30 @@ func openPostgres(ctx context.Context, u string, opts Options) (*DB, error) {
 }
 
 // pgLazyConn sets d's lazy connection (see DB.LazyConn), whose commits do
-// not wait for the WAL flush: a pool of its own with synchronous_commit
-// off as a startup parameter, or through PgBouncer, which passes no such
-// parameter, its Execs in transactions of the main pool that turn it off
-// with SET LOCAL. It returns what closes it. mainCtr counts the main
-// pool's work.
+// not wait for the WAL flush and whose Execs go in groups: batches on a
+// pool of its own with synchronous_commit off as a startup parameter, or
+// through PgBouncer, which passes no such parameter, transactions of the
+// main pool that turn it off with SET LOCAL. It returns what closes it.
+// mainCtr counts the main pool's work.
 func (d *DB) pgLazyConn(ctx context.Context, pc *pgxpool.Config, o pgOptions, mainCtr *poolCounters) (func(), error) {
 	pool := d.pgPool
 	if o.PgBouncer {
-		lazy := newExecGroupConn(d.conn, func(ctx context.Context, fn func(Conn) error) error {
+		lazy := newExecGroupConn(d.conn, 1, execInTx(func(ctx context.Context, fn func(Conn) error) error {
 			return d.InTx(ctx, func(tx Conn) error {
 				if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
 					return err
 				}
 				return fn(tx)
 			})
-		})
+		}))
 		d.lazy = lazy
 		d.stats = func() []metrics.DBPool { return []metrics.DBPool{pgxPoolStat("main", pool, mainCtr)} }
 		return lazy.g.Close, nil
 	}
 	lc := pc.Copy()
-	lc.MaxConns = max(2, pc.MaxConns/4)
+	// River's own work shares it (see RiverPool): its fetches, completer,
+	// leader election, maintenance and listener take a few connections.
+	lc.MaxConns = max(4, pc.MaxConns/2)
 	lc.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
 	lazyCtr := new(poolCounters)
 	lc.ConnConfig.Tracer = pgTracer{lazyCtr}
@@ -159,11 +162,46 @@ func (d *DB) pgLazyConn(ctx context.Context, pc *pgxpool.Config, o pgOptions, ma
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", RedactURL(pc.ConnString()), err)
 	}
-	d.lazy = PGX(lazy)
+	g := newExecGroupConn(PGX(lazy), lazyCommitters, pgxBatchExec(lazy))
+	d.lazy, d.riverPool = g, lazy
 	d.stats = func() []metrics.DBPool {
 		return []metrics.DBPool{pgxPoolStat("main", pool, mainCtr), pgxPoolStat("lazy", lazy, lazyCtr)}
 	}
-	return lazy.Close, nil
+	return func() {
+		g.g.Close()
+		lazy.Close()
+	}, nil
+}
+
+// lazyCommitters is how many groups of lazy statements are sent at once
+// on PostgreSQL: one while the next gathers.
+const lazyCommitters = 2
+
+// pgxBatchExec is an execGroupConn's commit on PostgreSQL: a group's
+// statements go in one pipelined batch, one round trip and one implicit
+// transaction, instead of one of each per statement (a job's template
+// lease and fill, every worker's). A failed statement fails the group, and
+// the group committer then sends each on its own. Two groups that take the
+// same rows in opposite orders (two replicas filling the same intents)
+// can deadlock; PostgreSQL ends one, which is then sent statement by
+// statement.
+func pgxBatchExec(pool *pgxpool.Pool) func(context.Context, []*execItem) error {
+	return func(ctx context.Context, items []*execItem) error {
+		b := &pgx.Batch{}
+		for _, it := range items {
+			b.Queue(it.query, it.args...)
+		}
+		br := pool.SendBatch(ctx, b)
+		for _, it := range items {
+			tag, err := br.Exec()
+			if err != nil {
+				_ = br.Close()
+				return err
+			}
+			it.n = tag.RowsAffected()
+		}
+		return br.Close()
+	}
 }
 
 // pgMigrationLock tries to take the migration lock in tx. It is

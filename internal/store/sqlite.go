@@ -86,7 +86,7 @@ func openSQLite(ctx context.Context, u string) (*DB, error) {
 	}
 	// The template cache's leases and fills, single statements from many
 	// workers at once, share transactions (see execGroupConn).
-	lazy := newExecGroupConn(d.conn, d.InTx)
+	lazy := newExecGroupConn(d.conn, 1, execInTx(d.InTx))
 	d.lazy = lazy
 	d.closeFn = func() { lazy.g.Close(); rdb.Close(); db.Close() }
 	return d, nil
@@ -101,9 +101,11 @@ func sqlPoolStat(name string, st sql.DBStats, c *poolCounters) metrics.DBPool {
 
 // execGroupConn is a Conn whose Execs, from any number of goroutines,
 // are committed in groups, each Exec whole or not at all as on its own;
-// its queries go to the connection beneath. On SQLite it carries the
-// template cache's lease and fill statements, which are single statements
-// that would otherwise each take the one writer connection for themselves.
+// its queries go to the connection beneath. It carries the lazy
+// connection's statements (the template cache's lease and fill, process
+// heartbeats): single statements that would otherwise each take SQLite's
+// one writer connection for themselves, or on PostgreSQL each be a
+// transaction and a round trip of their own.
 type execGroupConn struct {
 	Conn
 	g *groupcommit.Committer[*execItem]
@@ -120,10 +122,18 @@ type execItem struct {
 // execGroupMax bounds the statements of one execGroupConn transaction.
 const execGroupMax = 64
 
-// newExecGroupConn groups the Execs on c; inTx runs a transaction whose
-// handle the function it is given receives.
-func newExecGroupConn(c Conn, inTx func(ctx context.Context, fn func(tx Conn) error) error) *execGroupConn {
-	return &execGroupConn{Conn: c, g: groupcommit.New(1, execGroupMax, 0, func(ctx context.Context, items []*execItem) error {
+// newExecGroupConn groups the Execs on c; commit stores a group, each
+// statement whole and the group at once or not at all, and sets each
+// item's n. committers groups are stored at a time.
+func newExecGroupConn(c Conn, committers int, commit func(ctx context.Context, items []*execItem) error) *execGroupConn {
+	return &execGroupConn{Conn: c, g: groupcommit.New(committers, execGroupMax, 0, commit)}
+}
+
+// execInTx is an execGroupConn's commit that runs a group's statements in
+// one transaction of inTx, which runs a transaction whose handle the
+// function it is given receives.
+func execInTx(inTx func(ctx context.Context, fn func(tx Conn) error) error) func(context.Context, []*execItem) error {
+	return func(ctx context.Context, items []*execItem) error {
 		return inTx(ctx, func(tx Conn) error {
 			for _, it := range items {
 				n, err := tx.Exec(ctx, it.query, it.args...)
@@ -134,7 +144,7 @@ func newExecGroupConn(c Conn, inTx func(ctx context.Context, fn func(tx Conn) er
 			}
 			return nil
 		})
-	})}
+	}
 }
 
 func (c *execGroupConn) Exec(ctx context.Context, query string, args ...any) (int64, error) {

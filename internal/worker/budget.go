@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"netsmith/internal/generate"
 	"netsmith/internal/netcfg"
@@ -26,20 +27,20 @@ type jobBudget struct {
 
 	mu    sync.Mutex
 	calls int
+	// budget is the department's budget as the attempt's first reserving
+	// call read it (nil: none); read says it was.
+	budget *netcfg.Budget
+	read   bool
 }
 
 func (b *jobBudget) ReserveCall(ctx context.Context, model string, inputTokens, maxOutputTokens int64) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.calls++
-	if b.calls == 1 {
-		held, err := store.JobReserved(ctx, b.r.budgets, b.job.ID)
-		if err != nil {
-			return err
-		}
-		if held > 0 {
-			return nil
-		}
+	// The reservation as the attempt read its job: nothing of this
+	// attempt changed it since.
+	if b.calls == 1 && b.job.ReservedNUSD > 0 {
+		return nil
 	}
 	est, err := b.r.prices.Estimate(model, b.r.clock(), inputTokens, maxOutputTokens)
 	if err != nil {
@@ -47,10 +48,46 @@ func (b *jobBudget) ReserveCall(ctx context.Context, model string, inputTokens, 
 		// reserved, as it is charged at zero (see cost).
 		return nil
 	}
-	err = store.ReserveCall(ctx, b.r.budgets, b.job.ID, int64(est))
+	if !b.read {
+		bud, err := b.r.readBudget(ctx, b.job.Department)
+		if err != nil {
+			return err
+		}
+		b.budget, b.read = bud, true
+	}
+	err = store.ReserveCall(ctx, b.r.budgets, b.job, b.budget, int64(est))
 	var be *netcfg.BudgetError
 	if errors.As(err, &be) {
 		return fmt.Errorf("%w: call %d of job %s: %w", generate.ErrBudgetExceeded, b.calls, b.job.ID, err)
 	}
 	return err
+}
+
+// readBudget returns department's budget (nil: none). Workers that ask
+// while a read of it is under way share that read, which began at most one
+// query's time before they asked: a department's jobs running together
+// cost one query, not one each, and no reading is kept after it returns.
+func (r *Runner) readBudget(ctx context.Context, department string) (*netcfg.Budget, error) {
+	ch := r.budgetReads.DoChan(department, func() (any, error) {
+		// Not the first caller's context: its end must not fail the others.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		b, err := store.GetBudget(rctx, r.budgets, department)
+		if errors.Is(err, netcfg.ErrNotFound) {
+			return (*netcfg.Budget)(nil), nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read budget: %w", err)
+		}
+		return b, nil
+	})
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		return res.Val.(*netcfg.Budget), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }

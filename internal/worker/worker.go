@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"netsmith/internal/adapt"
 	"netsmith/internal/cache"
 	"netsmith/internal/generate"
@@ -32,7 +34,8 @@ type Runner struct {
 	metrics *metrics.Metrics
 	clock   func() time.Time
 	// budgets, when set, is where calls beyond a job's first reserve.
-	budgets store.Conn
+	budgets     store.Conn
+	budgetReads singleflight.Group // by department
 }
 
 // New returns a Runner that prices its jobs' calls with prices (nil: the

@@ -105,6 +105,11 @@
 // across replicas there is no such order, and under sustained overload a
 // large call can lose to a stream of small ones from other replicas.
 //
+// Without limits (none configured, none reported) a call is held back only
+// by a pause, and a replica reads the pause once for all the calls of the
+// next 50 ms that find none; a pause it sets itself applies to its next
+// call, one another replica sets within those 50 ms.
+//
 // # Time
 //
 // On PostgreSQL the limiter uses the database server's clock unless

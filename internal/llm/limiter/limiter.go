@@ -119,6 +119,45 @@ type Limiter struct {
 	limits  Limits    // effective: config lowered by the provider's headers
 	blocked time.Time // when the head of the queue polls next
 	reason  string    // and why it waits
+	// clearUntil is when a reading that no pause is in force stops
+	// serving unlimited callers (see unpaused); pauses counts the pauses
+	// this process set, so that a reading taken before one is not kept.
+	clearUntil time.Time
+	pauses     int64
+}
+
+// pauseFresh is how long unlimited callers trust a reading of the shared
+// state that found no pause: without limits a call's only check is that
+// read, one database round trip per model call, while a pause set by
+// another replica (a 429 there) is rare and lasts a second or more. A
+// pause this process sets applies at once.
+const pauseFresh = 50 * time.Millisecond
+
+// unpaused reports whether a reading taken less than pauseFresh ago found
+// no pause, and otherwise the pause count to pass to noteUnpaused.
+func (l *Limiter) unpaused() (bool, int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return time.Now().Before(l.clearUntil), l.pauses
+}
+
+// noteUnpaused records a reading, started when the pause count was
+// pauses, that found no pause.
+func (l *Limiter) noteUnpaused(pauses int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.pauses == pauses {
+		l.clearUntil = time.Now().Add(pauseFresh)
+	}
+}
+
+// paused forgets the last reading, and any under way: this process has
+// just set a pause.
+func (l *Limiter) paused() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.pauses++
+	l.clearUntil = time.Time{}
 }
 
 // New returns the limiter for cfg.Provider and cfg.Model on conn, creating
@@ -331,11 +370,17 @@ func (l *Limiter) try(ctx context.Context, in, out int64) (*Reservation, time.Du
 		inc[0], inc[1], inc[2], int64((l.cfg.Burst - l.cfg.Burst/jitterShare) / time.Microsecond)}
 	r := &Reservation{l: l, in: in, out: out, per: per, f: 1}
 	if lim == (Limits{}) {
-		// Unlimited: only a pause holds the call back, and a read will do.
+		// Unlimited: only a pause holds the call back, and a recent
+		// read will do.
+		ok, pauses := l.unpaused()
+		if ok {
+			return r, 0, "", nil
+		}
 		wait, reason, err := l.wait(ctx, args)
 		if err != nil || wait > 0 {
 			return nil, wait, reason, err
 		}
+		l.noteUnpaused(pauses)
 		return r, 0, "", nil
 	}
 	if l.sql.acquireOrWait != "" {
@@ -485,6 +530,7 @@ func (l *Limiter) OnRateLimited(ctx context.Context, retryAfter time.Duration) e
 	if err != nil {
 		return fmt.Errorf("record upstream 429: %w", err)
 	}
+	l.paused()
 	if didCut == 1 {
 		l.log.WarnContext(ctx, "upstream rate limited: pausing and slowing down",
 			"retry_after", retryAfter, "rate_factor", factor)
@@ -544,5 +590,6 @@ func (l *Limiter) Observe(ctx context.Context, rl *llm.RateLimits) error {
 	if _, err := l.conn.Exec(ctx, l.sql.pause, l.cfg.Provider, l.cfg.Model, l.now(), int64(d/time.Microsecond)); err != nil {
 		return fmt.Errorf("pause upstream calls: %w", err)
 	}
+	l.paused()
 	return nil
 }

@@ -588,6 +588,36 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// TestUnlimitedPause: without limits a call only checks for a pause, from a
+// reading shared for a moment; a pause this replica sets applies to its
+// next call, and one another replica sets soon after.
+func TestUnlimitedPause(t *testing.T) {
+	t.Parallel()
+	each(t, 2, func(t *testing.T, dbs []db) {
+		ctx := t.Context()
+		a := newLimiter(t, dbs[0], Config{Model: "unlimited"})
+		b := newLimiter(t, dbs[1], Config{Model: "unlimited"}) // another replica
+		for _, l := range []*Limiter{a, b} {
+			if r, wait, _, err := l.try(ctx, 10, 10); err != nil || r == nil {
+				t.Fatalf("try before any pause = %v, %s, %v; want admitted", r, wait, err)
+			}
+		}
+		if err := a.OnRateLimited(ctx, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if r, _, reason, err := a.try(ctx, 10, 10); err != nil || r != nil || reason != ReasonPause {
+			t.Errorf("try on the paused replica = %v, %q, %v; want refused for the pause at once", r, reason, err)
+		}
+		waitUntil(t, "the other replica to see the pause", func() bool {
+			r, _, reason, err := b.try(ctx, 10, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r == nil && reason == ReasonPause
+		})
+	})
+}
+
 func TestAcquireCancel(t *testing.T) {
 	t.Parallel()
 	each(t, 1, func(t *testing.T, dbs []db) {
