@@ -24,9 +24,11 @@ import (
 // Defaults of Config.
 const (
 	// DefaultMaxBytes bounds the final jobs kept: a poller reads a job
-	// final within seconds of its end, and this holds the last thousand
-	// or so of a few kilobytes; the heap holds up to about twice it.
-	DefaultMaxBytes = 4 << 20
+	// final within a poll interval of its end, and this holds the last few
+	// hundred of a few kilobytes, while a process's memory stays as it was
+	// without the cache (bench/s8-legacy-poll.sh); the heap holds up to
+	// about twice it.
+	DefaultMaxBytes = 1 << 20
 	// DefaultMaxOpen bounds the unfinished jobs kept: the feed's poll
 	// reads them all every interval.
 	DefaultMaxOpen = 2000
