@@ -130,10 +130,12 @@ type rowQuery struct {
 	args []any
 	// scan reads the statement's row: netcfg.ErrNotFound from Row.Scan when
 	// there is none. An error it returns ends queryEach. nil: the
-	// statement returns no rows (an Exec), and its error is returned
-	// wrapped with errText.
-	scan    func(Row) error
-	errText string
+	// statement returns no rows (an Exec), its error is returned wrapped
+	// with errText (as it is when errText is empty), and its count of rows
+	// affected goes to affected when that is set.
+	scan     func(Row) error
+	errText  string
+	affected *int64
 }
 
 // pgxBatcher is satisfied by the pgx pool, connection and transaction.
@@ -157,7 +159,9 @@ func queryEach(ctx context.Context, c Conn, qs []rowQuery) error {
 			for _, q := range qs {
 				var err error
 				if q.scan == nil {
-					_, err = br.Exec()
+					var tag pgconn.CommandTag
+					tag, err = br.Exec()
+					q.setAffected(tag.RowsAffected())
 				} else {
 					err = q.scan(pgxRow{br.QueryRow()})
 				}
@@ -172,7 +176,9 @@ func queryEach(ctx context.Context, c Conn, qs []rowQuery) error {
 	for _, q := range qs {
 		var err error
 		if q.scan == nil {
-			_, err = c.Exec(ctx, q.sql, q.args...)
+			var n int64
+			n, err = c.Exec(ctx, q.sql, q.args...)
+			q.setAffected(n)
 		} else {
 			err = q.scan(c.QueryRow(ctx, q.sql, q.args...))
 		}
@@ -183,8 +189,14 @@ func queryEach(ctx context.Context, c Conn, qs []rowQuery) error {
 	return nil
 }
 
+func (q rowQuery) setAffected(n int64) {
+	if q.affected != nil {
+		*q.affected = n
+	}
+}
+
 func (q rowQuery) wrap(err error) error {
-	if err != nil && q.scan == nil {
+	if err != nil && q.scan == nil && q.errText != "" {
 		return fmt.Errorf("%s: %w", q.errText, err)
 	}
 	return err

@@ -186,21 +186,13 @@ const lazyCommitters = 2
 // can deadlock; PostgreSQL ends one, which is then sent statement by
 // statement.
 func pgxBatchExec(pool *pgxpool.Pool) func(context.Context, []*execItem) error {
+	c := PGX(pool)
 	return func(ctx context.Context, items []*execItem) error {
-		b := &pgx.Batch{}
-		for _, it := range items {
-			b.Queue(it.query, it.args...)
+		qs := make([]rowQuery, len(items))
+		for i, it := range items {
+			qs[i] = rowQuery{sql: it.query, args: it.args, affected: &it.n}
 		}
-		br := pool.SendBatch(ctx, b)
-		for _, it := range items {
-			tag, err := br.Exec()
-			if err != nil {
-				_ = br.Close()
-				return err
-			}
-			it.n = tag.RowsAffected()
-		}
-		return br.Close()
+		return queryEach(ctx, c, qs)
 	}
 }
 
