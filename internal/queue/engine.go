@@ -52,10 +52,15 @@ type riverEngine[TDriver riverdriver.Driver[TTx], TTx any] struct {
 	rollback func(ctx context.Context, tx TTx) error
 	wrap     func(tx TTx) store.Conn
 	// committers is how many groups of completions, and of single
-	// submissions, are committed at once: 1 on SQLite's one writer; more
-	// on PostgreSQL, where a group's statements are round trips and one
-	// connection at a time would bound the submission latency (bench
-	// s6-submit.sh) and the throughput (bench s1-machinery.sh).
+	// submissions, are committed at once at most: 1 on SQLite's one
+	// writer; more on PostgreSQL, where a group's statements are round
+	// trips and one connection at a time would bound the submission
+	// latency (bench s6-submit.sh) and the throughput (bench
+	// s1-machinery.sh) under a burst. Beyond the first, they commit only
+	// while extraAt writes wait (groupcommit.ExtraAt): at a steady rate one
+	// committer's larger groups cost PostgreSQL less CPU than several small
+	// ones, and on a machine it shares that CPU is the submissions' latency
+	// (bench s8-legacy-poll.sh).
 	committers int
 
 	// submits commits single submissions in groups, committers groups at a
@@ -111,7 +116,7 @@ func newRiverEngine[TDriver riverdriver.Driver[TTx], TTx any](q *Queue, driver T
 		return nil, fmt.Errorf("river client: %w", err)
 	}
 	e.client = client
-	e.submits = groupcommit.New(e.committers, submitGroupMax, 0, e.insertGroup)
+	e.submits = groupcommit.New(e.committers, submitGroupMax, 0, e.insertGroup, groupcommit.ExtraAt(extraAt))
 	return e, nil
 }
 
@@ -322,7 +327,7 @@ func (e *riverEngine[TDriver, TTx]) start(ctx context.Context) error {
 	if e.q.cfg.Workers == 0 {
 		return nil // insert-only: River has nothing to run here
 	}
-	e.completions = groupcommit.New(e.committers, groupMax, groupWait, e.commitGroup)
+	e.completions = groupcommit.New(e.committers, groupMax, groupWait, e.commitGroup, groupcommit.ExtraAt(extraAt))
 	e.reads = groupcommit.New(max(2, e.committers), groupMax, 0, e.readGroup)
 	if err := e.client.Start(ctx); err != nil {
 		e.completions.Close()
@@ -568,6 +573,10 @@ type completion struct {
 const (
 	groupMax  = 64
 	groupWait = 2 * time.Millisecond
+	// extraAt is how many submissions, or completions, must wait for a
+	// second group to be committed beside the first: by then the groups
+	// hold enough to pay for their transactions.
+	extraAt = 8
 )
 
 // complete commits c's result, its ledger rows and its final state in one
