@@ -180,6 +180,7 @@ func (e *riverEngine[TDriver, TTx]) insertGroup(ctx context.Context, subs []*sub
 // job; the caller rolls back.
 func (e *riverEngine[TDriver, TTx]) insertMany(ctx context.Context, tx TTx, subs []*submission) error {
 	c := e.wrap(tx)
+	shared := store.SharedTx(c) // the prepares read each budget once
 	params := make([]river.InsertManyParams, len(subs))
 	for i, sub := range subs {
 		j := sub.j
@@ -187,7 +188,7 @@ func (e *riverEngine[TDriver, TTx]) insertMany(ctx context.Context, tx TTx, subs
 		// The caller's writes first (a budget hold decides the job's
 		// reservation). A duplicate rolls them back with everything else.
 		if sub.prepare != nil {
-			if err := sub.prepare(ctx, &Tx{conn: c, raw: tx}); err != nil {
+			if err := sub.prepare(ctx, &Tx{conn: shared, raw: tx}); err != nil {
 				return err
 			}
 		}

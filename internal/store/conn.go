@@ -149,6 +149,9 @@ type pgxBatcher interface {
 // still runs alone and in order, taking its rows' locks as it would on its
 // own.
 func queryEach(ctx context.Context, c Conn, qs []rowQuery) error {
+	if s, ok := c.(*sharedTx); ok {
+		c = s.Conn
+	}
 	if p, ok := c.(pgxConn); ok && len(qs) > 1 {
 		if b, ok := p.q.(pgxBatcher); ok {
 			batch := &pgx.Batch{}

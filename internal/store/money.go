@@ -30,8 +30,35 @@ func PutBudget(ctx context.Context, c Conn, b *netcfg.Budget) error {
 	return nil
 }
 
+// SharedTx is c, a transaction that a group of submissions shares (a
+// group commit), reading once for all of them what none of them writes:
+// a department's budget, which each submission's hold reads (TakeHolds),
+// takes one query per department and transaction rather than one per
+// submission. Not for concurrent use.
+func SharedTx(c Conn) Conn { return &sharedTx{Conn: c, budgets: map[string]*netcfg.Budget{}} }
+
+type sharedTx struct {
+	Conn
+	budgets map[string]*netcfg.Budget // nil: the department has none
+}
+
 // GetBudget returns a department's budget or netcfg.ErrNotFound.
 func GetBudget(ctx context.Context, c Conn, department string) (*netcfg.Budget, error) {
+	if s, ok := c.(*sharedTx); ok {
+		b, read := s.budgets[department]
+		if !read {
+			var err error
+			if b, err = GetBudget(ctx, s.Conn, department); err != nil && err != netcfg.ErrNotFound {
+				return nil, err
+			}
+			s.budgets[department] = b
+		}
+		if b == nil {
+			return nil, netcfg.ErrNotFound
+		}
+		cp := *b
+		return &cp, nil
+	}
 	var b netcfg.Budget
 	var updated int64
 	err := c.QueryRow(ctx, `SELECT department, daily_nusd, monthly_nusd, warn_pct, webhook_url, updated_at

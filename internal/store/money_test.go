@@ -292,6 +292,40 @@ func TestTakeHoldsReservesNothing(t *testing.T) {
 	})
 }
 
+// TestSharedTxReadsBudgetOnce checks that a group's shared transaction
+// reads a department's budget, or its absence, once: a change made behind
+// its back is not seen, holds taken through it still reserve by the budget
+// it read, and the same reads on the plain connection see the change.
+func TestSharedTxReadsBudgetOnce(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, url string) {
+		ctx := t.Context()
+		c := openConn(t, url)
+		putBudget(t, c, netcfg.Budget{Department: "net", DailyNUSD: 10 * usd})
+		shared := store.SharedTx(c)
+		for range 2 {
+			if b, err := store.GetBudget(ctx, shared, "net"); err != nil || b.DailyNUSD != 10*usd {
+				t.Fatalf("shared read: %+v, %v; want the 10 USD budget", b, err)
+			}
+			if _, err := store.GetBudget(ctx, shared, "none"); err != netcfg.ErrNotFound {
+				t.Fatalf("shared read of no budget: %v, want ErrNotFound", err)
+			}
+			// Behind the shared transaction's back: it keeps what it read.
+			putBudget(t, c, netcfg.Budget{Department: "net", DailyNUSD: 1 * usd})
+			putBudget(t, c, netcfg.Budget{Department: "none", DailyNUSD: 1 * usd})
+		}
+		b, _ := store.GetBudget(ctx, shared, "net")
+		b.DailyNUSD = 0 // a caller's copy: the next read must not see this
+		if reserved, _ := takeHolds(t, shared, store.Holds{Department: "net", ReserveNUSD: 5 * usd}, noon); !reserved {
+			t.Error("a hold through the shared transaction within the budget it read: not reserved")
+		}
+		checkUsage(t, c, "net", noon, 0, 5*usd)
+		if b, err := store.GetBudget(ctx, c, "net"); err != nil || b.DailyNUSD != 1*usd {
+			t.Errorf("plain read: %+v, %v; want the 1 USD budget", b, err)
+		}
+	})
+}
+
 func TestReleaseOnce(t *testing.T) {
 	t.Parallel()
 	const est = 3 * usd
