@@ -130,12 +130,15 @@ type rowQuery struct {
 	args []any
 	// scan reads the statement's row: netcfg.ErrNotFound from Row.Scan when
 	// there is none. An error it returns ends queryEach. nil: the
-	// statement returns no rows (an Exec), its error is returned wrapped
-	// with errText (as it is when errText is empty), and its count of rows
-	// affected goes to affected when that is set.
+	// statement returns no rows (an Exec) or rows reads them; its error is
+	// returned wrapped with errText (as it is when errText is empty), and
+	// an Exec's count of rows affected goes to affected when that is set.
 	scan     func(Row) error
 	errText  string
 	affected *int64
+	// rows, when set instead of scan, reads all the statement's rows; its
+	// error, or the statement's, is returned wrapped with errText.
+	rows func(Rows) error
 }
 
 // pgxBatcher is satisfied by the pgx pool, connection and transaction.
@@ -143,11 +146,11 @@ type pgxBatcher interface {
 	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
-// queryEach runs qs in order, each returning at most one row. On
-// PostgreSQL they go in one pipelined round trip (in the caller's
-// transaction, if c is one); elsewhere one after another. Each statement
-// still runs alone and in order, taking its rows' locks as it would on its
-// own.
+// queryEach runs qs in order, each returning at most one row or read
+// whole by its rows. On PostgreSQL they go in one pipelined round trip (in
+// the caller's transaction, if c is one); elsewhere one after another.
+// Each statement still runs alone and in order, taking its rows' locks as
+// it would on its own.
 func queryEach(ctx context.Context, c Conn, qs []rowQuery) error {
 	if s, ok := c.(*sharedTx); ok {
 		c = s.Conn
@@ -161,11 +164,18 @@ func queryEach(ctx context.Context, c Conn, qs []rowQuery) error {
 			br := b.SendBatch(ctx, batch)
 			for _, q := range qs {
 				var err error
-				if q.scan == nil {
+				switch {
+				case q.rows != nil:
+					rows, qerr := br.Query()
+					if qerr != nil {
+						rows.Close()
+					}
+					err = readRows(pgxRows{rows}, qerr, q.rows)
+				case q.scan == nil:
 					var tag pgconn.CommandTag
 					tag, err = br.Exec()
 					q.setAffected(tag.RowsAffected())
-				} else {
+				default:
 					err = q.scan(pgxRow{br.QueryRow()})
 				}
 				if err = q.wrap(err); err != nil {
@@ -178,11 +188,15 @@ func queryEach(ctx context.Context, c Conn, qs []rowQuery) error {
 	}
 	for _, q := range qs {
 		var err error
-		if q.scan == nil {
+		switch {
+		case q.rows != nil:
+			rows, qerr := c.Query(ctx, q.sql, q.args...)
+			err = readRows(rows, qerr, q.rows)
+		case q.scan == nil:
 			var n int64
 			n, err = c.Exec(ctx, q.sql, q.args...)
 			q.setAffected(n)
-		} else {
+		default:
 			err = q.scan(c.QueryRow(ctx, q.sql, q.args...))
 		}
 		if err = q.wrap(err); err != nil {
@@ -196,6 +210,19 @@ func (q rowQuery) setAffected(n int64) {
 	if q.affected != nil {
 		*q.affected = n
 	}
+}
+
+// readRows reads rows (or returns err, the query's) with read, and
+// closes them.
+func readRows(rows Rows, err error, read func(Rows) error) error {
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if err := read(rows); err != nil {
+		return err
+	}
+	return rows.Err()
 }
 
 func (q rowQuery) wrap(err error) error {

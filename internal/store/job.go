@@ -324,15 +324,13 @@ func CompleteMany(ctx context.Context, c Conn, cs []Completion, now time.Time) (
 	if err := releaseAll(ctx, c, ids, held, st); err != nil {
 		return nil, err
 	}
-	for _, ch := range chunks(len(charged)) {
-		if err := chargeMany(ctx, c, charged[ch[0]:ch[1]], now, st); err != nil {
-			return nil, err
-		}
-	}
+	// The ledger rows and the results, in one round trip (queryEach).
+	writes := chargeAll(charged, now, st)
 	for _, ch := range chunks(len(stored)) {
-		if err := storeResults(ctx, c, cs, stored[ch[0]:ch[1]], byJob, now); err != nil {
-			return nil, err
-		}
+		writes = append(writes, storeResults(cs, stored[ch[0]:ch[1]], byJob, now))
+	}
+	if err := queryEach(ctx, c, writes); err != nil {
+		return nil, err
 	}
 	return done, st.apply(ctx, c)
 }
@@ -386,8 +384,9 @@ func params(n, first int) string {
 	return b.String()
 }
 
-// storeResults inserts the results of the completions cs[i] for i in idx.
-func storeResults(ctx context.Context, c Conn, cs []Completion, idx []int, accts map[string]*account, now time.Time) error {
+// storeResults is the statement that inserts the results of the
+// completions cs[i] for i in idx.
+func storeResults(cs []Completion, idx []int, accts map[string]*account, now time.Time) rowQuery {
 	const width = 13
 	args := make([]any, 0, len(idx)*width)
 	for _, i := range idx {
@@ -396,14 +395,11 @@ func storeResults(ctx context.Context, c Conn, cs []Completion, idx []int, accts
 			r.Duration.Milliseconds(), now.UnixMilli(), r.Cache, r.CacheKey, r.SavedInputTokens, r.SavedOutputTokens,
 			nullString(accts[x.ID].batchID))
 	}
-	_, err := c.Exec(ctx, `INSERT INTO netsmith_result
+	return rowQuery{sql: `INSERT INTO netsmith_result
 		(job_id, body, provider, model, input_tokens, output_tokens, duration_ms, created_at,
 		 cache, cache_key, saved_input_tokens, saved_output_tokens, batch_id)
-		VALUES `+values(len(idx), width, 1)+` ON CONFLICT (job_id) DO NOTHING`, args...)
-	if err != nil {
-		return fmt.Errorf("store results of %d jobs: %w", len(idx), err)
-	}
-	return nil
+		VALUES ` + values(len(idx), width, 1) + ` ON CONFLICT (job_id) DO NOTHING`, args: args,
+		errText: fmt.Sprintf("store results of %d jobs", len(idx))}
 }
 
 // CountByState returns how many jobs are in each non-final state.

@@ -366,12 +366,12 @@ type ledgerEntry struct {
 	ch    netcfg.Charge
 }
 
-// chargeMany writes ledger rows, many jobs' charges in one statement, and
-// notes in st the cost of the rows that were new, for their departments'
-// spend. Ledger ids are the job id and the charge's number, so a second
-// completion of a job (or an economy batch's second settlement) charges
-// nothing.
-func chargeMany(ctx context.Context, c Conn, es []ledgerEntry, now time.Time, st settlement) error {
+// chargeMany is the statement that writes ledger rows, many jobs'
+// charges in one, and notes in st the cost of the rows that were new, for
+// their departments' spend. Ledger ids are the job id and the charge's
+// number, so a second completion of a job (or an economy batch's second
+// settlement) charges nothing.
+func chargeMany(es []ledgerEntry, now time.Time, st settlement) rowQuery {
 	const width = 16
 	args := make([]any, 0, len(es)*width)
 	byID := make(map[string]*ledgerEntry, len(es))
@@ -383,28 +383,33 @@ func chargeMany(ctx context.Context, c Conn, es []ledgerEntry, now time.Time, st
 			e.ch.Provider, e.ch.Model, e.ch.Kind, e.ch.InputTokens, e.ch.OutputTokens, e.ch.CacheWriteTokens,
 			e.ch.CacheReadTokens, e.ch.CostNUSD, e.ch.SavedNUSD, now.UnixMilli())
 	}
-	rows, err := c.Query(ctx, `INSERT INTO netsmith_ledger (id, job_id, batch_id, key_id, owner, department,
+	return rowQuery{sql: `INSERT INTO netsmith_ledger (id, job_id, batch_id, key_id, owner, department,
 		provider, model, kind, input_tokens, output_tokens, cache_write_tokens, cache_read_tokens,
 		cost_nusd, saved_nusd, created_at)
-		VALUES `+values(len(es), width, 1)+`
-		ON CONFLICT (id) DO NOTHING RETURNING id`, args...)
-	if err != nil {
-		return fmt.Errorf("ledger for %d charges: %w", len(es), err)
+		VALUES ` + values(len(es), width, 1) + `
+		ON CONFLICT (id) DO NOTHING RETURNING id`, args: args,
+		errText: fmt.Sprintf("ledger for %d charges", len(es)),
+		rows: func(rows Rows) error {
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					return err
+				}
+				if e := byID[id]; e != nil {
+					st.spend(e.a.department, e.ch.CostNUSD, now)
+				}
+			}
+			return rows.Err()
+		}}
+}
+
+// chargeAll is chargeMany's statements for es, in chunks.
+func chargeAll(es []ledgerEntry, now time.Time, st settlement) []rowQuery {
+	var qs []rowQuery
+	for _, ch := range chunks(len(es)) {
+		qs = append(qs, chargeMany(es[ch[0]:ch[1]], now, st))
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return fmt.Errorf("ledger for %d charges: %w", len(es), err)
-		}
-		if e := byID[id]; e != nil {
-			st.spend(e.a.department, e.ch.CostNUSD, now)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("ledger for %d charges: %w", len(es), err)
-	}
-	return nil
+	return qs
 }
 
 // AddSpend adds money spent now to a department's day and month.
@@ -423,10 +428,8 @@ func InsertLedger(ctx context.Context, c Conn, id, batchID, department string, c
 	for k, ch := range charges {
 		es[k] = ledgerEntry{jobID: id, n: k, a: a, ch: ch}
 	}
-	for _, ch := range chunks(len(es)) {
-		if err := chargeMany(ctx, c, es[ch[0]:ch[1]], now, st); err != nil {
-			return err
-		}
+	if err := queryEach(ctx, c, chargeAll(es, now, st)); err != nil {
+		return err
 	}
 	return st.apply(ctx, c)
 }
