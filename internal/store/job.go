@@ -493,46 +493,40 @@ func deref(s *string) string {
 	return *s
 }
 
-// versionChunk is the ids of one JobVersions statement; a shorter list is
-// padded with its last id so that every statement has one of two shapes.
-// Not more: the SQLite driver's cost of binding a statement's parameters
-// grows with the square of their number (see jobsPerInsert).
-const versionChunk = 64
-
-// JobVersions returns the versions of the jobs named in ids that exist.
+// JobVersions returns the versions of the jobs named in ids that exist:
+// the status feed's poll of the jobs it keeps. The ids go in the shared
+// chunks (a few statement shapes, each prepared once), all in one
+// pipelined round trip on PostgreSQL (queryEach).
 func JobVersions(ctx context.Context, c Conn, ids []string) (map[string]netcfg.JobVersion, error) {
 	out := make(map[string]netcfg.JobVersion, len(ids))
-	for start := 0; start < len(ids); start += versionChunk {
-		chunk := ids[start:min(start+versionChunk, len(ids))]
-		size := versionChunk
-		if len(ids) <= 8 {
-			size = 8
-		}
-		args := make([]any, size)
-		for i := range size {
-			args[i] = chunk[min(i, len(chunk)-1)]
-		}
-		rows, err := c.Query(ctx, `SELECT id, state, attempts, updated_at FROM netsmith_job WHERE id IN (`+params(size, 1)+`)`, args...)
-		if err != nil {
-			return nil, fmt.Errorf("job versions: %w", err)
-		}
+	read := func(rows Rows) error {
 		for rows.Next() {
 			var (
 				id, state string
 				v         netcfg.JobVersion
 			)
 			if err := rows.Scan(&id, &state, &v.Attempts, &v.UpdatedAt); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("job versions: %w", err)
+				return err
 			}
 			v.State = netcfg.JobState(state)
 			out[id] = v
 		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, fmt.Errorf("job versions: %w", err)
+		return nil
+	}
+	var qs []rowQuery
+	for _, ch := range chunks(len(ids)) {
+		chunk := ids[ch[0]:ch[1]]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
 		}
+		qs = append(qs, rowQuery{
+			sql:  `SELECT id, state, attempts, updated_at FROM netsmith_job WHERE id IN (` + params(len(chunk), 1) + `)`,
+			args: args, rows: read, errText: "job versions",
+		})
+	}
+	if err := queryEach(ctx, c, qs); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

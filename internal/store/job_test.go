@@ -9,7 +9,8 @@ import (
 	"netsmith/internal/store"
 )
 
-// TestJobVersions reads the versions of a few jobs and of more than one
+// TestJobVersions reads the versions of a few jobs, of one of each
+// statement shape (63 = 32+16+8+4+2+1) and of more than one full
 // statement's worth, with unknown ids among them: each existing job is
 // reported as GetJob reads it, a changed job with its new version, and
 // unknown ids not at all.
@@ -30,6 +31,7 @@ func TestJobVersions(t *testing.T) {
 			want int // versions: the known ids
 		}{
 			{[]string{"v03", "nope"}, 1},
+			{ids[:63], 63},
 			{append(append([]string{}, ids...), "nope", "nada"), len(ids)},
 		} {
 			got, err := store.JobVersions(ctx, c, tt.ask)
