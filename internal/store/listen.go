@@ -16,6 +16,12 @@ import (
 // in Unix ms>" (0 for a deleted job).
 const JobChannel = "netsmith_job"
 
+// ListenerName is the application_name by which the listener's connection
+// is known in pg_stat_activity, after the URL's own application_name, if
+// any: it tells the listener from the pools' connections, some of which
+// LISTEN too (River's).
+const ListenerName = "netsmith job listener"
+
 // ErrNoListen is returned by ListenJobChanges on a database that announces
 // no changes: SQLite, or PostgreSQL through PgBouncer in transaction mode,
 // where LISTEN needs a session that PgBouncer does not keep.
@@ -39,6 +45,7 @@ func (db *DB) ListenJobChanges(ctx context.Context, every time.Duration, ready f
 		return ErrNoListen
 	}
 	cc := db.pgPool.Config().ConnConfig.Copy()
+	cc.RuntimeParams["application_name"] = strings.TrimSpace(cc.RuntimeParams["application_name"] + " " + ListenerName)
 	conn, err := pgx.ConnectConfig(ctx, cc)
 	if err != nil {
 		return fmt.Errorf("listen for job changes: connect: %w", err)
