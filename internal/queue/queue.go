@@ -177,6 +177,10 @@ type Config struct {
 	// may stay quiet before it is pinged: how stale a status can be. One
 	// second when zero.
 	StatusPoll time.Duration
+	// StatusRetry is how long Status's change feed polls after its
+	// listener connection was lost before it listens again: 5 s when
+	// zero.
+	StatusRetry time.Duration
 
 	// Role is the process's role (all, api, worker) its heartbeat row
 	// records; by default worker with Workers, else api.

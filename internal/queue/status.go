@@ -15,7 +15,8 @@ import (
 func (q *Queue) newStatus() {
 	q.status = jobstatus.New(jobstatus.Config{MaxBytes: q.cfg.StatusCache})
 	m := q.cfg.Metrics
-	fc := jobstatus.FeedConfig{Every: q.cfg.StatusPoll, Versions: q.Versions, Listen: q.db.ListenJobChanges, Logger: q.cfg.Logger}
+	fc := jobstatus.FeedConfig{Every: q.cfg.StatusPoll, Retry: q.cfg.StatusRetry, Versions: q.Versions,
+		Listen: q.db.ListenJobChanges, Logger: q.cfg.Logger}
 	if m != nil {
 		fc.SourceFunc = func(s jobstatus.Source) {
 			for _, o := range []jobstatus.Source{jobstatus.SourceNotify, jobstatus.SourcePoll} {
