@@ -2,7 +2,11 @@ package queue_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"net/url"
 	"testing"
 	"time"
 
@@ -169,4 +173,175 @@ func value(c prometheus.Metric) float64 {
 		return d.Counter.GetValue()
 	}
 	return d.Gauge.GetValue()
+}
+
+// statusRetry is TestStatusListenerLost's wait before the feed listens
+// again: long beside statusPoll, so that a change seen before it ran out
+// was seen by the poll, not through the new listener.
+const statusRetry = 2 * time.Second
+
+// TestStatusListenerLost kills the status feed's listener connection on a
+// real PostgreSQL: the feed polls, so a change made meanwhile by another
+// process is seen within the poll (before the listener is back), while the
+// jobs kept are still served from memory; after StatusRetry it listens
+// again, and a change is announced and read at once.
+func TestStatusListenerLost(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	base := dbtest.Postgres(t)
+	var b16 [6]byte
+	_, _ = rand.Read(b16[:])
+	name := "nsm-" + hex.EncodeToString(b16[:]) // this test's own connections
+	m := metrics.New(prometheus.NewRegistry())
+	a, err := queue.New(dbtest.Open(t, withParam(t, base, "application_name", name)),
+		queue.Config{Metrics: m, StatusPoll: statusPoll, StatusRetry: statusRetry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	other := dbtest.Open(t, base)
+	b, err := queue.New(other, queue.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	source := func(s string) bool { return value(m.StatusFeed.WithLabelValues(s)) == 1 }
+	reads := func(r string) float64 { return value(m.StatusReads.WithLabelValues(r)) }
+	submit := func(body string) *netcfg.Job {
+		j, _, err := b.Enqueue(ctx, queuetest.NewJob("", body), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return j
+	}
+	status := func(id string) *netcfg.Job {
+		j, err := a.Status(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return j
+	}
+	// remember reads job id until it is served from memory.
+	remember := func(id string) {
+		t.Helper()
+		waitFor(t, "job "+id+" served from memory", func() bool {
+			hits := reads("hit_open")
+			if s := status(id).State; s != netcfg.StateQueued {
+				t.Fatalf("job %s %s before any change, want queued", id, s)
+			}
+			return reads("hit_open") == hits+1
+		})
+	}
+	cancel := func(id string) {
+		j, err := b.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := b.Cancel(ctx, j); !ok || err != nil {
+			t.Fatalf("cancel %s by the other process: %v, %v", id, ok, err)
+		}
+	}
+	// announced cancels job id in the other process and checks that the
+	// feed's announcement of it arrives (a watcher is woken only by one)
+	// and that the next read sees the change: none stale after that.
+	announced := func(id string) {
+		t.Helper()
+		remember(id)
+		seen, stop := a.Watch(id)
+		defer stop()
+		cancel(id)
+		select {
+		case <-seen:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("job %s: no announcement of the other process's cancel in 20s (feed notify: %t)", id, source("notify"))
+		}
+		if s := status(id).State; s != netcfg.StateCanceled {
+			t.Fatalf("job %s read %s after its cancel was announced, want canceled", id, s)
+		}
+	}
+
+	if _, err := a.Status(ctx, "none"); !errors.Is(err, netcfg.ErrNotFound) { // starts the feed
+		t.Fatalf("unknown job: %v, want ErrNotFound", err)
+	}
+	waitFor(t, "the feed to listen", func() bool { return source("notify") })
+	announced(submit("before").ID)
+
+	// The listener dies; its change is seen by the poll, before the
+	// feed listens again. Seen after the retry instead (a slow machine),
+	// it proves nothing: again, a few times.
+	for try := 1; ; try++ {
+		if try > 3 {
+			t.Fatalf("%d tries: a change made while the listener was down was never seen within %s of its loss", try-1, statusRetry)
+		}
+		waitFor(t, "the feed to listen", func() bool { return source("notify") })
+		j := submit(fmt.Sprintf("outage %d", try))
+		lost := time.Now() // the retry's timer starts after this
+		killListener(t, other, name+" "+store.ListenerName)
+		waitFor(t, "the feed to poll", func() bool { return source("poll") })
+		if a.Announced() {
+			t.Error("Announced while the listener is down")
+		}
+		remember(j.ID)
+		cancel(j.ID)
+		start := time.Now()
+		waitFor(t, "the change made while the listener was down", func() bool {
+			return status(j.ID).State == netcfg.StateCanceled
+		})
+		if in := time.Since(lost); in < statusRetry {
+			t.Logf("try %d: the change made while the listener was down seen after %s", try, time.Since(start))
+			break
+		}
+		t.Logf("try %d: the change seen %s after the listener's loss, after the feed may have listened again", try, time.Since(lost))
+	}
+
+	// Back to listening after the retry, and announced again.
+	waitFor(t, "the feed to listen again", func() bool { return source("notify") })
+	if !a.Announced() {
+		t.Error("not Announced after the listener is back")
+	}
+	announced(submit("after").ID)
+}
+
+// killListener ends, from c's database session, the one backend of the
+// test's database named name (a feed's listener) and waits until it is
+// gone.
+func killListener(t *testing.T, db *store.DB, name string) {
+	t.Helper()
+	var pids []int32
+	rows, err := db.Conn().Query(t.Context(), `SELECT pid FROM pg_stat_activity
+		WHERE datname = current_database() AND application_name = $1`, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var pid int32
+		if err := rows.Scan(&pid); err != nil {
+			t.Fatal(err)
+		}
+		pids = append(pids, pid)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(pids) != 1 {
+		t.Fatalf("backends named %q: %v, want the one listener", name, pids)
+	}
+	var ok bool
+	if err := db.Conn().QueryRow(t.Context(), `SELECT pg_terminate_backend($1, 10000)`, pids[0]).Scan(&ok); err != nil || !ok {
+		t.Fatalf("terminate the listener's backend %d: %v, %v", pids[0], ok, err)
+	}
+}
+
+// withParam returns url u with parameter k set to v.
+func withParam(t *testing.T, u, k, v string) string {
+	t.Helper()
+	p, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := p.Query()
+	q.Set(k, v)
+	p.RawQuery = q.Encode()
+	return p.String()
 }
