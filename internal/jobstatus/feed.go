@@ -72,12 +72,17 @@ func NewFeed(c *Cache, cfg FeedConfig) *Feed {
 }
 
 // Run runs the feed until ctx ends: it listens where it can, and polls
-// while it cannot. While it runs the cache serves unfinished jobs.
+// while it cannot. While it listens or polls the cache serves unfinished
+// jobs; while its listener connects, it does not.
 func (f *Feed) Run(ctx context.Context) {
 	defer f.setSource(SourceNone)
 	listen := f.cfg.Listen
 	for ctx.Err() == nil {
 		if listen != nil {
+			// No poll runs until the listener is ready, which a slow
+			// connect may delay: meanwhile no change of the
+			// unfinished jobs kept would be seen.
+			f.cache.setLive(false)
 			err := listen(ctx, f.cfg.Every, func() { f.setSource(SourceNotify) }, f.changed)
 			if ctx.Err() != nil {
 				return

@@ -92,3 +92,63 @@ func TestFeedFallsBackToPoll(t *testing.T) {
 		t.Errorf("LISTEN tried %d times on a database without it, want 1", n)
 	}
 }
+
+// TestFeedServesNothingWhileReconnecting: while the feed listens again
+// after a loss and the listener is not ready yet (a slow connect), no poll
+// runs: the unfinished jobs kept are not served from memory, since a
+// change of them would go unseen.
+func TestFeedServesNothingWhileReconnecting(t *testing.T) {
+	t.Parallel()
+	c := New(Config{})
+	j := &netcfg.Job{ID: "q", State: netcfg.StateQueued}
+	var served atomic.Bool // a poll found j served from memory
+	connecting, connected, listening := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	f := NewFeed(c, FeedConfig{
+		Every: 5 * time.Millisecond,
+		Retry: 20 * time.Millisecond,
+		Versions: func(context.Context, []string) (map[string]netcfg.JobVersion, error) {
+			if _, r := c.Lookup(j.ID); r == HitOpen {
+				served.Store(true)
+			}
+			return map[string]netcfg.JobVersion{j.ID: netcfg.VersionOf(j)}, nil // unchanged
+		},
+		// The listener fails until a poll served j, then connects
+		// slowly.
+		Listen: func(ctx context.Context, _ time.Duration, ready func(), _ func(store.JobChange)) error {
+			if !served.Load() {
+				return errors.New("connection lost")
+			}
+			close(connecting)
+			select {
+			case <-connected:
+			case <-ctx.Done():
+				return nil
+			}
+			ready()
+			<-ctx.Done()
+			return nil
+		},
+		SourceFunc: func(s Source) {
+			switch s {
+			case SourcePoll:
+				c.Fill(c.Ticket(), j)
+			case SourceNotify:
+				close(listening)
+			}
+		},
+	})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); f.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	<-connecting
+	if _, r := c.Lookup(j.ID); r != Miss {
+		t.Errorf("listening again, not ready: lookup %q, want %q", r, Miss)
+	}
+	close(connected)
+	<-listening
+	if st := c.Stats(); !st.Live {
+		t.Errorf("listening: %+v, want unfinished jobs served", st)
+	}
+}
