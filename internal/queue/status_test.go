@@ -302,14 +302,25 @@ func TestStatusListenerLost(t *testing.T) {
 	announced(submit("after").ID)
 }
 
-// killListener ends, from c's database session, the one backend of the
-// test's database named name (a feed's listener) and waits until it is
-// gone.
+// killListener ends, from db's session, the one backend of the test's
+// database named name (a feed's listener) and waits until it is gone.
 func killListener(t *testing.T, db *store.DB, name string) {
+	t.Helper()
+	if pids := killBackends(t, db, "application_name", name); len(pids) != 1 {
+		t.Fatalf("backends named %q: %v, want the one listener", name, pids)
+	}
+}
+
+// killBackends ends, from db's session, the backends of the test's
+// database whose column col (application_name, usename) is v, waits until
+// they are gone, and returns their pids. They are listed first and ended
+// one by one: a filter beside pg_terminate_backend in one query may run
+// after it, and end others' backends.
+func killBackends(t *testing.T, db *store.DB, col, v string) []int32 {
 	t.Helper()
 	var pids []int32
 	rows, err := db.Conn().Query(t.Context(), `SELECT pid FROM pg_stat_activity
-		WHERE datname = current_database() AND application_name = $1`, name)
+		WHERE datname = current_database() AND pid <> pg_backend_pid() AND `+col+` = $1`, v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,13 +335,13 @@ func killListener(t *testing.T, db *store.DB, name string) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if len(pids) != 1 {
-		t.Fatalf("backends named %q: %v, want the one listener", name, pids)
+	for _, pid := range pids {
+		var ok bool
+		if err := db.Conn().QueryRow(t.Context(), `SELECT pg_terminate_backend($1, 10000)`, pid).Scan(&ok); err != nil || !ok {
+			t.Fatalf("terminate backend %d: %v, %v", pid, ok, err)
+		}
 	}
-	var ok bool
-	if err := db.Conn().QueryRow(t.Context(), `SELECT pg_terminate_backend($1, 10000)`, pids[0]).Scan(&ok); err != nil || !ok {
-		t.Fatalf("terminate the listener's backend %d: %v, %v", pids[0], ok, err)
-	}
+	return pids
 }
 
 // withParam returns url u with parameter k set to v.
@@ -344,4 +355,61 @@ func withParam(t *testing.T, u, k, v string) string {
 	q.Set(k, v)
 	p.RawQuery = q.Encode()
 	return p.String()
+}
+
+// TestStatusPgBouncerServerLost: through PgBouncer the feed polls; when
+// PgBouncer's server connections to PostgreSQL die under it, a change made
+// afterwards by another process is still seen by the poll, and a job kept
+// is not served unchanged past it.
+func TestStatusPgBouncerServerLost(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	u := dbtest.PgBouncer(t)
+	pu, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	role := pu.User.Username() // its own role and schema (see dbtest.PgBouncer)
+	admin := dbtest.Open(t, dbtest.Postgres(t))
+	m := metrics.New(prometheus.NewRegistry())
+	a, err := queue.New(dbtest.Open(t, u), queue.Config{Metrics: m, StatusPoll: statusPoll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	j, _, err := a.Enqueue(ctx, queuetest.NewJob("", "server lost"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Status(ctx, j.ID); err != nil { // starts the feed
+		t.Fatal(err)
+	}
+	waitFor(t, "the feed to poll", func() bool { return value(m.StatusFeed.WithLabelValues("poll")) == 1 })
+	waitFor(t, "the job served from memory", func() bool {
+		hits := value(m.StatusReads.WithLabelValues("hit_open"))
+		if got, err := a.Status(ctx, j.ID); err != nil || got.Attempts != 0 {
+			t.Fatalf("job read: %+v, %v; want it unstarted", got, err)
+		}
+		return value(m.StatusReads.WithLabelValues("hit_open")) == hits+1
+	})
+
+	killed := len(killBackends(t, admin, "usename", role))
+	if killed == 0 {
+		t.Fatalf("no server connection of role %s to end", role)
+	}
+	// Another process's change: an attempt more, the job still queued.
+	if n, err := admin.Conn().Exec(ctx, `UPDATE `+role+`.netsmith_job
+		SET attempts = attempts + 1, updated_at = updated_at + 1 WHERE id = $1`, j.ID); err != nil || n != 1 {
+		t.Fatalf("change the job: %d rows, %v", n, err)
+	}
+	var failed int
+	waitFor(t, "the change made after the server connections died", func() bool {
+		got, err := a.Status(ctx, j.ID)
+		if err != nil {
+			failed++ // a read on a connection that died
+			return false
+		}
+		return got.Attempts == 1
+	})
+	t.Logf("%d server connections ended; %d status reads failed after", killed, failed)
 }
