@@ -121,29 +121,59 @@ func TakeHolds(ctx context.Context, c Conn, h Holds, now time.Time) (reserved bo
 	if err != nil {
 		return false, nil, fmt.Errorf("read budget: %w", err)
 	}
-	for _, u := range []netcfg.BudgetUsage{
+	// Every period's reservation and warning, then the key's slots, in one
+	// round trip (queryEach), in the order above. A refused statement does
+	// not stop the ones after it, but its error rolls the transaction back
+	// with them, as the caller must.
+	periods := []netcfg.BudgetUsage{
 		{Period: "day", Name: dayPeriod(now), LimitNUSD: b.DailyNUSD},
 		{Period: "month", Name: monthPeriod(now), LimitNUSD: b.MonthlyNUSD},
-	} {
-		if err := reservePeriod(ctx, c, h.Department, u, h.ReserveNUSD); err != nil {
-			return false, nil, err
-		}
+	}
+	var (
+		qs      []rowQuery
+		took    [2]int64
+		warned  [2]bool
+		slotsOK int64 = 1
+	)
+	for i := range periods {
+		u := &periods[i]
+		qs = append(qs, reserveQueries(h.Department, *u, h.ReserveNUSD, &took[i])...)
 		if u.LimitNUSD <= 0 || b.WarnPct <= 0 {
 			continue
 		}
-		err = c.QueryRow(ctx, `UPDATE netsmith_budget_usage SET warned = 1
+		qs = append(qs, rowQuery{sql: `UPDATE netsmith_budget_usage SET warned = 1
 			WHERE department = $1 AND period = $2 AND warned = 0 AND (spent_nusd + reserved_nusd) * 100 >= CAST($3 AS BIGINT) * CAST($4 AS BIGINT)
-			RETURNING spent_nusd, reserved_nusd`, h.Department, u.Name, u.LimitNUSD, b.WarnPct).
-			Scan(&u.SpentNUSD, &u.ReservedNUSD)
-		switch {
-		case err == nil:
-			alerts = append(alerts, netcfg.BudgetAlert{Department: h.Department, Usage: u, WarnPct: b.WarnPct, WebhookURL: b.WebhookURL})
-		case err != netcfg.ErrNotFound:
-			return false, nil, fmt.Errorf("budget warning: %w", err)
+			RETURNING spent_nusd, reserved_nusd`, args: []any{h.Department, u.Name, u.LimitNUSD, b.WarnPct},
+			scan: func(r Row) error {
+				switch err := r.Scan(&u.SpentNUSD, &u.ReservedNUSD); err {
+				case nil:
+					warned[i] = true
+					return nil
+				case netcfg.ErrNotFound:
+					return nil
+				default:
+					return fmt.Errorf("budget warning: %w", err)
+				}
+			}})
+	}
+	if q, ok := slotsQuery(h, &slotsOK); ok {
+		qs = append(qs, q)
+	}
+	if err := queryEach(ctx, c, qs); err != nil {
+		return false, nil, err
+	}
+	for i, u := range periods {
+		if took[i] == 0 {
+			return false, nil, budgetError(ctx, c, h.Department, u, h.ReserveNUSD)
 		}
 	}
-	if err := takeSlots(ctx, c, h); err != nil {
-		return false, nil, err
+	if slotsOK == 0 {
+		return false, nil, activeLimitError(ctx, c, h)
+	}
+	for i, u := range periods {
+		if warned[i] {
+			alerts = append(alerts, netcfg.BudgetAlert{Department: h.Department, Usage: u, WarnPct: b.WarnPct, WebhookURL: b.WebhookURL})
+		}
 	}
 	return true, alerts, nil
 }
@@ -152,24 +182,37 @@ func TakeHolds(ctx context.Context, c Conn, h Holds, now time.Time) (reserved bo
 // one conditional UPDATE, or returns a *BudgetError when the period's
 // limit (u.LimitNUSD) cannot cover it.
 func reservePeriod(ctx context.Context, c Conn, department string, u netcfg.BudgetUsage, nusd int64) error {
-	if _, err := c.Exec(ctx, `INSERT INTO netsmith_budget_usage (department, period) VALUES ($1, $2)
-		ON CONFLICT (department, period) DO NOTHING`, department, u.Name); err != nil {
-		return fmt.Errorf("reserve budget: %w", err)
+	var took int64
+	if err := queryEach(ctx, c, reserveQueries(department, u, nusd, &took)); err != nil {
+		return err
 	}
-	n, err := c.Exec(ctx, `UPDATE netsmith_budget_usage SET reserved_nusd = reserved_nusd + $3
-		WHERE department = $1 AND period = $2 AND (CAST($4 AS BIGINT) = 0 OR spent_nusd + reserved_nusd + $3 <= $4)`,
-		department, u.Name, nusd, u.LimitNUSD)
-	if err != nil {
-		return fmt.Errorf("reserve budget: %w", err)
-	}
-	if n == 0 {
-		if err := c.QueryRow(ctx, `SELECT spent_nusd, reserved_nusd FROM netsmith_budget_usage
-			WHERE department = $1 AND period = $2`, department, u.Name).Scan(&u.SpentNUSD, &u.ReservedNUSD); err != nil {
-			return fmt.Errorf("read budget usage: %w", err)
-		}
-		return &netcfg.BudgetError{Department: department, Usage: u, EstimateNUSD: nusd}
+	if took == 0 {
+		return budgetError(ctx, c, department, u, nusd)
 	}
 	return nil
+}
+
+// reserveQueries are reservePeriod's statements: the period's row, made
+// if missing, then the conditional UPDATE, whose count of rows (0:
+// refused) goes to took.
+func reserveQueries(department string, u netcfg.BudgetUsage, nusd int64, took *int64) []rowQuery {
+	return []rowQuery{
+		{sql: `INSERT INTO netsmith_budget_usage (department, period) VALUES ($1, $2)
+			ON CONFLICT (department, period) DO NOTHING`, args: []any{department, u.Name}, errText: "reserve budget"},
+		{sql: `UPDATE netsmith_budget_usage SET reserved_nusd = reserved_nusd + $3
+			WHERE department = $1 AND period = $2 AND (CAST($4 AS BIGINT) = 0 OR spent_nusd + reserved_nusd + $3 <= $4)`,
+			args: []any{department, u.Name, nusd, u.LimitNUSD}, errText: "reserve budget", affected: took},
+	}
+}
+
+// budgetError is the *BudgetError of a reservation of nusd that period u
+// refused, with the period's usage as it is now.
+func budgetError(ctx context.Context, c Conn, department string, u netcfg.BudgetUsage, nusd int64) error {
+	if err := c.QueryRow(ctx, `SELECT spent_nusd, reserved_nusd FROM netsmith_budget_usage
+		WHERE department = $1 AND period = $2`, department, u.Name).Scan(&u.SpentNUSD, &u.ReservedNUSD); err != nil {
+		return fmt.Errorf("read budget usage: %w", err)
+	}
+	return &netcfg.BudgetError{Department: department, Usage: u, EstimateNUSD: nusd}
 }
 
 // ReserveCall reserves nusd more for job j, a model call beyond what its
@@ -227,21 +270,37 @@ func ReserveCall(ctx context.Context, c Conn, j *netcfg.Job, b *netcfg.Budget, n
 // takeSlots takes h's key slots, if its key limits how many jobs it may
 // have unfinished.
 func takeSlots(ctx context.Context, c Conn, h Holds) error {
-	if h.Slots <= 0 || h.KeyID == "" {
+	var took int64
+	q, ok := slotsQuery(h, &took)
+	if !ok {
 		return nil
 	}
-	n, err := c.Exec(ctx, `UPDATE netsmith_key SET active = active + $2
-		WHERE id = $1 AND (max_active = 0 OR active + $2 <= max_active)`, h.KeyID, h.Slots)
-	if err != nil {
-		return fmt.Errorf("take key slots: %w", err)
+	if err := queryEach(ctx, c, []rowQuery{q}); err != nil {
+		return err
 	}
-	if n == 0 {
-		e := &netcfg.ActiveLimitError{Want: h.Slots}
-		_ = c.QueryRow(ctx, `SELECT name, max_active, active FROM netsmith_key WHERE id = $1`, h.KeyID).
-			Scan(&e.Key, &e.MaxActive, &e.Active)
-		return e
+	if took == 0 {
+		return activeLimitError(ctx, c, h)
 	}
 	return nil
+}
+
+// slotsQuery is takeSlots' conditional UPDATE, whose count of rows (0:
+// refused) goes to took; false when h takes no slots.
+func slotsQuery(h Holds, took *int64) (rowQuery, bool) {
+	if h.Slots <= 0 || h.KeyID == "" {
+		return rowQuery{}, false
+	}
+	return rowQuery{sql: `UPDATE netsmith_key SET active = active + $2
+		WHERE id = $1 AND (max_active = 0 OR active + $2 <= max_active)`,
+		args: []any{h.KeyID, h.Slots}, errText: "take key slots", affected: took}, true
+}
+
+// activeLimitError is the *netcfg.ActiveLimitError of h's refused slots.
+func activeLimitError(ctx context.Context, c Conn, h Holds) error {
+	e := &netcfg.ActiveLimitError{Want: h.Slots}
+	_ = c.QueryRow(ctx, `SELECT name, max_active, active FROM netsmith_key WHERE id = $1`, h.KeyID).
+		Scan(&e.Key, &e.MaxActive, &e.Active)
+	return e
 }
 
 // account is what a job's final transition needs to know about it.

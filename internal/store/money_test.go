@@ -326,6 +326,54 @@ func TestSharedTxReadsBudgetOnce(t *testing.T) {
 	})
 }
 
+// TestTakeHoldsOneRoundTrip checks that on PostgreSQL a hold with a
+// budget, warnings and key slots sends its reservations, warnings and
+// slots in one round trip after the budget's read: a transaction of
+// BEGIN, the read, the pipeline and COMMIT, plus at most one round trip
+// to prepare statements the connection has not seen (statement-by-statement
+// it took ten). The hold's effect is checked too.
+func TestTakeHoldsOneRoundTrip(t *testing.T) {
+	t.Parallel()
+	db := dbtest.Open(t, dbtest.Postgres(t))
+	ctx := t.Context()
+	c := db.Conn()
+	putBudget(t, c, netcfg.Budget{Department: "net", DailyNUSD: 100 * usd, MonthlyNUSD: 150 * usd, WarnPct: 1})
+	k := putKey(t, c, netcfg.Key{Name: "k", MaxActive: 10})
+	h := store.Holds{Department: "net", ReserveNUSD: 2 * usd, KeyID: k.ID, Slots: 1}
+	roundTrips := func() int64 {
+		for _, p := range db.PoolStats() {
+			if p.Name == "main" {
+				return p.RoundTrips
+			}
+		}
+		t.Fatalf("no main pool in %+v", db.PoolStats())
+		return 0
+	}
+	var alerts []netcfg.BudgetAlert
+	for i := range 3 {
+		before := roundTrips()
+		err := db.InTx(ctx, func(tx store.Conn) error {
+			var err error
+			_, alerts, err = store.TakeHolds(ctx, tx, h, noon)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := roundTrips() - before; n > 5 {
+			t.Errorf("hold %d: %d round trips, want at most 5", i, n)
+		}
+		if i == 0 && len(alerts) != 2 {
+			t.Errorf("first hold over 1 %%: alerts %+v, want the day's and the month's", alerts)
+		}
+	}
+	checkUsage(t, c, "net", noon, 0, 6*usd)
+	var active int64
+	if err := c.QueryRow(ctx, `SELECT active FROM netsmith_key WHERE id = $1`, k.ID).Scan(&active); err != nil || active != 3 {
+		t.Errorf("key slots taken: %d, %v; want 3", active, err)
+	}
+}
+
 func TestReleaseOnce(t *testing.T) {
 	t.Parallel()
 	const est = 3 * usd
