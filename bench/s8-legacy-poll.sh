@@ -19,11 +19,17 @@
 # commit has). Then one table of the means per commit and database, with
 # PostgreSQL's rate and submit p99 against SQLite's.
 #
+# BUDGET=1 gives the clients an admin key of department "net", which has a
+# budget (limits far above what the run spends, warnings at 80 %): every
+# submission then reserves its estimate and takes its key's hold in its
+# transaction, as a deployment with budgets does (scenario
+# s8-legacy-poll-budget-<db>).
+#
 # What bounds it: a job not done at its first poll holds its client at
 # least one POLL, so C clients finish at most about C / (POLL + submit
 # time) jobs/s (under 500/s at C=50, POLL=100ms) whatever the server does;
 # the script prints that bound. Raise C or lower POLL to look past it.
-#   [JOBS=1000] [C=50] [POLL=100ms] [WORKERS=50] [ROUNDS=2] [BEFORE=971f1e7] bash bench/s8-legacy-poll.sh
+#   [JOBS=1000] [C=50] [POLL=100ms] [WORKERS=50] [ROUNDS=2] [BEFORE=971f1e7] [BUDGET=1] bash bench/s8-legacy-poll.sh
 source "$(dirname "$0")/lib.sh"
 JOBS=${JOBS:-1000}
 C=${C:-50}
@@ -31,6 +37,8 @@ POLL=${POLL:-100ms}
 WORKERS=${WORKERS:-50}
 ROUNDS=${ROUNDS:-2}
 BEFORE=${BEFORE-971f1e7}
+BUDGET=${BUDGET:-}
+scenario=s8-legacy-poll${BUDGET:+-budget}
 
 load=$(loadavg)
 HEAD_BIN=$BIN
@@ -61,10 +69,17 @@ one() {
 	else
 		url="sqlite://$WORK/s8-$n.db"
 	fi
+	local key=""
+	if [ -n "$BUDGET" ]; then
+		key=$("$bin" keys create --db "$url" --name bench --department net --role admin 2>/dev/null | tail -n1)
+	fi
 	BIN=$bin start_serve "s8_$n" --db "$url" --role all --provider anthropic --concurrency "$WORKERS" --max-queue 0
 	local addr_var="ADDR_s8_$n" pid_var="PID_s8_$n"
 	local addr=${!addr_var} pid=${!pid_var}
-	BIN=$HEAD_BIN run_loadtest --server "http://$addr" --api legacy --poll --poll-interval "$POLL" -n "$JOBS" -c "$C" --timeout 10m >"$WORK/run-$n.txt"
+	if [ -n "$BUDGET" ]; then
+		"$bin" budget net --set --daily 1000000 --monthly 10000000 --warn-pct 80 --server "http://$addr" --api-key "$key" >/dev/null
+	fi
+	BIN=$HEAD_BIN run_loadtest --server "http://$addr" ${key:+--api-key "$key"} --api legacy --poll --poll-interval "$POLL" -n "$JOBS" -c "$C" --timeout 10m >"$WORK/run-$n.txt"
 	local res rss
 	res=$(loadtest_json "$WORK/lt.out")
 	rss=$(mem_mb "$pid" VmHWM)
@@ -97,10 +112,10 @@ done
 # results.tsv row per commit and database: PostgreSQL's rate against
 # SQLite's in the same run (target: at least 1), SQLite's against the
 # client's bound.
-python3 - "$WORK/runs.jsonl" "$C" "$poll_s" "$POLL" "$ROUNDS" "$load" "$WORK/records.tsv" <<'PY'
+python3 - "$WORK/runs.jsonl" "$C" "$poll_s" "$POLL" "$ROUNDS" "$load" "$WORK/records.tsv" "$scenario" "$BUDGET" <<'PY'
 import json, sys, statistics as st
 runs = [json.loads(l) for l in open(sys.argv[1])]
-c, poll, poll_arg, rounds, load, records = int(sys.argv[2]), float(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6], sys.argv[7]
+c, poll, poll_arg, rounds, load, records, scenario, budget = int(sys.argv[2]), float(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6], sys.argv[7], sys.argv[8], sys.argv[9]
 def f(v, d=1):
     return "n/a" if v is None else f"{v:.{d}f}"
 print("commit     db        round  jobs/s  submit p50/p99 ms  e2e p50/p99 ms  RSS MB  tx/job (explicit)  round trips/job  polls/job  pg xact/job")
@@ -143,7 +158,7 @@ with open(records, "w") as out:
     for (build, db), m in means.items():
         r2 = lambda v: f(v, 2)
         pools = ", ".join(f"{name} {p['transactions_per_job']:.2f} tx {p['round_trips_per_job']:.2f} rt" for name, p in m["pools"].items())
-        note = (f"{db}, {build} ({m['rev']}), mean of {rounds} rounds of {m['jobs']:.0f} legacy jobs, {c} clients polling every {poll_arg}: "
+        note = (f"{db}, {build} ({m['rev']}), mean of {rounds} rounds of {m['jobs']:.0f} legacy jobs, {c} clients polling every {poll_arg}{' with a budget and a key' if budget else ''}: "
                 f"submit p50 {m['submit_p50_ms']:.1f} / p99 {m['submit_p99_ms']:.1f} ms, e2e p50 {m['e2e_p50_ms']:.0f} / p99 {m['e2e_p99_ms']:.0f} ms, "
                 f"peak RSS {m['rss_mb']:.1f} MB, {r2(m.get('db_transactions_per_job'))} transactions/job ({r2(m.get('db_explicit_transactions_per_job'))} explicit), "
                 f"{r2(m.get('db_round_trips_per_job'))} round trips/job{' (' + pools + ')' if pools else ''}, {m['polls_per_job']:.2f} polls/job"
@@ -154,7 +169,7 @@ with open(records, "w") as out:
             limit, ratio = f"{other:.0f} jobs/s (SQLite)", m["jobs_per_second"] / other
         else:
             limit, ratio = f"{bound:.0f} jobs/s (client bound)", m["jobs_per_second"] / bound
-        print("\t".join([m["rev"], f"s8-legacy-poll-{db}", f"{m['jobs_per_second']:.0f} jobs/s", limit, f"{ratio:.3f}", note]), file=out)
+        print("\t".join([m["rev"], f"{scenario}-{db}", f"{m['jobs_per_second']:.0f} jobs/s", limit, f"{ratio:.3f}", note]), file=out)
 PY
 echo "load average before: $load, after: $(loadavg)"
 while IFS=$'\t' read -r rev scenario figure limit ratio note; do
