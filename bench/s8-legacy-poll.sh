@@ -77,7 +77,7 @@ one() {
 	local addr_var="ADDR_s8_$n" pid_var="PID_s8_$n"
 	local addr=${!addr_var} pid=${!pid_var}
 	if [ -n "$BUDGET" ]; then
-		"$bin" budget net --set --daily 1000000 --monthly 10000000 --warn-pct 80 --server "http://$addr" --api-key "$key" >/dev/null
+		"$bin" budget net --set --daily 100000 --monthly 1000000 --warn-pct 80 --server "http://$addr" --api-key "$key" >/dev/null
 	fi
 	BIN=$HEAD_BIN run_loadtest --server "http://$addr" ${key:+--api-key "$key"} --api legacy --poll --poll-interval "$POLL" -n "$JOBS" -c "$C" --timeout 10m >"$WORK/run-$n.txt"
 	local res rss
