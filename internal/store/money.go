@@ -192,24 +192,25 @@ func reservePeriod(ctx context.Context, c Conn, department string, u netcfg.Budg
 	return nil
 }
 
-// reserveQueries are reservePeriod's statements: the period's row, made
-// if missing, then the conditional UPDATE, whose count of rows (0:
-// refused) goes to took.
+// reserveQueries is reservePeriod's statement: one conditional upsert of
+// the period's row, whose count of rows (0: refused) goes to took. An
+// UPDATE alone would miss a period's first reservation, and an INSERT …
+// DO NOTHING before it waited, on PostgreSQL, for every transaction that
+// held the row (a department's two rows are its hottest).
 func reserveQueries(department string, u netcfg.BudgetUsage, nusd int64, took *int64) []rowQuery {
-	return []rowQuery{
-		{sql: `INSERT INTO netsmith_budget_usage (department, period) VALUES ($1, $2)
-			ON CONFLICT (department, period) DO NOTHING`, args: []any{department, u.Name}, errText: "reserve budget"},
-		{sql: `UPDATE netsmith_budget_usage SET reserved_nusd = reserved_nusd + $3
-			WHERE department = $1 AND period = $2 AND (CAST($4 AS BIGINT) = 0 OR spent_nusd + reserved_nusd + $3 <= $4)`,
-			args: []any{department, u.Name, nusd, u.LimitNUSD}, errText: "reserve budget", affected: took},
-	}
+	return []rowQuery{{sql: `INSERT INTO netsmith_budget_usage (department, period, reserved_nusd)
+		SELECT $1, $2, $3 WHERE CAST($4 AS BIGINT) = 0 OR $3 <= $4
+		ON CONFLICT (department, period) DO UPDATE SET reserved_nusd = netsmith_budget_usage.reserved_nusd + excluded.reserved_nusd
+		WHERE CAST($4 AS BIGINT) = 0 OR netsmith_budget_usage.spent_nusd + netsmith_budget_usage.reserved_nusd + excluded.reserved_nusd <= $4`,
+		args: []any{department, u.Name, nusd, u.LimitNUSD}, errText: "reserve budget", affected: took}}
 }
 
 // budgetError is the *BudgetError of a reservation of nusd that period u
 // refused, with the period's usage as it is now.
 func budgetError(ctx context.Context, c Conn, department string, u netcfg.BudgetUsage, nusd int64) error {
+	// No row: the period's first reservation, refused, so nothing used.
 	if err := c.QueryRow(ctx, `SELECT spent_nusd, reserved_nusd FROM netsmith_budget_usage
-		WHERE department = $1 AND period = $2`, department, u.Name).Scan(&u.SpentNUSD, &u.ReservedNUSD); err != nil {
+		WHERE department = $1 AND period = $2`, department, u.Name).Scan(&u.SpentNUSD, &u.ReservedNUSD); err != nil && err != netcfg.ErrNotFound {
 		return fmt.Errorf("read budget usage: %w", err)
 	}
 	return &netcfg.BudgetError{Department: department, Usage: u, EstimateNUSD: nusd}
