@@ -46,19 +46,34 @@ func NewHold(jobs []*netcfg.Job) *Hold {
 // Take takes the holds in tx (see store.TakeHolds): when no budget applies
 // the jobs carry no reservation.
 func (h *Hold) Take(ctx context.Context, tx store.Conn, now time.Time) error {
+	take, err := h.Plan(ctx, tx, now)
+	if err != nil {
+		return err
+	}
+	return take(ctx, tx)
+}
+
+// Plan is Take in two steps for a transaction that makes its shared writes
+// last (queue.Tx.Defer): it reads the department's budget in tx and sets
+// the jobs' reservations now, and returns the writes, to run in the same
+// transaction. Alerts are set once they ran.
+func (h *Hold) Plan(ctx context.Context, tx store.Conn, now time.Time) (take func(ctx context.Context, c store.Conn) error, err error) {
 	for i, j := range h.jobs {
 		j.ReservedNUSD = h.reserve[i]
 	}
 	h.Alerts = nil
-	reserved, alerts, err := store.TakeHolds(ctx, tx, holdsOf(h.jobs), now)
+	p, err := store.PlanHolds(ctx, tx, holdsOf(h.jobs), now)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if !reserved {
+	if !p.Reserves() {
 		for _, j := range h.jobs {
 			j.ReservedNUSD = 0
 		}
 	}
-	h.Alerts = alerts
-	return nil
+	return func(ctx context.Context, c store.Conn) error {
+		alerts, err := p.Take(ctx, c)
+		h.Alerts = alerts
+		return err
+	}, nil
 }

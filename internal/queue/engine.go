@@ -175,12 +175,15 @@ func (e *riverEngine[TDriver, TTx]) insertGroup(ctx context.Context, subs []*sub
 }
 
 // insertMany stores submissions in tx: each one's prepare, then all their
-// River rows in one statement, then our rows (which name the River rows).
+// River rows in one statement, then our rows (which name the River rows),
+// then what the prepares deferred (Tx.Defer).
 // A duplicate idempotency key returns errDuplicate carrying the earlier
 // job; the caller rolls back.
 func (e *riverEngine[TDriver, TTx]) insertMany(ctx context.Context, tx TTx, subs []*submission) error {
 	c := e.wrap(tx)
-	shared := store.SharedTx(c) // the prepares read each budget once
+	// One Tx for the group's prepares: they read each budget once
+	// (store.SharedTx), and what they defer runs after all the rows.
+	gtx := &Tx{conn: store.SharedTx(c), raw: tx}
 	params := make([]river.InsertManyParams, len(subs))
 	for i, sub := range subs {
 		j := sub.j
@@ -188,7 +191,7 @@ func (e *riverEngine[TDriver, TTx]) insertMany(ctx context.Context, tx TTx, subs
 		// The caller's writes first (a budget hold decides the job's
 		// reservation). A duplicate rolls them back with everything else.
 		if sub.prepare != nil {
-			if err := sub.prepare(ctx, &Tx{conn: shared, raw: tx}); err != nil {
+			if err := sub.prepare(ctx, gtx); err != nil {
 				return err
 			}
 		}
@@ -221,7 +224,7 @@ func (e *riverEngine[TDriver, TTx]) insertMany(ctx context.Context, tx TTx, subs
 			return errDuplicate{err}
 		}
 	}
-	return nil
+	return gtx.runDeferred(ctx)
 }
 
 // fairPriority is the River priority (1 first, 4 last) of a department's

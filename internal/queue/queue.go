@@ -69,17 +69,38 @@ type AdmitFunc func(ctx context.Context) (context.Context, func(), error)
 // Statements on Conn and the rows inserted with InsertTx and EnqueueManyTx
 // commit together or not at all.
 type Tx struct {
-	conn   store.Conn
-	raw    any   // the driver's transaction: *sql.Tx or pgx.Tx
-	queued int64 // jobs EnqueueManyTx queued in it
+	conn     store.Conn
+	raw      any   // the driver's transaction: *sql.Tx or pgx.Tx
+	queued   int64 // jobs EnqueueManyTx queued in it
+	deferred []func(ctx context.Context, c store.Conn) error
 }
 
 // Conn is the transaction's connection.
 func (t *Tx) Conn() store.Conn { return t.conn }
 
+// Defer runs fn last in the transaction, after everything else it writes
+// and just before its commit; its error rolls the transaction back. Writes
+// to rows that every submission shares (a department's budget usage, a
+// key's slots) go there: PostgreSQL holds a row's lock from its write to
+// the commit, so the later the write, the shorter the others wait. Deferred
+// writes run in the order they were deferred.
+func (t *Tx) Defer(fn func(ctx context.Context, c store.Conn) error) {
+	t.deferred = append(t.deferred, fn)
+}
+
+// runDeferred runs what was deferred, in order.
+func (t *Tx) runDeferred(ctx context.Context) error {
+	for _, fn := range t.deferred {
+		if err := fn(ctx, t.conn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // PrepareFunc runs inside the transaction that stores a submission, before
 // its rows: the caller's own writes (budget holds, leases, jobs of its
-// own) commit with the submission. It may run more than once for one
+// own, and what it defers with Tx.Defer) commit with the submission. It may run more than once for one
 // submission (a failed group commit is retried submission by submission)
 // and must start over each time; an error rolls the submission back.
 type PrepareFunc func(ctx context.Context, tx *Tx) error
@@ -446,7 +467,10 @@ func (q *Queue) InTx(ctx context.Context, fn func(ctx context.Context, tx *Tx) e
 	tx := &Tx{}
 	err := q.eng.inTxConn(ctx, func(raw any, c store.Conn) error {
 		*tx = Tx{conn: c, raw: raw}
-		return fn(ctx, tx)
+		if err := fn(ctx, tx); err != nil {
+			return err
+		}
+		return tx.runDeferred(ctx)
 	})
 	if err == nil {
 		q.bumpDepth(tx.queued)

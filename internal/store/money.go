@@ -102,32 +102,65 @@ type Holds struct {
 }
 
 // TakeHolds takes h inside the submission's transaction: every period's
-// check and reservation is one conditional UPDATE, so concurrent
+// check and reservation is one conditional write, so concurrent
 // submissions on any number of replicas cannot reserve past a limit. It
 // reports whether a budget applied (when none did, nothing is reserved and
 // the jobs must carry no reservation), and any alert to raise after commit.
-//
-// It locks the department's periods before the key, the order in which a
-// settlement gives them back (see settlement), so that a submission and a
-// completion group never wait for each other in a circle.
+// It is PlanHolds, then the plan's Take.
 func TakeHolds(ctx context.Context, c Conn, h Holds, now time.Time) (reserved bool, alerts []netcfg.BudgetAlert, err error) {
+	p, err := PlanHolds(ctx, c, h, now)
+	if err != nil {
+		return false, nil, err
+	}
+	alerts, err = p.Take(ctx, c)
+	return p.Reserves(), alerts, err
+}
+
+// HoldPlan is a hold whose department's budget has been read: whether it
+// reserves is known, and its writes are still to make (Take), which a
+// transaction may leave to its end (queue.Tx.Defer).
+type HoldPlan struct {
+	h   Holds
+	b   *netcfg.Budget // nil: nothing to reserve
+	now time.Time
+}
+
+// PlanHolds reads what h needs to know before it takes anything: its
+// department's budget, when it has an estimate to reserve.
+func PlanHolds(ctx context.Context, c Conn, h Holds, now time.Time) (*HoldPlan, error) {
+	p := &HoldPlan{h: h, now: now}
 	if h.ReserveNUSD <= 0 {
-		return false, nil, takeSlots(ctx, c, h)
+		return p, nil
 	}
 	b, err := GetBudget(ctx, c, h.Department)
-	if err == netcfg.ErrNotFound {
-		return false, nil, takeSlots(ctx, c, h)
+	switch {
+	case err == nil:
+		p.b = b
+	case err != netcfg.ErrNotFound:
+		return nil, fmt.Errorf("read budget: %w", err)
 	}
-	if err != nil {
-		return false, nil, fmt.Errorf("read budget: %w", err)
+	return p, nil
+}
+
+// Reserves reports whether the hold reserves its estimate: a budget
+// applies to its department.
+func (p *HoldPlan) Reserves() bool { return p.b != nil }
+
+// Take makes the hold's writes in c, the transaction PlanHolds read in:
+// every period's reservation and warning, then the key's slots, in one
+// round trip (queryEach), in that order. It locks the department's periods
+// before the key, the order in which a settlement gives them back (see
+// settlement), so that a submission and a completion group never wait for
+// each other in a circle. A refused write does not stop the ones after it,
+// but the error it returns must roll the transaction back with them.
+func (p *HoldPlan) Take(ctx context.Context, c Conn) (alerts []netcfg.BudgetAlert, err error) {
+	h, b := p.h, p.b
+	if b == nil {
+		return nil, takeSlots(ctx, c, h)
 	}
-	// Every period's reservation and warning, then the key's slots, in one
-	// round trip (queryEach), in the order above. A refused statement does
-	// not stop the ones after it, but its error rolls the transaction back
-	// with them, as the caller must.
 	periods := []netcfg.BudgetUsage{
-		{Period: "day", Name: dayPeriod(now), LimitNUSD: b.DailyNUSD},
-		{Period: "month", Name: monthPeriod(now), LimitNUSD: b.MonthlyNUSD},
+		{Period: "day", Name: dayPeriod(p.now), LimitNUSD: b.DailyNUSD},
+		{Period: "month", Name: monthPeriod(p.now), LimitNUSD: b.MonthlyNUSD},
 	}
 	var (
 		qs      []rowQuery
@@ -160,22 +193,22 @@ func TakeHolds(ctx context.Context, c Conn, h Holds, now time.Time) (reserved bo
 		qs = append(qs, q)
 	}
 	if err := queryEach(ctx, c, qs); err != nil {
-		return false, nil, err
+		return nil, err
 	}
 	for i, u := range periods {
 		if took[i] == 0 {
-			return false, nil, budgetError(ctx, c, h.Department, u, h.ReserveNUSD)
+			return nil, budgetError(ctx, c, h.Department, u, h.ReserveNUSD)
 		}
 	}
 	if slotsOK == 0 {
-		return false, nil, activeLimitError(ctx, c, h)
+		return nil, activeLimitError(ctx, c, h)
 	}
 	for i, u := range periods {
 		if warned[i] {
 			alerts = append(alerts, netcfg.BudgetAlert{Department: h.Department, Usage: u, WarnPct: b.WarnPct, WebhookURL: b.WebhookURL})
 		}
 	}
-	return true, alerts, nil
+	return alerts, nil
 }
 
 // reservePeriod reserves nusd in one period of a department's budget, in

@@ -143,7 +143,14 @@ func (s *Service) Job(ctx context.Context, who Submitter, in Job) (j *netcfg.Job
 	}
 	hold := ledger.NewHold([]*netcfg.Job{j})
 	got, dup, err := s.d.Queue.Enqueue(ctx, j, func(ctx context.Context, tx *queue.Tx) error {
-		return hold.Take(ctx, tx.Conn(), j.CreatedAt)
+		// The budget's and key's rows, which every submission of the
+		// department shares, are written last (see queue.Tx.Defer).
+		take, err := hold.Plan(ctx, tx.Conn(), j.CreatedAt)
+		if err != nil {
+			return err
+		}
+		tx.Defer(take)
+		return nil
 	})
 	if err == nil && !dup {
 		s.d.Ledger.Alert(hold.Alerts)
