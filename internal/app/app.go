@@ -168,7 +168,8 @@ func Open(ctx context.Context, cfg Config, client llm.Client, model string, pric
 		MaxCalls: cfg.Calls, MaxInputTokens: cfg.MaxInputTokens,
 	})
 	runner := worker.New(a.Service, prices, m, logger)
-	runner.ReserveCalls(db.Conn())
+	runner.ReserveCalls(db)
+	a.closers = append(a.closers, runner.Close) // after the queue's (closers run last first)
 
 	// Every process knows economy jobs (River inserts only kinds it
 	// knows); only one whose provider has the Message Batches API, with

@@ -211,22 +211,9 @@ func (p *HoldPlan) Take(ctx context.Context, c Conn) (alerts []netcfg.BudgetAler
 	return alerts, nil
 }
 
-// reservePeriod reserves nusd in one period of a department's budget, in
-// one conditional UPDATE, or returns a *BudgetError when the period's
-// limit (u.LimitNUSD) cannot cover it.
-func reservePeriod(ctx context.Context, c Conn, department string, u netcfg.BudgetUsage, nusd int64) error {
-	var took int64
-	if err := queryEach(ctx, c, reserveQueries(department, u, nusd, &took)); err != nil {
-		return err
-	}
-	if took == 0 {
-		return budgetError(ctx, c, department, u, nusd)
-	}
-	return nil
-}
-
-// reserveQueries is reservePeriod's statement: one conditional upsert of
-// the period's row, whose count of rows (0: refused) goes to took. An
+// reserveQueries reserves nusd in one period of a department's budget:
+// one conditional upsert of the period's row, whose count of rows (0: the
+// period's limit, u.LimitNUSD, cannot cover it) goes to took. An
 // UPDATE alone would miss a period's first reservation, and an INSERT …
 // DO NOTHING before it waited, on PostgreSQL, for every transaction that
 // held the row (a department's two rows are its hottest).
@@ -249,54 +236,82 @@ func budgetError(ctx context.Context, c Conn, department string, u netcfg.Budget
 	return &netcfg.BudgetError{Department: department, Usage: u, EstimateNUSD: nusd}
 }
 
-// ReserveCall reserves nusd more for job j, a model call beyond what its
-// submission reserved, against b, its department's budget (nil: none, and
-// nothing is reserved): the periods the job was created in, which its
-// final move releases (see release). Each period's check and reservation
-// is TakeHolds' conditional UPDATE, so replicas cannot reserve past a
-// limit together; when one cannot cover the call it returns a
-// *BudgetError and the call must not be made. The caller reads b
-// (GetBudget) once for an attempt's calls: the limits a call is checked
-// against are the department's as the attempt found them, while its
-// usage is the database's at the call.
-//
-// It needs no transaction: the job's own row is added to last, and only
-// while the job is not final, so its final move either releases this
-// reservation too or finds it not yet added, and then ReserveCall gives
-// it back itself. j's department and creation time never change, so they
-// are taken from j as the worker read it, not read again.
-func ReserveCall(ctx context.Context, c Conn, j *netcfg.Job, b *netcfg.Budget, nusd int64) error {
-	if nusd <= 0 || b == nil {
+// CallHold is one model call's reservation beyond what its job's
+// submission reserved: NUSD more for Job against Budget, its department's
+// budget as the job's attempt read it (GetBudget): the limits a call is
+// checked against are the department's as the attempt found them, while
+// its usage is the database's at the call.
+type CallHold struct {
+	Job    *netcfg.Job
+	Budget *netcfg.Budget // nil: none, and nothing is reserved
+	NUSD   int64
+}
+
+// ReserveCalls reserves calls in c, a transaction: for the periods their
+// jobs were created in, which each job's final move releases (see
+// releaseAll). Each job's row is added to first, only while the job is not
+// final, in id order, as a completion group locks them; then each
+// department period takes the calls' sum in one conditional upsert, in the
+// order settlements lock them, so that neither waits for the other in a
+// circle. All go in one round trip (queryEach). When a period cannot cover
+// the sum it returns a *BudgetError (or, for a job already final, an error
+// wrapping netcfg.ErrNotFound) and the caller must roll back: then none of
+// the calls may be made, and a group retries each call alone to learn
+// which one it was (groupcommit). A job's final move either waits for
+// this transaction and releases its reservation too, or comes first and
+// this one reserves nothing.
+func ReserveCalls(ctx context.Context, c Conn, calls []CallHold) error {
+	calls = slices.DeleteFunc(slices.Clone(calls), func(x CallHold) bool { return x.NUSD <= 0 || x.Budget == nil })
+	if len(calls) == 0 {
 		return nil
 	}
-	id, department := j.ID, j.Department
-	at := j.CreatedAt
-	periods := []netcfg.BudgetUsage{
-		{Period: "day", Name: dayPeriod(at), LimitNUSD: b.DailyNUSD},
-		{Period: "month", Name: monthPeriod(at), LimitNUSD: b.MonthlyNUSD},
+	slices.SortFunc(calls, func(a, b CallHold) int { return strings.Compare(a.Job.ID, b.Job.ID) })
+	type periodKey struct{ department, name string }
+	type periodSum struct {
+		u    netcfg.BudgetUsage
+		nusd int64
+		took int64
 	}
-	// giveBack undoes the periods reserved so far; it runs on a context
-	// of its own, since a reservation left behind blocks later calls.
-	giveBack := func(done []netcfg.BudgetUsage) {
-		st := newSettlement()
-		for _, u := range done {
-			st.period(department, u.Name).reserved -= nusd
+	sums := map[periodKey]*periodSum{}
+	jobs := make([]int64, len(calls))
+	var qs []rowQuery
+	for i, x := range calls {
+		qs = append(qs, rowQuery{sql: `UPDATE netsmith_job SET reserved_nusd = reserved_nusd + $2 WHERE id = $1 AND ` + notFinal,
+			args: []any{x.Job.ID, x.NUSD}, errText: "reserve a call for job " + x.Job.ID, affected: &jobs[i]})
+		for _, u := range []netcfg.BudgetUsage{
+			{Period: "day", Name: dayPeriod(x.Job.CreatedAt), LimitNUSD: x.Budget.DailyNUSD},
+			{Period: "month", Name: monthPeriod(x.Job.CreatedAt), LimitNUSD: x.Budget.MonthlyNUSD},
+		} {
+			k := periodKey{x.Job.Department, u.Name}
+			ps := sums[k]
+			if ps == nil {
+				ps = &periodSum{u: u}
+				sums[k] = ps
+			} else if u.LimitNUSD > 0 && (ps.u.LimitNUSD == 0 || u.LimitNUSD < ps.u.LimitNUSD) {
+				ps.u.LimitNUSD = u.LimitNUSD // budgets read apart: the tighter one
+			}
+			ps.nusd += x.NUSD
 		}
-		_ = st.apply(context.WithoutCancel(ctx), c)
 	}
-	for i, u := range periods {
-		if err := reservePeriod(ctx, c, department, u, nusd); err != nil {
-			giveBack(periods[:i])
-			return err
+	keys := slices.SortedFunc(maps.Keys(sums), func(a, b periodKey) int {
+		return cmp.Or(strings.Compare(a.department, b.department), strings.Compare(a.name, b.name))
+	})
+	for _, k := range keys {
+		ps := sums[k]
+		qs = append(qs, reserveQueries(k.department, ps.u, ps.nusd, &ps.took)...)
+	}
+	if err := queryEach(ctx, c, qs); err != nil {
+		return err
+	}
+	for i, n := range jobs {
+		if n == 0 {
+			return fmt.Errorf("reserve a call for job %s: %w", calls[i].Job.ID, netcfg.ErrNotFound)
 		}
 	}
-	n, err := c.Exec(ctx, `UPDATE netsmith_job SET reserved_nusd = reserved_nusd + $2 WHERE id = $1 AND `+notFinal, id, nusd)
-	if err == nil && n == 0 {
-		err = fmt.Errorf("job %s: %w", id, netcfg.ErrNotFound)
-	}
-	if err != nil {
-		giveBack(periods)
-		return fmt.Errorf("reserve a call for job %s: %w", id, err)
+	for _, k := range keys {
+		if ps := sums[k]; ps.took == 0 {
+			return budgetError(ctx, c, k.department, ps.u, ps.nusd)
+		}
 	}
 	return nil
 }

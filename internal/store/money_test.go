@@ -374,6 +374,82 @@ func TestTakeHoldsOneRoundTrip(t *testing.T) {
 	}
 }
 
+// TestReserveCalls reserves several jobs' calls in one transaction: the
+// department's periods take their sum and each job its own; a group that
+// the day cannot cover fails whole with a *BudgetError and, rolled back,
+// reserves nothing; a job already final fails its group with ErrNotFound;
+// calls without a budget reserve nothing.
+func TestReserveCalls(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, url string) {
+		ctx := t.Context()
+		c := openConn(t, url)
+		inTx := openTx(t, url)
+		putBudget(t, c, netcfg.Budget{Department: "net", DailyNUSD: 10 * usd})
+		b, err := store.GetBudget(ctx, c, "net")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var jobs []*netcfg.Job
+		for i := range 3 {
+			jobs = append(jobs, insertJob(t, c, fmt.Sprintf("call-%d", i), func(j *netcfg.Job) { j.Department = "net" }))
+		}
+		reserved := func(id string) int64 {
+			t.Helper()
+			var n int64
+			if err := c.QueryRow(ctx, `SELECT reserved_nusd FROM netsmith_job WHERE id = $1`, id).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		hold := func(nusd ...int64) []store.CallHold {
+			var hs []store.CallHold
+			for i, n := range nusd {
+				hs = append(hs, store.CallHold{Job: jobs[i], Budget: b, NUSD: n})
+			}
+			return hs
+		}
+		reserve := func(hs []store.CallHold) error {
+			return inTx(ctx, func(tx store.Conn) error { return store.ReserveCalls(ctx, tx, hs) })
+		}
+		if err := reserve(hold(1*usd, 2*usd, 3*usd)); err != nil {
+			t.Fatal(err)
+		}
+		checkUsage(t, c, "net", noon, 0, 6*usd)
+		for i, want := range []int64{1 * usd, 2 * usd, 3 * usd} {
+			if got := reserved(jobs[i].ID); got != want {
+				t.Errorf("job %d reserved %d, want %d", i, got, want)
+			}
+		}
+		// 6 + 2 + 3 > 10: the group fails; 6 + 2 alone fits.
+		var be *netcfg.BudgetError
+		if err := reserve(hold(2*usd, 3*usd)); !errors.As(err, &be) || be.Usage.Period != "day" {
+			t.Fatalf("over the day's limit: %v, want a day *BudgetError", err)
+		}
+		checkUsage(t, c, "net", noon, 0, 6*usd)
+		if got := reserved(jobs[0].ID); got != 1*usd {
+			t.Errorf("job 0 after the refused group: reserved %d, want 1 USD (rolled back)", got)
+		}
+		if err := reserve(hold(2 * usd)); err != nil {
+			t.Fatalf("within the limit alone: %v", err)
+		}
+		checkUsage(t, c, "net", noon, 0, 8*usd)
+		// A final job refuses the group.
+		if _, err := c.Exec(ctx, `UPDATE netsmith_job SET state = 'canceled' WHERE id = $1`, jobs[2].ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := reserve(hold(0, 0, 1*usd)); !errors.Is(err, netcfg.ErrNotFound) {
+			t.Errorf("a final job's call: %v, want ErrNotFound", err)
+		}
+		checkUsage(t, c, "net", noon, 0, 8*usd)
+		// No budget: nothing is reserved.
+		if err := reserve([]store.CallHold{{Job: jobs[0], NUSD: 1 * usd}}); err != nil {
+			t.Fatal(err)
+		}
+		checkUsage(t, c, "net", noon, 0, 8*usd)
+	})
+}
+
 func TestReleaseOnce(t *testing.T) {
 	t.Parallel()
 	const est = 3 * usd

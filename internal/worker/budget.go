@@ -8,15 +8,40 @@ import (
 	"time"
 
 	"netsmith/internal/generate"
+	"netsmith/internal/groupcommit"
 	"netsmith/internal/netcfg"
 	"netsmith/internal/store"
 )
 
 // ReserveCalls makes every model call of a job beyond the one its
-// submission reserved reserve its own estimate in c, against the job's
+// submission reserved reserve its own estimate in db, against the job's
 // department budget, before it is made (see generate.CallBudget). Without
-// it, or without prices, calls are not reserved.
-func (r *Runner) ReserveCalls(c store.Conn) { r.budgets = c }
+// it, or without prices, calls are not reserved. The calls of jobs running
+// at once reserve together, in one transaction (store.ReserveCalls): a
+// department's budget rows are the ones every job writes, so each of their
+// locks, held until a commit, should serve as many calls as it can. Close
+// ends the grouping.
+func (r *Runner) ReserveCalls(db *store.DB) {
+	r.budgets = db.Conn()
+	committers := 1 // SQLite's one writer
+	if db.Dialect() == "postgres" {
+		committers = 4
+	}
+	r.reserves = groupcommit.New(committers, reserveGroupMax, 0, func(ctx context.Context, calls []store.CallHold) error {
+		return db.InTx(ctx, func(tx store.Conn) error { return store.ReserveCalls(ctx, tx, calls) })
+	}, groupcommit.ExtraAt(8))
+}
+
+// reserveGroupMax bounds the calls reserved in one transaction.
+const reserveGroupMax = 64
+
+// Close ends ReserveCalls' grouping; calls reserved after it reserve one by
+// one.
+func (r *Runner) Close() {
+	if r.reserves != nil {
+		r.reserves.Close()
+	}
+}
 
 // jobBudget is one attempt's generate.CallBudget. The submission's
 // reservation covers the attempt's first call (an attempt that failed
@@ -55,7 +80,7 @@ func (b *jobBudget) ReserveCall(ctx context.Context, model string, inputTokens, 
 		}
 		b.budget, b.read = bud, true
 	}
-	err = store.ReserveCall(ctx, b.r.budgets, b.job, b.budget, int64(est))
+	err = b.r.reserves.Do(ctx, store.CallHold{Job: b.job, Budget: b.budget, NUSD: int64(est)})
 	var be *netcfg.BudgetError
 	if errors.As(err, &be) {
 		return fmt.Errorf("%w: call %d of job %s: %w", generate.ErrBudgetExceeded, b.calls, b.job.ID, err)

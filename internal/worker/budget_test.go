@@ -95,7 +95,8 @@ func newBudgetRig(t *testing.T, url string, hooks func(*queue.Config)) *budgetRi
 	tc := cache.New(cache.Config{Conn: db.Conn(), ReadConn: db.ReadConn(), Owner: "budget-test", PollEvery: 10 * time.Millisecond})
 	svc := generate.New(generate.Config{LLM: b, Provider: "test", Model: "m", MaxTokens: 2000, Cache: tc})
 	runner = worker.New(svc, prices, nil, logger)
-	runner.ReserveCalls(db.Conn())
+	runner.ReserveCalls(db)
+	t.Cleanup(runner.Close) // after the queue stops (cleanups run last first)
 	if err := q.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"netsmith/internal/adapt"
 	"netsmith/internal/cache"
 	"netsmith/internal/generate"
+	"netsmith/internal/groupcommit"
 	"netsmith/internal/ledger"
 	"netsmith/internal/llm"
 	"netsmith/internal/metrics"
@@ -33,8 +34,10 @@ type Runner struct {
 	logger  *slog.Logger
 	metrics *metrics.Metrics
 	clock   func() time.Time
-	// budgets, when set, is where calls beyond a job's first reserve.
+	// budgets, when set, is where calls beyond a job's first read their
+	// department's budget, and reserves reserves them (ReserveCalls).
 	budgets     store.Conn
+	reserves    *groupcommit.Committer[store.CallHold]
 	budgetReads singleflight.Group // by department
 }
 
