@@ -80,6 +80,9 @@ func (b *jobBudget) ReserveCall(ctx context.Context, model string, inputTokens, 
 		}
 		b.budget, b.read = bud, true
 	}
+	if b.budget == nil || int64(est) <= 0 {
+		return nil // nothing to reserve: no transaction
+	}
 	err = b.r.reserves.Do(ctx, store.CallHold{Job: b.job, Budget: b.budget, NUSD: int64(est)})
 	var be *netcfg.BudgetError
 	if errors.As(err, &be) {
