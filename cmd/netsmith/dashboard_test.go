@@ -185,16 +185,22 @@ func testDashboardInChromium(t *testing.T, browser, db string) {
 		t.Fatalf("MarkState = %v, %v", ok, err)
 	}
 	frow := `#failures tr[data-job="` + failed.ID + `"]`
+	// The reason as the row shows it, read before the retry: the page
+	// redraws its tables on every refresh (the retry starts one), and a
+	// cell read while its table is redrawn reads empty.
+	reason, err := chromedp.Run(tctx, chromedp.Poll[string](`(() => {
+		const e = document.querySelector('`+frow+` td.reason');
+		return e && e.textContent ? e.textContent : false;
+	})()`, chromedp.WithPollingTimeout(30*time.Second)))
+	if err != nil || reason != "upstream_5xx" {
+		t.Errorf("failure reason on the page %q (%v), want upstream_5xx", reason, err)
+	}
 	err = chromedp.Do(tctx,
 		chromedp.WaitVisible(chromedp.CSS(frow)),
 		chromedp.Click(chromedp.CSS(frow+" button")),
 	)
 	if err != nil {
 		t.Fatalf("retrying %s from the page: %v\n%s", failed.ID, err, pageState(ctx, &mu, problems))
-	}
-	reason, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(frow+" td.reason")))
-	if err != nil || reason != "upstream_5xx" {
-		t.Errorf("failure reason on the page %q (%v), want upstream_5xx", reason, err)
 	}
 	msg, err := chromedp.Run(tctx, chromedp.Poll[string](`(() => {
 		const t = document.getElementById("jobs-msg").textContent;
