@@ -34,12 +34,15 @@ func PutBudget(ctx context.Context, c Conn, b *netcfg.Budget) error {
 // group commit), reading once for all of them what none of them writes:
 // a department's budget, which each submission's hold reads (TakeHolds),
 // takes one query per department and transaction rather than one per
-// submission. Not for concurrent use.
+// submission. The holds planned in it (PlanHolds) are taken together: the
+// first Take sends all of their writes in one round trip. Not for
+// concurrent use.
 func SharedTx(c Conn) Conn { return &sharedTx{Conn: c, budgets: map[string]*netcfg.Budget{}} }
 
 type sharedTx struct {
 	Conn
 	budgets map[string]*netcfg.Budget // nil: the department has none
+	plans   []*HoldPlan               // planned here, in order, not taken yet
 }
 
 // GetBudget returns a department's budget or netcfg.ErrNotFound.
@@ -123,21 +126,28 @@ type HoldPlan struct {
 	h   Holds
 	b   *netcfg.Budget // nil: nothing to reserve
 	now time.Time
+	// done and its outcome: set when a shared transaction took it with
+	// the other holds planned in it.
+	done   bool
+	alerts []netcfg.BudgetAlert
+	err    error
 }
 
 // PlanHolds reads what h needs to know before it takes anything: its
 // department's budget, when it has an estimate to reserve.
 func PlanHolds(ctx context.Context, c Conn, h Holds, now time.Time) (*HoldPlan, error) {
 	p := &HoldPlan{h: h, now: now}
-	if h.ReserveNUSD <= 0 {
-		return p, nil
+	if h.ReserveNUSD > 0 {
+		b, err := GetBudget(ctx, c, h.Department)
+		switch {
+		case err == nil:
+			p.b = b
+		case err != netcfg.ErrNotFound:
+			return nil, fmt.Errorf("read budget: %w", err)
+		}
 	}
-	b, err := GetBudget(ctx, c, h.Department)
-	switch {
-	case err == nil:
-		p.b = b
-	case err != netcfg.ErrNotFound:
-		return nil, fmt.Errorf("read budget: %w", err)
+	if s, ok := c.(*sharedTx); ok {
+		s.plans = append(s.plans, p)
 	}
 	return p, nil
 }
@@ -148,25 +158,67 @@ func (p *HoldPlan) Reserves() bool { return p.b != nil }
 
 // Take makes the hold's writes in c, the transaction PlanHolds read in:
 // every period's reservation and warning, then the key's slots, in one
-// round trip (queryEach), in that order. It locks the department's periods
-// before the key, the order in which a settlement gives them back (see
-// settlement), so that a submission and a completion group never wait for
-// each other in a circle. A refused write does not stop the ones after it,
-// but the error it returns must roll the transaction back with them.
-func (p *HoldPlan) Take(ctx context.Context, c Conn) (alerts []netcfg.BudgetAlert, err error) {
+// round trip (queryEach), in that order; in a shared transaction, with
+// those of every hold planned in it and not taken yet, in the order they
+// were planned. It locks the department's periods before the key, the
+// order in which a settlement gives them back (see settlement), so that a
+// submission and a completion group never wait for each other in a circle.
+// A refused write does not stop the ones after it, but the error it
+// returns must roll the transaction back with them.
+func (p *HoldPlan) Take(ctx context.Context, c Conn) ([]netcfg.BudgetAlert, error) {
+	plans := []*HoldPlan{p}
+	if s, ok := c.(*sharedTx); ok && !p.done {
+		plans, s.plans = s.plans, nil
+		if !slices.Contains(plans, p) {
+			plans = append(plans, p)
+		}
+	}
+	if !p.done {
+		var qs []rowQuery
+		finish := make([]func() ([]netcfg.BudgetAlert, error), len(plans))
+		for i, q := range plans {
+			var more []rowQuery
+			more, finish[i] = q.writes(ctx, c)
+			qs = append(qs, more...)
+		}
+		if err := queryEach(ctx, c, qs); err != nil {
+			return nil, err
+		}
+		for i, q := range plans {
+			q.alerts, q.err = finish[i]()
+			q.done = true
+		}
+	}
+	return p.alerts, p.err
+}
+
+// writes are the hold's statements, and what reads their outcome once
+// they ran.
+func (p *HoldPlan) writes(ctx context.Context, c Conn) ([]rowQuery, func() ([]netcfg.BudgetAlert, error)) {
 	h, b := p.h, p.b
+	var (
+		qs      []rowQuery
+		slotsOK int64 = 1
+	)
+	slots, takesSlots := slotsQuery(h, &slotsOK)
 	if b == nil {
-		return nil, takeSlots(ctx, c, h)
+		if takesSlots {
+			qs = append(qs, slots)
+		}
+		return qs, func() ([]netcfg.BudgetAlert, error) {
+			if slotsOK == 0 {
+				return nil, activeLimitError(ctx, c, h)
+			}
+			return nil, nil
+		}
 	}
 	periods := []netcfg.BudgetUsage{
 		{Period: "day", Name: dayPeriod(p.now), LimitNUSD: b.DailyNUSD},
 		{Period: "month", Name: monthPeriod(p.now), LimitNUSD: b.MonthlyNUSD},
 	}
 	var (
-		qs      []rowQuery
-		took    [2]int64
-		warned  [2]bool
-		slotsOK int64 = 1
+		took   [2]int64
+		warned [2]bool
 	)
 	for i := range periods {
 		u := &periods[i]
@@ -189,26 +241,25 @@ func (p *HoldPlan) Take(ctx context.Context, c Conn) (alerts []netcfg.BudgetAler
 				}
 			}})
 	}
-	if q, ok := slotsQuery(h, &slotsOK); ok {
-		qs = append(qs, q)
+	if takesSlots {
+		qs = append(qs, slots)
 	}
-	if err := queryEach(ctx, c, qs); err != nil {
-		return nil, err
-	}
-	for i, u := range periods {
-		if took[i] == 0 {
-			return nil, budgetError(ctx, c, h.Department, u, h.ReserveNUSD)
+	return qs, func() (alerts []netcfg.BudgetAlert, err error) {
+		for i, u := range periods {
+			if took[i] == 0 {
+				return nil, budgetError(ctx, c, h.Department, u, h.ReserveNUSD)
+			}
 		}
-	}
-	if slotsOK == 0 {
-		return nil, activeLimitError(ctx, c, h)
-	}
-	for i, u := range periods {
-		if warned[i] {
-			alerts = append(alerts, netcfg.BudgetAlert{Department: h.Department, Usage: u, WarnPct: b.WarnPct, WebhookURL: b.WebhookURL})
+		if slotsOK == 0 {
+			return nil, activeLimitError(ctx, c, h)
 		}
+		for i, u := range periods {
+			if warned[i] {
+				alerts = append(alerts, netcfg.BudgetAlert{Department: h.Department, Usage: u, WarnPct: b.WarnPct, WebhookURL: b.WebhookURL})
+			}
+		}
+		return alerts, nil
 	}
-	return alerts, nil
 }
 
 // reserveQueries reserves nusd in one period of a department's budget:
@@ -316,25 +367,9 @@ func ReserveCalls(ctx context.Context, c Conn, calls []CallHold) error {
 	return nil
 }
 
-// takeSlots takes h's key slots, if its key limits how many jobs it may
-// have unfinished.
-func takeSlots(ctx context.Context, c Conn, h Holds) error {
-	var took int64
-	q, ok := slotsQuery(h, &took)
-	if !ok {
-		return nil
-	}
-	if err := queryEach(ctx, c, []rowQuery{q}); err != nil {
-		return err
-	}
-	if took == 0 {
-		return activeLimitError(ctx, c, h)
-	}
-	return nil
-}
-
-// slotsQuery is takeSlots' conditional UPDATE, whose count of rows (0:
-// refused) goes to took; false when h takes no slots.
+// slotsQuery takes h's key slots, if its key limits how many jobs it may
+// have unfinished: a conditional UPDATE whose count of rows (0: refused)
+// goes to took; false when h takes no slots.
 func slotsQuery(h Holds, took *int64) (rowQuery, bool) {
 	if h.Slots <= 0 || h.KeyID == "" {
 		return rowQuery{}, false

@@ -374,6 +374,74 @@ func TestTakeHoldsOneRoundTrip(t *testing.T) {
 	}
 }
 
+// TestSharedTxTakesHoldsTogether plans three holds in one shared
+// transaction, two of one department and one that its budget refuses, and
+// takes them: the first Take sends every plan's writes (on PostgreSQL in
+// one round trip, the later Takes in none), each Take answers for its own
+// hold, and the refused one's error names its period.
+func TestSharedTxTakesHoldsTogether(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, url string) {
+		ctx := t.Context()
+		db := dbtest.Open(t, url)
+		c := db.Conn()
+		putBudget(t, c, netcfg.Budget{Department: "net", DailyNUSD: 10 * usd, WarnPct: 50})
+		putBudget(t, c, netcfg.Budget{Department: "ops", DailyNUSD: 1 * usd})
+		roundTrips := func() int64 {
+			var n int64
+			for _, p := range db.PoolStats() {
+				n += p.RoundTrips
+			}
+			return n
+		}
+		errRefused := errors.New("refused, as planned")
+		err := db.InTx(ctx, func(tx store.Conn) error {
+			shared := store.SharedTx(tx)
+			var plans []*store.HoldPlan
+			for _, h := range []store.Holds{
+				{Department: "net", ReserveNUSD: 2 * usd},
+				{Department: "net", ReserveNUSD: 4 * usd},
+				{Department: "ops", ReserveNUSD: 2 * usd},
+			} {
+				p, err := store.PlanHolds(ctx, shared, h, noon)
+				if err != nil || !p.Reserves() {
+					t.Fatalf("PlanHolds(%+v) = %v, reserves %v", h, err, p != nil && p.Reserves())
+				}
+				plans = append(plans, p)
+			}
+			before := roundTrips()
+			if alerts, err := plans[0].Take(ctx, shared); err != nil || alerts != nil {
+				t.Errorf("first hold: %v, %v; want no alert, no error", alerts, err)
+			}
+			first := roundTrips() - before
+			alerts, err := plans[1].Take(ctx, shared)
+			if err != nil || len(alerts) != 1 || alerts[0].Usage.ReservedNUSD != 6*usd {
+				t.Errorf("second hold: %+v, %v; want the day's warning at 6 USD reserved", alerts, err)
+			}
+			var be *netcfg.BudgetError
+			if _, err := plans[2].Take(ctx, shared); !errors.As(err, &be) || be.Department != "ops" {
+				t.Errorf("third hold: %v, want ops's *BudgetError", err)
+			}
+			if db.Dialect() == "postgres" {
+				// One round trip, and on a connection that has not seen
+				// them one more to prepare each of the two statements.
+				if first > 3 {
+					t.Errorf("the first Take took %d round trips, want at most 3", first)
+				}
+				// The refusal's read of its usage (and its preparing).
+				if later := roundTrips() - before - first; later > 2 {
+					t.Errorf("the later Takes took %d round trips, want at most 2", later)
+				}
+			}
+			return errRefused
+		})
+		if err != errRefused {
+			t.Fatal(err)
+		}
+		checkUsage(t, c, "net", noon, 0, 0) // rolled back
+	})
+}
+
 // TestReserveCalls reserves several jobs' calls in one transaction: the
 // department's periods take their sum and each job its own; a group that
 // the day cannot cover fails whole with a *BudgetError and, rolled back,
