@@ -77,10 +77,7 @@ func GetBudget(ctx context.Context, c Conn, department string) (*netcfg.Budget, 
 // Usage returns a department's day and month usage at now against b (nil:
 // no limits).
 func Usage(ctx context.Context, c Conn, department string, b *netcfg.Budget, now time.Time) ([]netcfg.BudgetUsage, error) {
-	out := []netcfg.BudgetUsage{{Period: "day", Name: dayPeriod(now)}, {Period: "month", Name: monthPeriod(now)}}
-	if b != nil {
-		out[0].LimitNUSD, out[1].LimitNUSD = b.DailyNUSD, b.MonthlyNUSD
-	}
+	out := budgetPeriods(now, b)
 	for i := range out {
 		err := c.QueryRow(ctx, `SELECT spent_nusd, reserved_nusd FROM netsmith_budget_usage
 			WHERE department = $1 AND period = $2`, department, out[i].Name).
@@ -212,17 +209,14 @@ func (p *HoldPlan) writes(ctx context.Context, c Conn) ([]rowQuery, func() ([]ne
 			return nil, nil
 		}
 	}
-	periods := []netcfg.BudgetUsage{
-		{Period: "day", Name: dayPeriod(p.now), LimitNUSD: b.DailyNUSD},
-		{Period: "month", Name: monthPeriod(p.now), LimitNUSD: b.MonthlyNUSD},
-	}
+	periods := budgetPeriods(p.now, b)
 	var (
 		took   [2]int64
 		warned [2]bool
 	)
 	for i := range periods {
 		u := &periods[i]
-		qs = append(qs, reserveQueries(h.Department, *u, h.ReserveNUSD, &took[i])...)
+		qs = append(qs, reserveQuery(h.Department, *u, h.ReserveNUSD, &took[i]))
 		if u.LimitNUSD <= 0 || b.WarnPct <= 0 {
 			continue
 		}
@@ -262,18 +256,28 @@ func (p *HoldPlan) writes(ctx context.Context, c Conn) ([]rowQuery, func() ([]ne
 	}
 }
 
-// reserveQueries reserves nusd in one period of a department's budget:
+// reserveQuery reserves nusd in one period of a department's budget:
 // one conditional upsert of the period's row, whose count of rows (0: the
 // period's limit, u.LimitNUSD, cannot cover it) goes to took. An
 // UPDATE alone would miss a period's first reservation, and an INSERT …
 // DO NOTHING before it waited, on PostgreSQL, for every transaction that
 // held the row (a department's two rows are its hottest).
-func reserveQueries(department string, u netcfg.BudgetUsage, nusd int64, took *int64) []rowQuery {
-	return []rowQuery{{sql: `INSERT INTO netsmith_budget_usage (department, period, reserved_nusd)
+func reserveQuery(department string, u netcfg.BudgetUsage, nusd int64, took *int64) rowQuery {
+	return rowQuery{sql: `INSERT INTO netsmith_budget_usage (department, period, reserved_nusd)
 		SELECT $1, $2, $3 WHERE CAST($4 AS BIGINT) = 0 OR $3 <= $4
 		ON CONFLICT (department, period) DO UPDATE SET reserved_nusd = netsmith_budget_usage.reserved_nusd + excluded.reserved_nusd
 		WHERE CAST($4 AS BIGINT) = 0 OR netsmith_budget_usage.spent_nusd + netsmith_budget_usage.reserved_nusd + excluded.reserved_nusd <= $4`,
-		args: []any{department, u.Name, nusd, u.LimitNUSD}, errText: "reserve budget", affected: took}}
+		args: []any{department, u.Name, nusd, u.LimitNUSD}, errText: "reserve budget", affected: took}
+}
+
+// budgetPeriods are the day and the month of at, with b's limits (none
+// when b is nil).
+func budgetPeriods(at time.Time, b *netcfg.Budget) []netcfg.BudgetUsage {
+	out := []netcfg.BudgetUsage{{Period: "day", Name: dayPeriod(at)}, {Period: "month", Name: monthPeriod(at)}}
+	if b != nil {
+		out[0].LimitNUSD, out[1].LimitNUSD = b.DailyNUSD, b.MonthlyNUSD
+	}
+	return out
 }
 
 // budgetError is the *BudgetError of a reservation of nusd that period u
@@ -329,10 +333,7 @@ func ReserveCalls(ctx context.Context, c Conn, calls []CallHold) error {
 	for i, x := range calls {
 		qs = append(qs, rowQuery{sql: `UPDATE netsmith_job SET reserved_nusd = reserved_nusd + $2 WHERE id = $1 AND ` + notFinal,
 			args: []any{x.Job.ID, x.NUSD}, errText: "reserve a call for job " + x.Job.ID, affected: &jobs[i]})
-		for _, u := range []netcfg.BudgetUsage{
-			{Period: "day", Name: dayPeriod(x.Job.CreatedAt), LimitNUSD: x.Budget.DailyNUSD},
-			{Period: "month", Name: monthPeriod(x.Job.CreatedAt), LimitNUSD: x.Budget.MonthlyNUSD},
-		} {
+		for _, u := range budgetPeriods(x.Job.CreatedAt, x.Budget) {
 			k := periodKey{x.Job.Department, u.Name}
 			ps := sums[k]
 			if ps == nil {
@@ -349,7 +350,7 @@ func ReserveCalls(ctx context.Context, c Conn, calls []CallHold) error {
 	})
 	for _, k := range keys {
 		ps := sums[k]
-		qs = append(qs, reserveQueries(k.department, ps.u, ps.nusd, &ps.took)...)
+		qs = append(qs, reserveQuery(k.department, ps.u, ps.nusd, &ps.took))
 	}
 	if err := queryEach(ctx, c, qs); err != nil {
 		return err
