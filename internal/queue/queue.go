@@ -100,9 +100,10 @@ func (t *Tx) runDeferred(ctx context.Context) error {
 
 // PrepareFunc runs inside the transaction that stores a submission, before
 // its rows: the caller's own writes (budget holds, leases, jobs of its
-// own, and what it defers with Tx.Defer) commit with the submission. It may run more than once for one
-// submission (a failed group commit is retried submission by submission)
-// and must start over each time; an error rolls the submission back.
+// own, and what it defers with Tx.Defer) commit with the submission. It
+// may run more than once for one submission (a failed group commit is
+// retried submission by submission) and must start over each time; an
+// error rolls the submission back.
 type PrepareFunc func(ctx context.Context, tx *Tx) error
 
 // Option adds the application's work to a Queue (New).
