@@ -68,7 +68,7 @@ type DBPoolLoad struct {
 func runLoadtest(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	var (
 		server, apiKey, api, wait, upstreamStats, serverMetrics string
-		n, conc, distinct                                       int
+		n, conc, distinct, first                                int
 		rate                                                    float64
 		timeout, pollInterval                                   time.Duration
 		poll                                                    bool
@@ -79,6 +79,7 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	fs.IntVar(&conc, "c", 50, "submissions (and waits) in flight at once")
 	fs.Float64Var(&rate, "rate", 0, "offered submissions per second (0: as fast as -c allows)")
 	fs.IntVar(&distinct, "distinct", 0, "distinct intents among the jobs (0: every job its own)")
+	fs.IntVar(&first, "first", 0, "number of the first job: its device and (with --distinct 0) its intent; a run from --first N shares no intent with an earlier run of N jobs, so a warm-up run leaves nothing in the template cache for it")
 	fs.StringVar(&api, "api", "v1", "API to drive: v1 or legacy")
 	fs.StringVar(&wait, "wait", "sse", "how to wait for completion: sse, poll (legacy always polls), or none (submit only: measures submission alone, and a slot is free again as soon as its submission is answered)")
 	fs.BoolVar(&poll, "poll", false, "wait by polling the job's status (--wait poll), as the legacy scripts do: --api legacy --poll is the legacy client, polling GET /api/job-status/{id}")
@@ -93,8 +94,8 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	switch {
 	case len(pos) > 0:
 		return usagef("unexpected argument %q", pos[0])
-	case n < 1 || conc < 1 || rate < 0 || distinct < 0:
-		return usagef("-n and -c must be positive, --rate and --distinct not negative")
+	case n < 1 || conc < 1 || rate < 0 || distinct < 0 || first < 0:
+		return usagef("-n and -c must be positive, --rate, --distinct and --first not negative")
 	case api != "v1" && api != "legacy":
 		return usagef("--api %q: must be v1 or legacy", api)
 	case wait != "sse" && wait != "poll" && wait != "none":
@@ -148,7 +149,7 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 					}
 					mu.Unlock()
 				}
-				id, err := loadSubmit(ctx, c, api, sl.i, distinct)
+				id, err := loadSubmit(ctx, c, api, first+sl.i, distinct)
 				t1 := time.Now()
 				if err != nil {
 					subErr.Add(1)

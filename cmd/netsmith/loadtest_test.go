@@ -50,6 +50,30 @@ func TestLoadtest(t *testing.T) {
 	}
 }
 
+// TestLoadtestFirst checks that --first N numbers the jobs from N: a run
+// from 0 again finds every intent in the template cache (no upstream
+// call), and a run from N, after a run of N jobs, shares none (one call
+// per job), which is what a benchmark's unmeasured warm-up needs.
+func TestLoadtestFirst(t *testing.T) {
+	t.Parallel()
+	up := llmtest.NewServer(t, fakeanthropic.Config{})
+	c := startOnFake(t, up.URL, "--poll-interval", "100ms")
+	for _, step := range []struct {
+		first string
+		calls int64
+	}{{"0", 4}, {"0", 0}, {"4", 4}, {"2", 0}} {
+		res, _ := loadtestJSON(t, "--server", c.BaseURL(), "-n", "4", "-c", "2", "--first", step.first, "--upstream-stats", up.URL)
+		if res.OK != 4 || res.UpstreamCalls == nil || *res.UpstreamCalls != step.calls {
+			t.Errorf("--first %s after the runs before it: %+v; want 4 jobs ok and %d upstream calls", step.first, res, step.calls)
+		}
+	}
+	var buf bytes.Buffer
+	if code := run(t.Context(), []string{"loadtest", "--server", c.BaseURL(), "--first", "-1"}, noEnv, strings.NewReader(""), &buf, &buf); code == 0 ||
+		!strings.Contains(buf.String(), "--first not negative") {
+		t.Errorf("--first -1 exited %d:\n%s", code, buf.String())
+	}
+}
+
 // TestLoadtestPoll drives the legacy polling client (--api legacy --poll)
 // against a real server on each database and checks the figures it adds:
 // every job polled at least once and the polls per job their share, and
