@@ -25,11 +25,19 @@
 # transaction, as a deployment with budgets does (scenario
 # s8-legacy-poll-budget-<db>).
 #
+# WARM=N first runs N jobs through the same serve, unmeasured, then the
+# measured JOBS from job N on (loadtest --first N: no intent of the warm-up
+# comes back, so the template cache helps neither run): the steady state
+# of a server that has been up a while, where without it each run is its
+# server's first seconds (every PostgreSQL connection new, its statements
+# not yet prepared or planned, Go's heap still growing). pg_stat_database's
+# count then covers the warm-up too, so it is per warm-up and measured job.
+#
 # What bounds it: a job not done at its first poll holds its client at
 # least one POLL, so C clients finish at most about C / (POLL + submit
 # time) jobs/s (under 500/s at C=50, POLL=100ms) whatever the server does;
 # the script prints that bound. Raise C or lower POLL to look past it.
-#   [JOBS=1000] [C=50] [POLL=100ms] [WORKERS=50] [ROUNDS=2] [BEFORE=971f1e7] [BUDGET=1] bash bench/s8-legacy-poll.sh
+#   [JOBS=1000] [C=50] [POLL=100ms] [WORKERS=50] [ROUNDS=2] [BEFORE=971f1e7] [BUDGET=1] [WARM=0] bash bench/s8-legacy-poll.sh
 source "$(dirname "$0")/lib.sh"
 JOBS=${JOBS:-1000}
 C=${C:-50}
@@ -38,7 +46,9 @@ WORKERS=${WORKERS:-50}
 ROUNDS=${ROUNDS:-2}
 BEFORE=${BEFORE-971f1e7}
 BUDGET=${BUDGET:-}
+WARM=${WARM:-0}
 scenario=s8-legacy-poll${BUDGET:+-budget}
+[ "$WARM" -gt 0 ] && scenario=$scenario-warm
 
 load=$(loadavg)
 HEAD_BIN=$BIN
@@ -79,7 +89,10 @@ one() {
 	if [ -n "$BUDGET" ]; then
 		"$bin" budget net --set --daily 100000 --monthly 1000000 --warn-pct 80 --server "http://$addr" --api-key "$key" >/dev/null
 	fi
-	BIN=$HEAD_BIN run_loadtest --server "http://$addr" ${key:+--api-key "$key"} --api legacy --poll --poll-interval "$POLL" -n "$JOBS" -c "$C" --timeout 10m >"$WORK/run-$n.txt"
+	if [ "$WARM" -gt 0 ]; then
+		BIN=$HEAD_BIN run_loadtest --server "http://$addr" ${key:+--api-key "$key"} --api legacy --poll --poll-interval "$POLL" -n "$WARM" -c "$C" --timeout 10m >"$WORK/warm-$n.txt"
+	fi
+	BIN=$HEAD_BIN run_loadtest --server "http://$addr" ${key:+--api-key "$key"} --api legacy --poll --poll-interval "$POLL" -n "$JOBS" --first "$WARM" -c "$C" --timeout 10m >"$WORK/run-$n.txt"
 	local res rss
 	res=$(loadtest_json "$WORK/lt.out")
 	rss=$(mem_mb "$pid" VmHWM)
@@ -89,7 +102,7 @@ one() {
 		# has stopped, so they are all in.
 		sleep 0.5
 		x1=$(pg_xacts "$pgdb")
-		xact=$(python3 -c "print(round(($x1 - $x0) / $JOBS, 2))")
+		xact=$(python3 -c "print(round(($x1 - $x0) / ($JOBS + $WARM), 2))")
 		psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $pgdb WITH (FORCE)" >/dev/null
 		BENCH_DB=""
 	fi
@@ -112,10 +125,10 @@ done
 # results.tsv row per commit and database: PostgreSQL's rate against
 # SQLite's in the same run (target: at least 1), SQLite's against the
 # client's bound.
-python3 - "$WORK/runs.jsonl" "$C" "$poll_s" "$POLL" "$ROUNDS" "$load" "$WORK/records.tsv" "$scenario" "$BUDGET" <<'PY'
+python3 - "$WORK/runs.jsonl" "$C" "$poll_s" "$POLL" "$ROUNDS" "$load" "$WORK/records.tsv" "$scenario" "$BUDGET" "$WARM" <<'PY'
 import json, sys, statistics as st
 runs = [json.loads(l) for l in open(sys.argv[1])]
-c, poll, poll_arg, rounds, load, records, scenario, budget = int(sys.argv[2]), float(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6], sys.argv[7], sys.argv[8], sys.argv[9]
+c, poll, poll_arg, rounds, load, records, scenario, budget, warm = int(sys.argv[2]), float(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6], sys.argv[7], sys.argv[8], sys.argv[9], int(sys.argv[10])
 def f(v, d=1):
     return "n/a" if v is None else f"{v:.{d}f}"
 print("commit     db        round  jobs/s  submit p50/p99 ms  e2e p50/p99 ms  RSS MB  tx/job (explicit)  round trips/job  polls/job  pg xact/job")
@@ -158,7 +171,7 @@ with open(records, "w") as out:
     for (build, db), m in means.items():
         r2 = lambda v: f(v, 2)
         pools = ", ".join(f"{name} {p['transactions_per_job']:.2f} tx {p['round_trips_per_job']:.2f} rt" for name, p in m["pools"].items())
-        note = (f"{db}, {build} ({m['rev']}), mean of {rounds} rounds of {m['jobs']:.0f} legacy jobs, {c} clients polling every {poll_arg}{' with a budget and a key' if budget else ''}: "
+        note = (f"{db}, {build} ({m['rev']}), mean of {rounds} rounds of {m['jobs']:.0f} legacy jobs{f' (each after {warm} unmeasured through the same serve)' if warm else ''}, {c} clients polling every {poll_arg}{' with a budget and a key' if budget else ''}: "
                 f"submit p50 {m['submit_p50_ms']:.1f} / p99 {m['submit_p99_ms']:.1f} ms, e2e p50 {m['e2e_p50_ms']:.0f} / p99 {m['e2e_p99_ms']:.0f} ms, "
                 f"peak RSS {m['rss_mb']:.1f} MB, {r2(m.get('db_transactions_per_job'))} transactions/job ({r2(m.get('db_explicit_transactions_per_job'))} explicit), "
                 f"{r2(m.get('db_round_trips_per_job'))} round trips/job{' (' + pools + ')' if pools else ''}, {m['polls_per_job']:.2f} polls/job"
