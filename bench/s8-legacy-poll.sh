@@ -32,6 +32,7 @@
 # server's first seconds (every PostgreSQL connection new, its statements
 # not yet prepared or planned, Go's heap still growing). pg_stat_database's
 # count then covers the warm-up too, so it is per warm-up and measured job.
+# The scenario's name gains -warm, and -c<C> when C is not 50.
 #
 # What bounds it: a job not done at its first poll holds its client at
 # least one POLL, so C clients finish at most about C / (POLL + submit
@@ -49,6 +50,7 @@ BUDGET=${BUDGET:-}
 WARM=${WARM:-0}
 scenario=s8-legacy-poll${BUDGET:+-budget}
 [ "$WARM" -gt 0 ] && scenario=$scenario-warm
+[ "$C" != 50 ] && scenario=$scenario-c$C
 
 load=$(loadavg)
 HEAD_BIN=$BIN
