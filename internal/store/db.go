@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
+	"runtime"
 	"strings"
 	"time"
 
@@ -47,16 +48,27 @@ type DB struct {
 // Options tune Open.
 type Options struct {
 	// MaxConns bounds the PostgreSQL pool when the URL does not
-	// (pool_max_conns); 20 when zero.
+	// (pool_max_conns); DefaultMaxConns when zero.
 	MaxConns int
 }
+
+// DefaultMaxConns is the PostgreSQL pool's size when neither Options nor
+// the URL set it: four connections per CPU of this process, at least 8 and
+// at most 20. Each connection is a PostgreSQL backend that plans its
+// statements and fills its caches on its own, and a pool grows to what its
+// busiest moment asked for: on a small machine 20 connections cost
+// PostgreSQL more CPU than they saved in waits, and where PostgreSQL shares
+// the machine that CPU is the requests' (bench s8-legacy-poll.sh and
+// s6-submit.sh). The writes that matter go in groups (queue's committers),
+// so a few connections carry them.
+func DefaultMaxConns(procs int) int { return min(20, max(8, 4*procs)) }
 
 // Open connects to the database named by url (sqlite://PATH or
 // postgres://…; ?pgbouncer=true for PostgreSQL through PgBouncer in
 // transaction mode). It does not migrate; call Migrate.
 func Open(ctx context.Context, u string, opts Options) (*DB, error) {
 	if opts.MaxConns <= 0 {
-		opts.MaxConns = 20
+		opts.MaxConns = DefaultMaxConns(runtime.GOMAXPROCS(0))
 	}
 	switch {
 	case IsSQLite(u):
