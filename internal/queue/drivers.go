@@ -22,8 +22,6 @@ func newEngine(q *Queue, db *store.DB) (engine, error) {
 			commit:   func(_ context.Context, tx *sql.Tx) error { return tx.Commit() },
 			rollback: func(_ context.Context, tx *sql.Tx) error { return tx.Rollback() },
 			wrap:     func(tx *sql.Tx) store.Conn { return store.SQL(tx) },
-			// One writer connection: one group at a time.
-			committers: 1,
 		})
 	case "postgres":
 		// River's own work on the pool whose commits do not wait for the
@@ -35,8 +33,6 @@ func newEngine(q *Queue, db *store.DB) (engine, error) {
 			commit:   func(ctx context.Context, tx pgx.Tx) error { return tx.Commit(ctx) },
 			rollback: func(ctx context.Context, tx pgx.Tx) error { return tx.Rollback(ctx) },
 			wrap:     func(tx pgx.Tx) store.Conn { return store.PGX(tx) },
-			// Four completion groups at a time, within a quarter of the pool.
-			committers: max(1, min(4, int(pool.Config().MaxConns)/4)),
 		})
 	}
 	return nil, fmt.Errorf("queue: unknown database dialect %q", db.Dialect())

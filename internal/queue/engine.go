@@ -52,8 +52,8 @@ type riverEngine[TDriver riverdriver.Driver[TTx], TTx any] struct {
 	rollback func(ctx context.Context, tx TTx) error
 	wrap     func(tx TTx) store.Conn
 	// committers is how many groups of completions, and of single
-	// submissions, are committed at once at most: 1 on SQLite's one
-	// writer; more on PostgreSQL, where a group's statements are round
+	// submissions, are committed at once at most (store.DB.WriteGroups):
+	// 1 on SQLite's one writer; more on PostgreSQL, where a group's statements are round
 	// trips and one connection at a time would bound the submission
 	// latency (bench s6-submit.sh) and the throughput (bench
 	// s1-machinery.sh) under a burst. Beyond the first, they commit only
@@ -78,6 +78,7 @@ type riverEngine[TDriver riverdriver.Driver[TTx], TTx any] struct {
 func newRiverEngine[TDriver riverdriver.Driver[TTx], TTx any](q *Queue, driver TDriver, e *riverEngine[TDriver, TTx]) (*riverEngine[TDriver, TTx], error) {
 	cfg := &q.cfg
 	e.q, e.db = q, q.db
+	e.committers = q.db.WriteGroups()
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &jobWorker[TDriver, TTx]{e: e})
 	river.AddWorker(workers, &maintainWorker[TDriver, TTx]{e: e})

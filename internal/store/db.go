@@ -121,6 +121,18 @@ func (db *DB) LazyConn() Conn { return db.lazy }
 // nil on SQLite.
 func (db *DB) PGXPool() *pgxpool.Pool { return db.pgPool }
 
+// WriteGroups is how many groups of writes one kind of group committer
+// (the queue's submissions, its completions, the workers' call
+// reservations) commits at once at most: 1 on SQLite's one writer; on
+// PostgreSQL four, within a quarter of the main pool, so that the
+// committers never take the connections the rest of the process needs.
+func (db *DB) WriteGroups() int {
+	if db.pgPool == nil {
+		return 1
+	}
+	return max(1, min(4, int(db.pgPool.Config().MaxConns)/4))
+}
+
 // RiverPool is the PostgreSQL pool for River's own work, outside
 // netsmith's transactions: fetching jobs, completing them, its
 // maintenance. Its commits do not wait for the WAL flush (the lazy pool,

@@ -31,14 +31,27 @@ func TestPoolSize(t *testing.T) {
 		return m
 	}
 	n := store.DefaultMaxConns(runtime.GOMAXPROCS(0))
-	if got := sizes(dbtest.Open(t, url)); got["main"] != n || got["lazy"] != max(4, n/2) {
+	db := dbtest.Open(t, url)
+	if got := sizes(db); got["main"] != n || got["lazy"] != max(4, n/2) {
 		t.Errorf("pools %v; want main %d, lazy %d", got, n, max(4, n/2))
+	}
+	if got, want := db.WriteGroups(), min(4, n/4); got != want {
+		t.Errorf("WriteGroups() = %d with a pool of %d; want %d (a quarter of it, at most 4)", got, n, want)
 	}
 	sep := "?"
 	if strings.Contains(url, "?") {
 		sep = "&"
 	}
-	if got := sizes(dbtest.Open(t, url+sep+"pool_max_conns=30")); got["main"] != 30 || got["lazy"] != 15 {
-		t.Errorf("pool_max_conns=30: pools %v; want main 30, lazy 15", got)
+	big := dbtest.Open(t, url+sep+"pool_max_conns=30")
+	if got := sizes(big); got["main"] != 30 || got["lazy"] != 15 || big.WriteGroups() != 4 {
+		t.Errorf("pool_max_conns=30: pools %v, %d write groups; want main 30, lazy 15, 4 write groups", got, big.WriteGroups())
+	}
+}
+
+// TestWriteGroupsSQLite: SQLite's one writer commits one group at a time.
+func TestWriteGroupsSQLite(t *testing.T) {
+	t.Parallel()
+	if got := dbtest.Open(t, dbtest.SQLite(t)).WriteGroups(); got != 1 {
+		t.Errorf("WriteGroups() on SQLite = %d; want 1", got)
 	}
 }

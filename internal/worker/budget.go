@@ -23,11 +23,7 @@ import (
 // ends the grouping.
 func (r *Runner) ReserveCalls(db *store.DB) {
 	r.budgets = db.Conn()
-	committers := 1 // SQLite's one writer
-	if db.Dialect() == "postgres" {
-		committers = 4
-	}
-	r.reserves = groupcommit.New(committers, reserveGroupMax, 0, func(ctx context.Context, calls []store.CallHold) error {
+	r.reserves = groupcommit.New(db.WriteGroups(), reserveGroupMax, 0, func(ctx context.Context, calls []store.CallHold) error {
 		return db.InTx(ctx, func(tx store.Conn) error { return store.ReserveCalls(ctx, tx, calls) })
 	}, groupcommit.ExtraAt(8))
 }
